@@ -1,0 +1,119 @@
+/** Every error code Keyward can answer with, over HTTP or from the service. */
+export type KeywardErrorCode =
+  | 'missing_api_key'
+  | 'invalid_api_key'
+  | 'expired_api_key'
+  | 'disabled_api_key'
+  | 'conflicting_api_keys'
+  | 'secret_key_required'
+  | 'insufficient_scope'
+  | 'key_store_unavailable'
+  | 'validation_error'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'internal_error';
+
+interface CodeInfo {
+  status: number;
+  message: string;
+  /** Value of the `error` parameter of `WWW-Authenticate` (RFC 6750); `null` omits it. */
+  bearerError?: string | null;
+}
+
+/** The code table: HTTP status and default message of every code. */
+export const ERROR_CODES: Readonly<Record<KeywardErrorCode, CodeInfo>> = {
+  missing_api_key: { status: 401, message: 'An API key is required.', bearerError: null },
+  invalid_api_key: { status: 401, message: 'The API key is invalid.', bearerError: 'invalid_token' },
+  expired_api_key: { status: 401, message: 'The API key has expired.', bearerError: 'invalid_token' },
+  disabled_api_key: { status: 401, message: 'The API key is disabled.', bearerError: 'invalid_token' },
+  conflicting_api_keys: { status: 400, message: 'The request carries two different API keys.' },
+  secret_key_required: { status: 403, message: 'This endpoint requires a secret API key.' },
+  insufficient_scope: { status: 403, message: 'The API key lacks a required scope.' },
+  key_store_unavailable: { status: 503, message: 'API keys cannot be checked right now. Try again shortly.' },
+  validation_error: { status: 400, message: 'The request is invalid.' },
+  unauthorized: { status: 401, message: 'Authentication is required.' },
+  forbidden: { status: 403, message: 'You may not manage these API keys.' },
+  not_found: { status: 404, message: 'No such API key.' },
+  conflict: { status: 409, message: 'The API key cannot be changed this way in its current state.' },
+  payload_too_large: { status: 413, message: 'The request body is too large.' },
+  unsupported_media_type: { status: 415, message: 'The request body must be JSON.' },
+  internal_error: { status: 500, message: 'Something went wrong on our side.' },
+};
+
+/** One problem found in a request body: `path` is the dotted field path. */
+export interface ValidationDetail {
+  path: string;
+  message: string;
+}
+
+export interface KeywardErrorOptions {
+  message?: string;
+  cause?: unknown;
+  details?: ValidationDetail[];
+  /** Extra JSON members of the error body, e.g. `required` for `insufficient_scope`. */
+  extra?: Record<string, unknown>;
+  /** The `realm` of `WWW-Authenticate` on 401 answers. @default "api" */
+  realm?: string;
+}
+
+/**
+ * The one error class of Keyward. `status`, `headers` and `expose` tell an HTTP layer how to answer;
+ * `toJSON()` gives the contract's body. Messages never contain a token, hash or pepper.
+ *
+ * @example
+ * throw new KeywardError('not_found');
+ */
+export class KeywardError extends Error {
+  readonly code: KeywardErrorCode;
+  readonly status: number;
+  /** Whether the message may be shown to the client (false only for 5xx internals). */
+  readonly expose: boolean;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly details: ValidationDetail[] | undefined;
+  readonly extra: Record<string, unknown> | undefined;
+
+  constructor(code: KeywardErrorCode, options: KeywardErrorOptions = {}) {
+    const info = ERROR_CODES[code];
+    super(options.message ?? info.message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KeywardError';
+    this.code = code;
+    this.status = info.status;
+    this.expose = info.status < 500 || code === 'key_store_unavailable';
+    this.details = options.details;
+    this.extra = options.extra;
+    this.headers = info.bearerError === undefined ? {} : { 'WWW-Authenticate': bearerChallenge(options.realm ?? 'api', info.bearerError) };
+  }
+
+  /** The JSON body of contract §2/§3: `{ error: { code, message, ... } }`. */
+  toJSON(): { error: Record<string, unknown> } {
+    const message = this.expose ? this.message : ERROR_CODES.internal_error.message;
+    const error: Record<string, unknown> = { code: this.expose ? this.code : 'internal_error', message };
+    if (this.details) error.details = this.details;
+    if (this.extra) Object.assign(error, this.extra);
+    return { error };
+  }
+}
+
+/** Thrown (or wrapped) when the key store cannot be reached; answers 503. */
+export class KeyStoreUnavailableError extends KeywardError {
+  constructor(cause?: unknown) {
+    super('key_store_unavailable', { cause });
+    this.name = 'KeyStoreUnavailableError';
+  }
+}
+
+/** Thrown by `KeyStore.insert` when a unique field (hash or slot) already exists. */
+export class DuplicateKeyError extends Error {
+  constructor(readonly field: 'hash' | 'slot' | 'id') {
+    super(`A key with the same ${field} already exists.`);
+    this.name = 'DuplicateKeyError';
+  }
+}
+
+function bearerChallenge(realm: string, error: string | null): string {
+  return error === null ? `Bearer realm="${realm}"` : `Bearer realm="${realm}", error="${error}"`;
+}

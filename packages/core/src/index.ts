@@ -1,0 +1,49 @@
+export { BASE62 } from './base62.js';
+export type { CachedKey, VerifyCacheOptions } from './cache.js';
+export {
+  DuplicateKeyError,
+  ERROR_CODES,
+  KeyStoreUnavailableError,
+  KeywardError,
+  type KeywardErrorCode,
+  type KeywardErrorOptions,
+  type ValidationDetail,
+} from './errors.js';
+export { createTokenHasher, safeEqual, type TokenHasher } from './hash.js';
+export { isKeyId, newKeyId } from './ids.js';
+export {
+  BODY_LENGTH,
+  CHECKSUM_LENGTH,
+  checksum,
+  DEFAULT_PREFIX,
+  generateToken,
+  isValidPrefix,
+  type ParsedToken,
+  parseToken,
+  redactToken,
+  tokenPattern,
+} from './key-format.js';
+export { createKeyward, DEFAULT_KEY_NAME, type Keyward, type KeyWithToken } from './keyward.js';
+export { MemoryKeyStore } from './memory-store.js';
+export type { KeywardOptions } from './options.js';
+export type { ScopePolicy } from './scopes.js';
+export { keyStatus } from './status.js';
+export type { KeyChangeListener, KeyChanges, KeyStore, UpdateConditions } from './store.js';
+export type {
+  ApiKey,
+  Clock,
+  KeyStatus,
+  KeyType,
+  StoredKey,
+  VerifiedKey,
+  VerifyFailureCode,
+  VerifyRequirements,
+  VerifyResult,
+} from './types.js';
+export {
+  type CreateKeyInput,
+  DEFAULT_GRACE_PERIOD_SECONDS,
+  MAX_GRACE_PERIOD_SECONDS,
+  MAX_NAME_LENGTH,
+  type UpdateKeyInput,
+} from './validate.js';

@@ -1,0 +1,101 @@
+import { crc32 } from 'node:zlib';
+import { encodeBase62, isBase62, randomBase62 } from './base62.js';
+import type { KeyType } from './types.js';
+
+/** Characters of random body in every token (about 190 bits). */
+export const BODY_LENGTH = 32;
+/** Characters of base62 CRC32 at the end of every token. */
+export const CHECKSUM_LENGTH = 6;
+/** The default token prefix. */
+export const DEFAULT_PREFIX = 'kw';
+
+const PREFIX_PATTERN = /^[a-z][a-z0-9]{0,9}$/;
+const KIND_BY_TYPE: Readonly<Record<KeyType, string>> = { public: 'pk', secret: 'sk' };
+const MAX_TOKEN_LENGTH = 10 + 1 + 2 + 1 + BODY_LENGTH + CHECKSUM_LENGTH;
+
+/** The parts of a well-formed token. */
+export interface ParsedToken {
+  prefix: string;
+  type: KeyType;
+  body: string;
+  checksum: string;
+}
+
+/**
+ * Whether `prefix` is a valid token prefix (`^[a-z][a-z0-9]{0,9}$`).
+ *
+ * @example
+ * isValidPrefix('acme'); // true
+ */
+export function isValidPrefix(prefix: unknown): prefix is string {
+  return typeof prefix === 'string' && PREFIX_PATTERN.test(prefix);
+}
+
+/**
+ * The 6-character base62 CRC32 of `text` (contract §1).
+ *
+ * @example
+ * checksum('kw_sk_' + body);
+ */
+export function checksum(text: string): string {
+  return encodeBase62(crc32(Buffer.from(text, 'utf8')) >>> 0, CHECKSUM_LENGTH);
+}
+
+/**
+ * A new random token of the given type.
+ *
+ * @example
+ * generateToken('kw', 'secret'); // "kw_sk_…" (44 characters)
+ */
+export function generateToken(prefix: string, type: KeyType): string {
+  if (!isValidPrefix(prefix)) throw new TypeError('Keyward: prefix must match ^[a-z][a-z0-9]{0,9}$');
+  const head = `${prefix}_${KIND_BY_TYPE[type]}_${randomBase62(BODY_LENGTH)}`;
+  return head + checksum(head);
+}
+
+/**
+ * Parses a token. Pure and total: returns `null` for anything that is not a well-formed token with a
+ * correct checksum (and, when `expectedPrefix` is given, that prefix). Never throws.
+ *
+ * @example
+ * parseToken(token, 'kw')?.type; // "secret"
+ */
+export function parseToken(token: unknown, expectedPrefix?: string): ParsedToken | null {
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return null;
+  const firstSep = token.indexOf('_');
+  if (firstSep < 1) return null;
+  const prefix = token.slice(0, firstSep);
+  if (expectedPrefix !== undefined ? prefix !== expectedPrefix : !PREFIX_PATTERN.test(prefix)) return null;
+  const kind = token.slice(firstSep + 1, firstSep + 3);
+  const type: KeyType | null = kind === 'pk' ? 'public' : kind === 'sk' ? 'secret' : null;
+  if (type === null || token[firstSep + 3] !== '_') return null;
+  const rest = token.slice(firstSep + 4);
+  if (rest.length !== BODY_LENGTH + CHECKSUM_LENGTH || !isBase62(rest)) return null;
+  const head = token.slice(0, token.length - CHECKSUM_LENGTH);
+  const sum = rest.slice(BODY_LENGTH);
+  if (checksum(head) !== sum) return null;
+  return { prefix, type, body: rest.slice(0, BODY_LENGTH), checksum: sum };
+}
+
+/**
+ * The display form of a token: `kw_sk_…` and its last 4 characters.
+ *
+ * @example
+ * redactToken('kw_sk_…AbCd'); // "kw_sk_…AbCd"
+ */
+export function redactToken(token: string): string {
+  const parsed = parseToken(token);
+  const head = parsed ? `${parsed.prefix}_${KIND_BY_TYPE[parsed.type]}_` : '';
+  return `${head}…${token.slice(-4)}`;
+}
+
+/**
+ * A regular expression that finds tokens with `prefix` in text (for secret scanners).
+ *
+ * @example
+ * tokenPattern('kw').test(file); // true when a Keyward key leaked into `file`
+ */
+export function tokenPattern(prefix = DEFAULT_PREFIX): RegExp {
+  if (!isValidPrefix(prefix)) throw new TypeError('Keyward: prefix must match ^[a-z][a-z0-9]{0,9}$');
+  return new RegExp(`\\b${prefix}_(?:pk|sk)_[0-9A-Za-z]{${BODY_LENGTH + CHECKSUM_LENGTH}}\\b`, 'g');
+}

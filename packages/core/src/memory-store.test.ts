@@ -1,0 +1,4 @@
+import { MemoryKeyStore } from './memory-store.js';
+import { runKeyStoreConformance } from './testing.js';
+
+runKeyStoreConformance('MemoryKeyStore', { createStore: () => new MemoryKeyStore() });

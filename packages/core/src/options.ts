@@ -1,0 +1,74 @@
+import type { VerifyCacheOptions } from './cache.js';
+import { DEFAULT_PREFIX, isValidPrefix } from './key-format.js';
+import { createScopePolicy, type ScopePolicy } from './scopes.js';
+import type { KeyStore } from './store.js';
+import type { Clock } from './types.js';
+
+/** Options of `createKeyward`. */
+export interface KeywardOptions {
+  /** Where keys live, e.g. `new MemoryKeyStore()` or `new MongoKeyStore({ connection })`. */
+  store: KeyStore;
+  /** The app's scope catalog, e.g. `['snippets:read', 'snippets:write']`. */
+  scopes: readonly string[];
+  /** The scopes public keys may hold (a subset of `scopes`). @default [] */
+  publicScopes?: readonly string[];
+  /** Token prefix, `^[a-z][a-z0-9]{0,9}$`. @default "kw" */
+  prefix?: string;
+  /** Secret for `HMAC-SHA-256(pepper, token)`; without it tokens are hashed with plain SHA-256. */
+  pepper?: string | Uint8Array;
+  /** The verify cache, or `false` to read the store on every verify (zero staleness). @default {} */
+  cache?: VerifyCacheOptions | false;
+  /** Current time in ms; inject one in tests. @default Date.now */
+  clock?: Clock;
+}
+
+export interface ResolvedOptions {
+  store: KeyStore;
+  scopes: ScopePolicy;
+  prefix: string;
+  pepper: string | Uint8Array | undefined;
+  cache: Required<VerifyCacheOptions> | false;
+  clock: Clock;
+}
+
+/** Validates options once (TypeError when wrong) and fills in defaults; never mutates `options`. */
+export function resolveOptions(options: KeywardOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Keyward: options are required');
+  const { store } = options;
+  const methods = ['insert', 'findByHash', 'findById', 'findBySlot', 'list', 'update'] as const;
+  if (!store || methods.some((m) => typeof store[m] !== 'function')) {
+    throw new TypeError('Keyward: options.store must implement KeyStore');
+  }
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  if (!isValidPrefix(prefix)) throw new TypeError('Keyward: prefix must match ^[a-z][a-z0-9]{0,9}$');
+  const { pepper } = options;
+  if (pepper !== undefined && !(typeof pepper === 'string' || pepper instanceof Uint8Array)) {
+    throw new TypeError('Keyward: pepper must be a string or bytes');
+  }
+  if (pepper !== undefined && pepper.length < 16) {
+    throw new TypeError('Keyward: pepper must be at least 16 characters (32 random bytes recommended)');
+  }
+  const clock = options.clock ?? Date.now;
+  if (typeof clock !== 'function') throw new TypeError('Keyward: clock must be a function');
+  return {
+    store,
+    scopes: createScopePolicy(options.scopes, options.publicScopes ?? []),
+    prefix,
+    pepper,
+    cache: resolveCache(options.cache, typeof store.subscribe === 'function'),
+    clock,
+  };
+}
+
+function resolveCache(cache: VerifyCacheOptions | false | undefined, hasFeed: boolean) {
+  if (cache === false) return false;
+  // Without a change feed, other instances' changes are only seen when entries expire: keep them short
+  // so the contract's one-second freshness holds.
+  const resolved = { max: 10_000, ttl: hasFeed ? 60_000 : 1_000, negativeTtl: 5_000, ...cache };
+  for (const [name, value] of Object.entries(resolved)) {
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new TypeError(`Keyward: cache.${name} must be a positive integer`);
+    }
+  }
+  return resolved;
+}

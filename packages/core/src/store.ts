@@ -1,0 +1,52 @@
+import type { StoredKey } from './types.js';
+
+/** Fields the service changes on an existing key. */
+export type KeyChanges = Partial<
+  Pick<StoredKey, 'name' | 'scopes' | 'expiresAt' | 'disabled' | 'rolledAt' | 'replacedBy' | 'deletedAt' | 'updatedAt'>
+>;
+
+/** Extra conditions on an update; the update happens only if all hold at write time. */
+export interface UpdateConditions {
+  /** Only a key that has not been rolled yet (`rolledAt === null`). */
+  notRolled?: boolean;
+}
+
+/** Tells subscribers that the key with this id changed (or was deleted) somewhere. */
+export type KeyChangeListener = (event: { id: string }) => void;
+
+/**
+ * Where keys live. Promise-based; misses return `null`; a store that cannot be reached rejects (the
+ * service turns that into `KeyStoreUnavailableError`). Deleted keys keep their record with `deletedAt` set:
+ * `findByHash` returns them (verify refuses them), `findById` and `list` do not.
+ *
+ * Run `runKeyStoreConformance` from `@keyward/core/testing` against every implementation.
+ */
+export interface KeyStore {
+  /** Adds a key; rejects with `DuplicateKeyError` when `id`, `hash` or `slot` already exists. */
+  insert(key: StoredKey): Promise<void>;
+  /** The key with this hash, deleted or not. */
+  findByHash(hash: string): Promise<StoredKey | null>;
+  /** The organization's key with this id, unless deleted. */
+  findById(organizationId: string, id: string): Promise<StoredKey | null>;
+  /** The key holding `slot`, deleted or not (used for default-key idempotency). */
+  findBySlot(slot: string): Promise<StoredKey | null>;
+  /** The organization's keys that are not deleted, newest first (ties broken by id, descending). */
+  list(organizationId: string): Promise<StoredKey[]>;
+  /**
+   * Applies `changes` to the organization's key unless it is deleted (or a condition fails),
+   * as one conditional write. Returns the updated key, or `null` when nothing matched.
+   */
+  update(
+    organizationId: string,
+    id: string,
+    changes: KeyChanges,
+    conditions?: UpdateConditions,
+  ): Promise<StoredKey | null>;
+
+  /** Optional: records last use; each entry sets `lastUsedAt` only if it moves forward. */
+  recordUsage?(entries: ReadonlyArray<{ id: string; at: Date }>): Promise<void>;
+  /** Optional: calls `listener` whenever any key changes, from any process sharing the store. */
+  subscribe?(listener: KeyChangeListener): () => void;
+  /** Optional: releases timers, feeds and connections the store opened itself. */
+  close?(): Promise<void>;
+}

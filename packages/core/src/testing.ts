@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import { DuplicateKeyError } from './errors.js';
+import { createTokenHasher } from './hash.js';
+import { newKeyId } from './ids.js';
+import { generateToken, redactToken } from './key-format.js';
+import { createKeyward } from './keyward.js';
+import type { KeyStore } from './store.js';
+import type { KeyType, StoredKey } from './types.js';
+
+export interface ConformanceOptions {
+  /** A fresh, empty store for one test. */
+  createStore: () => Promise<KeyStore> | KeyStore;
+  /** Called after each test with the store it used. */
+  destroyStore?: (store: KeyStore) => Promise<void> | void;
+}
+
+const hash = createTokenHasher();
+let orgCounter = 0;
+
+/**
+ * A stored key with fresh id, token and hash; fields can be overridden.
+ *
+ * @example
+ * await store.insert(makeStoredKey({ organizationId: 'org_1' }));
+ */
+export function makeStoredKey(fields: Partial<StoredKey> = {}): StoredKey {
+  const type: KeyType = fields.type ?? 'secret';
+  const token = generateToken('kw', type);
+  const id = fields.id ?? newKeyId();
+  const at = new Date(Math.floor(Date.now() / 1000) * 1000);
+  return {
+    id,
+    organizationId: 'org_conformance',
+    name: 'Key',
+    type,
+    scopes: ['a:read'],
+    hash: hash(token),
+    token: type === 'public' ? token : null,
+    redactedKey: redactToken(token),
+    isDefault: false,
+    slot: id,
+    createdAt: at,
+    updatedAt: at,
+    expiresAt: null,
+    lastUsedAt: null,
+    disabled: false,
+    rolledAt: null,
+    replacedBy: null,
+    deletedAt: null,
+    ...fields,
+  };
+}
+
+/**
+ * The store conformance suite: every `KeyStore` must pass it. Call it inside a Vitest test file.
+ *
+ * @example
+ * runKeyStoreConformance('MemoryKeyStore', { createStore: () => new MemoryKeyStore() });
+ */
+export function runKeyStoreConformance(name: string, options: ConformanceOptions): void {
+  async function withStore(run: (store: KeyStore, org: string) => Promise<void>): Promise<void> {
+    const store = await options.createStore();
+    try {
+      await run(store, `org_${Date.now()}_${++orgCounter}`);
+    } finally {
+      await options.destroyStore?.(store);
+    }
+  }
+
+  describe(`KeyStore conformance: ${name}`, () => {
+    it('returns an inserted key by hash with every field intact', () =>
+      withStore(async (store, org) => {
+        const key = makeStoredKey({ organizationId: org, expiresAt: new Date('2099-01-01T00:00:00.000Z'), scopes: ['a', 'b'] });
+        await store.insert(key);
+        expect(await store.findByHash(key.hash)).toEqual(key);
+      }));
+
+    it('returns null for an unknown hash, id and slot', () =>
+      withStore(async (store, org) => {
+        expect(await store.findByHash(hash('nothing'))).toBeNull();
+        expect(await store.findById(org, newKeyId())).toBeNull();
+        expect(await store.findBySlot('default:nobody')).toBeNull();
+      }));
+
+    it('refuses a second key with the same hash, slot or id', () =>
+      withStore(async (store, org) => {
+        const key = makeStoredKey({ organizationId: org, slot: `default:${org}` });
+        await store.insert(key);
+        await expect(store.insert(makeStoredKey({ organizationId: org, hash: key.hash }))).rejects.toBeInstanceOf(DuplicateKeyError);
+        await expect(store.insert(makeStoredKey({ organizationId: org, slot: key.slot }))).rejects.toBeInstanceOf(DuplicateKeyError);
+        await expect(store.insert(makeStoredKey({ organizationId: org, id: key.id }))).rejects.toBeInstanceOf(DuplicateKeyError);
+      }));
+
+    it('finds a key by id only within its own organization', () =>
+      withStore(async (store, org) => {
+        const key = makeStoredKey({ organizationId: org });
+        await store.insert(key);
+        expect((await store.findById(org, key.id))?.id).toBe(key.id);
+        expect(await store.findById(`${org}_other`, key.id)).toBeNull();
+      }));
+
+    it('lists an organization keys newest first and nobody else keys', () =>
+      withStore(async (store, org) => {
+        const older = makeStoredKey({ organizationId: org, createdAt: new Date('2030-01-01T00:00:00Z') });
+        const newer = makeStoredKey({ organizationId: org, createdAt: new Date('2030-01-02T00:00:00Z') });
+        await store.insert(older);
+        await store.insert(newer);
+        await store.insert(makeStoredKey({ organizationId: `${org}_other` }));
+        expect((await store.list(org)).map((k) => k.id)).toEqual([newer.id, older.id]);
+      }));
+
+    it('breaks ties of creation time by id, descending', () =>
+      withStore(async (store, org) => {
+        const at = new Date('2030-01-01T00:00:00Z');
+        const keys = [makeStoredKey({ organizationId: org, createdAt: at }), makeStoredKey({ organizationId: org, createdAt: at })];
+        for (const k of keys) await store.insert(k);
+        const expected = keys.map((k) => k.id).sort().reverse();
+        expect((await store.list(org)).map((k) => k.id)).toEqual(expected);
+      }));
+
+    it('updates fields and returns the updated key', () =>
+      withStore(async (store, org) => {
+        const key = makeStoredKey({ organizationId: org });
+        await store.insert(key);
+        const expiresAt = new Date('2031-05-05T05:05:05.005Z');
+        const updated = await store.update(org, key.id, { name: 'Renamed', scopes: [], disabled: true, expiresAt });
+        expect(updated).toMatchObject({ id: key.id, name: 'Renamed', scopes: [], disabled: true, expiresAt });
+        expect(await store.findByHash(key.hash)).toMatchObject({ name: 'Renamed', disabled: true, expiresAt });
+      }));
+
+    it('does not update another organization key or an unknown id', () =>
+      withStore(async (store, org) => {
+        const key = makeStoredKey({ organizationId: org });
+        await store.insert(key);
+        expect(await store.update(`${org}_other`, key.id, { name: 'Stolen' })).toBeNull();
+        expect(await store.update(org, newKeyId(), { name: 'Nobody' })).toBeNull();
+        expect((await store.findById(org, key.id))?.name).toBe('Key');
+      }));
+
+    it('applies a notRolled update once only', () =>
+      withStore(async (store, org) => {
+        const key = makeStoredKey({ organizationId: org });
+        await store.insert(key);
+        const first = await store.update(org, key.id, { rolledAt: new Date(), replacedBy: 'key_a' }, { notRolled: true });
+        const second = await store.update(org, key.id, { rolledAt: new Date(), replacedBy: 'key_b' }, { notRolled: true });
+        expect(first?.replacedBy).toBe('key_a');
+        expect(second).toBeNull();
+        expect((await store.findById(org, key.id))?.replacedBy).toBe('key_a');
+      }));
+
+    it('hides a deleted key from findById and list but still returns it by hash and slot', () =>
+      withStore(async (store, org) => {
+        const key = makeStoredKey({ organizationId: org, slot: `default:${org}` });
+        await store.insert(key);
+        await store.update(org, key.id, { deletedAt: new Date() });
+        expect(await store.findById(org, key.id)).toBeNull();
+        expect(await store.list(org)).toEqual([]);
+        expect((await store.findByHash(key.hash))?.deletedAt).toBeInstanceOf(Date);
+        expect((await store.findBySlot(key.slot))?.id).toBe(key.id);
+        expect(await store.update(org, key.id, { name: 'Zombie' })).toBeNull();
+      }));
+
+    it('returns copies that callers cannot use to change the store', () =>
+      withStore(async (store, org) => {
+        const key = makeStoredKey({ organizationId: org });
+        await store.insert(key);
+        key.name = 'Changed after insert';
+        const found = await store.findByHash(key.hash);
+        found?.scopes.push('evil');
+        expect(await store.findByHash(key.hash)).toMatchObject({ name: 'Key', scopes: ['a:read'] });
+      }));
+
+    it('records last use only forward in time', () =>
+      withStore(async (store, org) => {
+        if (!store.recordUsage) return;
+        const key = makeStoredKey({ organizationId: org });
+        await store.insert(key);
+        await store.recordUsage([{ id: key.id, at: new Date('2030-01-02T00:00:00Z') }]);
+        await store.recordUsage([{ id: key.id, at: new Date('2030-01-01T00:00:00Z') }]);
+        expect((await store.findById(org, key.id))?.lastUsedAt).toEqual(new Date('2030-01-02T00:00:00Z'));
+      }));
+
+    it('creates one default key when 20 provisioning calls race', () =>
+      withStore(async (store, org) => {
+        const keyward = createKeyward({ store, scopes: ['a:read'], publicScopes: ['a:read'] });
+        const results = await Promise.all(Array.from({ length: 20 }, () => keyward.provisionOrganization(org)));
+        await keyward.close();
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        const keys = await store.list(org);
+        expect(keys).toHaveLength(1);
+        expect(new Set(results.map((r) => r.key?.id))).toEqual(new Set([keys[0]?.id]));
+      }));
+  });
+}

@@ -1,0 +1,106 @@
+import { type CachedKey, VerifyCache } from './cache.js';
+import { safeEqual, type TokenHasher } from './hash.js';
+import { parseToken } from './key-format.js';
+import type { ResolvedOptions } from './options.js';
+import { statusAt } from './status.js';
+import { storeCall } from './store-call.js';
+import type { StoredKey, VerifyFailureCode, VerifyRequirements, VerifyResult } from './types.js';
+
+const FAILURE_BY_STATUS = { expired: 'expired_api_key', disabled: 'disabled_api_key' } as const;
+
+/** Verifies tokens: format and checksum first, then the cache, then one store lookup by hash. */
+export class Verifier {
+  readonly #options: ResolvedOptions;
+  readonly #hash: TokenHasher;
+  readonly #cache: VerifyCache | null;
+  readonly #inflight = new Map<string, Promise<CachedKey | null>>();
+  readonly #onValid: (id: string) => void;
+
+  constructor(options: ResolvedOptions, hash: TokenHasher, onValid: (id: string) => void) {
+    this.#options = options;
+    this.#hash = hash;
+    this.#onValid = onValid;
+    this.#cache = options.cache ? new VerifyCache(options.cache, options.clock) : null;
+  }
+
+  /** Forgets the key with this id; every mutation, local or remote, ends here. */
+  invalidate(id: string): void {
+    this.#cache?.invalidate(id);
+  }
+
+  clear(): void {
+    this.#cache?.clear();
+  }
+
+  async verify(token: unknown, requirements: VerifyRequirements = {}): Promise<VerifyResult> {
+    if (token === undefined || token === null || token === '') return fail('missing_api_key');
+    const parsed = parseToken(token, this.#options.prefix);
+    if (!parsed) return fail('invalid_api_key');
+    let key: CachedKey | null;
+    try {
+      key = await this.#lookup(token as string);
+    } catch {
+      return fail('key_store_unavailable');
+    }
+    if (!key || key.deleted || key.type !== parsed.type) return fail('invalid_api_key');
+    const now = this.#options.clock();
+    const status = statusAt(key.expiresAt, key.disabled, key.rolledAt !== null, now);
+    if (status === 'expired' || status === 'disabled') return fail(FAILURE_BY_STATUS[status]);
+    if (requirements.type === 'secret' && key.type !== 'secret') return fail('secret_key_required');
+    const scopes = this.#options.scopes.effective(key.scopes, key.type);
+    const missing = (requirements.scopes ?? []).filter((s) => !scopes.includes(s));
+    if (missing.length > 0) return { valid: false, code: 'insufficient_scope', required: [...requirements.scopes!] };
+    this.#onValid(key.id);
+    return {
+      valid: true,
+      key: { id: key.id, organizationId: key.organizationId, name: key.name, type: key.type, scopes },
+      sunsetAt: status === 'rolled' && key.expiresAt !== null ? new Date(key.expiresAt) : null,
+    };
+  }
+
+  async #lookup(token: string): Promise<CachedKey | null> {
+    const cache = this.#cache;
+    if (!cache) return this.#load(token);
+    const slot = cache.slotFor(token);
+    const hit = cache.get(slot);
+    if (hit !== undefined) return hit;
+    const pending = this.#inflight.get(slot);
+    if (pending) return pending;
+    const generation = cache.generation;
+    const load = this.#load(token).then((key) => {
+      cache.set(slot, key, generation);
+      return key;
+    });
+    this.#inflight.set(slot, load);
+    try {
+      return await load;
+    } finally {
+      this.#inflight.delete(slot);
+    }
+  }
+
+  async #load(token: string): Promise<CachedKey | null> {
+    const hash = this.#hash(token);
+    const stored = await storeCall('findByHash', () => this.#options.store.findByHash(hash));
+    if (!stored || !safeEqual(stored.hash, hash)) return null;
+    return toCached(stored);
+  }
+}
+
+function fail(code: VerifyFailureCode): VerifyResult {
+  return { valid: false, code };
+}
+
+function toCached(key: StoredKey): CachedKey {
+  return {
+    id: key.id,
+    organizationId: key.organizationId,
+    name: key.name,
+    type: key.type,
+    scopes: [...key.scopes],
+    expiresAt: key.expiresAt?.getTime() ?? null,
+    disabled: key.disabled,
+    rolledAt: key.rolledAt?.getTime() ?? null,
+    deleted: key.deletedAt !== null,
+  };
+}
