@@ -78,14 +78,20 @@ export class KeywardError extends Error {
 
   constructor(code: KeywardErrorCode, options: KeywardErrorOptions = {}) {
     const info = ERROR_CODES[code];
-    super(options.message ?? info.message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      options.message ?? info.message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'KeywardError';
     this.code = code;
     this.status = info.status;
     this.expose = info.status < 500 || code === 'key_store_unavailable';
     this.details = options.details;
     this.extra = options.extra;
-    this.headers = info.bearerError === undefined ? {} : { 'WWW-Authenticate': bearerChallenge(options.realm ?? 'api', info.bearerError) };
+    this.headers =
+      info.bearerError === undefined
+        ? {}
+        : { 'WWW-Authenticate': bearerChallenge(options.realm ?? 'api', info.bearerError) };
   }
 
   /** The JSON body of contract §2/§3: `{ error: { code, message, ... } }`. */

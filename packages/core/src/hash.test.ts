@@ -5,7 +5,9 @@ import { createTokenHasher, safeEqual } from './hash.js';
 describe('token hashing', () => {
   it('uses HMAC-SHA-256 with the pepper', () => {
     const hash = createTokenHasher('pepper-pepper-pepper');
-    expect(hash('kw_sk_x')).toBe(createHmac('sha256', 'pepper-pepper-pepper').update('kw_sk_x').digest('hex'));
+    expect(hash('kw_sk_x')).toBe(
+      createHmac('sha256', 'pepper-pepper-pepper').update('kw_sk_x').digest('hex'),
+    );
   });
 
   it('uses plain SHA-256 without a pepper', () => {

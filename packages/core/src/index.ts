@@ -23,7 +23,7 @@ export {
   redactToken,
   tokenPattern,
 } from './key-format.js';
-export { createKeyward, DEFAULT_KEY_NAME, type Keyward, type KeyWithToken } from './keyward.js';
+export { createKeyward, DEFAULT_KEY_NAME, type KeyWithToken, type Keyward } from './keyward.js';
 export { MemoryKeyStore } from './memory-store.js';
 export type { KeywardOptions } from './options.js';
 export type { ScopePolicy } from './scopes.js';

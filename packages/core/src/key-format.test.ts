@@ -2,7 +2,14 @@ import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BASE62 } from './base62.js';
-import { checksum, generateToken, isValidPrefix, parseToken, redactToken, tokenPattern } from './key-format.js';
+import {
+  checksum,
+  generateToken,
+  isValidPrefix,
+  parseToken,
+  redactToken,
+  tokenPattern,
+} from './key-format.js';
 
 describe('key format', () => {
   it('round-trips a generated token through parse', () => {
@@ -63,7 +70,8 @@ describe('key format', () => {
 
   it('rejects every truncation and every extension of a valid token', () => {
     const token = generateToken('kw', 'public');
-    for (let length = 0; length < token.length; length++) expect(parseToken(token.slice(0, length))).toBeNull();
+    for (let length = 0; length < token.length; length++)
+      expect(parseToken(token.slice(0, length))).toBeNull();
     expect(parseToken(`${token}0`)).toBeNull();
     expect(parseToken(` ${token}`)).toBeNull();
   });
@@ -94,7 +102,8 @@ describe('key format', () => {
   it('validates prefixes', () => {
     expect(isValidPrefix('kw')).toBe(true);
     expect(isValidPrefix('a123456789')).toBe(true);
-    for (const bad of ['', 'K', '1a', 'a1234567890', 'a_b', 'a-b', 12]) expect(isValidPrefix(bad)).toBe(false);
+    for (const bad of ['', 'K', '1a', 'a1234567890', 'a_b', 'a-b', 12])
+      expect(isValidPrefix(bad)).toBe(false);
     expect(() => generateToken('Bad', 'secret')).toThrow(TypeError);
   });
 

@@ -9,7 +9,12 @@ import { keyStatus } from './status.js';
 import type { KeyChanges } from './store.js';
 import { storeCall } from './store-call.js';
 import type { ApiKey, KeyType, StoredKey, VerifyRequirements, VerifyResult } from './types.js';
-import { Checker, type CreateKeyInput, DEFAULT_GRACE_PERIOD_SECONDS, type UpdateKeyInput } from './validate.js';
+import {
+  Checker,
+  type CreateKeyInput,
+  DEFAULT_GRACE_PERIOD_SECONDS,
+  type UpdateKeyInput,
+} from './validate.js';
 import { Verifier } from './verify.js';
 
 /** The name of the key every organization gets when provisioned. */
@@ -147,7 +152,8 @@ export function createKeyward(options: KeywardOptions): Keyward {
       const body = (input ?? {}) as Partial<CreateKeyInput>;
       const name = check.name(body.name);
       const type = check.type(body.type);
-      const scopes = body.scopes === undefined ? policy.defaults(type) : check.scopes(body.scopes, type, policy);
+      const scopes =
+        body.scopes === undefined ? policy.defaults(type) : check.scopes(body.scopes, type, policy);
       const expiresAt = body.expiresAt === undefined ? null : check.expiresAt(body.expiresAt, clock());
       check.done();
       const { key, token } = newKey(organizationId, { name, type, scopes, expiresAt, isDefault: false });
@@ -183,7 +189,8 @@ export function createKeyward(options: KeywardOptions): Keyward {
       }
       check.done();
       if (current.rolledAt && changes.expiresAt !== undefined) {
-        const later = changes.expiresAt === null || (current.expiresAt !== null && changes.expiresAt > current.expiresAt);
+        const later =
+          changes.expiresAt === null || (current.expiresAt !== null && changes.expiresAt > current.expiresAt);
         if (later) throw new KeywardError('conflict', { message: 'A rolled key cannot be given more time.' });
       }
       const updated = await change(organizationId, id, changes);
@@ -197,14 +204,26 @@ export function createKeyward(options: KeywardOptions): Keyward {
       const grace = check.gracePeriodSeconds(rollOptions.gracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS);
       check.done();
       const status = keyStatus(old, clock());
-      if (status !== 'active') throw new KeywardError('conflict', { message: `A key that is ${status} cannot be rolled.` });
-      const fields = { name: old.name, type: old.type, scopes: old.scopes, expiresAt: old.expiresAt, isDefault: old.isDefault };
+      if (status !== 'active')
+        throw new KeywardError('conflict', { message: `A key that is ${status} cannot be rolled.` });
+      const fields = {
+        name: old.name,
+        type: old.type,
+        scopes: old.scopes,
+        expiresAt: old.expiresAt,
+        isDefault: old.isDefault,
+      };
       const { key, token } = newKey(organizationId, fields);
       await insert(key);
       const now = clock();
       const graceEnd = now + grace * 1000;
       const end = old.expiresAt && old.expiresAt.getTime() < graceEnd ? old.expiresAt : new Date(graceEnd);
-      const previous = await change(organizationId, id, { rolledAt: new Date(now), replacedBy: key.id, expiresAt: end }, true);
+      const previous = await change(
+        organizationId,
+        id,
+        { rolledAt: new Date(now), replacedBy: key.id, expiresAt: end },
+        true,
+      );
       if (!previous) {
         // Lost a race with another roll or a delete: take the new key back.
         await change(organizationId, key.id, { deletedAt: new Date(now) });
@@ -249,7 +268,11 @@ interface NewKeyFields {
 }
 
 function checkOrganization(organizationId: unknown): asserts organizationId is string {
-  if (typeof organizationId !== 'string' || organizationId.length === 0 || organizationId.length > MAX_ORGANIZATION_ID_LENGTH) {
+  if (
+    typeof organizationId !== 'string' ||
+    organizationId.length === 0 ||
+    organizationId.length > MAX_ORGANIZATION_ID_LENGTH
+  ) {
     throw new TypeError('Keyward: organizationId must be a non-empty string of at most 200 characters');
   }
 }

@@ -2,7 +2,10 @@ import type { StoredKey } from './types.js';
 
 /** Fields the service changes on an existing key. */
 export type KeyChanges = Partial<
-  Pick<StoredKey, 'name' | 'scopes' | 'expiresAt' | 'disabled' | 'rolledAt' | 'replacedBy' | 'deletedAt' | 'updatedAt'>
+  Pick<
+    StoredKey,
+    'name' | 'scopes' | 'expiresAt' | 'disabled' | 'rolledAt' | 'replacedBy' | 'deletedAt' | 'updatedAt'
+  >
 >;
 
 /** Extra conditions on an update; the update happens only if all hold at write time. */

@@ -70,7 +70,11 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
   describe(`KeyStore conformance: ${name}`, () => {
     it('returns an inserted key by hash with every field intact', () =>
       withStore(async (store, org) => {
-        const key = makeStoredKey({ organizationId: org, expiresAt: new Date('2099-01-01T00:00:00.000Z'), scopes: ['a', 'b'] });
+        const key = makeStoredKey({
+          organizationId: org,
+          expiresAt: new Date('2099-01-01T00:00:00.000Z'),
+          scopes: ['a', 'b'],
+        });
         await store.insert(key);
         expect(await store.findByHash(key.hash)).toEqual(key);
       }));
@@ -86,9 +90,15 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
       withStore(async (store, org) => {
         const key = makeStoredKey({ organizationId: org, slot: `default:${org}` });
         await store.insert(key);
-        await expect(store.insert(makeStoredKey({ organizationId: org, hash: key.hash }))).rejects.toBeInstanceOf(DuplicateKeyError);
-        await expect(store.insert(makeStoredKey({ organizationId: org, slot: key.slot }))).rejects.toBeInstanceOf(DuplicateKeyError);
-        await expect(store.insert(makeStoredKey({ organizationId: org, id: key.id }))).rejects.toBeInstanceOf(DuplicateKeyError);
+        await expect(
+          store.insert(makeStoredKey({ organizationId: org, hash: key.hash })),
+        ).rejects.toBeInstanceOf(DuplicateKeyError);
+        await expect(
+          store.insert(makeStoredKey({ organizationId: org, slot: key.slot })),
+        ).rejects.toBeInstanceOf(DuplicateKeyError);
+        await expect(store.insert(makeStoredKey({ organizationId: org, id: key.id }))).rejects.toBeInstanceOf(
+          DuplicateKeyError,
+        );
       }));
 
     it('finds a key by id only within its own organization', () =>
@@ -112,9 +122,15 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
     it('breaks ties of creation time by id, descending', () =>
       withStore(async (store, org) => {
         const at = new Date('2030-01-01T00:00:00Z');
-        const keys = [makeStoredKey({ organizationId: org, createdAt: at }), makeStoredKey({ organizationId: org, createdAt: at })];
+        const keys = [
+          makeStoredKey({ organizationId: org, createdAt: at }),
+          makeStoredKey({ organizationId: org, createdAt: at }),
+        ];
         for (const k of keys) await store.insert(k);
-        const expected = keys.map((k) => k.id).sort().reverse();
+        const expected = keys
+          .map((k) => k.id)
+          .sort()
+          .reverse();
         expect((await store.list(org)).map((k) => k.id)).toEqual(expected);
       }));
 
@@ -123,9 +139,18 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
         const key = makeStoredKey({ organizationId: org });
         await store.insert(key);
         const expiresAt = new Date('2031-05-05T05:05:05.005Z');
-        const updated = await store.update(org, key.id, { name: 'Renamed', scopes: [], disabled: true, expiresAt });
+        const updated = await store.update(org, key.id, {
+          name: 'Renamed',
+          scopes: [],
+          disabled: true,
+          expiresAt,
+        });
         expect(updated).toMatchObject({ id: key.id, name: 'Renamed', scopes: [], disabled: true, expiresAt });
-        expect(await store.findByHash(key.hash)).toMatchObject({ name: 'Renamed', disabled: true, expiresAt });
+        expect(await store.findByHash(key.hash)).toMatchObject({
+          name: 'Renamed',
+          disabled: true,
+          expiresAt,
+        });
       }));
 
     it('does not update another organization key or an unknown id', () =>
@@ -141,8 +166,18 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
       withStore(async (store, org) => {
         const key = makeStoredKey({ organizationId: org });
         await store.insert(key);
-        const first = await store.update(org, key.id, { rolledAt: new Date(), replacedBy: 'key_a' }, { notRolled: true });
-        const second = await store.update(org, key.id, { rolledAt: new Date(), replacedBy: 'key_b' }, { notRolled: true });
+        const first = await store.update(
+          org,
+          key.id,
+          { rolledAt: new Date(), replacedBy: 'key_a' },
+          { notRolled: true },
+        );
+        const second = await store.update(
+          org,
+          key.id,
+          { rolledAt: new Date(), replacedBy: 'key_b' },
+          { notRolled: true },
+        );
         expect(first?.replacedBy).toBe('key_a');
         expect(second).toBeNull();
         expect((await store.findById(org, key.id))?.replacedBy).toBe('key_a');
@@ -183,7 +218,9 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
     it('creates one default key when 20 provisioning calls race', () =>
       withStore(async (store, org) => {
         const keyward = createKeyward({ store, scopes: ['a:read'], publicScopes: ['a:read'] });
-        const results = await Promise.all(Array.from({ length: 20 }, () => keyward.provisionOrganization(org)));
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => keyward.provisionOrganization(org)),
+        );
         await keyward.close();
         expect(results.filter((r) => r.created)).toHaveLength(1);
         const keys = await store.list(org);

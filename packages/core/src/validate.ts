@@ -58,8 +58,17 @@ export class Checker {
 
   expiresAt(value: unknown, now: number): Date | null {
     if (value === null) return null;
-    const date = value instanceof Date ? new Date(value) : typeof value === 'string' || typeof value === 'number' ? new Date(value) : null;
-    if (date === null || Number.isNaN(date.getTime()) || (typeof value === 'string' && !ISO_DATE.test(value))) {
+    const date =
+      value instanceof Date
+        ? new Date(value)
+        : typeof value === 'string' || typeof value === 'number'
+          ? new Date(value)
+          : null;
+    if (
+      date === null ||
+      Number.isNaN(date.getTime()) ||
+      (typeof value === 'string' && !ISO_DATE.test(value))
+    ) {
       return this.fail('expiresAt', 'Must be an ISO-8601 date-time.', null);
     }
     if (date.getTime() <= now) this.add('expiresAt', 'Must be in the future.');

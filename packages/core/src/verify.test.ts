@@ -11,7 +11,13 @@ describe('verify', () => {
     const result = await keyward.verify(token);
     expect(result).toEqual({
       valid: true,
-      key: { id: key.id, organizationId: ORG, name: 'Server', type: 'secret', scopes: ['snippets:read', 'snippets:write'] },
+      key: {
+        id: key.id,
+        organizationId: ORG,
+        name: 'Server',
+        type: 'secret',
+        scopes: ['snippets:read', 'snippets:write'],
+      },
       sunsetAt: null,
     });
     expect(JSON.stringify(result)).not.toContain(token);
@@ -19,7 +25,8 @@ describe('verify', () => {
 
   it('answers missing_api_key when there is no token', async () => {
     const { keyward } = testKeyward();
-    for (const token of [undefined, null, '']) expect(await keyward.verify(token)).toEqual({ valid: false, code: 'missing_api_key' });
+    for (const token of [undefined, null, ''])
+      expect(await keyward.verify(token)).toEqual({ valid: false, code: 'missing_api_key' });
   });
 
   it('answers invalid_api_key for a malformed token without touching the store', async () => {
@@ -34,7 +41,10 @@ describe('verify', () => {
 
   it('answers invalid_api_key for a well-formed unknown token', async () => {
     const { keyward } = testKeyward();
-    expect(await keyward.verify(generateToken('kw', 'secret'))).toEqual({ valid: false, code: 'invalid_api_key' });
+    expect(await keyward.verify(generateToken('kw', 'secret'))).toEqual({
+      valid: false,
+      code: 'invalid_api_key',
+    });
   });
 
   it('answers invalid_api_key for a deleted key', async () => {
@@ -54,7 +64,11 @@ describe('verify', () => {
   it('answers expired_api_key once the expiry is reached, exactly', async () => {
     const { keyward, clock } = testKeyward({ cache: false });
     const expiresAt = clock.now() + 60_000;
-    const { token } = await keyward.createKey(ORG, { name: 'Short', type: 'secret', expiresAt: new Date(expiresAt) });
+    const { token } = await keyward.createKey(ORG, {
+      name: 'Short',
+      type: 'secret',
+      expiresAt: new Date(expiresAt),
+    });
     clock.set(expiresAt - 1);
     expect((await keyward.verify(token)).valid).toBe(true);
     clock.set(expiresAt);
@@ -70,7 +84,11 @@ describe('verify', () => {
 
   it('answers expired before disabled when both apply', async () => {
     const { keyward, clock } = testKeyward();
-    const { key, token } = await keyward.createKey(ORG, { name: 'Both', type: 'secret', expiresAt: new Date(clock.now() + 1000) });
+    const { key, token } = await keyward.createKey(ORG, {
+      name: 'Both',
+      type: 'secret',
+      expiresAt: new Date(clock.now() + 1000),
+    });
     await keyward.updateKey(ORG, key.id, { disabled: true });
     clock.advance(1000);
     expect(await keyward.verify(token)).toEqual({ valid: false, code: 'expired_api_key' });
@@ -79,13 +97,20 @@ describe('verify', () => {
   it('answers secret_key_required for a public key where a secret key is required', async () => {
     const { keyward } = testKeyward();
     const { token } = await keyward.createKey(ORG, { name: 'Browser', type: 'public' });
-    expect(await keyward.verify(token, { type: 'secret' })).toEqual({ valid: false, code: 'secret_key_required' });
+    expect(await keyward.verify(token, { type: 'secret' })).toEqual({
+      valid: false,
+      code: 'secret_key_required',
+    });
     expect((await keyward.verify(token, { type: 'public' })).valid).toBe(true);
   });
 
   it('answers insufficient_scope with the required scopes', async () => {
     const { keyward } = testKeyward();
-    const { token } = await keyward.createKey(ORG, { name: 'Reader', type: 'secret', scopes: ['snippets:read'] });
+    const { token } = await keyward.createKey(ORG, {
+      name: 'Reader',
+      type: 'secret',
+      scopes: ['snippets:read'],
+    });
     expect(await keyward.verify(token, { scopes: ['snippets:read', 'snippets:write'] })).toEqual({
       valid: false,
       code: 'insufficient_scope',

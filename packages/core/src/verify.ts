@@ -48,8 +48,9 @@ export class Verifier {
     if (status === 'expired' || status === 'disabled') return fail(FAILURE_BY_STATUS[status]);
     if (requirements.type === 'secret' && key.type !== 'secret') return fail('secret_key_required');
     const scopes = this.#options.scopes.effective(key.scopes, key.type);
-    const missing = (requirements.scopes ?? []).filter((s) => !scopes.includes(s));
-    if (missing.length > 0) return { valid: false, code: 'insufficient_scope', required: [...requirements.scopes!] };
+    const required = requirements.scopes ?? [];
+    if (!required.every((s) => scopes.includes(s)))
+      return { valid: false, code: 'insufficient_scope', required: [...required] };
     this.#onValid(key.id);
     return {
       valid: true,
