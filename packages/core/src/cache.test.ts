@@ -143,3 +143,24 @@ describe('the verify cache', () => {
     expect(calls.findByHash).toBe(3);
   });
 });
+
+describe('the store change feed', () => {
+  it('drops every cached key when the feed says it may have missed changes', async () => {
+    const inner = new MemoryKeyStore();
+    let announce: (event: { reset: true }) => void = () => {};
+    const store: KeyStore = Object.assign(inner, {
+      subscribe: (listener: (event: { reset: true }) => void) => {
+        announce = listener;
+        return () => {};
+      },
+    });
+    const { keyward } = testKeyward({ store });
+    const { key, token } = await keyward.createKey(ORG, { name: 'Missed', type: 'secret' });
+    expect((await keyward.verify(token)).valid).toBe(true);
+    // A change the feed never announced (say, written while it was disconnected):
+    await inner.update(ORG, key.id, { disabled: true });
+    expect((await keyward.verify(token)).valid).toBe(true);
+    announce({ reset: true });
+    expect(await keyward.verify(token)).toEqual({ valid: false, code: 'disabled_api_key' });
+  });
+});

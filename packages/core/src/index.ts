@@ -28,7 +28,7 @@ export { MemoryKeyStore } from './memory-store.js';
 export type { KeywardOptions } from './options.js';
 export type { ScopePolicy } from './scopes.js';
 export { keyStatus } from './status.js';
-export type { KeyChangeListener, KeyChanges, KeyStore, UpdateConditions } from './store.js';
+export type { KeyChangeEvent, KeyChangeListener, KeyChanges, KeyStore, UpdateConditions } from './store.js';
 export type {
   ApiKey,
   Clock,
@@ -40,6 +40,7 @@ export type {
   VerifyRequirements,
   VerifyResult,
 } from './types.js';
+export type { UsageOptions } from './usage.js';
 export {
   type CreateKeyInput,
   DEFAULT_GRACE_PERIOD_SECONDS,

@@ -9,6 +9,7 @@ import { keyStatus } from './status.js';
 import type { KeyChanges } from './store.js';
 import { storeCall } from './store-call.js';
 import type { ApiKey, KeyType, StoredKey, VerifyRequirements, VerifyResult } from './types.js';
+import { UsageRecorder } from './usage.js';
 import {
   Checker,
   type CreateKeyInput,
@@ -51,7 +52,9 @@ export interface Keyward {
   deleteKey(organizationId: string, id: string): Promise<void>;
   /** Checks a token; expected refusals are data (`{ valid: false, code }`), never exceptions. */
   verify(token: unknown, requirements?: VerifyRequirements): Promise<VerifyResult>;
-  /** Stops listening to the store's change feed. */
+  /** Writes pending `lastUsedAt` updates now (they are otherwise batched every second). */
+  flushUsage(): Promise<void>;
+  /** Stops listening to the store's change feed and writes pending `lastUsedAt` updates. */
   close(): Promise<void>;
 }
 
@@ -72,8 +75,12 @@ export function createKeyward(options: KeywardOptions): Keyward {
   const resolved = resolveOptions(options);
   const { store, clock, prefix, scopes: policy } = resolved;
   const hash = createTokenHasher(resolved.pepper);
-  const verifier = new Verifier(resolved, hash, () => {});
-  const unsubscribe = store.subscribe?.((event) => verifier.invalidate(event.id));
+  const usage = new UsageRecorder(store, clock, resolved.usage);
+  const verifier = new Verifier(resolved, hash, (id) => usage.touch(id));
+  const unsubscribe = store.subscribe?.((event) => {
+    if ('id' in event) verifier.invalidate(event.id);
+    else verifier.clear();
+  });
 
   function newKey(organizationId: string, fields: Omit<NewKeyFields, 'id'> & { id?: string }) {
     const id = fields.id ?? newKeyId();
@@ -240,9 +247,12 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
     verify: (token, requirements) => verifier.verify(token, requirements),
 
+    flushUsage: () => usage.flush(),
+
     async close() {
       unsubscribe?.();
       verifier.clear();
+      await usage.flush();
     },
   };
 

@@ -3,6 +3,7 @@ import { DEFAULT_PREFIX, isValidPrefix } from './key-format.js';
 import { createScopePolicy, type ScopePolicy } from './scopes.js';
 import type { KeyStore } from './store.js';
 import type { Clock } from './types.js';
+import type { UsageOptions } from './usage.js';
 
 /** Options of `createKeyward`. */
 export interface KeywardOptions {
@@ -18,6 +19,8 @@ export interface KeywardOptions {
   pepper?: string | Uint8Array;
   /** The verify cache, or `false` to read the store on every verify (zero staleness). @default {} */
   cache?: VerifyCacheOptions | false;
+  /** `lastUsedAt` tracking: at most one write per key per `intervalMs`, batched. @default {} */
+  usage?: UsageOptions;
   /** Current time in ms; inject one in tests. @default Date.now */
   clock?: Clock;
 }
@@ -28,6 +31,7 @@ export interface ResolvedOptions {
   prefix: string;
   pepper: string | Uint8Array | undefined;
   cache: Required<VerifyCacheOptions> | false;
+  usage: Required<UsageOptions>;
   clock: Clock;
 }
 
@@ -56,6 +60,7 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
     prefix,
     pepper,
     cache: resolveCache(options.cache, typeof store.subscribe === 'function'),
+    usage: positiveIntegers('usage', { intervalMs: 60_000, flushDelayMs: 1_000, ...defined(options.usage) }),
     clock,
   };
 }
@@ -64,11 +69,24 @@ function resolveCache(cache: VerifyCacheOptions | false | undefined, hasFeed: bo
   if (cache === false) return false;
   // Without a change feed, other instances' changes are only seen when entries expire: keep them short
   // so the contract's one-second freshness holds.
-  const resolved = { max: 10_000, ttl: hasFeed ? 60_000 : 1_000, negativeTtl: 5_000, ...cache };
-  for (const [name, value] of Object.entries(resolved)) {
-    if (!Number.isInteger(value) || value <= 0) {
-      throw new TypeError(`Keyward: cache.${name} must be a positive integer`);
+  return positiveIntegers('cache', {
+    max: 10_000,
+    ttl: hasFeed ? 60_000 : 1_000,
+    negativeTtl: 5_000,
+    ...defined(cache),
+  });
+}
+
+function positiveIntegers<T extends Record<string, unknown>>(group: string, values: T): Required<T> {
+  for (const [name, value] of Object.entries(values)) {
+    if (!Number.isInteger(value) || (value as number) <= 0) {
+      throw new TypeError(`Keyward: ${group}.${name} must be a positive integer`);
     }
   }
-  return resolved;
+  return values as Required<T>;
+}
+
+/** `values` without its `undefined` members, so they do not override defaults. */
+function defined<T extends object>(values: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(values ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -14,8 +14,14 @@ export interface UpdateConditions {
   notRolled?: boolean;
 }
 
-/** Tells subscribers that the key with this id changed (or was deleted) somewhere. */
-export type KeyChangeListener = (event: { id: string }) => void;
+/**
+ * A change announced by a store's feed: the key with `id` changed (or was deleted) somewhere, or
+ * `{ reset: true }` when the feed may have missed changes (after a lost connection) and every cached
+ * key must be read again.
+ */
+export type KeyChangeEvent = { id: string } | { reset: true };
+
+export type KeyChangeListener = (event: KeyChangeEvent) => void;
 
 /**
  * Where keys live. Promise-based; misses return `null`; a store that cannot be reached rejects (the

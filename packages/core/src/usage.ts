@@ -1,0 +1,65 @@
+import { LRUCache } from 'lru-cache';
+import { log } from './logger.js';
+import type { KeyStore } from './store.js';
+import type { Clock } from './types.js';
+
+/** Options of last-used tracking. */
+export interface UsageOptions {
+  /** At most one `lastUsedAt` write per key per this many ms. @default 60000 */
+  intervalMs?: number;
+  /** Writes are gathered for this many ms and sent as one batch. @default 1000 */
+  flushDelayMs?: number;
+}
+
+/**
+ * Records `lastUsedAt` off the request path: a key's first use and then at most once per interval, in
+ * batches. `touch` never waits for the store; failures are logged and dropped.
+ */
+export class UsageRecorder {
+  readonly #store: KeyStore;
+  readonly #clock: Clock;
+  readonly #intervalMs: number;
+  readonly #flushDelayMs: number;
+  readonly #lastWritten: LRUCache<string, number>;
+  #pending = new Map<string, number>();
+  #timer: NodeJS.Timeout | null = null;
+  #flushing: Promise<void> = Promise.resolve();
+
+  constructor(store: KeyStore, clock: Clock, options: Required<UsageOptions>) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#intervalMs = options.intervalMs;
+    this.#flushDelayMs = options.flushDelayMs;
+    this.#lastWritten = new LRUCache({ max: 100_000 });
+  }
+
+  /** Notes a use of the key now. */
+  touch(id: string): void {
+    if (!this.#store.recordUsage) return;
+    const now = this.#clock();
+    const last = this.#lastWritten.get(id);
+    if (last !== undefined && now - last < this.#intervalMs) return;
+    this.#lastWritten.set(id, now);
+    this.#pending.set(id, now);
+    if (!this.#timer) {
+      this.#timer = setTimeout(() => void this.flush(), this.#flushDelayMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** Writes what is pending now, as one batch. */
+  flush(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const batch = this.#pending;
+    this.#pending = new Map();
+    if (batch.size === 0) return this.#flushing;
+    const entries = [...batch].map(([id, at]) => ({ id, at: new Date(at) }));
+    this.#flushing = this.#flushing
+      .then(() => this.#store.recordUsage?.(entries))
+      .catch((error: unknown) =>
+        log('recording last use of %d keys failed: %s', entries.length, (error as Error)?.name),
+      );
+    return this.#flushing;
+  }
+}
