@@ -1,0 +1,192 @@
+import type {
+  KeyChangeEvent,
+  KeyChangeListener,
+  KeyChanges,
+  KeyStore,
+  StoredKey,
+  UpdateConditions,
+} from '@keyward/core';
+import type { Connection, Model } from 'mongoose';
+import { ChangeFeed, type ChangeFeedMode } from './change-feed.js';
+import { toStoreError, withTimeout } from './errors.js';
+import { fromDocument, type KeyDocument, keyModel, toDocument } from './schema.js';
+
+/** Options of `MongoKeyStore`. */
+export interface MongoKeyStoreOptions {
+  /** An open (or opening) mongoose connection of the app; the store never connects by itself. */
+  connection: Connection;
+  /** Collection of the keys. @default "keyward_keys" */
+  collection?: string;
+  /** Longest time a store call may take before it fails with `KeyStoreUnavailableError`, in ms. @default 5000 */
+  timeoutMs?: number;
+  /**
+   * How instances learn of each other's changes: `auto` picks change streams on replica sets and sharded
+   * clusters and polling elsewhere (standalone MongoDB, FerretDB). @default "auto"
+   */
+  changeFeed?: ChangeFeedMode;
+  /** Poll period when polling, in ms. @default 250 */
+  pollIntervalMs?: number;
+}
+
+/**
+ * A `KeyStore` on MongoDB (4.4+, standalone, replica set or sharded) or FerretDB 1.24, through the app's
+ * mongoose 8 or 9 connection.
+ *
+ * @example
+ * const connection = await mongoose.createConnection(process.env.MONGO_URL).asPromise();
+ * const keyward = createKeyward({ store: new MongoKeyStore({ connection }), scopes: ['read'] });
+ */
+export class MongoKeyStore implements KeyStore {
+  readonly #model: Model<KeyDocument>;
+  readonly #timeoutMs: number;
+  readonly #listeners = new Set<KeyChangeListener>();
+  readonly #feed: ChangeFeed;
+  #indexes: Promise<void> | null = null;
+  #feedStart: Promise<void> | null = null;
+
+  constructor(options: MongoKeyStoreOptions) {
+    const { connection } = options ?? {};
+    if (!connection || typeof connection.model !== 'function' || !connection.base?.Schema) {
+      throw new TypeError('MongoKeyStore: options.connection must be a mongoose Connection');
+    }
+    const collection = options.collection ?? 'keyward_keys';
+    if (typeof collection !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(collection)) {
+      throw new TypeError('MongoKeyStore: collection must be a plain collection name');
+    }
+    const timeoutMs = options.timeoutMs ?? 5_000;
+    const pollIntervalMs = options.pollIntervalMs ?? 250;
+    for (const [name, value] of Object.entries({ timeoutMs, pollIntervalMs })) {
+      if (!Number.isInteger(value) || value <= 0)
+        throw new TypeError(`MongoKeyStore: ${name} must be a positive integer`);
+    }
+    const mode = options.changeFeed ?? 'auto';
+    if (!['auto', 'change-stream', 'poll'].includes(mode)) {
+      throw new TypeError('MongoKeyStore: changeFeed must be "auto", "change-stream" or "poll"');
+    }
+    this.#model = keyModel(connection, collection);
+    this.#timeoutMs = timeoutMs;
+    this.#feed = new ChangeFeed(this.#model, { mode, pollIntervalMs, overlapMs: 2_000 }, (event) =>
+      this.#emit(event),
+    );
+  }
+
+  /** Creates the indexes (once; again after a failure). Every call awaits it. */
+  ensureIndexes(): Promise<void> {
+    this.#indexes ??= this.#model
+      .createIndexes()
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        this.#indexes = null;
+        throw error;
+      });
+    return this.#indexes;
+  }
+
+  /** The change-feed mechanism in use once someone subscribed: `change-stream` or `poll`. */
+  get changeFeedMechanism(): 'change-stream' | 'poll' | null {
+    return this.#feed.mechanism;
+  }
+
+  async insert(key: StoredKey): Promise<void> {
+    await this.#run('insert', async () => {
+      await this.#model.collection.insertOne({ ...toDocument(key), changedAt: new Date() } as never);
+    });
+  }
+
+  findByHash(hash: string): Promise<StoredKey | null> {
+    return this.#one('findByHash', { hash });
+  }
+
+  findById(organizationId: string, id: string): Promise<StoredKey | null> {
+    return this.#one('findById', { _id: id, organizationId, deletedAt: null });
+  }
+
+  findBySlot(slot: string): Promise<StoredKey | null> {
+    return this.#one('findBySlot', { slot });
+  }
+
+  list(organizationId: string): Promise<StoredKey[]> {
+    return this.#run('list', async () => {
+      const docs = await this.#model
+        .find({ organizationId, deletedAt: null })
+        .sort({ createdAt: -1, _id: -1 })
+        .lean<KeyDocument[]>()
+        .exec();
+      return docs.map(fromDocument);
+    });
+  }
+
+  update(organizationId: string, id: string, changes: KeyChanges, conditions: UpdateConditions = {}) {
+    return this.#run('update', async () => {
+      const filter: Record<string, unknown> = { _id: id, organizationId, deletedAt: null };
+      if (conditions.notRolled) filter.rolledAt = null;
+      const doc = await this.#model
+        .findOneAndUpdate(filter, { $set: { ...changes }, $currentDate: { changedAt: true } } as never, {
+          returnDocument: 'after',
+        })
+        .lean<KeyDocument>()
+        .exec();
+      return doc ? fromDocument(doc) : null;
+    });
+  }
+
+  async recordUsage(entries: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
+    if (entries.length === 0) return;
+    await this.#run('recordUsage', async () => {
+      await this.#model.bulkWrite(
+        entries.map(({ id, at }) => ({
+          updateOne: {
+            filter: { _id: id, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: at } }] },
+            update: { $set: { lastUsedAt: at } },
+          },
+        })),
+        { ordered: false },
+      );
+    });
+  }
+
+  subscribe(listener: KeyChangeListener): () => void {
+    this.#listeners.add(listener);
+    this.#feedStart ??= this.#feed.start();
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Waits until the change feed is running (tests and health checks). */
+  async feedReady(): Promise<void> {
+    await this.#feedStart;
+  }
+
+  /** Stops the change feed. The connection stays open: it belongs to the app. */
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    await this.#feedStart?.catch(() => {});
+    await this.#feed.stop();
+  }
+
+  #emit(event: KeyChangeEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A failing subscriber must not stop the feed.
+      }
+    }
+  }
+
+  #one(operation: string, filter: Record<string, unknown>): Promise<StoredKey | null> {
+    return this.#run(operation, async () => {
+      const doc = await this.#model.findOne(filter).lean<KeyDocument>().exec();
+      return doc ? fromDocument(doc) : null;
+    });
+  }
+
+  async #run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(this.ensureIndexes().then(call), this.#timeoutMs, operation);
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+}

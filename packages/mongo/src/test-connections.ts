@@ -1,0 +1,34 @@
+import { useTestDatabase } from '@keyward/test-db';
+import mongoose8 from 'mongoose8';
+import mongoose9 from 'mongoose9';
+import { afterAll } from 'vitest';
+
+/** Both supported mongoose majors, to run a suite on each. */
+export const MONGOOSE_MAJORS = [
+  ['mongoose 8', mongoose8],
+  ['mongoose 9', mongoose9],
+] as const;
+
+type Mongoose = (typeof MONGOOSE_MAJORS)[number][1];
+
+/**
+ * A fresh database for this test file and a way to open connections to it with either mongoose major;
+ * connections are closed after the file.
+ */
+export function useConnections(tag: string) {
+  const db = useTestDatabase(tag);
+  const open: Array<{ close(): Promise<void> }> = [];
+  afterAll(async () => {
+    await Promise.all(open.map((c) => c.close()));
+  });
+  return {
+    db,
+    async connect(mongoose: Mongoose, options: { serverSelectionTimeoutMS?: number } = {}) {
+      const connection = await mongoose
+        .createConnection(db.uri, { serverSelectionTimeoutMS: 5_000, ...options })
+        .asPromise();
+      open.push(connection);
+      return connection;
+    },
+  };
+}
