@@ -1,0 +1,76 @@
+import type { IncomingMessage } from 'node:http';
+import type { KeySource } from './options.js';
+
+/** The one token a request carries, or why there is none to check. */
+export type ExtractedKey = { token: string } | { code: 'missing_api_key' | 'conflicting_api_keys' };
+
+const MISSING = Object.freeze({ code: 'missing_api_key' as const });
+const CONFLICT = Object.freeze({ code: 'conflicting_api_keys' as const });
+
+type HeaderCarrier = Pick<IncomingMessage, 'headers'> & {
+  headersDistinct?: Record<string, string[] | undefined>;
+};
+
+/**
+ * Finds the API key of a request: `Authorization: Bearer <token>` (scheme case-insensitive, one or more
+ * spaces) and the API-key header, never the query string. Every value of a repeated header counts.
+ * - No token anywhere (also: another scheme such as `Basic`, or an empty `Bearer`/API-key value) → missing.
+ * - The same token any number of times → that token. Two different tokens → conflicting.
+ * Never throws, whatever the headers hold.
+ */
+export function extractKey(req: HeaderCarrier, source: KeySource): ExtractedKey {
+  let found: string | undefined;
+  const consider = (token: string): boolean => {
+    if (token.length === 0) return true;
+    if (found !== undefined && found !== token) return false;
+    found = token;
+    return true;
+  };
+  if (source.authorization !== null) {
+    for (const value of headerValues(req, source.authorization)) {
+      const token = bearerToken(value);
+      if (token !== null && !consider(token)) return CONFLICT;
+    }
+  }
+  if (source.apiKey !== null) {
+    for (const value of headerValues(req, source.apiKey)) {
+      if (!consider(value.trim())) return CONFLICT;
+    }
+  }
+  return found === undefined ? MISSING : { token: found };
+}
+
+/** The credentials of a `Bearer` value (`''` when there are none), or `null` for any other scheme. */
+function bearerToken(value: string): string | null {
+  const trimmed = value.trim();
+  const space = trimmed.search(/[ \t]/);
+  const scheme = space === -1 ? trimmed : trimmed.slice(0, space);
+  if (scheme.toLowerCase() !== 'bearer') return null;
+  return space === -1 ? '' : trimmed.slice(space + 1).trim();
+}
+
+/**
+ * All values of a header. Node keeps only the first `Authorization` and joins repeated custom headers
+ * with ", " in `req.headers`; `req.headersDistinct` keeps each one, so a second key cannot hide. If a
+ * middleware rewrote `req.headers[name]`, its value wins.
+ */
+function headerValues(req: HeaderCarrier, name: string): string[] {
+  const value: unknown = req.headers?.[name];
+  if (typeof value === 'string') {
+    const distinct = distinctValues(req, name);
+    const consistent =
+      distinct && distinct.length > 1 && (value === distinct[0] || value === distinct.join(', '));
+    return consistent ? distinct : [value];
+  }
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return [];
+}
+
+function distinctValues(req: HeaderCarrier, name: string): string[] | undefined {
+  try {
+    const values: unknown = req.headersDistinct?.[name];
+    return Array.isArray(values) && values.every((v) => typeof v === 'string') ? values : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,130 @@
+import type { IncomingMessage } from 'node:http';
+import type { Keyward } from '@keyward/core';
+import type { Request } from 'express';
+import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
+import { admit, checkToken, isRefusal } from './check-key.js';
+import { extractKey } from './extract-key.js';
+import { log } from './logger.js';
+import {
+  checkOptionsObject,
+  type KeySourceOptions,
+  REQUIREMENT_OPTIONS,
+  type ResolvedAuth,
+  type RouteRequirements,
+  resolveAuth,
+  SOURCE_OPTIONS,
+} from './options.js';
+import { refusal } from './refusal.js';
+
+/**
+ * Options of `createPassportStrategy`: the strategy name, what it requires of keys, and where to read them.
+ *
+ * @example
+ * passport.use(createPassportStrategy(keyward, { name: 'keyward-secret', type: 'secret' }));
+ */
+export interface KeywardStrategyOptions extends KeySourceOptions, RouteRequirements {
+  /** The name to use in `passport.authenticate(name)`. @default "keyward" */
+  name?: string;
+}
+
+/**
+ * A Passport strategy (a `HeaderAPIKeyStrategy` of passport-headerapikey) that authenticates Keyward keys.
+ *
+ * @example
+ * const strategy: KeywardStrategy = createPassportStrategy(keyward);
+ * passport.use(strategy); // then passport.authenticate(strategy.name, { session: false })
+ */
+export interface KeywardStrategy {
+  /** The strategy's name, `'keyward'` unless set. */
+  readonly name: string;
+  /** Called by Passport once per request. */
+  authenticate(req: Request, options?: object): void;
+}
+
+type Verified = (err: Error | null, user?: object | false, info?: object) => void;
+
+const WHERE = '@keyward/express createPassportStrategy';
+const ALLOWED = [...SOURCE_OPTIONS, ...REQUIREMENT_OPTIONS, 'name'];
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+// Passport runs each request on `Object.create(strategy)`; a symbol-keyed property (unlike `#private`)
+// is found through that prototype chain.
+const AUTH = Symbol('keyward.auth');
+
+/**
+ * The strategy class. passport-headerapikey reads a single header with a case-sensitive prefix and cannot
+ * see a second, different key, so `authenticate` is overridden to read both headers the way `apiKeyAuth`
+ * does; the verify callback, `passReqToCallback` and the success/fail/error protocol are the base class's.
+ */
+class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStrategy {
+  readonly [AUTH]: ResolvedAuth;
+
+  constructor(auth: ResolvedAuth, name: string) {
+    const header = auth.source.authorization ?? auth.source.apiKey ?? 'authorization';
+    const prefix = auth.source.authorization === null ? '' : 'Bearer ';
+    super({ header, prefix }, true, (token, verified, req) => verifyToken(auth, token, verified, req));
+    this.name = name;
+    this[AUTH] = auth;
+  }
+
+  override authenticate(req: IncomingMessage, _options?: object): void {
+    const auth = this[AUTH];
+    (req as Request).apiKey = undefined; // fail closed: only a key verified now may stay on the request
+    const found = extractKey(req, auth.source);
+    if (!('token' in found)) {
+      this.error(refusal(found.code, auth.realm));
+      return;
+    }
+    // The base class's verified-callback protocol: error → error(), no user → fail(), else success().
+    const verified: Verified = (err, user, info) => {
+      if (err) return this.error(err);
+      if (!user) return this.fail(info, undefined);
+      this.success(user, info);
+    };
+    this.verify(found.token, verified, req);
+  }
+}
+
+function verifyToken(auth: ResolvedAuth, token: string, verified: Verified, req?: IncomingMessage): void {
+  admitted(auth, token, req as Request | undefined).then(
+    (outcome) => (isRefusal(outcome) ? verified(outcome) : verified(null, outcome)),
+    (error: unknown) => verified(error instanceof Error ? error : new Error('Keyward verification failed')),
+  );
+}
+
+/** The verified key (after setting `req.apiKey` and `Sunset`), or the refusal. */
+async function admitted(auth: ResolvedAuth, token: string, req: Request | undefined) {
+  const outcome = await checkToken(auth, token);
+  if (isRefusal(outcome)) {
+    log('refused: %s', outcome.code);
+    return outcome;
+  }
+  if (req) admit(req, req.res, outcome);
+  return outcome.key;
+}
+
+/**
+ * Creates a Passport strategy named `'keyward'`, built on passport-headerapikey's `HeaderAPIKeyStrategy`.
+ * On success `req.user` (and `req.apiKey`) is `{ id, organizationId, name, type, scopes }`, and a rolled
+ * key in its grace period gets a `Sunset` header. Every refusal is passed to `next(err)` as a
+ * `KeywardError`: mount `keywardErrorHandler()` to answer with the contract's JSON body (status and
+ * `WWW-Authenticate` come from the error even without it). Options are checked once (TypeError).
+ *
+ * @example
+ * import passport from 'passport';
+ * import { keywardErrorHandler } from '@keyward/express';
+ * import { createPassportStrategy } from '@keyward/express/passport';
+ *
+ * passport.use(createPassportStrategy(keyward));
+ * app.get('/v1/whoami', passport.authenticate('keyward', { session: false }), (req, res) => {
+ *   res.json({ apiKey: req.user });
+ * });
+ * app.use(keywardErrorHandler());
+ */
+export function createPassportStrategy(keyward: Keyward, options?: KeywardStrategyOptions): KeywardStrategy {
+  const checked = checkOptionsObject(WHERE, options, ALLOWED);
+  const auth = resolveAuth(WHERE, keyward, checked);
+  const name = checked.name ?? 'keyward';
+  if (typeof name !== 'string' || !NAME.test(name))
+    throw new TypeError(`${WHERE}: name must be a strategy name`);
+  return new KeywardPassportStrategy(auth, name);
+}

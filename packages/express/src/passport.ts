@@ -1,0 +1,5 @@
+export {
+  createPassportStrategy,
+  type KeywardStrategy,
+  type KeywardStrategyOptions,
+} from './passport-strategy.js';

@@ -1,0 +1,32 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { log } from './logger.js';
+import { type GuardOptions, resolveGuard } from './options.js';
+import { refusal, sendRefusal } from './refusal.js';
+
+const WHERE = '@keyward/express requireSecretKey';
+
+/**
+ * Route guard that refuses public keys with 403 `secret_key_required`. Put it after `apiKeyAuth()` (or the
+ * Passport strategy). Without an authenticated key it fails closed with 401 `missing_api_key`.
+ *
+ * @example
+ * app.use('/v1', apiKeyAuth(keyward));
+ * app.post('/v1/snippets', requireSecretKey(), requireScopes('snippets:write'), createSnippet);
+ */
+export function requireSecretKey(options?: GuardOptions): RequestHandler {
+  const { realm, onError } = resolveGuard(WHERE, options, sendRefusal);
+
+  async function guard(req: Request, res: Response, next: NextFunction): Promise<void> {
+    const key = req.apiKey;
+    if (!key) {
+      log('requireSecretKey ran without an authenticated key: is apiKeyAuth() mounted before it?');
+      return onError(refusal('missing_api_key', realm), req, res, next);
+    }
+    if (key.type === 'secret') return next();
+    return onError(refusal('secret_key_required', realm), req, res, next);
+  }
+
+  return function requireSecretKey(req, res, next) {
+    guard(req, res, next).catch(next);
+  };
+}
