@@ -1,0 +1,52 @@
+import type { Router } from 'express';
+import express from 'express';
+import { createBodyReader } from './body.js';
+import { type EndpointContext, endpoint } from './endpoint.js';
+import { createErrorHandler } from './error-handler.js';
+import { createOpenApiDocument } from './openapi.js';
+import { type AdminRouterOptions, resolveAdminOptions } from './options.js';
+import { createKey } from './routes/create-key.js';
+import { deleteKey } from './routes/delete-key.js';
+import { getKey } from './routes/get-key.js';
+import { listKeys } from './routes/list-keys.js';
+import { rollKey } from './routes/roll-key.js';
+import { updateKey } from './routes/update-key.js';
+
+/**
+ * Creates the admin API of contract §3 as a plain Express router (Express 4 or 5), to mount at any path.
+ * Every route asks `authorize(req)` which organization the caller acts for and is confined to it;
+ * errors are answered as `{ error: { code, message, details? } }`. `GET <mount>/openapi.json` serves the
+ * OpenAPI 3.1 document without calling `authorize` (it holds nothing of any organization).
+ * Requests that match no route fall through to the host app.
+ *
+ * @example
+ * import express from 'express';
+ * import { createAdminRouter } from '@keyward/admin';
+ *
+ * const app = express();
+ * app.use(session(...));
+ * app.use('/api/keys', createAdminRouter({
+ *   keyward,
+ *   authorize: (req) => (req.session.user ? { organizationId: req.session.user.orgId } : null),
+ * }));
+ */
+export function createAdminRouter(options: AdminRouterOptions): Router {
+  const { keyward, authorize } = resolveAdminOptions(options);
+  const context: EndpointContext = { keyward, authorize, readBody: createBodyReader() };
+  const openApiDocument = JSON.stringify(createOpenApiDocument());
+  const router = express.Router();
+
+  router.get('/openapi.json', function keywardAdminOpenApi(_req, res) {
+    res.set('Cache-Control', 'no-store').type('application/json').send(openApiDocument);
+  });
+  // Static pages (the dashboard) are registered here, before `/:id`, so their paths are never read as ids.
+
+  router.get('/', endpoint(context, listKeys));
+  router.post('/', endpoint(context, createKey, { readsBody: true }));
+  router.get('/:id', endpoint(context, getKey));
+  router.patch('/:id', endpoint(context, updateKey, { readsBody: true }));
+  router.post('/:id/roll', endpoint(context, rollKey, { readsBody: true }));
+  router.delete('/:id', endpoint(context, deleteKey));
+  router.use(createErrorHandler());
+  return router;
+}

@@ -1,0 +1,79 @@
+import type { Keyward } from '@keyward/core';
+import type { RequestHandler } from 'express';
+import { authorizeRequest } from './authorize.js';
+import type { BodyReader } from './body.js';
+import type { Authorize } from './options.js';
+
+/**
+ * What a route handler gets: the service, the caller's organization, the `:id` and the parsed body.
+ *
+ * @example
+ * const input: RouteInput = { keyward, organizationId: 'org_1', id: 'key_0123456789ABCDEFGHIJ', body: undefined };
+ */
+export interface RouteInput {
+  keyward: Keyward;
+  organizationId: string;
+  /** The `:id` path parameter (`""` on routes without one). */
+  id: string;
+  /** The JSON body, `undefined` when the request had none (or the route reads none). */
+  body: unknown;
+}
+
+/**
+ * What a route handler answers; `body: undefined` sends no body (204).
+ *
+ * @example
+ * const result: RouteResult = { status: 204 };
+ */
+export interface RouteResult {
+  status: number;
+  body?: unknown;
+}
+
+/**
+ * A route: parse the input, call the service, serialize the answer. Errors are thrown.
+ *
+ * @example
+ * const ping: RouteHandler = async () => ({ status: 200, body: { ok: true } });
+ */
+export type RouteHandler = (input: RouteInput) => Promise<RouteResult>;
+
+/**
+ * What every endpoint of one router shares.
+ *
+ * @example
+ * const context: EndpointContext = { keyward, authorize, readBody: createBodyReader() };
+ */
+export interface EndpointContext {
+  keyward: Keyward;
+  authorize: Authorize;
+  readBody: BodyReader;
+}
+
+/**
+ * Wraps a route handler into Express middleware that works on Express 4 and 5: authorizes the caller,
+ * reads the body when `readsBody`, runs the handler and sends its result with `Cache-Control: no-store`.
+ * Any rejection goes to `next(err)`, so the router's error handler answers it.
+ *
+ * @example
+ * router.post('/', endpoint(context, createKey, { readsBody: true }));
+ */
+export function endpoint(
+  context: EndpointContext,
+  handler: RouteHandler,
+  { readsBody = false }: { readsBody?: boolean } = {},
+): RequestHandler {
+  const { keyward, authorize, readBody } = context;
+  return function keywardAdminEndpoint(req, res, next) {
+    res.set('Cache-Control', 'no-store');
+    const run = async () => {
+      const organizationId = await authorizeRequest(authorize, req);
+      const body = readsBody ? await readBody(req, res) : undefined;
+      const id = typeof req.params.id === 'string' ? req.params.id : '';
+      const result = await handler({ keyward, organizationId, id, body });
+      if (result.body === undefined) res.status(result.status).end();
+      else res.status(result.status).json(result.body);
+    };
+    run().catch(next);
+  };
+}

@@ -1,0 +1,249 @@
+import { KeyStoreUnavailableError } from '@keyward/core';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { Response } from 'supertest';
+import { describe, expect, it, vi } from 'vitest';
+import { MAX_BODY_BYTES } from './body.js';
+import { createOpenApiDocument, type OpenApiDocument } from './openapi.js';
+import { setup } from './test-app.js';
+
+type Method = 'get' | 'post' | 'patch' | 'delete';
+type Context = ReturnType<typeof setup>;
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Validates response bodies against the served document with JSON Schema 2020-12, strictly. */
+function validatorFor(doc: OpenApiDocument) {
+  const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
+  ajv.addFormat('date-time', {
+    type: 'string',
+    validate: (s: string) => RFC3339.test(s) && !Number.isNaN(Date.parse(s)),
+  });
+  // The OpenAPI members around the schemas, so that the whole document can be added as one schema.
+  ajv.addVocabulary(['openapi', 'info', 'servers', 'paths', 'components']);
+  ajv.addSchema(doc, 'openapi.json');
+  return (method: Method, path: string, res: Response) => {
+    const operation = (doc.paths[path] as Record<string, { responses: Record<string, { $ref?: string }> }>)[
+      method
+    ];
+    const response = operation?.responses[String(res.status)];
+    if (!response) return [`${method.toUpperCase()} ${path} does not document status ${res.status}`];
+    let pointer = `/paths/${pointerEscape(path)}/${method}/responses/${res.status}`;
+    let resolved: { $ref?: string; content?: unknown } = response;
+    if (response.$ref) {
+      pointer = response.$ref.slice(1);
+      resolved = doc.components.responses?.[response.$ref.split('/').pop() as string] as typeof resolved;
+    }
+    if (!resolved.content)
+      return res.text === '' ? [] : [`status ${res.status} documents no body but got one`];
+    if (!/^application\/json/.test(res.headers['content-type'] ?? '')) return ['the body is not JSON'];
+    const validate = ajv.getSchema(`openapi.json#${pointer}/content/application~1json/schema`);
+    if (!validate) return [`no schema at ${pointer}`];
+    return validate(res.body) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+  };
+}
+
+function pointerEscape(path: string): string {
+  return path.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/** A key of each type for `org_a`; the public one is rolled-able, both are listed. */
+async function keys(context: Context) {
+  const secret = await context.createKey('org_a', {
+    name: 'Server',
+    type: 'secret',
+    expiresAt: '2031-01-01T00:00:00Z',
+  });
+  const pub = await context.createKey('org_a', { name: 'Website', type: 'public' });
+  return { secret: secret.key.id, pub: pub.key.id };
+}
+
+type ServiceMethod = 'listKeys' | 'createKey' | 'getKey' | 'updateKey' | 'rollKey' | 'deleteKey';
+type Run = (c: Context) => Promise<Response>;
+
+/** `run`, with the service method `method` rejecting: a bug (500) or the store being down (503). */
+function failing(method: ServiceMethod, fault: 'bug' | 'down', run: Run): Run {
+  return (c) => {
+    vi.spyOn(c.keyward, method).mockRejectedValue(
+      fault === 'bug' ? new TypeError('bug') : new KeyStoreUnavailableError(),
+    );
+    return run(c);
+  };
+}
+
+/** `run` with a secret and a public key of `org_a` in place. */
+function withKeys(run: (c: Context, ids: { secret: string; pub: string }) => Promise<Response>): Run {
+  return async (c) => run(c, await keys(c));
+}
+
+const UNKNOWN = '/key_0123456789ABCDEFGHIJ';
+const tooLarge = JSON.stringify({ name: 'x'.repeat(MAX_BODY_BYTES) });
+const json = 'application/json';
+
+/** One real exchange for every documented response of every operation. */
+const SCENARIOS: Array<[Method, string, number, Run]> = [
+  ['get', '/', 200, withKeys((c) => c.api.get())],
+  ['get', '/', 401, (c) => c.as(null).get()],
+  ['get', '/', 403, (c) => c.api.get().set('x-deny', 'forbidden')],
+  ['get', '/', 500, failing('listKeys', 'bug', (c) => c.api.get())],
+  ['get', '/', 503, failing('listKeys', 'down', (c) => c.api.get())],
+
+  ['post', '/', 201, (c) => c.api.post('', { name: 'New', type: 'public', scopes: ['snippets:read'] })],
+  ['post', '/', 400, (c) => c.api.post('', { name: '', type: 'root', extra: true })],
+  ['post', '/', 401, (c) => c.as(null).post('', { name: 'New', type: 'secret' })],
+  ['post', '/', 403, (c) => c.api.post('', { name: 'New', type: 'secret' }).set('x-deny', 'forbidden')],
+  ['post', '/', 413, (c) => c.api.post('').set('Content-Type', json).send(tooLarge)],
+  ['post', '/', 415, (c) => c.api.post('').set('Content-Type', 'text/plain').send('name=New')],
+  ['post', '/', 500, failing('createKey', 'bug', (c) => c.api.post('', { name: 'N', type: 'secret' }))],
+  ['post', '/', 503, failing('createKey', 'down', (c) => c.api.post('', { name: 'N', type: 'secret' }))],
+
+  ['get', '/{id}', 200, withKeys((c, { pub }) => c.api.get(`/${pub}`))],
+  ['get', '/{id}', 401, (c) => c.as(null).get(UNKNOWN)],
+  ['get', '/{id}', 403, (c) => c.api.get(UNKNOWN).set('x-deny', 'forbidden')],
+  ['get', '/{id}', 404, (c) => c.api.get(UNKNOWN)],
+  ['get', '/{id}', 500, failing('getKey', 'bug', (c) => c.api.get(UNKNOWN))],
+  ['get', '/{id}', 503, failing('getKey', 'down', (c) => c.api.get(UNKNOWN))],
+
+  [
+    'patch',
+    '/{id}',
+    200,
+    withKeys((c, { secret }) => c.api.patch(`/${secret}`, { disabled: true, expiresAt: null })),
+  ],
+  ['patch', '/{id}', 400, withKeys((c, { pub }) => c.api.patch(`/${pub}`, { scopes: ['snippets:write'] }))],
+  ['patch', '/{id}', 401, (c) => c.as(null).patch(UNKNOWN, { name: 'A' })],
+  ['patch', '/{id}', 403, (c) => c.api.patch(UNKNOWN, { name: 'A' }).set('x-deny', 'forbidden')],
+  ['patch', '/{id}', 404, (c) => c.api.patch(UNKNOWN, { name: 'A' })],
+  [
+    'patch',
+    '/{id}',
+    409,
+    withKeys(async (c, { secret }) => {
+      await c.keyward.rollKey('org_a', secret);
+      return c.api.patch(`/${secret}`, { expiresAt: null });
+    }),
+  ],
+  ['patch', '/{id}', 413, (c) => c.api.patch(UNKNOWN).set('Content-Type', json).send(tooLarge)],
+  ['patch', '/{id}', 415, (c) => c.api.patch(UNKNOWN).set('Content-Type', 'text/csv').send('a,b')],
+  ['patch', '/{id}', 500, failing('updateKey', 'bug', (c) => c.api.patch(UNKNOWN, { name: 'A' }))],
+  ['patch', '/{id}', 503, failing('updateKey', 'down', (c) => c.api.patch(UNKNOWN, { name: 'A' }))],
+
+  [
+    'post',
+    '/{id}/roll',
+    201,
+    withKeys((c, { pub }) => c.api.post(`/${pub}/roll`, { gracePeriodSeconds: 60 })),
+  ],
+  ['post', '/{id}/roll', 400, (c) => c.api.post(`${UNKNOWN}/roll`, { gracePeriodSeconds: -1 })],
+  ['post', '/{id}/roll', 401, (c) => c.as(null).post(`${UNKNOWN}/roll`)],
+  ['post', '/{id}/roll', 403, (c) => c.api.post(`${UNKNOWN}/roll`).set('x-deny', 'forbidden')],
+  ['post', '/{id}/roll', 404, (c) => c.api.post(`${UNKNOWN}/roll`)],
+  [
+    'post',
+    '/{id}/roll',
+    409,
+    withKeys(async (c, { secret }) => {
+      await c.keyward.updateKey('org_a', secret, { disabled: true });
+      return c.api.post(`/${secret}/roll`);
+    }),
+  ],
+  ['post', '/{id}/roll', 413, (c) => c.api.post(`${UNKNOWN}/roll`).set('Content-Type', json).send(tooLarge)],
+  [
+    'post',
+    '/{id}/roll',
+    415,
+    (c) => c.api.post(`${UNKNOWN}/roll`).set('Content-Type', 'text/plain').send('60'),
+  ],
+  ['post', '/{id}/roll', 500, failing('rollKey', 'bug', (c) => c.api.post(`${UNKNOWN}/roll`))],
+  ['post', '/{id}/roll', 503, failing('rollKey', 'down', (c) => c.api.post(`${UNKNOWN}/roll`))],
+
+  ['delete', '/{id}', 204, withKeys((c, { secret }) => c.api.delete(`/${secret}`))],
+  ['delete', '/{id}', 401, (c) => c.as(null).delete(UNKNOWN)],
+  ['delete', '/{id}', 403, (c) => c.api.delete(UNKNOWN).set('x-deny', 'forbidden')],
+  ['delete', '/{id}', 404, (c) => c.api.delete(UNKNOWN)],
+  ['delete', '/{id}', 500, failing('deleteKey', 'bug', (c) => c.api.delete(UNKNOWN))],
+  ['delete', '/{id}', 503, failing('deleteKey', 'down', (c) => c.api.delete(UNKNOWN))],
+
+  ['get', '/openapi.json', 200, async (c) => c.as(null).get('/openapi.json')],
+];
+
+describe('the OpenAPI document', () => {
+  it('is served at <mount>/openapi.json as OpenAPI 3.1 with paths relative to the mount', async () => {
+    const { as } = setup();
+    const res = await as(null).get('/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body.openapi).toBe('3.1.0');
+    expect(res.body.servers).toEqual([{ url: '.', description: expect.any(String) }]);
+    expect(Object.keys(res.body.paths).sort()).toEqual(['/', '/openapi.json', '/{id}', '/{id}/roll']);
+    expect(res.body).toEqual(JSON.parse(JSON.stringify(createOpenApiDocument())));
+  });
+
+  it('documents exactly the responses the scenarios below produce', () => {
+    const doc = createOpenApiDocument();
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.entries(item as Record<string, { responses?: Record<string, unknown> }>).flatMap(
+        ([method, op]) => Object.keys(op.responses ?? {}).map((status) => `${method} ${path} ${status}`),
+      ),
+    );
+    const exercised = SCENARIOS.map(([method, path, status]) => `${method} ${path} ${status}`);
+    expect(exercised.sort()).toEqual(documented.sort());
+  });
+
+  it.each(SCENARIOS)(
+    'matches the real response of %s %s with status %i',
+    async (method, path, status, run) => {
+      const context = setup();
+      const validate = validatorFor((await context.as(null).get('/openapi.json')).body);
+      const res = await run(context);
+      expect(res.status).toBe(status);
+      expect(validate(method, path, res)).toEqual([]);
+    },
+  );
+
+  it('rejects a Key with a field the contract does not have', async () => {
+    const context = setup();
+    const doc = (await context.as(null).get('/openapi.json')).body;
+    const res = await context.api.post('', { name: 'New', type: 'secret' });
+    expect(validatorFor(doc)('post', '/', res)).toEqual([]);
+    res.body.data.hash = 'abc';
+    expect(validatorFor(doc)('post', '/', res)).not.toEqual([]);
+  });
+
+  it('rejects a secret Key that carries a token', async () => {
+    const context = setup();
+    const doc = (await context.as(null).get('/openapi.json')).body;
+    const res = await context.api.post('', { name: 'New', type: 'secret' });
+    res.body.data.token = res.body.token;
+    expect(validatorFor(doc)('post', '/', res)).not.toEqual([]);
+  });
+
+  it('rejects an error body with a code other than the documented one', async () => {
+    const context = setup();
+    const doc = (await context.as(null).get('/openapi.json')).body;
+    const res = await context.api.get('/key_0123456789ABCDEFGHIJ');
+    res.body.error.code = 'forbidden';
+    expect(validatorFor(doc)('get', '/{id}', res)).not.toEqual([]);
+  });
+
+  it('describes request bodies with the same rules the router applies', () => {
+    const doc = createOpenApiDocument();
+    const create = (
+      doc.paths['/'] as { post: { requestBody: { content: Record<string, { schema: unknown }> } } }
+    ).post;
+    expect(create.requestBody.content['application/json']?.schema).toMatchObject({
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'type'],
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 100 },
+        type: { enum: ['public', 'secret'] },
+      },
+    });
+  });
+
+  it('returns a fresh document on every call', () => {
+    const doc = createOpenApiDocument();
+    doc.info.title = 'Changed';
+    expect(createOpenApiDocument().info.title).toBe('Keyward admin API');
+  });
+});

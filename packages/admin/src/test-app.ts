@@ -1,0 +1,115 @@
+// Test helpers (not part of the build): a Keyward on a memory store with a controllable clock, and an
+// Express app with the admin router mounted at /api/keys, where the `x-org` header names the caller's
+// organization (no header: nobody signed in).
+import { type ApiKey, createKeyward, type KeyStore, MemoryKeyStore } from '@keyward/core';
+import express from 'express';
+import request from 'supertest';
+import type {} from 'vitest';
+import { createAdminRouter } from './admin-router.js';
+import type { Authorize } from './options.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    expressMajor: 4 | 5;
+  }
+}
+
+export const MOUNT = '/api/keys';
+export const START = Date.parse('2030-01-01T00:00:00.000Z');
+export const SCOPES = ['snippets:read', 'snippets:write', 'billing:read'];
+export const PUBLIC_SCOPES = ['snippets:read'];
+/** A well-formed id that names no key. */
+export const UNKNOWN_ID = 'key_0123456789ABCDEFGHIJ';
+export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+export const KEY_FIELDS = [
+  'createdAt',
+  'disabled',
+  'expiresAt',
+  'id',
+  'isDefault',
+  'lastUsedAt',
+  'name',
+  'organizationId',
+  'redactedKey',
+  'replacedBy',
+  'rolledAt',
+  'scopes',
+  'status',
+  'type',
+  'updatedAt',
+];
+
+/** Reads the organization from `x-org`; `x-deny: forbidden` refuses with 403. */
+export const headerAuthorize: Authorize = (req) => {
+  if (req.get('x-deny') === 'forbidden') return 'forbidden';
+  const org = req.get('x-org');
+  return org ? { organizationId: org } : null;
+};
+
+export interface SetupOptions {
+  store?: KeyStore;
+  authorize?: Authorize;
+  /** Runs on the app before the router is mounted (e.g. a host's own body parser). */
+  before?: (app: express.Express) => void;
+}
+
+/** Builds a fresh Keyward, clock and app for one test. */
+export function setup(options: SetupOptions = {}) {
+  let now = START;
+  const clock = {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+  const store = options.store ?? new MemoryKeyStore();
+  const keyward = createKeyward({ store, scopes: SCOPES, publicScopes: PUBLIC_SCOPES, clock: clock.now });
+  const app: express.Express = express();
+  options.before?.(app);
+  app.use(MOUNT, createAdminRouter({ keyward, authorize: options.authorize ?? headerAuthorize }));
+
+  /** Requests as a member of `org` (`null`: nobody signed in). */
+  const as = (org: string | null = 'org_a') => {
+    const auth = (test: request.Test) => (org === null ? test : test.set('x-org', org));
+    return {
+      get: (path = '') => auth(request(app).get(MOUNT + path)),
+      post: (path = '', body?: unknown) => {
+        const test = auth(request(app).post(MOUNT + path));
+        return body === undefined ? test : test.send(body as object);
+      },
+      patch: (path: string, body?: unknown) => {
+        const test = auth(request(app).patch(MOUNT + path));
+        return body === undefined ? test : test.send(body as object);
+      },
+      delete: (path: string) => auth(request(app).delete(MOUNT + path)),
+    };
+  };
+
+  /** Creates a key through the service (not the API), for fixtures. */
+  const createKey = async (
+    org = 'org_a',
+    input: Parameters<typeof keyward.createKey>[1] = { name: 'Server', type: 'secret' },
+  ) => keyward.createKey(org, input);
+
+  return { app, keyward, store, clock, api: as(), as, createKey };
+}
+
+/** The service's view of a key, for "nothing changed" assertions. */
+export async function snapshot(keyward: ReturnType<typeof setup>['keyward'], org: string, id: string) {
+  return (await keyward.getKey(org, id)) as ApiKey;
+}
+
+type Client = ReturnType<ReturnType<typeof setup>['as']>;
+
+/** One request to each route of the router, for `it.each`; `id` is the key the request is about. */
+export const EVERY_ROUTE: Array<[string, (client: Client, id: string) => request.Test]> = [
+  ['GET /', (c) => c.get()],
+  ['POST /', (c) => c.post('', { name: 'New', type: 'secret' })],
+  ['GET /:id', (c, id) => c.get(`/${id}`)],
+  ['PATCH /:id', (c, id) => c.patch(`/${id}`, { name: 'Changed', disabled: true })],
+  ['POST /:id/roll', (c, id) => c.post(`/${id}/roll`, { gracePeriodSeconds: 0 })],
+  ['DELETE /:id', (c, id) => c.delete(`/${id}`)],
+];
+
+/** The routes about one key (every route but list and create). */
+export const KEY_ROUTES = EVERY_ROUTE.slice(2);
