@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   external: ['express'],
+  // `import.meta.url` in the CommonJS build too: it locates the dashboard's files (`../dashboard/`).
+  shims: true,
 });

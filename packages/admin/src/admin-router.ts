@@ -8,6 +8,7 @@ import { type AdminRouterOptions, resolveAdminOptions } from './options.js';
 import { createKey } from './routes/create-key.js';
 import { deleteKey } from './routes/delete-key.js';
 import { getKey } from './routes/get-key.js';
+import { getScopes } from './routes/get-scopes.js';
 import { listKeys } from './routes/list-keys.js';
 import { rollKey } from './routes/roll-key.js';
 import { updateKey } from './routes/update-key.js';
@@ -15,7 +16,8 @@ import { updateKey } from './routes/update-key.js';
 /**
  * Creates the admin API of contract §3 as a plain Express router (Express 4 or 5), to mount at any path.
  * Every route asks `authorize(req)` which organization the caller acts for and is confined to it;
- * errors are answered as `{ error: { code, message, details? } }`. `GET <mount>/openapi.json` serves the
+ * errors are answered as `{ error: { code, message, details? } }`. `GET <mount>/scopes` answers the app's
+ * scope catalog (for forms such as the dashboard's). `GET <mount>/openapi.json` serves the
  * OpenAPI 3.1 document without calling `authorize` (it holds nothing of any organization).
  * Requests that match no route fall through to the host app.
  *
@@ -39,7 +41,8 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   router.get('/openapi.json', function keywardAdminOpenApi(_req, res) {
     res.set('Cache-Control', 'no-store').type('application/json').send(openApiDocument);
   });
-  // Static pages (the dashboard) are registered here, before `/:id`, so their paths are never read as ids.
+  // Fixed paths are registered before `/:id`, so they are never read as ids.
+  router.get('/scopes', endpoint(context, getScopes));
 
   router.get('/', endpoint(context, listKeys));
   router.post('/', endpoint(context, createKey, { readsBody: true }));

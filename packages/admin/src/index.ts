@@ -1,4 +1,7 @@
 export { createAdminRouter } from './admin-router.js';
+export type { DashboardOptions } from './dashboard-options.js';
+export { createDashboardRouter } from './dashboard-router.js';
 export { createOpenApiDocument, type OpenApiDocument } from './openapi.js';
 export type { AdminRouterOptions, Authorize, AuthorizeResult } from './options.js';
-export type { KeyJSON } from './serialize.js';
+export type { ScopeCatalogJSON } from './routes/get-scopes.js';
+export { type KeyJSON, serializeKey } from './serialize.js';

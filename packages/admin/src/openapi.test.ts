@@ -163,6 +163,21 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['delete', '/{id}', 500, failing('deleteKey', 'bug', (c) => c.api.delete(UNKNOWN))],
   ['delete', '/{id}', 503, failing('deleteKey', 'down', (c) => c.api.delete(UNKNOWN))],
 
+  ['get', '/scopes', 200, (c) => c.api.get('/scopes')],
+  ['get', '/scopes', 401, (c) => c.as(null).get('/scopes')],
+  ['get', '/scopes', 403, (c) => c.api.get('/scopes').set('x-deny', 'forbidden')],
+  [
+    'get',
+    '/scopes',
+    500,
+    () =>
+      setup({
+        authorize: () => {
+          throw new TypeError('bug');
+        },
+      }).api.get('/scopes'),
+  ],
+
   ['get', '/openapi.json', 200, async (c) => c.as(null).get('/openapi.json')],
 ];
 
@@ -174,7 +189,13 @@ describe('the OpenAPI document', () => {
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.body.openapi).toBe('3.1.0');
     expect(res.body.servers).toEqual([{ url: '.', description: expect.any(String) }]);
-    expect(Object.keys(res.body.paths).sort()).toEqual(['/', '/openapi.json', '/{id}', '/{id}/roll']);
+    expect(Object.keys(res.body.paths).sort()).toEqual([
+      '/',
+      '/openapi.json',
+      '/scopes',
+      '/{id}',
+      '/{id}/roll',
+    ]);
     expect(res.body).toEqual(JSON.parse(JSON.stringify(createOpenApiDocument())));
   });
 

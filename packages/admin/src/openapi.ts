@@ -110,6 +110,16 @@ export function createOpenApiDocument(): OpenApiDocument {
           },
         },
       },
+      '/scopes': {
+        get: {
+          operationId: 'getScopes',
+          summary: 'The scope catalog: every scope a key may hold, and those public keys may hold',
+          responses: {
+            '200': json('The scope catalog, in the order the app declares it.', ref('ScopeCatalog')),
+            ...errors(['401', '403', '500']),
+          },
+        },
+      },
       '/openapi.json': {
         get: {
           operationId: 'getOpenApiDocument',
@@ -134,6 +144,20 @@ export function createOpenApiDocument(): OpenApiDocument {
         KeyList: envelope({ data: { type: 'array', items: ref('Key') } }),
         KeyWithToken: envelope({ data: ref('Key'), token: ref('Token') }),
         RolledKey: envelope({ data: ref('Key'), token: ref('Token'), previous: ref('Key') }),
+        ScopeCatalog: envelope({
+          data: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['scopes', 'publicScopes'],
+            properties: {
+              scopes: {
+                ...scopeList,
+                description: 'Every scope of the catalog (what secret keys may hold).',
+              },
+              publicScopes: { ...scopeList, description: 'The scopes public keys may hold (the ceiling).' },
+            },
+          },
+        }),
         Token: {
           type: 'string',
           description: 'The full token, e.g. `kw_sk_` followed by 38 base62 characters.',
@@ -186,6 +210,7 @@ function envelope(properties: Record<string, unknown>) {
   return { type: 'object', additionalProperties: false, required: Object.keys(properties), properties };
 }
 
+const scopeList = { type: 'array', items: { type: 'string' }, uniqueItems: true };
 const time = { type: 'string', format: 'date-time' };
 const timeOrNull = { type: ['string', 'null'], format: 'date-time' };
 

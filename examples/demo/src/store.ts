@@ -1,0 +1,83 @@
+import { type KeyStore, MemoryKeyStore } from '@keyward/core';
+import { MongoKeyStore } from '@keyward/mongo';
+import mongoose from 'mongoose';
+import { type EmbeddedMongo, startEmbeddedMongo } from './embedded-mongo.js';
+
+/** Where the demo keeps its keys. */
+export interface DemoStore {
+  store: KeyStore;
+  /** Where keys are kept, for the start-up line, e.g. "an embedded MongoDB (mongodb-memory-server)". */
+  description: string;
+  /** Stops the change feed, closes the connection and stops the embedded server. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link openDemoStore}. */
+export interface OpenDemoStoreOptions {
+  /** A MongoDB (or FerretDB) URL; when set it is used and nothing else. @default process.env.MONGO_URL */
+  mongoUrl?: string;
+  /** Starts the embedded MongoDB. @default startEmbeddedMongo (mongodb-memory-server, fast-failing) */
+  startEmbedded?: (notice: (line: string) => void) => Promise<EmbeddedMongo>;
+  /** Hears one line when the demo falls back to memory, or downloads MongoDB. @default console.error */
+  notice?: (line: string) => void;
+}
+
+/**
+ * Opens the demo's key store: `MONGO_URL` if set (failing if it cannot be reached), else an embedded
+ * mongodb-memory-server, else (no MongoDB binary can be had, e.g. offline) the in-memory store, saying
+ * so in one line.
+ *
+ * @example
+ * const { store, description, close } = await openDemoStore();
+ */
+export async function openDemoStore(options: OpenDemoStoreOptions = {}): Promise<DemoStore> {
+  const { mongoUrl = process.env.MONGO_URL?.trim(), startEmbedded = startEmbeddedMongo } = options;
+  const notice = options.notice ?? ((line: string) => console.error(line));
+  if (mongoUrl) return openMongo(mongoUrl, `MongoDB at ${redactUri(mongoUrl)}`, async () => {});
+  let embedded: EmbeddedMongo;
+  try {
+    embedded = await startEmbedded(notice);
+  } catch (error) {
+    notice(
+      `[demo] no MongoDB binary could be had (${firstLine(error)}): keys are kept in memory and are lost when ` +
+        'the demo stops. Set MONGO_URL to use a MongoDB server.',
+    );
+    return { store: new MemoryKeyStore(), description: 'memory (no MongoDB)', close: async () => {} };
+  }
+  try {
+    return await openMongo(embedded.uri, 'an embedded MongoDB (mongodb-memory-server)', embedded.stop);
+  } catch (error) {
+    await embedded.stop();
+    throw error;
+  }
+}
+
+async function openMongo(uri: string, description: string, stop: () => Promise<void>): Promise<DemoStore> {
+  let connection: mongoose.Connection;
+  try {
+    connection = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5_000 }).asPromise();
+  } catch (error) {
+    throw new Error(`Cannot connect to ${redactUri(uri)}: ${firstLine(error)}`, { cause: error });
+  }
+  const store = new MongoKeyStore({ connection });
+  await store.ensureIndexes();
+  return {
+    store,
+    description,
+    close: async () => {
+      await store.close();
+      await connection.close();
+      await stop();
+    },
+  };
+}
+
+/** The URI with its credentials replaced by `***`. */
+function redactUri(uri: string): string {
+  return uri.replace(/^(mongodb(?:\+srv)?:\/\/)[^@/]*@/i, '$1***@');
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]?.trim() || 'unknown error';
+}

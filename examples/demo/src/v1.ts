@@ -1,0 +1,78 @@
+import type { Keyward } from '@keyward/core';
+import { KeywardError, type ValidationDetail } from '@keyward/core';
+import { apiKeyAuth } from '@keyward/express';
+import express, { type Router } from 'express';
+import { publicApiCors } from './cors.js';
+import { invalidBody } from './errors.js';
+import type { Snippets } from './snippets.js';
+
+/**
+ * The demo's public API, authenticated with API keys (contract §4):
+ * `GET /whoami` (any key), `GET /snippets` (`snippets:read`), `POST /snippets` (a secret key with
+ * `snippets:write`). It answers CORS requests from any origin.
+ *
+ * @example
+ * app.use('/v1', createV1Router({ keyward, snippets }));
+ */
+export function createV1Router({ keyward, snippets }: { keyward: Keyward; snippets: Snippets }): Router {
+  const router = express.Router();
+  const json = express.json({ limit: '4kb', strict: true, type: 'application/json' });
+
+  router.use(publicApiCors);
+  router.get('/whoami', apiKeyAuth(keyward), function whoami(req, res) {
+    res.set('Cache-Control', 'no-store').json({ apiKey: req.apiKey });
+  });
+  router.get(
+    '/snippets',
+    apiKeyAuth(keyward, { scopes: ['snippets:read'] }),
+    function listSnippets(req, res) {
+      res.set('Cache-Control', 'no-store').json({ data: snippets.list(organizationOf(req)) });
+    },
+  );
+  router.post(
+    '/snippets',
+    // The key is checked before the body is read.
+    apiKeyAuth(keyward, { type: 'secret', scopes: ['snippets:write'] }),
+    function requireJson(req, _res, next) {
+      next(req.is('application/json') ? undefined : new KeywardError('unsupported_media_type'));
+    },
+    json,
+    function createSnippet(req, res) {
+      const input = parseSnippet(req.body);
+      res.status(201).json({ data: snippets.add(organizationOf(req), input) });
+    },
+  );
+  return router;
+}
+
+function organizationOf(req: express.Request): string {
+  // apiKeyAuth ran before: req.apiKey is set.
+  return (req.apiKey as { organizationId: string }).organizationId;
+}
+
+/**
+ * Validates `POST /v1/snippets`'s body: `{ title: 1–200 characters, content?: at most 2000 }`.
+ *
+ * @example
+ * parseSnippet({ title: 'Hi' }); // { title: 'Hi', content: '' }
+ */
+export function parseSnippet(body: unknown): { title: string; content: string } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw invalidBody('Must be a JSON object.');
+  const details: ValidationDetail[] = [];
+  for (const field of Object.keys(body)) {
+    if (field !== 'title' && field !== 'content') details.push({ path: field, message: 'Unknown field.' });
+  }
+  const { title, content = '' } = body as { title?: unknown; content?: unknown };
+  const trimmed = typeof title === 'string' ? title.trim() : '';
+  if (typeof title !== 'string')
+    details.push({ path: 'title', message: title === undefined ? 'Required.' : 'Must be a string.' });
+  else if (trimmed.length === 0 || trimmed.length > 200) {
+    details.push({ path: 'title', message: 'Must be 1 to 200 characters.' });
+  }
+  if (typeof content !== 'string') details.push({ path: 'content', message: 'Must be a string.' });
+  else if (content.length > 2000)
+    details.push({ path: 'content', message: 'Must be at most 2000 characters.' });
+  if (details.length > 0) throw new KeywardError('validation_error', { details });
+  return { title: trimmed, content: content as string };
+}

@@ -1,0 +1,128 @@
+// The admin API client: JSON in, JSON out, and every failure as an ApiError carrying the server's
+// error.message, so the page can show it.
+
+/**
+ * @typedef {{
+ *   id: string, organizationId: string, name: string, type: 'public' | 'secret', scopes: string[],
+ *   redactedKey: string, token?: string, isDefault: boolean, createdAt: string, updatedAt: string,
+ *   expiresAt: string | null, lastUsedAt: string | null, disabled: boolean, rolledAt: string | null,
+ *   replacedBy: string | null, status: 'active' | 'rolled' | 'disabled' | 'expired'
+ * }} Key
+ * @typedef {{ scopes: string[], publicScopes: string[] }} ScopeCatalog
+ * @typedef {{ path: string, message: string }} Detail
+ */
+
+/** A refused or failed request; `message` is meant for people. */
+export class ApiError extends Error {
+  /**
+   * @param {number} status the HTTP status, 0 when the server could not be reached
+   * @param {string} code
+   * @param {string} message
+   * @param {Detail[]} [details]
+   */
+  constructor(status, code, message, details = []) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/**
+ * A client of the admin API mounted at `base` (a same-origin path without a trailing slash).
+ *
+ * @param {string} base
+ */
+export function createApi(base) {
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {unknown} [body]
+   * @returns {Promise<any>}
+   */
+  async function call(method, path, body) {
+    /** @type {Record<string, string>} */
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let response;
+    try {
+      response = await fetch(base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+    } catch {
+      throw new ApiError(
+        0,
+        'network_error',
+        'The server could not be reached. Check your connection and try again.',
+      );
+    }
+    if (response.status === 204) return null;
+    /** @type {any} */
+    let json = null;
+    try {
+      json = await response.json();
+    } catch {
+      // Not JSON: handled below.
+    }
+    if (!response.ok) throw toApiError(response.status, json);
+    if (json === null || typeof json !== 'object') {
+      throw new ApiError(response.status, 'bad_response', 'The server sent an answer this page cannot read.');
+    }
+    return json;
+  }
+
+  const key = (/** @type {string} */ id) => `/${encodeURIComponent(id)}`;
+  return {
+    /** @returns {Promise<Key[]>} */
+    list: async () => (await call('GET', '/')).data,
+    /** @returns {Promise<ScopeCatalog>} */
+    scopes: async () => (await call('GET', '/scopes')).data,
+    /**
+     * @param {{ name: string, type: string, scopes?: string[], expiresAt?: string }} input
+     * @returns {Promise<{ data: Key, token: string }>}
+     */
+    create: (input) => call('POST', '/', input),
+    /**
+     * @param {string} id
+     * @param {{ disabled?: boolean }} changes
+     * @returns {Promise<Key>}
+     */
+    update: async (id, changes) => (await call('PATCH', key(id), changes)).data,
+    /**
+     * @param {string} id
+     * @param {number} gracePeriodSeconds
+     * @returns {Promise<{ data: Key, token: string, previous: Key }>}
+     */
+    roll: (id, gracePeriodSeconds) => call('POST', `${key(id)}/roll`, { gracePeriodSeconds }),
+    /** @param {string} id */
+    remove: async (id) => {
+      await call('DELETE', key(id));
+    },
+  };
+}
+
+/** @typedef {ReturnType<typeof createApi>} Api */
+
+/**
+ * @param {number} status
+ * @param {any} json
+ * @returns {ApiError}
+ */
+function toApiError(status, json) {
+  const error = json && typeof json === 'object' ? json.error : undefined;
+  const code = typeof error?.code === 'string' ? error.code : 'http_error';
+  let message =
+    typeof error?.message === 'string' ? error.message : `The server answered with status ${status}.`;
+  if (status === 401) message += ' Sign in again to manage API keys.';
+  const details = Array.isArray(error?.details)
+    ? error.details.filter(
+        (/** @type {any} */ d) => d && typeof d.path === 'string' && typeof d.message === 'string',
+      )
+    : [];
+  return new ApiError(status, code, message, details);
+}

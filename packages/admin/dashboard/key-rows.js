@@ -1,0 +1,172 @@
+// The rows of the keys table. A rolled key is listed right below the key that replaced it.
+
+import { h } from './dom.js';
+import { timeElement } from './format.js';
+import { menuButton } from './menu.js';
+
+/** @typedef {import('./api.js').Key} Key */
+
+/**
+ * @typedef {{
+ *   isRevealed: (key: Key) => boolean,
+ *   onReveal: (key: Key, revealed: boolean) => void,
+ *   onCopy: (text: string, button: HTMLButtonElement) => void,
+ *   onRoll: (key: Key) => void,
+ *   onToggleDisabled: (key: Key) => void,
+ *   onDelete: (key: Key) => void,
+ * }} RowActions
+ */
+
+const STATUS_LABELS = { active: 'Active', rolled: 'Rolled', disabled: 'Disabled', expired: 'Expired' };
+
+/**
+ * The keys in table order: newest first as the API lists them, each rolled key right after the key that
+ * replaced it (its `successor`).
+ *
+ * @param {Key[]} keys
+ * @returns {Array<{ key: Key, successor: Key | null }>}
+ */
+export function orderKeys(keys) {
+  const byId = new Map(keys.map((key) => [key.id, key]));
+  /** @type {Map<string, Key[]>} */
+  const predecessors = new Map();
+  for (const key of keys) {
+    if (key.replacedBy && byId.has(key.replacedBy)) {
+      predecessors.set(key.replacedBy, [...(predecessors.get(key.replacedBy) ?? []), key]);
+    }
+  }
+  /** @type {Array<{ key: Key, successor: Key | null }>} */
+  const ordered = [];
+  const seen = new Set();
+  /** @param {Key} key @param {Key | null} successor */
+  const visit = (key, successor) => {
+    if (seen.has(key.id)) return;
+    seen.add(key.id);
+    ordered.push({ key, successor });
+    for (const predecessor of predecessors.get(key.id) ?? []) visit(predecessor, key);
+  };
+  for (const key of keys) if (!(key.replacedBy && byId.has(key.replacedBy))) visit(key, null);
+  for (const key of keys) visit(key, byId.get(key.replacedBy ?? '') ?? null);
+  return ordered;
+}
+
+/**
+ * One row of the table.
+ *
+ * @param {Key} key
+ * @param {Key | null} successor the key that replaced this one, when it is listed
+ * @param {RowActions} actions
+ * @returns {HTMLTableRowElement}
+ */
+export function keyRow(key, successor, actions) {
+  return h(
+    'tr',
+    {
+      class: successor ? 'kw-row kw-row-predecessor' : 'kw-row',
+      'data-key-id': key.id,
+      'data-status': key.status,
+    },
+    h('th', { scope: 'row', class: 'kw-cell-name' }, nameCell(key, successor)),
+    h('td', { 'data-label': 'Type' }, typeBadge(key)),
+    h('td', { 'data-label': 'Key', class: 'kw-cell-key' }, keyCell(key, actions)),
+    h('td', { 'data-label': 'Created' }, timeElement(key.createdAt, 'date')),
+    h('td', { 'data-label': 'Expires' }, optionalTime(key.expiresAt, 'Never')),
+    h('td', { 'data-label': 'Last used' }, optionalTime(key.lastUsedAt, 'Never')),
+    h('td', { 'data-label': 'Status' }, statusCell(key)),
+    h(
+      'td',
+      { class: 'kw-cell-actions' },
+      menuButton({
+        label: `Actions for ${key.name} (${key.redactedKey})`,
+        items: [
+          {
+            label: 'Roll key…',
+            disabled: key.status !== 'active',
+            hint: key.status === 'active' ? undefined : `A key that is ${key.status} cannot be rolled.`,
+            onSelect: () => actions.onRoll(key),
+          },
+          { label: key.disabled ? 'Enable…' : 'Disable…', onSelect: () => actions.onToggleDisabled(key) },
+          { label: 'Delete…', danger: true, onSelect: () => actions.onDelete(key) },
+        ],
+      }),
+    ),
+  );
+}
+
+/** @param {Key} key @param {Key | null} successor */
+function nameCell(key, successor) {
+  return [
+    h('span', { class: 'kw-name' }, key.name),
+    key.isDefault && ' ',
+    key.isDefault && h('span', { class: 'kw-tag' }, 'Default'),
+    h(
+      'span',
+      { class: 'kw-scopes' },
+      key.scopes.length === 0
+        ? 'No scopes'
+        : key.scopes.map((scope) => h('code', { class: 'kw-scope' }, scope)),
+    ),
+    successor &&
+      h(
+        'span',
+        { class: 'kw-replaced' },
+        'Replaced by ',
+        h('code', { class: 'kw-key' }, successor.redactedKey),
+      ),
+  ];
+}
+
+/** @param {Key} key */
+function typeBadge(key) {
+  return h('span', { class: `kw-type kw-type-${key.type}` }, key.type === 'secret' ? 'Secret' : 'Public');
+}
+
+/** @param {string | null} iso @param {string} fallback */
+function optionalTime(iso, fallback) {
+  return iso ? timeElement(iso, 'relative') : h('span', { class: 'kw-muted' }, fallback);
+}
+
+/** @param {Key} key */
+function statusCell(key) {
+  const badge = h(
+    'span',
+    { class: `kw-badge kw-badge-${key.status}` },
+    STATUS_LABELS[key.status] ?? key.status,
+  );
+  if (key.status !== 'rolled' || !key.expiresAt) return badge;
+  return [badge, h('span', { class: 'kw-status-note' }, 'until ', timeElement(key.expiresAt, 'datetime'))];
+}
+
+/**
+ * The redacted key; public keys can be shown in full (and copied) and hidden again. Secret keys never.
+ *
+ * @param {Key} key
+ * @param {RowActions} actions
+ */
+function keyCell(key, actions) {
+  const token = key.type === 'public' ? key.token : undefined;
+  const code = h('code', { class: 'kw-key', id: `kw-key-${key.id}` }, key.redactedKey);
+  if (!token) return code;
+  const toggle = h('button', { type: 'button', class: 'kw-link-button', 'aria-controls': code.id });
+  const copy = h(
+    'button',
+    { type: 'button', class: 'kw-link-button', 'aria-label': `Copy the key ${key.name}` },
+    'Copy',
+  );
+  copy.addEventListener('click', () => actions.onCopy(token, copy));
+  const show = (/** @type {boolean} */ revealed) => {
+    code.textContent = revealed ? token : key.redactedKey;
+    code.classList.toggle('kw-key-revealed', revealed);
+    toggle.textContent = revealed ? 'Hide' : 'Show';
+    toggle.setAttribute('aria-expanded', String(revealed));
+    toggle.setAttribute('aria-label', `${revealed ? 'Hide' : 'Show'} the key ${key.name}`);
+    copy.hidden = !revealed;
+  };
+  toggle.addEventListener('click', () => {
+    const revealed = toggle.getAttribute('aria-expanded') !== 'true';
+    show(revealed);
+    actions.onReveal(key, revealed);
+  });
+  show(actions.isRevealed(key));
+  return h('span', { class: 'kw-key-cell' }, code, h('span', { class: 'kw-key-buttons' }, toggle, copy));
+}

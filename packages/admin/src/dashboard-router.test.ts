@@ -1,0 +1,222 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import express from 'express';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { createDashboardRouter } from './dashboard-router.js';
+
+const PACKAGE = new URL('../', import.meta.url);
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/** An app with the dashboard at `mount`; unmatched requests answer 404 `host`. */
+function appWith(
+  mount: string,
+  options: Parameters<typeof createDashboardRouter>[0] = { apiUrl: '/api/keys' },
+) {
+  const app = express();
+  app.use(mount, createDashboardRouter(options));
+  app.use((_req, res) => {
+    res.status(404).send('host');
+  });
+  app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(500).send('host error');
+  });
+  return app;
+}
+
+/** The `src` and `href` URLs of the page. */
+function referencedUrls(html: string): string[] {
+  return [...html.matchAll(/\s(?:src|href)="([^"]*)"/g)].map((m) => m[1] as string);
+}
+
+const MOUNTS = ['/dashboard/api-keys', '/settings/orgs/acme/keys'];
+
+describe('the dashboard page', () => {
+  it.each(MOUNTS)('is served at its mount path %s with a strict Content-Security-Policy', async (mount) => {
+    const res = await request(appWith(mount)).get(mount);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.headers['content-security-policy']).toBe(CSP);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.text).toMatch(/^<!doctype html>/);
+    expect(res.text).toContain('<h1 class="kw-title">API keys</h1>');
+    expect(res.text).toContain('data-api-url="/api/keys"');
+  });
+
+  it.each(MOUNTS)(
+    'at %s links only its own files, under the mount path, and they are all served',
+    async (mount) => {
+      const app = appWith(mount);
+      const page = await request(app).get(`${mount}/`);
+      expect(page.status).toBe(200);
+      const urls = referencedUrls(page.text);
+      expect(urls.sort()).toEqual(
+        [`${mount}/assets/dashboard.css`, `${mount}/assets/icon.svg`, `${mount}/assets/main.js`].sort(),
+      );
+      for (const url of urls) expect((await request(app).get(url)).status).toBe(200);
+    },
+  );
+
+  it('has no inline script, inline style, event handler attribute or external resource', async () => {
+    const { text } = await request(appWith('/keys')).get('/keys');
+    const scripts = [...text.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)];
+    expect(scripts).toHaveLength(1);
+    for (const [tag, body] of scripts) {
+      expect(tag).toMatch(/\ssrc="[^"]+"/);
+      expect(body).toBe('');
+    }
+    expect(text).not.toMatch(/<style\b/i);
+    expect(text).not.toMatch(/\sstyle=/i);
+    expect(text).not.toMatch(/\son[a-z]+=/i);
+    expect(text).not.toMatch(/javascript:/i);
+    expect(text).not.toMatch(/https?:\/\//i);
+  });
+
+  it('holds every element its script looks up by id', async () => {
+    const { text } = await request(appWith('/keys')).get('/keys');
+    const ids = new Set([...text.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
+    const script = readFileSync(new URL('dashboard/main.js', PACKAGE), 'utf8');
+    const used = [...script.matchAll(/byId\('([^']+)'/g)].map((m) => m[1]);
+    expect(used.length).toBeGreaterThan(10);
+    for (const id of used) expect(ids, `#${id}`).toContain(id);
+  });
+
+  it('drops trailing slashes of apiUrl and HTML-escapes the title', async () => {
+    const res = await request(appWith('/keys', { apiUrl: '/api/keys/', title: 'Keys of <Acme> & "Co"' })).get(
+      '/keys',
+    );
+    expect(res.text).toContain('data-api-url="/api/keys"');
+    expect(res.text).toContain('<title>Keys of &lt;Acme&gt; &amp; &quot;Co&quot;</title>');
+    expect(res.text).not.toContain('<Acme>');
+  });
+
+  it('gives the root path as an empty apiUrl, so the page calls /, /scopes and /:id', async () => {
+    const res = await request(appWith('/keys', { apiUrl: '/' })).get('/keys');
+    expect(res.text).toContain('data-api-url=""');
+  });
+
+  it('asks a function apiUrl for each request, with the parameters of the mount path', async () => {
+    const app = express();
+    app.use(
+      '/orgs/:org/keys',
+      createDashboardRouter({ apiUrl: (req) => `/api/orgs/${req.params.org}/keys` }),
+    );
+    const res = await request(app).get('/orgs/acme/keys');
+    expect(res.text).toContain('data-api-url="/api/orgs/acme/keys"');
+    expect(referencedUrls(res.text)).toContain('/orgs/acme/keys/assets/main.js');
+  });
+
+  it('hands a bad apiUrl(req) answer to the host as an error, without serving the page', async () => {
+    const res = await request(appWith('/keys', { apiUrl: () => 'https://evil.example/keys' })).get('/keys');
+    expect(res.status).toBe(500);
+    expect(res.text).toBe('host error');
+  });
+
+  it('answers HEAD and leaves other methods to the host app', async () => {
+    const app = appWith('/keys');
+    expect((await request(app).head('/keys')).status).toBe(200);
+    const post = await request(app).post('/keys').send({});
+    expect(post.status).toBe(404);
+    expect(post.text).toBe('host');
+  });
+});
+
+describe('the dashboard files', () => {
+  const files = readdirSync(new URL('dashboard/', PACKAGE));
+
+  it.each([
+    ['main.js', 'text/javascript; charset=utf-8'],
+    ['api.js', 'text/javascript; charset=utf-8'],
+    ['dashboard.css', 'text/css; charset=utf-8'],
+    ['icon.svg', 'image/svg+xml'],
+  ])('serves %s as %s, with the CSP and nosniff', async (name, type) => {
+    const res = await request(appWith('/keys')).get(`/keys/assets/${name}`).responseType('blob');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe(type);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toBe(CSP);
+    expect(res.headers['cache-control']).toBe('no-cache');
+    expect(res.body).toEqual(readFileSync(new URL(`dashboard/${name}`, PACKAGE)));
+  });
+
+  it('serves every file of the folder and the page, and the modules import only served files', async () => {
+    const app = appWith('/keys');
+    for (const name of files) {
+      const res = await request(app).get(`/keys/assets/${name}`);
+      expect(res.status, name).toBe(200);
+      if (!name.endsWith('.js')) continue;
+      for (const [, imported] of res.text.matchAll(/^\s*import\s[^'"]*['"]\.\/([^'"]+)['"]/gm)) {
+        expect(files, `${name} imports ${imported}`).toContain(imported);
+      }
+    }
+  });
+
+  it('answers 304 to a request for a file the browser has', async () => {
+    const app = appWith('/keys');
+    const first = await request(app).get('/keys/assets/main.js');
+    expect(first.headers.etag).toMatch(/^"[\w-]+"$/);
+    const again = await request(app)
+      .get('/keys/assets/main.js')
+      .set('If-None-Match', String(first.headers.etag));
+    expect(again.status).toBe(304);
+  });
+
+  it.each([
+    '/keys/assets/nope.js',
+    '/keys/assets/main.js.map',
+    '/keys/assets/..%2Fpackage.json',
+    '/keys/assets/%2e%2e%2fpackage.json',
+    '/keys/assets/..%5Cpackage.json',
+    '/keys/assets/',
+    '/keys/assets/MAIN.JS',
+    '/keys/main.js',
+  ])('leaves %s to the host app (no such file)', async (path) => {
+    const res = await request(appWith('/keys')).get(path);
+    expect(res.status).toBe(404);
+    expect(res.text).toBe('host');
+  });
+
+  it('ships in the package: the folder is listed in package.json "files"', () => {
+    const manifest = JSON.parse(readFileSync(new URL('package.json', PACKAGE), 'utf8'));
+    expect(manifest.files).toContain('dashboard');
+  });
+
+  it('uses nothing a strict CSP forbids, nor HTML built from strings, nor another origin', () => {
+    for (const name of files) {
+      const text = readFileSync(new URL(`dashboard/${name}`, PACKAGE), 'utf8');
+      expect(text, name).not.toMatch(
+        /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/,
+      );
+      expect(text, name).not.toMatch(/setAttribute\(\s*['"]style|cssText|@import|url\(\s*['"]?https?:/);
+      expect(text.replaceAll('http://www.w3.org/2000/svg', ''), name).not.toMatch(/https?:\/\//);
+    }
+  });
+});
+
+describe('the options', () => {
+  it.each([
+    ['no options', undefined],
+    ['no apiUrl', {}],
+    ['an absolute URL', { apiUrl: 'https://evil.example/keys' }],
+    ['a protocol-relative URL', { apiUrl: '//evil.example/keys' }],
+    ['a backslash URL', { apiUrl: '/\\evil.example/keys' }],
+    ['a relative path', { apiUrl: 'api/keys' }],
+    ['a quote', { apiUrl: '/api/keys"><script>' }],
+    ['a space', { apiUrl: '/api/my keys' }],
+    ['a number', { apiUrl: 42 }],
+    ['an empty title', { apiUrl: '/api/keys', title: '  ' }],
+    ['a title that is not a string', { apiUrl: '/api/keys', title: 7 }],
+  ])('throws TypeError at start-up for %s', (_label, options) => {
+    expect(() => createDashboardRouter(options as never)).toThrow(TypeError);
+  });
+
+  it('does not change the options object', () => {
+    const options = Object.freeze({ apiUrl: '/api/keys/', title: ' Keys ' });
+    createDashboardRouter(options);
+    expect(options).toEqual({ apiUrl: '/api/keys/', title: ' Keys ' });
+  });
+});

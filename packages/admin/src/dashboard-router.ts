@@ -1,0 +1,62 @@
+import type { Router } from 'express';
+import express from 'express';
+import { loadDashboardAssets } from './dashboard-assets.js';
+import { type DashboardOptions, resolveDashboardOptions } from './dashboard-options.js';
+import { DASHBOARD_CSP, renderDashboardPage } from './dashboard-page.js';
+
+/**
+ * Creates the API keys page (contract §5) as a plain Express router (Express 4 or 5): the page at the
+ * router's mount path and its static files (ES modules, a stylesheet, an icon) under `<mount>/assets/`.
+ * The page talks to the admin API at `apiUrl` (mount `createAdminRouter` there) and works at any mount
+ * path, without any external network resource, under a strict Content-Security-Policy (sent with every
+ * answer). Mount it behind your sign-in: the page itself holds no data, the admin API decides who sees what.
+ *
+ * @example
+ * import { createAdminRouter, createDashboardRouter } from '@keyward/admin';
+ *
+ * app.use('/api/keys', createAdminRouter({ keyward, authorize }));
+ * app.use('/settings/api-keys', requireSignIn, createDashboardRouter({ apiUrl: '/api/keys' }));
+ */
+export function createDashboardRouter(options: DashboardOptions): Router {
+  const { apiUrl, title } = resolveDashboardOptions(options);
+  const assets = loadDashboardAssets();
+  // mergeParams: a function `apiUrl` can read the parameters of the mount path (`/orgs/:org/keys`).
+  const router = express.Router({ mergeParams: true });
+
+  router.get('/', function keywardDashboardPage(req, res, next) {
+    let api: string;
+    try {
+      api = apiUrl(req);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    // One leading slash: a mount path can never turn into a protocol-relative (other origin) URL.
+    const assetUrl = `${req.baseUrl.replace(/^\/+/, '/')}/assets`;
+    const html = renderDashboardPage({ title, apiUrl: api, assetUrl });
+    securityHeaders(res)
+      .set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' })
+      .type('html')
+      .send(html);
+  });
+
+  router.get('/assets/:name', function keywardDashboardAsset(req, res, next) {
+    const asset = assets.get(String(req.params.name));
+    if (!asset) {
+      next();
+      return;
+    }
+    securityHeaders(res).set({ 'Cache-Control': 'no-cache', ETag: asset.etag, 'Content-Type': asset.type });
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
+    res.send(asset.body);
+  });
+
+  return router;
+}
+
+function securityHeaders(res: express.Response): express.Response {
+  return res.set({ 'Content-Security-Policy': DASHBOARD_CSP, 'X-Content-Type-Options': 'nosniff' });
+}
