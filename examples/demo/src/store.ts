@@ -1,7 +1,7 @@
 import { type KeyStore, MemoryKeyStore } from '@keyward/core';
+import { startMemoryServer } from '@keyward/embedded-mongo';
 import { MongoKeyStore } from '@keyward/mongo';
 import mongoose from 'mongoose';
-import { type EmbeddedMongo, startEmbeddedMongo } from './embedded-mongo.js';
 
 /** Where the demo keeps its keys. */
 export interface DemoStore {
@@ -10,6 +10,18 @@ export interface DemoStore {
   description: string;
   /** Stops the change feed, closes the connection and stops the embedded server. */
   close(): Promise<void>;
+}
+
+/** A MongoDB server the demo started. */
+export interface EmbeddedMongo {
+  uri: string;
+  stop(): Promise<void>;
+}
+
+/** Starts mongod through mongodb-memory-server, failing fast when no binary can be had. */
+async function startEmbeddedMongo(notice: (line: string) => void): Promise<EmbeddedMongo> {
+  const server = await startMemoryServer({ notice: (line) => notice(`[demo] ${line}`) });
+  return { uri: server.getUri('keyward_demo'), stop: async () => void (await server.stop()) };
 }
 
 /** Options of {@link openDemoStore}. */
