@@ -11,6 +11,12 @@ import { ChangeFeed, type ChangeFeedMode } from './change-feed.js';
 import { toStoreError, withTimeout } from './errors.js';
 import { fromDocument, type KeyDocument, keyModel, toDocument } from './schema.js';
 
+/** The longest delay a Node.js timer takes. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** `lastUsedAt` writes sent per command by `recordUsage`. */
+const USAGE_BATCH_SIZE = 20;
+
 /** Options of `MongoKeyStore`. */
 export interface MongoKeyStoreOptions {
   /** An open (or opening) mongoose connection of the app; the store never connects by itself. */
@@ -50,14 +56,20 @@ export class MongoKeyStore implements KeyStore {
       throw new TypeError('MongoKeyStore: options.connection must be a mongoose Connection');
     }
     const collection = options.collection ?? 'keyward_keys';
-    if (typeof collection !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(collection)) {
+    // Letters, digits, `_`, `-` and `.`; not `system.*` (reserved by MongoDB) and not starting with a dot.
+    if (
+      typeof collection !== 'string' ||
+      !/^(?!system\.)[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$/.test(collection)
+    ) {
       throw new TypeError('MongoKeyStore: collection must be a plain collection name');
     }
     const timeoutMs = options.timeoutMs ?? 5_000;
     const pollIntervalMs = options.pollIntervalMs ?? 250;
     for (const [name, value] of Object.entries({ timeoutMs, pollIntervalMs })) {
-      if (!Number.isInteger(value) || value <= 0)
-        throw new TypeError(`MongoKeyStore: ${name} must be a positive integer`);
+      // Node runs a timer of more than 2^31-1 ms after 1 ms, which would fail every call at once.
+      if (!Number.isInteger(value) || value <= 0 || value > MAX_TIMER_MS) {
+        throw new TypeError(`MongoKeyStore: ${name} must be a positive integer of at most ${MAX_TIMER_MS}`);
+      }
     }
     const mode = options.changeFeed ?? 'auto';
     if (!['auto', 'change-stream', 'poll'].includes(mode)) {
@@ -131,18 +143,21 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async recordUsage(entries: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
-    if (entries.length === 0) return;
-    await this.#run('recordUsage', async () => {
-      await this.#model.bulkWrite(
-        entries.map(({ id, at }) => ({
-          updateOne: {
-            filter: { _id: id, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: at } }] },
-            update: { $set: { lastUsedAt: at } },
-          },
-        })),
-        { ordered: false },
-      );
-    });
+    // Small sequential batches: FerretDB 1.24 (SQLite) keeps a pooled connection per statement of an update
+    // command until the command ends, and about 100 statements exhaust its pool of 100 and hang the database.
+    for (let from = 0; from < entries.length; from += USAGE_BATCH_SIZE) {
+      const batch = entries.slice(from, from + USAGE_BATCH_SIZE);
+      await this.#run('recordUsage', async () => {
+        await this.#model.bulkWrite(
+          // `$max` moves lastUsedAt forward only (null sorts before any date). Filtering on `_id` alone keeps
+          // each write one indexed lookup: FerretDB 1.24 scans the whole collection for any other filter.
+          batch.map(({ id, at }) => ({
+            updateOne: { filter: { _id: id }, update: { $max: { lastUsedAt: at } } },
+          })),
+          { ordered: false },
+        );
+      });
+    }
   }
 
   subscribe(listener: KeyChangeListener): () => void {

@@ -1,0 +1,80 @@
+import { createKeyward, KeywardError } from '@keyward/core';
+import { makeStoredKey } from '@keyward/core/testing';
+import type { Connection } from 'mongoose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MongoKeyStore } from './mongo-store.js';
+import { MONGOOSE_MAJORS, useConnections } from './test-connections.js';
+import { uniqueCollection, uniqueOrganization } from './test-helpers.js';
+
+const { connect, db } = useConnections('atomic');
+
+// FerretDB 1.24 runs findOneAndUpdate as a read then a separate write, so concurrent conditional updates
+// of one document can all succeed there: these tests need MongoDB's single-document atomicity.
+const SKIP_REASON = 'FerretDB 1.24 updates are not atomic under concurrency';
+if (db.isFerretDB) console.warn(`[atomic] skipped: ${SKIP_REASON}`);
+
+describe.each(MONGOOSE_MAJORS)(
+  'Conditional writes under concurrency with %s (MongoDB only)',
+  (_label, mongoose) => {
+    let connection: Connection;
+    beforeAll(async () => {
+      if (!db.isFerretDB) connection = (await connect(mongoose)) as unknown as Connection;
+    });
+
+    it.skipIf(db.isFerretDB)(
+      'lets exactly one of 20 concurrent notRolled updates of one key succeed',
+      async () => {
+        const store = new MongoKeyStore({ connection, collection: uniqueCollection() });
+        try {
+          const org = uniqueOrganization();
+          const key = makeStoredKey({ organizationId: org });
+          await store.insert(key);
+          const results = await Promise.all(
+            Array.from({ length: 20 }, (_, i) =>
+              store.update(
+                org,
+                key.id,
+                { rolledAt: new Date(), replacedBy: `key_winner_${i}` },
+                { notRolled: true },
+              ),
+            ),
+          );
+          const winners = results.filter((r) => r !== null);
+          expect(winners).toHaveLength(1);
+          expect((await store.findById(org, key.id))?.replacedBy).toBe(winners[0]?.replacedBy);
+        } finally {
+          await store.close();
+        }
+      },
+    );
+
+    it.skipIf(db.isFerretDB)('lets exactly one of 10 concurrent rolls of one key succeed', async () => {
+      const store = new MongoKeyStore({ connection, collection: uniqueCollection() });
+      const keyward = createKeyward({ store, scopes: ['a:read'] });
+      try {
+        const org = uniqueOrganization();
+        const { key } = await keyward.createKey(org, { name: 'Rolled', type: 'secret' });
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 10 }, () => keyward.rollKey(org, key.id)),
+        );
+        const fulfilled = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+        expect(fulfilled).toHaveLength(1);
+        for (const outcome of outcomes) {
+          if (outcome.status === 'rejected') {
+            expect(outcome.reason).toBeInstanceOf(KeywardError);
+            expect(outcome.reason).toMatchObject({ code: 'conflict' });
+          }
+        }
+        const listed = await keyward.listKeys(org);
+        expect(listed.map((k) => k.id).sort()).toEqual([key.id, fulfilled[0]?.key.id].sort());
+        expect(listed.find((k) => k.id === key.id)).toMatchObject({
+          status: 'rolled',
+          replacedBy: fulfilled[0]?.key.id,
+        });
+      } finally {
+        await keyward.close();
+        await store.close();
+      }
+    });
+  },
+);

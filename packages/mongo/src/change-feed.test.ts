@@ -1,0 +1,326 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { createKeyward, type Keyward, type VerifyFailureCode, type VerifyRequirements } from '@keyward/core';
+import { type RestartableDatabase, startRestartableDatabase } from '@keyward/test-db';
+import type { Connection } from 'mongoose';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MongoKeyStore, type MongoKeyStoreOptions } from './mongo-store.js';
+import { MONGOOSE_MAJORS, useConnections } from './test-connections.js';
+import {
+  ms,
+  percentile,
+  pollUntil,
+  recordAnnouncements,
+  uniqueCollection,
+  uniqueOrganization,
+} from './test-helpers.js';
+
+const { connect, db } = useConnections('change-feed');
+
+type Mongoose = (typeof MONGOOSE_MAJORS)[number][1];
+const SCOPES = ['a:read', 'a:write'];
+/** The contract's freshness bound for other instances (§2 "Freshness"). */
+const FRESHNESS_MS = 1_000;
+/** MongoKeyStore's default poll period. */
+const POLL_INTERVAL_MS = 250;
+
+interface Instance {
+  store: MongoKeyStore;
+  keyward: Keyward;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** An app instance: its own connection, store and Keyward (default cache, ttl 60 s); closed after the test. */
+async function instance(
+  connection: Connection,
+  options: Omit<MongoKeyStoreOptions, 'connection'>,
+): Promise<Instance> {
+  const store = new MongoKeyStore({ connection, ...options });
+  // A change stream reports lastUsedAt writes too (each evicts the key everywhere): keep them out of the
+  // test window, so that only the change under test can evict a key from B's cache.
+  const usage = { flushDelayMs: 600_000 };
+  const keyward = createKeyward({ store, scopes: SCOPES, publicScopes: ['a:read'], usage });
+  cleanups.push(async () => {
+    await keyward.close();
+    await store.close();
+  });
+  await store.feedReady();
+  return { store, keyward };
+}
+
+/** Instances A and B of one app: same database and collection, a connection each. */
+async function twoInstances(
+  mongoose: Mongoose,
+  options: Omit<MongoKeyStoreOptions, 'connection' | 'collection'> = {},
+): Promise<{ a: Instance; b: Instance }> {
+  const collection = uniqueCollection();
+  const a = await instance((await connect(mongoose)) as unknown as Connection, { collection, ...options });
+  const b = await instance((await connect(mongoose)) as unknown as Connection, { collection, ...options });
+  return { a, b };
+}
+
+/**
+ * Creates a key through A and has both instances cache it: B caches it only after its feed announced the
+ * insert (else that announcement would evict it), and a second verify on B must not read the store.
+ * `lookupsOnB()` counts B's store reads of any key since then.
+ */
+async function cachedOnBoth(
+  { a, b }: { a: Instance; b: Instance },
+  input: { type?: 'public' | 'secret'; scopes?: string[] } = {},
+  requirements: VerifyRequirements = {},
+) {
+  const org = uniqueOrganization();
+  const announced = recordAnnouncements(b.store);
+  const created = await a.keyward.createKey(org, {
+    name: 'Shared',
+    type: input.type ?? 'secret',
+    scopes: input.scopes,
+  });
+  await announced.waitFor(created.key.id);
+  announced.stop();
+  expect(await a.keyward.verify(created.token, requirements)).toMatchObject({ valid: true });
+  const spy = vi.spyOn(b.store, 'findByHash');
+  const before = spy.mock.calls.length;
+  expect(await b.keyward.verify(created.token, requirements)).toMatchObject({ valid: true });
+  expect(await b.keyward.verify(created.token, requirements)).toMatchObject({ valid: true });
+  expect(spy.mock.calls.length - before, 'B answers from its cache').toBe(1);
+  const cachedAt = spy.mock.calls.length;
+  return {
+    org,
+    id: created.key.id,
+    token: created.token,
+    lookupsOnB: () => spy.mock.calls.length - cachedAt,
+  };
+}
+
+/** Polls B every `intervalMs` until it refuses `token` with `code`; resolves with the ms it took, or `null`. */
+function refusal(
+  b: Instance,
+  token: string,
+  code: VerifyFailureCode,
+  { requirements = {}, timeoutMs = FRESHNESS_MS, intervalMs = 20 } = {} as {
+    requirements?: VerifyRequirements;
+    timeoutMs?: number;
+    intervalMs?: number;
+  },
+): Promise<number | null> {
+  return pollUntil(
+    async () => {
+      const result = await b.keyward.verify(token, requirements);
+      return !result.valid && result.code === code;
+    },
+    { timeoutMs, intervalMs },
+  );
+}
+
+/** Whether the test server has change streams: a replica set or a sharded cluster (mongos), not FerretDB. */
+let hasChangeStreams = false;
+beforeAll(async () => {
+  const connection = (await connect(MONGOOSE_MAJORS[1][1])) as unknown as Connection;
+  const hello = await connection.db?.admin().command({ hello: 1 });
+  hasChangeStreams = !db.isFerretDB && (Boolean(hello?.setName) || hello?.msg === 'isdbgrid');
+});
+
+describe.each(MONGOOSE_MAJORS)('Changes made on instance A reach instance B with %s', (label, mongoose) => {
+  it('picks change streams where the server has them and polling elsewhere with changeFeed: "auto"', async () => {
+    const { b } = await twoInstances(mongoose);
+    const mechanism = b.store.changeFeedMechanism;
+    console.log(
+      `[change-feed] ${label}: auto picked ${mechanism} (FerretDB: ${db.isFerretDB}, replica set: ${db.isReplicaSet})`,
+    );
+    expect(mechanism).toBe(hasChangeStreams ? 'change-stream' : 'poll');
+  });
+
+  it('refuses a key deleted through A within 1 s on B', async () => {
+    const pair = await twoInstances(mongoose);
+    const { org, id, token, lookupsOnB } = await cachedOnBoth(pair);
+    await pair.a.keyward.deleteKey(org, id);
+    expect(await pair.a.keyward.verify(token)).toEqual({ valid: false, code: 'invalid_api_key' });
+    const elapsed = await refusal(pair.b, token, 'invalid_api_key');
+    expect(elapsed, 'B refused the deleted key within 1 s').not.toBeNull();
+    expect(lookupsOnB(), 'B read the key again after the change').toBeGreaterThan(0);
+  });
+
+  it('refuses a key disabled through A within 1 s on B', async () => {
+    const pair = await twoInstances(mongoose);
+    const { org, id, token } = await cachedOnBoth(pair);
+    await pair.a.keyward.updateKey(org, id, { disabled: true });
+    expect(await pair.a.keyward.verify(token)).toEqual({ valid: false, code: 'disabled_api_key' });
+    expect(await refusal(pair.b, token, 'disabled_api_key')).not.toBeNull();
+  });
+
+  it('refuses a scope removed through A within 1 s on B', async () => {
+    const pair = await twoInstances(mongoose);
+    const requirements = { scopes: ['a:write'] };
+    const { org, id, token } = await cachedOnBoth(pair, { scopes: SCOPES }, requirements);
+    await pair.a.keyward.updateKey(org, id, { scopes: ['a:read'] });
+    expect(await refusal(pair.b, token, 'insufficient_scope', { requirements })).not.toBeNull();
+    // The scope that is left still works on B.
+    expect(await pair.b.keyward.verify(token, { scopes: ['a:read'] })).toMatchObject({ valid: true });
+  });
+
+  it('refuses on B within 1 s of the new expiry a key A gave an expiry 100 ms ahead', async () => {
+    const pair = await twoInstances(mongoose);
+    // B caches the key with no expiry: only the change reaching B can make it refuse within the minute.
+    const { org, id, token } = await cachedOnBoth(pair);
+    const expiresAt = Date.now() + 100;
+    await pair.a.keyward.updateKey(org, id, { expiresAt: new Date(expiresAt) });
+    const elapsed = await pollUntil(
+      async () => {
+        const result = await pair.b.keyward.verify(token);
+        return !result.valid && result.code === 'expired_api_key';
+      },
+      { timeoutMs: expiresAt + FRESHNESS_MS - Date.now(), intervalMs: 20 },
+    );
+    expect(elapsed, 'B refused the expired key within 1 s of its expiry').not.toBeNull();
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt);
+  });
+});
+
+describe('Change feed mechanisms', () => {
+  const [, mongoose] = MONGOOSE_MAJORS[1];
+
+  it('propagates a deletion with polling forced by changeFeed: "poll"', async () => {
+    const pair = await twoInstances(mongoose, { changeFeed: 'poll', pollIntervalMs: 100 });
+    expect(pair.b.store.changeFeedMechanism).toBe('poll');
+    const { org, id, token } = await cachedOnBoth(pair);
+    await pair.a.keyward.deleteKey(org, id);
+    expect(await refusal(pair.b, token, 'invalid_api_key')).not.toBeNull();
+  });
+
+  it('propagates a deletion through a change stream forced by changeFeed: "change-stream" (replica sets and sharded clusters only)', async (ctx) => {
+    if (!hasChangeStreams) {
+      // A standalone server or FerretDB has no change streams; the next test covers them.
+      const reason = 'the test database has no change streams (not a replica set or sharded cluster)';
+      console.warn(`[change-feed] skipped the change-stream test: ${reason}`);
+      return ctx.skip(reason);
+    }
+    const pair = await twoInstances(mongoose, { changeFeed: 'change-stream' });
+    expect(pair.b.store.changeFeedMechanism).toBe('change-stream');
+    const { org, id, token } = await cachedOnBoth(pair);
+    await pair.a.keyward.deleteKey(org, id);
+    expect(await refusal(pair.b, token, 'invalid_api_key')).not.toBeNull();
+    expect(pair.b.store.changeFeedMechanism).toBe('change-stream');
+  });
+
+  it('falls back to polling when changeFeed: "change-stream" meets a server without change streams (standalone or FerretDB only)', async (ctx) => {
+    if (hasChangeStreams) {
+      const reason = 'the test database has change streams, so there is nothing to fall back from';
+      console.warn(`[change-feed] skipped the fallback test: ${reason}`);
+      return ctx.skip(reason);
+    }
+    const pair = await twoInstances(mongoose, { changeFeed: 'change-stream', pollIntervalMs: 100 });
+    const fellBack = await pollUntil(
+      () => pair.a.store.changeFeedMechanism === 'poll' && pair.b.store.changeFeedMechanism === 'poll',
+      { timeoutMs: 5_000, intervalMs: 20 },
+    );
+    expect(fellBack, 'A and B switched to polling').not.toBeNull();
+    const { org, id, token } = await cachedOnBoth(pair);
+    await pair.a.keyward.deleteKey(org, id);
+    expect(await refusal(pair.b, token, 'invalid_api_key')).not.toBeNull();
+  });
+
+  it('measures how long 100 deletions take to reach B', async () => {
+    const pair = await twoInstances(mongoose);
+    const org = uniqueOrganization();
+    const announced = recordAnnouncements(pair.b.store);
+    const keys: Array<{ id: string; token: string }> = [];
+    for (let i = 0; i < 100; i++) {
+      const { key, token } = await pair.a.keyward.createKey(org, { name: `Key ${i}`, type: 'secret' });
+      keys.push({ id: key.id, token });
+    }
+    // Every insert must have gone through B's feed before B caches the keys.
+    await Promise.all(keys.map(({ id }) => announced.waitFor(id, 10_000)));
+    announced.stop();
+    for (const { token } of keys) expect(await pair.b.keyward.verify(token)).toMatchObject({ valid: true });
+
+    const delays: number[] = [];
+    for (const { id, token } of keys) {
+      // Start each deletion at a random point of B's poll cycle, not right after the poll that saw the last one.
+      await delay(Math.random() * POLL_INTERVAL_MS);
+      await pair.a.keyward.deleteKey(org, id);
+      // A longer deadline than the bound, to measure a slow one instead of cutting it off.
+      const elapsed = await refusal(pair.b, token, 'invalid_api_key', { timeoutMs: 5_000, intervalMs: 5 });
+      delays.push(elapsed ?? Number.POSITIVE_INFINITY);
+    }
+    console.log(
+      `[propagation] ${pair.b.store.changeFeedMechanism}: p50 ${ms(percentile(delays, 50))} ms, p99 ${ms(percentile(delays, 99))} ms, max ${ms(Math.max(...delays))} ms over 100 deletions`,
+    );
+    expect(delays.filter((d) => d >= FRESHNESS_MS)).toEqual([]);
+  }, 60_000);
+});
+
+describe('Change feed across a server restart', () => {
+  const [, mongoose] = MONGOOSE_MAJORS[1];
+  let database: RestartableDatabase | undefined;
+  let skipped: string | undefined;
+  const connections: Connection[] = [];
+  beforeAll(async () => {
+    const started = await startRestartableDatabase();
+    if ('skipped' in started) skipped = started.skipped;
+    else database = started;
+  });
+  afterAll(async () => {
+    await Promise.all(connections.map((c) => c.close()));
+    await database?.stop();
+  });
+
+  it('keeps propagating deletions after the server was paused and resumed', async (ctx) => {
+    if (!database) {
+      // MONGO_URL points at a server this process must not stop.
+      console.warn(`[change-feed] skipped the restart test: ${skipped}`);
+      return ctx.skip(skipped);
+    }
+    const collection = uniqueCollection();
+    const open = async () => {
+      const connection = (await mongoose
+        .createConnection(database?.uriFor('kw_change_feed_restart') ?? '', {
+          serverSelectionTimeoutMS: 1_000,
+        })
+        .asPromise()) as unknown as Connection;
+      connections.push(connection);
+      return connection;
+    };
+    const options = { collection, timeoutMs: 1_500 };
+    const pair = { a: await instance(await open(), options), b: await instance(await open(), options) };
+    const first = await cachedOnBoth(pair);
+    const second = await cachedOnBoth(pair);
+
+    await database.pause();
+    try {
+      // While the server is down B keeps serving what it cached.
+      expect(await pair.b.keyward.verify(first.token)).toMatchObject({ valid: true });
+    } finally {
+      await database.resume();
+    }
+
+    // A's delete goes through as soon as A's driver has reconnected. An attempt that timed out on the client
+    // may still have been written: then the next attempt finds the key gone (not_found), which is success.
+    const reconnected = await pollUntil(
+      () =>
+        pair.a.keyward.deleteKey(first.org, first.id).then(
+          () => true,
+          (error: unknown) => (error as { code?: unknown }).code === 'not_found',
+        ),
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    expect(reconnected, 'A can write within 15 s of resume()').not.toBeNull();
+    const afterFirst = await refusal(pair.b, first.token, 'invalid_api_key');
+    expect(afterFirst, 'B refused the first deletion within 1 s of A writing it').not.toBeNull();
+
+    // Then the feed works as before: a key cached again on B is refused within 1 s of its deletion.
+    expect(await pair.b.keyward.verify(second.token)).toMatchObject({ valid: true });
+    const lookups = second.lookupsOnB();
+    expect(await pair.b.keyward.verify(second.token)).toMatchObject({ valid: true });
+    expect(second.lookupsOnB(), 'B answers from its cache again').toBe(lookups);
+    await pair.a.keyward.deleteKey(second.org, second.id);
+    const afterSecond = await refusal(pair.b, second.token, 'invalid_api_key');
+    expect(afterSecond, 'B refused the second deletion within 1 s').not.toBeNull();
+    console.log(
+      `[change-feed] restart: A deleted a key ${ms(reconnected ?? Number.NaN)} ms after resume(); B refused it ${ms(afterFirst ?? Number.NaN)} ms later, and a second deletion ${ms(afterSecond ?? Number.NaN)} ms after it was made`,
+    );
+  }, 60_000);
+});

@@ -1,0 +1,309 @@
+import { createServer } from 'node:net';
+import { createKeyward, createTokenHasher, KeyStoreUnavailableError } from '@keyward/core';
+import { makeStoredKey } from '@keyward/core/testing';
+import type { Connection } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MongoKeyStore, type MongoKeyStoreOptions } from './mongo-store.js';
+import { MONGOOSE_MAJORS, useConnections } from './test-connections.js';
+import { everythingShownBy, toRawDocument, uniqueCollection, uniqueOrganization } from './test-helpers.js';
+
+const { connect, db } = useConnections('mongo-store');
+
+function raw(connection: Connection, collection: string) {
+  if (!connection.db) throw new Error('the connection is not open');
+  return connection.db.collection(collection);
+}
+
+describe('MongoKeyStore options', () => {
+  // An unopened connection is enough: the constructor never touches the network.
+  const [, mongoose] = MONGOOSE_MAJORS[1];
+  const connection = mongoose.createConnection() as unknown as Connection;
+  afterAll(() => connection.close());
+  const store = (options: Partial<MongoKeyStoreOptions>) => () =>
+    new MongoKeyStore({ connection, collection: uniqueCollection(), ...options } as MongoKeyStoreOptions);
+
+  it('throws a TypeError when the connection is missing or is not a mongoose Connection', () => {
+    expect(() => new MongoKeyStore(undefined as never)).toThrow(TypeError);
+    expect(() => new MongoKeyStore({} as never)).toThrow(TypeError);
+    expect(() => new MongoKeyStore({ connection: {} as never })).toThrow(TypeError);
+    expect(() => new MongoKeyStore({ connection: 'mongodb://127.0.0.1' as never })).toThrow(TypeError);
+    // The global mongoose object is a common mistake: the store must refuse it, not register a global model.
+    expect(() => new MongoKeyStore({ connection: mongoose as never })).toThrow(TypeError);
+  });
+
+  it.each([
+    ['an empty name', ''],
+    ['a name with a space', 'api keys'],
+    ['a name with a dollar sign', 'keys$'],
+    ['a name over 100 characters', 'k'.repeat(101)],
+    ['a reserved system collection', 'system.keys'],
+    ['a name starting with a dot', '.keys'],
+    ['a number', 42],
+  ])('throws a TypeError for a collection that is %s', (_label, collection) => {
+    expect(store({ collection: collection as string })).toThrow(TypeError);
+  });
+
+  it.each([
+    ['zero', 0],
+    ['negative', -1],
+    ['fractional', 1.5],
+    ['a string', '1000'],
+    ['not a number', Number.NaN],
+    ['infinite', Number.POSITIVE_INFINITY],
+    // Node fires a timer of more than 2^31-1 ms after 1 ms: every call would time out at once.
+    ['too large for a timer', 2 ** 31],
+  ])('throws a TypeError for timeoutMs and pollIntervalMs that are %s', (_label, value) => {
+    expect(store({ timeoutMs: value as number })).toThrow(TypeError);
+    expect(store({ pollIntervalMs: value as number })).toThrow(TypeError);
+  });
+
+  it('throws a TypeError for an unknown changeFeed mode', () => {
+    expect(store({ changeFeed: 'stream' as never })).toThrow(TypeError);
+    expect(store({ changeFeed: '' as never })).toThrow(TypeError);
+    expect(store({ changeFeed: true as never })).toThrow(TypeError);
+  });
+
+  it('accepts the documented values without changing the caller options object', () => {
+    const options = Object.freeze({
+      connection,
+      collection: uniqueCollection(),
+      timeoutMs: 2_000,
+      changeFeed: 'poll' as const,
+      pollIntervalMs: 100,
+    });
+    expect(() => new MongoKeyStore(options)).not.toThrow();
+    expect(() => new MongoKeyStore({ connection, collection: 'tenant.keys-v2' })).not.toThrow();
+    for (const changeFeed of ['auto', 'change-stream', 'poll'] as const) {
+      expect(store({ changeFeed })).not.toThrow();
+    }
+  });
+});
+
+describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label, mongoose) => {
+  let connection: Connection;
+  beforeAll(async () => {
+    connection = (await connect(mongoose)) as unknown as Connection;
+  });
+
+  it('stores the key id as _id and never writes an id field or a secret token', async () => {
+    const collection = uniqueCollection();
+    const store = new MongoKeyStore({ connection, collection });
+    const keyward = createKeyward({ store, scopes: ['a:read'] });
+    try {
+      const org = uniqueOrganization();
+      const { key, token } = await keyward.createKey(org, { name: 'Server', type: 'secret' });
+      const doc = await raw(connection, collection).findOne({ _id: key.id as never });
+      expect(doc?._id).toBe(key.id);
+      expect(doc).not.toHaveProperty('id');
+      expect(doc).toMatchObject({ organizationId: org, name: 'Server', type: 'secret', token: null });
+      expect(doc?.changedAt).toBeInstanceOf(Date);
+      expect(JSON.stringify(doc)).not.toContain(token);
+
+      // ...and reads map it back: `id`, no `_id`, no `changedAt`.
+      const stored = await store.findById(org, key.id);
+      expect(stored?.id).toBe(key.id);
+      expect(stored).not.toHaveProperty('_id');
+      expect(stored).not.toHaveProperty('changedAt');
+      const [listed] = await store.list(org);
+      expect(listed?.id).toBe(key.id);
+      expect(listed).not.toHaveProperty('_id');
+      const updated = await store.update(org, key.id, { name: 'Renamed' });
+      expect(updated?.id).toBe(key.id);
+      expect(updated).not.toHaveProperty('_id');
+      expect(updated).not.toHaveProperty('changedAt');
+    } finally {
+      await keyward.close();
+      await store.close();
+    }
+  });
+
+  it('creates the hash, slot, organization and changedAt indexes', async () => {
+    const collection = uniqueCollection();
+    const store = new MongoKeyStore({ connection, collection });
+    try {
+      await store.ensureIndexes();
+      const indexes = await raw(connection, collection).indexes();
+      const byName = Object.fromEntries(indexes.map((index) => [index.name, index]));
+      expect(byName.hash_unique).toMatchObject({ key: { hash: 1 }, unique: true });
+      expect(byName.slot_unique).toMatchObject({ key: { slot: 1 }, unique: true });
+      expect(byName.organization_newest).toMatchObject({
+        key: { organizationId: 1, createdAt: -1, _id: -1 },
+      });
+      expect(byName.organization_newest?.unique).toBeFalsy();
+      expect(byName.changed_at).toMatchObject({ key: { changedAt: 1 } });
+      // Nothing FerretDB 1.24 lacks: no TTL, partial or sparse index.
+      for (const index of indexes) {
+        expect(index).not.toHaveProperty('expireAfterSeconds');
+        expect(index).not.toHaveProperty('partialFilterExpression');
+        expect(index.sparse).toBeFalsy();
+      }
+      // A second call reuses the first one's work.
+      await expect(store.ensureIndexes()).resolves.toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('provisions exactly one default key on the server when 20 calls race', async () => {
+    const collection = uniqueCollection();
+    const store = new MongoKeyStore({ connection, collection });
+    const keyward = createKeyward({ store, scopes: ['a:read', 'a:write'], publicScopes: ['a:read'] });
+    try {
+      const org = uniqueOrganization();
+      const results = await Promise.all(Array.from({ length: 20 }, () => keyward.provisionOrganization(org)));
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      const docs = await raw(connection, collection).find({ organizationId: org }).toArray();
+      expect(docs).toHaveLength(1);
+      expect(docs[0]).toMatchObject({
+        slot: `default:${org}`,
+        isDefault: true,
+        type: 'public',
+        scopes: ['a:read'],
+      });
+      expect(new Set(results.map((r) => r.key?.id))).toEqual(new Set([docs[0]?._id]));
+    } finally {
+      await keyward.close();
+      await store.close();
+    }
+  });
+
+  it('registers its model on the injected connection and never on the global mongoose', async () => {
+    const collection = uniqueCollection();
+    const store = new MongoKeyStore({ connection, collection });
+    try {
+      await store.insert(makeStoredKey());
+      expect(connection.modelNames()).toContain(`KeywardKey:${collection}`);
+      expect(mongoose.modelNames()).toEqual([]);
+      expect(Object.keys(mongoose.models)).toEqual([]);
+      // ...and it never connected the global mongoose either.
+      expect(mongoose.connection.readyState).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('lets two stores on one connection and collection share one model', async () => {
+    const collection = uniqueCollection();
+    const first = new MongoKeyStore({ connection, collection });
+    const model = connection.models[`KeywardKey:${collection}`];
+    let second: MongoKeyStore | undefined;
+    try {
+      expect(() => {
+        second = new MongoKeyStore({ connection, collection, timeoutMs: 2_000 });
+      }).not.toThrow();
+      expect(connection.models[`KeywardKey:${collection}`]).toBe(model);
+      expect(connection.modelNames().filter((name) => name === `KeywardKey:${collection}`)).toHaveLength(1);
+      const key = makeStoredKey();
+      await first.insert(key);
+      expect((await second?.findByHash(key.hash))?.id).toBe(key.id);
+      await expect(Promise.all([first.ensureIndexes(), second?.ensureIndexes()])).resolves.toBeDefined();
+    } finally {
+      await first.close();
+      await second?.close();
+    }
+  });
+
+  it('records the last use of 250 keys in one call while other calls keep answering', async () => {
+    const collection = uniqueCollection();
+    const store = new MongoKeyStore({ connection, collection, timeoutMs: 10_000 });
+    try {
+      await store.ensureIndexes();
+      const org = uniqueOrganization();
+      const keys = Array.from({ length: 250 }, () => makeStoredKey({ organizationId: org }));
+      await raw(connection, collection).insertMany(keys.map((k) => toRawDocument(k)) as never[]);
+      const at = new Date('2030-01-01T00:00:00.000Z');
+      const older = new Date('2029-01-01T00:00:00.000Z');
+      const [, found] = await Promise.all([
+        store.recordUsage(keys.map((k) => ({ id: k.id, at }))),
+        store.findByHash(keys[0]?.hash ?? ''),
+      ]);
+      expect(found?.id).toBe(keys[0]?.id);
+      // Only forward: an older time changes nothing.
+      await store.recordUsage(keys.slice(0, 30).map((k) => ({ id: k.id, at: older })));
+      expect(await raw(connection, collection).countDocuments({ organizationId: org, lastUsedAt: at })).toBe(
+        250,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a duplicate hash with a DuplicateKeyError that does not show the hash or the token', async () => {
+    const collection = uniqueCollection();
+    const store = new MongoKeyStore({ connection, collection });
+    try {
+      const key = makeStoredKey({ type: 'public' });
+      await store.insert(key);
+      const error = await store.insert(makeStoredKey({ hash: key.hash, token: key.token })).catch((e) => e);
+      expect(error).toMatchObject({ name: 'DuplicateKeyError' });
+      // MongoDB names the index in its E11000 error; FerretDB 1.24 does not, so the field is unknown there.
+      if (!db.isFerretDB) expect(error).toMatchObject({ field: 'hash' });
+      const shown = everythingShownBy(error);
+      expect(shown).not.toContain(key.hash);
+      expect(shown).not.toContain(key.token);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('puts no token or hash in any error when the server cannot be reached', async () => {
+    const port = await unusedPort();
+    const dead = mongoose.createConnection(`mongodb://127.0.0.1:${port}/keyward`, {
+      serverSelectionTimeoutMS: 300,
+    }) as unknown as Connection;
+    await dead.asPromise().catch(() => {});
+    const store = new MongoKeyStore({ connection: dead, collection: uniqueCollection(), timeoutMs: 1_000 });
+    const keyward = createKeyward({ store, scopes: ['a:read'], publicScopes: ['a:read'] });
+    const inserted = vi.spyOn(store, 'insert');
+    try {
+      const org = uniqueOrganization();
+      const key = makeStoredKey({ type: 'public', organizationId: org, slot: `default:${org}` });
+      const errors: unknown[] = [];
+      const collect = (promise: Promise<unknown>) =>
+        promise.then(
+          () => errors.push('resolved'),
+          (e) => errors.push(e),
+        );
+      await collect(store.insert(key));
+      await collect(store.findByHash(key.hash));
+      await collect(store.findBySlot(key.slot));
+      await collect(store.findById(org, key.id));
+      await collect(store.list(org));
+      await collect(store.update(org, key.id, { name: 'Renamed' }));
+      await collect(store.recordUsage([{ id: key.id, at: new Date() }]));
+      await collect(keyward.createKey(org, { name: 'Browser', type: 'public' }));
+      await collect(keyward.createKey(org, { name: 'Server', type: 'secret' }));
+      await collect(keyward.provisionOrganization(org));
+
+      expect(errors).toHaveLength(10);
+      const secrets: string[] = [key.hash, key.token ?? ''];
+      for (const [call] of inserted.mock.calls) secrets.push(call.hash, ...(call.token ? [call.token] : []));
+      expect(secrets.length).toBeGreaterThan(5);
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(KeyStoreUnavailableError);
+        const shown = everythingShownBy(error);
+        for (const secret of secrets) expect(shown).not.toContain(secret);
+      }
+
+      // verify() answers with data, not an exception, and the hash is not in it either.
+      const token = key.token ?? '';
+      const result = await keyward.verify(token);
+      expect(result).toEqual({ valid: false, code: 'key_store_unavailable' });
+      expect(JSON.stringify(result)).not.toContain(createTokenHasher()(token));
+    } finally {
+      await keyward.close();
+      await store.close();
+      await dead.close();
+    }
+  });
+});
+
+/** A TCP port nothing listens on (it was free a moment ago). */
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}

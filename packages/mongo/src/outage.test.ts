@@ -1,0 +1,136 @@
+import { createKeyward, KeyStoreUnavailableError } from '@keyward/core';
+import { makeStoredKey } from '@keyward/core/testing';
+import { type RestartableDatabase, startRestartableDatabase } from '@keyward/test-db';
+import type { Connection } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MongoKeyStore } from './mongo-store.js';
+import { MONGOOSE_MAJORS } from './test-connections.js';
+import {
+  everythingShownBy,
+  ms,
+  pollUntil,
+  recordAnnouncements,
+  uniqueCollection,
+  uniqueOrganization,
+} from './test-helpers.js';
+
+const TIMEOUT_MS = 1_500;
+// A correctness bound on the timeoutMs option (timer and event-loop slack), not a speed benchmark.
+const BOUND_MS = TIMEOUT_MS + 1_000;
+
+let database: RestartableDatabase | undefined;
+let skipped: string | undefined;
+
+beforeAll(async () => {
+  const started = await startRestartableDatabase();
+  if ('skipped' in started) skipped = started.skipped;
+  else database = started;
+});
+afterAll(async () => {
+  await database?.stop();
+});
+
+/** Runs `call`, expecting it to reject; resolves with the error and how long it took. */
+async function failure(call: () => Promise<unknown>): Promise<{ error: unknown; elapsed: number }> {
+  const start = performance.now();
+  try {
+    await call();
+  } catch (error) {
+    return { error, elapsed: performance.now() - start };
+  }
+  throw new Error('expected the call to fail while the server is down');
+}
+
+describe.each(MONGOOSE_MAJORS)('MongoKeyStore during a server outage with %s', (label, mongoose) => {
+  it('fails each call with KeyStoreUnavailableError within timeoutMs, serves cached keys, and recovers with the data kept', async (ctx) => {
+    if (!database) {
+      // MONGO_URL points at a server this process must not stop.
+      console.warn(`[outage] skipped: ${skipped}`);
+      return ctx.skip(skipped);
+    }
+    const connection = (await mongoose
+      .createConnection(database.uriFor(`kw_outage_${label.replace(/\W/g, '')}`), {
+        serverSelectionTimeoutMS: 1_000,
+      })
+      .asPromise()) as unknown as Connection;
+    const store = new MongoKeyStore({ connection, collection: uniqueCollection(), timeoutMs: TIMEOUT_MS });
+    const keyward = createKeyward({ store, scopes: ['a:read'], publicScopes: ['a:read'] });
+    try {
+      const org = uniqueOrganization();
+      await store.feedReady();
+      const announced = recordAnnouncements(store);
+      const cached = await keyward.createKey(org, { name: 'Cached', type: 'secret' });
+      // The feed announces the insert too; cache the key only after that, so nothing evicts it.
+      await announced.waitFor(cached.key.id);
+      announced.stop();
+      const uncached = await keyward.createKey(org, { name: 'Uncached', type: 'public' });
+      const stored = await store.findById(org, uncached.key.id);
+      expect(stored?.token).toBe(uncached.token);
+      expect(await keyward.verify(cached.token)).toMatchObject({ valid: true });
+      expect(await store.list(org)).toHaveLength(2);
+
+      await database.pause();
+
+      const timings: Record<string, number> = {};
+      const calls: Record<string, () => Promise<unknown>> = {
+        findByHash: () => store.findByHash(stored?.hash ?? ''),
+        insert: () => store.insert(makeStoredKey({ organizationId: org, type: 'public' })),
+        list: () => store.list(org),
+        update: () => store.update(org, cached.key.id, { name: 'During the outage' }),
+      };
+      for (const [name, call] of Object.entries(calls)) {
+        const { error, elapsed } = await failure(call);
+        timings[name] = elapsed;
+        expect(error, name).toBeInstanceOf(KeyStoreUnavailableError);
+        expect(elapsed, name).toBeLessThan(BOUND_MS);
+        const shown = everythingShownBy(error);
+        for (const secret of [cached.token, uncached.token, stored?.hash ?? ''])
+          expect(shown).not.toContain(secret);
+      }
+
+      let start = performance.now();
+      expect(await keyward.verify(uncached.token)).toEqual({ valid: false, code: 'key_store_unavailable' });
+      timings['verify (uncached)'] = performance.now() - start;
+      expect(timings['verify (uncached)']).toBeLessThan(BOUND_MS);
+      start = performance.now();
+      expect(await keyward.verify(cached.token)).toMatchObject({ valid: true, key: { id: cached.key.id } });
+      timings['verify (cached)'] = performance.now() - start;
+
+      await database.resume();
+      // The driver reconnects by itself; wait for it with a deadline.
+      const back = await pollUntil(
+        () =>
+          store.findByHash(stored?.hash ?? '').then(
+            (key) => key?.id === uncached.key.id,
+            () => false,
+          ),
+        { timeoutMs: 15_000, intervalMs: 100 },
+      );
+      expect(back, 'the store answers again within 15 s of resume()').not.toBeNull();
+      console.log(
+        `[outage] ${label}: ${Object.entries(timings)
+          .map(([name, elapsed]) => `${name} ${ms(elapsed)} ms`)
+          .join(', ')}; answering again ${ms(back ?? Number.NaN)} ms after resume()`,
+      );
+
+      // The data is still there and every call works again.
+      expect((await store.list(org)).map((k) => k.id).sort()).toEqual(
+        [cached.key.id, uncached.key.id].sort(),
+      );
+      expect((await store.update(org, cached.key.id, { name: 'After the outage' }))?.name).toBe(
+        'After the outage',
+      );
+      await store.insert(makeStoredKey({ organizationId: org }));
+      expect(await store.list(org)).toHaveLength(3);
+      expect(await keyward.verify(uncached.token)).toMatchObject({
+        valid: true,
+        key: { id: uncached.key.id },
+      });
+    } finally {
+      await database.resume();
+      await keyward.close();
+      await store.close();
+      await connection.close();
+    }
+  });
+});
