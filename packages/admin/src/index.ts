@@ -1,5 +1,6 @@
 export { createAdminRouter } from './admin-router.js';
 export type { DashboardOptions } from './dashboard-options.js';
+export { DASHBOARD_CSP } from './dashboard-page.js';
 export { createDashboardRouter } from './dashboard-router.js';
 export { createOpenApiDocument, type OpenApiDocument } from './openapi.js';
 export type { AdminRouterOptions, Authorize, AuthorizeResult } from './options.js';
