@@ -3,23 +3,23 @@ import { generateToken } from './key-format.js';
 import { createKeyward } from './keyward.js';
 import { MemoryKeyStore } from './memory-store.js';
 import type { KeyStore } from './store.js';
-import { countingStore, testClock, testKeyward } from './test-fixtures.js';
+import { switchableStore, testClock, testKeyward } from './test-fixtures.js';
 
 const ORG = 'org_cache';
 
 async function cachedKey(overrides = {}) {
-  const counting = countingStore();
+  const counting = switchableStore();
   const setup = testKeyward({ store: counting.store, ...overrides });
   const created = await setup.keyward.createKey(ORG, { name: 'Cached', type: 'secret' });
   expect((await setup.keyward.verify(created.token)).valid).toBe(true);
-  return { ...setup, ...created, calls: counting.calls };
+  return { ...setup, ...created, calls: counting.state };
 }
 
 describe('the verify cache', () => {
   it('answers a repeated verify without reading the store again', async () => {
     const { keyward, token, calls } = await cachedKey();
     for (let i = 0; i < 10; i++) expect((await keyward.verify(token)).valid).toBe(true);
-    expect(calls.findByHash).toBe(1);
+    expect(calls.lookups).toBe(1);
   });
 
   it('refuses a cached key on the very next verify once it is deleted', async () => {
@@ -76,32 +76,32 @@ describe('the verify cache', () => {
     const { keyward, token, calls, clock } = await cachedKey({ cache: { ttl: 1000 } });
     clock.advance(999);
     await keyward.verify(token);
-    expect(calls.findByHash).toBe(1);
+    expect(calls.lookups).toBe(1);
     clock.advance(2); // lru-cache treats an entry as stale once its age exceeds the ttl
     await keyward.verify(token);
-    expect(calls.findByHash).toBe(2);
+    expect(calls.lookups).toBe(2);
   });
 
   it('lets a flood of unknown tokens reach the store once per token per negative ttl', async () => {
-    const { store, calls } = countingStore();
+    const { store, state: calls } = switchableStore();
     const { keyward, clock } = testKeyward({ store, cache: { ttl: 60_000, negativeTtl: 5_000 } });
     const tokens = Array.from({ length: 50 }, () => generateToken('kw', 'secret'));
     for (let round = 0; round < 10; round++) {
       await Promise.all(tokens.map((t) => keyward.verify(t)));
       clock.advance(400);
     }
-    expect(calls.findByHash).toBe(50);
+    expect(calls.lookups).toBe(50);
     clock.advance(1_001);
     await Promise.all(tokens.map((t) => keyward.verify(t)));
-    expect(calls.findByHash).toBe(100);
+    expect(calls.lookups).toBe(100);
   });
 
   it('shares one store read among concurrent verifies of the same token', async () => {
-    const { store, calls } = countingStore();
+    const { store, state: calls } = switchableStore();
     const { keyward } = testKeyward({ store });
     const token = generateToken('kw', 'secret');
     await Promise.all(Array.from({ length: 100 }, () => keyward.verify(token)));
-    expect(calls.findByHash).toBe(1);
+    expect(calls.lookups).toBe(1);
   });
 
   it('does not cache an answer read before a change that happened meanwhile', async () => {
@@ -140,7 +140,7 @@ describe('the verify cache', () => {
     const { keyward, token, calls } = await cachedKey({ cache: false });
     await keyward.verify(token);
     await keyward.verify(token);
-    expect(calls.findByHash).toBe(3);
+    expect(calls.lookups).toBe(3);
   });
 });
 

@@ -2,9 +2,11 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Clock, KeyType } from './types.js';
 
-/** What verify needs to know about a key; no token, no hash. */
+/** What verify needs to know about a key; never the token. */
 export interface CachedKey {
   id: string;
+  /** The stored hash, for last-use writes (a cache value, never a cache key). */
+  hash: string;
   organizationId: string;
   name: string;
   type: KeyType;

@@ -28,7 +28,14 @@ export { MemoryKeyStore } from './memory-store.js';
 export type { KeywardOptions } from './options.js';
 export type { ScopePolicy } from './scopes.js';
 export { keyStatus } from './status.js';
-export type { KeyChangeEvent, KeyChangeListener, KeyChanges, KeyStore, UpdateConditions } from './store.js';
+export type {
+  KeyChangeEvent,
+  KeyChangeListener,
+  KeyChanges,
+  KeyStore,
+  UpdateConditions,
+  UsageEntry,
+} from './store.js';
 export type {
   ApiKey,
   Clock,

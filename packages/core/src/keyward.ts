@@ -76,7 +76,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
   const { store, clock, prefix, scopes: policy } = resolved;
   const hash = createTokenHasher(resolved.pepper);
   const usage = new UsageRecorder(store, clock, resolved.usage);
-  const verifier = new Verifier(resolved, hash, (id) => usage.touch(id));
+  const verifier = new Verifier(resolved, hash, (id, keyHash) => usage.touch(id, keyHash));
   const unsubscribe = store.subscribe?.((event) => {
     if ('id' in event) verifier.invalidate(event.id);
     else verifier.clear();

@@ -1,5 +1,5 @@
 import { DuplicateKeyError } from './errors.js';
-import type { KeyChangeListener, KeyChanges, KeyStore, UpdateConditions } from './store.js';
+import type { KeyChangeListener, KeyChanges, KeyStore, UpdateConditions, UsageEntry } from './store.js';
 import type { StoredKey } from './types.js';
 
 /**
@@ -59,7 +59,7 @@ export class MemoryKeyStore implements KeyStore {
     return structuredClone(key);
   }
 
-  async recordUsage(entries: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
+  async recordUsage(entries: ReadonlyArray<UsageEntry>): Promise<void> {
     for (const { id, at } of entries) {
       const key = this.#byId.get(id);
       if (key && (!key.lastUsedAt || key.lastUsedAt < at)) key.lastUsedAt = new Date(at);

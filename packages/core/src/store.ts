@@ -8,6 +8,13 @@ export type KeyChanges = Partial<
   >
 >;
 
+/** One key's last use. */
+export interface UsageEntry {
+  id: string;
+  hash: string;
+  at: Date;
+}
+
 /** Extra conditions on an update; the update happens only if all hold at write time. */
 export interface UpdateConditions {
   /** Only a key that has not been rolled yet (`rolledAt === null`). */
@@ -52,8 +59,11 @@ export interface KeyStore {
     conditions?: UpdateConditions,
   ): Promise<StoredKey | null>;
 
-  /** Optional: records last use; each entry sets `lastUsedAt` only if it moves forward. */
-  recordUsage?(entries: ReadonlyArray<{ id: string; at: Date }>): Promise<void>;
+  /**
+   * Optional: records last use; each entry sets `lastUsedAt` only if it moves forward. Entries carry the
+   * key's hash too, for stores whose fastest lookup is by hash.
+   */
+  recordUsage?(entries: ReadonlyArray<UsageEntry>): Promise<void>;
   /** Optional: calls `listener` whenever any key changes, from any process sharing the store. */
   subscribe?(listener: KeyChangeListener): () => void;
   /** Optional: releases timers, feeds and connections the store opened itself. */

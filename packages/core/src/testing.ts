@@ -4,6 +4,7 @@ import { createTokenHasher } from './hash.js';
 import { newKeyId } from './ids.js';
 import { generateToken, redactToken } from './key-format.js';
 import { createKeyward } from './keyward.js';
+import { MemoryKeyStore } from './memory-store.js';
 import type { KeyStore } from './store.js';
 import type { KeyType, StoredKey } from './types.js';
 
@@ -49,6 +50,53 @@ export function makeStoredKey(fields: Partial<StoredKey> = {}): StoredKey {
     deletedAt: null,
     ...fields,
   };
+}
+
+/**
+ * A controllable clock for `createKeyward({ clock })`, starting at 2030-01-01T00:00:00Z.
+ *
+ * @example
+ * const clock = testClock();
+ * const keyward = createKeyward({ store, scopes, clock: clock.now });
+ * clock.advance(60_000);
+ */
+export function testClock(start = Date.parse('2030-01-01T00:00:00Z')) {
+  let now = start;
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    set: (ms: number) => {
+      now = ms;
+    },
+  };
+}
+
+/**
+ * A real `MemoryKeyStore` behind a switch: `state.fail = true` makes `findByHash` fail as an unreachable
+ * database would; `state.lookups` counts `findByHash` calls.
+ *
+ * @example
+ * const { store, state } = switchableStore();
+ * state.fail = true; // verify now answers key_store_unavailable for uncached keys
+ */
+export function switchableStore(inner: MemoryKeyStore = new MemoryKeyStore()) {
+  const state = { fail: false, lookups: 0 };
+  const store: KeyStore = {
+    insert: (k) => inner.insert(k),
+    findByHash: async (h) => {
+      state.lookups++;
+      if (state.fail) throw new Error('connect ECONNREFUSED 127.0.0.1:27017');
+      return inner.findByHash(h);
+    },
+    findById: (o, i) => inner.findById(o, i),
+    findBySlot: (s) => inner.findBySlot(s),
+    list: (o) => inner.list(o),
+    update: (o, i, c, x) => inner.update(o, i, c, x),
+    subscribe: (listener) => inner.subscribe(listener),
+  };
+  return { store, state };
 }
 
 /**
@@ -210,8 +258,8 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
         if (!store.recordUsage) return;
         const key = makeStoredKey({ organizationId: org });
         await store.insert(key);
-        await store.recordUsage([{ id: key.id, at: new Date('2030-01-02T00:00:00Z') }]);
-        await store.recordUsage([{ id: key.id, at: new Date('2030-01-01T00:00:00Z') }]);
+        await store.recordUsage([{ id: key.id, hash: key.hash, at: new Date('2030-01-02T00:00:00Z') }]);
+        await store.recordUsage([{ id: key.id, hash: key.hash, at: new Date('2030-01-01T00:00:00Z') }]);
         expect((await store.findById(org, key.id))?.lastUsedAt).toEqual(new Date('2030-01-02T00:00:00Z'));
       }));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryKeyStore } from './memory-store.js';
-import type { KeyStore } from './store.js';
+import type { KeyStore, UsageEntry } from './store.js';
 import { testKeyward } from './test-fixtures.js';
 
 const ORG = 'org_usage';
@@ -9,7 +9,7 @@ function recordingStore() {
   const inner = new MemoryKeyStore();
   const writes: Array<Array<{ id: string; at: Date }>> = [];
   const store: KeyStore = Object.assign(inner, {
-    recordUsage: async (entries: ReadonlyArray<{ id: string; at: Date }>) => {
+    recordUsage: async (entries: ReadonlyArray<UsageEntry>) => {
       writes.push([...entries]);
       await MemoryKeyStore.prototype.recordUsage.call(inner, entries);
     },
@@ -28,7 +28,9 @@ describe('last-used tracking', () => {
       clock.advance(59);
     }
     await keyward.flushUsage();
-    expect(writes).toEqual([[{ id: key.id, at: new Date(firstUse) }]]);
+    expect(writes).toEqual([
+      [{ id: key.id, hash: expect.stringMatching(/^[0-9a-f]{64}$/), at: new Date(firstUse) }],
+    ]);
     expect((await keyward.getKey(ORG, key.id))?.lastUsedAt).toEqual(new Date(firstUse));
   });
 

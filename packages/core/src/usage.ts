@@ -21,7 +21,7 @@ export class UsageRecorder {
   readonly #intervalMs: number;
   readonly #flushDelayMs: number;
   readonly #lastWritten: LRUCache<string, number>;
-  #pending = new Map<string, number>();
+  #pending = new Map<string, { hash: string; at: number }>();
   #timer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -34,13 +34,13 @@ export class UsageRecorder {
   }
 
   /** Notes a use of the key now. */
-  touch(id: string): void {
+  touch(id: string, hash: string): void {
     if (!this.#store.recordUsage) return;
     const now = this.#clock();
     const last = this.#lastWritten.get(id);
     if (last !== undefined && now - last < this.#intervalMs) return;
     this.#lastWritten.set(id, now);
-    this.#pending.set(id, now);
+    this.#pending.set(id, { hash, at: now });
     if (!this.#timer) {
       this.#timer = setTimeout(() => void this.flush(), this.#flushDelayMs);
       this.#timer.unref();
@@ -54,7 +54,7 @@ export class UsageRecorder {
     const batch = this.#pending;
     this.#pending = new Map();
     if (batch.size === 0) return this.#flushing;
-    const entries = [...batch].map(([id, at]) => ({ id, at: new Date(at) }));
+    const entries = [...batch].map(([id, { hash, at }]) => ({ id, hash, at: new Date(at) }));
     this.#flushing = this.#flushing
       .then(() => this.#store.recordUsage?.(entries))
       .catch((error: unknown) =>

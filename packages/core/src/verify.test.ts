@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateToken } from './key-format.js';
-import { countingStore, testKeyward } from './test-fixtures.js';
+import { switchableStore, testKeyward } from './test-fixtures.js';
 
 const ORG = 'org_verify';
 
@@ -30,13 +30,13 @@ describe('verify', () => {
   });
 
   it('answers invalid_api_key for a malformed token without touching the store', async () => {
-    const { store, calls } = countingStore();
+    const { store, state: calls } = switchableStore();
     const { keyward } = testKeyward({ store });
     const good = generateToken('kw', 'secret');
     for (const token of ['nope', `${good.slice(0, -1)}x`, generateToken('other', 'secret'), 42, {}]) {
       expect(await keyward.verify(token)).toEqual({ valid: false, code: 'invalid_api_key' });
     }
-    expect(calls.findByHash).toBe(0);
+    expect(calls.lookups).toBe(0);
   });
 
   it('answers invalid_api_key for a well-formed unknown token', async () => {
@@ -120,7 +120,7 @@ describe('verify', () => {
   });
 
   it('answers key_store_unavailable when the store fails and the key is not cached', async () => {
-    const { store, calls } = countingStore();
+    const { store, state: calls } = switchableStore();
     const { keyward } = testKeyward({ store });
     const { token } = await keyward.createKey(ORG, { name: 'K', type: 'secret' });
     calls.fail = true;
@@ -128,7 +128,7 @@ describe('verify', () => {
   });
 
   it('keeps answering for a cached key while the store is down', async () => {
-    const { store, calls } = countingStore();
+    const { store, state: calls } = switchableStore();
     const { keyward } = testKeyward({ store });
     const { token } = await keyward.createKey(ORG, { name: 'K', type: 'secret' });
     expect((await keyward.verify(token)).valid).toBe(true);

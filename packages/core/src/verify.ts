@@ -14,9 +14,9 @@ export class Verifier {
   readonly #hash: TokenHasher;
   readonly #cache: VerifyCache | null;
   readonly #inflight = new Map<string, Promise<CachedKey | null>>();
-  readonly #onValid: (id: string) => void;
+  readonly #onValid: (id: string, hash: string) => void;
 
-  constructor(options: ResolvedOptions, hash: TokenHasher, onValid: (id: string) => void) {
+  constructor(options: ResolvedOptions, hash: TokenHasher, onValid: (id: string, hash: string) => void) {
     this.#options = options;
     this.#hash = hash;
     this.#onValid = onValid;
@@ -51,7 +51,7 @@ export class Verifier {
     const required = requirements.scopes ?? [];
     if (!required.every((s) => scopes.includes(s)))
       return { valid: false, code: 'insufficient_scope', required: [...required] };
-    this.#onValid(key.id);
+    this.#onValid(key.id, key.hash);
     return {
       valid: true,
       key: { id: key.id, organizationId: key.organizationId, name: key.name, type: key.type, scopes },
@@ -95,6 +95,7 @@ function fail(code: VerifyFailureCode): VerifyResult {
 function toCached(key: StoredKey): CachedKey {
   return {
     id: key.id,
+    hash: key.hash,
     organizationId: key.organizationId,
     name: key.name,
     type: key.type,

@@ -1,11 +1,10 @@
 import {
   createKeyward,
   generateToken,
-  type KeyStore,
   type KeywardOptions,
-  MemoryKeyStore,
   type VerifyRequirements,
 } from '@keyward/core';
+import { switchableStore, testClock } from '@keyward/core/testing';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
 import express4 from 'express4';
 import express5 from 'express5';
@@ -21,36 +20,7 @@ export type ExpressFactory = typeof express5;
 
 export const ORG = 'org_test';
 export const T0 = Date.parse('2030-01-01T00:00:00Z');
-
-/** A controllable clock starting at 2030-01-01T00:00:00Z. */
-export function testClock(start = T0) {
-  let now = start;
-  return {
-    now: () => now,
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
-
-/** A real MemoryKeyStore behind a switch that makes `findByHash` fail, and a count of lookups. */
-export function switchableStore(inner = new MemoryKeyStore()) {
-  const state = { fail: false, lookups: 0 };
-  const store: KeyStore = {
-    insert: (k) => inner.insert(k),
-    findByHash: async (h) => {
-      state.lookups++;
-      if (state.fail) throw new Error('connect ECONNREFUSED 127.0.0.1:27017');
-      return inner.findByHash(h);
-    },
-    findById: (o, i) => inner.findById(o, i),
-    findBySlot: (s) => inner.findBySlot(s),
-    list: (o) => inner.list(o),
-    update: (o, i, c, x) => inner.update(o, i, c, x),
-    subscribe: (listener) => inner.subscribe(listener),
-  };
-  return { store, state };
-}
+export { switchableStore, testClock };
 
 /** A Keyward with the demo's catalog, a test clock, a switchable store, and one secret and one public key. */
 export async function keywardFixture(overrides: Partial<KeywardOptions> = {}) {
