@@ -7,13 +7,19 @@ export function toStoreError(error: unknown): Error {
   return error instanceof KeyStoreUnavailableError ? error : new KeyStoreUnavailableError(error);
 }
 
+/**
+ * Which unique field a duplicate-key error is about: `_id` (the hash) is `hash`, `key_id_unique` is `id`,
+ * `slot_unique` is `slot`. FerretDB 1.24 names no index; then it is `id`.
+ */
 function duplicateField(error: unknown): 'hash' | 'slot' | 'id' {
   const pattern = (error as { keyPattern?: Record<string, unknown> }).keyPattern;
-  const text = pattern
-    ? Object.keys(pattern).join(' ')
-    : String((error as { message?: unknown }).message ?? '');
-  if (/hash/.test(text)) return 'hash';
-  if (/slot/.test(text)) return 'slot';
+  const message = String((error as { message?: unknown }).message ?? '');
+  const names = pattern ? Object.keys(pattern) : [/\bindex: (\S+)/.exec(message)?.[1] ?? ''];
+  for (const name of names) {
+    if (name === 'keyId' || name === 'key_id_unique') return 'id';
+    if (name === 'slot' || name === 'slot_unique') return 'slot';
+    if (name === '_id' || name === '_id_') return 'hash';
+  }
   return 'id';
 }
 

@@ -85,54 +85,134 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
     connection = (await connect(mongoose)) as unknown as Connection;
   });
 
-  it('stores the key id as _id and never writes an id field or a secret token', async () => {
+  it('stores the hash as _id and the key id as keyId, and never writes an id, hash or secret token', async () => {
     const collection = uniqueCollection();
     const store = new MongoKeyStore({ connection, collection });
     const keyward = createKeyward({ store, scopes: ['a:read'] });
     try {
       const org = uniqueOrganization();
       const { key, token } = await keyward.createKey(org, { name: 'Server', type: 'secret' });
-      const doc = await raw(connection, collection).findOne({ _id: key.id as never });
-      expect(doc?._id).toBe(key.id);
-      expect(doc).not.toHaveProperty('id');
+      const docs = await raw(connection, collection).find({}).toArray();
+      expect(docs).toHaveLength(1);
+      const [doc] = docs;
+      expect(doc?._id).toBe(createTokenHasher()(token));
+      expect(doc?._id).toMatch(/^[0-9a-f]{64}$/);
+      expect(doc?.keyId).toBe(key.id);
+      for (const field of ['id', 'hash', 'changedAt']) expect(doc).not.toHaveProperty(field);
       expect(doc).toMatchObject({ organizationId: org, name: 'Server', type: 'secret', token: null });
-      expect(doc?.changedAt).toBeInstanceOf(Date);
       expect(JSON.stringify(doc)).not.toContain(token);
 
-      // ...and reads map it back: `id`, no `_id`, no `changedAt`.
+      // ...and reads map it back: `id` and `hash`, no `_id` or `keyId`.
       const stored = await store.findById(org, key.id);
-      expect(stored?.id).toBe(key.id);
-      expect(stored).not.toHaveProperty('_id');
-      expect(stored).not.toHaveProperty('changedAt');
+      expect(stored).toMatchObject({ id: key.id, hash: doc?._id });
+      const byHash = await store.findByHash(String(doc?._id));
+      expect(byHash).toEqual(stored);
+      for (const found of [stored, byHash]) {
+        expect(found).not.toHaveProperty('_id');
+        expect(found).not.toHaveProperty('keyId');
+      }
       const [listed] = await store.list(org);
-      expect(listed?.id).toBe(key.id);
+      expect(listed).toMatchObject({ id: key.id, hash: doc?._id });
       expect(listed).not.toHaveProperty('_id');
       const updated = await store.update(org, key.id, { name: 'Renamed' });
-      expect(updated?.id).toBe(key.id);
+      expect(updated).toMatchObject({ id: key.id, hash: doc?._id, name: 'Renamed' });
       expect(updated).not.toHaveProperty('_id');
-      expect(updated).not.toHaveProperty('changedAt');
+      expect(updated).not.toHaveProperty('keyId');
     } finally {
       await keyward.close();
       await store.close();
     }
   });
 
-  it('creates the hash, slot, organization and changedAt indexes', async () => {
+  it('appends one change-log entry per update, and none for insert or recordUsage', async () => {
+    const collection = uniqueCollection();
+    const store = new MongoKeyStore({ connection, collection });
+    const keyward = createKeyward({ store, scopes: ['a:read'] });
+    try {
+      const org = uniqueOrganization();
+      const changes = raw(connection, `${collection}_changes`);
+      const { key, token } = await keyward.createKey(org, { name: 'Server', type: 'secret' });
+      const hash = createTokenHasher()(token);
+      expect(await changes.countDocuments()).toBe(0);
+      await store.recordUsage([{ id: key.id, hash, at: new Date() }]);
+      expect(await changes.countDocuments()).toBe(0);
+
+      const before = Date.now();
+      await keyward.updateKey(org, key.id, { name: 'Renamed' });
+      const [entry, ...others] = await changes.find({}).toArray();
+      expect(others).toEqual([]);
+      expect(Object.keys(entry ?? {}).sort()).toEqual(['_id', 'at', 'keyId']);
+      expect(entry?.keyId).toBe(key.id);
+      // A client-generated ObjectId, and the writer's clock.
+      expect(entry?._id).toBeInstanceOf(mongoose.Types.ObjectId);
+      const at = entry?.at;
+      if (!(at instanceof Date)) throw new Error('the change entry has no date');
+      expect(at.getTime()).toBeGreaterThanOrEqual(before);
+      expect(at.getTime()).toBeLessThanOrEqual(Date.now());
+
+      // A deletion is an update too; an update that matches nothing writes no entry.
+      await keyward.deleteKey(org, key.id);
+      expect(await store.update(org, key.id, { name: 'Gone' })).toBeNull();
+      expect(await store.update(org, 'key_missing', { name: 'Nobody' })).toBeNull();
+      const entries = await changes.find({}).sort({ at: 1 }).toArray();
+      expect(entries.map((e) => e.keyId)).toEqual([key.id, key.id]);
+      expect(new Set(entries.map((e) => String(e._id))).size).toBe(2);
+      expect(await raw(connection, collection).countDocuments()).toBe(1);
+    } finally {
+      await keyward.close();
+      await store.close();
+    }
+  });
+
+  it('fails an update whose change-log entry cannot be written, and a retry is harmless', async () => {
+    const collection = uniqueCollection();
+    const store = new MongoKeyStore({ connection, collection });
+    try {
+      const org = uniqueOrganization();
+      const key = makeStoredKey({ organizationId: org });
+      await store.insert(key);
+      // A fault injected into the change log's collection only; the key update goes to the real server.
+      const log = connection.models[`KeywardKeyChange:${collection}`]?.collection;
+      if (!log) throw new Error('the change-log model is not registered');
+      const append = vi.spyOn(log, 'insertOne').mockRejectedValueOnce(new Error('change log unavailable'));
+      try {
+        const error = await store.update(org, key.id, { name: 'Renamed' }).catch((e) => e);
+        expect(error).toBeInstanceOf(KeyStoreUnavailableError);
+      } finally {
+        append.mockRestore();
+      }
+      // The key change itself was written; the retry writes the same values and the entry.
+      expect((await store.findById(org, key.id))?.name).toBe('Renamed');
+      expect((await store.update(org, key.id, { name: 'Renamed' }))?.name).toBe('Renamed');
+      const entries = await raw(connection, `${collection}_changes`).find({}).toArray();
+      expect(entries.map((e) => e.keyId)).toEqual([key.id]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('creates the indexes of the keys and of the change log', async () => {
     const collection = uniqueCollection();
     const store = new MongoKeyStore({ connection, collection });
     try {
       await store.ensureIndexes();
       const indexes = await raw(connection, collection).indexes();
       const byName = Object.fromEntries(indexes.map((index) => [index.name, index]));
-      expect(byName.hash_unique).toMatchObject({ key: { hash: 1 }, unique: true });
+      expect(Object.keys(byName).sort()).toEqual(
+        ['_id_', 'key_id_unique', 'organization_newest', 'slot_unique'].sort(),
+      );
+      expect(byName.key_id_unique).toMatchObject({ key: { keyId: 1 }, unique: true });
       expect(byName.slot_unique).toMatchObject({ key: { slot: 1 }, unique: true });
       expect(byName.organization_newest).toMatchObject({
-        key: { organizationId: 1, createdAt: -1, _id: -1 },
+        key: { organizationId: 1, createdAt: -1, keyId: -1 },
       });
       expect(byName.organization_newest?.unique).toBeFalsy();
-      expect(byName.changed_at).toMatchObject({ key: { changedAt: 1 } });
+      const changeIndexes = await raw(connection, `${collection}_changes`).indexes();
+      expect(changeIndexes.map((index) => index.name).sort()).toEqual(['_id_', 'at']);
+      expect(changeIndexes.find((index) => index.name === 'at')).toMatchObject({ key: { at: 1 } });
+      expect(changeIndexes.find((index) => index.name === 'at')?.unique).toBeFalsy();
       // Nothing FerretDB 1.24 lacks: no TTL, partial or sparse index.
-      for (const index of indexes) {
+      for (const index of [...indexes, ...changeIndexes]) {
         expect(index).not.toHaveProperty('expireAfterSeconds');
         expect(index).not.toHaveProperty('partialFilterExpression');
         expect(index.sparse).toBeFalsy();
@@ -160,7 +240,7 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
         type: 'public',
         scopes: ['a:read'],
       });
-      expect(new Set(results.map((r) => r.key?.id))).toEqual(new Set([docs[0]?._id]));
+      expect(new Set(results.map((r) => r.key?.id))).toEqual(new Set([docs[0]?.keyId]));
     } finally {
       await keyward.close();
       await store.close();
@@ -214,12 +294,12 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       const at = new Date('2030-01-01T00:00:00.000Z');
       const older = new Date('2029-01-01T00:00:00.000Z');
       const [, found] = await Promise.all([
-        store.recordUsage(keys.map((k) => ({ id: k.id, at }))),
+        store.recordUsage(keys.map((k) => ({ id: k.id, hash: k.hash, at }))),
         store.findByHash(keys[0]?.hash ?? ''),
       ]);
       expect(found?.id).toBe(keys[0]?.id);
       // Only forward: an older time changes nothing.
-      await store.recordUsage(keys.slice(0, 30).map((k) => ({ id: k.id, at: older })));
+      await store.recordUsage(keys.slice(0, 30).map((k) => ({ id: k.id, hash: k.hash, at: older })));
       expect(await raw(connection, collection).countDocuments({ organizationId: org, lastUsedAt: at })).toBe(
         250,
       );
@@ -241,6 +321,13 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       const shown = everythingShownBy(error);
       expect(shown).not.toContain(key.hash);
       expect(shown).not.toContain(key.token);
+      // A duplicate id and a duplicate slot are told apart from a duplicate hash.
+      const sameId = await store.insert(makeStoredKey({ id: key.id, slot: 'other' })).catch((e) => e);
+      expect(sameId).toMatchObject({ name: 'DuplicateKeyError' });
+      if (!db.isFerretDB) expect(sameId).toMatchObject({ field: 'id' });
+      const sameSlot = await store.insert(makeStoredKey({ slot: key.slot })).catch((e) => e);
+      expect(sameSlot).toMatchObject({ name: 'DuplicateKeyError' });
+      if (!db.isFerretDB) expect(sameSlot).toMatchObject({ field: 'slot' });
     } finally {
       await store.close();
     }
@@ -270,7 +357,7 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       await collect(store.findById(org, key.id));
       await collect(store.list(org));
       await collect(store.update(org, key.id, { name: 'Renamed' }));
-      await collect(store.recordUsage([{ id: key.id, at: new Date() }]));
+      await collect(store.recordUsage([{ id: key.id, hash: key.hash, at: new Date() }]));
       await collect(keyward.createKey(org, { name: 'Browser', type: 'public' }));
       await collect(keyward.createKey(org, { name: 'Server', type: 'secret' }));
       await collect(keyward.provisionOrganization(org));

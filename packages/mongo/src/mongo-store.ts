@@ -5,11 +5,19 @@ import type {
   KeyStore,
   StoredKey,
   UpdateConditions,
+  UsageEntry,
 } from '@keyward/core';
 import type { Connection, Model } from 'mongoose';
 import { ChangeFeed, type ChangeFeedMode } from './change-feed.js';
 import { toStoreError, withTimeout } from './errors.js';
-import { fromDocument, type KeyDocument, keyModel, toDocument } from './schema.js';
+import {
+  type ChangeDocument,
+  changeModel,
+  fromDocument,
+  type KeyDocument,
+  keyModel,
+  toDocument,
+} from './schema.js';
 
 /** The longest delay a Node.js timer takes. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -17,11 +25,17 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** `lastUsedAt` writes sent per command by `recordUsage`. */
 const USAGE_BATCH_SIZE = 20;
 
+/**
+ * How far back each poll of the change log looks again, in ms. Change entries carry the writing instance's
+ * clock, so the clocks of all instances must agree within this (NTP).
+ */
+const POLL_OVERLAP_MS = 10_000;
+
 /** Options of `MongoKeyStore`. */
 export interface MongoKeyStoreOptions {
   /** An open (or opening) mongoose connection of the app; the store never connects by itself. */
   connection: Connection;
-  /** Collection of the keys. @default "keyward_keys" */
+  /** Collection of the keys; the change log is `<collection>_changes`. @default "keyward_keys" */
   collection?: string;
   /** Longest time a store call may take before it fails with `KeyStoreUnavailableError`, in ms. @default 5000 */
   timeoutMs?: number;
@@ -44,6 +58,8 @@ export interface MongoKeyStoreOptions {
  */
 export class MongoKeyStore implements KeyStore {
   readonly #model: Model<KeyDocument>;
+  readonly #changes: Model<ChangeDocument>;
+  readonly #ObjectId: Connection['base']['Types']['ObjectId'];
   readonly #timeoutMs: number;
   readonly #listeners = new Set<KeyChangeListener>();
   readonly #feed: ChangeFeed;
@@ -76,16 +92,19 @@ export class MongoKeyStore implements KeyStore {
       throw new TypeError('MongoKeyStore: changeFeed must be "auto", "change-stream" or "poll"');
     }
     this.#model = keyModel(connection, collection);
+    this.#changes = changeModel(connection, collection);
+    this.#ObjectId = connection.base.Types.ObjectId;
     this.#timeoutMs = timeoutMs;
-    this.#feed = new ChangeFeed(this.#model, { mode, pollIntervalMs, overlapMs: 2_000 }, (event) =>
-      this.#emit(event),
+    this.#feed = new ChangeFeed(
+      this.#changes,
+      { mode, pollIntervalMs, overlapMs: POLL_OVERLAP_MS },
+      (event) => this.#emit(event),
     );
   }
 
-  /** Creates the indexes (once; again after a failure). Every call awaits it. */
+  /** Creates the indexes of the keys and of the change log (once; again after a failure). Every call awaits it. */
   ensureIndexes(): Promise<void> {
-    this.#indexes ??= this.#model
-      .createIndexes()
+    this.#indexes ??= Promise.all([this.#model.createIndexes(), this.#changes.createIndexes()])
       .then(() => undefined)
       .catch((error: unknown) => {
         this.#indexes = null;
@@ -101,16 +120,17 @@ export class MongoKeyStore implements KeyStore {
 
   async insert(key: StoredKey): Promise<void> {
     await this.#run('insert', async () => {
-      await this.#model.collection.insertOne({ ...toDocument(key), changedAt: new Date() } as never);
+      await this.#model.collection.insertOne(toDocument(key) as never);
     });
   }
 
   findByHash(hash: string): Promise<StoredKey | null> {
-    return this.#one('findByHash', { hash });
+    // `_id` is the hash: one indexed lookup on MongoDB and on FerretDB 1.24.
+    return this.#one('findByHash', { _id: hash });
   }
 
   findById(organizationId: string, id: string): Promise<StoredKey | null> {
-    return this.#one('findById', { _id: id, organizationId, deletedAt: null });
+    return this.#one('findById', { keyId: id, organizationId, deletedAt: null });
   }
 
   findBySlot(slot: string): Promise<StoredKey | null> {
@@ -121,38 +141,44 @@ export class MongoKeyStore implements KeyStore {
     return this.#run('list', async () => {
       const docs = await this.#model
         .find({ organizationId, deletedAt: null })
-        .sort({ createdAt: -1, _id: -1 })
+        .sort({ createdAt: -1, keyId: -1 })
         .lean<KeyDocument[]>()
         .exec();
       return docs.map(fromDocument);
     });
   }
 
+  /**
+   * One conditional write of the key, then one entry in the change log for the change feed. If the entry
+   * cannot be written the call fails with `KeyStoreUnavailableError` although the key has changed; calling
+   * `update` again with the same changes is harmless (it writes the same values and another entry).
+   */
   update(organizationId: string, id: string, changes: KeyChanges, conditions: UpdateConditions = {}) {
     return this.#run('update', async () => {
-      const filter: Record<string, unknown> = { _id: id, organizationId, deletedAt: null };
+      const filter: Record<string, unknown> = { keyId: id, organizationId, deletedAt: null };
       if (conditions.notRolled) filter.rolledAt = null;
       const doc = await this.#model
-        .findOneAndUpdate(filter, { $set: { ...changes }, $currentDate: { changedAt: true } } as never, {
-          returnDocument: 'after',
-        })
+        .findOneAndUpdate(filter, { $set: { ...changes } }, { returnDocument: 'after' })
         .lean<KeyDocument>()
         .exec();
-      return doc ? fromDocument(doc) : null;
+      if (!doc) return null;
+      await this.#changes.collection.insertOne({ _id: new this.#ObjectId(), keyId: id, at: new Date() });
+      return fromDocument(doc);
     });
   }
 
-  async recordUsage(entries: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
+  async recordUsage(entries: ReadonlyArray<UsageEntry>): Promise<void> {
     // Small sequential batches: FerretDB 1.24 (SQLite) keeps a pooled connection per statement of an update
     // command until the command ends, and about 100 statements exhaust its pool of 100 and hang the database.
     for (let from = 0; from < entries.length; from += USAGE_BATCH_SIZE) {
       const batch = entries.slice(from, from + USAGE_BATCH_SIZE);
       await this.#run('recordUsage', async () => {
         await this.#model.bulkWrite(
-          // `$max` moves lastUsedAt forward only (null sorts before any date). Filtering on `_id` alone keeps
-          // each write one indexed lookup: FerretDB 1.24 scans the whole collection for any other filter.
-          batch.map(({ id, at }) => ({
-            updateOne: { filter: { _id: id }, update: { $max: { lastUsedAt: at } } },
+          // `$max` moves lastUsedAt forward only (null sorts before any date). Filtering on `_id` (the hash)
+          // alone keeps each write one indexed lookup: FerretDB 1.24 scans the whole collection for any other
+          // filter. No change-log entry: lastUsedAt changes nothing a cache holds.
+          batch.map(({ hash, at }) => ({
+            updateOne: { filter: { _id: hash }, update: { $max: { lastUsedAt: at } } },
           })),
           { ordered: false },
         );

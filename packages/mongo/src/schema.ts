@@ -1,8 +1,22 @@
 import type { StoredKey } from '@keyward/core';
-import type { Connection, Model } from 'mongoose';
+import type { Connection, Model, Types } from 'mongoose';
 
-/** A key document: `StoredKey` with `_id` in place of `id`. */
-export type KeyDocument = Omit<StoredKey, 'id'> & { _id: string; changedAt?: Date };
+/**
+ * A key document: `StoredKey` with the hash as `_id` and the id as `keyId`.
+ *
+ * Unlike the usual mapping of `_id` to `id` (conventions.md), `_id` holds the hash: FerretDB 1.24 (SQLite)
+ * reaches an index only for a filter on `_id` alone and scans the whole collection for any other filter,
+ * and `findByHash` (each uncached verify) is the hot path. Keying documents by hash makes that read one
+ * indexed lookup on MongoDB and on FerretDB.
+ */
+export type KeyDocument = Omit<StoredKey, 'id' | 'hash'> & { _id: string; keyId: string };
+
+/** One entry of the change log the change feed reads: key `keyId` changed at `at` (the writer's clock). */
+export interface ChangeDocument {
+  _id: Types.ObjectId;
+  keyId: string;
+  at: Date;
+}
 
 /**
  * Registers the key model on `connection`, built from the connection's own mongoose (`connection.base`),
@@ -17,12 +31,13 @@ export function keyModel(connection: Connection, collection: string): Model<KeyD
   const nullableDate = { type: Date, default: null };
   const schema = new Schema<KeyDocument>(
     {
+      // The key's hash (HMAC-SHA-256 of the token, hex): `_id` is unique, so no separate hash index.
       _id: { type: String, required: true },
+      keyId: { type: String, required: true },
       organizationId: { type: String, required: true },
       name: { type: String, required: true },
       type: { type: String, required: true, enum: ['public', 'secret'] },
       scopes: { type: [String], default: [] },
-      hash: { type: String, required: true },
       token: { type: String, default: null },
       redactedKey: { type: String, required: true },
       isDefault: { type: Boolean, default: false },
@@ -35,47 +50,70 @@ export function keyModel(connection: Connection, collection: string): Model<KeyD
       rolledAt: nullableDate,
       replacedBy: { type: String, default: null },
       deletedAt: nullableDate,
-      // Server time of the last change, for the polling change feed (set with $currentDate).
-      changedAt: { type: Date },
     },
     { collection, versionKey: false, autoIndex: false, bufferCommands: false, strict: 'throw' },
   );
-  schema.index({ hash: 1 }, { unique: true, name: 'hash_unique' });
+  schema.index({ keyId: 1 }, { unique: true, name: 'key_id_unique' });
   // Default-key idempotency: every key holds a unique slot (its id, or "default:<org>" for the default key).
   schema.index({ slot: 1 }, { unique: true, name: 'slot_unique' });
-  schema.index({ organizationId: 1, createdAt: -1, _id: -1 }, { name: 'organization_newest' });
-  // The polling change feed reads keys changed since a point in time.
-  schema.index({ changedAt: 1 }, { name: 'changed_at' });
+  schema.index({ organizationId: 1, createdAt: -1, keyId: -1 }, { name: 'organization_newest' });
   return connection.model<KeyDocument>(modelName, schema);
 }
 
-/** A stored key from a lean document (`_id` becomes `id`). */
+/**
+ * Registers the change-log model of `collection` (collection `<collection>_changes`): one document per key
+ * update, read by the change feed. Its size follows the rate of changes (old entries are pruned), not the
+ * number of keys.
+ */
+export function changeModel(connection: Connection, collection: string): Model<ChangeDocument> {
+  const modelName = `KeywardKeyChange:${collection}`;
+  const existing = connection.models[modelName];
+  if (existing) return existing as Model<ChangeDocument>;
+  const { Schema } = connection.base;
+  const schema = new Schema<ChangeDocument>(
+    {
+      _id: { type: Schema.Types.ObjectId, required: true },
+      keyId: { type: String, required: true },
+      at: { type: Date, required: true },
+    },
+    {
+      collection: `${collection}_changes`,
+      versionKey: false,
+      autoIndex: false,
+      bufferCommands: false,
+      strict: 'throw',
+    },
+  );
+  schema.index({ at: 1 }, { name: 'at' });
+  return connection.model<ChangeDocument>(modelName, schema);
+}
+
+/** A stored key from a lean document (`_id` becomes `hash`, `keyId` becomes `id`). */
 export function fromDocument(doc: KeyDocument): StoredKey {
-  const { _id, changedAt: _changedAt, ...rest } = doc;
   return {
-    id: _id,
-    organizationId: rest.organizationId,
-    name: rest.name,
-    type: rest.type,
-    scopes: [...(rest.scopes ?? [])],
-    hash: rest.hash,
-    token: rest.token ?? null,
-    redactedKey: rest.redactedKey,
-    isDefault: rest.isDefault ?? false,
-    slot: rest.slot,
-    createdAt: rest.createdAt,
-    updatedAt: rest.updatedAt,
-    expiresAt: rest.expiresAt ?? null,
-    lastUsedAt: rest.lastUsedAt ?? null,
-    disabled: rest.disabled ?? false,
-    rolledAt: rest.rolledAt ?? null,
-    replacedBy: rest.replacedBy ?? null,
-    deletedAt: rest.deletedAt ?? null,
+    id: doc.keyId,
+    organizationId: doc.organizationId,
+    name: doc.name,
+    type: doc.type,
+    scopes: [...(doc.scopes ?? [])],
+    hash: doc._id,
+    token: doc.token ?? null,
+    redactedKey: doc.redactedKey,
+    isDefault: doc.isDefault ?? false,
+    slot: doc.slot,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    expiresAt: doc.expiresAt ?? null,
+    lastUsedAt: doc.lastUsedAt ?? null,
+    disabled: doc.disabled ?? false,
+    rolledAt: doc.rolledAt ?? null,
+    replacedBy: doc.replacedBy ?? null,
+    deletedAt: doc.deletedAt ?? null,
   };
 }
 
-/** A document for `key` (`id` becomes `_id`). */
+/** A document for `key` (`hash` becomes `_id`, `id` becomes `keyId`). */
 export function toDocument(key: StoredKey): KeyDocument {
-  const { id, ...rest } = key;
-  return { _id: id, ...rest, scopes: [...key.scopes] };
+  const { id, hash, ...rest } = key;
+  return { _id: hash, keyId: id, ...rest, scopes: [...key.scopes] };
 }
