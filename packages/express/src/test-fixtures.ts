@@ -1,9 +1,4 @@
-import {
-  createKeyward,
-  generateToken,
-  type KeywardOptions,
-  type VerifyRequirements,
-} from '@keyward/core';
+import { createKeyward, generateToken, type KeywardOptions, type VerifyRequirements } from '@keyward/core';
 import { switchableStore, testClock } from '@keyward/core/testing';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
 import express4 from 'express4';
