@@ -13,7 +13,8 @@ export const CHANGE_RETENTION_MS = 10 * 60_000;
 /** Each instance prunes the change log at most this often. */
 const PRUNE_INTERVAL_MS = 60_000;
 /** Entries read per poll at most. */
-const POLL_LIMIT = 10_000;
+/** Change-log entries read per query of a poll; a poll pages through more. */
+const POLL_PAGE_SIZE = 10_000;
 
 export interface ChangeFeedOptions {
   mode: ChangeFeedMode;
@@ -24,6 +25,8 @@ export interface ChangeFeedOptions {
    * instances that differ (change entries carry the writer's clock).
    */
   overlapMs: number;
+  /** Entries per query of a poll. @default 10000 */
+  pageSize?: number;
 }
 
 type Emit = (event: KeyChangeEvent) => void;
@@ -159,25 +162,34 @@ export class ChangeFeed {
   }
 
   async #poll(): Promise<void> {
-    const since = new Date(this.#watermark - this.#options.overlapMs);
+    const pageSize = this.#options.pageSize ?? POLL_PAGE_SIZE;
+    let filter: Record<string, unknown> = {
+      at: { $gte: new Date(this.#watermark - this.#options.overlapMs) },
+    };
     try {
-      const changes = await this.#model
-        .find({ at: { $gte: since } })
-        .sort({ at: 1 })
-        .limit(POLL_LIMIT)
-        .lean<ChangeDocument[]>()
-        .exec();
-      if (this.#failing) {
-        this.#failing = false;
-        this.#emit({ reset: true });
-      }
-      for (const { _id, keyId, at } of changes) {
-        const changeId = String(_id);
-        if (this.#seen.has(changeId)) continue;
-        const time = at.getTime();
-        this.#seen.set(changeId, time);
-        this.#watermark = Math.max(this.#watermark, time);
-        this.#emit({ id: keyId });
+      // Page on (at, _id): a burst of more than a page of changes, even within one millisecond, moves on.
+      for (;;) {
+        const page = await this.#model
+          .find(filter)
+          .sort({ at: 1, _id: 1 })
+          .limit(pageSize)
+          .lean<ChangeDocument[]>()
+          .exec();
+        if (this.#failing) {
+          this.#failing = false;
+          this.#emit({ reset: true });
+        }
+        for (const { _id, keyId, at } of page) {
+          const changeId = String(_id);
+          if (this.#seen.has(changeId)) continue;
+          const time = at.getTime();
+          this.#seen.set(changeId, time);
+          this.#watermark = Math.max(this.#watermark, time);
+          this.#emit({ id: keyId });
+        }
+        const last = page.at(-1);
+        if (page.length < pageSize || !last || this.#stopped) break;
+        filter = { $or: [{ at: { $gt: last.at } }, { at: last.at, _id: { $gt: last._id } }] };
       }
       const horizon = this.#watermark - this.#options.overlapMs;
       for (const [id, at] of this.#seen) if (at < horizon) this.#seen.delete(id);
