@@ -240,8 +240,9 @@ export function createKeyward(options: KeywardOptions): Keyward {
     },
 
     async deleteKey(organizationId, id) {
-      await existing(organizationId, id);
-      const deleted = await change(organizationId, id, { deletedAt: new Date(clock()) });
+      checkOrganization(organizationId);
+      // The update is already conditional on the organization and on the key not being deleted.
+      const deleted = isKeyId(id) ? await change(organizationId, id, { deletedAt: new Date(clock()) }) : null;
       if (!deleted) throw new KeywardError('not_found');
     },
 

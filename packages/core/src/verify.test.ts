@@ -156,3 +156,15 @@ describe('verify', () => {
     expect(await keyward.verify(token)).toEqual({ valid: false, code: 'expired_api_key' });
   });
 });
+
+describe('what verify hands out', () => {
+  it('gives each request its own copy of the scopes, so a handler cannot change the cached key', async () => {
+    const { keyward } = testKeyward();
+    const { token } = await keyward.createKey(ORG, { name: 'K', type: 'secret', scopes: ['snippets:read'] });
+    const first = await keyward.verify(token);
+    if (first.valid) first.key.scopes.push('snippets:write');
+    expect(await keyward.verify(token, { scopes: ['snippets:write'] })).toMatchObject({
+      code: 'insufficient_scope',
+    });
+  });
+});

@@ -47,14 +47,21 @@ export class Verifier {
     const status = statusAt(key.expiresAt, key.disabled, key.rolledAt !== null, now);
     if (status === 'expired' || status === 'disabled') return fail(FAILURE_BY_STATUS[status]);
     if (requirements.type === 'secret' && key.type !== 'secret') return fail('secret_key_required');
-    const scopes = this.#options.scopes.effective(key.scopes, key.type);
+    const { scopes } = key;
     const required = requirements.scopes ?? [];
     if (!required.every((s) => scopes.includes(s)))
       return { valid: false, code: 'insufficient_scope', required: [...required] };
     this.#onValid(key.id, key.hash);
     return {
       valid: true,
-      key: { id: key.id, organizationId: key.organizationId, name: key.name, type: key.type, scopes },
+      // A copy: a handler changing req.apiKey.scopes must not change the cached key.
+      key: {
+        id: key.id,
+        organizationId: key.organizationId,
+        name: key.name,
+        type: key.type,
+        scopes: [...scopes],
+      },
       sunsetAt: status === 'rolled' && key.expiresAt !== null ? new Date(key.expiresAt) : null,
     };
   }
@@ -84,7 +91,8 @@ export class Verifier {
     const hash = this.#hash(token);
     const stored = await storeCall('findByHash', () => this.#options.store.findByHash(hash));
     if (!stored || !safeEqual(stored.hash, hash)) return null;
-    return toCached(stored);
+    // Scopes as held now (catalog, public ceiling), computed once per load rather than per request.
+    return { ...toCached(stored), scopes: this.#options.scopes.effective(stored.scopes, stored.type) };
   }
 }
 
