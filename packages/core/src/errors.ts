@@ -44,6 +44,12 @@ export const ERROR_CODES: Readonly<Record<KeywardErrorCode, CodeInfo>> = {
   internal_error: { status: 500, message: 'Something went wrong on our side.' },
 };
 
+/** The most `details` an error carries: a hostile body cannot make the answer larger than the request. */
+export const MAX_ERROR_DETAILS = 20;
+
+/** Marks Keyward errors across copies of this package (the ESM and the CJS build side by side). */
+const BRAND = Symbol.for('keyward.error');
+
 /** One problem found in a request body: `path` is the dotted field path. */
 export interface ValidationDetail {
   path: string;
@@ -75,6 +81,7 @@ export class KeywardError extends Error {
   readonly headers: Readonly<Record<string, string>>;
   readonly details: ValidationDetail[] | undefined;
   readonly extra: Record<string, unknown> | undefined;
+  readonly [BRAND] = true;
 
   constructor(code: KeywardErrorCode, options: KeywardErrorOptions = {}) {
     const info = ERROR_CODES[code];
@@ -86,7 +93,7 @@ export class KeywardError extends Error {
     this.code = code;
     this.status = info.status;
     this.expose = info.status < 500 || code === 'key_store_unavailable';
-    this.details = options.details;
+    this.details = options.details?.slice(0, MAX_ERROR_DETAILS);
     this.extra = options.extra;
     this.headers =
       info.bearerError === undefined
@@ -102,6 +109,23 @@ export class KeywardError extends Error {
     if (this.extra) Object.assign(error, this.extra);
     return { error };
   }
+}
+
+/**
+ * Whether `error` is a `KeywardError` from any copy of `@keyward/core` (the ESM and the CJS builds are two
+ * classes, so `instanceof` alone misses one of them). Use it wherever errors from the service are told apart.
+ *
+ * @example
+ * app.use((err, req, res, next) => (isKeywardError(err) ? res.status(err.status).json(err.toJSON()) : next(err)));
+ */
+export function isKeywardError(error: unknown): error is KeywardError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { [BRAND]?: unknown })[BRAND] === true &&
+    typeof (error as { code?: unknown }).code === 'string' &&
+    Object.hasOwn(ERROR_CODES, (error as { code: string }).code)
+  );
 }
 
 /** Thrown (or wrapped) when the key store cannot be reached; answers 503. */

@@ -4,8 +4,10 @@ export {
   DuplicateKeyError,
   ERROR_CODES,
   KeyStoreUnavailableError,
+  isKeywardError,
   KeywardError,
   type KeywardErrorCode,
+  MAX_ERROR_DETAILS,
   type KeywardErrorOptions,
   type ValidationDetail,
 } from './errors.js';

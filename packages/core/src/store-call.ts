@@ -1,4 +1,4 @@
-import { DuplicateKeyError, KeyStoreUnavailableError, KeywardError } from './errors.js';
+import { DuplicateKeyError, isKeywardError, KeyStoreUnavailableError } from './errors.js';
 import { log } from './logger.js';
 
 /** Runs a store call; any fault that is not ours becomes `KeyStoreUnavailableError` (503). */
@@ -6,7 +6,7 @@ export async function storeCall<T>(operation: string, call: () => Promise<T>): P
   try {
     return await call();
   } catch (error) {
-    if (error instanceof KeywardError || error instanceof DuplicateKeyError) throw error;
+    if (isKeywardError(error) || error instanceof DuplicateKeyError) throw error;
     log('store %s failed: %s', operation, error instanceof Error ? error.name : typeof error);
     throw new KeyStoreUnavailableError(error);
   }
