@@ -3,7 +3,7 @@ import { generateToken } from './key-format.js';
 import { createKeyward } from './keyward.js';
 import { MemoryKeyStore } from './memory-store.js';
 import type { KeyStore } from './store.js';
-import { switchableStore, testClock, testKeyward } from './test-fixtures.js';
+import { switchableStore, TEST_PEPPER, testClock, testKeyward } from './test-fixtures.js';
 
 const ORG = 'org_cache';
 
@@ -125,7 +125,7 @@ describe('the verify cache', () => {
         return found;
       },
     };
-    const keyward = createKeyward({ store, scopes: ['a'], clock: clock.now });
+    const keyward = createKeyward({ store, scopes: ['a'], clock: clock.now, pepper: TEST_PEPPER });
     const { key, token } = await keyward.createKey(ORG, { name: 'Racy', type: 'secret' });
     hold = true;
     const pending = keyward.verify(token);

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Clock, KeyType } from './types.js';
 
@@ -24,48 +24,66 @@ export interface VerifyCacheOptions {
   ttl?: number;
   /** Time to live of a "no such key" entry, in ms. @default 5000 (capped at `ttl`) */
   negativeTtl?: number;
+  /**
+   * Most "no such key" entries kept, in an LRU of their own: a flood of invented tokens evicts other
+   * invented tokens, never a good key. @default 1000
+   */
+  negativeMax?: number;
 }
 
-const UNKNOWN = Symbol('unknown key');
-type Entry = CachedKey | typeof UNKNOWN;
+/**
+ * After another instance announces a change, how long answers read from the store are cached at most, in
+ * ms: the announcement may come before the write lands (stores announce first so that no change goes
+ * unannounced), so an answer read in between must not live long.
+ */
+export const SETTLE_MS = 1_000;
 
 /**
- * The verify cache: an LRU keyed by `HMAC(per-instance random secret, token)`, so neither the token
- * nor its stored hash is ever a cache key. Entries never outlive the key's `expiresAt`.
+ * The verify cache: LRUs keyed by a digest of the token under a per-instance random secret, so neither the
+ * token nor its stored hash is ever a cache key. Known keys and unknown tokens live in separate LRUs.
+ * Entries never outlive the key's `expiresAt`.
  */
 export class VerifyCache {
-  readonly #lru: LRUCache<string, Entry>;
+  readonly #known: LRUCache<string, CachedKey>;
+  readonly #unknown: LRUCache<string, true>;
   readonly #slotById = new Map<string, string>();
-  readonly #secret = randomBytes(32);
+  /** Keys another instance announced a change of, with the time until which answers are kept short. */
+  readonly #settling = new Map<string, number>();
+  readonly #secret = randomBytes(32).toString('base64url');
   readonly #clock: Clock;
   readonly #ttl: number;
-  readonly #negativeTtl: number;
   #generation = 0;
 
   constructor(options: Required<VerifyCacheOptions>, clock: Clock) {
     this.#clock = clock;
     this.#ttl = options.ttl;
-    this.#negativeTtl = Math.min(options.negativeTtl, options.ttl);
-    this.#lru = new LRUCache<string, Entry>({
+    this.#known = new LRUCache<string, CachedKey>({
       max: options.max,
       ttl: options.ttl,
       ttlResolution: 0,
       perf: { now: clock },
       dispose: (entry, slot) => {
-        if (entry !== UNKNOWN && this.#slotById.get(entry.id) === slot) this.#slotById.delete(entry.id);
+        if (this.#slotById.get(entry.id) === slot) this.#slotById.delete(entry.id);
       },
+    });
+    this.#unknown = new LRUCache<string, true>({
+      max: options.negativeMax,
+      ttl: Math.min(options.negativeTtl, options.ttl),
+      ttlResolution: 0,
+      perf: { now: clock },
     });
   }
 
-  /** The cache slot of a token. */
+  /** The cache slot of a token: one SHA-256 of the instance secret and the token. */
   slotFor(token: string): string {
-    return createHmac('sha256', this.#secret).update(token, 'utf8').digest('base64url');
+    return hash('sha256', this.#secret + token, 'base64url');
   }
 
   /** The cached key, `null` for a cached miss, `undefined` when nothing is cached. */
   get(slot: string): CachedKey | null | undefined {
-    const entry = this.#lru.get(slot);
-    return entry === UNKNOWN ? null : entry;
+    const key = this.#known.get(slot);
+    if (key !== undefined) return key;
+    return this.#unknown.get(slot) ? null : undefined;
   }
 
   /** A number that changes on every invalidation; `set` ignores answers read before the last change. */
@@ -76,26 +94,40 @@ export class VerifyCache {
   set(slot: string, key: CachedKey | null, readAtGeneration: number): void {
     if (readAtGeneration !== this.#generation) return;
     if (key === null) {
-      this.#lru.set(slot, UNKNOWN, { ttl: this.#negativeTtl });
+      this.#unknown.set(slot, true);
       return;
     }
-    const untilExpiry = key.expiresAt === null ? Number.POSITIVE_INFINITY : key.expiresAt - this.#clock();
+    const now = this.#clock();
+    const untilExpiry = key.expiresAt === null ? Number.POSITIVE_INFINITY : key.expiresAt - now;
+    const settling = this.#settling.get(key.id);
+    const untilSettled = settling !== undefined && settling > now ? settling - now : Number.POSITIVE_INFINITY;
     // An expired key's answer cannot change without a write (which invalidates): keep it briefly.
-    const ttl = untilExpiry > 0 ? Math.min(this.#ttl, untilExpiry) : this.#negativeTtl;
-    this.#lru.set(slot, key, { ttl });
+    const ttl = untilExpiry > 0 ? Math.min(this.#ttl, untilExpiry, untilSettled) : Math.min(1_000, this.#ttl);
+    this.#known.set(slot, key, { ttl });
     this.#slotById.set(key.id, slot);
   }
 
-  /** Drops the key with this id, if cached. The one path every change goes through. */
-  invalidate(id: string): void {
+  /**
+   * Drops the key with this id, if cached. The one path every change goes through. `remote`: the change was
+   * announced by another instance and may not have landed yet, so answers are kept short for a while.
+   */
+  invalidate(id: string, { remote = false }: { remote?: boolean } = {}): void {
     this.#generation++;
     const slot = this.#slotById.get(id);
-    if (slot !== undefined) this.#lru.delete(slot);
+    if (slot !== undefined) this.#known.delete(slot);
+    if (remote) {
+      const now = this.#clock();
+      this.#settling.set(id, now + SETTLE_MS);
+      if (this.#settling.size > 1_000) {
+        for (const [settlingId, until] of this.#settling) if (until <= now) this.#settling.delete(settlingId);
+      }
+    }
   }
 
   clear(): void {
     this.#generation++;
-    this.#lru.clear();
+    this.#known.clear();
+    this.#unknown.clear();
     this.#slotById.clear();
   }
 }

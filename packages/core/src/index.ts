@@ -50,10 +50,26 @@ export type {
   VerifyResult,
 } from './types.js';
 export type { UsageOptions } from './usage.js';
+export { parseInput } from './parse-input.js';
 export {
   type CreateKeyInput,
+  createKeyInputSchema,
+  DATE_TIME_PATTERN,
   DEFAULT_GRACE_PERIOD_SECONDS,
+  dateTimeSchema,
+  expiresAtSchema,
+  gracePeriodSecondsSchema,
+  type KeyJSON,
+  keyNameSchema,
+  keySchema,
+  keyTypeSchema,
   MAX_GRACE_PERIOD_SECONDS,
   MAX_NAME_LENGTH,
+  NAME_PATTERN,
+  type RollKeyInput,
+  rollKeyInputSchema,
+  scopesSchema,
   type UpdateKeyInput,
-} from './validate.js';
+  updateKeyInputSchema,
+} from './schemas.js';
+export { serializeKey } from './serialize.js';

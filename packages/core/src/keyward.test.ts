@@ -4,7 +4,7 @@ import { newKeyId } from './ids.js';
 import { parseToken } from './key-format.js';
 import { createKeyward } from './keyward.js';
 import { MemoryKeyStore } from './memory-store.js';
-import { testKeyward } from './test-fixtures.js';
+import { TEST_PEPPER, testKeyward } from './test-fixtures.js';
 
 const ORG = 'org_lifecycle';
 
@@ -52,23 +52,22 @@ describe('creating keys', () => {
     });
   });
 
-  it('refuses bad names, types, scopes and expiry with every detail at once', async () => {
+  it('refuses the shape first, then scopes and expiry with every detail at once', async () => {
     const { keyward, clock } = testKeyward();
+    const shape = await keyward
+      .createKey(ORG, { name: ' ', type: 'public', extra: 1 } as never)
+      .catch((e: KeywardError) => e);
+    expect((shape as KeywardError).details?.map((d) => d.path)).toEqual(['name', 'extra']);
     const error = await keyward
       .createKey(ORG, {
-        name: ' ',
+        name: 'Web',
         type: 'public',
         scopes: ['snippets:write', 'nope'],
         expiresAt: new Date(clock.now()),
       })
       .catch((e: KeywardError) => e);
     expect(error).toBeInstanceOf(KeywardError);
-    expect((error as KeywardError).details?.map((d) => d.path)).toEqual([
-      'name',
-      'scopes.0',
-      'scopes.1',
-      'expiresAt',
-    ]);
+    expect((error as KeywardError).details?.map((d) => d.path)).toEqual(['scopes.0', 'scopes.1', 'expiresAt']);
     expect(await codeOf(keyward.createKey(ORG, { name: 'x'.repeat(101), type: 'secret' }))).toBe(
       'validation_error',
     );
@@ -294,6 +293,9 @@ describe('options', () => {
       { store, scopes: ['a'], publicScopes: ['b'] },
       { store, scopes: [], prefix: 'KW' },
       { store, scopes: [], pepper: 'short' },
+      { store, scopes: [] },
+      { store, scopes: [], pepper: '' },
+      { store, scopes: [], pepper: true },
       { store, scopes: [], cache: { ttl: -1 } },
       { store, scopes: [], cache: { max: 1.5 } },
       { store, scopes: [], clock: 5 },
@@ -303,7 +305,13 @@ describe('options', () => {
   });
 
   it('does not mutate the options it is given', () => {
-    const options = { store: new MemoryKeyStore(), scopes: ['a'], publicScopes: ['a'], cache: { max: 5 } };
+    const options = {
+      store: new MemoryKeyStore(),
+      scopes: ['a'],
+      publicScopes: ['a'],
+      cache: { max: 5 },
+      pepper: TEST_PEPPER,
+    };
     const copy = structuredClone({ ...options, store: null });
     createKeyward(Object.freeze(options));
     expect({ ...options, store: null }).toEqual(copy);

@@ -1,4 +1,4 @@
-import { DuplicateKeyError, KeywardError } from './errors.js';
+import { DuplicateKeyError, KeywardError, type ValidationDetail } from './errors.js';
 import { createTokenHasher } from './hash.js';
 import { isKeyId, newKeyId } from './ids.js';
 import { generateToken, redactToken } from './key-format.js';
@@ -10,12 +10,16 @@ import type { KeyChanges } from './store.js';
 import { storeCall } from './store-call.js';
 import type { ApiKey, KeyType, StoredKey, VerifyRequirements, VerifyResult } from './types.js';
 import { UsageRecorder } from './usage.js';
+import { parseInput } from './parse-input.js';
 import {
-  Checker,
   type CreateKeyInput,
+  createKeyInputSchema,
   DEFAULT_GRACE_PERIOD_SECONDS,
+  type RollKeyInput,
+  rollKeyInputSchema,
   type UpdateKeyInput,
-} from './validate.js';
+  updateKeyInputSchema,
+} from './schemas.js';
 import { Verifier } from './verify.js';
 
 /** The name of the key every organization gets when provisioned. */
@@ -34,7 +38,11 @@ export interface Keyward {
   readonly prefix: string;
   /** The scope catalog and the public ceiling. */
   readonly scopes: ScopePolicy;
-  /** Creates the organization's public `Default API Key` once; later calls return the current default. */
+  /**
+   * Creates the organization's public `Default API Key` once (also under concurrent calls); later calls
+   * return `{ created: false }` with the current default key, following rolls to the replacement, or with
+   * `key: null` when the organization's default key has been deleted (it is not created again).
+   */
   provisionOrganization(organizationId: string): Promise<{ created: boolean; key: ApiKey | null }>;
   createKey(organizationId: string, input: CreateKeyInput): Promise<KeyWithToken>;
   /** The organization's keys, newest first; deleted keys are never listed. */
@@ -46,7 +54,7 @@ export interface Keyward {
   rollKey(
     organizationId: string,
     id: string,
-    options?: { gracePeriodSeconds?: number },
+    options?: RollKeyInput,
   ): Promise<KeyWithToken & { previous: ApiKey }>;
   /** Revokes a key at once. */
   deleteKey(organizationId: string, id: string): Promise<void>;
@@ -78,12 +86,12 @@ export function createKeyward(options: KeywardOptions): Keyward {
   const usage = new UsageRecorder(store, clock, resolved.usage);
   const verifier = new Verifier(resolved, hash, (id, keyHash) => usage.touch(id, keyHash));
   const unsubscribe = store.subscribe?.((event) => {
-    if ('id' in event) verifier.invalidate(event.id);
+    if ('id' in event) verifier.invalidate(event.id, { remote: true });
     else verifier.clear();
   });
 
-  function newKey(organizationId: string, fields: Omit<NewKeyFields, 'id'> & { id?: string }) {
-    const id = fields.id ?? newKeyId();
+  function newKey(organizationId: string, fields: NewKeyFields) {
+    const id = newKeyId();
     const token = generateToken(prefix, fields.type);
     const now = new Date(clock());
     const key: StoredKey = {
@@ -105,28 +113,63 @@ export function createKeyward(options: KeywardOptions): Keyward {
       rolledAt: null,
       replacedBy: null,
       deletedAt: null,
+      version: 0,
     };
     return { key, token };
   }
 
   async function insert(key: StoredKey): Promise<void> {
-    await storeCall('insert', () => store.insert(key));
-    verifier.invalidate(key.id);
+    try {
+      await storeCall('insert', () => store.insert(key));
+    } finally {
+      verifier.invalidate(key.id);
+    }
   }
 
-  async function change(organizationId: string, id: string, changes: KeyChanges, notRolled = false) {
-    const updated = await storeCall('update', () =>
-      store.update(organizationId, id, { ...changes, updatedAt: new Date(clock()) }, { notRolled }),
-    );
-    verifier.invalidate(id);
-    return updated;
+  /**
+   * One conditional write. The local cache forgets the key whatever happens, also when the store throws
+   * half-way: a write that may have landed must not leave this instance answering from the old state.
+   */
+  async function change(organizationId: string, id: string, changes: KeyChanges, version?: number) {
+    try {
+      return await storeCall('update', () =>
+        store.update(
+          organizationId,
+          id,
+          { ...changes, updatedAt: new Date(clock()) },
+          version === undefined ? {} : { version },
+        ),
+      );
+    } finally {
+      verifier.invalidate(id);
+    }
   }
 
   async function existing(organizationId: string, id: string): Promise<StoredKey> {
-    checkOrganization(organizationId);
     const key = isKeyId(id) ? await storeCall('findById', () => store.findById(organizationId, id)) : null;
     if (!key) throw new KeywardError('not_found');
     return key;
+  }
+
+  /** Problems with scopes and expiry that depend on the app's catalog and the clock. */
+  function checkSemantics(fields: { scopes?: string[]; expiresAt?: Date | null }, type: KeyType): void {
+    const details: ValidationDetail[] = [];
+    if (fields.scopes) details.push(...policy.check(fields.scopes, type));
+    if (fields.expiresAt && fields.expiresAt.getTime() <= clock()) {
+      details.push({ path: 'expiresAt', message: 'Must be in the future.' });
+    }
+    if (details.length > 0) throw new KeywardError('validation_error', { details });
+  }
+
+  /** Runs read-check-write until the write lands on the version it checked (or refuses with 409). */
+  async function withRetries<T>(attempt: () => Promise<T | null>): Promise<T> {
+    for (let tries = 1; ; tries++) {
+      const done = await attempt();
+      if (done !== null) return done;
+      if (tries >= MAX_WRITE_ATTEMPTS) {
+        throw new KeywardError('conflict', { message: 'The key was changed at the same time. Try again.' });
+      }
+    }
   }
 
   return {
@@ -155,15 +198,16 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
     async createKey(organizationId, input) {
       checkOrganization(organizationId);
-      const check = new Checker();
-      const body = (input ?? {}) as Partial<CreateKeyInput>;
-      const name = check.name(body.name);
-      const type = check.type(body.type);
-      const scopes =
-        body.scopes === undefined ? policy.defaults(type) : check.scopes(body.scopes, type, policy);
-      const expiresAt = body.expiresAt === undefined ? null : check.expiresAt(body.expiresAt, clock());
-      check.done();
-      const { key, token } = newKey(organizationId, { name, type, scopes, expiresAt, isDefault: false });
+      const body = parseInput(createKeyInputSchema, input);
+      const scopes = body.scopes === undefined ? policy.defaults(body.type) : unique(body.scopes);
+      checkSemantics({ scopes, expiresAt: body.expiresAt ?? null }, body.type);
+      const { key, token } = newKey(organizationId, {
+        name: body.name,
+        type: body.type,
+        scopes,
+        expiresAt: body.expiresAt ?? null,
+        isDefault: false,
+      });
       await insert(key);
       return { key: toApiKey(key, clock()), token };
     },
@@ -183,65 +227,89 @@ export function createKeyward(options: KeywardOptions): Keyward {
     },
 
     async updateKey(organizationId, id, input) {
-      const current = await existing(organizationId, id);
-      const check = new Checker();
-      const body = (input ?? {}) as UpdateKeyInput;
-      const changes: KeyChanges = {};
-      if (body.name !== undefined) changes.name = check.name(body.name);
-      if (body.scopes !== undefined) changes.scopes = check.scopes(body.scopes, current.type, policy);
-      if (body.expiresAt !== undefined) changes.expiresAt = check.expiresAt(body.expiresAt, clock());
-      if (body.disabled !== undefined) {
-        if (typeof body.disabled === 'boolean') changes.disabled = body.disabled;
-        else check.add('disabled', 'Must be a boolean.');
-      }
-      check.done();
-      if (current.rolledAt && changes.expiresAt !== undefined) {
-        const later =
-          changes.expiresAt === null || (current.expiresAt !== null && changes.expiresAt > current.expiresAt);
-        if (later) throw new KeywardError('conflict', { message: 'A rolled key cannot be given more time.' });
-      }
-      const updated = await change(organizationId, id, changes);
-      if (!updated) throw new KeywardError('not_found');
+      checkOrganization(organizationId);
+      // Shape first (400), then existence (404), then what depends on the key (400 / 409).
+      const body = parseInput(updateKeyInputSchema, input ?? {});
+      const updated = await withRetries(async () => {
+        const current = await existing(organizationId, id);
+        const changes: KeyChanges = {};
+        if (body.name !== undefined) changes.name = body.name;
+        if (body.scopes !== undefined) changes.scopes = unique(body.scopes);
+        if (body.expiresAt !== undefined) changes.expiresAt = body.expiresAt;
+        if (body.disabled !== undefined) changes.disabled = body.disabled;
+        checkSemantics(changes, current.type);
+        if (current.rolledAt && changes.expiresAt !== undefined) {
+          const later =
+            changes.expiresAt === null ||
+            (current.expiresAt !== null && changes.expiresAt > current.expiresAt);
+          if (later) throw new KeywardError('conflict', { message: 'A rolled key cannot be given more time.' });
+        }
+        if (Object.keys(changes).length === 0) return current;
+        // Conditional on the version read: a roll, disable or delete in between makes it check again.
+        return change(organizationId, id, changes, current.version);
+      });
       return toApiKey(updated, clock());
     },
 
-    async rollKey(organizationId, id, rollOptions = {}) {
+    async rollKey(organizationId, id, rollOptions) {
+      checkOrganization(organizationId);
+      const { gracePeriodSeconds = DEFAULT_GRACE_PERIOD_SECONDS } = parseInput(
+        rollKeyInputSchema,
+        rollOptions ?? {},
+      );
       const old = await existing(organizationId, id);
-      const check = new Checker();
-      const grace = check.gracePeriodSeconds(rollOptions.gracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS);
-      check.done();
       const status = keyStatus(old, clock());
-      if (status !== 'active')
+      if (status !== 'active') {
         throw new KeywardError('conflict', { message: `A key that is ${status} cannot be rolled.` });
-      const fields = {
+      }
+      const { key, token } = newKey(organizationId, {
         name: old.name,
         type: old.type,
         scopes: old.scopes,
         expiresAt: old.expiresAt,
         isDefault: old.isDefault,
-      };
-      const { key, token } = newKey(organizationId, fields);
-      await insert(key);
+        // One successor per version of the old key, under a unique index: two rolls that read the same
+        // state cannot both insert one, even on a store whose conditional updates race (FerretDB).
+        slot: `roll:${old.id}:${old.version}`,
+      });
+      try {
+        await insert(key);
+      } catch (error) {
+        if (error instanceof DuplicateKeyError) throw rollConflict();
+        throw error;
+      }
       const now = clock();
-      const graceEnd = now + grace * 1000;
+      const graceEnd = now + gracePeriodSeconds * 1000;
       const end = old.expiresAt && old.expiresAt.getTime() < graceEnd ? old.expiresAt : new Date(graceEnd);
-      const previous = await change(
-        organizationId,
-        id,
-        { rolledAt: new Date(now), replacedBy: key.id, expiresAt: end },
-        true,
-      );
+      let previous: StoredKey | null;
+      try {
+        // Conditional on the version checked above: a PATCH, disable, roll or delete in between wins.
+        previous = await change(
+          organizationId,
+          id,
+          { rolledAt: new Date(now), replacedBy: key.id, expiresAt: end },
+          old.version,
+        );
+      } catch (error) {
+        // The write may or may not have landed: look, and keep the successor only if the roll happened.
+        const after = await storeCall('findById', () => store.findById(organizationId, id)).catch(() => null);
+        if (after?.replacedBy === key.id) previous = after;
+        else {
+          if (after) await retire(organizationId, key.id, now);
+          throw error;
+        }
+      }
       if (!previous) {
-        // Lost a race with another roll or a delete: take the new key back.
-        await change(organizationId, key.id, { deletedAt: new Date(now) });
-        throw new KeywardError('conflict', { message: 'The key was changed at the same time. Try again.' });
+        await retire(organizationId, key.id, now);
+        throw rollConflict();
       }
       return { key: toApiKey(key, now), token, previous: toApiKey(previous, now) };
     },
 
     async deleteKey(organizationId, id) {
       checkOrganization(organizationId);
-      // The update is already conditional on the organization and on the key not being deleted.
+      // Unconditional: a delete wins over any concurrent change. The write itself is conditional on the
+      // organization and on the key not being deleted yet.
       const deleted = isKeyId(id) ? await change(organizationId, id, { deletedAt: new Date(clock()) }) : null;
       if (!deleted) throw new KeywardError('not_found');
     },
@@ -257,6 +325,11 @@ export function createKeyward(options: KeywardOptions): Keyward {
     },
   };
 
+  /** Takes back the successor of a roll that did not happen (best effort: its token was never shown). */
+  async function retire(organizationId: string, successorId: string, now: number): Promise<void> {
+    await change(organizationId, successorId, { deletedAt: new Date(now) }).catch(() => null);
+  }
+
   async function currentDefault(slot: string): Promise<ApiKey | null> {
     let key = await storeCall('findBySlot', () => store.findBySlot(slot));
     // Follow rolls to the key that replaced the original default.
@@ -268,8 +341,18 @@ export function createKeyward(options: KeywardOptions): Keyward {
   }
 }
 
+/** Read-check-write rounds of an update before it gives up with 409 under constant concurrent change. */
+const MAX_WRITE_ATTEMPTS = 3;
+
+function rollConflict(): KeywardError {
+  return new KeywardError('conflict', { message: 'The key was changed at the same time. Try again.' });
+}
+
+function unique(scopes: readonly string[]): string[] {
+  return [...new Set(scopes)];
+}
+
 interface NewKeyFields {
-  id: string;
   name: string;
   type: KeyType;
   scopes: string[];

@@ -53,8 +53,9 @@ export class MemoryKeyStore implements KeyStore {
   ): Promise<StoredKey | null> {
     const key = this.#byId.get(id);
     if (!key || key.organizationId !== organizationId || key.deletedAt) return null;
-    if (conditions.notRolled && key.rolledAt) return null;
+    if (conditions.version !== undefined && key.version !== conditions.version) return null;
     Object.assign(key, structuredClone(changes));
+    key.version += 1;
     this.#emit(id);
     return structuredClone(key);
   }

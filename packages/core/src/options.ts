@@ -15,8 +15,12 @@ export interface KeywardOptions {
   publicScopes?: readonly string[];
   /** Token prefix, `^[a-z][a-z0-9]{0,9}$`. @default "kw" */
   prefix?: string;
-  /** Secret for `HMAC-SHA-256(pepper, token)`; without it tokens are hashed with plain SHA-256. */
-  pepper?: string | Uint8Array;
+  /**
+   * Secret for `HMAC-SHA-256(pepper, token)`, at least 16 characters (32 random bytes recommended; keep it
+   * out of the database, e.g. in `KEYWARD_PEPPER`). Required: a database dump alone then cannot be used to
+   * test guessed tokens. `false` opts into plain SHA-256 and emits a warning at start.
+   */
+  pepper: string | Uint8Array | false;
   /** The verify cache, or `false` to read the store on every verify (zero staleness). @default {} */
   cache?: VerifyCacheOptions | false;
   /** `lastUsedAt` tracking: at most one write per key per `intervalMs`, batched. @default {} */
@@ -45,13 +49,7 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
   }
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   if (!isValidPrefix(prefix)) throw new TypeError('Keyward: prefix must match ^[a-z][a-z0-9]{0,9}$');
-  const { pepper } = options;
-  if (pepper !== undefined && !(typeof pepper === 'string' || pepper instanceof Uint8Array)) {
-    throw new TypeError('Keyward: pepper must be a string or bytes');
-  }
-  if (pepper !== undefined && pepper.length < 16) {
-    throw new TypeError('Keyward: pepper must be at least 16 characters (32 random bytes recommended)');
-  }
+  const pepper = resolvePepper(options.pepper);
   const clock = options.clock ?? Date.now;
   if (typeof clock !== 'function') throw new TypeError('Keyward: clock must be a function');
   return {
@@ -65,6 +63,29 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
   };
 }
 
+function resolvePepper(pepper: unknown): string | Uint8Array | undefined {
+  if (pepper === false) {
+    process.emitWarning(
+      'Keyward: pepper: false — keys are hashed with plain SHA-256; set a pepper (KEYWARD_PEPPER) in production.',
+      { code: 'KEYWARD_NO_PEPPER' },
+    );
+    return undefined;
+  }
+  if (pepper === undefined || pepper === null || pepper === '') {
+    throw new TypeError(
+      'Keyward: options.pepper is required (a secret of 32 random bytes, e.g. from KEYWARD_PEPPER); ' +
+        'pass pepper: false to hash with plain SHA-256',
+    );
+  }
+  if (!(typeof pepper === 'string' || pepper instanceof Uint8Array)) {
+    throw new TypeError('Keyward: pepper must be a string, bytes or false');
+  }
+  if (pepper.length < 16) {
+    throw new TypeError('Keyward: pepper must be at least 16 characters (32 random bytes recommended)');
+  }
+  return pepper;
+}
+
 function resolveCache(cache: VerifyCacheOptions | false | undefined, hasFeed: boolean) {
   if (cache === false) return false;
   // Without a change feed, other instances' changes are only seen when entries expire: keep them short
@@ -73,6 +94,7 @@ function resolveCache(cache: VerifyCacheOptions | false | undefined, hasFeed: bo
     max: 10_000,
     ttl: hasFeed ? 60_000 : 1_000,
     negativeTtl: 5_000,
+    negativeMax: 1_000,
     ...defined(cache),
   });
 }

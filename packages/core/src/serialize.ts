@@ -1,4 +1,5 @@
 import { keyStatus } from './status.js';
+import type { KeyJSON } from './schemas.js';
 import type { ApiKey, StoredKey } from './types.js';
 
 /** The service's view of a stored key: no hash, the token for public keys only, and its status at `now`. */
@@ -23,3 +24,43 @@ export function toApiKey(key: StoredKey, now: number): ApiKey {
   if (key.type === 'public' && key.token) out.token = key.token;
   return out;
 }
+
+/**
+ * A key as the admin API sends it (contract §3 `Key`, the `keySchema`): times as ISO strings or `null`.
+ * Fields are picked one by one, so nothing the service might add later (and no secret token) reaches a
+ * client by accident.
+ *
+ * @example
+ * res.json({ data: serializeKey(await keyward.getKey(org, id)) });
+ */
+export function serializeKey(key: ApiKey): KeyJSON {
+  const token = key.type === 'public' && typeof key.token === 'string' ? { token: key.token } : {};
+  return {
+    id: key.id,
+    organizationId: key.organizationId,
+    name: key.name,
+    type: key.type,
+    scopes: [...key.scopes],
+    redactedKey: key.redactedKey,
+    ...token,
+    isDefault: key.isDefault,
+    createdAt: key.createdAt.toISOString(),
+    updatedAt: key.updatedAt.toISOString(),
+    expiresAt: isoOrNull(key.expiresAt),
+    lastUsedAt: isoOrNull(key.lastUsedAt),
+    disabled: key.disabled,
+    rolledAt: isoOrNull(key.rolledAt),
+    replacedBy: key.replacedBy,
+    status: key.status,
+  };
+}
+
+function isoOrNull(date: Date | null): string | null {
+  return date === null ? null : date.toISOString();
+}
+
+// The service's key and the wire key must name the same fields: a field added to one and not the other
+// fails to compile here.
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
+const sameFields: SameKeys<ApiKey, KeyJSON> = true;
+void sameFields;

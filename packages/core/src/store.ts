@@ -17,8 +17,11 @@ export interface UsageEntry {
 
 /** Extra conditions on an update; the update happens only if all hold at write time. */
 export interface UpdateConditions {
-  /** Only a key that has not been rolled yet (`rolledAt === null`). */
-  notRolled?: boolean;
+  /**
+   * Only if the key's `version` is still this one: the state the caller checked is the state it changes
+   * (compare-and-set). Without it the update applies to any version.
+   */
+  version?: number;
 }
 
 /**
@@ -49,8 +52,10 @@ export interface KeyStore {
   /** The organization's keys that are not deleted, newest first (ties broken by id, descending). */
   list(organizationId: string): Promise<StoredKey[]>;
   /**
-   * Applies `changes` to the organization's key unless it is deleted (or a condition fails),
-   * as one conditional write. Returns the updated key, or `null` when nothing matched.
+   * Applies `changes` to the organization's key unless it is deleted (or a condition fails), and adds 1
+   * to its `version`, as one conditional write. Returns the updated key, or `null` when nothing matched.
+   * A store with a change feed must make the change visible to every subscriber whenever the key changed,
+   * even if the call then fails (e.g. announce it before and after the write).
    */
   update(
     organizationId: string,

@@ -1,9 +1,9 @@
-export { switchableStore, testClock } from './testing.js';
+export { switchableStore, TEST_PEPPER, testClock } from './testing.js';
 
 import { createKeyward } from './keyward.js';
 import { MemoryKeyStore } from './memory-store.js';
 import type { KeywardOptions } from './options.js';
-import { testClock } from './testing.js';
+import { TEST_PEPPER, testClock } from './testing.js';
 
 /** A Keyward with the demo's catalog on a fresh memory store and a test clock. */
 export function testKeyward(overrides: Partial<KeywardOptions> = {}) {
@@ -14,6 +14,7 @@ export function testKeyward(overrides: Partial<KeywardOptions> = {}) {
     scopes: ['snippets:read', 'snippets:write'],
     publicScopes: ['snippets:read'],
     clock: clock.now,
+    pepper: TEST_PEPPER,
     ...overrides,
   });
   return { keyward, clock, store };

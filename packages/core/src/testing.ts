@@ -48,9 +48,18 @@ export function makeStoredKey(fields: Partial<StoredKey> = {}): StoredKey {
     rolledAt: null,
     replacedBy: null,
     deletedAt: null,
+    version: 0,
     ...fields,
   };
 }
+
+/**
+ * A pepper for tests (never use a published pepper in production).
+ *
+ * @example
+ * createKeyward({ store, scopes, pepper: TEST_PEPPER });
+ */
+export const TEST_PEPPER = 'keyward-test-pepper-not-secret';
 
 /**
  * A controllable clock for `createKeyward({ clock })`, starting at 2030-01-01T00:00:00Z.
@@ -210,25 +219,35 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
         expect((await store.findById(org, key.id))?.name).toBe('Key');
       }));
 
-    it('applies a notRolled update once only', () =>
+    it('counts every write in version and applies a version-conditional update once only', () =>
       withStore(async (store, org) => {
         const key = makeStoredKey({ organizationId: org });
         await store.insert(key);
+        expect((await store.findById(org, key.id))?.version).toBe(0);
         const first = await store.update(
           org,
           key.id,
           { rolledAt: new Date(), replacedBy: 'key_a' },
-          { notRolled: true },
+          { version: 0 },
         );
         const second = await store.update(
           org,
           key.id,
           { rolledAt: new Date(), replacedBy: 'key_b' },
-          { notRolled: true },
+          { version: 0 },
         );
-        expect(first?.replacedBy).toBe('key_a');
+        expect(first).toMatchObject({ replacedBy: 'key_a', version: 1 });
         expect(second).toBeNull();
-        expect((await store.findById(org, key.id))?.replacedBy).toBe('key_a');
+        expect(await store.findById(org, key.id)).toMatchObject({ replacedBy: 'key_a', version: 1 });
+        expect(await store.update(org, key.id, { name: 'Any version' })).toMatchObject({ version: 2 });
+      }));
+
+    it('does not apply a version-conditional update to a deleted key', () =>
+      withStore(async (store, org) => {
+        const key = makeStoredKey({ organizationId: org });
+        await store.insert(key);
+        await store.update(org, key.id, { deletedAt: new Date() });
+        expect(await store.update(org, key.id, { name: 'Late' }, { version: 1 })).toBeNull();
       }));
 
     it('hides a deleted key from findById and list but still returns it by hash and slot', () =>
@@ -265,7 +284,7 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
 
     it('creates one default key when 20 provisioning calls race', () =>
       withStore(async (store, org) => {
-        const keyward = createKeyward({ store, scopes: ['a:read'], publicScopes: ['a:read'] });
+        const keyward = createKeyward({ store, scopes: ['a:read'], publicScopes: ['a:read'], pepper: TEST_PEPPER });
         const results = await Promise.all(
           Array.from({ length: 20 }, () => keyward.provisionOrganization(org)),
         );

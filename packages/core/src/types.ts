@@ -28,6 +28,8 @@ export interface StoredKey {
   rolledAt: Date | null;
   replacedBy: string | null;
   deletedAt: Date | null;
+  /** Counts the writes to this key (0 when inserted); conditional writes name the version they read. */
+  version: number;
 }
 
 /** A key as the service returns it (contract §3 `Key`), with `Date`s. */

@@ -23,13 +23,19 @@ export class Verifier {
     this.#cache = options.cache ? new VerifyCache(options.cache, options.clock) : null;
   }
 
-  /** Forgets the key with this id; every mutation, local or remote, ends here. */
-  invalidate(id: string): void {
-    this.#cache?.invalidate(id);
+  /**
+   * Forgets the key with this id; every mutation, local or remote, ends here. Lookups already under way
+   * are retired too: they keep serving the callers that started before the change, but a verify that starts
+   * after it reads the store again.
+   */
+  invalidate(id: string, options?: { remote?: boolean }): void {
+    this.#cache?.invalidate(id, options);
+    this.#inflight.clear();
   }
 
   clear(): void {
     this.#cache?.clear();
+    this.#inflight.clear();
   }
 
   async verify(token: unknown, requirements: VerifyRequirements = {}): Promise<VerifyResult> {
@@ -83,7 +89,8 @@ export class Verifier {
     try {
       return await load;
     } finally {
-      this.#inflight.delete(slot);
+      // Only our own entry: after an invalidation the slot may hold a newer lookup.
+      if (this.#inflight.get(slot) === load) this.#inflight.delete(slot);
     }
   }
 

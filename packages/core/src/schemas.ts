@@ -1,0 +1,198 @@
+import { z } from 'zod';
+
+// The input rules of contract §1 and the Key of §3, once. The service parses with them, the admin router
+// lets the service parse, and the OpenAPI document and the dashboard's types are generated from them.
+// Each rule is one regular expression where it can be, so the JSON Schema (`pattern`) that tools see is
+// exactly the check the server runs: a request valid under the document is valid here, and the reverse.
+
+/** The longest name, in Unicode code points after trimming. */
+export const MAX_NAME_LENGTH = 100;
+/** The longest grace period of a roll: 7 days. */
+export const MAX_GRACE_PERIOD_SECONDS = 604_800;
+/** The default grace period of a roll: 12 hours. */
+export const DEFAULT_GRACE_PERIOD_SECONDS = 43_200;
+
+// A character a name may hold: no control characters, no bidi embedding/override/isolate controls
+// (U+202A–U+202E, U+2066–U+2069), no lone surrogates (the `u` flag reads a valid pair as one code point).
+const NAME_CHAR = String.raw`[^\p{Cc}\u202A-\u202E\u2066-\u2069\uD800-\uDFFF]`;
+// A character that shows: not white space, a format or invisible character, or a lone combining mark.
+const VISIBLE = String.raw`[^\s\p{Cc}\p{Cf}\p{Z}\p{M}\p{Default_Ignorable_Code_Point}]`;
+
+/**
+ * A key name as sent: after trimming (`String.prototype.trim`, the same white space as `\s`) 1 to 100 code
+ * points of allowed characters, at least one of them visible. The stored name is trimmed and NFC-normalized.
+ */
+export const NAME_PATTERN = new RegExp(
+  String.raw`^(?=[\s\S]*${VISIBLE})\s*(?=\S)${NAME_CHAR}{1,${MAX_NAME_LENGTH}}(?<=\S)\s*$`,
+  'u',
+);
+
+/**
+ * RFC 3339 `date-time` with an explicit offset (`Z` or `±hh:mm`), at most 9 fractional digits, and a year
+ * of at most 9998 so that the instant, in UTC, is still a four-digit year (an ISO string every client reads).
+ */
+export const DATE_TIME_PATTERN =
+  /^(?:[0-8]\d{3}|9[0-8]\d{2}|99[0-8]\d)-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+const nameMessage = (value: string): string => {
+  const trimmed = value.trim();
+  if (trimmed.length === 0) return 'Must not be empty.';
+  if ([...trimmed].length > MAX_NAME_LENGTH) return `Must be at most ${MAX_NAME_LENGTH} characters.`;
+  if (!new RegExp(`^${NAME_CHAR}*$`, 'u').test(trimmed)) {
+    return 'Must not contain control characters, bidirectional controls or lone surrogates.';
+  }
+  return 'Must contain a visible character.';
+};
+
+const required = (message: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? 'Required.' : message;
+
+/** A key name (contract §1); parses to the trimmed, NFC-normalized name. */
+export const keyNameSchema = z
+  .string({ error: required('Must be a string.') })
+  .superRefine((value, ctx) => {
+    if (!NAME_PATTERN.test(value)) ctx.addIssue({ code: 'custom', message: nameMessage(value) });
+  })
+  .transform((value) => value.trim().normalize('NFC'))
+  .meta({
+    pattern: NAME_PATTERN.source,
+    description:
+      '1 to 100 characters (Unicode code points) after trimming white space; no control characters, ' +
+      'bidirectional controls (U+202A–U+202E, U+2066–U+2069) or lone surrogates; at least one visible ' +
+      'character. Stored trimmed and NFC-normalized.',
+    examples: ['Production server'],
+  });
+
+/** `public` or `secret`. */
+export const keyTypeSchema = z.enum(['public', 'secret'], {
+  error: required('Must be "public" or "secret".'),
+});
+
+/** Scope names; checked against the app's catalog and public ceiling by the service. */
+export const scopesSchema = z
+  .array(z.string({ error: 'Must be a string.' }), { error: 'Must be an array of strings.' })
+  .meta({ description: "Scopes from the app's catalog; public keys only those under the public ceiling." });
+
+const dateTimeMessage =
+  'Must be an RFC 3339 date-time with a time zone, e.g. 2031-01-01T00:00:00Z (year at most 9998).';
+
+/** An RFC 3339 date-time that names a real calendar day, as a `Date`. */
+export const dateTimeSchema = z
+  .string({ error: dateTimeMessage })
+  .superRefine((value, ctx) => {
+    if (!DATE_TIME_PATTERN.test(value) || !realDay(value)) ctx.addIssue({ code: 'custom', message: dateTimeMessage });
+  })
+  .transform((value) => new Date(value))
+  .meta({ format: 'date-time', pattern: DATE_TIME_PATTERN.source, examples: ['2031-01-01T00:00:00Z'] });
+
+/**
+ * `expiresAt` on input: an RFC 3339 string (or, from JavaScript, a `Date`), or `null` for "never". Whether
+ * it lies in the future depends on the clock and is checked by the service.
+ */
+export const expiresAtSchema = z
+  .preprocess((value) => (value instanceof Date ? isoOrInvalid(value) : value), dateTimeSchema)
+  .nullable()
+  .meta({ description: 'When the key stops working (must be in the future); `null`: never.' });
+
+/** `gracePeriodSeconds` of a roll: an integer from 0 to 604800 (7 days). */
+export const gracePeriodSecondsSchema = z
+  .int({ error: `Must be an integer from 0 to ${MAX_GRACE_PERIOD_SECONDS}.` })
+  .min(0, `Must be an integer from 0 to ${MAX_GRACE_PERIOD_SECONDS}.`)
+  .max(MAX_GRACE_PERIOD_SECONDS, `Must be an integer from 0 to ${MAX_GRACE_PERIOD_SECONDS}.`)
+  .meta({
+    description: 'How long the old key keeps working, in seconds (0: revoked now). Default 43200 (12 hours).',
+  });
+
+const object = { error: 'Must be a JSON object.' };
+
+/**
+ * Input of `createKey` (and the body of `POST /`).
+ *
+ * @example
+ * createKeyInputSchema.parse({ name: 'CI', type: 'secret', scopes: ['snippets:write'] });
+ */
+export const createKeyInputSchema = z.strictObject(
+  {
+    name: keyNameSchema,
+    type: keyTypeSchema,
+    scopes: scopesSchema.optional(),
+    expiresAt: expiresAtSchema.optional(),
+  },
+  object,
+);
+
+/**
+ * Input of `updateKey` (and the body of `PATCH /:id`): any subset of the fields; `expiresAt: null` removes
+ * the expiry.
+ *
+ * @example
+ * updateKeyInputSchema.parse({ disabled: true });
+ */
+export const updateKeyInputSchema = z.strictObject(
+  {
+    name: keyNameSchema.optional(),
+    scopes: scopesSchema.optional(),
+    expiresAt: expiresAtSchema.optional(),
+    disabled: z.boolean({ error: 'Must be a boolean.' }).optional(),
+  },
+  object,
+);
+
+/**
+ * Options of `rollKey` (and the body of `POST /:id/roll`).
+ *
+ * @example
+ * rollKeyInputSchema.parse({ gracePeriodSeconds: 3600 });
+ */
+export const rollKeyInputSchema = z.strictObject({ gracePeriodSeconds: gracePeriodSecondsSchema.optional() }, object);
+
+/** Input of `createKey`. */
+export type CreateKeyInput = z.input<typeof createKeyInputSchema>;
+/** Input of `updateKey`: any subset of these fields. */
+export type UpdateKeyInput = z.input<typeof updateKeyInputSchema>;
+/** Options of `rollKey`. */
+export type RollKeyInput = z.input<typeof rollKeyInputSchema>;
+
+const isoDateTime = z.string().meta({ format: 'date-time' });
+
+/**
+ * A key on the wire (contract §3 `Key`): what the admin API answers and the dashboard shows. Times are
+ * ISO-8601 strings (UTC) or `null`; `token` only on public keys.
+ */
+export const keySchema = z
+  .strictObject({
+    id: z.string().meta({ pattern: '^key_[0-9A-Za-z]{20}$' }),
+    organizationId: z.string(),
+    name: z.string(),
+    type: keyTypeSchema,
+    scopes: z.array(z.string()),
+    redactedKey: z.string().meta({ description: 'Display form, e.g. `kw_sk_…AbCd`.' }),
+    token: z.string().optional().meta({ description: 'The full token, on public keys only (they are publishable).' }),
+    isDefault: z.boolean(),
+    createdAt: isoDateTime,
+    updatedAt: isoDateTime,
+    expiresAt: isoDateTime.nullable(),
+    lastUsedAt: isoDateTime.nullable().meta({ description: 'Accurate to about a minute.' }),
+    disabled: z.boolean(),
+    rolledAt: isoDateTime.nullable(),
+    replacedBy: z.string().nullable(),
+    status: z.enum(['active', 'rolled', 'disabled', 'expired']),
+  })
+  .meta({ id: 'Key' });
+
+/** A key on the wire (contract §3 `Key`). */
+export type KeyJSON = z.output<typeof keySchema>;
+
+function isoOrInvalid(date: Date): string {
+  return Number.isNaN(date.getTime()) ? 'Invalid Date' : date.toISOString();
+}
+
+/** Whether the date part names a day that exists (no 31 April, 29 February only in leap years). */
+function realDay(value: string): boolean {
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+  return day <= days;
+}
