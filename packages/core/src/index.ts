@@ -3,12 +3,12 @@ export type { CachedKey, VerifyCacheOptions } from './cache.js';
 export {
   DuplicateKeyError,
   ERROR_CODES,
-  KeyStoreUnavailableError,
   isKeywardError,
+  KeyStoreUnavailableError,
   KeywardError,
   type KeywardErrorCode,
-  MAX_ERROR_DETAILS,
   type KeywardErrorOptions,
+  MAX_ERROR_DETAILS,
   type ValidationDetail,
 } from './errors.js';
 export { createTokenHasher, safeEqual, type TokenHasher } from './hash.js';
@@ -28,28 +28,6 @@ export {
 export { createKeyward, DEFAULT_KEY_NAME, type KeyWithToken, type Keyward } from './keyward.js';
 export { MemoryKeyStore } from './memory-store.js';
 export type { KeywardOptions } from './options.js';
-export type { ScopePolicy } from './scopes.js';
-export { keyStatus } from './status.js';
-export type {
-  KeyChangeEvent,
-  KeyChangeListener,
-  KeyChanges,
-  KeyStore,
-  UpdateConditions,
-  UsageEntry,
-} from './store.js';
-export type {
-  ApiKey,
-  Clock,
-  KeyStatus,
-  KeyType,
-  StoredKey,
-  VerifiedKey,
-  VerifyFailureCode,
-  VerifyRequirements,
-  VerifyResult,
-} from './types.js';
-export type { UsageOptions } from './usage.js';
 export { parseInput } from './parse-input.js';
 export {
   type CreateKeyInput,
@@ -72,4 +50,26 @@ export {
   type UpdateKeyInput,
   updateKeyInputSchema,
 } from './schemas.js';
+export type { ScopePolicy } from './scopes.js';
 export { serializeKey } from './serialize.js';
+export { keyStatus } from './status.js';
+export type {
+  KeyChangeEvent,
+  KeyChangeListener,
+  KeyChanges,
+  KeyStore,
+  UpdateConditions,
+  UsageEntry,
+} from './store.js';
+export type {
+  ApiKey,
+  Clock,
+  KeyStatus,
+  KeyType,
+  StoredKey,
+  VerifiedKey,
+  VerifyFailureCode,
+  VerifyRequirements,
+  VerifyResult,
+} from './types.js';
+export type { UsageOptions } from './usage.js';

@@ -67,7 +67,11 @@ describe('creating keys', () => {
       })
       .catch((e: KeywardError) => e);
     expect(error).toBeInstanceOf(KeywardError);
-    expect((error as KeywardError).details?.map((d) => d.path)).toEqual(['scopes.0', 'scopes.1', 'expiresAt']);
+    expect((error as KeywardError).details?.map((d) => d.path)).toEqual([
+      'scopes.0',
+      'scopes.1',
+      'expiresAt',
+    ]);
     expect(await codeOf(keyward.createKey(ORG, { name: 'x'.repeat(101), type: 'secret' }))).toBe(
       'validation_error',
     );
@@ -302,6 +306,25 @@ describe('options', () => {
     ];
     for (const options of bad)
       expect(() => createKeyward(options as never), JSON.stringify(options)).toThrow(TypeError);
+  });
+
+  it('requires a pepper, and warns once at start when pepper: false opts into plain SHA-256', async () => {
+    expect(() => createKeyward({ store: new MemoryKeyStore(), scopes: ['a'] } as never)).toThrow(
+      /pepper is required/,
+    );
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const keyward = createKeyward({ store: new MemoryKeyStore(), scopes: ['a'], pepper: false });
+      const { token } = await keyward.createKey(ORG, { name: 'Plain', type: 'secret' });
+      expect((await keyward.verify(token)).valid).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => (w as Error & { code?: string }).code)).toEqual(['KEYWARD_NO_PEPPER']);
+    expect(warnings[0]?.message).not.toMatch(/[0-9a-f]{64}/);
   });
 
   it('does not mutate the options it is given', () => {

@@ -3,13 +3,6 @@ import { createTokenHasher } from './hash.js';
 import { isKeyId, newKeyId } from './ids.js';
 import { generateToken, redactToken } from './key-format.js';
 import { type KeywardOptions, resolveOptions } from './options.js';
-import type { ScopePolicy } from './scopes.js';
-import { toApiKey } from './serialize.js';
-import { keyStatus } from './status.js';
-import type { KeyChanges } from './store.js';
-import { storeCall } from './store-call.js';
-import type { ApiKey, KeyType, StoredKey, VerifyRequirements, VerifyResult } from './types.js';
-import { UsageRecorder } from './usage.js';
 import { parseInput } from './parse-input.js';
 import {
   type CreateKeyInput,
@@ -20,6 +13,13 @@ import {
   type UpdateKeyInput,
   updateKeyInputSchema,
 } from './schemas.js';
+import type { ScopePolicy } from './scopes.js';
+import { toApiKey } from './serialize.js';
+import { keyStatus } from './status.js';
+import type { KeyChanges } from './store.js';
+import { storeCall } from './store-call.js';
+import type { ApiKey, KeyType, StoredKey, VerifyRequirements, VerifyResult } from './types.js';
+import { UsageRecorder } from './usage.js';
 import { Verifier } from './verify.js';
 
 /** The name of the key every organization gets when provisioned. */
@@ -242,7 +242,8 @@ export function createKeyward(options: KeywardOptions): Keyward {
           const later =
             changes.expiresAt === null ||
             (current.expiresAt !== null && changes.expiresAt > current.expiresAt);
-          if (later) throw new KeywardError('conflict', { message: 'A rolled key cannot be given more time.' });
+          if (later)
+            throw new KeywardError('conflict', { message: 'A rolled key cannot be given more time.' });
         }
         if (Object.keys(changes).length === 0) return current;
         // Conditional on the version read: a roll, disable or delete in between makes it check again.
@@ -325,9 +326,15 @@ export function createKeyward(options: KeywardOptions): Keyward {
     },
   };
 
-  /** Takes back the successor of a roll that did not happen (best effort: its token was never shown). */
+  /**
+   * Takes back the successor of a roll that did not happen (best effort: its token was never shown), and
+   * gives back its claim on the roll slot so the key can be rolled again.
+   */
   async function retire(organizationId: string, successorId: string, now: number): Promise<void> {
-    await change(organizationId, successorId, { deletedAt: new Date(now) }).catch(() => null);
+    await change(organizationId, successorId, {
+      deletedAt: new Date(now),
+      slot: `retired:${successorId}`,
+    }).catch(() => null);
   }
 
   async function currentDefault(slot: string): Promise<ApiKey | null> {

@@ -54,6 +54,11 @@ export class MemoryKeyStore implements KeyStore {
     const key = this.#byId.get(id);
     if (!key || key.organizationId !== organizationId || key.deletedAt) return null;
     if (conditions.version !== undefined && key.version !== conditions.version) return null;
+    if (changes.slot !== undefined && changes.slot !== key.slot) {
+      if (this.#idBySlot.has(changes.slot)) throw new DuplicateKeyError('slot');
+      this.#idBySlot.delete(key.slot);
+      this.#idBySlot.set(changes.slot, id);
+    }
     Object.assign(key, structuredClone(changes));
     key.version += 1;
     this.#emit(id);

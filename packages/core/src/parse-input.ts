@@ -15,7 +15,8 @@ export function parseInput<T>(schema: ZodType<T>, value: unknown): T {
   for (const issue of result.error.issues) {
     const path = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) details.push({ path: [...path, key].join('.'), message: 'Unknown field.' });
+      for (const key of issue.keys)
+        details.push({ path: [...path, key].join('.'), message: 'Unknown field.' });
     } else {
       details.push({ path: path.join('.'), message: issue.message });
     }

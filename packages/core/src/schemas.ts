@@ -32,7 +32,7 @@ export const NAME_PATTERN = new RegExp(
  * of at most 9998 so that the instant, in UTC, is still a four-digit year (an ISO string every client reads).
  */
 export const DATE_TIME_PATTERN =
-  /^(?:[0-8]\d{3}|9[0-8]\d{2}|99[0-8]\d)-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+  /^(?:[0-8]\d{3}|9[0-8]\d{2}|99[0-8]\d|999[0-8])-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 
 const nameMessage = (value: string): string => {
   const trimmed = value.trim();
@@ -80,7 +80,8 @@ const dateTimeMessage =
 export const dateTimeSchema = z
   .string({ error: dateTimeMessage })
   .superRefine((value, ctx) => {
-    if (!DATE_TIME_PATTERN.test(value) || !realDay(value)) ctx.addIssue({ code: 'custom', message: dateTimeMessage });
+    if (!DATE_TIME_PATTERN.test(value) || !realDay(value))
+      ctx.addIssue({ code: 'custom', message: dateTimeMessage });
   })
   .transform((value) => new Date(value))
   .meta({ format: 'date-time', pattern: DATE_TIME_PATTERN.source, examples: ['2031-01-01T00:00:00Z'] });
@@ -144,7 +145,10 @@ export const updateKeyInputSchema = z.strictObject(
  * @example
  * rollKeyInputSchema.parse({ gracePeriodSeconds: 3600 });
  */
-export const rollKeyInputSchema = z.strictObject({ gracePeriodSeconds: gracePeriodSecondsSchema.optional() }, object);
+export const rollKeyInputSchema = z.strictObject(
+  { gracePeriodSeconds: gracePeriodSecondsSchema.optional() },
+  object,
+);
 
 /** Input of `createKey`. */
 export type CreateKeyInput = z.input<typeof createKeyInputSchema>;
@@ -167,7 +171,10 @@ export const keySchema = z
     type: keyTypeSchema,
     scopes: z.array(z.string()),
     redactedKey: z.string().meta({ description: 'Display form, e.g. `kw_sk_…AbCd`.' }),
-    token: z.string().optional().meta({ description: 'The full token, on public keys only (they are publishable).' }),
+    token: z
+      .string()
+      .optional()
+      .meta({ description: 'The full token, on public keys only (they are publishable).' }),
     isDefault: z.boolean(),
     createdAt: isoDateTime,
     updatedAt: isoDateTime,

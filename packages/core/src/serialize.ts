@@ -1,5 +1,5 @@
-import { keyStatus } from './status.js';
 import type { KeyJSON } from './schemas.js';
+import { keyStatus } from './status.js';
 import type { ApiKey, StoredKey } from './types.js';
 
 /** The service's view of a stored key: no hash, the token for public keys only, and its status at `now`. */
@@ -61,6 +61,8 @@ function isoOrNull(date: Date | null): string | null {
 
 // The service's key and the wire key must name the same fields: a field added to one and not the other
 // fails to compile here.
-type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never]
+  ? true
+  : false;
 const sameFields: SameKeys<ApiKey, KeyJSON> = true;
 void sameFields;

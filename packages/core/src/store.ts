@@ -4,7 +4,15 @@ import type { StoredKey } from './types.js';
 export type KeyChanges = Partial<
   Pick<
     StoredKey,
-    'name' | 'scopes' | 'expiresAt' | 'disabled' | 'rolledAt' | 'replacedBy' | 'deletedAt' | 'updatedAt'
+    | 'name'
+    | 'scopes'
+    | 'expiresAt'
+    | 'disabled'
+    | 'rolledAt'
+    | 'replacedBy'
+    | 'deletedAt'
+    | 'updatedAt'
+    | 'slot'
   >
 >;
 

@@ -242,6 +242,21 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
         expect(await store.update(org, key.id, { name: 'Any version' })).toMatchObject({ version: 2 });
       }));
 
+    it('moves a key to another free slot, and refuses a slot held by another key', () =>
+      withStore(async (store, org) => {
+        const held = makeStoredKey({ organizationId: org, slot: `held:${org}` });
+        const key = makeStoredKey({ organizationId: org, slot: `claim:${org}` });
+        await store.insert(held);
+        await store.insert(key);
+        await expect(store.update(org, key.id, { slot: held.slot })).rejects.toBeInstanceOf(
+          DuplicateKeyError,
+        );
+        await store.update(org, key.id, { slot: `retired:${key.id}`, deletedAt: new Date() });
+        expect((await store.findBySlot(`retired:${key.id}`))?.id).toBe(key.id);
+        expect(await store.findBySlot(`claim:${org}`)).toBeNull();
+        await store.insert(makeStoredKey({ organizationId: org, slot: `claim:${org}` }));
+      }));
+
     it('does not apply a version-conditional update to a deleted key', () =>
       withStore(async (store, org) => {
         const key = makeStoredKey({ organizationId: org });
@@ -284,7 +299,12 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
 
     it('creates one default key when 20 provisioning calls race', () =>
       withStore(async (store, org) => {
-        const keyward = createKeyward({ store, scopes: ['a:read'], publicScopes: ['a:read'], pepper: TEST_PEPPER });
+        const keyward = createKeyward({
+          store,
+          scopes: ['a:read'],
+          publicScopes: ['a:read'],
+          pepper: TEST_PEPPER,
+        });
         const results = await Promise.all(
           Array.from({ length: 20 }, () => keyward.provisionOrganization(org)),
         );

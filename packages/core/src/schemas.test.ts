@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { KeywardError } from './errors.js';
+import { createKeyInputSchema, DATE_TIME_PATTERN, NAME_PATTERN } from './schemas.js';
+import { testKeyward } from './test-fixtures.js';
+
+const ORG = 'org_schemas';
+
+async function nameError(name: unknown): Promise<string | undefined> {
+  const { keyward } = testKeyward();
+  try {
+    await keyward.createKey(ORG, { name, type: 'secret' } as never);
+    return undefined;
+  } catch (error) {
+    expect(error).toBeInstanceOf(KeywardError);
+    return (error as KeywardError).details?.[0]?.message;
+  }
+}
+
+describe('key names (issue 10, item 7)', () => {
+  it.each([
+    ['NUL', 'a\u0000b'],
+    ['a newline', 'a\nb'],
+    ['DEL', 'a\u007fb'],
+    ['a C1 control', 'a\u0085b'],
+    ['U+202E (right-to-left override)', 'evil\u202Etxt.exe'],
+    ['U+2066 (left-to-right isolate)', 'a\u2066b'],
+    ['only zero-width spaces', '\u200B\u200B'],
+    ['only a zero-width joiner and spaces', ' \u200D '],
+    ['only a combining mark', '\u0301'],
+    ['a lone high surrogate', 'a\uD800b'],
+    ['a lone low surrogate', '\uDC00'],
+    ['only spaces', '   '],
+    ['nothing', ''],
+    ['101 characters', 'x'.repeat(101)],
+  ])('refuses a name with %s', async (_what, name) => {
+    expect(await nameError(name)).toBeDefined();
+    expect(NAME_PATTERN.test(name)).toBe(false);
+  });
+
+  it.each([
+    ['100 emoji (200 UTF-16 units, 100 code points)', '😀'.repeat(100)],
+    ['100 characters with spaces around', `  ${'x'.repeat(100)}  `],
+    ['a tab and newline around (trimmed away)', '\tProduction\n'],
+    ['a zero-width joiner inside an emoji sequence', '👩\u200D💻 laptop'],
+    ['accents and other scripts', 'Zürich – 東京 – عربي'],
+  ])('accepts a name with %s', async (_what, name) => {
+    expect(await nameError(name)).toBeUndefined();
+    expect(NAME_PATTERN.test(name)).toBe(true);
+  });
+
+  it('stores the name trimmed and NFC-normalized', async () => {
+    const { keyward } = testKeyward();
+    const { key } = await keyward.createKey(ORG, { name: '  Cafe\u0301  ', type: 'secret' });
+    expect(key.name).toBe('Caf\u00e9');
+  });
+
+  it('says what is wrong with a name', async () => {
+    expect(await nameError('   ')).toBe('Must not be empty.');
+    expect(await nameError('x'.repeat(101))).toBe('Must be at most 100 characters.');
+    expect(await nameError('a\u202Eb')).toMatch(/control/);
+    expect(await nameError('\u200B')).toBe('Must contain a visible character.');
+    expect(await nameError(42)).toBe('Must be a string.');
+  });
+});
+
+describe('expiresAt (issue 10, items 9 and 14)', () => {
+  const future = (value: unknown) =>
+    createKeyInputSchema.safeParse({ name: 'A', type: 'secret', expiresAt: value });
+
+  it.each([
+    '2031-01-01T00:00', // no zone: was stored in the server's local time zone
+    '2031-01-01T00:00:00', // no zone
+    '2031-01-01', // a date only
+    '9999-12-31T23:59:59-23:59', // stored as +010000-01-01T23:58:59.000Z before
+    '9999-01-01T00:00:00Z', // a five-digit UTC year is one offset away
+    '2031-01-01T00:00:00.1234567890Z', // ten fractional digits
+    '2031-02-29T00:00:00Z', // not a leap year
+    '2031-04-31T00:00:00Z',
+    '2031-01-01T24:00:00Z',
+    '2031-01-01T23:59:60Z',
+    '2031-01-01t00:00:00z',
+    '2031-01-01 00:00:00Z',
+    '+002031-01-01T00:00:00Z',
+    'tomorrow',
+    1_900_000_000_000,
+    new Date(Number.NaN),
+    new Date(Date.UTC(10000, 0, 1)),
+  ])('refuses %s', (value) => {
+    expect(future(value).success).toBe(false);
+  });
+
+  it.each([
+    '2031-01-01T00:00:00Z',
+    '2031-01-01T00:00:00+14:00',
+    '2031-01-01T00:00:00-23:59',
+    '2032-02-29T12:00:00.123456789+05:30',
+    '9998-12-31T23:59:59-23:59',
+  ])('accepts %s', (value) => {
+    const parsed = future(value);
+    expect(parsed.success).toBe(true);
+    expect(DATE_TIME_PATTERN.test(value)).toBe(true);
+    // The instant is always a four-digit UTC year, so every client can read the stored ISO string back.
+    expect(parsed.data?.expiresAt?.toISOString()).toMatch(/^\d{4}-/);
+  });
+
+  it('accepts a Date from JavaScript callers and refuses a zone-less string from them too', async () => {
+    const { keyward, clock } = testKeyward();
+    const at = new Date(clock.now() + 86_400_000);
+    const { key } = await keyward.createKey(ORG, { name: 'A', type: 'secret', expiresAt: at });
+    expect(key.expiresAt).toEqual(at);
+    await expect(
+      keyward.createKey(ORG, { name: 'B', type: 'secret', expiresAt: '2031-01-01T00:00' }),
+    ).rejects.toMatchObject({ code: 'validation_error' });
+  });
+});
+
+describe('error size (issue 10, item 8)', () => {
+  it('lists at most 20 details however many problems a body has', async () => {
+    const { keyward } = testKeyward();
+    const error = await keyward
+      .createKey(ORG, {
+        name: 'A',
+        type: 'secret',
+        scopes: Array.from({ length: 5_400 }, (_, i) => `nope:${i}`),
+      })
+      .catch((e: KeywardError) => e);
+    expect(error).toMatchObject({ code: 'validation_error' });
+    expect((error as KeywardError).details).toHaveLength(20);
+    expect(JSON.stringify((error as KeywardError).toJSON()).length).toBeLessThan(4_000);
+  });
+});
