@@ -41,3 +41,11 @@ export function isBase62(text: string): boolean {
   }
   return true;
 }
+
+/** The value of one base62 character code (0–61), or -1 for any other character. */
+export function base62Digit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 65 && code <= 90) return code - 55;
+  if (code >= 97 && code <= 122) return code - 61;
+  return -1;
+}

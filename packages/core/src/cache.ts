@@ -1,16 +1,20 @@
 import { hash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Clock, KeyType } from './types.js';
+import type { Clock, KeyType, VerifiedKey, VerifyResult } from './types.js';
 
 /** What verify needs to know about a key; never the token. */
 export interface CachedKey {
+  /** What `req.apiKey` gets, frozen (with frozen scopes), so one object serves every request safely. */
+  verified: Readonly<VerifiedKey>;
+  /** The whole answer for a key that is not rolled, frozen and shared. */
+  admitted: VerifyResult;
   id: string;
   /** The stored hash, for last-use writes (a cache value, never a cache key). */
   hash: string;
   organizationId: string;
   name: string;
   type: KeyType;
-  scopes: string[];
+  scopes: readonly string[];
   expiresAt: number | null;
   disabled: boolean;
   rolledAt: number | null;

@@ -24,6 +24,7 @@ export {
   parseToken,
   redactToken,
   tokenPattern,
+  tokenType,
 } from './key-format.js';
 export { createKeyward, DEFAULT_KEY_NAME, type KeyWithToken, type Keyward } from './keyward.js';
 export { MemoryKeyStore } from './memory-store.js';

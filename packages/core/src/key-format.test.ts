@@ -9,7 +9,9 @@ import {
   parseToken,
   redactToken,
   tokenPattern,
+  tokenType,
 } from './key-format.js';
+import type { KeyType } from './types.js';
 
 describe('key format', () => {
   it('round-trips a generated token through parse', () => {
@@ -111,5 +113,29 @@ describe('key format', () => {
     const token = generateToken('kw', 'secret');
     const text = `const key = "${token}"; // kw_sk_short and kw_xx_${'a'.repeat(38)}`;
     expect(text.match(tokenPattern('kw'))).toEqual([token]);
+  });
+});
+
+describe('tokenType (the verify hot path)', () => {
+  it('agrees with parseToken on valid tokens, near misses and arbitrary strings', () => {
+    const valid = fc.constantFrom('public', 'secret').map((type) => generateToken('kw', type as KeyType));
+    const nearMiss = fc
+      .tuple(valid, fc.nat(43), fc.constantFrom('a', 'Z', '0', '_', '-', 'é', ' '))
+      .map(([token, at, c]) => token.slice(0, at) + c + token.slice(at + 1));
+    fc.assert(
+      fc.property(
+        fc.oneof(valid, nearMiss, fc.string({ maxLength: 50 }), fc.string({ unit: 'binary' })),
+        (token) => {
+          expect(tokenType(token, 'kw')).toBe(parseToken(token, 'kw')?.type ?? null);
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('refuses another prefix, and non-strings', () => {
+    expect(tokenType(generateToken('acme', 'secret'), 'kw')).toBeNull();
+    expect(tokenType(generateToken('acme', 'secret'), 'acme')).toBe('secret');
+    for (const value of [undefined, null, 42, {}, ['kw']]) expect(tokenType(value, 'kw')).toBeNull();
   });
 });

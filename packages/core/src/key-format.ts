@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { encodeBase62, isBase62, randomBase62 } from './base62.js';
+import { base62Digit, encodeBase62, isBase62, randomBase62 } from './base62.js';
 import type { KeyType } from './types.js';
 
 /** Characters of random body in every token (about 190 bits). */
@@ -38,7 +38,32 @@ export function isValidPrefix(prefix: unknown): prefix is string {
  * checksum('kw_sk_' + body);
  */
 export function checksum(text: string): string {
-  return encodeBase62(crc32(Buffer.from(text, 'utf8')) >>> 0, CHECKSUM_LENGTH);
+  return encodeBase62(crc32(text) >>> 0, CHECKSUM_LENGTH);
+}
+
+/**
+ * The type of a well-formed token with this exact prefix and a correct checksum, else `null`. The verify
+ * hot path: no allocation, no regular expression, one CRC32 of the token's head.
+ *
+ * @example
+ * tokenType(token, 'kw'); // "secret"
+ */
+export function tokenType(token: unknown, prefix: string): KeyType | null {
+  if (typeof token !== 'string') return null;
+  const p = prefix.length;
+  if (token.length !== p + 4 + BODY_LENGTH + CHECKSUM_LENGTH || !token.startsWith(prefix)) return null;
+  if (token.charCodeAt(p) !== 95 || token.charCodeAt(p + 3) !== 95 || token.charCodeAt(p + 2) !== 107)
+    return null;
+  const kind = token.charCodeAt(p + 1); // "_pk_" or "_sk_"
+  const type: KeyType | null = kind === 112 ? 'public' : kind === 115 ? 'secret' : null;
+  if (type === null) return null;
+  let sum = 0;
+  for (let i = p + 4; i < token.length; i++) {
+    const digit = base62Digit(token.charCodeAt(i));
+    if (digit < 0) return null;
+    if (i >= token.length - CHECKSUM_LENGTH) sum = sum * 62 + digit;
+  }
+  return sum === crc32(token.slice(0, token.length - CHECKSUM_LENGTH)) >>> 0 ? type : null;
 }
 
 /**

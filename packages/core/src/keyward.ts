@@ -58,8 +58,19 @@ export interface Keyward {
   ): Promise<KeyWithToken & { previous: ApiKey }>;
   /** Revokes a key at once. */
   deleteKey(organizationId: string, id: string): Promise<void>;
-  /** Checks a token; expected refusals are data (`{ valid: false, code }`), never exceptions. */
+  /**
+   * Checks a token; expected refusals are data (`{ valid: false, code }`), never exceptions. On success
+   * `key` is frozen (a handler cannot change what later requests see).
+   */
   verify(token: unknown, requirements?: VerifyRequirements): Promise<VerifyResult>;
+  /**
+   * `verify` without waiting: the same answer when it needs no store read (no token, a malformed token, a
+   * cached key or a cached miss), else `undefined` (then call `verify`). For middleware hot paths.
+   *
+   * @example
+   * const result = keyward.verifyCached(token) ?? (await keyward.verify(token));
+   */
+  verifyCached(token: unknown, requirements?: VerifyRequirements): VerifyResult | undefined;
   /** Writes pending `lastUsedAt` updates now (they are otherwise batched every second). */
   flushUsage(): Promise<void>;
   /** Stops listening to the store's change feed and writes pending `lastUsedAt` updates. */
@@ -316,6 +327,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
     },
 
     verify: (token, requirements) => verifier.verify(token, requirements),
+    verifyCached: (token, requirements) => verifier.verifyCached(token, requirements),
 
     flushUsage: () => usage.flush(),
 

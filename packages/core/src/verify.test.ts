@@ -157,12 +157,36 @@ describe('verify', () => {
   });
 });
 
+describe('verifyCached', () => {
+  it('answers without waiting once the key is cached, and undefined before', async () => {
+    const { store, state } = switchableStore();
+    const { keyward } = testKeyward({ store });
+    const { token } = await keyward.createKey(ORG, { name: 'K', type: 'secret' });
+    expect(keyward.verifyCached(token)).toBeUndefined();
+    expect(keyward.verifyCached('garbage')).toEqual({ valid: false, code: 'invalid_api_key' });
+    expect(keyward.verifyCached(undefined)).toEqual({ valid: false, code: 'missing_api_key' });
+    const slow = await keyward.verify(token, { scopes: ['snippets:write'] });
+    const lookups = state.lookups;
+    expect(keyward.verifyCached(token, { scopes: ['snippets:write'] })).toEqual(slow);
+    expect(keyward.verifyCached(token, { type: 'secret', scopes: ['nope'] })).toEqual({
+      valid: false,
+      code: 'insufficient_scope',
+      required: ['nope'],
+    });
+    expect(state.lookups).toBe(lookups);
+  });
+});
+
 describe('what verify hands out', () => {
-  it('gives each request its own copy of the scopes, so a handler cannot change the cached key', async () => {
+  it('hands out a frozen key, so a handler cannot change the cached key or its scopes', async () => {
     const { keyward } = testKeyward();
     const { token } = await keyward.createKey(ORG, { name: 'K', type: 'secret', scopes: ['snippets:read'] });
     const first = await keyward.verify(token);
-    if (first.valid) first.key.scopes.push('snippets:write');
+    if (!first.valid) throw new Error('expected a valid key');
+    expect(() => first.key.scopes.push('snippets:write')).toThrow(TypeError);
+    expect(() => {
+      (first.key as { type: string }).type = 'public';
+    }).toThrow(TypeError);
     expect(await keyward.verify(token, { scopes: ['snippets:write'] })).toMatchObject({
       code: 'insufficient_scope',
     });

@@ -1,14 +1,33 @@
 import { type CachedKey, VerifyCache } from './cache.js';
 import { safeEqual, type TokenHasher } from './hash.js';
-import { parseToken } from './key-format.js';
+import { tokenType } from './key-format.js';
 import type { ResolvedOptions } from './options.js';
-import { statusAt } from './status.js';
 import { storeCall } from './store-call.js';
-import type { StoredKey, VerifyFailureCode, VerifyRequirements, VerifyResult } from './types.js';
+import type { KeyType, StoredKey, VerifyFailureCode, VerifyRequirements, VerifyResult } from './types.js';
 
-const FAILURE_BY_STATUS = { expired: 'expired_api_key', disabled: 'disabled_api_key' } as const;
+/** One frozen answer per refusal code: refusals allocate nothing. */
+const FAILURES = Object.freeze(
+  Object.fromEntries(
+    (
+      [
+        'missing_api_key',
+        'invalid_api_key',
+        'expired_api_key',
+        'disabled_api_key',
+        'secret_key_required',
+        'key_store_unavailable',
+      ] as const
+    ).map((code) => [code, Object.freeze({ valid: false as const, code })]),
+  ),
+) as Readonly<Record<Exclude<VerifyFailureCode, 'insufficient_scope'>, VerifyResult>>;
 
-/** Verifies tokens: format and checksum first, then the cache, then one store lookup by hash. */
+const NO_REQUIREMENTS: VerifyRequirements = Object.freeze({});
+
+/**
+ * Verifies tokens: format and checksum first, then the cache, then one store lookup by hash. A cache hit
+ * is answered synchronously (`verifyCached`) and, for a key that is not rolled, with one frozen result
+ * object shared by every request: nothing is allocated but the cache slot's digest.
+ */
 export class Verifier {
   readonly #options: ResolvedOptions;
   readonly #hash: TokenHasher;
@@ -38,46 +57,58 @@ export class Verifier {
     this.#inflight.clear();
   }
 
-  async verify(token: unknown, requirements: VerifyRequirements = {}): Promise<VerifyResult> {
-    if (token === undefined || token === null || token === '') return fail('missing_api_key');
-    const parsed = parseToken(token, this.#options.prefix);
-    if (!parsed) return fail('invalid_api_key');
+  /** The answer when it needs no store read (no token, malformed, cached key or cached miss); else `undefined`. */
+  verifyCached(token: unknown, requirements: VerifyRequirements = NO_REQUIREMENTS): VerifyResult | undefined {
+    if (token === undefined || token === null || token === '') return FAILURES.missing_api_key;
+    const type = tokenType(token, this.#options.prefix);
+    if (type === null) return FAILURES.invalid_api_key;
+    const cache = this.#cache;
+    if (cache === null) return undefined;
+    const key = cache.get(cache.slotFor(token as string));
+    if (key === undefined) return undefined;
+    return this.#judge(key, type, requirements);
+  }
+
+  verify(token: unknown, requirements: VerifyRequirements = NO_REQUIREMENTS): Promise<VerifyResult> {
+    const cached = this.verifyCached(token, requirements);
+    if (cached !== undefined) return Promise.resolve(cached);
+    return this.#verifyFromStore(token as string, requirements);
+  }
+
+  async #verifyFromStore(token: string, requirements: VerifyRequirements): Promise<VerifyResult> {
     let key: CachedKey | null;
     try {
-      key = await this.#lookup(token as string);
+      key = await this.#lookup(token);
     } catch {
-      return fail('key_store_unavailable');
+      return FAILURES.key_store_unavailable;
     }
-    if (!key || key.deleted || key.type !== parsed.type) return fail('invalid_api_key');
-    const now = this.#options.clock();
-    const status = statusAt(key.expiresAt, key.disabled, key.rolledAt !== null, now);
-    if (status === 'expired' || status === 'disabled') return fail(FAILURE_BY_STATUS[status]);
-    if (requirements.type === 'secret' && key.type !== 'secret') return fail('secret_key_required');
-    const { scopes } = key;
-    const required = requirements.scopes ?? [];
-    if (!required.every((s) => scopes.includes(s)))
-      return { valid: false, code: 'insufficient_scope', required: [...required] };
+    return this.#judge(key, tokenType(token, this.#options.prefix) as KeyType, requirements);
+  }
+
+  /** Contract §2's answer for a looked-up key, in the order deleted, expired, disabled, type, scopes. */
+  #judge(key: CachedKey | null, type: KeyType, requirements: VerifyRequirements): VerifyResult {
+    if (key === null || key.deleted || key.type !== type) return FAILURES.invalid_api_key;
+    const { expiresAt } = key;
+    if (expiresAt !== null && this.#options.clock() >= expiresAt) return FAILURES.expired_api_key;
+    if (key.disabled) return FAILURES.disabled_api_key;
+    if (requirements.type === 'secret' && key.type !== 'secret') return FAILURES.secret_key_required;
+    const required = requirements.scopes;
+    if (required !== undefined) {
+      for (let i = 0; i < required.length; i++) {
+        if (!key.scopes.includes(required[i] as string)) {
+          return { valid: false, code: 'insufficient_scope', required: [...required] };
+        }
+      }
+    }
     this.#onValid(key.id, key.hash);
-    return {
-      valid: true,
-      // A copy: a handler changing req.apiKey.scopes must not change the cached key.
-      key: {
-        id: key.id,
-        organizationId: key.organizationId,
-        name: key.name,
-        type: key.type,
-        scopes: [...scopes],
-      },
-      sunsetAt: status === 'rolled' && key.expiresAt !== null ? new Date(key.expiresAt) : null,
-    };
+    if (key.rolledAt === null || expiresAt === null) return key.admitted;
+    return { valid: true, key: key.verified, sunsetAt: new Date(expiresAt) };
   }
 
   async #lookup(token: string): Promise<CachedKey | null> {
     const cache = this.#cache;
     if (!cache) return this.#load(token);
     const slot = cache.slotFor(token);
-    const hit = cache.get(slot);
-    if (hit !== undefined) return hit;
     const pending = this.#inflight.get(slot);
     if (pending) return pending;
     const generation = cache.generation;
@@ -99,22 +130,29 @@ export class Verifier {
     const stored = await storeCall('findByHash', () => this.#options.store.findByHash(hash));
     if (!stored || !safeEqual(stored.hash, hash)) return null;
     // Scopes as held now (catalog, public ceiling), computed once per load rather than per request.
-    return { ...toCached(stored), scopes: this.#options.scopes.effective(stored.scopes, stored.type) };
+    return toCached(stored, this.#options.scopes.effective(stored.scopes, stored.type));
   }
 }
 
-function fail(code: VerifyFailureCode): VerifyResult {
-  return { valid: false, code };
-}
-
-function toCached(key: StoredKey): CachedKey {
+function toCached(key: StoredKey, scopes: string[]): CachedKey {
+  const frozenScopes = Object.freeze(scopes);
+  // Frozen, so a handler changing req.apiKey (or its scopes) cannot change what later requests see.
+  const verified = Object.freeze({
+    id: key.id,
+    organizationId: key.organizationId,
+    name: key.name,
+    type: key.type,
+    scopes: frozenScopes as string[],
+  });
   return {
+    verified,
+    admitted: Object.freeze({ valid: true as const, key: verified, sunsetAt: null }),
     id: key.id,
     hash: key.hash,
     organizationId: key.organizationId,
     name: key.name,
     type: key.type,
-    scopes: [...key.scopes],
+    scopes: frozenScopes,
     expiresAt: key.expiresAt?.getTime() ?? null,
     disabled: key.disabled,
     rolledAt: key.rolledAt?.getTime() ?? null,
