@@ -19,6 +19,8 @@ export interface CachedKey {
   disabled: boolean;
   rolledAt: number | null;
   deleted: boolean;
+  /** When this entry last reported a use to the last-use recorder (ms). */
+  touchedAt: number;
 }
 
 export interface VerifyCacheOptions {

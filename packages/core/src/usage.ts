@@ -33,18 +33,19 @@ export class UsageRecorder {
     this.#lastWritten = new LRUCache({ max: 100_000 });
   }
 
-  /** Notes a use of the key now. */
-  touch(id: string, hash: string): void {
-    if (!this.#store.recordUsage) return;
+  /** Notes a use of the key now; returns when its use was last recorded (ms), so callers can skip calls. */
+  touch(id: string, hash: string): number {
     const now = this.#clock();
+    if (!this.#store.recordUsage) return now;
     const last = this.#lastWritten.get(id);
-    if (last !== undefined && now - last < this.#intervalMs) return;
+    if (last !== undefined && now - last < this.#intervalMs) return last;
     this.#lastWritten.set(id, now);
     this.#pending.set(id, { hash, at: now });
     if (!this.#timer) {
       this.#timer = setTimeout(() => void this.flush(), this.#flushDelayMs);
       this.#timer.unref();
     }
+    return now;
   }
 
   /** Writes what is pending now, as one batch. */

@@ -33,9 +33,10 @@ export class Verifier {
   readonly #hash: TokenHasher;
   readonly #cache: VerifyCache | null;
   readonly #inflight = new Map<string, Promise<CachedKey | null>>();
-  readonly #onValid: (id: string, hash: string) => void;
+  readonly #onValid: (id: string, hash: string) => number;
 
-  constructor(options: ResolvedOptions, hash: TokenHasher, onValid: (id: string, hash: string) => void) {
+  /** `onValid` notes a use and returns when the key's last use was last recorded (ms). */
+  constructor(options: ResolvedOptions, hash: TokenHasher, onValid: (id: string, hash: string) => number) {
     this.#options = options;
     this.#hash = hash;
     this.#onValid = onValid;
@@ -89,7 +90,8 @@ export class Verifier {
   #judge(key: CachedKey | null, type: KeyType, requirements: VerifyRequirements): VerifyResult {
     if (key === null || key.deleted || key.type !== type) return FAILURES.invalid_api_key;
     const { expiresAt } = key;
-    if (expiresAt !== null && this.#options.clock() >= expiresAt) return FAILURES.expired_api_key;
+    const now = this.#options.clock();
+    if (expiresAt !== null && now >= expiresAt) return FAILURES.expired_api_key;
     if (key.disabled) return FAILURES.disabled_api_key;
     if (requirements.type === 'secret' && key.type !== 'secret') return FAILURES.secret_key_required;
     const required = requirements.scopes;
@@ -100,7 +102,9 @@ export class Verifier {
         }
       }
     }
-    this.#onValid(key.id, key.hash);
+    // Last use is noted at most once per interval per cached entry; the recorder batches the writes.
+    if (now - key.touchedAt >= this.#options.usage.intervalMs)
+      key.touchedAt = this.#onValid(key.id, key.hash);
     if (key.rolledAt === null || expiresAt === null) return key.admitted;
     return { valid: true, key: key.verified, sunsetAt: new Date(expiresAt) };
   }
@@ -157,5 +161,6 @@ function toCached(key: StoredKey, scopes: string[]): CachedKey {
     disabled: key.disabled,
     rolledAt: key.rolledAt?.getTime() ?? null,
     deleted: key.deletedAt !== null,
+    touchedAt: Number.NEGATIVE_INFINITY,
   };
 }
