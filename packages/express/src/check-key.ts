@@ -1,4 +1,4 @@
-import { KeywardError, type VerifiedKey } from '@keyward/core';
+import { isKeywardError, type KeywardError, type VerifiedKey } from '@keyward/core';
 import type { Request, Response } from 'express';
 import type { ResolvedAuth } from './options.js';
 import { refusal } from './refusal.js';
@@ -24,5 +24,5 @@ export function admit(req: Request, res: Response | undefined, { key, sunsetAt }
 
 /** Whether an outcome is a refusal rather than a passed key. */
 export function isRefusal<T>(outcome: T | KeywardError): outcome is KeywardError {
-  return outcome instanceof KeywardError;
+  return isKeywardError(outcome);
 }

@@ -1,4 +1,4 @@
-import { KeywardError } from '@keyward/core';
+import { isKeywardError } from '@keyward/core';
 import type { ErrorRequestHandler } from 'express';
 import { sendError } from './refusal.js';
 
@@ -14,7 +14,8 @@ import { sendError } from './refusal.js';
  */
 export function keywardErrorHandler(): ErrorRequestHandler {
   return function keywardErrorHandler(err, _req, res, next) {
-    if (!(err instanceof KeywardError) || res.headersSent) return next(err);
+    // isKeywardError, not instanceof: the app may load the other build (ESM/CJS) of @keyward/core.
+    if (!isKeywardError(err) || res.headersSent) return next(err);
     sendError(res, err);
   };
 }
