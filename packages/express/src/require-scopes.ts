@@ -27,6 +27,7 @@ export function requireScopes(scopes: string | readonly string[], options?: Guar
       return onError(refusal('missing_api_key', realm), req, res, next);
     }
     if (required.every((scope) => key.scopes.includes(scope))) return next();
+    log('refused by requireScopes: insufficient_scope');
     return onError(refusal('insufficient_scope', realm, required), req, res, next);
   }
 

@@ -23,6 +23,7 @@ export function requireSecretKey(options?: GuardOptions): RequestHandler {
       return onError(refusal('missing_api_key', realm), req, res, next);
     }
     if (key.type === 'secret') return next();
+    log('refused by requireSecretKey: secret_key_required');
     return onError(refusal('secret_key_required', realm), req, res, next);
   }
 
