@@ -322,6 +322,52 @@ describe.each(EXPRESS_VERSIONS)('apiKeyAuth on %s', (_version, express) => {
     });
   });
 
+  describe.each(MOUNTS)('Sunset on a refusal after the key authenticated, %s', (_mount, mount) => {
+    const SUNSET = 'Tue, 01 Jan 2030 01:00:00 GMT';
+
+    it('is sent with 403 secret_key_required for a rolled public key inside its grace period', async () => {
+      const f = await keywardFixture();
+      await f.keyward.rollKey(ORG, f.publicKey.key.id, { gracePeriodSeconds: 3600 });
+      const handler = countingHandler();
+      const app = appWith(express, mount(f.keyward, { type: 'secret' }), handler);
+
+      const res = await request(app).get('/r').set('X-API-Key', f.publicKey.token);
+
+      expectContractAnswer(res, { status: 403, code: 'secret_key_required', wwwAuthenticate: undefined });
+      expect(res.headers.sunset).toBe(SUNSET);
+      expect(handler.runs).toBe(0);
+    });
+
+    it('is sent with 403 insufficient_scope for a rolled key inside its grace period', async () => {
+      const f = await keywardFixture();
+      await f.keyward.updateKey(ORG, f.secret.key.id, { scopes: ['snippets:read'] });
+      await f.keyward.rollKey(ORG, f.secret.key.id, { gracePeriodSeconds: 3600 });
+      const handler = countingHandler();
+      const app = appWith(express, mount(f.keyward, { scopes: ['snippets:write'] }), handler);
+
+      const res = await request(app).get('/r').set('Authorization', `Bearer ${f.secret.token}`);
+
+      expectContractAnswer(res, {
+        status: 403,
+        code: 'insufficient_scope',
+        wwwAuthenticate: undefined,
+        required: ['snippets:write'],
+      });
+      expect(res.headers.sunset).toBe(SUNSET);
+      expect(handler.runs).toBe(0);
+    });
+
+    it('is not sent with the same refusals for an active key', async () => {
+      const f = await keywardFixture();
+      const app = appWith(express, mount(f.keyward, { type: 'secret' }), countingHandler());
+
+      const res = await request(app).get('/r').set('X-API-Key', f.publicKey.token);
+
+      expect(res.status).toBe(403);
+      expect(res.headers.sunset).toBeUndefined();
+    });
+  });
+
   describe('freshness', () => {
     async function cachedApp(route = {}) {
       const f = await keywardFixture();
@@ -585,18 +631,17 @@ describe('options', () => {
     expect(options).toEqual({ scopes: ['snippets:read', 'snippets:write'], realm: 'api' });
   });
 
-  it('resolves the requirements once and passes the same object to verify on every request', async () => {
+  it('calls verify once per request, with the token only: the route requirements are checked after it', async () => {
     const f = await keywardFixture();
     const verify = vi.spyOn(f.keyward, 'verify');
     const app = appWith(
       EXPRESS_VERSIONS[1][1],
-      [apiKeyAuth(f.keyward, { type: 'secret' })],
+      [apiKeyAuth(f.keyward, { type: 'secret', scopes: ['snippets:write'] })],
       countingHandler(),
     );
-    await request(app).get('/r').set('X-API-Key', f.secret.token);
-    await request(app).get('/r').set('X-API-Key', f.secret.token);
+    expect((await request(app).get('/r').set('X-API-Key', f.secret.token)).status).toBe(200);
+    expect((await request(app).get('/r').set('X-API-Key', f.publicKey.token)).status).toBe(403);
     expect(verify).toHaveBeenCalledTimes(2);
-    expect(verify.mock.calls[0]?.[1]).toBe(verify.mock.calls[1]?.[1]);
-    expect(verify.mock.calls[0]?.[1]).toEqual({ type: 'secret' });
+    expect(verify.mock.calls).toEqual([[f.secret.token], [f.publicKey.token]]);
   });
 });

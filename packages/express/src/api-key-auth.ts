@@ -54,13 +54,14 @@ export function apiKeyAuth(keyward: Keyward, options?: ApiKeyAuthOptions): Reque
 
   async function authenticate(req: Request, res: Response, next: NextFunction): Promise<void> {
     const found = extractKey(req, auth.source);
-    const outcome = 'token' in found ? await checkToken(auth, found.token) : refusal(found.code, auth.realm);
+    const outcome =
+      'token' in found ? await checkToken(auth, found.token, res) : refusal(found.code, auth.realm);
     if (isRefusal(outcome)) {
       log('refused: %s', outcome.code);
-      req.apiKey = undefined;
+      admit(req, undefined);
       return onError(outcome, req, res, next);
     }
-    admit(req, res, outcome);
+    admit(req, outcome);
     next();
   }
 

@@ -3,26 +3,39 @@ import type { Request, Response } from 'express';
 import type { ResolvedAuth } from './options.js';
 import { refusal } from './refusal.js';
 
-/** A key that passed: what goes on `req.apiKey`, and the end of its grace period when it was rolled. */
-export interface Admitted {
-  key: VerifiedKey;
-  sunsetAt: Date | null;
-}
-
-/** Verifies `token` through core with the route's requirements; refusals come back as `KeywardError`s. */
-export async function checkToken(auth: ResolvedAuth, token: string): Promise<Admitted | KeywardError> {
-  const result = await auth.keyward.verify(token, auth.requirements);
-  if (result.valid) return { key: result.key, sunsetAt: result.sunsetAt };
-  return refusal(result.code, auth.realm, result.required);
-}
-
-/** Sets `req.apiKey` and, for a rolled key in its grace period, the `Sunset` header (RFC 8594). */
-export function admit(req: Request, res: Response | undefined, { key, sunsetAt }: Admitted): void {
-  req.apiKey = key;
+/**
+ * Verifies `token` with one call to core's `verify` and then checks the route's requirements (type, then
+ * scopes: the contract's order) on the verified key. Returns the key or the refusal as a `KeywardError`.
+ *
+ * The requirements are checked here rather than passed to `verify` because core answers a type or scope
+ * refusal without the key's grace period: once the key itself is good, a rolled key's `Sunset` header
+ * (RFC 8594) is set on `res` at once, so a 403 that follows carries it exactly like the split guards'.
+ */
+export async function checkToken(
+  auth: ResolvedAuth,
+  token: string,
+  res: Response | undefined,
+): Promise<VerifiedKey | KeywardError> {
+  const result = await auth.keyward.verify(token);
+  if (!result.valid) return refusal(result.code, auth.realm, result.required);
+  const { key, sunsetAt } = result;
   if (sunsetAt !== null) res?.setHeader('Sunset', sunsetAt.toUTCString());
+  const needs = auth.requirements;
+  if (needs === undefined) return key;
+  if (needs.type === 'secret' && key.type !== 'secret') return refusal('secret_key_required', auth.realm);
+  const scopes = needs.scopes ?? [];
+  if (!scopes.every((scope) => key.scopes.includes(scope))) {
+    return refusal('insufficient_scope', auth.realm, scopes);
+  }
+  return key;
 }
 
 /** Whether an outcome is a refusal rather than a passed key. */
 export function isRefusal<T>(outcome: T | KeywardError): outcome is KeywardError {
   return isKeywardError(outcome);
+}
+
+/** Sets `req.apiKey`; only a key verified for this request may stay on it. */
+export function admit(req: Request, key: VerifiedKey | undefined): void {
+  req.apiKey = key;
 }

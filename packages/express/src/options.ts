@@ -38,7 +38,7 @@ export interface KeySourceOptions {
 }
 
 /**
- * What a route asks of the key, checked by core's `verify` in the same step.
+ * What a route asks of the key, checked on the key core's `verify` returns, in the same middleware.
  *
  * @example
  * app.post('/v1/snippets', apiKeyAuth(keyward, { type: 'secret', scopes: ['snippets:write'] }), create);

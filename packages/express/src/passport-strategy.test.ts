@@ -166,6 +166,18 @@ describe.each(EXPRESS_VERSIONS)(
       expect(replacement.headers.sunset).toBeUndefined();
     });
 
+    it('sets the Sunset header on a 403 for a rolled key refused by the strategy options', async () => {
+      const f = await keywardFixture();
+      await f.keyward.rollKey(ORG, f.publicKey.key.id, { gracePeriodSeconds: 3600 });
+      const { app, handler } = passportApp(express, f.keyward, { type: 'secret' });
+
+      const res = await request(app).get('/r').set('X-API-Key', f.publicKey.token);
+
+      expectContractAnswer(res, { status: 403, code: 'secret_key_required', wwwAuthenticate: undefined });
+      expect(res.headers.sunset).toBe('Tue, 01 Jan 2030 01:00:00 GMT');
+      expect(handler.runs).toBe(0);
+    });
+
     it('refuses a cached key on the very next request after it is deleted', async () => {
       const f = await keywardFixture();
       const { app, handler } = passportApp(express, f.keyward);

@@ -91,15 +91,15 @@ function verifyToken(auth: ResolvedAuth, token: string, verified: Verified, req?
   );
 }
 
-/** The verified key (after setting `req.apiKey` and `Sunset`), or the refusal. */
+/** The verified key (after setting `req.apiKey`), or the refusal; `Sunset` is set either way. */
 async function admitted(auth: ResolvedAuth, token: string, req: Request | undefined) {
-  const outcome = await checkToken(auth, token);
+  const outcome = await checkToken(auth, token, req?.res);
   if (isRefusal(outcome)) {
     log('refused: %s', outcome.code);
     return outcome;
   }
-  if (req) admit(req, req.res, outcome);
-  return outcome.key;
+  if (req) admit(req, outcome);
+  return outcome;
 }
 
 /**
