@@ -58,10 +58,10 @@ export function apiKeyAuth(keyward: Keyward, options?: ApiKeyAuthOptions): Reque
       'token' in found ? await checkToken(auth, found.token, res) : refusal(found.code, auth.realm);
     if (isRefusal(outcome)) {
       log('refused: %s', outcome.code);
-      admit(req, undefined);
+      req.apiKey = undefined;
       return onError(outcome, req, res, next);
     }
-    admit(req, outcome);
+    admit(req, outcome, auth);
     next();
   }
 

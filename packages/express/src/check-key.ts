@@ -2,6 +2,7 @@ import { isKeywardError, type KeywardError, type VerifiedKey } from '@keyward/co
 import type { Request, Response } from 'express';
 import type { ResolvedAuth } from './options.js';
 import { refusal } from './refusal.js';
+import { attachService } from './request-service.js';
 
 /**
  * Verifies `token` with one call to core's `verify` and then checks the route's requirements (type, then
@@ -35,7 +36,8 @@ export function isRefusal<T>(outcome: T | KeywardError): outcome is KeywardError
   return isKeywardError(outcome);
 }
 
-/** Sets `req.apiKey`; only a key verified for this request may stay on it. */
-export function admit(req: Request, key: VerifiedKey | undefined): void {
+/** Sets `req.apiKey` and notes which service authenticated it (for `requireScopes`' catalog check). */
+export function admit(req: Request, key: VerifiedKey, auth: ResolvedAuth): void {
   req.apiKey = key;
+  attachService(req, auth.keyward);
 }

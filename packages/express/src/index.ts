@@ -2,5 +2,5 @@ export type { VerifiedKey } from '@keyward/core';
 export { type ApiKeyAuthOptions, apiKeyAuth } from './api-key-auth.js';
 export { keywardErrorHandler } from './error-handler.js';
 export type { AuthErrorHandler, GuardOptions, KeySourceOptions, RouteRequirements } from './options.js';
-export { requireScopes } from './require-scopes.js';
+export { type RequireScopesOptions, requireScopes } from './require-scopes.js';
 export { requireSecretKey } from './require-secret-key.js';

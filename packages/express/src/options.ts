@@ -188,7 +188,8 @@ export function resolveScopes(
   return Object.freeze([...new Set<string>(list)]);
 }
 
-function checkKeyward(where: string, keyward: unknown): Keyward {
+/** `keyward` as a Keyward service, else TypeError naming `what` (the argument or option). */
+export function checkKeyward(where: string, keyward: unknown, what = 'the first argument'): Keyward {
   const candidate = keyward as Partial<Keyward> | null | undefined;
   if (
     typeof candidate !== 'object' ||
@@ -196,7 +197,7 @@ function checkKeyward(where: string, keyward: unknown): Keyward {
     typeof candidate.verify !== 'function' ||
     !(candidate.scopes?.catalog instanceof Set)
   ) {
-    throw new TypeError(`${where}: the first argument must be a Keyward service from createKeyward()`);
+    throw new TypeError(`${where}: ${what} must be a Keyward service from createKeyward()`);
   }
   return candidate as Keyward;
 }

@@ -98,7 +98,7 @@ async function admitted(auth: ResolvedAuth, token: string, req: Request | undefi
     log('refused: %s', outcome.code);
     return outcome;
   }
-  if (req) admit(req, outcome);
+  if (req) admit(req, outcome, auth);
   return outcome;
 }
 
