@@ -3,6 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { admit, checkToken, isRefusal } from './check-key.js';
 import { extractKey } from './extract-key.js';
 import { log } from './logger.js';
+import { isMiddlewareCall, mountedUncalled } from './middleware-call.js';
 import {
   type AuthErrorHandler,
   checkOptionsObject,
@@ -47,7 +48,16 @@ const ALLOWED = [...SOURCE_OPTIONS, ...REQUIREMENT_OPTIONS, 'onError'];
  * app.post('/v1/snippets', apiKeyAuth(keyward, { type: 'secret', scopes: ['snippets:write'] }), createSnippet);
  * app.get('/v1/whoami', apiKeyAuth(keyward), (req, res) => res.json({ apiKey: req.apiKey }));
  */
-export function apiKeyAuth(keyward: Keyward, options?: ApiKeyAuthOptions): RequestHandler {
+export function apiKeyAuth(keyward: Keyward, options?: ApiKeyAuthOptions): RequestHandler;
+export function apiKeyAuth(...args: unknown[]): RequestHandler {
+  if (isMiddlewareCall(args)) {
+    // Mounted without `()` (`app.use(apiKeyAuth)`): there is no service to guess.
+    const error = mountedUncalled(WHERE, 'apiKeyAuth', 'apiKeyAuth(keyward)');
+    log('%s', error.message);
+    args[2](error);
+    return undefined as never;
+  }
+  const [keyward, options] = args;
   const checked = checkOptionsObject(WHERE, options, ALLOWED);
   const auth = resolveAuth(WHERE, keyward, checked);
   const onError = resolveOnError(WHERE, checked.onError, sendRefusal);

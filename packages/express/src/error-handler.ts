@@ -1,5 +1,6 @@
 import { isKeywardError } from '@keyward/core';
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
+import { isErrorHandlerCall } from './middleware-call.js';
 import { sendError } from './refusal.js';
 
 /**
@@ -12,10 +13,28 @@ import { sendError } from './refusal.js';
  * app.get('/v1/whoami', passport.authenticate('keyward', { session: false }), whoami);
  * app.use(keywardErrorHandler());
  */
-export function keywardErrorHandler(): ErrorRequestHandler {
-  return function keywardErrorHandler(err, _req, res, next) {
-    // isKeywardError, not instanceof: the app may load the other build (ESM/CJS) of @keyward/core.
-    if (!isKeywardError(err) || res.headersSent) return next(err);
-    sendError(res, err);
+export function keywardErrorHandler(): ErrorRequestHandler;
+/** Mounted without `()`, as `app.use(keywardErrorHandler)`: acts as `keywardErrorHandler()`. */
+export function keywardErrorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void;
+// Four declared parameters, so Express also sees `app.use(keywardErrorHandler)` as an error handler.
+export function keywardErrorHandler(
+  err?: unknown,
+  req?: Request,
+  res?: Response,
+  next?: NextFunction,
+): ErrorRequestHandler | undefined {
+  const args = [err, req, res, next];
+  if (isErrorHandlerCall(args)) {
+    handle(...args);
+    return undefined;
+  }
+  return function keywardErrorHandler(err, req, res, next) {
+    handle(err, req, res, next);
   };
+}
+
+function handle(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  // isKeywardError, not instanceof: the app may load the other build (ESM/CJS) of @keyward/core.
+  if (isKeywardError(err) && !res.headersSent) sendError(res, err);
+  else next(err);
 }

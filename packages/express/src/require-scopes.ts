@@ -1,6 +1,7 @@
 import type { Keyward } from '@keyward/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { log } from './logger.js';
+import { isMiddlewareCall, mountedUncalled } from './middleware-call.js';
 import {
   checkKeyward,
   checkOptionsObject,
@@ -47,11 +48,22 @@ const WHERE = '@keyward/express requireScopes';
 export function requireScopes(
   scopes: string | readonly string[],
   options?: RequireScopesOptions,
-): RequestHandler {
+): RequestHandler;
+export function requireScopes(...args: unknown[]): RequestHandler {
+  if (isMiddlewareCall(args)) {
+    // Mounted without `()` (`app.post('/x', requireScopes, handler)`): there are no scopes to guess.
+    const error = mountedUncalled(WHERE, 'requireScopes', "requireScopes('scope:name', { keyward })");
+    log('%s', error.message);
+    args[2](error);
+    return undefined as never;
+  }
+  const [scopes, options] = args;
+  if (scopes === undefined || (Array.isArray(scopes) && scopes.length === 0)) {
+    throw new TypeError(`${WHERE}: list the scopes the route requires, e.g. requireScopes('snippets:read')`);
+  }
   const checked = checkOptionsObject(WHERE, options, ['realm', 'onError', 'keyward']);
   const service = checked.keyward === undefined ? undefined : checkKeyward(WHERE, checked.keyward, 'keyward');
   const required = resolveScopes(WHERE, scopes, service?.scopes.catalog);
-  if (required.length === 0) throw new TypeError(`${WHERE}: list at least one scope`);
   const { realm, onError } = resolveGuard(
     WHERE,
     { realm: checked.realm, onError: checked.onError },

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { log } from './logger.js';
+import { isMiddlewareCall } from './middleware-call.js';
 import { type GuardOptions, resolveGuard } from './options.js';
 import { refusal, sendRefusal } from './refusal.js';
 
@@ -13,7 +14,25 @@ const WHERE = '@keyward/express requireSecretKey';
  * app.use('/v1', apiKeyAuth(keyward));
  * app.post('/v1/snippets', requireSecretKey(), requireScopes('snippets:write'), createSnippet);
  */
-export function requireSecretKey(options?: GuardOptions): RequestHandler {
+export function requireSecretKey(options?: GuardOptions): RequestHandler;
+/** Mounted without `()`, as `app.post('/x', requireSecretKey, handler)`: acts as `requireSecretKey()`. */
+export function requireSecretKey(req: Request, res: Response, next: NextFunction): void;
+export function requireSecretKey(...args: unknown[]): RequestHandler | undefined {
+  if (isMiddlewareCall(args)) {
+    byDefault ??= createGuard(undefined);
+    byDefault(...args);
+    return undefined;
+  }
+  return createGuard(args[0]);
+}
+
+/**
+ * `requireSecretKey()`, built on first use by an app that mounted `requireSecretKey` without `()`. Holds no
+ * state: it is the default options, resolved once, like a constant.
+ */
+let byDefault: RequestHandler | undefined;
+
+function createGuard(options: unknown): RequestHandler {
   const { realm, onError } = resolveGuard(WHERE, options, sendRefusal);
 
   async function guard(req: Request, res: Response, next: NextFunction): Promise<void> {
