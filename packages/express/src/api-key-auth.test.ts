@@ -284,6 +284,21 @@ describe.each(EXPRESS_VERSIONS)('apiKeyAuth on %s', (_version, express) => {
       expect(handler.runs).toBe(0);
     });
 
+    it.each([
+      ['an X-API-Key of only U+00A0', 'X-API-Key', '\u00a0'],
+      ['an X-API-Key with U+00A0 before the key', 'X-API-Key', '\u00a0{secret}'],
+      ['an X-API-Key with U+00A0 after the key', 'X-API-Key', '{secret}\u00a0'],
+      ['a Bearer header with U+00A0 before the key', 'Authorization', 'Bearer \u00a0{secret}'],
+      ['a Bearer header with U+00A0 after the key', 'Authorization', 'Bearer {secret}\u00a0'],
+    ])('answers invalid_api_key for %s: only SP and HTAB are HTTP whitespace', async (_what, name, value) => {
+      const f = await keywardFixture();
+      const handler = countingHandler();
+      const app = appWith(express, [apiKeyAuth(f.keyward)], handler);
+      const res = await request(app).get('/r').set(name, value.replace('{secret}', f.secret.token));
+      expectContractAnswer(res, INVALID);
+      expect(handler.runs).toBe(0);
+    });
+
     it('answers conflicting_api_keys, not a crash, for many different repeated keys', async () => {
       const values = Array.from({ length: 50 }, (_, i) => `kw_sk_${i}`);
       const { res } = await send({ 'X-API-Key': values as unknown as string });
@@ -592,6 +607,7 @@ describe('options', () => {
     ['a header name with a space', 'keyward', { apiKeyHeader: 'X API Key' }],
     ['an empty header name', 'keyward', { authorizationHeader: '' }],
     ['a header name that is not a string', 'keyward', { authorizationHeader: 7 }],
+    ['a header name Node cannot deliver (__proto__)', 'keyward', { apiKeyHeader: '__proto__' }],
     ['both headers turned off', 'keyward', { authorizationHeader: false, apiKeyHeader: false }],
     ['the same header twice', 'keyward', { authorizationHeader: 'x-api-key', apiKeyHeader: 'X-API-Key' }],
     ['a realm with a quote', 'keyward', { realm: 'a"b' }],

@@ -34,7 +34,7 @@ export function extractKey(req: HeaderCarrier, source: KeySource): ExtractedKey 
   }
   if (source.apiKey !== null) {
     for (const value of headerValues(req, source.apiKey)) {
-      if (!consider(value.trim())) return CONFLICT;
+      if (!consider(trimOws(value))) return CONFLICT;
     }
   }
   return found === undefined ? MISSING : { token: found };
@@ -42,11 +42,27 @@ export function extractKey(req: HeaderCarrier, source: KeySource): ExtractedKey 
 
 /** The credentials of a `Bearer` value (`''` when there are none), or `null` for any other scheme. */
 function bearerToken(value: string): string | null {
-  const trimmed = value.trim();
+  const trimmed = trimOws(value);
   const space = trimmed.search(/[ \t]/);
   const scheme = space === -1 ? trimmed : trimmed.slice(0, space);
   if (scheme.toLowerCase() !== 'bearer') return null;
-  return space === -1 ? '' : trimmed.slice(space + 1).trim();
+  return space === -1 ? '' : trimOws(trimmed.slice(space + 1));
+}
+
+/**
+ * Strips HTTP's optional whitespace (SP and HTAB, RFC 9110 §5.6.3) and nothing else: `String#trim` would
+ * also strip U+00A0 and other Unicode spaces, turning a malformed value into an accepted or a missing key.
+ */
+function trimOws(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && isOws(value.charCodeAt(start))) start++;
+  while (end > start && isOws(value.charCodeAt(end - 1))) end--;
+  return start === 0 && end === value.length ? value : value.slice(start, end);
+}
+
+function isOws(code: number): boolean {
+  return code === 0x20 || code === 0x09;
 }
 
 /**

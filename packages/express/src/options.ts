@@ -208,6 +208,9 @@ function headerName(where: string, option: string, value: unknown, fallback: str
   if (typeof value !== 'string' || !HEADER_NAME.test(value)) {
     throw new TypeError(`${where}: ${option} must be a header name or false`);
   }
+  // Node drops a header of this name from req.headers (it is Object.prototype's setter): the route would
+  // answer missing_api_key to every request.
+  if (value.toLowerCase() === '__proto__') throw new TypeError(`${where}: ${option} cannot be __proto__`);
   return value.toLowerCase();
 }
 
