@@ -23,6 +23,7 @@ export async function keywardFixture(overrides: Partial<KeywardOptions> = {}) {
   const { store, state } = switchableStore();
   const keyward = createKeyward({
     store,
+    pepper: 'express-test-pepper-0123456789abcdef',
     scopes: ['snippets:read', 'snippets:write'],
     publicScopes: ['snippets:read'],
     clock: clock.now,
