@@ -1,6 +1,6 @@
-import type { Keyward } from '@keyward/core';
+import type { Keyward, KeywardError, VerifiedKey } from '@keyward/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { admit, checkToken, isRefusal } from './check-key.js';
+import { admit, isRefusal, judge } from './check-key.js';
 import { extractKey } from './extract-key.js';
 import { log } from './logger.js';
 import { isMiddlewareCall, mountedUncalled } from './middleware-call.js';
@@ -62,21 +62,33 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
   const auth = resolveAuth(WHERE, keyward, checked);
   const onError = resolveOnError(WHERE, checked.onError, sendRefusal);
 
-  async function authenticate(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const found = extractKey(req, auth.source);
-    const outcome =
-      'token' in found ? await checkToken(auth, found.token, res) : refusal(found.code, auth.realm);
+  function finish(
+    outcome: VerifiedKey | KeywardError,
+    req: Request,
+    res: Response,
+    next: NextFunction,
+  ): void {
     if (isRefusal(outcome)) {
       log('refused: %s', outcome.code);
       req.apiKey = undefined;
-      return onError(outcome, req, res, next);
+      // Express 4 ignores returned promises: a rejection of an async onError must reach next(err) by hand.
+      const answered = onError(outcome, req, res, next);
+      if (answered) answered.catch(next);
+      return;
     }
     admit(req, outcome, auth);
     next();
   }
 
   return function apiKeyAuth(req, res, next) {
-    // Express 4 ignores returned promises: every rejection must reach next(err) by hand.
-    authenticate(req, res, next).catch(next);
+    const found = extractKey(req, auth.source);
+    if (!('token' in found)) return finish(refusal(found.code, auth.realm), req, res, next);
+    // A cached key (or a malformed token) is answered without waiting: no promise on the hot path.
+    const cached = auth.keyward.verifyCached(found.token);
+    if (cached !== undefined) return finish(judge(auth, cached, res), req, res, next);
+    auth.keyward
+      .verify(found.token)
+      .then((result) => finish(judge(auth, result, res), req, res, next))
+      .catch(next);
   };
 }

@@ -1,4 +1,4 @@
-import { isKeywardError, type KeywardError, type VerifiedKey } from '@keyward/core';
+import { isKeywardError, type KeywardError, type VerifiedKey, type VerifyResult } from '@keyward/core';
 import type { Request, Response } from 'express';
 import type { ResolvedAuth } from './options.js';
 import { refusal } from './refusal.js';
@@ -17,16 +17,26 @@ export async function checkToken(
   token: string,
   res: Response | undefined,
 ): Promise<VerifiedKey | KeywardError> {
-  const result = await auth.keyward.verify(token);
+  return judge(auth, auth.keyward.verifyCached(token) ?? (await auth.keyward.verify(token)), res);
+}
+
+/** `checkToken`'s decision on a verify result, without waiting (the hot path of a cached key). */
+export function judge(
+  auth: ResolvedAuth,
+  result: VerifyResult,
+  res: Response | undefined,
+): VerifiedKey | KeywardError {
   if (!result.valid) return refusal(result.code, auth.realm, result.required);
   const { key, sunsetAt } = result;
   if (sunsetAt !== null) res?.setHeader('Sunset', sunsetAt.toUTCString());
   const needs = auth.requirements;
   if (needs === undefined) return key;
   if (needs.type === 'secret' && key.type !== 'secret') return refusal('secret_key_required', auth.realm);
-  const scopes = needs.scopes ?? [];
-  if (!scopes.every((scope) => key.scopes.includes(scope))) {
-    return refusal('insufficient_scope', auth.realm, scopes);
+  const scopes = needs.scopes;
+  if (scopes !== undefined) {
+    for (const scope of scopes) {
+      if (!key.scopes.includes(scope)) return refusal('insufficient_scope', auth.realm, scopes);
+    }
   }
   return key;
 }

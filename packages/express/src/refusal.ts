@@ -2,9 +2,18 @@ import { KeywardError, type KeywardErrorCode } from '@keyward/core';
 import type { Response } from 'express';
 import type { AuthErrorHandler } from './options.js';
 
-/** A contract §2 refusal with its status, body and (on 401) `WWW-Authenticate` challenge. */
+/**
+ * A contract §2 refusal with its status, body and (on 401) `WWW-Authenticate` challenge. Built without a
+ * stack trace: a refusal is an answer, not a fault, and a flood of garbage keys must cost little.
+ */
 export function refusal(code: KeywardErrorCode, realm: string, required?: readonly string[]): KeywardError {
-  return new KeywardError(code, { realm, ...(required ? { extra: { required: [...required] } } : {}) });
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new KeywardError(code, { realm, ...(required ? { extra: { required: [...required] } } : {}) });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** Writes a `KeywardError` as the contract answer: status, its headers and `{ error: { code, message } }`. */
