@@ -562,70 +562,74 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
 
   describe(`Races through the service with ${latencyMs} ms store latency: ${name}`, () => {
     for (const [scenario, run] of scenarios) {
-      it(`keeps the contract under ${scenario} (${rounds} rounds)`, async () => {
-        const inner = await options.createStore();
-        const writes: Write[] = [];
-        const store = withLatency(inner, {
-          ms: latencyMs,
-          onWrite: (id, changes, after) => writes.push({ id, changes, version: after.version }),
-        });
-        // A long usage flush: lastUsedAt writes are not part of the races.
-        const keyward = createKeyward({
-          store,
-          scopes: RACE_SCOPES,
-          publicScopes: RACE_SCOPES,
-          pepper: TEST_PEPPER,
-          usage: { flushDelayMs: 600_000 },
-        });
-        const violations: Partial<Record<RaceInvariant, number>> = {};
-        const examples: string[] = [];
-        try {
-          const one = async () => {
-            const org = `org_race_${Date.now()}_${++orgCounter}`;
-            const { key, token } = await keyward.createKey(org, {
-              name: 'Raced',
-              type: 'secret',
-              expiresAt: new Date(Date.now() + 30 * 86_400_000),
-            });
-            const seen = new Set<RaceInvariant>();
-            const round: Round = {
-              org,
-              id: key.id,
-              token,
-              keyward,
-              store: inner,
-              writes,
-              violate: (invariant, detail) => {
-                if (seen.has(invariant)) return;
-                seen.add(invariant);
-                violations[invariant] = (violations[invariant] ?? 0) + 1;
-                if (examples.length < 5) examples.push(`${invariant}: ${detail}`);
-              },
+      it(
+        `keeps the contract under ${scenario} (${rounds} rounds)`,
+        async () => {
+          const inner = await options.createStore();
+          const writes: Write[] = [];
+          const store = withLatency(inner, {
+            ms: latencyMs,
+            onWrite: (id, changes, after) => writes.push({ id, changes, version: after.version }),
+          });
+          // A long usage flush: lastUsedAt writes are not part of the races.
+          const keyward = createKeyward({
+            store,
+            scopes: RACE_SCOPES,
+            publicScopes: RACE_SCOPES,
+            pepper: TEST_PEPPER,
+            usage: { flushDelayMs: 600_000 },
+          });
+          const violations: Partial<Record<RaceInvariant, number>> = {};
+          const examples: string[] = [];
+          try {
+            const one = async () => {
+              const org = `org_race_${Date.now()}_${++orgCounter}`;
+              const { key, token } = await keyward.createKey(org, {
+                name: 'Raced',
+                type: 'secret',
+                expiresAt: new Date(Date.now() + 30 * 86_400_000),
+              });
+              const seen = new Set<RaceInvariant>();
+              const round: Round = {
+                org,
+                id: key.id,
+                token,
+                keyward,
+                store: inner,
+                writes,
+                violate: (invariant, detail) => {
+                  if (seen.has(invariant)) return;
+                  seen.add(invariant);
+                  violations[invariant] = (violations[invariant] ?? 0) + 1;
+                  if (examples.length < 5) examples.push(`${invariant}: ${detail}`);
+                },
+              };
+              await run(round);
             };
-            await run(round);
-          };
-          for (let done = 0; done < rounds; done += parallel) {
-            await Promise.all(Array.from({ length: Math.min(parallel, rounds - done) }, one));
-          }
-          // Compare-and-set held if no two successful writes of one key produced the same version.
-          const byKey = new Map<string, number[]>();
-          for (const { id, version } of writes) byKey.set(id, [...(byKey.get(id) ?? []), version]);
-          for (const versions of byKey.values()) {
-            if (new Set(versions).size !== versions.length) {
-              violations['serial-writes'] = (violations['serial-writes'] ?? 0) + 1;
-              if (examples.length < 5) examples.push(`serial-writes: versions ${versions.join(',')}`);
+            for (let done = 0; done < rounds; done += parallel) {
+              await Promise.all(Array.from({ length: Math.min(parallel, rounds - done) }, one));
             }
+            // Compare-and-set held if no two successful writes of one key produced the same version.
+            const byKey = new Map<string, number[]>();
+            for (const { id, version } of writes) byKey.set(id, [...(byKey.get(id) ?? []), version]);
+            for (const versions of byKey.values()) {
+              if (new Set(versions).size !== versions.length) {
+                violations['serial-writes'] = (violations['serial-writes'] ?? 0) + 1;
+                if (examples.length < 5) examples.push(`serial-writes: versions ${versions.join(',')}`);
+              }
+            }
+          } finally {
+            await keyward.close();
+            await options.destroyStore?.(inner);
           }
-        } finally {
-          await keyward.close();
-          await options.destroyStore?.(inner);
-        }
-        report(scenario, rounds, violations);
-        const asserted = Object.fromEntries(
-          Object.entries(violations).filter(([invariant]) => !measureOnly.has(invariant as RaceInvariant)),
-        );
-        expect(asserted, examples.join('; ')).toEqual({});
-      }, 120_000);
+          report(scenario, rounds, violations);
+          const asserted = Object.fromEntries(
+            Object.entries(violations).filter(([invariant]) => !measureOnly.has(invariant as RaceInvariant)),
+          );
+          expect(asserted, examples.join('; ')).toEqual({});
+        },
+        60_000 + rounds * 2_000,
+      );
     }
   });
 }

@@ -390,7 +390,8 @@ describe('Change feed with many keys', () => {
     );
     // Measured 1,210 ms once on a loaded machine against a 1 s assertion: the bound is 3 s, the figure is printed.
     expect(delays.filter((d) => d >= BOUND_MS)).toEqual([]);
-  }, 60_000);
+    // Each admin write scans the 20,000 keys on FerretDB (about 2.4 s each): a long test timeout, no timed assertion.
+  }, 180_000);
 });
 
 describe('Change feed across a server restart', () => {
