@@ -1,11 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { DuplicateKeyError } from './errors.js';
+import { DuplicateKeyError, isKeywardError } from './errors.js';
 import { createTokenHasher } from './hash.js';
 import { newKeyId } from './ids.js';
 import { generateToken, redactToken } from './key-format.js';
 import { createKeyward } from './keyward.js';
 import { MemoryKeyStore } from './memory-store.js';
-import type { KeyStore } from './store.js';
+import type { KeyChanges, KeyStore } from './store.js';
 import type { KeyType, StoredKey } from './types.js';
 
 export interface ConformanceOptions {
@@ -314,5 +315,336 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
         expect(keys).toHaveLength(1);
         expect(new Set(results.map((r) => r.key?.id))).toEqual(new Set([keys[0]?.id]));
       }));
+  });
+}
+
+/**
+ * `store` with every call delayed by about `ms` (half before the call, half after, each jittered by ±50%),
+ * as a remote database would: concurrent service calls then interleave their reads and writes.
+ * `onWrite` sees every update that matched, with the version it produced.
+ *
+ * @example
+ * const keyward = createKeyward({ store: withLatency(new MemoryKeyStore(), { ms: 20 }), scopes, pepper });
+ */
+export function withLatency(
+  inner: KeyStore,
+  {
+    ms = 20,
+    onWrite,
+  }: { ms?: number; onWrite?: (id: string, changes: KeyChanges, after: StoredKey) => void } = {},
+): KeyStore {
+  const pause = () => sleep((ms / 2) * (0.5 + Math.random()));
+  const delayed =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      await pause();
+      const result = await call(...args);
+      await pause();
+      return result;
+    };
+  return {
+    insert: delayed((key) => inner.insert(key)),
+    findByHash: delayed((hash) => inner.findByHash(hash)),
+    findById: delayed((org, id) => inner.findById(org, id)),
+    findBySlot: delayed((slot) => inner.findBySlot(slot)),
+    list: delayed((org) => inner.list(org)),
+    update: delayed(async (org, id, changes, conditions) => {
+      const after = await inner.update(org, id, changes, conditions);
+      if (after) onWrite?.(id, changes, after);
+      return after;
+    }),
+    ...(inner.recordUsage && {
+      recordUsage: delayed((entries) => inner.recordUsage?.(entries) ?? Promise.resolve()),
+    }),
+    ...(inner.subscribe && { subscribe: (listener) => inner.subscribe?.(listener) ?? (() => {}) }),
+  };
+}
+
+/**
+ * What `runRaceScenarios` checks after every round:
+ * - `rolled-key-expiry`: a rolled key has an expiry, no later than the end of its grace period;
+ * - `no-roll-of-disabled`: a roll never lands on a disabled key (a key disabled after its roll is fine);
+ * - `one-successor`: a key has at most one live successor, the one its `replacedBy` names;
+ * - `one-roll-wins`: of two concurrent rolls of one key, exactly one succeeds;
+ * - `deleted-stays-deleted`: once `deleteKey` returned, the key stays deleted and no verify started after
+ *   it accepts the key (on the instance that deleted it);
+ * - `serial-writes`: writes of one key that succeeded produced distinct versions (compare-and-set held).
+ */
+export type RaceInvariant =
+  | 'rolled-key-expiry'
+  | 'no-roll-of-disabled'
+  | 'one-successor'
+  | 'one-roll-wins'
+  | 'deleted-stays-deleted'
+  | 'serial-writes';
+
+export interface RaceScenarioOptions extends ConformanceOptions {
+  /** Rounds per scenario, each on a fresh key. @default 20 */
+  rounds?: number;
+  /** Rounds run at the same time (each on its own key). @default 4 */
+  parallel?: number;
+  /** Delay added to every store call, in ms (see `withLatency`). @default 20 */
+  latencyMs?: number;
+  /**
+   * Invariants the store cannot promise (FerretDB's non-atomic updates): counted and reported, not
+   * asserted. Everything else is asserted.
+   */
+  measureOnly?: RaceInvariant[];
+  /** Receives each scenario's violation counts. @default console.log of one line per scenario */
+  report?: (scenario: string, rounds: number, violations: Partial<Record<RaceInvariant, number>>) => void;
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; code: string };
+
+const RACE_GRACE_SECONDS = 3_600;
+const raceHash = createTokenHasher(TEST_PEPPER);
+const RACE_SCOPES = ['a:read'];
+
+/**
+ * Races pairs of service calls on one key through `createKeyward`, with a delay on every store call, and
+ * checks the contract's consistency rules (§1 "Consistency under concurrency and faults") after every
+ * round: roll‖PATCH {expiresAt: null}, roll‖disable, roll‖delete, roll‖roll, delete‖verify. Call it inside
+ * a Vitest test file; each scenario is one test.
+ *
+ * @example
+ * runRaceScenarios('MemoryKeyStore', { createStore: () => new MemoryKeyStore() });
+ */
+export function runRaceScenarios(name: string, options: RaceScenarioOptions): void {
+  const rounds = options.rounds ?? 20;
+  const parallel = options.parallel ?? 4;
+  const latencyMs = options.latencyMs ?? 20;
+  const measureOnly = new Set(options.measureOnly ?? []);
+  const report =
+    options.report ??
+    ((scenario: string, n: number, violations: Partial<Record<RaceInvariant, number>>) => {
+      const found = Object.entries(violations).map(([k, v]) => `${k} ${v}/${n}`);
+      console.log(
+        `[races] ${name} ${scenario}: ${found.length ? found.join(', ') : `no violation in ${n} rounds`}`,
+      );
+    });
+
+  interface Write {
+    id: string;
+    changes: KeyChanges;
+    version: number;
+  }
+
+  interface Round {
+    org: string;
+    id: string;
+    token: string;
+    keyward: ReturnType<typeof createKeyward>;
+    store: KeyStore;
+    /** The successful writes of every key so far, with the version each produced. */
+    writes: Write[];
+    violate: (invariant: RaceInvariant, detail: string) => void;
+  }
+
+  async function settle<T>(call: Promise<T>): Promise<Outcome<T>> {
+    try {
+      return { ok: true, value: await call };
+    } catch (error) {
+      // Refusals the contract expects under concurrency; anything else fails the test.
+      if (isKeywardError(error) && ['conflict', 'not_found'].includes((error as { code: string }).code)) {
+        return { ok: false, code: (error as { code: string }).code };
+      }
+      throw error;
+    }
+  }
+
+  /** Starts both calls after random offsets, so that each round interleaves them differently. */
+  async function race<A, B>(a: () => Promise<A>, b: () => Promise<B>): Promise<[Outcome<A>, Outcome<B>]> {
+    const offset = () => sleep(Math.random() * latencyMs * 2);
+    return Promise.all([offset().then(() => settle(a())), offset().then(() => settle(b()))]);
+  }
+
+  async function stored(round: Round, id: string): Promise<StoredKey | null> {
+    return (await round.store.findById(round.org, id)) ?? null;
+  }
+
+  async function checkRolled(round: Round): Promise<void> {
+    const key = await stored(round, round.id);
+    if (key?.rolledAt) {
+      const graceEnd = key.rolledAt.getTime() + RACE_GRACE_SECONDS * 1000;
+      if (key.expiresAt === null || key.expiresAt.getTime() > graceEnd) {
+        round.violate('rolled-key-expiry', `expiresAt ${key.expiresAt?.toISOString() ?? 'null'}`);
+      }
+    }
+    const successors = (await round.store.list(round.org)).filter((k) => k.id !== round.id);
+    if (successors.length > 1 || (successors[0] && successors[0].id !== key?.replacedBy)) {
+      round.violate('one-successor', `${successors.length} live successor(s)`);
+    }
+  }
+
+  async function checkDeleted(round: Round): Promise<void> {
+    if (await stored(round, round.id)) round.violate('deleted-stays-deleted', 'findById still finds it');
+    const result = await round.keyward.verify(round.token);
+    if (result.valid) round.violate('deleted-stays-deleted', 'verify accepts it after the round');
+  }
+
+  const scenarios: Array<[string, (round: Round) => Promise<void>]> = [
+    [
+      'roll ‖ PATCH {expiresAt: null}',
+      async (round) => {
+        const { keyward, org, id } = round;
+        await race(
+          () => keyward.rollKey(org, id, { gracePeriodSeconds: RACE_GRACE_SECONDS }),
+          () => keyward.updateKey(org, id, { expiresAt: null }),
+        );
+        await checkRolled(round);
+      },
+    ],
+    [
+      'roll ‖ disable',
+      async (round) => {
+        const { keyward, org, id } = round;
+        await race(
+          () => keyward.rollKey(org, id, { gracePeriodSeconds: RACE_GRACE_SECONDS }),
+          () => keyward.updateKey(org, id, { disabled: true }),
+        );
+        const own = round.writes.filter((w) => w.id === id);
+        const rolled = own.find((w) => w.changes.replacedBy !== undefined);
+        const disabled = own.find((w) => w.changes.disabled === true);
+        if (rolled && disabled && disabled.version <= rolled.version) {
+          round.violate(
+            'no-roll-of-disabled',
+            `disable wrote version ${disabled.version}, roll ${rolled.version}`,
+          );
+        }
+        await checkRolled(round);
+      },
+    ],
+    [
+      'roll ‖ delete',
+      async (round) => {
+        const { keyward, org, id } = round;
+        const [, deleted] = await race(
+          () => keyward.rollKey(org, id, { gracePeriodSeconds: RACE_GRACE_SECONDS }),
+          () => keyward.deleteKey(org, id),
+        );
+        if (!deleted.ok) throw new Error(`delete was refused (${deleted.code})`);
+        await checkDeleted(round);
+        // A successor may stay (the roll landed first) but only one, and only the one the old key names.
+        const old = await round.store.findByHash(raceHash(round.token));
+        const successors = (await round.store.list(org)).filter((k) => k.id !== id);
+        if (successors.length > 1 || (successors[0] && successors[0].id !== old?.replacedBy)) {
+          round.violate('one-successor', `${successors.length} live successor(s)`);
+        }
+      },
+    ],
+    [
+      'roll ‖ roll',
+      async (round) => {
+        const { keyward, org, id } = round;
+        const outcomes = await race(
+          () => keyward.rollKey(org, id, { gracePeriodSeconds: RACE_GRACE_SECONDS }),
+          () => keyward.rollKey(org, id, { gracePeriodSeconds: RACE_GRACE_SECONDS }),
+        );
+        const won = outcomes.filter((o) => o.ok).length;
+        if (won !== 1) round.violate('one-roll-wins', `${won} rolls succeeded`);
+        await checkRolled(round);
+      },
+    ],
+    [
+      'delete ‖ verify',
+      async (round) => {
+        const { keyward, org, id, token } = round;
+        // Half the rounds start with the key cached, half with a verify in flight on an empty cache.
+        if (Math.random() < 0.5) await keyward.verify(token);
+        let deletedAt: number | null = null;
+        const late: Array<Promise<boolean>> = [];
+        const deletion = sleep(Math.random() * latencyMs * 2)
+          .then(() => keyward.deleteKey(org, id))
+          .then(() => {
+            deletedAt = performance.now();
+          });
+        // Verifies every few ms until shortly after the delete returned; those started after it must refuse.
+        while (deletedAt === null || performance.now() - deletedAt < latencyMs * 3) {
+          const startedAfter = deletedAt !== null;
+          const verified = keyward.verify(token).then((r) => r.valid);
+          if (startedAfter) late.push(verified);
+          else void verified.catch(() => {});
+          await sleep(latencyMs / 4);
+        }
+        await deletion;
+        const accepted = (await Promise.all(late)).filter(Boolean).length;
+        if (accepted > 0)
+          round.violate('deleted-stays-deleted', `${accepted} verify(s) accepted it after delete returned`);
+        await checkDeleted(round);
+      },
+    ],
+  ];
+
+  describe(`Races through the service with ${latencyMs} ms store latency: ${name}`, () => {
+    for (const [scenario, run] of scenarios) {
+      it(
+        `keeps the contract under ${scenario} (${rounds} rounds)`,
+        async () => {
+          const inner = await options.createStore();
+          const writes: Write[] = [];
+          const store = withLatency(inner, {
+            ms: latencyMs,
+            onWrite: (id, changes, after) => writes.push({ id, changes, version: after.version }),
+          });
+          // A long usage flush: lastUsedAt writes are not part of the races.
+          const keyward = createKeyward({
+            store,
+            scopes: RACE_SCOPES,
+            publicScopes: RACE_SCOPES,
+            pepper: TEST_PEPPER,
+            usage: { flushDelayMs: 600_000 },
+          });
+          const violations: Partial<Record<RaceInvariant, number>> = {};
+          const examples: string[] = [];
+          try {
+            const one = async () => {
+              const org = `org_race_${Date.now()}_${++orgCounter}`;
+              const { key, token } = await keyward.createKey(org, {
+                name: 'Raced',
+                type: 'secret',
+                expiresAt: new Date(Date.now() + 30 * 86_400_000),
+              });
+              const seen = new Set<RaceInvariant>();
+              const round: Round = {
+                org,
+                id: key.id,
+                token,
+                keyward,
+                store: inner,
+                writes,
+                violate: (invariant, detail) => {
+                  if (seen.has(invariant)) return;
+                  seen.add(invariant);
+                  violations[invariant] = (violations[invariant] ?? 0) + 1;
+                  if (examples.length < 5) examples.push(`${invariant}: ${detail}`);
+                },
+              };
+              await run(round);
+            };
+            for (let done = 0; done < rounds; done += parallel) {
+              await Promise.all(Array.from({ length: Math.min(parallel, rounds - done) }, one));
+            }
+            // Compare-and-set held if no two successful writes of one key produced the same version.
+            const byKey = new Map<string, number[]>();
+            for (const { id, version } of writes) byKey.set(id, [...(byKey.get(id) ?? []), version]);
+            for (const versions of byKey.values()) {
+              if (new Set(versions).size !== versions.length) {
+                violations['serial-writes'] = (violations['serial-writes'] ?? 0) + 1;
+                if (examples.length < 5) examples.push(`serial-writes: versions ${versions.join(',')}`);
+              }
+            }
+          } finally {
+            await keyward.close();
+            await options.destroyStore?.(inner);
+          }
+          report(scenario, rounds, violations);
+          const asserted = Object.fromEntries(
+            Object.entries(violations).filter(([invariant]) => !measureOnly.has(invariant as RaceInvariant)),
+          );
+          expect(asserted, examples.join('; ')).toEqual({});
+        },
+        60_000 + rounds * 2_000,
+      );
+    }
   });
 }

@@ -1,5 +1,5 @@
 import { createKeyward, KeywardError } from '@keyward/core';
-import { makeStoredKey } from '@keyward/core/testing';
+import { makeStoredKey, TEST_PEPPER } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
@@ -22,7 +22,7 @@ describe.each(MONGOOSE_MAJORS)(
     });
 
     it.skipIf(db.isFerretDB)(
-      'lets exactly one of 20 concurrent notRolled updates of one key succeed',
+      'lets exactly one of 20 concurrent updates conditional on one version succeed',
       async () => {
         const store = new MongoKeyStore({ connection, collection: uniqueCollection() });
         try {
@@ -35,13 +35,16 @@ describe.each(MONGOOSE_MAJORS)(
                 org,
                 key.id,
                 { rolledAt: new Date(), replacedBy: `key_winner_${i}` },
-                { notRolled: true },
+                { version: 0 },
               ),
             ),
           );
           const winners = results.filter((r) => r !== null);
           expect(winners).toHaveLength(1);
-          expect((await store.findById(org, key.id))?.replacedBy).toBe(winners[0]?.replacedBy);
+          expect(await store.findById(org, key.id)).toMatchObject({
+            replacedBy: winners[0]?.replacedBy,
+            version: 1,
+          });
         } finally {
           await store.close();
         }
@@ -50,7 +53,7 @@ describe.each(MONGOOSE_MAJORS)(
 
     it.skipIf(db.isFerretDB)('lets exactly one of 10 concurrent rolls of one key succeed', async () => {
       const store = new MongoKeyStore({ connection, collection: uniqueCollection() });
-      const keyward = createKeyward({ store, scopes: ['a:read'] });
+      const keyward = createKeyward({ store, pepper: TEST_PEPPER, scopes: ['a:read'] });
       try {
         const org = uniqueOrganization();
         const { key } = await keyward.createKey(org, { name: 'Rolled', type: 'secret' });

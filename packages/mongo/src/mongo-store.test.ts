@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { createKeyward, createTokenHasher, KeyStoreUnavailableError } from '@keyward/core';
-import { makeStoredKey } from '@keyward/core/testing';
+import { makeStoredKey, TEST_PEPPER } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MongoKeyStore, type MongoKeyStoreOptions } from './mongo-store.js';
@@ -73,7 +73,7 @@ describe('MongoKeyStore options', () => {
     });
     expect(() => new MongoKeyStore(options)).not.toThrow();
     expect(() => new MongoKeyStore({ connection, collection: 'tenant.keys-v2' })).not.toThrow();
-    for (const changeFeed of ['auto', 'change-stream', 'poll'] as const) {
+    for (const changeFeed of ['poll', 'change-stream', 'auto'] as const) {
       expect(store({ changeFeed })).not.toThrow();
     }
   });
@@ -88,14 +88,14 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
   it('stores the hash as _id and the key id as keyId, and never writes an id, hash or secret token', async () => {
     const collection = uniqueCollection();
     const store = new MongoKeyStore({ connection, collection });
-    const keyward = createKeyward({ store, scopes: ['a:read'] });
+    const keyward = createKeyward({ store, pepper: TEST_PEPPER, scopes: ['a:read'] });
     try {
       const org = uniqueOrganization();
       const { key, token } = await keyward.createKey(org, { name: 'Server', type: 'secret' });
       const docs = await raw(connection, collection).find({}).toArray();
       expect(docs).toHaveLength(1);
       const [doc] = docs;
-      expect(doc?._id).toBe(createTokenHasher()(token));
+      expect(doc?._id).toBe(createTokenHasher(TEST_PEPPER)(token));
       expect(doc?._id).toMatch(/^[0-9a-f]{64}$/);
       expect(doc?.keyId).toBe(key.id);
       for (const field of ['id', 'hash', 'changedAt']) expect(doc).not.toHaveProperty(field);
@@ -124,39 +124,41 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
     }
   });
 
-  it('appends one change-log entry per update, and none for insert or recordUsage', async () => {
+  it('announces each update in the change log before and after the write, and no insert or recordUsage', async () => {
     const collection = uniqueCollection();
     const store = new MongoKeyStore({ connection, collection });
-    const keyward = createKeyward({ store, scopes: ['a:read'] });
+    const keyward = createKeyward({ store, pepper: TEST_PEPPER, scopes: ['a:read'] });
     try {
       const org = uniqueOrganization();
       const changes = raw(connection, `${collection}_changes`);
       const { key, token } = await keyward.createKey(org, { name: 'Server', type: 'secret' });
-      const hash = createTokenHasher()(token);
+      const hash = createTokenHasher(TEST_PEPPER)(token);
       expect(await changes.countDocuments()).toBe(0);
       await store.recordUsage([{ id: key.id, hash, at: new Date() }]);
       expect(await changes.countDocuments()).toBe(0);
 
       const before = Date.now();
       await keyward.updateKey(org, key.id, { name: 'Renamed' });
-      const [entry, ...others] = await changes.find({}).toArray();
-      expect(others).toEqual([]);
-      expect(Object.keys(entry ?? {}).sort()).toEqual(['_id', 'at', 'keyId']);
-      expect(entry?.keyId).toBe(key.id);
-      // A client-generated ObjectId, and the writer's clock.
-      expect(entry?._id).toBeInstanceOf(mongoose.Types.ObjectId);
-      const at = entry?.at;
-      if (!(at instanceof Date)) throw new Error('the change entry has no date');
-      expect(at.getTime()).toBeGreaterThanOrEqual(before);
-      expect(at.getTime()).toBeLessThanOrEqual(Date.now());
-
-      // A deletion is an update too; an update that matches nothing writes no entry.
-      await keyward.deleteKey(org, key.id);
-      expect(await store.update(org, key.id, { name: 'Gone' })).toBeNull();
-      expect(await store.update(org, 'key_missing', { name: 'Nobody' })).toBeNull();
-      const entries = await changes.find({}).sort({ at: 1 }).toArray();
+      const entries = await changes.find({}).toArray();
       expect(entries.map((e) => e.keyId)).toEqual([key.id, key.id]);
-      expect(new Set(entries.map((e) => String(e._id))).size).toBe(2);
+      for (const entry of entries) {
+        expect(Object.keys(entry).sort()).toEqual(['_id', 'at', 'keyId']);
+        // A client-generated ObjectId, and the writer's clock.
+        expect(entry._id).toBeInstanceOf(mongoose.Types.ObjectId);
+        const at = entry.at;
+        if (!(at instanceof Date)) throw new Error('the change entry has no date');
+        expect(at.getTime()).toBeGreaterThanOrEqual(before);
+        expect(at.getTime()).toBeLessThanOrEqual(Date.now());
+      }
+
+      // A deletion is an update too (two more entries); an update that matches nothing leaves only the entry
+      // announced before it, which merely makes caches read the key again.
+      await keyward.deleteKey(org, key.id);
+      expect(await changes.countDocuments()).toBe(4);
+      expect(await store.update(org, key.id, { name: 'Gone' })).toBeNull();
+      expect(await changes.countDocuments()).toBe(5);
+      const all = await changes.find({}).toArray();
+      expect(new Set(all.map((e) => String(e._id))).size).toBe(5);
       expect(await raw(connection, collection).countDocuments()).toBe(1);
     } finally {
       await keyward.close();
@@ -164,31 +166,78 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
     }
   });
 
-  it('fails an update whose change-log entry cannot be written, and a retry is harmless', async () => {
+  it('reads a key written before versions existed as version 0 and updates it on that version', async () => {
     const collection = uniqueCollection();
     const store = new MongoKeyStore({ connection, collection });
     try {
+      await store.ensureIndexes();
       const org = uniqueOrganization();
       const key = makeStoredKey({ organizationId: org });
-      await store.insert(key);
-      // A fault injected into the change log's collection only; the key update goes to the real server.
-      const log = connection.models[`KeywardKeyChange:${collection}`]?.collection;
-      if (!log) throw new Error('the change-log model is not registered');
-      const append = vi.spyOn(log, 'insertOne').mockRejectedValueOnce(new Error('change log unavailable'));
-      try {
-        const error = await store.update(org, key.id, { name: 'Renamed' }).catch((e) => e);
-        expect(error).toBeInstanceOf(KeyStoreUnavailableError);
-      } finally {
-        append.mockRestore();
-      }
-      // The key change itself was written; the retry writes the same values and the entry.
-      expect((await store.findById(org, key.id))?.name).toBe('Renamed');
-      expect((await store.update(org, key.id, { name: 'Renamed' }))?.name).toBe('Renamed');
-      const entries = await raw(connection, `${collection}_changes`).find({}).toArray();
-      expect(entries.map((e) => e.keyId)).toEqual([key.id]);
+      const { version: _dropped, ...legacy } = toRawDocument(key);
+      await raw(connection, collection).insertOne(legacy as never);
+      expect(await store.findById(org, key.id)).toMatchObject({ version: 0 });
+      expect(await store.update(org, key.id, { name: 'Too new' }, { version: 1 })).toBeNull();
+      expect(await store.update(org, key.id, { name: 'Upgraded' }, { version: 0 })).toMatchObject({
+        name: 'Upgraded',
+        version: 1,
+      });
+      expect(await store.update(org, key.id, { name: 'Again' }, { version: 0 })).toBeNull();
+      expect(await raw(connection, collection).findOne({ keyId: key.id })).toMatchObject({ version: 1 });
     } finally {
       await store.close();
     }
+  });
+
+  describe('when the change log refuses entries', () => {
+    /**
+     * A real server-side fault, no mock: a unique index on the change log's keyId admits one entry per key,
+     * so the next entry for that key fails with a duplicate-key error from the server.
+     */
+    async function oneEntryPerKey(collection: string, store: MongoKeyStore): Promise<void> {
+      await store.ensureIndexes();
+      await raw(connection, `${collection}_changes`).createIndex(
+        { keyId: 1 },
+        { unique: true, name: 'test_one_entry_per_key' },
+      );
+    }
+
+    it('leaves the key untouched and fails with KeyStoreUnavailableError when the entry before the write fails', async () => {
+      const collection = uniqueCollection();
+      const store = new MongoKeyStore({ connection, collection });
+      try {
+        await oneEntryPerKey(collection, store);
+        const org = uniqueOrganization();
+        const key = makeStoredKey({ organizationId: org });
+        await store.insert(key);
+        // Taken in advance: the entry announced before the write collides.
+        await raw(connection, `${collection}_changes`).insertOne({ keyId: key.id, at: new Date() });
+        const error = await store.update(org, key.id, { deletedAt: new Date() }).catch((e: unknown) => e);
+        // Not a DuplicateKeyError: the key itself is not a duplicate, the store cannot write.
+        expect(error).toBeInstanceOf(KeyStoreUnavailableError);
+        expect(await store.findById(org, key.id)).toMatchObject({ deletedAt: null, version: 0 });
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('succeeds when only the entry after the write fails: the entry before it announced the change', async () => {
+      const collection = uniqueCollection();
+      const store = new MongoKeyStore({ connection, collection });
+      try {
+        await oneEntryPerKey(collection, store);
+        const org = uniqueOrganization();
+        const key = makeStoredKey({ organizationId: org });
+        await store.insert(key);
+        expect(await store.update(org, key.id, { name: 'Renamed' }, { version: 0 })).toMatchObject({
+          name: 'Renamed',
+          version: 1,
+        });
+        const entries = await raw(connection, `${collection}_changes`).find({}).toArray();
+        expect(entries.map((e) => e.keyId)).toEqual([key.id]);
+      } finally {
+        await store.close();
+      }
+    });
   });
 
   it('creates the indexes of the keys and of the change log', async () => {
@@ -227,7 +276,12 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
   it('provisions exactly one default key on the server when 20 calls race', async () => {
     const collection = uniqueCollection();
     const store = new MongoKeyStore({ connection, collection });
-    const keyward = createKeyward({ store, scopes: ['a:read', 'a:write'], publicScopes: ['a:read'] });
+    const keyward = createKeyward({
+      store,
+      pepper: TEST_PEPPER,
+      scopes: ['a:read', 'a:write'],
+      publicScopes: ['a:read'],
+    });
     try {
       const org = uniqueOrganization();
       const results = await Promise.all(Array.from({ length: 20 }, () => keyward.provisionOrganization(org)));
@@ -340,7 +394,12 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
     }) as unknown as Connection;
     await dead.asPromise().catch(() => {});
     const store = new MongoKeyStore({ connection: dead, collection: uniqueCollection(), timeoutMs: 1_000 });
-    const keyward = createKeyward({ store, scopes: ['a:read'], publicScopes: ['a:read'] });
+    const keyward = createKeyward({
+      store,
+      pepper: TEST_PEPPER,
+      scopes: ['a:read'],
+      publicScopes: ['a:read'],
+    });
     const inserted = vi.spyOn(store, 'insert');
     try {
       const org = uniqueOrganization();
@@ -376,7 +435,7 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       const token = key.token ?? '';
       const result = await keyward.verify(token);
       expect(result).toEqual({ valid: false, code: 'key_store_unavailable' });
-      expect(JSON.stringify(result)).not.toContain(createTokenHasher()(token));
+      expect(JSON.stringify(result)).not.toContain(createTokenHasher(TEST_PEPPER)(token));
     } finally {
       await keyward.close();
       await store.close();

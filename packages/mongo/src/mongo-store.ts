@@ -1,15 +1,17 @@
-import type {
-  KeyChangeEvent,
-  KeyChangeListener,
-  KeyChanges,
-  KeyStore,
-  StoredKey,
-  UpdateConditions,
-  UsageEntry,
+import {
+  type KeyChangeEvent,
+  type KeyChangeListener,
+  type KeyChanges,
+  type KeyStore,
+  KeyStoreUnavailableError,
+  type StoredKey,
+  type UpdateConditions,
+  type UsageEntry,
 } from '@keyward/core';
 import type { Connection, Model } from 'mongoose';
 import { ChangeFeed, type ChangeFeedMode } from './change-feed.js';
 import { toStoreError, withTimeout } from './errors.js';
+import { log } from './logger.js';
 import {
   type ChangeDocument,
   changeModel,
@@ -40,8 +42,12 @@ export interface MongoKeyStoreOptions {
   /** Longest time a store call may take before it fails with `KeyStoreUnavailableError`, in ms. @default 5000 */
   timeoutMs?: number;
   /**
-   * How instances learn of each other's changes: `auto` picks change streams on replica sets and sharded
-   * clusters and polling elsewhere (standalone MongoDB, FerretDB). @default "auto"
+   * How instances learn of each other's changes. `poll` reads the change log every `pollIntervalMs` and
+   * works on every server. `change-stream` (verified only where a replica set was available) watches the
+   * change log and proves it with a heartbeat every 5 s: if none of its own comes back within 3 periods,
+   * or the stream cannot be opened, the instance falls back to polling, clears its cache and logs why
+   * (`changeFeedMechanism` then says `poll`). `auto` is an alias of `poll`, kept for apps written
+   * against 0.1. @default "poll"
    */
   changeFeed?: ChangeFeedMode;
   /** Poll period when polling, in ms. @default 250 */
@@ -87,9 +93,9 @@ export class MongoKeyStore implements KeyStore {
         throw new TypeError(`MongoKeyStore: ${name} must be a positive integer of at most ${MAX_TIMER_MS}`);
       }
     }
-    const mode = options.changeFeed ?? 'auto';
-    if (!['auto', 'change-stream', 'poll'].includes(mode)) {
-      throw new TypeError('MongoKeyStore: changeFeed must be "auto", "change-stream" or "poll"');
+    const mode = options.changeFeed ?? 'poll';
+    if (!['poll', 'change-stream', 'auto'].includes(mode)) {
+      throw new TypeError('MongoKeyStore: changeFeed must be "poll" or "change-stream"');
     }
     this.#model = keyModel(connection, collection);
     this.#changes = changeModel(connection, collection);
@@ -97,7 +103,11 @@ export class MongoKeyStore implements KeyStore {
     this.#timeoutMs = timeoutMs;
     this.#feed = new ChangeFeed(
       this.#changes,
-      { mode, pollIntervalMs, overlapMs: POLL_OVERLAP_MS },
+      {
+        mode: mode === 'change-stream' ? 'change-stream' : 'poll',
+        pollIntervalMs,
+        overlapMs: POLL_OVERLAP_MS,
+      },
       (event) => this.#emit(event),
     );
   }
@@ -113,7 +123,10 @@ export class MongoKeyStore implements KeyStore {
     return this.#indexes;
   }
 
-  /** The change-feed mechanism in use once someone subscribed: `change-stream` or `poll`. */
+  /**
+   * The change-feed mechanism in use once someone subscribed: `poll`, or `change-stream` while a stream
+   * asked for proves itself (it turns to `poll` when the instance falls back).
+   */
   get changeFeedMechanism(): 'change-stream' | 'poll' | null {
     return this.#feed.mechanism;
   }
@@ -149,22 +162,46 @@ export class MongoKeyStore implements KeyStore {
   }
 
   /**
-   * One conditional write of the key, then one entry in the change log for the change feed. If the entry
-   * cannot be written the call fails with `KeyStoreUnavailableError` although the key has changed; calling
-   * `update` again with the same changes is harmless (it writes the same values and another entry).
+   * Announces, then writes, then announces again: one change-log entry, one conditional write of the key
+   * (filter on `version` when given, `$inc` of `version` and `$set` of the changes in one
+   * findOneAndUpdate), one more change-log entry.
+   *
+   * The first entry makes sure every instance hears of a change that reaches the store, whatever fails
+   * after it; if it cannot be written, the key is not touched and the call fails (nothing changed). The
+   * second entry tells pollers that read the first one before the write landed to read the key again; if
+   * only the second fails the call still succeeds (logged). An update that matches nothing leaves a
+   * spurious first entry, which only makes caches read the key again.
    */
   update(organizationId: string, id: string, changes: KeyChanges, conditions: UpdateConditions = {}) {
     return this.#run('update', async () => {
       const filter: Record<string, unknown> = { keyId: id, organizationId, deletedAt: null };
-      if (conditions.notRolled) filter.rolledAt = null;
+      const { version } = conditions;
+      // A document written before versions existed has none: it is version 0 (`null` matches a missing field).
+      if (version !== undefined) filter.version = version === 0 ? { $in: [0, null] } : version;
+      try {
+        await this.#announce(id);
+      } catch (error) {
+        // Never a DuplicateKeyError: a change log that refuses entries is a store that cannot be written.
+        log('change-log entry before an update failed (%s); key not written', (error as Error).name);
+        throw new KeyStoreUnavailableError(error);
+      }
       const doc = await this.#model
-        .findOneAndUpdate(filter, { $set: { ...changes } }, { returnDocument: 'after' })
+        .findOneAndUpdate(filter, { $set: { ...changes }, $inc: { version: 1 } }, { returnDocument: 'after' })
         .lean<KeyDocument>()
         .exec();
       if (!doc) return null;
-      await this.#changes.collection.insertOne({ _id: new this.#ObjectId(), keyId: id, at: new Date() });
+      try {
+        await this.#announce(id);
+      } catch (error) {
+        // The first entry already announced the change; its readers keep answers short until it settles.
+        log('change-log entry after an update failed (%s); announced before it', (error as Error).name);
+      }
       return fromDocument(doc);
     });
+  }
+
+  #announce(id: string): Promise<unknown> {
+    return this.#changes.collection.insertOne({ _id: new this.#ObjectId(), keyId: id, at: new Date() });
   }
 
   async recordUsage(entries: ReadonlyArray<UsageEntry>): Promise<void> {

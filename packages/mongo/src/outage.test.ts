@@ -1,5 +1,5 @@
 import { createKeyward, KeyStoreUnavailableError } from '@keyward/core';
-import { makeStoredKey } from '@keyward/core/testing';
+import { makeStoredKey, TEST_PEPPER } from '@keyward/core/testing';
 import { type RestartableDatabase, startRestartableDatabase } from '@keyward/test-db';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,7 +47,12 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore during a server outage with %s', (
       })
       .asPromise()) as unknown as Connection;
     const store = new MongoKeyStore({ connection, collection: uniqueCollection(), timeoutMs: TIMEOUT_MS });
-    const keyward = createKeyward({ store, scopes: ['a:read'], publicScopes: ['a:read'] });
+    const keyward = createKeyward({
+      store,
+      pepper: TEST_PEPPER,
+      scopes: ['a:read'],
+      publicScopes: ['a:read'],
+    });
     try {
       const org = uniqueOrganization();
       await store.feedReady();

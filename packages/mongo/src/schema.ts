@@ -11,10 +11,15 @@ import type { Connection, Model, Types } from 'mongoose';
  */
 export type KeyDocument = Omit<StoredKey, 'id' | 'hash'> & { _id: string; keyId: string };
 
-/** One entry of the change log the change feed reads: key `keyId` changed at `at` (the writer's clock). */
+/**
+ * One entry of the change log the change feed reads: key `keyId` changed at `at` (the writer's clock).
+ * A change-stream instance also writes heartbeats (`heartbeat` = its instance id, no `keyId`) to prove that
+ * its stream delivers; pollers skip them.
+ */
 export interface ChangeDocument {
   _id: Types.ObjectId;
-  keyId: string;
+  keyId?: string;
+  heartbeat?: string;
   at: Date;
 }
 
@@ -50,6 +55,8 @@ export function keyModel(connection: Connection, collection: string): Model<KeyD
       rolledAt: nullableDate,
       replacedBy: { type: String, default: null },
       deletedAt: nullableDate,
+      // Counts the writes (compare-and-set). Documents written before it existed have none: read as 0.
+      version: { type: Number, default: 0 },
     },
     { collection, versionKey: false, autoIndex: false, bufferCommands: false, strict: 'throw' },
   );
@@ -73,7 +80,8 @@ export function changeModel(connection: Connection, collection: string): Model<C
   const schema = new Schema<ChangeDocument>(
     {
       _id: { type: Schema.Types.ObjectId, required: true },
-      keyId: { type: String, required: true },
+      keyId: { type: String },
+      heartbeat: { type: String },
       at: { type: Date, required: true },
     },
     {
@@ -109,6 +117,8 @@ export function fromDocument(doc: KeyDocument): StoredKey {
     rolledAt: doc.rolledAt ?? null,
     replacedBy: doc.replacedBy ?? null,
     deletedAt: doc.deletedAt ?? null,
+    // Written before versions existed: version 0 (the update filter treats a missing version as 0 too).
+    version: doc.version ?? 0,
   };
 }
 
