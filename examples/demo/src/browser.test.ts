@@ -27,6 +27,8 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 const SCREENSHOTS = new URL('../screenshots/', import.meta.url);
+/** Screenshots are rewritten only when asked (`UPDATE_SCREENSHOTS=1`), so tests leave the tree clean. */
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 const SECRET_TOKEN = /^kw_sk_[0-9A-Za-z]{38}$/;
 const PUBLIC_TOKEN = /^kw_pk_[0-9A-Za-z]{38}$/;
 
@@ -233,7 +235,8 @@ describe('the API keys page in Chromium', () => {
     const expiry = new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10);
     await dialog.getByLabel(/Expiration date/).fill(expiry);
     await dialog.getByLabel('Name').focus();
-    await page.screenshot({ path: new URL('new-key-dialog.png', SCREENSHOTS).pathname });
+    if (UPDATE_SCREENSHOTS)
+      await page.screenshot({ path: new URL('new-key-dialog.png', SCREENSHOTS).pathname });
     await dialog.getByRole('button', { name: 'Create key' }).click();
 
     // The token, shown once, copied to the clipboard, and gone once the dialog is closed.
@@ -316,7 +319,11 @@ describe('the API keys page in Chromium', () => {
     await page.reload();
     await rowOf(page, id).waitFor();
     expect(await cell(rowOf(page, id), 5)).toMatch(/^(now|\d+ seconds? ago)$/);
-    await page.locator('#kw-dashboard').screenshot({ path: new URL('key-table.png', SCREENSHOTS).pathname });
+    if (UPDATE_SCREENSHOTS) {
+      await page
+        .locator('#kw-dashboard')
+        .screenshot({ path: new URL('key-table.png', SCREENSHOTS).pathname });
+    }
 
     // A rolled key cannot be rolled again: its menu item is disabled.
     await actionsOf(rowOf(page, id)).click();
