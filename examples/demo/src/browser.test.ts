@@ -257,7 +257,7 @@ describe('the API keys page in Chromium', () => {
           [...document.querySelectorAll('input')].some((input) => input.value.includes(t)),
         value,
       );
-    expect(await tokenOnPage(token)).toBe(false);
+    await expect.poll(() => tokenOnPage(token)).toBe(false);
     expect((await activeElement(page)).label).toMatch(/^Actions for Deploy bot/);
 
     // The new key in the table: secret (never shown again), expiring in about 30 days, never used.
@@ -290,7 +290,7 @@ describe('the API keys page in Chromium', () => {
     expect(await shown(rolledDialog)).toMatch(/The old key keeps working until .+ \(in 11 hours\)/);
     await rolledDialog.getByRole('button', { name: 'Done' }).click();
     await rolledDialog.waitFor({ state: 'hidden' });
-    expect(await tokenOnPage(newToken)).toBe(false);
+    await expect.poll(() => tokenOnPage(newToken)).toBe(false);
 
     const newRow = rows(page).first();
     const newId = (await newRow.getAttribute('data-key-id')) as string;
@@ -352,7 +352,9 @@ describe('the API keys page in Chromium', () => {
     await deleteDialog.getByRole('button', { name: 'Cancel' }).click();
     await deleteDialog.waitFor({ state: 'hidden' });
     expect(await rowOf(page, newId).count()).toBe(1);
-    expect((await activeElement(page)).label).toMatch(/^Actions for Deploy bot \(kw_sk_…/);
+    await expect
+      .poll(async () => (await activeElement(page)).label)
+      .toMatch(/^Actions for Deploy bot \(kw_sk_…/);
     await pick(page, rowOf(page, newId), 'Delete…');
     await deleteDialog.getByRole('button', { name: 'Delete key' }).click();
     await deleteDialog.waitFor({ state: 'hidden' });
@@ -421,7 +423,7 @@ describe('the API keys page in Chromium', () => {
     expect(await focused()).toBe('Cancel');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    expect(await focused()).toMatch(/^Actions for Default API Key/);
+    await expect.poll(focused).toMatch(/^Actions for Default API Key/);
     expect(await cell(rows(page).first(), 6)).toBe('Active');
 
     // Confirm with the keyboard: Tab to the confirm button, Enter.
@@ -434,7 +436,7 @@ describe('the API keys page in Chromium', () => {
     await page.keyboard.press('Enter');
     await dialog.waitFor({ state: 'hidden' });
     expect(await cell(rows(page).first(), 6)).toBe('Disabled');
-    expect(await focused()).toMatch(/^Actions for Default API Key/);
+    await expect.poll(focused).toMatch(/^Actions for Default API Key/);
 
     // The new-key dialog: Escape closes it and gives the focus back to "New API key".
     for (let i = 0; i < 20 && (await focused()) !== 'New API key'; i++)
@@ -445,7 +447,7 @@ describe('the API keys page in Chromium', () => {
     expect((await activeElement(page)).id).toBe('kw-create-name');
     await page.keyboard.press('Escape');
     await page.getByRole('dialog', { name: 'New API key', exact: true }).waitFor({ state: 'hidden' });
-    expect(await focused()).toBe('New API key');
+    await expect.poll(focused).toBe('New API key');
 
     expectCleanRun();
   });
@@ -497,3 +499,4 @@ describe('the API keys page in Chromium', () => {
     }
   });
 });
+
