@@ -500,3 +500,102 @@ describe('the API keys page in Chromium', () => {
   });
 });
 
+describe('cross-site request forgery in Chromium', () => {
+  /**
+   * The attack of the issue: the victim is signed in to the demo on http://127.0.0.1:<A>; a page on
+   * http://127.0.0.1:<B> — another origin, but the same site, so the browser sends the SameSite=Lax
+   * session cookie along — posts an empty form and a no-cors fetch to the roll route.
+   */
+  it('refuses an empty form POST and a no-cors fetch from another port to roll a key, and the key stays', async () => {
+    // The demo (keys in MongoDB), behind a recorder of what reaches the roll route.
+    const seen: Array<{ cookie: boolean; origin?: string; site?: string; type?: string }> = [];
+    const demo = createDemoApp({ store: store as MongoKeyStore });
+    const victimApp = express();
+    victimApp.use((req, _res, next) => {
+      if (req.method === 'POST' && req.path.endsWith('/roll')) {
+        seen.push({
+          cookie: /(?:^|;\s*)kw_demo_session=/.test(req.headers.cookie ?? ''),
+          origin: req.headers.origin,
+          site: req.headers['sec-fetch-site'] as string | undefined,
+          type: req.headers['content-type'],
+        });
+      }
+      next();
+    });
+    victimApp.use(demo.app);
+    const victim = await listen(victimApp);
+    const at = origin(victim);
+
+    // The other origin: a page with an empty form and a script that fetches without CORS.
+    let attackUrl = '';
+    const attackerApp = express();
+    attackerApp.get('/', (_req, res) => {
+      res.type('html').send(`<!doctype html><html><head><title>Win a prize</title></head><body>
+<form id="attack" method="POST" action="${attackUrl}"></form>
+<script>
+window.attack = () =>
+  fetch(${JSON.stringify(attackUrl)}, { method: 'POST', mode: 'no-cors', credentials: 'include' }).then(
+    () => 'sent',
+    (error) => 'failed: ' + error,
+  );
+</script></body></html>`);
+    });
+    const attacker = await listen(attackerApp);
+    const attackerOrigin = origin(attacker);
+    expect(new URL(attackerOrigin).hostname).toBe(new URL(at).hostname);
+    expect(attackerOrigin).not.toBe(at);
+
+    try {
+      if (!browser) throw new Error('no browser');
+      const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
+      const page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+
+      // Sign up as the victim; the API keys page shows the default key.
+      await page.goto(`${at}/`);
+      await page.getByLabel('Organization name').fill('Victim Inc');
+      await page.getByRole('button', { name: 'Create organization' }).click();
+      await page.waitForURL(`${at}/dashboard/api-keys`);
+      await rows(page).first().waitFor();
+      const id = (await rows(page).first().getAttribute('data-key-id')) as string;
+      expect(id).toMatch(/^key_/);
+      const before = await page.evaluate(async (url) => (await fetch(url)).json(), `${at}/api/keys/${id}`);
+      expect(before.data).toMatchObject({ id, status: 'active', rolledAt: null, replacedBy: null });
+      attackUrl = `${at}/api/keys/${id}/roll`;
+
+      // The attacker's page, in the same browser (it has the victim's cookie jar).
+      const evil = await context.newPage();
+      evil.setDefaultTimeout(10_000);
+      const statuses: number[] = [];
+      context.on('response', (response) => {
+        if (response.url() === attackUrl) statuses.push(response.status());
+      });
+      await evil.goto(`${attackerOrigin}/`);
+      expect(await evil.evaluate(() => (window as unknown as { attack(): Promise<string> }).attack())).toBe(
+        'sent',
+      );
+      const formAnswer = evil.waitForResponse((response) => response.url() === attackUrl);
+      await evil.evaluate(() => (document.getElementById('attack') as HTMLFormElement).submit());
+      await formAnswer;
+
+      // Both requests reached the server with the session cookie, from the other origin, and were refused.
+      expect(seen).toHaveLength(2);
+      for (const request of seen) {
+        expect(request).toMatchObject({ cookie: true, origin: attackerOrigin, site: 'same-site' });
+      }
+      expect(seen[1]?.type).toBe('application/x-www-form-urlencoded');
+      // 403: the cross-origin check comes first (the 415 for the missing JSON type would refuse them too).
+      expect(statuses).toEqual([403, 403]);
+
+      // The key is not rolled: checked through the API, as the victim.
+      const after = await page.evaluate(async (url) => (await fetch(url)).json(), `${at}/api/keys`);
+      expect(after.data).toHaveLength(1);
+      expect(after.data[0]).toMatchObject({ id, status: 'active', rolledAt: null, replacedBy: null });
+      await context.close();
+    } finally {
+      victim.close();
+      attacker.close();
+      demo.close();
+    }
+  });
+});
