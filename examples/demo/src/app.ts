@@ -2,9 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { createAdminRouter, createDashboardRouter } from '@keyward/admin';
 import { createKeyward, type KeyStore, type Keyward } from '@keyward/core';
 import express, { type RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import type { Store as SessionStore } from 'express-session';
 import { demoErrorHandler, notFound } from './errors.js';
 import { PAGE_CSP, renderSignupPage } from './pages.js';
-import { Sessions } from './sessions.js';
+import { createSessions, currentSession } from './sessions.js';
+import { signoutHandler } from './signout.js';
 import { signupHandlers } from './signup.js';
 import { Snippets } from './snippets.js';
 import { createV1Router } from './v1.js';
@@ -20,8 +23,21 @@ const PUBLIC_FOLDER = fileURLToPath(new URL('../public/', import.meta.url));
 export interface DemoOptions {
   /** Where keys are kept (`MongoKeyStore`, or `MemoryKeyStore`). */
   store: KeyStore;
-  /** Mark the session cookie `Secure` (when the demo is served over HTTPS). @default false */
-  secureCookies?: boolean;
+  /**
+   * Express's `trust proxy` (`true`, a hop count, or addresses such as `'loopback'`): set it when the demo
+   * runs behind a proxy, so that `req.protocol`, `req.ip` and the session cookie's `Secure` flag follow
+   * `X-Forwarded-Proto` / `X-Forwarded-For`.
+   * @default process.env.TRUST_PROXY (parsed by {@link parseTrustProxy}), else false
+   */
+  trustProxy?: boolean | number | string;
+  /** Where sessions are kept (e.g. {@link mongoSessionStore}). @default a bounded in-memory store */
+  sessionStore?: SessionStore;
+  /** Signs the session cookie. @default process.env.SESSION_SECRET, else random per process */
+  sessionSecret?: string;
+  /** The most sessions the default in-memory store keeps (least recently used dropped first). @default 100_000 */
+  maxMemorySessions?: number;
+  /** Sign-ups allowed per client address (`req.ip`) and window. @default { limit: 20, windowMs: 600_000 } */
+  signupRateLimit?: { limit: number; windowMs: number };
   /** Pepper of the key hashes. @default process.env.KEYWARD_PEPPER */
   pepper?: string;
   /** Receives one line per server fault (never a token). @default no logging */
@@ -32,6 +48,22 @@ export interface DemoOptions {
 export interface DemoApp {
   app: express.Express;
   keyward: Keyward;
+  /** Stops the timers of the demo's own parts (the memory session store's pruning). */
+  close(): void;
+}
+
+/**
+ * Reads `TRUST_PROXY` as Express's `trust proxy`: `true`/`false`, a hop count (`1`), or addresses and
+ * names (`loopback`, `10.0.0.0/8, 127.0.0.1`); empty or unset means `false`.
+ *
+ * @example
+ * parseTrustProxy('1'); // 1
+ */
+export function parseTrustProxy(value: string | undefined): boolean | number | string {
+  const text = value?.trim() ?? '';
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  return /^\d+$/.test(text) ? Number(text) : text;
 }
 
 /**
@@ -49,19 +81,36 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     publicScopes: DEMO_PUBLIC_SCOPES,
     pepper: options.pepper ?? process.env.KEYWARD_PEPPER,
   });
-  const sessions = new Sessions();
+  const sessions = createSessions({
+    ...(options.sessionStore ? { store: options.sessionStore } : {}),
+    ...(options.sessionSecret ? { secret: options.sessionSecret } : {}),
+    ...(options.maxMemorySessions ? { maxMemorySessions: options.maxMemorySessions } : {}),
+  });
+  const session = sessions.middleware;
   const snippets = new Snippets();
   const log = options.log ?? (() => {});
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', options.trustProxy ?? parseTrustProxy(process.env.TRUST_PROXY));
+
+  const { limit, windowMs } = options.signupRateLimit ?? { limit: 20, windowMs: 10 * 60_000 };
+  const signupLimit = rateLimit({
+    windowMs,
+    limit,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    message: {
+      error: { code: 'rate_limited', message: 'Too many sign-ups from this address. Try again later.' },
+    },
+  });
 
   app.get('/healthz', function healthz(_req, res) {
     res.set('Cache-Control', 'no-store').json({ status: 'ok' });
   });
 
-  app.get('/', function signupPage(req, res) {
+  app.get('/', session, function signupPage(req, res) {
     const origin = `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-    page(res).send(renderSignupPage(sessions.get(req), origin));
+    page(res).send(renderSignupPage(currentSession(req), origin));
   });
   app.use(
     '/static',
@@ -78,18 +127,17 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     }),
   );
 
-  app.post(
-    '/signup',
-    ...signupHandlers({ keyward, sessions, snippets, secureCookies: options.secureCookies ?? false }),
-  );
+  app.post('/signup', signupLimit, session, ...signupHandlers({ keyward, snippets }));
+  app.post('/signout', session, signoutHandler());
 
   app.use(
     '/api/keys',
+    session,
     createAdminRouter({
       keyward,
       authorize: (req) => {
-        const session = sessions.get(req);
-        return session ? { organizationId: session.organizationId } : null;
+        const signedIn = currentSession(req);
+        return signedIn ? { organizationId: signedIn.organizationId } : null;
       },
     }),
   );
@@ -97,11 +145,12 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   // The page needs a session (without one: the sign-up page); its files do not.
   const signedInPage: RequestHandler = function requireSession(req, res, next) {
     const opensPage = (req.method === 'GET' || req.method === 'HEAD') && req.path === '/';
-    if (opensPage && !sessions.get(req)) res.redirect(303, '/');
+    if (opensPage && !currentSession(req)) res.redirect(303, '/');
     else next();
   };
   app.use(
     '/dashboard/api-keys',
+    session,
     signedInPage,
     createDashboardRouter({ apiUrl: '/api/keys', title: 'API keys' }),
   );
@@ -110,7 +159,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
 
   app.use(notFound);
   app.use(demoErrorHandler(log));
-  return { app, keyward };
+  return { app, keyward, close: sessions.close };
 }
 
 function page(res: express.Response): express.Response {

@@ -27,6 +27,8 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 const SCREENSHOTS = new URL('../screenshots/', import.meta.url);
+/** Screenshots are rewritten only when asked (`UPDATE_SCREENSHOTS=1`), so tests leave the tree clean. */
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 const SECRET_TOKEN = /^kw_sk_[0-9A-Za-z]{38}$/;
 const PUBLIC_TOKEN = /^kw_pk_[0-9A-Za-z]{38}$/;
 
@@ -233,7 +235,8 @@ describe('the API keys page in Chromium', () => {
     const expiry = new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10);
     await dialog.getByLabel(/Expiration date/).fill(expiry);
     await dialog.getByLabel('Name').focus();
-    await page.screenshot({ path: new URL('new-key-dialog.png', SCREENSHOTS).pathname });
+    if (UPDATE_SCREENSHOTS)
+      await page.screenshot({ path: new URL('new-key-dialog.png', SCREENSHOTS).pathname });
     await dialog.getByRole('button', { name: 'Create key' }).click();
 
     // The token, shown once, copied to the clipboard, and gone once the dialog is closed.
@@ -254,7 +257,7 @@ describe('the API keys page in Chromium', () => {
           [...document.querySelectorAll('input')].some((input) => input.value.includes(t)),
         value,
       );
-    expect(await tokenOnPage(token)).toBe(false);
+    await expect.poll(() => tokenOnPage(token)).toBe(false);
     expect((await activeElement(page)).label).toMatch(/^Actions for Deploy bot/);
 
     // The new key in the table: secret (never shown again), expiring in about 30 days, never used.
@@ -287,7 +290,7 @@ describe('the API keys page in Chromium', () => {
     expect(await shown(rolledDialog)).toMatch(/The old key keeps working until .+ \(in 11 hours\)/);
     await rolledDialog.getByRole('button', { name: 'Done' }).click();
     await rolledDialog.waitFor({ state: 'hidden' });
-    expect(await tokenOnPage(newToken)).toBe(false);
+    await expect.poll(() => tokenOnPage(newToken)).toBe(false);
 
     const newRow = rows(page).first();
     const newId = (await newRow.getAttribute('data-key-id')) as string;
@@ -316,7 +319,11 @@ describe('the API keys page in Chromium', () => {
     await page.reload();
     await rowOf(page, id).waitFor();
     expect(await cell(rowOf(page, id), 5)).toMatch(/^(now|\d+ seconds? ago)$/);
-    await page.locator('#kw-dashboard').screenshot({ path: new URL('key-table.png', SCREENSHOTS).pathname });
+    if (UPDATE_SCREENSHOTS) {
+      await page
+        .locator('#kw-dashboard')
+        .screenshot({ path: new URL('key-table.png', SCREENSHOTS).pathname });
+    }
 
     // A rolled key cannot be rolled again: its menu item is disabled.
     await actionsOf(rowOf(page, id)).click();
@@ -345,7 +352,9 @@ describe('the API keys page in Chromium', () => {
     await deleteDialog.getByRole('button', { name: 'Cancel' }).click();
     await deleteDialog.waitFor({ state: 'hidden' });
     expect(await rowOf(page, newId).count()).toBe(1);
-    expect((await activeElement(page)).label).toMatch(/^Actions for Deploy bot \(kw_sk_…/);
+    await expect
+      .poll(async () => (await activeElement(page)).label)
+      .toMatch(/^Actions for Deploy bot \(kw_sk_…/);
     await pick(page, rowOf(page, newId), 'Delete…');
     await deleteDialog.getByRole('button', { name: 'Delete key' }).click();
     await deleteDialog.waitFor({ state: 'hidden' });
@@ -414,7 +423,7 @@ describe('the API keys page in Chromium', () => {
     expect(await focused()).toBe('Cancel');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    expect(await focused()).toMatch(/^Actions for Default API Key/);
+    await expect.poll(focused).toMatch(/^Actions for Default API Key/);
     expect(await cell(rows(page).first(), 6)).toBe('Active');
 
     // Confirm with the keyboard: Tab to the confirm button, Enter.
@@ -427,7 +436,7 @@ describe('the API keys page in Chromium', () => {
     await page.keyboard.press('Enter');
     await dialog.waitFor({ state: 'hidden' });
     expect(await cell(rows(page).first(), 6)).toBe('Disabled');
-    expect(await focused()).toMatch(/^Actions for Default API Key/);
+    await expect.poll(focused).toMatch(/^Actions for Default API Key/);
 
     // The new-key dialog: Escape closes it and gives the focus back to "New API key".
     for (let i = 0; i < 20 && (await focused()) !== 'New API key'; i++)
@@ -438,7 +447,7 @@ describe('the API keys page in Chromium', () => {
     expect((await activeElement(page)).id).toBe('kw-create-name');
     await page.keyboard.press('Escape');
     await page.getByRole('dialog', { name: 'New API key', exact: true }).waitFor({ state: 'hidden' });
-    expect(await focused()).toBe('New API key');
+    await expect.poll(focused).toBe('New API key');
 
     expectCleanRun();
   });
@@ -487,6 +496,106 @@ describe('the API keys page in Chromium', () => {
       expectCleanRun();
     } finally {
       listening.close();
+    }
+  });
+});
+
+describe('cross-site request forgery in Chromium', () => {
+  /**
+   * The attack of the issue: the victim is signed in to the demo on http://127.0.0.1:<A>; a page on
+   * http://127.0.0.1:<B> — another origin, but the same site, so the browser sends the SameSite=Lax
+   * session cookie along — posts an empty form and a no-cors fetch to the roll route.
+   */
+  it('refuses an empty form POST and a no-cors fetch from another port to roll a key, and the key stays', async () => {
+    // The demo (keys in MongoDB), behind a recorder of what reaches the roll route.
+    const seen: Array<{ cookie: boolean; origin?: string; site?: string; type?: string }> = [];
+    const demo = createDemoApp({ store: store as MongoKeyStore });
+    const victimApp = express();
+    victimApp.use((req, _res, next) => {
+      if (req.method === 'POST' && req.path.endsWith('/roll')) {
+        seen.push({
+          cookie: /(?:^|;\s*)kw_demo_session=/.test(req.headers.cookie ?? ''),
+          origin: req.headers.origin,
+          site: req.headers['sec-fetch-site'] as string | undefined,
+          type: req.headers['content-type'],
+        });
+      }
+      next();
+    });
+    victimApp.use(demo.app);
+    const victim = await listen(victimApp);
+    const at = origin(victim);
+
+    // The other origin: a page with an empty form and a script that fetches without CORS.
+    let attackUrl = '';
+    const attackerApp = express();
+    attackerApp.get('/', (_req, res) => {
+      res.type('html').send(`<!doctype html><html><head><title>Win a prize</title></head><body>
+<form id="attack" method="POST" action="${attackUrl}"></form>
+<script>
+window.attack = () =>
+  fetch(${JSON.stringify(attackUrl)}, { method: 'POST', mode: 'no-cors', credentials: 'include' }).then(
+    () => 'sent',
+    (error) => 'failed: ' + error,
+  );
+</script></body></html>`);
+    });
+    const attacker = await listen(attackerApp);
+    const attackerOrigin = origin(attacker);
+    expect(new URL(attackerOrigin).hostname).toBe(new URL(at).hostname);
+    expect(attackerOrigin).not.toBe(at);
+
+    try {
+      if (!browser) throw new Error('no browser');
+      const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
+      const page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+
+      // Sign up as the victim; the API keys page shows the default key.
+      await page.goto(`${at}/`);
+      await page.getByLabel('Organization name').fill('Victim Inc');
+      await page.getByRole('button', { name: 'Create organization' }).click();
+      await page.waitForURL(`${at}/dashboard/api-keys`);
+      await rows(page).first().waitFor();
+      const id = (await rows(page).first().getAttribute('data-key-id')) as string;
+      expect(id).toMatch(/^key_/);
+      const before = await page.evaluate(async (url) => (await fetch(url)).json(), `${at}/api/keys/${id}`);
+      expect(before.data).toMatchObject({ id, status: 'active', rolledAt: null, replacedBy: null });
+      attackUrl = `${at}/api/keys/${id}/roll`;
+
+      // The attacker's page, in the same browser (it has the victim's cookie jar).
+      const evil = await context.newPage();
+      evil.setDefaultTimeout(10_000);
+      const statuses: number[] = [];
+      context.on('response', (response) => {
+        if (response.url() === attackUrl) statuses.push(response.status());
+      });
+      await evil.goto(`${attackerOrigin}/`);
+      expect(await evil.evaluate(() => (window as unknown as { attack(): Promise<string> }).attack())).toBe(
+        'sent',
+      );
+      const formAnswer = evil.waitForResponse((response) => response.url() === attackUrl);
+      await evil.evaluate(() => (document.getElementById('attack') as HTMLFormElement).submit());
+      await formAnswer;
+
+      // Both requests reached the server with the session cookie, from the other origin, and were refused.
+      expect(seen).toHaveLength(2);
+      for (const request of seen) {
+        expect(request).toMatchObject({ cookie: true, origin: attackerOrigin, site: 'same-site' });
+      }
+      expect(seen[1]?.type).toBe('application/x-www-form-urlencoded');
+      // 403: the cross-origin check comes first (the 415 for the missing JSON type would refuse them too).
+      expect(statuses).toEqual([403, 403]);
+
+      // The key is not rolled: checked through the API, as the victim.
+      const after = await page.evaluate(async (url) => (await fetch(url)).json(), `${at}/api/keys`);
+      expect(after.data).toHaveLength(1);
+      expect(after.data[0]).toMatchObject({ id, status: 'active', rolledAt: null, replacedBy: null });
+      await context.close();
+    } finally {
+      victim.close();
+      attacker.close();
+      demo.close();
     }
   });
 });

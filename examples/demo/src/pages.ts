@@ -1,5 +1,5 @@
 import { DASHBOARD_CSP } from '@keyward/admin';
-import type { Session } from './sessions.js';
+import type { DemoSession } from './sessions.js';
 
 /** The demo's pages use the dashboard's Content-Security-Policy: nothing inline, nothing from another origin. */
 export const PAGE_CSP = DASHBOARD_CSP;
@@ -18,14 +18,16 @@ function escapeHtml(text: string): string {
 
 /**
  * The sign-up page at `GET /`: an organization name, then the API keys page. When the visitor is signed
- * in already, it links to their organization's keys too. `origin` is used in the example command.
+ * in already, it links to their organization's keys too, with a sign-out button (a plain form posting
+ * to `/signout`: no script needed). `origin` is used in the example command.
  *
  * @example
- * res.type('html').send(renderSignupPage(sessions.get(req), 'http://localhost:3000'));
+ * res.type('html').send(renderSignupPage(currentSession(req), 'http://localhost:3000'));
  */
-export function renderSignupPage(session: Session | null, origin: string): string {
+export function renderSignupPage(session: DemoSession | null, origin: string): string {
   const signedIn = session
-    ? `<p class="demo-signed-in">You are signed in to <strong>${escapeHtml(session.organizationName)}</strong>. <a href="/dashboard/api-keys">Open its API keys</a></p>`
+    ? `<div class="demo-signed-in"><p>You are signed in to <strong>${escapeHtml(session.organizationName)}</strong>. <a href="/dashboard/api-keys">Open its API keys</a></p>
+    <form method="post" action="/signout" class="demo-signout"><button type="submit">Sign out</button></form></div>`
     : '';
   return `<!doctype html>
 <html lang="en">

@@ -12,8 +12,16 @@ try {
   console.error(`[demo] ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
-const { store, description, close } = opened;
-const { app, keyward } = createDemoApp({ store, log: (line) => console.error(line) });
+const { store, sessionStore, description, close } = opened;
+const demo = createDemoApp({
+  store,
+  ...(sessionStore ? { sessionStore } : {}),
+  log: (line) => console.error(line),
+});
+const { app, keyward } = demo;
+if (!process.env.SESSION_SECRET?.trim()) {
+  console.error('[demo] SESSION_SECRET is not set: a random one is used, so restarting signs everyone out');
+}
 
 const server = app.listen(port);
 server.on('listening', () => {
@@ -43,6 +51,7 @@ async function shutdown(code = 0): Promise<void> {
   stopping = true;
   server.close();
   server.closeAllConnections();
+  demo.close();
   await keyward.close().catch(() => {});
   await close().catch(() => {});
   process.exit(code);

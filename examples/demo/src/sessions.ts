@@ -1,69 +1,157 @@
 import { randomBytes } from 'node:crypto';
-import type { Request, Response } from 'express';
+import MongoStore from 'connect-mongo';
+import type { Request, RequestHandler } from 'express';
+import session, { type Store } from 'express-session';
+import createMemoryStore from 'memorystore';
+import type mongoose from 'mongoose';
+
+declare module 'express-session' {
+  interface SessionData {
+    organizationId: string;
+    organizationName: string;
+  }
+}
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = 'kw_demo_session';
-const MAX_AGE_SECONDS = 8 * 3600;
-/** Oldest sessions are dropped beyond this many, so sign-up floods cannot fill the memory. */
-const MAX_SESSIONS = 10_000;
+/** How long a session lasts: 8 hours. */
+export const SESSION_MAX_AGE_MS = 8 * 3_600_000;
+/** How many sessions the in-memory store keeps at most (least recently used dropped first). */
+export const MAX_MEMORY_SESSIONS = 100_000;
 
 /** Who a session belongs to. */
-export interface Session {
+export interface DemoSession {
   organizationId: string;
   organizationName: string;
 }
 
-/**
- * Cookie sessions kept in memory: an opaque random id (256 bits) in an `HttpOnly`, `SameSite=Lax` cookie.
- * The admin API relies on `SameSite` and JSON-only write bodies against CSRF (contract §4): a cross-site
- * page can neither send the cookie with a `POST`/`PATCH`/`DELETE` nor send JSON without a CORS preflight.
- * `Lax` rather than `Strict` so that a link to the dashboard from elsewhere opens it signed in.
- *
- * @example
- * const sessions = new Sessions();
- * sessions.start(res, { organizationId: 'org_1', organizationName: 'Acme' }, false);
- * sessions.get(req); // { organizationId: 'org_1', organizationName: 'Acme' } | null
- */
-export class Sessions {
-  readonly #byId = new Map<string, Session & { expiresAt: number }>();
-  readonly #now: () => number;
-
-  constructor(now: () => number = Date.now) {
-    this.#now = now;
-  }
-
-  /** Starts a session and sets its cookie (`Secure` when `secure`). */
-  start(res: Response, session: Session, secure: boolean): void {
-    const id = randomBytes(32).toString('base64url');
-    this.#byId.set(id, { ...session, expiresAt: this.#now() + MAX_AGE_SECONDS * 1000 });
-    if (this.#byId.size > MAX_SESSIONS) {
-      const oldest = this.#byId.keys().next().value;
-      if (oldest !== undefined) this.#byId.delete(oldest);
-    }
-    const attributes = ['Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${MAX_AGE_SECONDS}`];
-    if (secure) attributes.push('Secure');
-    res.append('Set-Cookie', `${SESSION_COOKIE}=${id}; ${attributes.join('; ')}`);
-  }
-
-  /** The request's session, or `null` without a cookie, with an unknown id or after it expired. */
-  get(req: Request): Session | null {
-    const id = readCookie(req.headers.cookie, SESSION_COOKIE);
-    const session = id ? this.#byId.get(id) : undefined;
-    if (!id || !session) return null;
-    if (session.expiresAt <= this.#now()) {
-      this.#byId.delete(id);
-      return null;
-    }
-    return { organizationId: session.organizationId, organizationName: session.organizationName };
-  }
+/** Options of {@link createSessions}. */
+export interface SessionOptions {
+  /** Where sessions are kept. @default a bounded in-memory store (memorystore), pruned every 10 minutes */
+  store?: Store;
+  /** Signs the session cookie. @default process.env.SESSION_SECRET, else a random secret per process */
+  secret?: string;
+  /** The most sessions the default in-memory store keeps. @default 100_000 */
+  maxMemorySessions?: number;
 }
 
-function readCookie(header: string | undefined, name: string): string | null {
-  if (!header || header.length > 8192) return null;
-  for (const part of header.split(';')) {
-    const separator = part.indexOf('=');
-    if (separator > 0 && part.slice(0, separator).trim() === name)
-      return part.slice(separator + 1).trim() || null;
+/** The demo's sessions: the middleware and a way to stop the in-memory store's pruning timer. */
+export interface DemoSessions {
+  /** `express-session`, to mount on the routes that need a session. */
+  middleware: RequestHandler;
+  /** Stops the default memory store's pruning timer (nothing to do for a store passed in). */
+  close(): void;
+}
+
+/**
+ * `express-session` with the demo's cookie: `kw_demo_session`, `HttpOnly`, `SameSite=Lax`, `Path=/`,
+ * 8 hours, and `Secure` whenever the request came over HTTPS (`secure: 'auto'`: behind a proxy, the
+ * app's `trust proxy` must trust it). No session is stored until someone signs up
+ * (`saveUninitialized: false`), so visitors cannot fill the store by opening pages.
+ *
+ * @example
+ * const sessions = createSessions({ secret: process.env.SESSION_SECRET });
+ * app.use('/api/keys', sessions.middleware, adminRouter);
+ */
+export function createSessions(options: SessionOptions = {}): DemoSessions {
+  let store = options.store;
+  let close = () => {};
+  if (!store) {
+    const MemoryStore = createMemoryStore(session);
+    const memory = new MemoryStore({
+      checkPeriod: 10 * 60_000,
+      max: options.maxMemorySessions ?? MAX_MEMORY_SESSIONS,
+    });
+    store = memory;
+    close = () => memory.stopInterval();
   }
-  return null;
+  const secret = options.secret || process.env.SESSION_SECRET || randomBytes(32).toString('base64url');
+  const middleware = session({
+    name: SESSION_COOKIE,
+    secret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    unset: 'destroy',
+    cookie: {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: 'auto',
+      maxAge: SESSION_MAX_AGE_MS,
+    },
+  });
+  return { middleware, close };
+}
+
+/**
+ * A session store in the demo's MongoDB (or FerretDB) database, on the mongoose connection the key store
+ * uses (`connection.getClient()`): collection `sessions`, expired sessions removed every 10 minutes
+ * (`autoRemove: 'interval'` — FerretDB has no TTL indexes). Closing the connection is the app's job;
+ * this store never closes it.
+ *
+ * @example
+ * const sessionStore = mongoSessionStore(connection);
+ */
+export function mongoSessionStore(connection: mongoose.Connection): Store {
+  return MongoStore.create({
+    client: connection.getClient() as unknown as NonNullable<
+      Parameters<typeof MongoStore.create>[0]['client']
+    >,
+    dbName: connection.name,
+    collectionName: 'sessions',
+    ttl: SESSION_MAX_AGE_MS / 1000,
+    autoRemove: 'interval',
+    autoRemoveInterval: 10,
+    stringify: false,
+  });
+}
+
+/**
+ * The request's signed-in organization, or `null`.
+ *
+ * @example
+ * const signedIn = currentSession(req); // { organizationId, organizationName } | null
+ */
+export function currentSession(req: Request): DemoSession | null {
+  const { organizationId, organizationName } = req.session ?? {};
+  return typeof organizationId === 'string' && typeof organizationName === 'string'
+    ? { organizationId, organizationName }
+    : null;
+}
+
+/**
+ * Starts a fresh session for `who`: a new session id (against session fixation), then saved.
+ *
+ * @example
+ * await startSession(req, { organizationId: 'org_1', organizationName: 'Acme' });
+ */
+export function startSession(req: Request, who: DemoSession): Promise<void> {
+  return new Promise((resolve, reject) => {
+    req.session.regenerate((error?: unknown) => {
+      if (error) {
+        reject(error);
+        return;
+      }
+      req.session.organizationId = who.organizationId;
+      req.session.organizationName = who.organizationName;
+      req.session.save((saveError?: unknown) => (saveError ? reject(saveError) : resolve()));
+    });
+  });
+}
+
+/**
+ * Ends the request's session: removed from the store (the cookie is cleared by the caller).
+ *
+ * @example
+ * await endSession(req);
+ */
+export function endSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!req.session) {
+      resolve();
+      return;
+    }
+    req.session.destroy((error?: unknown) => (error ? reject(error) : resolve()));
+  });
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { serializeKey } from '@keyward/admin';
+import { createRequestGuard, serializeKey } from '@keyward/admin';
 import { type Keyward, KeywardError, type ValidationDetail } from '@keyward/core';
 import express, { type RequestHandler } from 'express';
 import { invalidBody } from './errors.js';
-import type { Sessions } from './sessions.js';
+import { startSession } from './sessions.js';
 import type { Snippets } from './snippets.js';
 
 const MAX_NAME_LENGTH = 100;
@@ -40,28 +40,30 @@ export function parseSignup(body: unknown): string {
 
 /**
  * `POST /signup {"organization": "Acme"}`: creates an organization with its `Default API Key`, starts a
- * session and answers 201 `{ organization: { id, name }, defaultKey: Key }` (the key with its token).
+ * new session (a new id: no session fixation) and answers 201 `{ organization: { id, name }, defaultKey:
+ * Key }` (the key with its token). Mount it after the session middleware and the sign-up rate limit.
+ * Like the admin API, it refuses cross-origin requests (403) and anything but JSON (415) — so a page of
+ * another origin cannot sign a visitor into an organization of its choosing.
  *
  * @example
- * app.post('/signup', ...signupHandlers({ keyward, sessions, snippets, secureCookies: false }));
+ * app.post('/signup', sessions.middleware, signupLimit, ...signupHandlers({ keyward, snippets }));
  */
-export function signupHandlers(context: {
-  keyward: Keyward;
-  sessions: Sessions;
-  snippets: Snippets;
-  secureCookies: boolean;
-}): RequestHandler[] {
-  const { keyward, sessions, snippets, secureCookies } = context;
-  const json = express.json({ limit: '2kb', strict: true, type: 'application/json' });
+export function signupHandlers(context: { keyward: Keyward; snippets: Snippets }): RequestHandler[] {
+  const { keyward, snippets } = context;
+  const json = express.json({ limit: '2kb', strict: true, type: 'application/json', inflate: false });
+  const guard = createRequestGuard([]);
 
   const requireJson: RequestHandler = function keywardDemoSignupMediaType(req, _res, next) {
-    const hasBody =
-      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (hasBody && !req.is('application/json')) {
-      next(new KeywardError('unsupported_media_type', { message: 'Send JSON: {"organization": "Acme"}.' }));
-      return;
+    try {
+      guard(req, { readsBody: true });
+      next();
+    } catch (error) {
+      next(
+        error instanceof KeywardError && error.code === 'unsupported_media_type'
+          ? new KeywardError('unsupported_media_type', { message: 'Send JSON: {"organization": "Acme"}.' })
+          : error,
+      );
     }
-    next();
   };
 
   const signup: RequestHandler = function keywardDemoSignup(req, res, next) {
@@ -74,7 +76,7 @@ export function signupHandlers(context: {
         title: 'Hello from Keyward',
         content: 'This snippet was read with an API key.',
       });
-      sessions.start(res, { organizationId: organization.id, organizationName: name }, secureCookies);
+      await startSession(req, { organizationId: organization.id, organizationName: name });
       res
         .status(201)
         .set('Cache-Control', 'no-store')

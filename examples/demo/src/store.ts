@@ -1,11 +1,15 @@
 import { type KeyStore, MemoryKeyStore } from '@keyward/core';
 import { startMemoryServer } from '@keyward/embedded-mongo';
 import { MongoKeyStore } from '@keyward/mongo';
+import type { Store as SessionStore } from 'express-session';
 import mongoose from 'mongoose';
+import { mongoSessionStore } from './sessions.js';
 
 /** Where the demo keeps its keys. */
 export interface DemoStore {
   store: KeyStore;
+  /** Where sessions are kept: the same MongoDB (connect-mongo); `undefined` on the memory store. */
+  sessionStore?: SessionStore;
   /** Where keys are kept, for the start-up line, e.g. "an embedded MongoDB (mongodb-memory-server)". */
   description: string;
   /** Stops the change feed, closes the connection and stops the embedded server. */
@@ -75,6 +79,7 @@ async function openMongo(uri: string, description: string, stop: () => Promise<v
   await store.ensureIndexes();
   return {
     store,
+    sessionStore: mongoSessionStore(connection),
     description,
     close: async () => {
       await store.close();

@@ -1,8 +1,8 @@
 import type { Keyward } from '@keyward/core';
 import { KeywardError, type ValidationDetail } from '@keyward/core';
 import { apiKeyAuth } from '@keyward/express';
+import cors from 'cors';
 import express, { type Router } from 'express';
-import { publicApiCors } from './cors.js';
 import { invalidBody } from './errors.js';
 import type { Snippets } from './snippets.js';
 
@@ -18,7 +18,18 @@ export function createV1Router({ keyward, snippets }: { keyward: Keyward; snippe
   const router = express.Router();
   const json = express.json({ limit: '4kb', strict: true, type: 'application/json' });
 
-  router.use(publicApiCors);
+  // Any origin may call the API from a browser (public keys are meant to be published), with the key in a
+  // header and never with credentials: no cookie travels, so no session can be used from here.
+  router.use(
+    cors({
+      origin: '*',
+      credentials: false,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type'],
+      exposedHeaders: ['Sunset', 'WWW-Authenticate', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+      maxAge: 600,
+    }),
+  );
   router.get('/whoami', apiKeyAuth(keyward), function whoami(req, res) {
     res.set('Cache-Control', 'no-store').json({ apiKey: req.apiKey });
   });

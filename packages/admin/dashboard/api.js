@@ -44,13 +44,16 @@ export function createApi(base) {
   async function call(method, path, body) {
     /** @type {Record<string, string>} */
     const headers = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    // The admin API takes every POST and PATCH as JSON only, a bodiless one included (its guard against
+    // cross-site forms): send `{}` when there is nothing to say.
+    const sendsJson = method === 'POST' || method === 'PATCH' || body !== undefined;
+    if (sendsJson) headers['Content-Type'] = 'application/json';
     let response;
     try {
       response = await fetch(base + path, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: sendsJson ? JSON.stringify(body ?? {}) : undefined,
         credentials: 'same-origin',
         cache: 'no-store',
       });

@@ -85,7 +85,8 @@ describe('createAdminRouter', () => {
     expect(created.status).toBe(201);
     const rolled = await request(app)
       .post(`/settings/orgs/current/keys/${created.body.data.id}/roll`)
-      .set('x-org', 'org_a');
+      .set('x-org', 'org_a')
+      .send({});
     expect(rolled.status).toBe(201);
     const list = await request(app).get('/settings/orgs/current/keys').set('x-org', 'org_a');
     expect(list.body.data.map((k: { id: string }) => k.id)).toEqual([

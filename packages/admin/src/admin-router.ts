@@ -5,6 +5,7 @@ import { type EndpointContext, endpoint } from './endpoint.js';
 import { createErrorHandler } from './error-handler.js';
 import { createOpenApiDocument } from './openapi.js';
 import { type AdminRouterOptions, resolveAdminOptions } from './options.js';
+import { createRequestGuard } from './request-guard.js';
 import { createKey } from './routes/create-key.js';
 import { deleteKey } from './routes/delete-key.js';
 import { getKey } from './routes/get-key.js';
@@ -21,6 +22,11 @@ import { updateKey } from './routes/update-key.js';
  * OpenAPI 3.1 document without calling `authorize` (it holds nothing of any organization).
  * Requests that match no route fall through to the host app.
  *
+ * Against cross-site request forgery, every `POST`, `PATCH` and `DELETE` is checked before `authorize`:
+ * a cross-site `Sec-Fetch-Site` or a foreign `Origin` (not the request's own, not in `trustedOrigins`)
+ * is refused with 403, and `POST` / `PATCH` need `Content-Type: application/json` (415 otherwise, an
+ * empty body included: send `{}`). A `Content-Encoding` is refused with 415.
+ *
  * @example
  * import express from 'express';
  * import { createAdminRouter } from '@keyward/admin';
@@ -33,8 +39,13 @@ import { updateKey } from './routes/update-key.js';
  * }));
  */
 export function createAdminRouter(options: AdminRouterOptions): Router {
-  const { keyward, authorize } = resolveAdminOptions(options);
-  const context: EndpointContext = { keyward, authorize, readBody: createBodyReader() };
+  const { keyward, authorize, trustedOrigins } = resolveAdminOptions(options);
+  const context: EndpointContext = {
+    keyward,
+    authorize,
+    guard: createRequestGuard(trustedOrigins),
+    readBody: createBodyReader(),
+  };
   const openApiDocument = JSON.stringify(createOpenApiDocument());
   const router = express.Router();
 

@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import { authorizeRequest } from './authorize.js';
 import type { BodyReader } from './body.js';
 import type { Authorize } from './options.js';
+import type { RequestGuard } from './request-guard.js';
 
 /**
  * What a route handler gets: the service, the caller's organization, the `:id` and the parsed body.
@@ -42,17 +43,20 @@ export type RouteHandler = (input: RouteInput) => Promise<RouteResult>;
  * What every endpoint of one router shares.
  *
  * @example
- * const context: EndpointContext = { keyward, authorize, readBody: createBodyReader() };
+ * const context: EndpointContext = { keyward, authorize, guard: createRequestGuard([]), readBody: createBodyReader() };
  */
 export interface EndpointContext {
   keyward: Keyward;
   authorize: Authorize;
+  /** Refuses cross-site and non-JSON requests before anything else runs. */
+  guard: RequestGuard;
   readBody: BodyReader;
 }
 
 /**
- * Wraps a route handler into Express middleware that works on Express 4 and 5: authorizes the caller,
- * reads the body when `readsBody`, runs the handler and sends its result with `Cache-Control: no-store`.
+ * Wraps a route handler into Express middleware that works on Express 4 and 5. In this order: the request
+ * guard (403 for a cross-site write, 415 for a compressed or non-JSON body), `authorize` (401 / 403), the
+ * body when `readsBody` (413, 400), then the handler; its result is sent with `Cache-Control: no-store`.
  * Any rejection goes to `next(err)`, so the router's error handler answers it.
  *
  * @example
@@ -63,10 +67,11 @@ export function endpoint(
   handler: RouteHandler,
   { readsBody = false }: { readsBody?: boolean } = {},
 ): RequestHandler {
-  const { keyward, authorize, readBody } = context;
+  const { keyward, authorize, guard, readBody } = context;
   return function keywardAdminEndpoint(req, res, next) {
     res.set('Cache-Control', 'no-store');
     const run = async () => {
+      guard(req, { readsBody });
       const organizationId = await authorizeRequest(authorize, req);
       const body = readsBody ? await readBody(req, res) : undefined;
       const id = typeof req.params.id === 'string' ? req.params.id : '';

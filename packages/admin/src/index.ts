@@ -4,5 +4,6 @@ export { DASHBOARD_CSP } from './dashboard-page.js';
 export { createDashboardRouter } from './dashboard-router.js';
 export { createOpenApiDocument, type OpenApiDocument } from './openapi.js';
 export type { AdminRouterOptions, Authorize, AuthorizeResult } from './options.js';
+export { createRequestGuard, type RequestGuard } from './request-guard.js';
 export type { ScopeCatalogJSON } from './routes/get-scopes.js';
 export { type KeyJSON, serializeKey } from './serialize.js';

@@ -35,6 +35,15 @@ export interface AdminRouterOptions {
   keyward: Keyward;
   /** Decides, for every request, which organization the caller acts for, or refuses. Required. */
   authorize: Authorize;
+  /**
+   * Other origins whose pages may change keys through this router, e.g. a dashboard on
+   * `https://admin.example.com` calling an API on `https://api.example.com` (with your own CORS set-up).
+   * Exact origins — scheme, host and port only, lower case, no path or trailing slash. A `POST`, `PATCH`
+   * or `DELETE` whose `Origin` is neither the request's own origin nor one of these, or whose
+   * `Sec-Fetch-Site` says another site sent it, is refused with 403 `forbidden`.
+   * @default []
+   */
+  trustedOrigins?: readonly string[];
 }
 
 /**
@@ -46,6 +55,7 @@ export interface AdminRouterOptions {
 export interface ResolvedAdminOptions {
   keyward: Keyward;
   authorize: Authorize;
+  trustedOrigins: readonly string[];
 }
 
 const SERVICE_METHODS = ['listKeys', 'getKey', 'createKey', 'updateKey', 'rollKey', 'deleteKey'] as const;
@@ -73,5 +83,39 @@ export function resolveAdminOptions(options: AdminRouterOptions): ResolvedAdminO
       'Keyward admin: options.authorize(req) is required; it returns { organizationId } or a refusal',
     );
   }
-  return { keyward, authorize };
+  return { keyward, authorize, trustedOrigins: resolveTrustedOrigins(options.trustedOrigins) };
+}
+
+function resolveTrustedOrigins(value: unknown): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw new TypeError(
+      "Keyward admin: options.trustedOrigins must be an array of origins such as 'https://admin.example.com'",
+    );
+  }
+  return Object.freeze(
+    value.map((origin: unknown) => {
+      if (typeof origin !== 'string' || !isExactOrigin(origin)) {
+        throw new TypeError(
+          `Keyward admin: options.trustedOrigins has ${JSON.stringify(origin) ?? String(origin)}, which is not ` +
+            "an origin: write scheme://host[:port] in lower case, without a path (e.g. 'https://admin.example.com')",
+        );
+      }
+      return origin;
+    }),
+  );
+}
+
+/** `https://host[:port]` exactly as a browser sends it in `Origin` (so `null`, paths and `*` are not). */
+function isExactOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (
+      (url.protocol === 'https:' || url.protocol === 'http:') &&
+      url.origin === origin &&
+      /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])$/.test(url.hostname)
+    );
+  } catch {
+    return false;
+  }
 }

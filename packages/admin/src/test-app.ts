@@ -51,6 +51,8 @@ export interface SetupOptions {
   authorize?: Authorize;
   /** Runs on the app before the router is mounted (e.g. a host's own body parser). */
   before?: (app: express.Express) => void;
+  /** The router's `trustedOrigins`. */
+  trustedOrigins?: string[];
 }
 
 /** Builds a fresh Keyward, clock and app for one test. */
@@ -66,21 +68,28 @@ export function setup(options: SetupOptions = {}) {
   const keyward = createKeyward({ store, scopes: SCOPES, publicScopes: PUBLIC_SCOPES, clock: clock.now });
   const app: express.Express = express();
   options.before?.(app);
-  app.use(MOUNT, createAdminRouter({ keyward, authorize: options.authorize ?? headerAuthorize }));
+  app.use(
+    MOUNT,
+    createAdminRouter({
+      keyward,
+      authorize: options.authorize ?? headerAuthorize,
+      ...(options.trustedOrigins ? { trustedOrigins: options.trustedOrigins } : {}),
+    }),
+  );
 
-  /** Requests as a member of `org` (`null`: nobody signed in). */
+  /**
+   * Requests as a member of `org` (`null`: nobody signed in). `post` and `patch` are sent as JSON, like
+   * the contract's clients: without a `body` they carry `Content-Type: application/json` and no body
+   * (a test may `.set()` another type or `.send()` its own text).
+   */
   const as = (org: string | null = 'org_a') => {
     const auth = (test: request.Test) => (org === null ? test : test.set('x-org', org));
+    const json = (test: request.Test, body: unknown) =>
+      body === undefined ? test.set('Content-Type', 'application/json') : test.send(body as object);
     return {
       get: (path = '') => auth(request(app).get(MOUNT + path)),
-      post: (path = '', body?: unknown) => {
-        const test = auth(request(app).post(MOUNT + path));
-        return body === undefined ? test : test.send(body as object);
-      },
-      patch: (path: string, body?: unknown) => {
-        const test = auth(request(app).patch(MOUNT + path));
-        return body === undefined ? test : test.send(body as object);
-      },
+      post: (path = '', body?: unknown) => json(auth(request(app).post(MOUNT + path)), body),
+      patch: (path: string, body?: unknown) => json(auth(request(app).patch(MOUNT + path)), body),
       delete: (path: string) => auth(request(app).delete(MOUNT + path)),
     };
   };

@@ -4,7 +4,7 @@ import { KEY_FIELDS, START, setup, snapshot, UNKNOWN_ID } from '../test-app.js';
 const HOUR = 3_600_000;
 
 describe('POST /:id/roll (roll a key)', () => {
-  it('rolls a key with no body: a new key and token, the old one rolled for 12 hours', async () => {
+  it('rolls a key with an empty JSON body: a new key and token, the old one rolled for 12 hours', async () => {
     const { api, createKey } = setup();
     const old = await createKey('org_a', { name: 'Server', type: 'secret', scopes: ['billing:read'] });
     const res = await api.post(`/${old.key.id}/roll`);
@@ -30,11 +30,24 @@ describe('POST /:id/roll (roll a key)', () => {
     expect(res.body.previous).not.toHaveProperty('token');
   });
 
-  it('accepts a bodiless POST with Content-Length: 0 and no content type', async () => {
+  it('accepts an empty body sent as JSON (Content-Length: 0)', async () => {
     const { api, createKey } = setup();
     const { key } = await createKey();
     const res = await api.post(`/${key.id}/roll`).set('Content-Length', '0');
     expect(res.status).toBe(201);
+  });
+
+  it('refuses an empty body without a JSON content type with 415, and rolls nothing', async () => {
+    const { app, keyward, createKey } = setup();
+    const { key } = await createKey();
+    const { default: request } = await import('supertest');
+    const res = await request(app)
+      .post(`/api/keys/${key.id}/roll`)
+      .set('x-org', 'org_a')
+      .set('Content-Length', '0');
+    expect(res.status).toBe(415);
+    expect(res.body.error.code).toBe('unsupported_media_type');
+    expect(await snapshot(keyward, 'org_a', key.id)).toEqual(key);
   });
 
   it('accepts an empty JSON object as the defaults', async () => {
