@@ -39,7 +39,13 @@ async function measure(mode: ChangeFeedMode): Promise<string> {
   const connections = await Promise.all([1, 2].map(() => mongoose.createConnection(uri).asPromise()));
   const stores = connections.map((connection) => new MongoKeyStore({ connection, changeFeed: mode }));
   const [a, b] = stores.map((store) =>
-    createKeyward({ store, scopes: ['read'], publicScopes: ['read'], cache: { ttl: 600_000 } }),
+    createKeyward({
+      store,
+      scopes: ['read'],
+      publicScopes: ['read'],
+      pepper: 'bench-pepper-0123456789abcdef',
+      cache: { ttl: 600_000 },
+    }),
   );
   if (!a || !b) throw new Error('unreachable');
   try {
