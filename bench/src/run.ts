@@ -5,11 +5,11 @@
 //    The server measures its own CPU time per request between GET /__cpu/start and /__cpu/stop.
 // 2. Memory: RSS before/after 1,000,000 invented tokens through keyward.verify (src/memory.ts, own process).
 // 3. Micro: verify() beside raw hashing anchors (src/micro.ts, own process).
-// Writes results/latest.json and results/latest.md and prints the markdown.
+// Writes results/latest.json and results/latest.md, puts the markdown in README.md and prints it.
 // Bounded: a watchdog ends everything after BENCH_DEADLINE_S (default 360 s).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -236,6 +236,7 @@ try {
   writeFileSync(new URL('../results/latest.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
   const markdown = toMarkdown(result);
   writeFileSync(new URL('../results/latest.md', import.meta.url), markdown);
+  updateReadme(markdown);
   process.stdout.write(markdown);
   log(`done in ${Math.round(elapsed())} s`);
 } finally {
@@ -382,7 +383,7 @@ function toMarkdown(result: {
     '',
     `${result.date} · Node ${result.machine.node} · ${result.machine.cpus} (shared with other work; load average at the end ${result.machine.loadAverageAtEnd.join(' / ')}) · whole run ${result.seconds} s`,
     '',
-    `Reproduce: \`pnpm bench\` at the repository root (about 5 minutes; FerretDB is built with Go on first use).`,
+    `Reproduce: \`pnpm bench\` at the repository root (about 4 minutes, at most 6; FerretDB is built with Go on first use).`,
     'Server, load generator and database share one 2-core machine: compare ratios and CPU per request, not',
     'requests per second across machines.',
     '',
@@ -449,4 +450,22 @@ function toMarkdown(result: {
       ' (the conventions\' target: "about one hash of the token").',
     '',
   ].join('\n');
+}
+
+/** Puts the result (its headings one level down) between the markers of bench/README.md. */
+function updateReadme(markdown: string): void {
+  const url = new URL('../README.md', import.meta.url);
+  const readme = readFileSync(url, 'utf8');
+  const start = '<!-- latest:start -->';
+  const end = '<!-- latest:end -->';
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from === -1 || to < from) return;
+  const body = markdown
+    .split('\n')
+    .filter((line) => !line.startsWith('# '))
+    .map((line) => (line.startsWith('#') ? `#${line}` : line))
+    .join('\n')
+    .trim();
+  writeFileSync(url, `${readme.slice(0, from + start.length)}\n${body}\n${readme.slice(to)}`);
 }
