@@ -417,8 +417,8 @@ function toMarkdown(result: {
     ...(flood
       ? [
           `- Unknown flood: ${int(floodReads.floodStoreReads ?? Number.NaN)} store reads for ${int(flood.requestsServed)} requests over all rounds ` +
-            `(one per invented token, as it must be); the good key sent alongside (${int(floodGood)} requests, all 200) was read from the store ` +
-            `${int(floodReads.floodGoodKeyReads ?? Number.NaN)} times: hit ratio ${fmt(100 * (1 - (floodReads.floodGoodKeyReads ?? 0) / floodGood), 2)} %.`,
+            `(one per invented token, as it must be); the good key sent alongside (${int(floodGood)} requests, all 200) had ` +
+            `${int(floodReads.floodGoodKeyReads ?? Number.NaN)} store read(s): hit ratio ${fmt(100 * (1 - (floodReads.floodGoodKeyReads ?? 0) / floodGood), 2)} %.`,
         ]
       : []),
     '',
