@@ -233,7 +233,7 @@ try {
     micro,
     seconds: Math.round(elapsed()),
   };
-  writeFileSync(new URL('../results/latest.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(new URL('../results/latest.json', import.meta.url), toJson(result));
   const markdown = toMarkdown(result);
   writeFileSync(new URL('../results/latest.md', import.meta.url), markdown);
   updateReadme(markdown);
@@ -468,4 +468,16 @@ function updateReadme(markdown: string): void {
     .join('\n')
     .trim();
   writeFileSync(url, `${readme.slice(0, from + start.length)}\n${body}\n${readme.slice(to)}`);
+}
+
+/** JSON as the repository's formatter (Biome, line width 110) writes it: short arrays of plain values on one line. */
+function toJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`.replace(
+    /^( *)(.*)\[\n((?:\1 {2}(?:-?[\d.e+-]+|"[^"\n]*"|true|false|null),?\n)+)\1\](,?)$/gm,
+    (whole, indent: string, head: string, items: string, comma: string) => {
+      const values = items.trim().split(/,?\n\s*/);
+      const line = `${indent}${head}[${values.join(', ')}]${comma}`;
+      return line.length <= 110 ? line : whole;
+    },
+  );
 }
