@@ -1,0 +1,235 @@
+// The server side of the HTTP benchmark, in its own process so the load generator does not share its event
+// loop or its CPU account. Every scenario is a route of one Express app. The server measures itself:
+// GET /__cpu/start and GET /__cpu/stop bracket a measurement window, and /__cpu/stop answers with the
+// process CPU time (`process.cpuUsage()`) spent in the window, the requests it received in it (the two
+// control requests excluded) and how often each store was read.
+//
+// Usage: node --import tsx src/http-server.ts [mongoUri]
+// Prints one JSON line { port, tokens, mongo } once listening on loopback. Without a mongo URI the two
+// FerretDB scenarios are left out (the profiler uses that). Exits on SIGTERM, and after 10 minutes anyway.
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import { createKeyward, type KeyStore, type Keyward, MemoryKeyStore } from '@keyward/core';
+import { apiKeyAuth, keywardErrorHandler } from '@keyward/express';
+import { createPassportStrategy } from '@keyward/express/passport';
+import { MongoKeyStore } from '@keyward/mongo';
+import express from 'express';
+import mongoose from 'mongoose';
+import passport from 'passport';
+import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
+import { BENCH_PEPPER, BENCH_SCOPES, badChecksumToken, ORG } from './tokens.js';
+
+/** Keys in each database-backed collection, so lookups are not in a one-document collection. */
+const SEEDED_KEYS = 100;
+const READ = { scopes: ['snippets:read'] };
+
+const mongoUri = process.argv[2];
+const counters = {
+  /** findByHash on the store of the unknown-token flood. */
+  floodStoreReads: 0,
+  /** …of which for the good key requested alongside the flood. */
+  floodGoodKeyReads: 0,
+  /** findByHash on the FerretDB store behind Keyward's cached scenario. */
+  mongoStoreReads: 0,
+  /** findOne on FerretDB by the naive passport-headerapikey strategy. */
+  naiveReads: 0,
+};
+
+// --- Keyward on the memory store: the hot path, the Passport strategy, the cache switched off.
+const memory = keyward(new MemoryKeyStore());
+const hotToken = (await memory.createKey(ORG, { name: 'hot', type: 'secret' })).token;
+const noCache = keyward(new MemoryKeyStore(), false);
+const noCacheToken = (await noCache.createKey(ORG, { name: 'no-cache', type: 'secret' })).token;
+passport.use(createPassportStrategy(memory, READ));
+
+// --- Floods: their own instance and a counted store, so reads can be attributed.
+const floodStore = new MemoryKeyStore();
+const flood = keyward(floodStore);
+const floodGood = await flood.createKey(ORG, { name: 'good', type: 'secret' });
+const floodGoodHash = (await floodStore.findById(ORG, floodGood.key.id))?.hash;
+countReads(floodStore, (hash) => {
+  counters.floodStoreReads++;
+  if (hash === floodGoodHash) counters.floodGoodKeyReads++;
+});
+
+// --- What teams write by hand with passport-headerapikey: SHA-256 of the header and a Map lookup.
+const handRolledToken = 'hand-rolled-0123456789abcdef0123456789abcdef';
+const handRolledKeys = new Map([[sha256(handRolledToken), { id: 'k1', organizationId: ORG }]]);
+passport.use(
+  'hand-rolled',
+  new HeaderAPIKeyStrategy({ header: 'Authorization', prefix: 'Bearer ' }, false, (apiKey, done) => {
+    done(null, handRolledKeys.get(sha256(apiKey)) ?? false);
+  }),
+);
+
+// --- FerretDB: the naive alternative (plaintext key, one findOne per request) and Keyward on MongoKeyStore.
+let mongoTokens: { naive: string; keyward: string } | null = null;
+const connections: mongoose.Connection[] = [];
+let mongoKeyward: Keyward | null = null;
+let mongoStore: MongoKeyStore | null = null;
+if (mongoUri) {
+  const naiveConnection = await mongoose.createConnection(`${mongoUri}kw_bench_naive`).asPromise();
+  const keywardConnection = await mongoose.createConnection(`${mongoUri}kw_bench_keyward`).asPromise();
+  connections.push(naiveConnection, keywardConnection);
+
+  // The naive model: the key in plaintext with a unique index, looked up with findOne({ key }).
+  const ApiKey = naiveConnection.model(
+    'ApiKey',
+    new mongoose.Schema({ key: { type: String, unique: true }, organizationId: String, scopes: [String] }),
+  );
+  await ApiKey.deleteMany({});
+  await ApiKey.init();
+  const naiveKeys = Array.from({ length: SEEDED_KEYS }, (_, i) => ({
+    key: `naive-${i}-${sha256(`naive-${i}`)}`,
+    organizationId: ORG,
+    scopes: ['snippets:read'],
+  }));
+  await ApiKey.insertMany(naiveKeys);
+  passport.use(
+    'naive-mongo',
+    new HeaderAPIKeyStrategy({ header: 'Authorization', prefix: 'Bearer ' }, false, (apiKey, done) => {
+      counters.naiveReads++;
+      // .lean(): the naive alternative at its best (no document hydration).
+      ApiKey.findOne({ key: apiKey })
+        .lean()
+        .then((doc) => done(null, doc ?? false), done);
+    }),
+  );
+
+  // The same with the key as _id, the one filter FerretDB 1.24 pushes down to SQLite (on MongoDB both use
+  // an index): so the comparison does not rest on FerretDB's full scans alone.
+  const ApiKeyById = naiveConnection.model(
+    'ApiKeyById',
+    new mongoose.Schema({ _id: String, organizationId: String, scopes: [String] }),
+  );
+  await ApiKeyById.deleteMany({});
+  await ApiKeyById.insertMany(naiveKeys.map(({ key, ...rest }) => ({ _id: key, ...rest })));
+  passport.use(
+    'naive-mongo-id',
+    new HeaderAPIKeyStrategy({ header: 'Authorization', prefix: 'Bearer ' }, false, (apiKey, done) => {
+      counters.naiveReads++;
+      ApiKeyById.findOne({ _id: apiKey })
+        .lean()
+        .then((doc) => done(null, doc ?? false), done);
+    }),
+  );
+
+  await keywardConnection.dropDatabase();
+  mongoStore = new MongoKeyStore({ connection: keywardConnection, changeFeed: 'poll' });
+  await mongoStore.ensureIndexes();
+  await mongoStore.feedReady();
+  mongoKeyward = keyward(mongoStore);
+  let keywardToken = '';
+  for (let i = 0; i < SEEDED_KEYS; i++) {
+    keywardToken = (await mongoKeyward.createKey(ORG, { name: `k${i}`, type: 'secret' })).token;
+  }
+  countReads(mongoStore, () => counters.mongoStoreReads++);
+  mongoTokens = { naive: naiveKeys[SEEDED_KEYS - 1]?.key ?? '', keyward: keywardToken };
+}
+
+const app = express();
+app.disable('x-powered-by');
+app.disable('etag');
+const ok = (_req: express.Request, res: express.Response) => {
+  res.json({ ok: true });
+};
+
+let window: { cpu: NodeJS.CpuUsage; at: number; counters: typeof counters } | null = null;
+let received = 0;
+app.get('/__cpu/start', (_req, res) => {
+  received = 0;
+  window = { cpu: process.cpuUsage(), at: performance.now(), counters: { ...counters } };
+  // On the monotonic clock of V8's CPU profiles, so the profiler can leave out what came before.
+  res.json({ ok: true, monotonicUs: Number(process.hrtime.bigint() / 1000n) });
+});
+app.get('/__cpu/stop', (_req, res) => {
+  const opened = window;
+  if (!opened) {
+    res.status(409).json({ error: 'not started' });
+    return;
+  }
+  const cpu = process.cpuUsage(opened.cpu);
+  const requests = received - 1; // this request itself
+  const reads = Object.fromEntries(
+    Object.entries(counters).map(([name, value]) => [
+      name,
+      value - opened.counters[name as keyof typeof counters],
+    ]),
+  );
+  res.json({ ...cpu, wallMs: performance.now() - opened.at, requests, reads });
+  window = null;
+});
+
+app.get('/bare', ok);
+app.get('/hot', apiKeyAuth(memory, READ), ok);
+app.get('/passport', passport.authenticate('keyward', { session: false }), ok);
+app.get('/no-cache', apiKeyAuth(noCache, READ), ok);
+app.get('/hand-rolled', passport.authenticate('hand-rolled', { session: false }), ok);
+app.get('/flood', apiKeyAuth(flood, READ), ok);
+if (mongoKeyward) {
+  app.get('/naive-mongo', passport.authenticate('naive-mongo', { session: false }), ok);
+  app.get('/naive-mongo-id', passport.authenticate('naive-mongo-id', { session: false }), ok);
+  app.get('/mongo-cached', apiKeyAuth(mongoKeyward, READ), ok);
+}
+app.use(keywardErrorHandler());
+
+const server = createServer();
+// Registered before the app, so it runs first: /__cpu/start then resets the count it was counted in.
+server.on('request', () => {
+  received++;
+});
+server.on('request', app);
+server.keepAliveTimeout = 30_000;
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const tokens = {
+    hot: hotToken,
+    noCache: noCacheToken,
+    handRolled: handRolledToken,
+    floodGood: floodGood.token,
+    garbage: badChecksumToken(hotToken),
+    ...(mongoTokens ? { naiveMongo: mongoTokens.naive, mongoCached: mongoTokens.keyward } : {}),
+  };
+  process.stdout.write(
+    `${JSON.stringify({ port, tokens, mongo: Boolean(mongoKeyward), pid: process.pid })}\n`,
+  );
+});
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  server.closeAllConnections();
+  server.close();
+  await Promise.allSettled([memory.close(), noCache.close(), flood.close(), mongoKeyward?.close()]);
+  await mongoStore?.close().catch(() => {});
+  await Promise.allSettled(connections.map((c) => c.close()));
+  process.exit(0);
+}
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
+// Never outlive the benchmark that started us.
+setTimeout(() => process.exit(0), 10 * 60_000).unref();
+
+function keyward(store: KeyStore, cache?: false): Keyward {
+  return createKeyward({
+    store,
+    ...BENCH_SCOPES,
+    pepper: BENCH_PEPPER,
+    ...(cache === false ? { cache } : {}),
+  });
+}
+
+/** Counts `findByHash` calls on `store` without changing what they return. */
+function countReads(store: KeyStore, count: (hash: string) => void): void {
+  const findByHash = store.findByHash.bind(store);
+  store.findByHash = (hash) => {
+    count(hash);
+    return findByHash(hash);
+  };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,156 @@
+// Micro-benchmarks of `keyward.verify()` in one process, beside raw anchors measured in the same process
+// and run: what a cache hit cannot be cheaper than (one SHA-256 of the token and an LRU get) and what the
+// hashes cost alone. Cases run interleaved over rounds; the median round counts. Rates are per second of
+// this process's CPU time, so time the shared machine gives to other work does not count.
+// Usage: node --import tsx src/micro.ts  → prints one JSON line. Bounded: about ROUNDS x cases x SLICE_MS.
+import { createHmac, hash, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { createKeyward, MemoryKeyStore, parseToken } from '@keyward/core';
+import { LRUCache } from 'lru-cache';
+import { BENCH_PEPPER, BENCH_SCOPES, badChecksumToken, ORG, unknownTokens } from './tokens.js';
+
+const ROUNDS = Number(process.env.BENCH_MICRO_ROUNDS ?? 7);
+const SLICE_MS = Number(process.env.BENCH_MICRO_MS ?? 300);
+const BATCH = 1_000;
+
+const keyward = createKeyward({ store: new MemoryKeyStore(), ...BENCH_SCOPES, pepper: BENCH_PEPPER });
+const { token } = await keyward.createKey(ORG, { name: 'micro', type: 'secret' });
+const garbage = badChecksumToken(token);
+const unknown = unknownTokens()();
+const requirements = { scopes: ['snippets:read'] };
+for (const t of [token, unknown]) await keyward.verify(t); // fill the cache and the negative cache
+
+// The anchor LRU is configured like the verify cache (max, ttl, ttlResolution 0) and holds the key.
+const secret = randomBytes(32).toString('base64url');
+const lru = new LRUCache<string, object>({ max: 10_000, ttl: 60_000, ttlResolution: 0 });
+lru.set(hash('sha256', secret + token, 'base64url'), { id: 'key' });
+const pepper = Buffer.from(BENCH_PEPPER);
+
+let sink = 0;
+type Case = { name: string; id: string; run: (n: number) => void | Promise<void> };
+const cases: Case[] = [
+  {
+    id: 'verifyHit',
+    name: 'verify(), cache hit',
+    run: async (n) => {
+      for (let i = 0; i < n; i++) sink += (await keyward.verify(token)).valid ? 1 : 0;
+    },
+  },
+  {
+    id: 'verifyHitScopes',
+    name: "verify(), cache hit, scopes: ['snippets:read'] (what apiKeyAuth asks)",
+    run: async (n) => {
+      for (let i = 0; i < n; i++) sink += (await keyward.verify(token, requirements)).valid ? 1 : 0;
+    },
+  },
+  // Synchronous verify on a cache hit, where the service has one (core since verifyCached landed).
+  ...(typeof keyward.verifyCached === 'function'
+    ? [
+        {
+          id: 'verifyCachedHit',
+          name: 'verifyCached(), cache hit (synchronous)',
+          run: (n: number) => {
+            for (let i = 0; i < n; i++) sink += keyward.verifyCached(token)?.valid ? 1 : 0;
+          },
+        },
+      ]
+    : []),
+  {
+    id: 'verifyGarbage',
+    name: 'verify(), garbage (bad checksum)',
+    run: async (n) => {
+      for (let i = 0; i < n; i++) sink += (await keyward.verify(garbage)).valid ? 1 : 0;
+    },
+  },
+  {
+    id: 'verifyUnknown',
+    name: 'verify(), unknown token (negative-cache hit)',
+    run: async (n) => {
+      for (let i = 0; i < n; i++) sink += (await keyward.verify(unknown)).valid ? 1 : 0;
+    },
+  },
+  {
+    id: 'anchorHashLru',
+    name: 'anchor: crypto.hash sha256 + lru-cache get',
+    run: (n) => {
+      for (let i = 0; i < n; i++) sink += lru.get(hash('sha256', secret + token, 'base64url')) ? 1 : 0;
+    },
+  },
+  {
+    id: 'anchorHashLruAsync',
+    name: 'anchor: crypto.hash sha256 + lru-cache get, in an awaited async function',
+    run: async (n) => {
+      const lookup = async (t: string) => lru.get(hash('sha256', secret + t, 'base64url'));
+      for (let i = 0; i < n; i++) sink += (await lookup(token)) ? 1 : 0;
+    },
+  },
+  {
+    id: 'anchorHash',
+    name: 'anchor: crypto.hash sha256 alone',
+    run: (n) => {
+      for (let i = 0; i < n; i++) sink += hash('sha256', secret + token, 'base64url').length;
+    },
+  },
+  {
+    id: 'anchorHmac',
+    name: 'anchor: createHmac sha256 per call',
+    run: (n) => {
+      for (let i = 0; i < n; i++)
+        sink += createHmac('sha256', pepper).update(token, 'utf8').digest('hex').length;
+    },
+  },
+  {
+    id: 'anchorParse',
+    name: 'anchor: parseToken (format + CRC32 checksum)',
+    run: (n) => {
+      for (let i = 0; i < n; i++) sink += parseToken(token, 'kw') ? 1 : 0;
+    },
+  },
+];
+
+/**
+ * Runs `c` for about `ms` of wall time and returns its rate per second of this process's CPU time
+ * (`process.cpuUsage`), which does not advance while other work on the shared machine has the core, and
+ * per second of wall time.
+ */
+async function slice(c: Case, ms: number): Promise<{ cpu: number; wall: number }> {
+  let ops = 0;
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  let elapsed = 0;
+  do {
+    await c.run(BATCH);
+    ops += BATCH;
+    elapsed = performance.now() - start;
+  } while (elapsed < ms);
+  const cpu = process.cpuUsage(cpuStart);
+  return { cpu: (ops / (cpu.user + cpu.system)) * 1e6, wall: (ops / elapsed) * 1000 };
+}
+
+const started = performance.now();
+for (const c of cases) await slice(c, 100); // warm-up: JIT, inline caches
+const samples = new Map<string, { cpu: number; wall: number }[]>(cases.map((c) => [c.id, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  // Rotate the order each round so no case always runs right after the same neighbour.
+  for (let k = 0; k < cases.length; k++) {
+    const c = cases[(k + round) % cases.length] as Case;
+    samples.get(c.id)?.push(await slice(c, SLICE_MS));
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const results = cases.map((c) => {
+  const mine = samples.get(c.id) ?? [];
+  return {
+    id: c.id,
+    name: c.name,
+    /** Operations per second of CPU time, median of the rounds. */
+    opsPerSec: median(mine.map((s) => s.cpu)),
+    /** Operations per second of wall time, median of the rounds (suffers from other work on the machine). */
+    opsPerWallSec: median(mine.map((s) => s.wall)),
+    samples: mine,
+  };
+});
+await keyward.close();
+process.stdout.write(
+  `${JSON.stringify({ rounds: ROUNDS, sliceMs: SLICE_MS, seconds: (performance.now() - started) / 1000, sink: sink > 0, results })}\n`,
+);

@@ -1,0 +1,483 @@
+// `pnpm bench`: one run of every scenario, on loopback, bounded in time, stopping by itself.
+//
+// 1. HTTP: an Express server in its own process (src/http-server.ts), load from autocannon here. All
+//    scenarios interleaved over ROUNDS rounds (order rotated each round); per scenario the median round.
+//    The server measures its own CPU time per request between GET /__cpu/start and /__cpu/stop.
+// 2. Memory: RSS before/after 1,000,000 invented tokens through keyward.verify (src/memory.ts, own process).
+// 3. Micro: verify() beside raw hashing anchors (src/micro.ts, own process).
+// Writes results/latest.json and results/latest.md, puts the markdown in README.md and prints it.
+// Bounded: a watchdog ends everything after BENCH_DEADLINE_S (default 360 s).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { startTestDatabase, type TestDatabase } from '@keyward/test-db';
+import autocannon from 'autocannon';
+import { unknownTokens } from './tokens.js';
+
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const CONNECTIONS = 10;
+const DEADLINE_S = Number(process.env.BENCH_DEADLINE_S ?? 360);
+/** In the unknown-token flood, one request in this many carries the good key. */
+const FLOOD_GOOD_EVERY = 10;
+const startedAt = performance.now();
+const children = new Set<ChildProcess>();
+let database: TestDatabase | null = null;
+
+const watchdog = setTimeout(() => {
+  process.stderr.write(`bench: over the ${DEADLINE_S} s bound, stopping\n`);
+  for (const child of children) child.kill('SIGKILL');
+  void database?.stop().finally(() => process.exit(2));
+  setTimeout(() => process.exit(2), 5_000).unref();
+}, DEADLINE_S * 1000);
+watchdog.unref();
+
+const log = (text: string) => process.stderr.write(`[bench ${elapsed().toFixed(0).padStart(3)} s] ${text}\n`);
+
+type Tokens = Record<string, string>;
+interface Scenario {
+  id: string;
+  name: string;
+  /** The scenario whose figures this one is compared with. */
+  baseline: string;
+  /** Status the server should answer with (`mixed`: the unknown flood, whose good-key requests pass). */
+  expect: 200 | 401 | 'mixed';
+  options(tokens: Tokens): {
+    path?: string;
+    headers?: Record<string, string>;
+    requests?: autocannon.Request[];
+  };
+}
+const bearer = (token: string | undefined) => ({ headers: { authorization: `Bearer ${token}` } });
+const scenarios: Scenario[] = [
+  {
+    id: 'bare',
+    name: 'bare Express route (baseline)',
+    baseline: 'bare',
+    expect: 200,
+    options: () => ({ path: '/bare' }),
+  },
+  {
+    id: 'hot',
+    name: 'apiKeyAuth, cached key (hot)',
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/hot', ...bearer(t.hot) }),
+  },
+  {
+    id: 'passport',
+    name: 'Passport strategy (createPassportStrategy), cached key',
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/passport', ...bearer(t.hot) }),
+  },
+  {
+    id: 'noCache',
+    name: 'apiKeyAuth, cache off (memory store)',
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/no-cache', ...bearer(t.noCache) }),
+  },
+  {
+    id: 'handRolled',
+    name: 'hand-rolled passport-headerapikey (SHA-256 + Map)',
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/hand-rolled', ...bearer(t.handRolled) }),
+  },
+  {
+    id: 'naiveMongo',
+    name: 'naive: passport-headerapikey + mongoose findOne({ key }) per request (FerretDB)',
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/naive-mongo', ...bearer(t.naiveMongo) }),
+  },
+  {
+    id: 'naiveMongoId',
+    name: 'naive, key as _id: findOne({ _id: key }) per request (FerretDB pushes this filter down)',
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/naive-mongo-id', ...bearer(t.naiveMongo) }),
+  },
+  {
+    id: 'mongoCached',
+    name: 'apiKeyAuth, MongoKeyStore on FerretDB, cached',
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/mongo-cached', ...bearer(t.mongoCached) }),
+  },
+  {
+    id: 'garbage',
+    name: 'garbage flood (bad checksum, 401)',
+    baseline: 'bare',
+    expect: 401,
+    options: (t) => ({ path: '/flood', ...bearer(t.garbage) }),
+  },
+  {
+    id: 'unknown',
+    name: `unknown flood (new checksum-valid token per request, 401; 1 in ${FLOOD_GOOD_EVERY} the good key)`,
+    baseline: 'bare',
+    expect: 'mixed',
+    options: (t) => {
+      const next = unknownTokens();
+      const flooding: autocannon.Request = {
+        method: 'GET',
+        path: '/flood',
+        setupRequest: (req) => {
+          req.headers = { ...req.headers, authorization: `Bearer ${next()}` };
+          return req;
+        },
+      };
+      const good: autocannon.Request = {
+        method: 'GET',
+        path: '/flood',
+        headers: { authorization: `Bearer ${t.floodGood}` },
+      };
+      return { requests: [...Array.from({ length: FLOOD_GOOD_EVERY - 1 }, () => flooding), good] };
+    },
+  },
+];
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  ok2xx: number;
+  errors: number;
+  cpuUsPerReq: number;
+  serverRequests: number;
+  reads: Record<string, number>;
+}
+
+let server: ChildProcess | null = null;
+try {
+  if (process.env.BENCH_NO_MONGO !== '1') {
+    log('starting the database (FerretDB unless MONGO_URL is set)');
+    database = await startTestDatabase();
+  }
+  log('starting the server');
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      new URL('./http-server.ts', import.meta.url).pathname,
+      ...(database ? [database.uri] : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  server = child;
+  children.add(child);
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+  const { port, tokens, mongo } = JSON.parse(line) as { port: number; tokens: Tokens; mongo: boolean };
+  const base = `http://127.0.0.1:${port}`;
+  const active = scenarios.filter(
+    (s) => mongo || !['naiveMongo', 'naiveMongoId', 'mongoCached'].includes(s.id),
+  );
+
+  // New keys' cache entries are kept short for a second after the store announces them: let that pass.
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  log('warm-up');
+  for (const scenario of active) await measure(base, scenario, tokens, 1);
+  const samples = new Map<string, Sample[]>(active.map((s) => [s.id, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < active.length; k++) {
+      const scenario = active[(k + round) % active.length] as Scenario;
+      const sample = await measure(base, scenario, tokens, DURATION_S);
+      samples.get(scenario.id)?.push(sample);
+      log(
+        `round ${round + 1}/${ROUNDS} ${scenario.id}: ${Math.round(sample.rps)} req/s, ${sample.cpuUsPerReq.toFixed(1)} µs CPU/req`,
+      );
+    }
+  }
+  server.kill('SIGTERM');
+  await once(server, 'exit');
+  children.delete(server);
+  server = null;
+  await database?.stop();
+  database = null;
+
+  log('memory: invented tokens through verify, in-process');
+  const memory = await childJson([
+    '--expose-gc',
+    '--import',
+    'tsx',
+    new URL('./memory.ts', import.meta.url).pathname,
+  ]);
+  log('micro-benchmarks');
+  const micro = await childJson(['--import', 'tsx', new URL('./micro.ts', import.meta.url).pathname]);
+
+  const http = summarize(active, samples);
+  const result = {
+    date: new Date().toISOString(),
+    machine: {
+      node: process.version,
+      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+      cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+      loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    },
+    settings: {
+      rounds: ROUNDS,
+      durationS: DURATION_S,
+      connections: CONNECTIONS,
+      floodGoodEvery: FLOOD_GOOD_EVERY,
+    },
+    database: mongo ? 'FerretDB 1.24 (SQLite), same machine' : null,
+    http,
+    memory,
+    micro,
+    seconds: Math.round(elapsed()),
+  };
+  writeFileSync(new URL('../results/latest.json', import.meta.url), toJson(result));
+  const markdown = toMarkdown(result);
+  writeFileSync(new URL('../results/latest.md', import.meta.url), markdown);
+  updateReadme(markdown);
+  process.stdout.write(markdown);
+  log(`done in ${Math.round(elapsed())} s`);
+} finally {
+  clearTimeout(watchdog);
+  if (server) server.kill('SIGTERM');
+  await database?.stop();
+}
+
+function elapsed() {
+  return (performance.now() - startedAt) / 1000;
+}
+
+async function measure(base: string, scenario: Scenario, tokens: Tokens, duration: number): Promise<Sample> {
+  await control(base, 'start');
+  const { path = '/', ...options } = scenario.options(tokens);
+  const result = await autocannon({ url: `${base}${path}`, connections: CONNECTIONS, duration, ...options });
+  const window = (await control(base, 'stop')) as {
+    user: number;
+    system: number;
+    requests: number;
+    reads: Record<string, number>;
+  };
+  const ok2xx = result['2xx'];
+  const wrongStatus =
+    scenario.expect === 200 ? result.non2xx : scenario.expect === 401 ? ok2xx : result.errors;
+  if (wrongStatus > 0 || result.errors > 0) {
+    throw new Error(
+      `${scenario.id}: ${wrongStatus} answers were not ${scenario.expect}, ${result.errors} errors — the scenario is broken`,
+    );
+  }
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    ok2xx,
+    errors: result.errors,
+    cpuUsPerReq: (window.user + window.system) / Math.max(1, window.requests),
+    serverRequests: window.requests,
+    reads: window.reads,
+  };
+}
+
+async function control(base: string, what: 'start' | 'stop'): Promise<unknown> {
+  const response = await fetch(`${base}/__cpu/${what}`, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`/__cpu/${what} answered ${response.status}`);
+  return response.json();
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+function summarize(active: Scenario[], samples: Map<string, Sample[]>) {
+  // Ratios are taken within each round (both figures of one round share the machine's state at the time)
+  // and the median of those per-round ratios is reported.
+  const byRound = (id: string) => samples.get(id) ?? [];
+  return active.map((scenario) => {
+    const mine = byRound(scenario.id);
+    const base = byRound(scenario.baseline);
+    const ratio = (pick: (s: Sample) => number) => median(mine.map((s, i) => pick(s) / pick(base[i] ?? s)));
+    const reads = Object.fromEntries(
+      Object.keys(mine[0]?.reads ?? {}).map((name) => [
+        name,
+        mine.reduce((sum, s) => sum + (s.reads[name] ?? 0), 0),
+      ]),
+    );
+    const served = mine.reduce((sum, s) => sum + s.serverRequests, 0);
+    const ok2xx = mine.reduce((sum, s) => sum + s.ok2xx, 0);
+    return {
+      id: scenario.id,
+      name: scenario.name,
+      baseline: scenario.baseline,
+      rps: median(mine.map((s) => s.rps)),
+      p50Ms: median(mine.map((s) => s.p50)),
+      p99Ms: median(mine.map((s) => s.p99)),
+      cpuUsPerReq: median(mine.map((s) => s.cpuUsPerReq)),
+      rpsVsBaseline: ratio((s) => s.rps),
+      cpuVsBaseline: ratio((s) => s.cpuUsPerReq),
+      /** Server CPU per request above the baseline's, in the same round; median over rounds. */
+      cpuOverBaselineUs: median(mine.map((s, i) => s.cpuUsPerReq - (base[i] ?? s).cpuUsPerReq)),
+      requestsServed: served,
+      answered2xx: ok2xx,
+      storeReads: reads,
+      rounds: mine.map(({ reads: _, ...s }) => s),
+    };
+  });
+}
+
+async function childJson(args: string[]): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: process.cwd() });
+  children.add(child);
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  children.delete(child);
+  if (code !== 0) throw new Error(`${args.at(-1)} exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+}
+
+type HttpRow = ReturnType<typeof summarize>[number];
+function toMarkdown(result: {
+  date: string;
+  machine: { node: string; cpus: string; loadAverageAtEnd: number[] };
+  settings: { rounds: number; durationS: number; connections: number; floodGoodEvery: number };
+  database: string | null;
+  http: HttpRow[];
+  memory: Record<string, unknown>;
+  micro: Record<string, unknown>;
+  seconds: number;
+}): string {
+  const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+  const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+  const { http, memory, settings } = result;
+  const row = (id: string) => http.find((r) => r.id === id);
+  const flood = row('unknown');
+  const floodReads = flood?.storeReads ?? {};
+  // Every 2xx of the flood is the good key (invented tokens get 401; the run stops on any other answer).
+  const floodGood = flood ? flood.answered2xx : Number.NaN;
+  const naive = row('naiveMongo');
+  const naiveId = row('naiveMongoId');
+  const mongoCached = row('mongoCached');
+
+  type MicroRow = { id: string; name: string; opsPerSec: number };
+  const micro = (result.micro.results ?? []) as MicroRow[];
+  const ops = (id: string) => micro.find((m) => m.id === id)?.opsPerSec ?? Number.NaN;
+  const anchor = ops('anchorHashLru');
+  const mem = memory as {
+    tokens: number;
+    seconds: number;
+    storeReads: number;
+    goodKeyHitRatio: number;
+    before: { rssMB: number; heapUsedMB: number };
+    after: { rssMB: number; heapUsedMB: number };
+    maxRssMB: number;
+  };
+
+  return [
+    '# Keyward benchmark',
+    '',
+    `${result.date} · Node ${result.machine.node} · ${result.machine.cpus} (shared with other work; load average at the end ${result.machine.loadAverageAtEnd.join(' / ')}) · whole run ${result.seconds} s`,
+    '',
+    `Reproduce: \`pnpm bench\` at the repository root (about 4 minutes, at most 6; FerretDB is built with Go on first use).`,
+    'Server, load generator and database share one 2-core machine: compare ratios and CPU per request, not',
+    'requests per second across machines.',
+    '',
+    `## HTTP (autocannon, ${settings.connections} connections, loopback; median of ${settings.rounds} interleaved rounds of ${settings.durationS} s)`,
+    '',
+    "CPU µs/req is the server process's own `process.cpuUsage()` over the requests it received in the",
+    'measurement window; "over bare" is that minus the bare route\'s in the same round: what authentication',
+    `costs. Ratios are medians of per-round ratios.${result.database ? ` Database: ${result.database}; its own CPU is not in the server's figure.` : ''}`,
+    '',
+    '| scenario | req/s | vs bare | p50 ms | p99 ms | server CPU µs/req | CPU vs bare | CPU over bare µs |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...http.map(
+      (r) =>
+        `| ${r.name} | ${int(r.rps)} | ${fmt(r.rpsVsBaseline, 2)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuUsPerReq, 1)} | ${fmt(r.cpuVsBaseline, 2)} | ${fmt(r.cpuOverBaselineUs, 1)} |`,
+    ),
+    '',
+    ...(naive && mongoCached
+      ? [
+          `- Keyward cached vs the naive per-request \`findOne\`, same FerretDB: **${fmt(mongoCached.rps / naive.rps, 1)}×** the requests per second, ` +
+            `**${fmt(naive.cpuUsPerReq / mongoCached.cpuUsPerReq, 1)}×** less server CPU per request; p99 ${fmt(naive.p99Ms, 1)} → ${fmt(mongoCached.p99Ms, 1)} ms. ` +
+            `Store reads over all rounds: naive ${int(naive.storeReads.naiveReads ?? Number.NaN)} for ${int(naive.requestsServed)} requests; ` +
+            `Keyward ${int(mongoCached.storeReads.mongoStoreReads ?? Number.NaN)} for ${int(mongoCached.requestsServed)}.`,
+          ...(naiveId
+            ? [
+                `- Against the naive lookup by \`_id\` (an indexed point read on FerretDB too): **${fmt(mongoCached.rps / naiveId.rps, 1)}×** the requests per second, ` +
+                  `**${fmt(naiveId.cpuUsPerReq / mongoCached.cpuUsPerReq, 1)}×** less server CPU per request; p99 ${fmt(naiveId.p99Ms, 1)} → ${fmt(mongoCached.p99Ms, 1)} ms.`,
+              ]
+            : []),
+        ]
+      : []),
+    ...(flood
+      ? [
+          `- Unknown flood: ${int(floodReads.floodStoreReads ?? Number.NaN)} store reads for ${int(flood.requestsServed)} requests over all rounds ` +
+            `(one per invented token, as it must be); the good key sent alongside (${int(floodGood)} requests, all 200) had ` +
+            `${int(floodReads.floodGoodKeyReads ?? Number.NaN)} store read(s): hit ratio ${fmt(100 * (1 - (floodReads.floodGoodKeyReads ?? 0) / floodGood), 2)} %.`,
+        ]
+      : []),
+    '',
+    `## Memory: ${int(mem.tokens)} distinct unknown (checksum-valid) tokens through \`keyward.verify\`, in-process`,
+    '',
+    '| | RSS MB | heap used MB |',
+    '|---|---:|---:|',
+    `| before (after GC) | ${fmt(mem.before.rssMB, 1)} | ${fmt(mem.before.heapUsedMB, 1)} |`,
+    `| after (after GC) | ${fmt(mem.after.rssMB, 1)} | ${fmt(mem.after.heapUsedMB, 1)} |`,
+    '',
+    `${fmt(mem.seconds, 1)} s (${int(mem.tokens / mem.seconds)} verifies/s, each a store read: ${int(mem.storeReads)}); peak RSS ${fmt(mem.maxRssMB, 1)} MB; ` +
+      `a good key checked every 1,000 tokens stayed cached: hit ratio ${fmt(100 * mem.goodKeyHitRatio, 2)} %.`,
+    '',
+    `## Micro-benchmarks (one process; median of ${String(result.micro.rounds)} interleaved rounds of ${String(result.micro.sliceMs)} ms)`,
+    '',
+    "ops/s per second of the process's CPU time (time the shared machine gives to other work does not count).",
+    '',
+    '| operation | ops/s | µs/op | vs sha256 + LRU get |',
+    '|---|---:|---:|---:|',
+    ...micro.map(
+      (m) =>
+        `| ${m.name} | ${int(m.opsPerSec)} | ${fmt(1e6 / m.opsPerSec, 2)} | ${fmt(m.opsPerSec / anchor, 2)} |`,
+    ),
+    '',
+    `A cache hit costs ${fmt(anchor / ops('verifyHit'), 1)}× one sha256 + LRU get through \`verify()\`` +
+      (Number.isFinite(ops('verifyCachedHit'))
+        ? ` and ${fmt(anchor / ops('verifyCachedHit'), 1)}× through \`verifyCached()\``
+        : '') +
+      ' (the conventions\' target: "about one hash of the token").',
+    '',
+  ].join('\n');
+}
+
+/** Puts the result (its headings one level down) between the markers of bench/README.md. */
+function updateReadme(markdown: string): void {
+  const url = new URL('../README.md', import.meta.url);
+  const readme = readFileSync(url, 'utf8');
+  const start = '<!-- latest:start -->';
+  const end = '<!-- latest:end -->';
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from === -1 || to < from) return;
+  const body = markdown
+    .split('\n')
+    .filter((line) => !line.startsWith('# '))
+    .map((line) => (line.startsWith('#') ? `#${line}` : line))
+    .join('\n')
+    .trim();
+  writeFileSync(url, `${readme.slice(0, from + start.length)}\n${body}\n${readme.slice(to)}`);
+}
+
+/** JSON as the repository's formatter (Biome, line width 110) writes it: short arrays of plain values on one line. */
+function toJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`.replace(
+    /^( *)(.*)\[\n((?:\1 {2}(?:-?[\d.e+-]+|"[^"\n]*"|true|false|null),?\n)+)\1\](,?)$/gm,
+    (whole, indent: string, head: string, items: string, comma: string) => {
+      const values = items.trim().split(/,?\n\s*/);
+      const line = `${indent}${head}[${values.join(', ')}]${comma}`;
+      return line.length <= 110 ? line : whole;
+    },
+  );
+}
