@@ -67,12 +67,14 @@ function isOws(code: number): boolean {
 
 /**
  * All values of a header. Node keeps only the first `Authorization` and joins repeated custom headers
- * with ", " in `req.headers`; `req.headersDistinct` keeps each one, so a second key cannot hide. If a
- * middleware rewrote `req.headers[name]`, its value wins.
+ * with ", " in `req.headers`; `req.headersDistinct` keeps each one, so a second key cannot hide. It is
+ * built on first access by copying every header, so it is read only when `req.rawHeaders` shows the header
+ * more than once. If a middleware rewrote `req.headers[name]`, its value wins.
  */
 function headerValues(req: HeaderCarrier, name: string): string[] {
   const value: unknown = req.headers?.[name];
   if (typeof value === 'string') {
+    if (!repeats(req, name)) return [value];
     const distinct = distinctValues(req, name);
     const consistent =
       distinct && distinct.length > 1 && (value === distinct[0] || value === distinct.join(', '));
@@ -80,6 +82,20 @@ function headerValues(req: HeaderCarrier, name: string): string[] {
   }
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
   return [];
+}
+
+/** Whether the request carried header `name` (lower case) more than once; `true` when it cannot tell. */
+function repeats(req: HeaderCarrier, name: string): boolean {
+  const raw = (req as { rawHeaders?: unknown }).rawHeaders;
+  if (!Array.isArray(raw)) return true;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const header = raw[i];
+    if (typeof header === 'string' && header.length === name.length && header.toLowerCase() === name) {
+      if (++seen > 1) return true;
+    }
+  }
+  return false;
 }
 
 function distinctValues(req: HeaderCarrier, name: string): string[] | undefined {
