@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createAdminRouter, createDashboardRouter } from '@keyward/admin';
 import { createKeyward, type KeyStore, type Keyward } from '@keyward/core';
@@ -38,7 +39,10 @@ export interface DemoOptions {
   maxMemorySessions?: number;
   /** Sign-ups allowed per client address (`req.ip`) and window. @default { limit: 20, windowMs: 600_000 } */
   signupRateLimit?: { limit: number; windowMs: number };
-  /** Pepper of the key hashes. @default process.env.KEYWARD_PEPPER */
+  /**
+   * Pepper of the key hashes. @default process.env.KEYWARD_PEPPER, else random per process (keys kept in
+   * MongoDB then stop verifying after a restart; the server says so at start)
+   */
   pepper?: string;
   /** Receives one line per server fault (never a token). @default no logging */
   log?: (line: string) => void;
@@ -79,7 +83,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     store: options.store,
     scopes: DEMO_SCOPES,
     publicScopes: DEMO_PUBLIC_SCOPES,
-    pepper: options.pepper ?? process.env.KEYWARD_PEPPER,
+    pepper: options.pepper || process.env.KEYWARD_PEPPER?.trim() || randomBytes(32).toString('base64url'),
   });
   const sessions = createSessions({
     ...(options.sessionStore ? { store: options.sessionStore } : {}),

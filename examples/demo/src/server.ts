@@ -19,6 +19,9 @@ const demo = createDemoApp({
   log: (line) => console.error(line),
 });
 const { app, keyward } = demo;
+if (!process.env.KEYWARD_PEPPER?.trim()) {
+  console.error('[demo] KEYWARD_PEPPER is not set: a random one is used, so keys made before a restart stop working');
+}
 if (!process.env.SESSION_SECRET?.trim()) {
   console.error('[demo] SESSION_SECRET is not set: a random one is used, so restarting signs everyone out');
 }
