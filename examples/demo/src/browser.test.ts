@@ -1,3 +1,4 @@
+import { TEST_PEPPER } from '@keyward/core/testing';
 // The demo in a real browser: Chromium driven by playwright-core, the demo listening on 127.0.0.1 with its
 // keys in MongoDB (the test database). CI installs Chromium; without it these tests fail, they never skip.
 
@@ -457,6 +458,7 @@ describe('the API keys page in Chromium', () => {
       store: new MemoryKeyStore(),
       scopes: DEMO_SCOPES,
       publicScopes: DEMO_PUBLIC_SCOPES,
+      pepper: TEST_PEPPER,
     });
     await other.provisionOrganization('org_team');
     const app = express();

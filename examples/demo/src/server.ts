@@ -20,7 +20,9 @@ const demo = createDemoApp({
 });
 const { app, keyward } = demo;
 if (!process.env.KEYWARD_PEPPER?.trim()) {
-  console.error('[demo] KEYWARD_PEPPER is not set: a random one is used, so keys made before a restart stop working');
+  console.error(
+    '[demo] KEYWARD_PEPPER is not set: a random one is used, so keys made before a restart stop working',
+  );
 }
 if (!process.env.SESSION_SECRET?.trim()) {
   console.error('[demo] SESSION_SECRET is not set: a random one is used, so restarting signs everyone out');

@@ -1,4 +1,5 @@
 import { createKeyward, MemoryKeyStore } from '@keyward/core';
+import { TEST_PEPPER } from '@keyward/core/testing';
 import { MongoKeyStore } from '@keyward/mongo';
 import { useTestDatabase } from '@keyward/test-db';
 import { describe, expect, it, vi } from 'vitest';
@@ -8,7 +9,7 @@ const db = useTestDatabase('demo-store');
 
 /** Creates a key through the store and reads it back. */
 async function roundTrip(store: Parameters<typeof createKeyward>[0]['store']) {
-  const keyward = createKeyward({ store, scopes: ['a'] });
+  const keyward = createKeyward({ store, scopes: ['a'], pepper: TEST_PEPPER });
   const { key } = await keyward.createKey('org_store', { name: 'K', type: 'secret' });
   expect((await keyward.getKey('org_store', key.id))?.name).toBe('K');
   await keyward.close();
