@@ -2,6 +2,7 @@
 // Express app with the admin router mounted at /api/keys, where the `x-org` header names the caller's
 // organization (no header: nobody signed in).
 import { type ApiKey, createKeyward, type KeyStore, MemoryKeyStore } from '@keyward/core';
+import { TEST_PEPPER } from '@keyward/core/testing';
 import express from 'express';
 import request from 'supertest';
 import type {} from 'vitest';
@@ -63,7 +64,13 @@ export function setup(options: SetupOptions = {}) {
     },
   };
   const store = options.store ?? new MemoryKeyStore();
-  const keyward = createKeyward({ store, scopes: SCOPES, publicScopes: PUBLIC_SCOPES, clock: clock.now });
+  const keyward = createKeyward({
+    store,
+    scopes: SCOPES,
+    publicScopes: PUBLIC_SCOPES,
+    clock: clock.now,
+    pepper: TEST_PEPPER,
+  });
   const app: express.Express = express();
   options.before?.(app);
   app.use(MOUNT, createAdminRouter({ keyward, authorize: options.authorize ?? headerAuthorize }));
