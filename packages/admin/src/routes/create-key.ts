@@ -11,6 +11,9 @@ import type { RouteHandler } from '../endpoint.js';
  */
 export const createKey: RouteHandler = async ({ keyward, organizationId, body }) => {
   // Unchecked here on purpose: `createKey` validates its input at run time (400 `validation_error`).
-  const { key, token } = await keyward.createKey(organizationId, (body ?? {}) as CreateKeyInput);
+  const { key, token } = await keyward.createKey(
+    organizationId,
+    (body === undefined ? {} : body) as CreateKeyInput,
+  );
   return { status: 201, body: { data: serializeKey(key), token } };
 };
