@@ -97,6 +97,29 @@ describe('server-side faults', () => {
   });
 });
 
+describe('bodies the parser cannot read (issue 10, item 2)', () => {
+  it.each([
+    ['gzip', 'not gzip at all'],
+    ['deflate', 'not deflate either'],
+    ['br', '{"name":"A","type":"secret"}'],
+    ['x-garbage', '{"name":"A","type":"secret"}'],
+  ])(
+    'answers a body sent with Content-Encoding: %s that does not decode with a 4xx, never 500',
+    async (encoding, text) => {
+      const { api, keyward } = setup();
+      const res = await api
+        .post('')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .send(text);
+      expect([400, 415]).toContain(res.status);
+      expect(res.body.error.code).toMatch(/^(validation_error|unsupported_media_type)$/);
+      expect(res.text).not.toMatch(/incorrect header check|zlib|stack/i);
+      expect(await keyward.listKeys('org_a')).toEqual([]);
+    },
+  );
+});
+
 describe('response headers', () => {
   it.each(EVERY_ROUTE)('%s answers with Cache-Control: no-store', async (_r, send) => {
     const { api, createKey } = setup();
