@@ -2,12 +2,7 @@
 // error.message, so the page can show it.
 
 /**
- * @typedef {{
- *   id: string, organizationId: string, name: string, type: 'public' | 'secret', scopes: string[],
- *   redactedKey: string, token?: string, isDefault: boolean, createdAt: string, updatedAt: string,
- *   expiresAt: string | null, lastUsedAt: string | null, disabled: boolean, rolledAt: string | null,
- *   replacedBy: string | null, status: 'active' | 'rolled' | 'disabled' | 'expired'
- * }} Key
+ * @typedef {import('./types.js').Key} Key
  * @typedef {{ scopes: string[], publicScopes: string[] }} ScopeCatalog
  * @typedef {{ path: string, message: string }} Detail
  */

@@ -1,4 +1,5 @@
 import { createKeyward, type Keyward, MemoryKeyStore } from '@keyward/core';
+import { TEST_PEPPER } from '@keyward/core/testing';
 import express from 'express';
 import expressPackage from 'express/package.json' with { type: 'json' };
 import request from 'supertest';
@@ -12,6 +13,7 @@ function keywardForTest(): Keyward {
     store: new MemoryKeyStore(),
     scopes: ['snippets:read'],
     publicScopes: ['snippets:read'],
+    pepper: TEST_PEPPER,
   });
 }
 

@@ -3,7 +3,7 @@ import express from 'express';
 import { createBodyReader } from './body.js';
 import { type EndpointContext, endpoint } from './endpoint.js';
 import { createErrorHandler } from './error-handler.js';
-import { createOpenApiDocument } from './openapi.js';
+import { createOpenApiHandler } from './openapi.js';
 import { type AdminRouterOptions, resolveAdminOptions } from './options.js';
 import { createRequestGuard } from './request-guard.js';
 import { createKey } from './routes/create-key.js';
@@ -46,12 +46,9 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
     guard: createRequestGuard(trustedOrigins),
     readBody: createBodyReader(),
   };
-  const openApiDocument = JSON.stringify(createOpenApiDocument());
   const router = express.Router();
 
-  router.get('/openapi.json', function keywardAdminOpenApi(_req, res) {
-    res.set('Cache-Control', 'no-store').type('application/json').send(openApiDocument);
-  });
+  router.get('/openapi.json', createOpenApiHandler({ scopes: keyward.scopes }));
   // Fixed paths are registered before `/:id`, so they are never read as ids.
   router.get('/scopes', endpoint(context, getScopes));
 

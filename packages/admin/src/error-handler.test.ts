@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import {
   type KeyStore,
   KeyStoreUnavailableError,
@@ -96,6 +97,29 @@ describe('server-side faults', () => {
   });
 });
 
+describe('bodies the parser cannot read (issue 10, item 2)', () => {
+  it.each([
+    ['gzip', 'not gzip at all'],
+    ['deflate', 'not deflate either'],
+    ['br', '{"name":"A","type":"secret"}'],
+    ['x-garbage', '{"name":"A","type":"secret"}'],
+  ])(
+    'answers a body sent with Content-Encoding: %s that does not decode with a 4xx, never 500',
+    async (encoding, text) => {
+      const { api, keyward } = setup();
+      const res = await api
+        .post('')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .send(text);
+      expect([400, 415]).toContain(res.status);
+      expect(res.body.error.code).toMatch(/^(validation_error|unsupported_media_type)$/);
+      expect(res.text).not.toMatch(/incorrect header check|zlib|stack/i);
+      expect(await keyward.listKeys('org_a')).toEqual([]);
+    },
+  );
+});
+
 describe('response headers', () => {
   it.each(EVERY_ROUTE)('%s answers with Cache-Control: no-store', async (_r, send) => {
     const { api, createKey } = setup();
@@ -137,10 +161,11 @@ describe('toKeywardError', () => {
     expect(toKeywardError(error)).toBe(error);
   });
 
-  it('rebuilds a KeywardError from another copy of @keyward/core', () => {
-    const foreign = Object.assign(new Error('No such API key.'), { name: 'KeywardError', code: 'not_found' });
+  it('keeps a KeywardError of the other build of @keyward/core (told by its brand) as it is', () => {
+    const cjs = createRequire(import.meta.url)('@keyward/core') as typeof import('@keyward/core');
+    const foreign = new cjs.KeywardError('not_found');
+    expect(foreign).not.toBeInstanceOf(KeywardError);
     const mapped = toKeywardError(foreign);
-    expect(mapped).toBeInstanceOf(KeywardError);
     expect(mapped.status).toBe(404);
     expect(mapped.toJSON()).toEqual({ error: { code: 'not_found', message: 'No such API key.' } });
   });
@@ -173,8 +198,48 @@ describe('toKeywardError', () => {
     expect(toKeywardError(new URIError("Failed to decode param '%E0'")).code).toBe('not_found');
   });
 
+  it('maps any client error (a 4xx status or statusCode) to a 4xx code, without its message', () => {
+    const cases: Array<[object, string]> = [
+      // body-parser on a body it cannot inflate: status 400 and no `type` (it used to answer 500).
+      [
+        Object.assign(new Error('incorrect header check (internal detail)'), { status: 400, expose: true }),
+        'validation_error',
+      ],
+      [
+        Object.assign(new Error('unsupported content encoding "br2"'), { statusCode: 415 }),
+        'unsupported_media_type',
+      ],
+      [Object.assign(new Error('too big'), { status: 413, expose: true }), 'payload_too_large'],
+      [Object.assign(new Error('Forbidden'), { status: 403, expose: true }), 'forbidden'],
+      [Object.assign(new Error('Unauthorized'), { status: 401 }), 'unauthorized'],
+      [Object.assign(new Error('Not Found'), { status: 404 }), 'not_found'],
+      [Object.assign(new Error('Conflict'), { status: 409 }), 'conflict'],
+      [Object.assign(new Error('Length Required'), { status: 411 }), 'validation_error'],
+      [{ status: 400 }, 'validation_error'],
+    ];
+    for (const [thrown, code] of cases) {
+      const mapped = toKeywardError(thrown);
+      expect(mapped.code).toBe(code);
+      expect(mapped.status).toBeLessThan(500);
+      const body = JSON.stringify(mapped.toJSON());
+      expect(body).not.toMatch(/internal detail|br2|too big|Length Required/);
+      if (code === 'validation_error') expect(mapped.details).toHaveLength(1);
+    }
+  });
+
   it('maps anything else to internal_error', () => {
-    for (const thrown of [new Error('boom'), 'boom', null, undefined, { status: 400 }]) {
+    const notClient = [
+      new Error('boom'),
+      'boom',
+      null,
+      undefined,
+      { status: 500 },
+      { status: 400, expose: false },
+      { status: '400' },
+      { status: 399 },
+      { statusCode: 400.5 },
+    ];
+    for (const thrown of notClient) {
       expect(toKeywardError(thrown).code).toBe('internal_error');
     }
   });

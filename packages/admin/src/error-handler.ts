@@ -1,33 +1,23 @@
-import { ERROR_CODES, KeywardError, type KeywardErrorCode } from '@keyward/core';
+import { isKeywardError, KeywardError } from '@keyward/core';
 import type { ErrorRequestHandler } from 'express';
 import { log } from './logger.js';
 
 /**
- * Maps anything a route can throw to a `KeywardError`: Keyward's own errors as they are, the body
- * parser's errors to `payload_too_large` / `unsupported_media_type` / `validation_error`, a path that
- * cannot be decoded to `not_found`, and everything else to `internal_error` (the original kept as `cause`).
+ * Maps anything a route can throw to a `KeywardError`: Keyward's own errors as they are (from any copy of
+ * `@keyward/core`, told by its brand), a path that cannot be decoded to `not_found`, any client error (a
+ * 4xx `status` or `statusCode`, as `body-parser` and `http-errors` raise) to the contract's 4xx code with
+ * a message of our own, and everything else to `internal_error` (the original kept as `cause`).
  *
  * @example
  * const error = toKeywardError(new SyntaxError('Unexpected token')); // internal_error, status 500
  */
 export function toKeywardError(error: unknown): KeywardError {
-  if (error instanceof KeywardError) return error;
-  if (isKeywardErrorLike(error)) {
-    // A KeywardError from another copy of @keyward/core (e.g. the CJS build next to our ESM build).
-    return new KeywardError(error.code, {
-      message: error.message,
-      details: error.details,
-      extra: error.extra,
-      cause: error,
-    });
-  }
-  const bodyError = fromBodyParser(error);
-  if (bodyError) return bodyError;
+  if (isKeywardError(error)) return error;
   if (error instanceof URIError) {
     // Express could not decode `:id` (e.g. `%E0%A4%A`): such an id names no key.
     return new KeywardError('not_found', { cause: error });
   }
-  return new KeywardError('internal_error', { cause: error });
+  return fromClientError(error) ?? new KeywardError('internal_error', { cause: error });
 }
 
 /**
@@ -53,51 +43,50 @@ export function createErrorHandler(): ErrorRequestHandler {
   };
 }
 
-interface KeywardErrorLike {
-  code: KeywardErrorCode;
-  message: string;
-  details?: KeywardError['details'];
-  extra?: KeywardError['extra'];
-}
-
-function isKeywardErrorLike(error: unknown): error is KeywardErrorLike {
-  if (
-    !(error instanceof Error) ||
-    !(error.name === 'KeywardError' || error.name === 'KeyStoreUnavailableError')
-  ) {
-    return false;
-  }
-  const { code } = error as { code?: unknown };
-  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
-}
-
-/** Errors of `body-parser` (Express 4 and 5) carry a `type` such as `entity.too.large`. */
-function fromBodyParser(error: unknown): KeywardError | null {
+/**
+ * An error that blames the request: a 4xx `status` (or `statusCode`) not marked `expose: false`. Its own
+ * message is never sent (it may quote internals); the answer is one of the contract's codes.
+ */
+function fromClientError(error: unknown): KeywardError | null {
   if (typeof error !== 'object' || error === null) return null;
-  const { type, status } = error as { type?: unknown; status?: unknown };
-  if (typeof type !== 'string' || typeof status !== 'number') return null;
-  switch (type) {
-    case 'entity.too.large':
+  const { status, statusCode, expose, type } = error as Record<string, unknown>;
+  const code = typeof status === 'number' ? status : statusCode;
+  if (typeof code !== 'number' || !Number.isInteger(code) || code < 400 || code > 499 || expose === false) {
+    return null;
+  }
+  switch (code) {
+    case 401:
+      return new KeywardError('unauthorized', { cause: error });
+    case 403:
+      return new KeywardError('forbidden', { cause: error });
+    case 404:
+      return new KeywardError('not_found', { cause: error });
+    case 409:
+      return new KeywardError('conflict', { cause: error });
+    case 413:
       return new KeywardError('payload_too_large', { cause: error });
-    case 'entity.parse.failed':
-      return invalidBody('Must be valid JSON.', error);
-    case 'charset.unsupported':
+    case 415:
       return new KeywardError('unsupported_media_type', {
-        message: 'The request body must be JSON in UTF-8.',
-        cause: error,
-      });
-    case 'encoding.unsupported':
-      return new KeywardError('unsupported_media_type', {
-        message: 'The request body has an unsupported Content-Encoding.',
+        message: MEDIA_TYPE_MESSAGES.get(type),
         cause: error,
       });
     default:
-      // e.g. `request.aborted`, `request.size.invalid`: the client sent a broken body.
-      if (status >= 400 && status < 500) return invalidBody('The request body could not be read.', error);
-      return null;
+      // 400 and the rest (`entity.parse.failed`, `request.aborted`, `request.size.invalid`, 405, 411, …).
+      return new KeywardError('validation_error', {
+        details: [
+          {
+            path: '',
+            message:
+              type === 'entity.parse.failed' ? 'Must be valid JSON.' : 'The request body could not be read.',
+          },
+        ],
+        cause: error,
+      });
   }
 }
 
-function invalidBody(message: string, cause: unknown): KeywardError {
-  return new KeywardError('validation_error', { details: [{ path: '', message }], cause });
-}
+/** Messages of body-parser's 415s, by its `type`; anything else gets the code's default message. */
+const MEDIA_TYPE_MESSAGES = new Map<unknown, string>([
+  ['charset.unsupported', 'The request body must be JSON in UTF-8.'],
+  ['encoding.unsupported', 'The request body must not have a Content-Encoding.'],
+]);

@@ -1,9 +1,14 @@
+export { type KeyJSON, serializeKey } from '@keyward/core';
 export { createAdminRouter } from './admin-router.js';
 export type { DashboardOptions } from './dashboard-options.js';
 export { DASHBOARD_CSP } from './dashboard-page.js';
 export { createDashboardRouter } from './dashboard-router.js';
-export { createOpenApiDocument, type OpenApiDocument } from './openapi.js';
+export {
+  createOpenApiDocument,
+  type OpenApiDocument,
+  type OpenApiOptions,
+  type OpenApiScopes,
+} from './openapi.js';
 export type { AdminRouterOptions, Authorize, AuthorizeResult } from './options.js';
 export { createRequestGuard, type RequestGuard } from './request-guard.js';
 export type { ScopeCatalogJSON } from './routes/get-scopes.js';
-export { type KeyJSON, serializeKey } from './serialize.js';

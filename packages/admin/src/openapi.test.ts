@@ -1,50 +1,14 @@
-import { KeyStoreUnavailableError } from '@keyward/core';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { Response } from 'supertest';
+import { KeyStoreUnavailableError, keySchema, NAME_PATTERN } from '@keyward/core';
+import express from 'express';
+import request, { type Response } from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
+import { createAdminRouter } from './admin-router.js';
 import { MAX_BODY_BYTES } from './body.js';
-import { createOpenApiDocument, type OpenApiDocument } from './openapi.js';
-import { setup } from './test-app.js';
+import { createOpenApiDocument } from './openapi.js';
+import { headerAuthorize, MOUNT, PUBLIC_SCOPES, SCOPES, setup } from './test-app.js';
+import { documentValidator, type Method } from './test-openapi.js';
 
-type Method = 'get' | 'post' | 'patch' | 'delete';
 type Context = ReturnType<typeof setup>;
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-
-/** Validates response bodies against the served document with JSON Schema 2020-12, strictly. */
-function validatorFor(doc: OpenApiDocument) {
-  const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
-  ajv.addFormat('date-time', {
-    type: 'string',
-    validate: (s: string) => RFC3339.test(s) && !Number.isNaN(Date.parse(s)),
-  });
-  // The OpenAPI members around the schemas, so that the whole document can be added as one schema.
-  ajv.addVocabulary(['openapi', 'info', 'servers', 'paths', 'components']);
-  ajv.addSchema(doc, 'openapi.json');
-  return (method: Method, path: string, res: Response) => {
-    const operation = (doc.paths[path] as Record<string, { responses: Record<string, { $ref?: string }> }>)[
-      method
-    ];
-    const response = operation?.responses[String(res.status)];
-    if (!response) return [`${method.toUpperCase()} ${path} does not document status ${res.status}`];
-    let pointer = `/paths/${pointerEscape(path)}/${method}/responses/${res.status}`;
-    let resolved: { $ref?: string; content?: unknown } = response;
-    if (response.$ref) {
-      pointer = response.$ref.slice(1);
-      resolved = doc.components.responses?.[response.$ref.split('/').pop() as string] as typeof resolved;
-    }
-    if (!resolved.content)
-      return res.text === '' ? [] : [`status ${res.status} documents no body but got one`];
-    if (!/^application\/json/.test(res.headers['content-type'] ?? '')) return ['the body is not JSON'];
-    const validate = ajv.getSchema(`openapi.json#${pointer}/content/application~1json/schema`);
-    if (!validate) return [`no schema at ${pointer}`];
-    return validate(res.body) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
-  };
-}
-
-function pointerEscape(path: string): string {
-  return path.replaceAll('~', '~0').replaceAll('/', '~1');
-}
 
 /** A key of each type for `org_a`; the public one is rolled-able, both are listed. */
 async function keys(context: Context) {
@@ -55,6 +19,13 @@ async function keys(context: Context) {
   });
   const pub = await context.createKey('org_a', { name: 'Website', type: 'public' });
   return { secret: secret.key.id, pub: pub.key.id };
+}
+
+/** A GET repeated with the `ETag` of the first answer: Express answers 304. */
+async function notModified(c: Context, path: string): Promise<Response> {
+  const first = await c.api.get(path);
+  expect(first.headers.etag).toEqual(expect.any(String));
+  return c.api.get(path).set('If-None-Match', first.headers.etag as string);
 }
 
 type ServiceMethod = 'listKeys' | 'createKey' | 'getKey' | 'updateKey' | 'rollKey' | 'deleteKey';
@@ -82,6 +53,7 @@ const json = 'application/json';
 /** One real exchange for every documented response of every operation. */
 const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['get', '/', 200, withKeys((c) => c.api.get())],
+  ['get', '/', 304, withKeys((c) => notModified(c, ''))],
   ['get', '/', 401, (c) => c.as(null).get()],
   ['get', '/', 403, (c) => c.api.get().set('x-deny', 'forbidden')],
   ['get', '/', 500, failing('listKeys', 'bug', (c) => c.api.get())],
@@ -97,6 +69,7 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['post', '/', 503, failing('createKey', 'down', (c) => c.api.post('', { name: 'N', type: 'secret' }))],
 
   ['get', '/{id}', 200, withKeys((c, { pub }) => c.api.get(`/${pub}`))],
+  ['get', '/{id}', 304, withKeys((c, { pub }) => notModified(c, `/${pub}`))],
   ['get', '/{id}', 401, (c) => c.as(null).get(UNKNOWN)],
   ['get', '/{id}', 403, (c) => c.api.get(UNKNOWN).set('x-deny', 'forbidden')],
   ['get', '/{id}', 404, (c) => c.api.get(UNKNOWN)],
@@ -164,6 +137,7 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['delete', '/{id}', 503, failing('deleteKey', 'down', (c) => c.api.delete(UNKNOWN))],
 
   ['get', '/scopes', 200, (c) => c.api.get('/scopes')],
+  ['get', '/scopes', 304, (c) => notModified(c, '/scopes')],
   ['get', '/scopes', 401, (c) => c.as(null).get('/scopes')],
   ['get', '/scopes', 403, (c) => c.api.get('/scopes').set('x-deny', 'forbidden')],
   [
@@ -179,16 +153,17 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ],
 
   ['get', '/openapi.json', 200, async (c) => c.as(null).get('/openapi.json')],
+  ['get', '/openapi.json', 304, async (c) => notModified(c, '/openapi.json')],
 ];
 
 describe('the OpenAPI document', () => {
   it('is served at <mount>/openapi.json as OpenAPI 3.1 with paths relative to the mount', async () => {
-    const { as } = setup();
+    const { as, keyward } = setup();
     const res = await as(null).get('/openapi.json');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.body.openapi).toBe('3.1.0');
-    expect(res.body.servers).toEqual([{ url: '.', description: expect.any(String) }]);
+    expect(res.body.servers).toEqual([{ url: MOUNT, description: expect.any(String) }]);
     expect(Object.keys(res.body.paths).sort()).toEqual([
       '/',
       '/openapi.json',
@@ -196,7 +171,9 @@ describe('the OpenAPI document', () => {
       '/{id}',
       '/{id}/roll',
     ]);
-    expect(res.body).toEqual(JSON.parse(JSON.stringify(createOpenApiDocument())));
+    expect(res.body).toEqual(
+      JSON.parse(JSON.stringify(createOpenApiDocument({ scopes: keyward.scopes, serverUrl: MOUNT }))),
+    );
   });
 
   it('documents exactly the responses the scenarios below produce', () => {
@@ -214,7 +191,7 @@ describe('the OpenAPI document', () => {
     'matches the real response of %s %s with status %i',
     async (method, path, status, run) => {
       const context = setup();
-      const validate = validatorFor((await context.as(null).get('/openapi.json')).body);
+      const validate = documentValidator((await context.as(null).get('/openapi.json')).body);
       const res = await run(context);
       expect(res.status).toBe(status);
       expect(validate(method, path, res)).toEqual([]);
@@ -225,9 +202,9 @@ describe('the OpenAPI document', () => {
     const context = setup();
     const doc = (await context.as(null).get('/openapi.json')).body;
     const res = await context.api.post('', { name: 'New', type: 'secret' });
-    expect(validatorFor(doc)('post', '/', res)).toEqual([]);
+    expect(documentValidator(doc)('post', '/', res)).toEqual([]);
     res.body.data.hash = 'abc';
-    expect(validatorFor(doc)('post', '/', res)).not.toEqual([]);
+    expect(documentValidator(doc)('post', '/', res)).not.toEqual([]);
   });
 
   it('rejects a secret Key that carries a token', async () => {
@@ -235,7 +212,7 @@ describe('the OpenAPI document', () => {
     const doc = (await context.as(null).get('/openapi.json')).body;
     const res = await context.api.post('', { name: 'New', type: 'secret' });
     res.body.data.token = res.body.token;
-    expect(validatorFor(doc)('post', '/', res)).not.toEqual([]);
+    expect(documentValidator(doc)('post', '/', res)).not.toEqual([]);
   });
 
   it('rejects an error body with a code other than the documented one', async () => {
@@ -243,23 +220,70 @@ describe('the OpenAPI document', () => {
     const doc = (await context.as(null).get('/openapi.json')).body;
     const res = await context.api.get('/key_0123456789ABCDEFGHIJ');
     res.body.error.code = 'forbidden';
-    expect(validatorFor(doc)('get', '/{id}', res)).not.toEqual([]);
+    expect(documentValidator(doc)('get', '/{id}', res)).not.toEqual([]);
   });
 
-  it('describes request bodies with the same rules the router applies', () => {
-    const doc = createOpenApiDocument();
-    const create = (
-      doc.paths['/'] as { post: { requestBody: { content: Record<string, { schema: unknown }> } } }
-    ).post;
-    expect(create.requestBody.content['application/json']?.schema).toMatchObject({
+  it('describes request bodies with the rules of core, the scope catalog and the public ceiling', () => {
+    const doc = createOpenApiDocument({ scopes: { scopes: SCOPES, publicScopes: PUBLIC_SCOPES } });
+    const schema = (path: string, method: string) =>
+      (doc.paths[path] as Record<string, { requestBody: { content: Record<string, { schema: unknown }> } }>)[
+        method
+      ]?.requestBody.content['application/json']?.schema;
+    expect(schema('/', 'post')).toMatchObject({
       type: 'object',
       additionalProperties: false,
       required: ['name', 'type'],
       properties: {
-        name: { type: 'string', minLength: 1, maxLength: 100 },
+        name: { type: 'string', pattern: NAME_PATTERN.source },
         type: { enum: ['public', 'secret'] },
+        scopes: { type: 'array', items: { type: 'string', enum: SCOPES } },
       },
+      if: { properties: { type: { const: 'public' } } },
+      // biome-ignore lint/suspicious/noThenProperty: `then` is a JSON Schema keyword.
+      then: { properties: { scopes: { items: { enum: PUBLIC_SCOPES } } } },
     });
+    expect(schema('/{id}', 'patch')).toMatchObject({
+      properties: { scopes: { items: { enum: SCOPES } } },
+    });
+  });
+
+  it('declares the Key component from core keySchema, field by field', () => {
+    const key = createOpenApiDocument().components.schemas?.Key as {
+      properties: Record<string, unknown>;
+      required: string[];
+    };
+    expect(Object.keys(key.properties)).toEqual(Object.keys(keySchema.shape));
+    expect(key.required).toEqual(Object.keys(keySchema.shape).filter((field) => field !== 'token'));
+  });
+
+  it('says how a caller is authenticated, and that the document itself needs nothing', () => {
+    const doc = createOpenApiDocument();
+    expect(doc.security).toEqual([{ session: [] }]);
+    expect(doc.components.securitySchemes?.session).toMatchObject({ type: 'apiKey', in: 'cookie' });
+    const served = (doc.paths['/openapi.json'] as { get: { security: unknown } }).get;
+    expect(served.security).toEqual([]);
+  });
+
+  it.each([
+    ['/api/keys', '/api/keys'],
+    ['/orgs/acme/keys', '/orgs/acme/keys'],
+    ['', '/'],
+  ])('at mount %j names the server %j, so no path resolves with a double slash', async (mount, url) => {
+    const { keyward } = setup();
+    const app = express().use(mount || '/', createAdminRouter({ keyward, authorize: headerAuthorize }));
+    const res = await request(app).get(`${mount}/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(res.body.servers).toEqual([{ url, description: expect.any(String) }]);
+    for (const path of Object.keys(res.body.paths)) {
+      const full = url === '/' ? path : url + path;
+      expect(full).not.toContain('//');
+    }
+  });
+
+  it('takes an explicit serverUrl without its trailing slash', () => {
+    expect(createOpenApiDocument({ serverUrl: 'https://api.example.com/keys/' }).servers[0]?.url).toBe(
+      'https://api.example.com/keys',
+    );
   });
 
   it('returns a fresh document on every call', () => {

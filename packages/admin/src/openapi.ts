@@ -1,6 +1,15 @@
-import { DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS, MAX_NAME_LENGTH } from '@keyward/core';
+import {
+  createKeyInputSchema,
+  DEFAULT_GRACE_PERIOD_SECONDS,
+  keySchema,
+  MAX_ERROR_DETAILS,
+  MAX_GRACE_PERIOD_SECONDS,
+  rollKeyInputSchema,
+  type ScopePolicy,
+  updateKeyInputSchema,
+} from '@keyward/core';
+import type { RequestHandler } from 'express';
 import { type ZodType, z } from 'zod';
-import { createKeyBody, rollKeyBody, updateKeyBody } from './schemas.js';
 
 /**
  * An OpenAPI 3.1 document, as plain JSON.
@@ -11,26 +20,64 @@ import { createKeyBody, rollKeyBody, updateKeyBody } from './schemas.js';
  */
 export type OpenApiDocument = {
   openapi: '3.1.0';
-  info: { title: string; version: string; description?: string };
+  info: {
+    title: string;
+    version: string;
+    description?: string;
+    license?: { name: string; identifier?: string };
+  };
   servers: Array<{ url: string; description?: string }>;
+  security: Array<Record<string, string[]>>;
   paths: Record<string, unknown>;
   components: Record<string, Record<string, unknown>>;
 } & Record<string, unknown>;
 
 /**
- * The OpenAPI 3.1 document of the admin router (contract §3), as the router serves it at
- * `GET <mount>/openapi.json`. Paths are relative to the mount: the server URL is `.`, which resolves
- * against the document's own address. Request bodies are generated from the same zod schemas the
- * router validates with. Each call returns a fresh object.
+ * The app's scope catalog, as the document declares it: the Keyward service's `scopes` policy
+ * (`keyward.scopes`), or the lists the app passed to `createKeyward`.
  *
  * @example
- * const doc = createOpenApiDocument();
+ * const catalog: OpenApiScopes = { scopes: ['snippets:read', 'snippets:write'], publicScopes: ['snippets:read'] };
+ */
+export type OpenApiScopes = ScopePolicy | { scopes: readonly string[]; publicScopes?: readonly string[] };
+
+/**
+ * Options of `createOpenApiDocument`.
+ *
+ * @example
+ * const options: OpenApiOptions = { scopes: keyward.scopes, serverUrl: '/api/keys' };
+ */
+export interface OpenApiOptions {
+  /**
+   * The scope catalog: request bodies then list the scopes a key may hold (`enum`), and a public key's
+   * scopes are limited to the public ceiling. Without it, scopes are any strings.
+   */
+  scopes?: OpenApiScopes;
+  /**
+   * The URL the paths are relative to: where the router is mounted, e.g. `/api/keys` (a trailing `/` is
+   * dropped, so `/{id}` resolves to `/api/keys/{id}`). The router serves the document with its mount path
+   * (`req.baseUrl`).
+   * @default "/"
+   */
+  serverUrl?: string;
+}
+
+/**
+ * The OpenAPI 3.1 document of the admin router (contract §3), as the router serves it at
+ * `GET <mount>/openapi.json`. Request bodies and the `Key` schema are generated from `@keyward/core`'s zod
+ * schemas, the ones the service parses with, so the document and the server apply the same rules; the
+ * scope catalog and the public ceiling are written in as `enum`s. Each call returns a fresh object.
+ *
+ * @example
+ * const doc = createOpenApiDocument({ scopes: keyward.scopes, serverUrl: '/api/keys' });
  * doc.paths['/{id}/roll']; // { post: {...} }
  */
-export function createOpenApiDocument(): OpenApiDocument {
+export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
+  const catalog = scopeLists(options.scopes);
   const idParameter = { $ref: '#/components/parameters/KeyId' };
-  const common = ['401', '403', '500', '503'];
-  const withId = ['404', ...common];
+  const ifNoneMatch = { $ref: '#/components/parameters/IfNoneMatch' };
+  const auth = ['401', '403'];
+  const faults = ['500', '503'];
   const withBody = ['400', '413', '415'];
   return {
     openapi: '3.1.0',
@@ -40,29 +87,35 @@ export function createOpenApiDocument(): OpenApiDocument {
       description:
         "Manage one organization's API keys. The host app mounts the router (e.g. at `/api/keys`) and decides " +
         'who the caller is and which organization they act for; every route is confined to that organization. ' +
-        'Bodies are JSON (`Content-Type: application/json`), at most 16 kB. Responses carry `Cache-Control: no-store`.',
+        'Every POST and PATCH carries `Content-Type: application/json` (an empty body too); bodies are at most ' +
+        '16 kB and sent without `Content-Encoding`. POST, PATCH and DELETE requests from another site ' +
+        '(`Sec-Fetch-Site`, `Origin`) are refused with 403. Responses carry `Cache-Control: no-store`.',
+      license: { name: 'MIT', identifier: 'MIT' },
     },
-    servers: [{ url: '.', description: 'The mount path of the router (relative to this document).' }],
+    servers: [{ url: serverUrl(options.serverUrl), description: 'Where the host app mounts the router.' }],
+    security: [{ session: [] }],
     paths: {
       '/': {
         get: {
           operationId: 'listKeys',
           summary: "List the organization's keys, newest first",
+          parameters: [ifNoneMatch],
           responses: {
-            '200': json('The keys (deleted keys are never listed).', ref('KeyList')),
-            ...errors(common),
+            '200': cacheable('The keys (deleted keys are never listed).', ref('KeyList')),
+            ...errors(['304', ...auth, ...faults]),
           },
         },
         post: {
           operationId: 'createKey',
           summary: 'Create a key',
           requestBody: body(
-            createKeyBody,
+            withCreateScopes(jsonSchema(createKeyInputSchema, 'input'), catalog),
             'The new key. `scopes` defaults to every scope the key type may hold.',
+            true,
           ),
           responses: {
             '201': json('The key and its full token, shown this once.', ref('KeyWithToken')),
-            ...errors([...withBody, ...common]),
+            ...errors([...withBody, ...auth, ...faults]),
           },
         },
       },
@@ -71,24 +124,30 @@ export function createOpenApiDocument(): OpenApiDocument {
         get: {
           operationId: 'getKey',
           summary: 'Get a key',
-          responses: { '200': json('The key.', ref('KeyEnvelope')), ...errors(withId) },
+          parameters: [ifNoneMatch],
+          responses: {
+            '200': cacheable('The key.', ref('KeyEnvelope')),
+            ...errors(['304', ...auth, '404', ...faults]),
+          },
         },
         patch: {
           operationId: 'updateKey',
           summary: 'Change name, scopes, expiry or disabled',
           requestBody: body(
-            updateKeyBody,
-            'Any of the fields; `expiresAt: null` removes the expiry. `{}` changes nothing.',
+            withScopes(jsonSchema(updateKeyInputSchema, 'input'), catalog.scopes),
+            'Any of the fields; `expiresAt: null` removes the expiry. `{}` (or no body) changes nothing. ' +
+              "A public key's scopes must stay under the public ceiling (`GET /scopes`).",
+            false,
           ),
           responses: {
             '200': json('The updated key.', ref('KeyEnvelope')),
-            ...errors([...withBody, '404', '409', ...common]),
+            ...errors([...withBody, ...auth, '404', '409', ...faults]),
           },
         },
         delete: {
           operationId: 'deleteKey',
           summary: 'Delete a key: it stops working at once',
-          responses: { '204': { description: 'Deleted.' }, ...errors(withId) },
+          responses: { '204': { description: 'Deleted.' }, ...errors([...auth, '404', ...faults]) },
         },
       },
       '/{id}/roll': {
@@ -96,17 +155,15 @@ export function createOpenApiDocument(): OpenApiDocument {
         post: {
           operationId: 'rollKey',
           summary: 'Replace a key; the old one keeps working for a grace period',
-          requestBody: {
-            ...body(
-              rollKeyBody,
-              `Optional. \`gracePeriodSeconds\` defaults to ${DEFAULT_GRACE_PERIOD_SECONDS} (12 hours); ` +
-                `0 revokes the old key now; at most ${MAX_GRACE_PERIOD_SECONDS} (7 days).`,
-            ),
-            required: false,
-          },
+          requestBody: body(
+            jsonSchema(rollKeyInputSchema, 'input'),
+            `Optional. \`gracePeriodSeconds\` defaults to ${DEFAULT_GRACE_PERIOD_SECONDS} (12 hours); ` +
+              `0 revokes the old key now; at most ${MAX_GRACE_PERIOD_SECONDS} (7 days).`,
+            false,
+          ),
           responses: {
             '201': json('The new key with its token, and the old key as it is now.', ref('RolledKey')),
-            ...errors([...withBody, '404', '409', ...common]),
+            ...errors([...withBody, ...auth, '404', '409', ...faults]),
           },
         },
       },
@@ -114,9 +171,10 @@ export function createOpenApiDocument(): OpenApiDocument {
         get: {
           operationId: 'getScopes',
           summary: 'The scope catalog: every scope a key may hold, and those public keys may hold',
+          parameters: [ifNoneMatch],
           responses: {
-            '200': json('The scope catalog, in the order the app declares it.', ref('ScopeCatalog')),
-            ...errors(['401', '403', '500']),
+            '200': cacheable('The scope catalog, in the order the app declares it.', ref('ScopeCatalog')),
+            ...errors(['304', ...auth, '500']),
           },
         },
       },
@@ -124,11 +182,27 @@ export function createOpenApiDocument(): OpenApiDocument {
         get: {
           operationId: 'getOpenApiDocument',
           summary: 'This document',
-          responses: { '200': json('The OpenAPI document.', { type: 'object' }) },
+          description: 'Served to anyone: it holds nothing of any organization.',
+          security: [],
+          parameters: [ifNoneMatch],
+          responses: {
+            '200': cacheable('The OpenAPI document.', { type: 'object' }),
+            ...errors(['304']),
+          },
         },
       },
     },
     components: {
+      securitySchemes: {
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'session',
+          description:
+            "Whoever the host app's `authorize(req)` accepts, typically by its own session cookie (the cookie's " +
+            "name is the app's; `session` stands for it). Nobody signed in: 401; signed in but not allowed: 403.",
+        },
+      },
       parameters: {
         KeyId: {
           name: 'id',
@@ -137,9 +211,22 @@ export function createOpenApiDocument(): OpenApiDocument {
           description: 'The key id, e.g. `key_0123456789ABCDEFGHIJ`. Malformed ids answer 404.',
           schema: { type: 'string' },
         },
+        IfNoneMatch: {
+          name: 'If-None-Match',
+          in: 'header',
+          required: false,
+          description: 'The `ETag` of an earlier answer: 304 without a body while the answer is the same.',
+          schema: { type: 'string' },
+        },
+      },
+      headers: {
+        ETag: {
+          description: 'A validator of this answer (Express computes it from the body).',
+          schema: { type: 'string' },
+        },
       },
       schemas: {
-        Key: keySchema(),
+        Key: keyComponent(),
         KeyEnvelope: envelope({ data: ref('Key') }),
         KeyList: envelope({ data: { type: 'array', items: ref('Key') } }),
         KeyWithToken: envelope({ data: ref('Key'), token: ref('Token') }),
@@ -166,23 +253,123 @@ export function createOpenApiDocument(): OpenApiDocument {
         Error: errorSchema(),
       },
       responses: {
-        '400': errorResponse('The body is not valid JSON or breaks a rule; `details` lists every problem.', [
-          'validation_error',
-        ]),
+        '304': {
+          description: 'Not modified: `If-None-Match` names the current `ETag`. No body.',
+          headers: { ETag: { $ref: '#/components/headers/ETag' } },
+        },
+        '400': errorResponse(
+          'The body is not valid JSON or breaks a rule; `details` lists the problems (at most 20).',
+          ['validation_error'],
+        ),
         '401': errorResponse('The host app found nobody signed in.', ['unauthorized']),
-        '403': errorResponse('The host app refused the caller.', ['forbidden']),
+        '403': errorResponse(
+          'The host app refused the caller, or a POST, PATCH or DELETE came from another site.',
+          ['forbidden'],
+        ),
         '404': errorResponse("Unknown, malformed or deleted id, or another organization's key.", [
           'not_found',
         ]),
-        '409': errorResponse('The key cannot be changed this way in its current state.', ['conflict']),
+        '409': errorResponse(
+          'The key cannot be changed this way in its current state (e.g. rolling a rolled, expired or ' +
+            'disabled key, or giving a rolled key more time).',
+          ['conflict'],
+        ),
         '413': errorResponse('The body is larger than 16 kB.', ['payload_too_large']),
-        '415': errorResponse('The body is not JSON.', ['unsupported_media_type']),
+        '415': errorResponse(
+          'The request has no `Content-Type: application/json`, a charset other than UTF-8, or a ' +
+            '`Content-Encoding`.',
+          ['unsupported_media_type'],
+        ),
         '500': errorResponse('A fault on the server; no details are given.', ['internal_error']),
         '503': errorResponse('The key store cannot be reached; try again shortly.', [
           'key_store_unavailable',
         ]),
       },
     },
+  };
+}
+
+/**
+ * The handler of `GET <mount>/openapi.json`: the document with the scope catalog of the router's service,
+ * its server URL the path the router is mounted at (`req.baseUrl`) unless `serverUrl` is given. The
+ * document is built once; only the server URL is filled in per request.
+ *
+ * @example
+ * router.get('/openapi.json', createOpenApiHandler({ scopes: keyward.scopes }));
+ */
+export function createOpenApiHandler(options: OpenApiOptions = {}): RequestHandler {
+  const { servers: _servers, ...document } = createOpenApiDocument(options);
+  const fixed = options.serverUrl === undefined ? null : serverUrl(options.serverUrl);
+  return function keywardAdminOpenApi(req, res) {
+    const url = fixed ?? serverUrl(req.baseUrl);
+    const servers = [{ url, description: 'Where the host app mounts the router.' }];
+    const { openapi, info, ...rest } = document;
+    res
+      .set('Cache-Control', 'no-store')
+      .type('application/json')
+      .send(JSON.stringify({ openapi, info, servers, ...rest }));
+  };
+}
+
+/** `""` and `/` are the root; any other URL loses its trailing slashes (paths start with `/`). */
+function serverUrl(url: string | undefined): string {
+  const trimmed = (url ?? '').replace(/\/+$/, '');
+  return trimmed === '' ? '/' : trimmed;
+}
+
+function scopeLists(scopes: OpenApiScopes | undefined): { scopes?: string[]; publicScopes?: string[] } {
+  if (scopes === undefined) return {};
+  if ('catalog' in scopes) return { scopes: [...scopes.catalog], publicScopes: [...scopes.publicCeiling] };
+  return { scopes: [...scopes.scopes], publicScopes: [...(scopes.publicScopes ?? [])] };
+}
+
+type JsonSchema = Record<string, unknown> & { properties?: Record<string, Record<string, unknown>> };
+
+/** A zod schema of core as JSON Schema 2020-12, without `$schema` (OpenAPI 3.1 sets the dialect). */
+function jsonSchema(schema: ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12' });
+  return rest as JsonSchema;
+}
+
+/** `scopes` items limited to `allowed` (none at all when it is empty). */
+function scopeItems(allowed: string[]) {
+  return allowed.length === 0 ? { maxItems: 0 } : { items: { type: 'string', enum: allowed } };
+}
+
+function withScopes(schema: JsonSchema, catalog: string[] | undefined): JsonSchema {
+  if (catalog === undefined || !schema.properties?.scopes) return schema;
+  const { items: _items, ...scopes } = schema.properties.scopes;
+  return {
+    ...schema,
+    properties: { ...schema.properties, scopes: { ...scopes, ...scopeItems(catalog) } },
+  };
+}
+
+/** Create: the catalog for every key, and the public ceiling when `type` is `public`. */
+function withCreateScopes(
+  schema: JsonSchema,
+  { scopes, publicScopes }: { scopes?: string[]; publicScopes?: string[] },
+): JsonSchema {
+  const withCatalog = withScopes(schema, scopes);
+  if (publicScopes === undefined) return withCatalog;
+  return {
+    ...withCatalog,
+    if: { type: 'object', required: ['type'], properties: { type: { const: 'public' } } },
+    // biome-ignore lint/suspicious/noThenProperty: `then` is a JSON Schema keyword.
+    then: { type: 'object', properties: { scopes: { type: 'array', ...scopeItems(publicScopes) } } },
+  };
+}
+
+/** The `Key` component: core's `keySchema`, and the rule that only public keys carry their token. */
+function keyComponent(): JsonSchema {
+  const generated = jsonSchema(keySchema, 'output') as { $defs?: Record<string, JsonSchema> };
+  const key = generated.$defs?.Key;
+  if (!key) throw new Error('Keyward admin: keySchema has no `Key` id');
+  return {
+    ...key,
+    if: { type: 'object', required: ['type'], properties: { type: { const: 'secret' } } },
+    // biome-ignore lint/suspicious/noThenProperty: `then` is a JSON Schema keyword.
+    then: { type: 'object', properties: { token: false } },
   };
 }
 
@@ -194,16 +381,17 @@ function json(description: string, schema: unknown) {
   return { description, content: { 'application/json': { schema } } };
 }
 
+/** A 200 answer to a GET: Express adds an `ETag`, and answers 304 to a matching `If-None-Match`. */
+function cacheable(description: string, schema: unknown) {
+  return { ...json(description, schema), headers: { ETag: { $ref: '#/components/headers/ETag' } } };
+}
+
 function errors(statuses: string[]) {
   return Object.fromEntries(statuses.map((status) => [status, { $ref: `#/components/responses/${status}` }]));
 }
 
-function body(schema: ZodType, description: string) {
-  const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, {
-    io: 'input',
-    target: 'draft-2020-12',
-  });
-  return { description, required: true, content: { 'application/json': { schema: jsonSchema } } };
+function body(schema: JsonSchema, description: string, required: boolean) {
+  return { description, required, content: { 'application/json': { schema } } };
 }
 
 function envelope(properties: Record<string, unknown>) {
@@ -211,47 +399,6 @@ function envelope(properties: Record<string, unknown>) {
 }
 
 const scopeList = { type: 'array', items: { type: 'string' }, uniqueItems: true };
-const time = { type: 'string', format: 'date-time' };
-const timeOrNull = { type: ['string', 'null'], format: 'date-time' };
-
-function keySchema() {
-  const properties = {
-    id: { type: 'string', pattern: '^key_[0-9A-Za-z]{20}$' },
-    organizationId: { type: 'string' },
-    name: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH },
-    type: { enum: ['public', 'secret'] },
-    scopes: { type: 'array', items: { type: 'string' }, uniqueItems: true },
-    redactedKey: { type: 'string', description: 'Display form, e.g. `kw_sk_…AbCd`.' },
-    token: {
-      ...ref('Token'),
-      description: 'Public keys only: they are publishable. Never present on secret keys.',
-    },
-    isDefault: { type: 'boolean' },
-    createdAt: time,
-    updatedAt: time,
-    expiresAt: {
-      ...timeOrNull,
-      description: 'The key is valid while now < expiresAt; `null` never expires.',
-    },
-    lastUsedAt: { ...timeOrNull, description: 'Accurate to about a minute.' },
-    disabled: { type: 'boolean' },
-    rolledAt: timeOrNull,
-    replacedBy: { type: ['string', 'null'], description: 'The id of the key that replaced this one.' },
-    status: {
-      enum: ['active', 'rolled', 'disabled', 'expired'],
-      description: '`rolled`: replaced and still inside its grace period.',
-    },
-  };
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: Object.keys(properties).filter((name) => name !== 'token'),
-    properties,
-    if: { properties: { type: { const: 'secret' } } },
-    // biome-ignore lint/suspicious/noThenProperty: `then` is a JSON Schema keyword.
-    then: { properties: { token: false } },
-  };
-}
 
 function errorSchema() {
   return {
@@ -267,6 +414,7 @@ function errorSchema() {
           message: { type: 'string' },
           details: {
             type: 'array',
+            maxItems: MAX_ERROR_DETAILS,
             items: {
               type: 'object',
               additionalProperties: false,
@@ -290,7 +438,10 @@ function errorResponse(description: string, codes: string[]) {
   const validation = codes.includes('validation_error');
   const error = {
     type: 'object',
-    properties: { code: { enum: codes }, details: validation ? { type: 'array', minItems: 1 } : false },
+    properties: {
+      code: { type: 'string', enum: codes },
+      details: validation ? { type: 'array', minItems: 1 } : false,
+    },
     ...(validation ? { required: ['details'] } : {}),
   };
   return json(description, { allOf: [ref('Error'), { type: 'object', properties: { error } }] });

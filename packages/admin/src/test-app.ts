@@ -1,7 +1,8 @@
 // Test helpers (not part of the build): a Keyward on a memory store with a controllable clock, and an
 // Express app with the admin router mounted at /api/keys, where the `x-org` header names the caller's
 // organization (no header: nobody signed in).
-import { type ApiKey, createKeyward, type KeyStore, MemoryKeyStore } from '@keyward/core';
+import { type ApiKey, createKeyward, type KeyStore, keySchema, MemoryKeyStore } from '@keyward/core';
+import { TEST_PEPPER } from '@keyward/core/testing';
 import express from 'express';
 import request from 'supertest';
 import type {} from 'vitest';
@@ -21,23 +22,10 @@ export const PUBLIC_SCOPES = ['snippets:read'];
 /** A well-formed id that names no key. */
 export const UNKNOWN_ID = 'key_0123456789ABCDEFGHIJ';
 export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-export const KEY_FIELDS = [
-  'createdAt',
-  'disabled',
-  'expiresAt',
-  'id',
-  'isDefault',
-  'lastUsedAt',
-  'name',
-  'organizationId',
-  'redactedKey',
-  'replacedBy',
-  'rolledAt',
-  'scopes',
-  'status',
-  'type',
-  'updatedAt',
-];
+/** The fields of a secret Key, sorted: those of core's `keySchema` (the one wire definition) but `token`. */
+export const KEY_FIELDS = Object.keys(keySchema.shape)
+  .filter((field) => field !== 'token')
+  .sort();
 
 /** Reads the organization from `x-org`; `x-deny: forbidden` refuses with 403. */
 export const headerAuthorize: Authorize = (req) => {
@@ -65,7 +53,13 @@ export function setup(options: SetupOptions = {}) {
     },
   };
   const store = options.store ?? new MemoryKeyStore();
-  const keyward = createKeyward({ store, scopes: SCOPES, publicScopes: PUBLIC_SCOPES, clock: clock.now });
+  const keyward = createKeyward({
+    store,
+    scopes: SCOPES,
+    publicScopes: PUBLIC_SCOPES,
+    clock: clock.now,
+    pepper: TEST_PEPPER,
+  });
   const app: express.Express = express();
   options.before?.(app);
   app.use(

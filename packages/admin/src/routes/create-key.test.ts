@@ -148,7 +148,7 @@ describe('POST / validation', () => {
     [
       'an unparsable expiresAt',
       { name: 'A', type: 'secret', expiresAt: 'next tuesday' },
-      [{ path: 'expiresAt', message: /ISO-8601/ }],
+      [{ path: 'expiresAt', message: /RFC 3339/ }],
     ],
     [
       'an impossible calendar date',
@@ -208,5 +208,29 @@ describe('POST / validation', () => {
       .send('{"name":"A","type":"secret","__proto__":{"isDefault":true}}');
     expect(res.status).toBe(400);
     expect(res.body.error.details).toEqual([{ path: '__proto__', message: 'Unknown field.' }]);
+  });
+
+  it.each([
+    ['5,400 empty scopes', Array(5400).fill('')],
+    ['2,000 distinct unknown scopes', Array.from({ length: 2000 }, (_, i) => `s${i}`)],
+  ])('answers a small error to a body of %s (at most 20 details, under 4 kB)', async (_case, scopes) => {
+    const { api, keyward } = setup();
+    const body = JSON.stringify({ name: 'A', type: 'secret', scopes });
+    expect(body.length).toBeGreaterThan(14_000);
+    const res = await api.post('').set('Content-Type', 'application/json').send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_error');
+    expect(res.body.error.details.length).toBeGreaterThan(0);
+    expect(res.body.error.details.length).toBeLessThanOrEqual(20);
+    expect(Buffer.byteLength(res.text)).toBeLessThan(4096);
+    expect(await keyward.listKeys('org_a')).toEqual([]);
+  });
+
+  it('caps the details at 20 when a body has more problems', async () => {
+    const { api } = setup();
+    const scopes = Array.from({ length: 2000 }, (_, i) => `s${i}`);
+    const res = await api.post('', { name: 'A', type: 'secret', scopes });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toHaveLength(20);
   });
 });

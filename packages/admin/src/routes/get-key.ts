@@ -1,6 +1,5 @@
-import { KeywardError } from '@keyward/core';
+import { KeywardError, serializeKey } from '@keyward/core';
 import type { RouteHandler } from '../endpoint.js';
-import { serializeKey } from '../serialize.js';
 
 /**
  * `GET /:id` — 200 `{ data: Key }`; 404 for an unknown, malformed, deleted or other organization's id.

@@ -1,4 +1,5 @@
 import { createKeyward, MemoryKeyStore } from '@keyward/core';
+import { TEST_PEPPER } from '@keyward/core/testing';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
@@ -15,7 +16,11 @@ describe('GET /scopes (the scope catalog)', () => {
   });
 
   it('answers an empty ceiling when the app allows public keys no scope', async () => {
-    const keyward = createKeyward({ store: new MemoryKeyStore(), scopes: ['z:write', 'a:read'] });
+    const keyward = createKeyward({
+      store: new MemoryKeyStore(),
+      scopes: ['z:write', 'a:read'],
+      pepper: TEST_PEPPER,
+    });
     const app = express().use(
       '/keys',
       createAdminRouter({ keyward, authorize: () => ({ organizationId: 'org_a' }) }),

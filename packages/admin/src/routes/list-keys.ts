@@ -1,5 +1,5 @@
+import { serializeKey } from '@keyward/core';
 import type { RouteHandler } from '../endpoint.js';
-import { serializeKey } from '../serialize.js';
 
 /**
  * `GET /` — 200 `{ data: Key[] }`, newest first.

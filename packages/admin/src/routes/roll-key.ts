@@ -1,15 +1,19 @@
+import { parseInput, type RollKeyInput, rollKeyInputSchema, serializeKey } from '@keyward/core';
 import type { RouteHandler } from '../endpoint.js';
-import { parseBody, rollKeyBody } from '../schemas.js';
-import { serializeKey } from '../serialize.js';
 
 /**
  * `POST /:id/roll` `{ gracePeriodSeconds? }` (no body: the defaults) — 201 `{ data: Key, token, previous: Key }`.
+ * The service parses the body with core's `rollKeyInputSchema` (shape first, then the key's existence).
  *
  * @example
  * router.post('/:id/roll', endpoint(context, rollKey, { readsBody: true }));
  */
 export const rollKey: RouteHandler = async ({ keyward, organizationId, id, body }) => {
-  const input = parseBody(rollKeyBody, body);
-  const { key, token, previous } = await keyward.rollKey(organizationId, id, input);
+  const input = body === undefined ? {} : body;
+  // The service reads a `null` input as `{}`; a JSON `null` body is not "no body", so core's schema refuses
+  // it here (400, as for any body that is not an object).
+  if (input === null) parseInput(rollKeyInputSchema, input);
+  // Unchecked here on purpose: `rollKey` validates its options at run time (400 `validation_error`).
+  const { key, token, previous } = await keyward.rollKey(organizationId, id, input as RollKeyInput);
   return { status: 201, body: { data: serializeKey(key), token, previous: serializeKey(previous) } };
 };

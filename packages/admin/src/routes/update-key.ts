@@ -1,21 +1,20 @@
-import { KeywardError } from '@keyward/core';
+import { parseInput, serializeKey, type UpdateKeyInput, updateKeyInputSchema } from '@keyward/core';
 import type { RouteHandler } from '../endpoint.js';
-import { parseBody, updateKeyBody } from '../schemas.js';
-import { serializeKey } from '../serialize.js';
 
 /**
  * `PATCH /:id` with any of `{ name, scopes, expiresAt, disabled }` — 200 `{ data: Key }`. An empty body
- * changes nothing (not even `updatedAt`) and answers the key as it is.
+ * (or none) changes nothing (not even `updatedAt`) and answers the key as it is. The service parses the
+ * body with core's `updateKeyInputSchema`: shape (400), then existence (404), then what depends on the key.
  *
  * @example
  * router.patch('/:id', endpoint(context, updateKey, { readsBody: true }));
  */
 export const updateKey: RouteHandler = async ({ keyward, organizationId, id, body }) => {
-  const input = parseBody(updateKeyBody, body);
-  const key =
-    Object.keys(input).length === 0
-      ? await keyward.getKey(organizationId, id)
-      : await keyward.updateKey(organizationId, id, input);
-  if (!key) throw new KeywardError('not_found');
+  const input = body === undefined ? {} : body;
+  // The service reads a `null` input as `{}`; a JSON `null` body is not "no body", so core's schema refuses
+  // it here (400, as for any body that is not an object).
+  if (input === null) parseInput(updateKeyInputSchema, input);
+  // Unchecked here on purpose: `updateKey` validates its input at run time (400 `validation_error`).
+  const key = await keyward.updateKey(organizationId, id, input as UpdateKeyInput);
   return { status: 200, body: { data: serializeKey(key) } };
 };

@@ -1,0 +1,5 @@
+// `pnpm gen:types`: writes dashboard/types.js, the dashboard's JSDoc `Key`, from core's `keySchema`.
+import { writeFileSync } from 'node:fs';
+import { renderDashboardTypes } from '../src/dashboard-types.js';
+
+writeFileSync(new URL('../dashboard/types.js', import.meta.url), renderDashboardTypes());

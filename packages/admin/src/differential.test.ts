@@ -1,0 +1,414 @@
+// Differential property tests: the served OpenAPI document and the server agree. Bodies generated from the
+// document's request schemas are accepted (2xx); bodies generated broadly (arbitrary JSON and near-misses
+// of every rule) are accepted exactly when they validate under the document, modulo the one rule the
+// document cannot state (an `expiresAt` in the future depends on the clock), plus, on PATCH of a public
+// key, the public ceiling (the key's type is not in the body). Every response validates against the
+// document's response schema.
+import { DATE_TIME_PATTERN, NAME_PATTERN } from '@keyward/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { OpenApiDocument } from './openapi.js';
+import { PUBLIC_SCOPES, START, setup } from './test-app.js';
+import { documentValidator, type Method, requestBodySchema, requestBodyValidator } from './test-openapi.js';
+
+const RUNS = Number(process.env.KEYWARD_DIFF_RUNS ?? 150);
+/** A generous limit for a whole property (hundreds of requests), not a timed assertion. */
+const TIMEOUT = 120_000;
+
+type Schema = {
+  type?: string | string[];
+  enum?: unknown[];
+  const?: unknown;
+  anyOf?: Schema[];
+  items?: Schema;
+  maxItems?: number;
+  minimum?: number;
+  maximum?: number;
+  pattern?: string;
+  format?: string;
+  properties?: Record<string, Schema>;
+  required?: string[];
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Strings near every rule
+
+const pick = <T>(...values: T[]) => fc.constantFrom(...values);
+const digits = (n: number) => fc.string({ unit: pick(...'0123456789'), minLength: n, maxLength: n });
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** A code point of a name that is fine: letters, digits, CJK, emoji (astral), inner spaces. */
+const goodChar = fc.oneof(
+  { weight: 6, arbitrary: pick(...'abcXYZ019-_.') },
+  pick('é', 'ß', '名', '鍵', 'Ω', '😀', '🔑', '👍'),
+  pick(' ', '\u00A0'),
+);
+/** A character a name must not hold, or that is invisible, or an edge case of trimming. */
+const oddChar = pick(
+  '\u0000',
+  '\u0007',
+  '\t',
+  '\n',
+  '\r',
+  '\u007F',
+  '\u0085',
+  '\u202A',
+  '\u202E',
+  '\u2066',
+  '\u2069',
+  '\u200B',
+  '\u200D',
+  '\u2060',
+  '\uFEFF',
+  '\u00AD',
+  '\uD800',
+  '\uDFFF',
+  '\u0301',
+  '\u3000',
+  '\u2028',
+  '\u180E',
+  '🏽',
+  ' ',
+);
+const spaces = fc.string({ unit: pick(' ', '\t', '\n', '\u00A0', '\u3000', '\uFEFF'), maxLength: 3 });
+
+/** Names the document should accept: 1 to 100 good code points, maybe with white space around. */
+const validName = fc
+  .tuple(spaces, goodChar, fc.array(goodChar, { maxLength: 99 }), spaces)
+  .map(([before, first, rest, after]) => before + first + rest.join('') + after);
+
+/** Names near the rules: lengths around 100 code points, odd characters anywhere, any string. */
+const nearName = fc.oneof(
+  validName,
+  fc
+    .tuple(
+      spaces,
+      fc.array(fc.oneof({ weight: 8, arbitrary: goodChar }, oddChar), { minLength: 0, maxLength: 6 }),
+      spaces,
+    )
+    .map(([a, chars, b]) => a + chars.join('') + b),
+  fc
+    .tuple(spaces, fc.integer({ min: 97, max: 103 }), pick('a', '😀', 'é', ' a'), fc.option(oddChar), spaces)
+    .map(([a, n, unit, odd, b]) => a + unit.repeat(n) + (odd ?? '') + b),
+  fc.string({ maxLength: 8 }),
+  fc.string({ unit: 'binary', maxLength: 8 }),
+);
+
+/** RFC 3339 date-times the document should accept, all in the future (after 2030-01-01). */
+const futureDate = fc
+  .record({
+    year: fc.integer({ min: 2031, max: 9998 }),
+    month: fc.integer({ min: 1, max: 12 }),
+    day: fc.integer({ min: 1, max: 28 }),
+    hour: fc.integer({ min: 0, max: 23 }),
+    minute: fc.integer({ min: 0, max: 59 }),
+    second: fc.integer({ min: 0, max: 59 }),
+    fraction: fc.option(fc.integer({ min: 1, max: 9 }).chain(digits)),
+    offset: fc.oneof(
+      fc.constant('Z'),
+      fc
+        .tuple(pick('+', '-'), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }))
+        .map(([sign, h, m]) => `${sign}${pad2(h)}:${pad2(m)}`),
+    ),
+  })
+  .map(
+    (d) =>
+      `${String(d.year).padStart(4, '0')}-${pad2(d.month)}-${pad2(d.day)}T${pad2(d.hour)}:${pad2(d.minute)}:` +
+      `${pad2(d.second)}${d.fraction === null ? '' : `.${d.fraction}`}${d.offset}`,
+  );
+
+/** Date-times near the rules: odd years, days, offsets, separators, fractions, leap days. */
+const nearDate = fc.oneof(
+  futureDate,
+  fc
+    .record({
+      year: pick(
+        '0000',
+        '0001',
+        '1999',
+        '2000',
+        '2029',
+        '2030',
+        '2031',
+        '2032',
+        '2100',
+        '2400',
+        '9998',
+        '9999',
+        '10000',
+      ),
+      month: pick('00', '01', '02', '04', '12', '13'),
+      day: pick('00', '01', '28', '29', '30', '31', '32'),
+      sep: pick('T', 't', ' '),
+      hour: pick('00', '12', '23', '24'),
+      minute: pick('00', '59', '60'),
+      second: pick('00', '59', '60'),
+      fraction: fc.oneof(
+        fc.constant(''),
+        fc.integer({ min: 0, max: 12 }).chain((n) => digits(n).map((d) => `.${d}`)),
+      ),
+      offset: pick(
+        'Z',
+        'z',
+        '',
+        '+00:00',
+        '-00:00',
+        '-23:59',
+        '+23:59',
+        '+24:00',
+        '+05:30',
+        '+0530',
+        '+05',
+        '-12:60',
+      ),
+    })
+    .map(
+      (d) => `${d.year}-${d.month}-${d.day}${d.sep}${d.hour}:${d.minute}:${d.second}${d.fraction}${d.offset}`,
+    ),
+  pick(
+    '2031-01-01',
+    '2031-01-01T00:00Z',
+    'next tuesday',
+    '',
+    '2031-01-01T00:00:00.Z',
+    '9999-12-31T23:59:59-23:59',
+  ),
+  fc.string({ maxLength: 30 }),
+);
+
+// ---------------------------------------------------------------------------------------------------
+// Bodies from the document's schemas
+
+/** An arbitrary of the values `schema` describes (a superset where a rule is not expressible; the
+ * document's validator then filters). */
+function fromSchema(schema: Schema): fc.Arbitrary<unknown> {
+  if (schema.const !== undefined) return fc.constant(schema.const);
+  if (schema.enum) return fc.constantFrom(...schema.enum);
+  if (schema.anyOf) return fc.oneof(...schema.anyOf.map(fromSchema));
+  if (Array.isArray(schema.type))
+    return fc.oneof(...schema.type.map((type) => fromSchema({ ...schema, type })));
+  switch (schema.type) {
+    case 'null':
+      return fc.constant(null);
+    case 'boolean':
+      return fc.boolean();
+    case 'integer':
+      return fc.integer({ min: schema.minimum ?? -1e6, max: schema.maximum ?? 1e6 });
+    case 'string':
+      if (schema.pattern === NAME_PATTERN.source) return validName;
+      if (schema.pattern === DATE_TIME_PATTERN.source || schema.format === 'date-time') return futureDate;
+      return fc.string();
+    case 'array':
+      return fc.array(fromSchema(schema.items ?? {}), { maxLength: schema.maxItems ?? 4 });
+    case 'object': {
+      const properties = Object.fromEntries(
+        Object.entries(schema.properties ?? {}).map(([name, field]) => [name, fromSchema(field)]),
+      );
+      return fc.record(properties, { requiredKeys: schema.required ?? [] });
+    }
+    default:
+      return fc.jsonValue();
+  }
+}
+
+/** Values near the rules for each field the API knows, and anything JSON can hold. */
+const nearValue = (field: string): fc.Arbitrary<unknown> => {
+  const byField: Record<string, fc.Arbitrary<unknown>> = {
+    name: nearName,
+    type: pick('public', 'secret', 'Public', 'root', ''),
+    scopes: fc.oneof(
+      fc.array(pick('snippets:read', 'snippets:write', 'billing:read', 'nope', '', 'SNIPPETS:READ'), {
+        maxLength: 5,
+      }),
+      fc.array(fc.jsonValue(), { maxLength: 3 }),
+    ),
+    expiresAt: fc.oneof({ weight: 4, arbitrary: nearDate }, fc.constant(null), fc.jsonValue()),
+    disabled: fc.oneof(fc.boolean(), pick<unknown>('true', 0, 1, null)),
+    gracePeriodSeconds: fc.oneof(
+      fc.integer({ min: -2, max: 604_802 }),
+      pick<unknown>(0, 604_800, 604_801, -1, 1.5, 1e21, '60', null, true),
+    ),
+  };
+  return fc.oneof(
+    {
+      weight: 4,
+      arbitrary: Object.hasOwn(byField, field) ? (byField[field] as fc.Arbitrary<unknown>) : fc.jsonValue(),
+    },
+    fc.jsonValue(),
+  );
+};
+
+const FIELDS = [
+  'name',
+  'type',
+  'scopes',
+  'expiresAt',
+  'disabled',
+  'gracePeriodSeconds',
+  'extra',
+  '__proto__',
+];
+
+/** Bodies generated broadly: objects with (mostly) the API's fields, arbitrary JSON, and nothing. */
+const broadBody = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc
+      .dictionary(fc.constantFrom(...FIELDS), fc.constant(null), { maxKeys: 5 })
+      .chain((keys) => fc.record(Object.fromEntries(Object.keys(keys).map((k) => [k, nearValue(k)])))),
+  },
+  fc.jsonValue(),
+  fc.constant(undefined),
+);
+
+/** A valid body with up to two fields replaced by near values, or dropped: the near misses of each rule. */
+function mutated(valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
+  return fc.tuple(valid, fc.subarray(FIELDS, { maxLength: 2 }), fc.boolean()).chain(([body, fields, drop]) =>
+    fc.tuple(...fields.map((field) => nearValue(field))).map((values) => {
+      const out: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+      fields.forEach((field, i) => {
+        if (drop && i === 0) delete out[field];
+        else Object.defineProperty(out, field, { value: values[i], enumerable: true, writable: true });
+      });
+      return out;
+    }),
+  );
+}
+
+/** What the server reads: the body after a JSON round trip (`undefined`: no body). */
+const wire = (body: unknown) => (body === undefined ? undefined : JSON.parse(JSON.stringify(body)));
+
+/** Whether the clock refuses `expiresAt` (not in the future): the rule the document cannot state. */
+function clockRefuses(body: unknown): boolean {
+  const expiresAt = (body as { expiresAt?: unknown } | null)?.expiresAt;
+  return typeof expiresAt === 'string' && !(Date.parse(expiresAt) > START);
+}
+
+async function served(context: ReturnType<typeof setup>): Promise<OpenApiDocument> {
+  return (await context.as(null).get('/openapi.json')).body;
+}
+
+function send(context: ReturnType<typeof setup>, method: 'post' | 'patch', path: string, body: unknown) {
+  const test = method === 'post' ? context.api.post(path) : context.api.patch(path);
+  // No body: `Content-Type: application/json` with nothing in it (what the contract asks for).
+  return test.set('Content-Type', 'application/json').send(body === undefined ? '' : JSON.stringify(body));
+}
+
+interface Route {
+  name: string;
+  method: Method & ('post' | 'patch');
+  path: string;
+  /** The request's path for this case, creating the key it is about. */
+  target: (context: ReturnType<typeof setup>) => Promise<string>;
+  /** Extra refusals the document cannot state for this route (besides the clock). */
+  refusedAnyway?: (body: unknown) => boolean;
+}
+
+const overCeiling = (body: unknown) => {
+  const scopes = (body as { scopes?: unknown } | null)?.scopes;
+  return Array.isArray(scopes) && scopes.some((scope) => !PUBLIC_SCOPES.includes(scope as string));
+};
+
+const ROUTES: Route[] = [
+  { name: 'POST /', method: 'post', path: '/', target: async () => '' },
+  {
+    name: 'PATCH /{id} of a secret key',
+    method: 'patch',
+    path: '/{id}',
+    target: async (c) => `/${(await c.createKey('org_a', { name: 'S', type: 'secret' })).key.id}`,
+  },
+  {
+    name: 'PATCH /{id} of a public key',
+    method: 'patch',
+    path: '/{id}',
+    target: async (c) => `/${(await c.createKey('org_a', { name: 'P', type: 'public' })).key.id}`,
+    refusedAnyway: overCeiling,
+  },
+  {
+    name: 'POST /{id}/roll',
+    method: 'post',
+    path: '/{id}/roll',
+    target: async (c) => `/${(await c.createKey('org_a', { name: 'R', type: 'secret' })).key.id}/roll`,
+  },
+];
+
+describe.each(ROUTES)('$name: the server and the OpenAPI document agree', (route) => {
+  it(
+    'accepts every body generated from the document (2xx), and answers as documented',
+    async () => {
+      const context = setup();
+      const doc = await served(context);
+      const valid = requestBodyValidator(doc, route.method, route.path);
+      const checkResponse = documentValidator(doc);
+      const bodies = fromSchema(requestBodySchema(doc, route.method, route.path) as Schema).filter(
+        (body) => valid(wire(body)) && !route.refusedAnyway?.(wire(body)),
+      );
+      await fc.assert(
+        fc.asyncProperty(bodies, async (body) => {
+          const res = await send(context, route.method, await route.target(context), body);
+          expect(checkResponse(route.method, route.path, res)).toEqual([]);
+          expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'accepts a broadly generated body exactly when the document does (modulo the clock)',
+    async () => {
+      const context = setup();
+      const doc = await served(context);
+      const valid = requestBodyValidator(doc, route.method, route.path);
+      const checkResponse = documentValidator(doc);
+      let accepted = 0;
+      let refused = 0;
+      const generated = fromSchema(requestBodySchema(doc, route.method, route.path) as Schema);
+      const bodies = fc.oneof(broadBody, mutated(generated));
+      await fc.assert(
+        fc.asyncProperty(bodies, async (body) => {
+          const read = wire(body);
+          const expected = valid(read) && !clockRefuses(read) && !route.refusedAnyway?.(read);
+          const res = await send(context, route.method, await route.target(context), body);
+          expect(checkResponse(route.method, route.path, res)).toEqual([]);
+          expect(res.status < 300, `${res.status} ${JSON.stringify(read)} ${JSON.stringify(res.body)}`).toBe(
+            expected,
+          );
+          if (!expected) expect(res.status).toBe(400);
+          if (expected) accepted++;
+          else refused++;
+        }),
+        { numRuns: RUNS * 2 },
+      );
+      // Both sides of the comparison were exercised.
+      expect(accepted).toBeGreaterThan(0);
+      expect(refused).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
+});
+
+describe('the cases of issue 14, item by item', () => {
+  const cases: Array<[string, Record<string, unknown>, boolean]> = [
+    ['an expiresAt of year 9999 with offset -23:59', { expiresAt: '9999-12-31T23:59:59-23:59' }, false],
+    ['a name of 100 emoji', { name: '😀'.repeat(100) }, true],
+    ['a name of 100 characters with spaces around', { name: `  ${'a'.repeat(100)}  ` }, true],
+    ['a name of 101 characters', { name: 'a'.repeat(101) }, false],
+    ['an expiresAt with 9 fractional digits', { expiresAt: '2031-01-01T00:00:00.123456789Z' }, true],
+    ['an expiresAt with 10 fractional digits', { expiresAt: '2031-01-01T00:00:00.1234567890Z' }, false],
+    ['an expiresAt with a lowercase t and z', { expiresAt: '2031-01-01t00:00:00z' }, false],
+    ['an expiresAt on 29 February of a leap year', { expiresAt: '2032-02-29T00:00:00Z' }, true],
+    ['an expiresAt on 29 February of another year', { expiresAt: '2031-02-29T00:00:00Z' }, false],
+  ];
+
+  it.each(cases)('%s: the document and POST / agree', async (_case, fields, ok) => {
+    const context = setup();
+    const doc = await served(context);
+    const body = { name: 'Key', type: 'secret', ...fields };
+    expect(requestBodyValidator(doc, 'post', '/')(body)).toBe(ok);
+    const res = await send(context, 'post', '', body);
+    expect(res.status).toBe(ok ? 201 : 400);
+    expect(documentValidator(doc)('post', '/', res)).toEqual([]);
+  });
+});
