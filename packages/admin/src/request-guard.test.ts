@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { createKeyward, MemoryKeyStore } from '@keyward/core';
+import { TEST_PEPPER } from '@keyward/core/testing';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
@@ -351,7 +352,7 @@ describe('the order of the checks', () => {
 
 describe('trustedOrigins', () => {
   const base = () => ({
-    keyward: createKeyward({ store: new MemoryKeyStore(), scopes: SCOPES }),
+    keyward: createKeyward({ store: new MemoryKeyStore(), scopes: SCOPES, pepper: TEST_PEPPER }),
     authorize: headerAuthorize,
   });
 

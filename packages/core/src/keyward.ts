@@ -240,7 +240,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
     async updateKey(organizationId, id, input) {
       checkOrganization(organizationId);
       // Shape first (400), then existence (404), then what depends on the key (400 / 409).
-      const body = parseInput(updateKeyInputSchema, input ?? {});
+      const body = parseInput(updateKeyInputSchema, input === undefined ? {} : input);
       const updated = await withRetries(async () => {
         const current = await existing(organizationId, id);
         const changes: KeyChanges = {};
@@ -267,7 +267,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
       checkOrganization(organizationId);
       const { gracePeriodSeconds = DEFAULT_GRACE_PERIOD_SECONDS } = parseInput(
         rollKeyInputSchema,
-        rollOptions ?? {},
+        rollOptions === undefined ? {} : rollOptions,
       );
       const old = await existing(organizationId, id);
       const status = keyStatus(old, clock());

@@ -1,4 +1,4 @@
-import { parseInput, type RollKeyInput, rollKeyInputSchema, serializeKey } from '@keyward/core';
+import { type RollKeyInput, serializeKey } from '@keyward/core';
 import type { RouteHandler } from '../endpoint.js';
 
 /**
@@ -10,9 +10,6 @@ import type { RouteHandler } from '../endpoint.js';
  */
 export const rollKey: RouteHandler = async ({ keyward, organizationId, id, body }) => {
   const input = body === undefined ? {} : body;
-  // The service reads a `null` input as `{}`; a JSON `null` body is not "no body", so core's schema refuses
-  // it here (400, as for any body that is not an object).
-  if (input === null) parseInput(rollKeyInputSchema, input);
   // Unchecked here on purpose: `rollKey` validates its options at run time (400 `validation_error`).
   const { key, token, previous } = await keyward.rollKey(organizationId, id, input as RollKeyInput);
   return { status: 201, body: { data: serializeKey(key), token, previous: serializeKey(previous) } };

@@ -1,4 +1,4 @@
-import { parseInput, serializeKey, type UpdateKeyInput, updateKeyInputSchema } from '@keyward/core';
+import { serializeKey, type UpdateKeyInput } from '@keyward/core';
 import type { RouteHandler } from '../endpoint.js';
 
 /**
@@ -11,9 +11,6 @@ import type { RouteHandler } from '../endpoint.js';
  */
 export const updateKey: RouteHandler = async ({ keyward, organizationId, id, body }) => {
   const input = body === undefined ? {} : body;
-  // The service reads a `null` input as `{}`; a JSON `null` body is not "no body", so core's schema refuses
-  // it here (400, as for any body that is not an object).
-  if (input === null) parseInput(updateKeyInputSchema, input);
   // Unchecked here on purpose: `updateKey` validates its input at run time (400 `validation_error`).
   const key = await keyward.updateKey(organizationId, id, input as UpdateKeyInput);
   return { status: 200, body: { data: serializeKey(key) } };
