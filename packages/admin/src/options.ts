@@ -16,8 +16,9 @@ export type AuthorizeResult = { organizationId: string } | 'forbidden' | 'unauth
 
 /**
  * Says who the caller is and which organization they act for. It may be async. Throwing a
- * `KeywardError('unauthorized' | 'forbidden')` works like returning the refusal; throwing anything else
- * answers 500 `internal_error` (no access, nothing leaked).
+ * `KeywardError('unauthorized' | 'forbidden')`, or an HTTP error with status 401 or 403 (e.g. from
+ * `http-errors`), works like returning the refusal; throwing anything else answers 500 `internal_error`
+ * (no access, nothing leaked).
  *
  * @example
  * const authorize: Authorize = (req) => (req.session?.orgId ? { organizationId: req.session.orgId } : null);
