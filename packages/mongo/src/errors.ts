@@ -4,6 +4,11 @@ import { DuplicateKeyError, KeyStoreUnavailableError } from '@keyward/core';
 export function toStoreError(error: unknown): Error {
   const code = (error as { code?: unknown })?.code;
   if (code === 11000 || code === 11001) return new DuplicateKeyError(duplicateField(error));
+  // FerretDB 1.24 (SQLite) answers a unique index violated by an update with InternalError (code 1) and
+  // SQLite's message, which names the index: `UNIQUE constraint failed: index '<collection>_slot_unique'`.
+  const sqlite =
+    code === 1 ? SQLITE_UNIQUE.exec(String((error as { message?: unknown }).message ?? '')) : null;
+  if (sqlite) return new DuplicateKeyError(indexField(sqlite[1] ?? ''));
   return error instanceof KeyStoreUnavailableError ? error : new KeyStoreUnavailableError(error);
 }
 
@@ -21,6 +26,14 @@ function duplicateField(error: unknown): 'hash' | 'slot' | 'id' {
     if (name === '_id' || name === '_id_') return 'hash';
   }
   return 'id';
+}
+
+const SQLITE_UNIQUE = /UNIQUE constraint failed: index '([^']*)'/;
+
+function indexField(index: string): 'hash' | 'slot' | 'id' {
+  if (index.endsWith('slot_unique')) return 'slot';
+  if (index.endsWith('key_id_unique')) return 'id';
+  return 'hash';
 }
 
 /** Rejects with `KeyStoreUnavailableError` when `promise` takes longer than `ms`. */
