@@ -161,6 +161,14 @@ app.get('/__cpu/stop', (_req, res) => {
 });
 
 app.get('/bare', ok);
+// The floor of any middleware: one more Express layer that does nothing (same request headers as /hot).
+app.get(
+  '/noop',
+  function noop(_req, _res, next) {
+    next();
+  },
+  ok,
+);
 app.get('/hot', apiKeyAuth(memory, READ), ok);
 app.get('/passport', passport.authenticate('keyward', { session: false }), ok);
 app.get('/no-cache', apiKeyAuth(noCache, READ), ok);

@@ -61,6 +61,13 @@ const scenarios: Scenario[] = [
     options: () => ({ path: '/bare' }),
   },
   {
+    id: 'noop',
+    name: 'a no-op middleware before the route (the floor of any middleware)',
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/noop', ...bearer(t.hot) }),
+  },
+  {
     id: 'hot',
     name: 'apiKeyAuth, cached key (hot)',
     baseline: 'bare',
