@@ -20,21 +20,20 @@ type HeaderCarrier = Pick<IncomingMessage, 'headers'> & {
  */
 export function extractKey(req: HeaderCarrier, source: KeySource): ExtractedKey {
   let found: string | undefined;
-  const consider = (token: string): boolean => {
-    if (token.length === 0) return true;
-    if (found !== undefined && found !== token) return false;
-    found = token;
-    return true;
-  };
   if (source.authorization !== null) {
     for (const value of headerValues(req, source.authorization)) {
       const token = bearerToken(value);
-      if (token !== null && !consider(token)) return CONFLICT;
+      if (token === null || token.length === 0) continue;
+      if (found !== undefined && found !== token) return CONFLICT;
+      found = token;
     }
   }
   if (source.apiKey !== null) {
     for (const value of headerValues(req, source.apiKey)) {
-      if (!consider(trimOws(value))) return CONFLICT;
+      const token = trimOws(value);
+      if (token.length === 0) continue;
+      if (found !== undefined && found !== token) return CONFLICT;
+      found = token;
     }
   }
   return found === undefined ? MISSING : { token: found };
