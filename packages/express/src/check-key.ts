@@ -5,22 +5,12 @@ import { refusal } from './refusal.js';
 import { attachService } from './request-service.js';
 
 /**
- * Verifies `token` with one call to core's `verify` and then checks the route's requirements (type, then
- * scopes: the contract's order) on the verified key. Returns the key or the refusal as a `KeywardError`.
- *
- * The requirements are checked here rather than passed to `verify` because core answers a type or scope
- * refusal without the key's grace period: once the key itself is good, a rolled key's `Sunset` header
- * (RFC 8594) is set on `res` at once, so a 403 that follows carries it exactly like the split guards'.
+ * Decides a request on core's verify result: a refusal, or the key once the route's requirements (type,
+ * then scopes: the contract's order) hold. The requirements are checked here rather than passed to
+ * `verify` because core answers a type or scope refusal without the key's grace period: once the key itself
+ * is good, a rolled key's `Sunset` header (RFC 8594) is set on `res` at once, so a 403 that follows carries
+ * it exactly like the split guards'. Synchronous: the hot path of a cached key never waits.
  */
-export async function checkToken(
-  auth: ResolvedAuth,
-  token: string,
-  res: Response | undefined,
-): Promise<VerifiedKey | KeywardError> {
-  return judge(auth, auth.keyward.verifyCached(token) ?? (await auth.keyward.verify(token)), res);
-}
-
-/** `checkToken`'s decision on a verify result, without waiting (the hot path of a cached key). */
 export function judge(
   auth: ResolvedAuth,
   result: VerifyResult,

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import type { Keyward } from '@keyward/core';
+import type { Keyward, VerifyResult } from '@keyward/core';
 import type { Request } from 'express';
 import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
-import { admit, checkToken, isRefusal } from './check-key.js';
+import { admit, isRefusal, judge } from './check-key.js';
 import { extractKey } from './extract-key.js';
 import { log } from './logger.js';
 import {
@@ -85,21 +85,27 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
 }
 
 function verifyToken(auth: ResolvedAuth, token: string, verified: Verified, req?: IncomingMessage): void {
-  admitted(auth, token, req as Request | undefined).then(
-    (outcome) => (isRefusal(outcome) ? verified(outcome) : verified(null, outcome)),
-    (error: unknown) => verified(error instanceof Error ? error : new Error('Keyward verification failed')),
-  );
-}
-
-/** The verified key (after setting `req.apiKey`), or the refusal; `Sunset` is set either way. */
-async function admitted(auth: ResolvedAuth, token: string, req: Request | undefined) {
-  const outcome = await checkToken(auth, token, req?.res);
-  if (isRefusal(outcome)) {
-    log('refused: %s', outcome.code);
-    return outcome;
+  const settle = (result: VerifyResult) => {
+    const outcome = judge(auth, result, (req as Request | undefined)?.res);
+    if (isRefusal(outcome)) {
+      log('refused: %s', outcome.code);
+      verified(outcome);
+      return;
+    }
+    if (req) admit(req as Request, outcome, auth);
+    verified(null, outcome);
+  };
+  // A cached key (or a malformed token) is decided without waiting, as in apiKeyAuth.
+  const cached = auth.keyward.verifyCached(token);
+  if (cached !== undefined) {
+    settle(cached);
+    return;
   }
-  if (req) admit(req, outcome, auth);
-  return outcome;
+  auth.keyward
+    .verify(token)
+    .then(settle, (error: unknown) =>
+      verified(error instanceof Error ? error : new Error('Keyward verification failed')),
+    );
 }
 
 /**
