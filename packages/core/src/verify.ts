@@ -34,6 +34,11 @@ export class Verifier {
   readonly #cache: VerifyCache | null;
   readonly #inflight = new Map<string, Promise<CachedKey | null>>();
   readonly #onValid: (id: string, hash: string) => number;
+  /**
+   * Settled promises of the shared, frozen answers: `verify` hands out the same settled promise for the same
+   * answer (a settled promise cannot change), so a cache hit or a refusal allocates no promise either.
+   */
+  readonly #settled = new WeakMap<VerifyResult, Promise<VerifyResult>>();
 
   /** `onValid` notes a use and returns when the key's last use was last recorded (ms). */
   constructor(options: ResolvedOptions, hash: TokenHasher, onValid: (id: string, hash: string) => number) {
@@ -72,8 +77,15 @@ export class Verifier {
 
   verify(token: unknown, requirements: VerifyRequirements = NO_REQUIREMENTS): Promise<VerifyResult> {
     const cached = this.verifyCached(token, requirements);
-    if (cached !== undefined) return Promise.resolve(cached);
+    if (cached !== undefined) return this.#settled.get(cached) ?? this.#settle(cached);
     return this.#verifyFromStore(token as string, requirements);
+  }
+
+  #settle(result: VerifyResult): Promise<VerifyResult> {
+    const promise = Promise.resolve(result);
+    // Only frozen answers are shared; a per-request one (insufficient_scope, a rolled key) is not kept.
+    if (Object.isFrozen(result)) this.#settled.set(result, promise);
+    return promise;
   }
 
   async #verifyFromStore(token: string, requirements: VerifyRequirements): Promise<VerifyResult> {
