@@ -33,6 +33,10 @@ const counters = {
   mongoStoreReads: 0,
   /** findOne on FerretDB by the naive passport-headerapikey strategy. */
   naiveReads: 0,
+  /** findByHash on the FerretDB store behind Keyward with its cache off (the cold path)… */
+  coldStoreReads: 0,
+  /** …and the time they took, in µs (to tell the database's share of a cold request). */
+  coldStoreUs: 0,
 };
 
 // --- Keyward on the memory store: the hot path, the Passport strategy, the cache switched off.
@@ -66,6 +70,7 @@ passport.use(
 let mongoTokens: { naive: string; keyward: string } | null = null;
 const connections: mongoose.Connection[] = [];
 let mongoKeyward: Keyward | null = null;
+let coldKeyward: Keyward | null = null;
 let mongoStore: MongoKeyStore | null = null;
 if (mongoUri) {
   const naiveConnection = await mongoose.createConnection(`${mongoUri}kw_bench_naive`).asPromise();
@@ -124,6 +129,19 @@ if (mongoUri) {
     keywardToken = (await mongoKeyward.createKey(ORG, { name: `k${i}`, type: 'secret' })).token;
   }
   countReads(mongoStore, () => counters.mongoStoreReads++);
+  // The cold path: the same keys through a store of its own with Keyward's cache off (one read per request).
+  const coldStore = new MongoKeyStore({ connection: keywardConnection, changeFeed: 'poll' });
+  const coldRead = coldStore.findByHash.bind(coldStore);
+  coldStore.findByHash = async (hash) => {
+    const started = performance.now();
+    try {
+      return await coldRead(hash);
+    } finally {
+      counters.coldStoreReads++;
+      counters.coldStoreUs += Math.round((performance.now() - started) * 1000);
+    }
+  };
+  coldKeyward = keyward(coldStore, false);
   mongoTokens = { naive: naiveKeys[SEEDED_KEYS - 1]?.key ?? '', keyward: keywardToken };
 }
 
@@ -178,6 +196,7 @@ if (mongoKeyward) {
   app.get('/naive-mongo', passport.authenticate('naive-mongo', { session: false }), ok);
   app.get('/naive-mongo-id', passport.authenticate('naive-mongo-id', { session: false }), ok);
   app.get('/mongo-cached', apiKeyAuth(mongoKeyward, READ), ok);
+  if (coldKeyward) app.get('/mongo-cold', apiKeyAuth(coldKeyward, READ), ok);
 }
 app.use(keywardErrorHandler());
 
