@@ -67,11 +67,14 @@ async function extractBlocks(): Promise<Block[]> {
   for (const readme of READMES) {
     const lines = (await readFile(join(REPO, readme), 'utf8')).split('\n');
     for (let i = 0; i < lines.length; i++) {
-      if (!/^```ts\s*$/.test(lines[i] ?? '')) continue;
+      // Also blocks indented inside a list item; the indent is removed.
+      const indent = /^( *)```ts\s*$/.exec(lines[i] ?? '')?.[1];
+      if (indent === undefined) continue;
       const start = i + 1;
       let end = start;
-      while (end < lines.length && !/^```\s*$/.test(lines[end] ?? '')) end++;
-      blocks.push({ readme, line: start + 1, code: lines.slice(start, end).join('\n') });
+      while (end < lines.length && !/^ *```\s*$/.test(lines[end] ?? '')) end++;
+      const code = lines.slice(start, end).map((line) => line.slice(indent.length));
+      blocks.push({ readme, line: start + 1, code: code.join('\n') });
       i = end;
     }
   }
@@ -140,6 +143,9 @@ afterAll(async () => {
 describe('the ts code blocks of the READMEs', () => {
   it('are found in the root README and every package README', async () => {
     const blocks = await extractBlocks();
+    expect(
+      blocks.some((block) => block.code.startsWith("import { apiKeyAuth } from '@keyward/express';")),
+    ).toBe(true); // the indented one in the admin README
     for (const readme of ['README.md', 'packages/core/README.md', 'packages/mongo/README.md']) {
       expect(blocks.some((block) => block.readme === readme)).toBe(true);
     }
