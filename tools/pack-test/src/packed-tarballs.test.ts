@@ -32,6 +32,8 @@ export const PUBLISHED: Record<string, { dir: string; entries: Record<string, st
     dir: 'packages/admin',
     entries: { '@keyward/admin': ['createAdminRouter', 'createDashboardRouter'] },
   },
+  // A command, no importable entry point: checked by running its bin below.
+  '@keyward/cli': { dir: 'packages/cli', entries: {} },
 };
 
 // The real peers an app brings, at the versions the workspace tests with.
@@ -161,6 +163,12 @@ describe('the packed tarballs, installed with npm', () => {
       .join('\n');
     await writeFile(join(work, 'esm-app', 'index.js'), `${script}\nconsole.log('esm ok');\n`);
     expect(await sh(process.execPath, ['index.js'], join(work, 'esm-app'))).toContain('esm ok');
+  });
+
+  it('run the keyward bin that npm linked', async () => {
+    const bin = join(work, 'node_modules', '.bin', 'keyward');
+    expect(await sh(bin, ['pepper'], join(work, 'cjs-app'))).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+    expect(await sh(bin, ['--help'], work)).toContain('keys');
   });
 
   async function typeCheck(appDir: string, file: string, module: 'commonjs' | 'nodenext'): Promise<void> {
