@@ -11,9 +11,9 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const TSC = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
 // Inside this package's node_modules (ignored by git), so @keyward/*, express and mongoose resolve to the
 // workspace's own copies; removed after the run.
-const WORK = fileURLToPath(new URL('../node_modules/.cache/docs-test/', import.meta.url));
+const WORK = fileURLToPath(new URL(`../node_modules/.cache/docs-test-${process.pid}/`, import.meta.url));
 
-/** The READMEs a user reads: the root one, every package's and the demo's. */
+/** The READMEs a user reads (the root one, every package's and the demo's) and the migration guide. */
 const READMES = [
   'README.md',
   'packages/core/README.md',
@@ -21,6 +21,8 @@ const READMES = [
   'packages/express/README.md',
   'packages/admin/README.md',
   'examples/demo/README.md',
+  'packages/cli/README.md',
+  'docs/migrating.md',
 ];
 
 /**
