@@ -1,0 +1,263 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { tokenPattern } from '@keyward/core';
+import { useTestDatabase } from '@keyward/test-db';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const PEPPER = 'cli-test-pepper-not-a-secret';
+const TOKEN = new RegExp(`^${tokenPattern().source}$`);
+
+const db = useTestDatabase('cli');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function keyward(args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: {
+        PATH: process.env.PATH,
+        MONGO_URL: db.uri,
+        KEYWARD_PEPPER: PEPPER,
+        KEYWARD_SCOPES: 'snippets:read,snippets:write',
+        KEYWARD_PUBLIC_SCOPES: 'snippets:read',
+        ...options.env,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+let orgCounter = 0;
+const newOrg = (): string => `org_cli_${Date.now().toString(36)}_${++orgCounter}`;
+
+async function createSecret(org: string, extra: string[] = []): Promise<{ token: string; id: string }> {
+  const created = await keyward([
+    'keys',
+    'create',
+    '--org',
+    org,
+    '--name',
+    'CI',
+    '--type',
+    'secret',
+    ...extra,
+  ]);
+  expect(created.code, created.stderr).toBe(0);
+  const token = created.stdout.trim();
+  const id = /key (key_\S+|\S+) \("/.exec(created.stderr)?.[1];
+  if (!id) throw new Error(`no key id in: ${created.stderr}`);
+  return { token, id };
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`pnpm build\` (turbo's test task does)`);
+});
+
+describe('keyward pepper', () => {
+  it('prints a new 32-byte base64url pepper each time, without touching a database', async () => {
+    const env = { MONGO_URL: '', KEYWARD_PEPPER: '' };
+    const [a, b] = await Promise.all([keyward(['pepper'], { env }), keyward(['pepper'], { env })]);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+    expect(Buffer.from(a.stdout.trim(), 'base64url')).toHaveLength(32);
+    expect(a.stdout).not.toBe(b.stdout);
+  });
+});
+
+describe('keyward keys, against the database', () => {
+  it('create prints the secret token once, on stdout only; list and its JSON never show it', async () => {
+    const org = newOrg();
+    const created = await keyward([
+      'keys',
+      'create',
+      '--org',
+      org,
+      '--name',
+      'CI',
+      '--type',
+      'secret',
+      '--scopes',
+      'snippets:write',
+    ]);
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(TOKEN);
+    expect(created.stdout).toBe(`${token}\n`);
+    expect(created.stderr).not.toContain(token);
+    expect(created.stderr).toContain('shown once');
+
+    const list = await keyward(['keys', 'list', '--org', org]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('CI');
+    expect(list.stdout).toContain('snippets:write');
+    expect(list.stdout).not.toContain(token);
+    const json = await keyward(['keys', 'list', '--org', org, '--json']);
+    const keys = JSON.parse(json.stdout) as { name: string; type: string; status: string }[];
+    expect(keys).toMatchObject([{ name: 'CI', type: 'secret', status: 'active' }]);
+    expect(json.stdout).not.toContain(token);
+    expect(json.stdout + json.stderr + list.stderr).not.toContain(token.slice(6));
+  });
+
+  it('list shows only the organization asked for', async () => {
+    const [a, b] = [newOrg(), newOrg()];
+    await createSecret(a);
+    const list = await keyward(['keys', 'list', '--org', b, '--json']);
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual([]);
+  });
+
+  it('verify accepts a live token (exit 0), from the argument or stdin, and refuses others (exit 1)', async () => {
+    const org = newOrg();
+    const { token, id } = await createSecret(org);
+    const ok = await keyward(['verify', token]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(id);
+    expect(ok.stdout).toContain(org);
+    const fromStdin = await keyward(['verify', '-', '--json'], { stdin: `${token}\n` });
+    expect(fromStdin.code).toBe(0);
+    expect(JSON.parse(fromStdin.stdout)).toMatchObject({ valid: true, key: { id, organizationId: org } });
+
+    const garbage = await keyward(['verify', 'kw_sk_not-a-token']);
+    expect(garbage.code).toBe(1);
+    expect(garbage.stderr).toContain('refused: invalid_api_key');
+    const otherPepper = await keyward(['verify', token], {
+      env: { KEYWARD_PEPPER: 'another-pepper-of-enough-length' },
+    });
+    expect(otherPepper.code).toBe(1);
+  });
+
+  it('disable refuses the key at once, enable brings it back', async () => {
+    const org = newOrg();
+    const { token, id } = await createSecret(org);
+    const disabled = await keyward(['keys', 'disable', id, '--org', org]);
+    expect(disabled.code).toBe(0);
+    expect(disabled.stderr).toContain('disabled');
+    expect((await keyward(['verify', token])).stderr).toContain('refused: disabled_api_key');
+    expect((await keyward(['keys', 'enable', id, '--org', org])).code).toBe(0);
+    expect((await keyward(['verify', token])).code).toBe(0);
+  });
+
+  it('roll prints the new token once; with --grace 0 the old one stops at once', async () => {
+    const org = newOrg();
+    const { token: old, id } = await createSecret(org);
+    const rolled = await keyward(['keys', 'roll', id, '--org', org, '--grace', '0']);
+    expect(rolled.code, rolled.stderr).toBe(0);
+    const token = rolled.stdout.trim();
+    expect(token).toMatch(TOKEN);
+    expect(token).not.toBe(old);
+    expect(rolled.stderr).not.toContain(token);
+    expect((await keyward(['verify', token])).code).toBe(0);
+    const previous = await keyward(['verify', old]);
+    expect(previous.code).toBe(1);
+    expect(previous.stderr).toMatch(/refused: (expired|invalid)_api_key/);
+  });
+
+  it('delete revokes the key; deleting it again is refused (exit 1)', async () => {
+    const org = newOrg();
+    const { token, id } = await createSecret(org);
+    expect((await keyward(['keys', 'delete', id, '--org', org])).code).toBe(0);
+    expect((await keyward(['verify', token])).code).toBe(1);
+    const again = await keyward(['keys', 'delete', id, '--org', org]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('not_found');
+  });
+
+  it('refuses input the service refuses (exit 1): a scope outside the catalog, a past expiry', async () => {
+    const org = newOrg();
+    const scope = await keyward([
+      'keys',
+      'create',
+      '--org',
+      org,
+      '--name',
+      'x',
+      '--type',
+      'secret',
+      '--scopes',
+      'nope:read',
+    ]);
+    expect(scope.code).toBe(1);
+    expect(scope.stderr).toContain('validation_error');
+    expect(scope.stdout).toBe('');
+    const past = await keyward([
+      'keys',
+      'create',
+      '--org',
+      org,
+      '--name',
+      'x',
+      '--type',
+      'secret',
+      '--expires',
+      '2000-01-01T00:00:00Z',
+    ]);
+    expect(past.code).toBe(1);
+    expect(past.stdout).toBe('');
+    const publicOverCeiling = await keyward([
+      'keys',
+      'create',
+      '--org',
+      org,
+      '--name',
+      'x',
+      '--type',
+      'public',
+      '--scopes',
+      'snippets:write',
+    ]);
+    expect(publicOverCeiling.code).toBe(1);
+  });
+});
+
+describe('usage and connection errors exit 2', () => {
+  it('an unknown command, a missing required option, a bad --type', async () => {
+    expect((await keyward(['nope'])).code).toBe(2);
+    expect((await keyward(['keys', 'list'])).stderr).toContain("required option '--org <id>'");
+    expect((await keyward(['keys', 'list'])).code).toBe(2);
+    expect((await keyward(['keys', 'create', '--org', 'o', '--name', 'n', '--type', 'root'])).code).toBe(2);
+    expect((await keyward(['--help'])).code).toBe(0);
+  });
+
+  it('a missing MONGO_URL or KEYWARD_PEPPER, with what to set', async () => {
+    const noUrl = await keyward(['keys', 'list', '--org', 'o'], { env: { MONGO_URL: '' } });
+    expect(noUrl.code).toBe(2);
+    expect(noUrl.stderr).toContain('MONGO_URL is not set');
+    const noPepper = await keyward(['keys', 'list', '--org', 'o'], { env: { KEYWARD_PEPPER: '' } });
+    expect(noPepper.code).toBe(2);
+    expect(noPepper.stderr).toContain('KEYWARD_PEPPER is not set');
+  });
+
+  it('a MONGO_URL nobody answers: a message naming serverSelectionTimeoutMS, password redacted', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const result = await keyward(['keys', 'list', '--org', 'o', '--timeout', '1'], {
+      env: { MONGO_URL: `mongodb://ops:hunter2@127.0.0.1:${port}/app` },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Cannot connect to MONGO_URL=mongodb://ops:***@127.0.0.1');
+    expect(result.stderr).toContain('serverSelectionTimeoutMS');
+    expect(result.stderr).not.toContain('hunter2');
+  });
+});

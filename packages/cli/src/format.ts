@@ -1,0 +1,35 @@
+import type { ApiKey } from '@keyward/core';
+
+const day = (date: Date | null): string => (date ? date.toISOString() : '—');
+
+/** Keys as a text table, one per line. */
+export function keyTable(keys: ApiKey[]): string {
+  const rows = [
+    ['ID', 'NAME', 'TYPE', 'STATUS', 'SCOPES', 'KEY', 'EXPIRES', 'LAST USED'],
+    ...keys.map((key) => [
+      key.id,
+      key.name,
+      key.type,
+      key.status,
+      key.scopes.join(',') || '—',
+      key.redactedKey,
+      day(key.expiresAt),
+      day(key.lastUsedAt),
+    ]),
+  ];
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** A key without its token, for `--json`. */
+export function keyJSON(key: ApiKey): Omit<ApiKey, 'token'> {
+  const { token: _token, ...rest } = key;
+  return rest;
+}

@@ -1,0 +1,208 @@
+import { randomBytes } from 'node:crypto';
+import { text } from 'node:stream/consumers';
+import { isKeywardError } from '@keyward/core';
+import { Command, CommanderError, Option } from 'commander';
+import { openSession, type Session } from './connect.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { keyJSON, keyTable } from './format.js';
+import { type GlobalOptions, readSettings, splitList } from './settings.js';
+
+/** Where the CLI writes; tests pass their own. */
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+interface OrgOption {
+  org: string;
+  json?: boolean;
+}
+
+/**
+ * Runs `keyward` with `argv` (without the node and script paths) and resolves with the exit code:
+ * 0 ok, 1 refused, 2 usage or connection error.
+ */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const program = new Command('keyward');
+  let exitCode: number = EXIT.ok;
+  const say = (line: string): void => io.stderr(`${line}\n`);
+  const print = (line: string): void => io.stdout(`${line}\n`);
+
+  program
+    .description('Manage the Keyward API keys of your app in its MongoDB database.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(keyward --help for usage)')
+    .option('--scope-catalog <list>', "the app's scope catalog, comma-separated (default: KEYWARD_SCOPES)")
+    .option('--public-scopes <list>', 'the scopes public keys may hold (default: KEYWARD_PUBLIC_SCOPES)')
+    .option('--prefix <prefix>', "the app's token prefix (default: KEYWARD_PREFIX, else kw)")
+    .option('--timeout <seconds>', 'give up reaching the database after this long (default: 5)');
+
+  // Opens the database, runs `use`, and always closes it again.
+  const withSession = async (use: (session: Session) => Promise<void>): Promise<void> => {
+    const session = await openSession(readSettings(program.opts<GlobalOptions>(), io.env));
+    try {
+      await use(session);
+    } finally {
+      await session.close();
+    }
+  };
+
+  program
+    .command('pepper')
+    .description('print a new random pepper (32 bytes, base64url) for KEYWARD_PEPPER')
+    .action(() => {
+      print(randomBytes(32).toString('base64url'));
+    });
+
+  const keys = program.command('keys').description("list and change an organization's keys");
+  const org = (command: Command): Command =>
+    command.requiredOption('--org <id>', 'the organization id').option('--json', 'print JSON');
+
+  org(keys.command('list').description("list the organization's keys (never their tokens)")).action(
+    async (options: OrgOption) => {
+      await withSession(async ({ keyward }) => {
+        const list = await keyward.listKeys(options.org);
+        if (options.json) print(JSON.stringify(list.map(keyJSON), null, 2));
+        else if (list.length === 0) say(`No keys in organization ${options.org}.`);
+        else print(keyTable(list));
+      });
+    },
+  );
+
+  org(
+    keys
+      .command('create')
+      .description('create a key and print its token once, on stdout')
+      .requiredOption('--name <name>', 'a name people recognise, e.g. "CI"')
+      .addOption(
+        new Option('--type <type>', 'public or secret').choices(['public', 'secret']).makeOptionMandatory(),
+      )
+      .option('--scopes <list>', "the key's scopes, comma-separated, from the catalog")
+      .option('--expires <date>', 'when it stops working, RFC 3339, e.g. 2027-01-31T00:00:00Z'),
+  ).action(
+    async (
+      options: OrgOption & { name: string; type: 'public' | 'secret'; scopes?: string; expires?: string },
+    ) => {
+      await withSession(async ({ keyward }) => {
+        const { key, token } = await keyward.createKey(options.org, {
+          name: options.name,
+          type: options.type,
+          ...(options.scopes !== undefined ? { scopes: splitList(options.scopes) } : {}),
+          ...(options.expires !== undefined ? { expiresAt: options.expires } : {}),
+        });
+        if (options.json) print(JSON.stringify({ token, key: keyJSON(key) }, null, 2));
+        else {
+          print(token);
+          say(`Created ${key.type} key ${key.id} ("${key.name}") in ${key.organizationId}.`);
+          say('The token above is shown once: store it now.');
+        }
+      });
+    },
+  );
+
+  org(
+    keys
+      .command('roll <id>')
+      .description('replace a key: print the new token once; the old one works for the grace period')
+      .option('--grace <seconds>', 'how long the old key keeps working (default: 43200, 12 hours)'),
+  ).action(async (id: string, options: OrgOption & { grace?: string }) => {
+    const grace = options.grace === undefined ? undefined : Number(options.grace);
+    if (grace !== undefined && !Number.isInteger(grace))
+      throw new CliError('--grace must be a whole number of seconds', EXIT.usage);
+    await withSession(async ({ keyward }) => {
+      const { key, token, previous } = await keyward.rollKey(
+        options.org,
+        id,
+        grace === undefined ? {} : { gracePeriodSeconds: grace },
+      );
+      if (options.json)
+        print(JSON.stringify({ token, key: keyJSON(key), previous: keyJSON(previous) }, null, 2));
+      else {
+        print(token);
+        say(
+          `Rolled ${previous.id} into ${key.id}; the old key works until ${previous.expiresAt?.toISOString() ?? 'now'}.`,
+        );
+        say('The token above is shown once: store it now.');
+      }
+    });
+  });
+
+  for (const [name, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    org(keys.command(`${name} <id>`).description(`${name} a key (at once, on every instance)`)).action(
+      async (id: string, options: OrgOption) => {
+        await withSession(async ({ keyward }) => {
+          const key = await keyward.updateKey(options.org, id, { disabled });
+          if (options.json) print(JSON.stringify(keyJSON(key), null, 2));
+          else say(`Key ${key.id} is now ${key.status}.`);
+        });
+      },
+    );
+  }
+
+  org(keys.command('delete <id>').description('delete a key: it stops working at once')).action(
+    async (id: string, options: OrgOption) => {
+      await withSession(async ({ keyward }) => {
+        await keyward.deleteKey(options.org, id);
+        if (options.json) print(JSON.stringify({ deleted: id }));
+        else say(`Key ${id} is deleted.`);
+      });
+    },
+  );
+
+  program
+    .command('verify <token>')
+    .description('check a token as your API would ("-" reads it from stdin); exit 1 when refused')
+    .option('--json', 'print JSON')
+    .action(async (token: string, options: { json?: boolean }) => {
+      const candidate = token === '-' ? (await text(io.stdin)).trim() : token;
+      await withSession(async ({ keyward }) => {
+        const result = await keyward.verify(candidate);
+        if (result.valid) {
+          if (options.json) print(JSON.stringify(result, null, 2));
+          else {
+            print(
+              `valid: ${result.key.type} key ${result.key.id} ("${result.key.name}") of ${result.key.organizationId}`,
+            );
+            print(`scopes: ${result.key.scopes.join(', ') || '—'}`);
+            if (result.sunsetAt) print(`rolled: works until ${result.sunsetAt.toISOString()}`);
+          }
+          return;
+        }
+        if (result.code === 'key_store_unavailable')
+          throw new CliError('The key store is unavailable.', EXIT.usage);
+        if (options.json) print(JSON.stringify(result));
+        else say(`refused: ${result.code}`);
+        exitCode = EXIT.refused;
+      });
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.exitCode === 0
+        ? EXIT.ok
+        : EXIT.usage;
+    }
+    if (error instanceof CliError) {
+      say(error.message);
+      return error.exitCode;
+    }
+    if (isKeywardError(error)) {
+      const details =
+        error.details?.map((detail) => `  ${detail.path || '(input)'}: ${detail.message}`) ?? [];
+      say([`${error.code}: ${error.message}`, ...details].join('\n'));
+      return error.code === 'key_store_unavailable' ? EXIT.usage : EXIT.refused;
+    }
+    throw error;
+  }
+}

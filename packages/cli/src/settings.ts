@@ -1,0 +1,55 @@
+import { CliError, EXIT } from './exit-codes.js';
+
+/** What every database command needs, from the environment or global options. */
+export interface Settings {
+  mongoUrl: string;
+  pepper: string;
+  scopes: string[];
+  publicScopes: string[];
+  prefix: string | undefined;
+  timeoutMs: number;
+}
+
+/** The global options of `keyward`, as commander parsed them. */
+export interface GlobalOptions {
+  scopeCatalog?: string;
+  publicScopes?: string;
+  prefix?: string;
+  timeout?: string;
+}
+
+/** Splits `a, b,c` into `['a', 'b', 'c']`; empty entries are dropped. */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
+/** Reads the settings: global options first, then `MONGO_URL`, `KEYWARD_*`; missing ones are usage errors. */
+export function readSettings(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Settings {
+  const mongoUrl = env.MONGO_URL;
+  if (!mongoUrl)
+    throw new CliError(
+      'MONGO_URL is not set: the MongoDB URL of your app, e.g. mongodb://127.0.0.1:27017/app',
+      EXIT.usage,
+    );
+  const pepper = env.KEYWARD_PEPPER;
+  if (!pepper)
+    throw new CliError('KEYWARD_PEPPER is not set: the pepper your app passes to createKeyward', EXIT.usage);
+  const timeoutSeconds = Number(options.timeout ?? env.KEYWARD_TIMEOUT ?? 5);
+  if (!(timeoutSeconds > 0)) throw new CliError('--timeout must be a number of seconds above 0', EXIT.usage);
+  return {
+    mongoUrl,
+    pepper,
+    scopes: splitList(options.scopeCatalog ?? env.KEYWARD_SCOPES),
+    publicScopes: splitList(options.publicScopes ?? env.KEYWARD_PUBLIC_SCOPES),
+    prefix: options.prefix ?? env.KEYWARD_PREFIX ?? undefined,
+    timeoutMs: timeoutSeconds * 1000,
+  };
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
