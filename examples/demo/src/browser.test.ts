@@ -491,7 +491,7 @@ describe('the API keys page in Chromium', () => {
       const row = rows(page).filter({ hasText: 'Website' });
       await row.getByRole('button', { name: 'Show the key Website' }).click();
       expect(await shown(row.locator('code.kw-key'))).toBe(token);
-      expect((await other.listKeys('org_team')).map((k) => k.name).sort()).toEqual([
+      expect((await other.listKeys('org_team')).keys.map((k) => k.name).sort()).toEqual([
         'Default API Key',
         'Website',
       ]);
