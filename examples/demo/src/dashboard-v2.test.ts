@@ -373,6 +373,24 @@ describe('axe-core in Chromium', () => {
     });
   }
 
+  it('finds the dark theme danger button readable (color-contrast, enabled and hovered)', async () => {
+    const { page } = await signedIn({ theme: 'dark' });
+    await pick(page, 'Default API Key', 'Delete…');
+    const button = page.getByRole('button', { name: 'Delete key' });
+    await button.waitFor();
+    await page.evaluate(AXE_SOURCE);
+    const contrast = () =>
+      page.evaluate(() =>
+        // biome-ignore lint/suspicious/noExplicitAny: axe is injected at run time.
+        (window as any).axe
+          .run('#kw-confirm-ok', { runOnly: ['color-contrast'] })
+          .then((r: { violations: unknown[]; passes: unknown[] }) => [r.violations.length, r.passes.length]),
+      );
+    expect(await contrast()).toEqual([0, 1]);
+    await button.hover();
+    expect(await contrast()).toEqual([0, 1]);
+  });
+
   it('finds no violation on a page of an organization with 0 keys', async () => {
     const { page, org } = await signedIn();
     const { keys } = (await keyward?.listKeys(org)) ?? { keys: [] };
