@@ -68,7 +68,7 @@ describe('POST /signup', () => {
     });
     expect(key.token).toMatch(/^kw_pk_[0-9A-Za-z]{38}$/);
     expect(key.redactedKey).toBe(`kw_pk_…${key.token.slice(-4)}`);
-    expect((await keyward.listKeys(org)).map((k) => k.id)).toEqual([key.id]);
+    expect((await keyward.listKeys(org)).keys.map((k) => k.id)).toEqual([key.id]);
   });
 
   it('starts a session in an HttpOnly, SameSite=Lax cookie that is not Secure over plain HTTP', async () => {
@@ -122,7 +122,7 @@ describe('POST /signup', () => {
       error: { code: 'validation_error', message: 'The request is invalid.', details: [{ path, message }] },
     });
     expect(res.headers['set-cookie']).toBeUndefined();
-    expect(await keyward.listKeys('org_x')).toEqual([]);
+    expect((await keyward.listKeys('org_x')).keys).toEqual([]);
   });
 
   it('refuses a __proto__ field as unknown, and pollutes nothing', async () => {
@@ -236,7 +236,7 @@ describe('/api/keys (the admin API, by session cookie)', () => {
       .set('Content-Type', 'text/plain')
       .send('{"name":"Evil","type":"secret"}');
     expect(res.status).toBe(415);
-    expect(await keyward.listKeys(org)).toHaveLength(1);
+    expect((await keyward.listKeys(org)).keys).toHaveLength(1);
   });
 });
 
@@ -404,7 +404,7 @@ describe('/v1 (by API key)', () => {
   it('sends a Sunset header with a rolled key inside its grace period', async () => {
     const { app, keyward, org, secretKey } = await signedUp();
     const token = await secretKey();
-    const [key] = await keyward.listKeys(org);
+    const [key] = (await keyward.listKeys(org)).keys;
     await keyward.rollKey(org, key?.id as string, { gracePeriodSeconds: 3600 });
     const res = await request(app).get('/v1/whoami').set(bearer(token));
     expect(res.status).toBe(200);

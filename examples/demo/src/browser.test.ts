@@ -219,6 +219,7 @@ describe('the API keys page in Chromium', () => {
 
     // An API error is shown with the server's message; Cancel, and the form starts afresh next time.
     await dialog.getByLabel('Name').fill('Too late');
+    await dialog.getByLabel('Expires', { exact: true }).selectOption('date');
     await dialog.getByLabel(/Expiration date/).fill('2020-01-01');
     await dialog.getByRole('button', { name: 'Create key' }).click();
     const error = dialog.getByRole('alert');
@@ -234,6 +235,7 @@ describe('the API keys page in Chromium', () => {
     expect(await page.locator('#kw-create-error').textContent()).toBe('');
     await dialog.getByLabel('Name').fill('Deploy bot');
     const expiry = new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10);
+    await dialog.getByLabel('Expires', { exact: true }).selectOption('date');
     await dialog.getByLabel(/Expiration date/).fill(expiry);
     await dialog.getByLabel('Name').focus();
     if (UPDATE_SCREENSHOTS)
@@ -268,8 +270,10 @@ describe('the API keys page in Chromium', () => {
     expect(await cell(secretRow, 1)).toBe('Secret');
     expect(await cell(secretRow, 2)).toBe(`kw_sk_…${token.slice(-4)}`);
     expect(await secretRow.getByRole('button', { name: /^Show/ }).count()).toBe(0);
-    expect(await cell(secretRow, 4)).toMatch(/^in 20 days$/);
-    expect(await secretRow.locator('td').nth(3).locator('time').getAttribute('title')).toMatch(/\d{4} at \d/);
+    expect(await cell(secretRow, 4)).toMatch(/^[A-Z][a-z]{2} \d{1,2}, 11:59 PM in 20 days$/);
+    expect(await secretRow.locator('td').nth(3).locator('time').first().getAttribute('title')).toMatch(
+      /\d{4} at \d/,
+    );
     expect(await cell(secretRow, 6)).toBe('Active');
 
     // The key works.
@@ -302,7 +306,7 @@ describe('the API keys page in Chromium', () => {
     expect(await cell(oldRow, 6)).toMatch(
       /^Rolled until [A-Z][a-z]{2} \d{1,2}(, \d{4})?, \d{1,2}:\d{2} [AP]M$/,
     );
-    expect(await cell(oldRow, 4)).toBe('in 11 hours');
+    expect(await cell(oldRow, 4)).toMatch(/^[A-Z][a-z]{2} \d{1,2}, \d{1,2}:\d{2} [AP]M in 11 hours$/);
     const end = Date.parse(
       (await oldRow.locator('td').nth(5).locator('time').getAttribute('datetime')) as string,
     );
@@ -391,6 +395,8 @@ describe('the API keys page in Chromium', () => {
     expect(await menuButton.getAttribute('aria-expanded')).toBe('true');
     expect(await focused()).toBe('Roll key…');
     await page.keyboard.press('ArrowDown');
+    expect(await focused()).toBe('Edit…');
+    await page.keyboard.press('ArrowDown');
     expect(await focused()).toBe('Disable…');
     await page.keyboard.press('ArrowDown');
     expect(await focused()).toBe('Delete…');
@@ -418,6 +424,7 @@ describe('the API keys page in Chromium', () => {
     // Escape closes the confirmation without doing anything, and the focus comes back to the button.
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     const dialog = page.getByRole('dialog', { name: 'Disable this key?', exact: true });
     await dialog.waitFor();
@@ -429,6 +436,7 @@ describe('the API keys page in Chromium', () => {
 
     // Confirm with the keyboard: Tab to the confirm button, Enter.
     await page.keyboard.press('Enter');
+    await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     await dialog.waitFor();
@@ -491,7 +499,7 @@ describe('the API keys page in Chromium', () => {
       const row = rows(page).filter({ hasText: 'Website' });
       await row.getByRole('button', { name: 'Show the key Website' }).click();
       expect(await shown(row.locator('code.kw-key'))).toBe(token);
-      expect((await other.listKeys('org_team')).map((k) => k.name).sort()).toEqual([
+      expect((await other.listKeys('org_team')).keys.map((k) => k.name).sort()).toEqual([
         'Default API Key',
         'Website',
       ]);

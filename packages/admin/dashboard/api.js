@@ -76,8 +76,20 @@ export function createApi(base) {
 
   const key = (/** @type {string} */ id) => `/${encodeURIComponent(id)}`;
   return {
-    /** @returns {Promise<Key[]>} */
-    list: async () => (await call('GET', '/')).data,
+    /**
+     * One page of keys.
+     * @param {{ limit?: number, cursor?: string | null, q?: string, type?: string, status?: string }} [query]
+     * @returns {Promise<{ data: Key[], nextCursor: string | null }>}
+     */
+    list: async (query = {}) => {
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(query)) {
+        if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
+      }
+      const search = params.toString();
+      const json = await call('GET', search ? `/?${search}` : '/');
+      return { data: json.data, nextCursor: typeof json.nextCursor === 'string' ? json.nextCursor : null };
+    },
     /** @returns {Promise<ScopeCatalog>} */
     scopes: async () => (await call('GET', '/scopes')).data,
     /**
@@ -87,7 +99,7 @@ export function createApi(base) {
     create: (input) => call('POST', '/', input),
     /**
      * @param {string} id
-     * @param {{ disabled?: boolean }} changes
+     * @param {{ disabled?: boolean, name?: string, scopes?: string[], expiresAt?: string | null }} changes
      * @returns {Promise<Key>}
      */
     update: async (id, changes) => (await call('PATCH', key(id), changes)).data,
@@ -116,7 +128,7 @@ function toApiError(status, json) {
   const code = typeof error?.code === 'string' ? error.code : 'http_error';
   let message =
     typeof error?.message === 'string' ? error.message : `The server answered with status ${status}.`;
-  if (status === 401) message += ' Sign in again to manage API keys.';
+  if (status === 401) message += ' Your session has ended.';
   const details = Array.isArray(error?.details)
     ? error.details.filter(
         (/** @type {any} */ d) => d && typeof d.path === 'string' && typeof d.message === 'string',

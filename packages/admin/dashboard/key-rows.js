@@ -12,6 +12,7 @@ import { menuButton } from './menu.js';
  *   onReveal: (key: Key, revealed: boolean) => void,
  *   onCopy: (text: string, button: HTMLButtonElement) => void,
  *   onRoll: (key: Key) => void,
+ *   onEdit: (key: Key) => void,
  *   onToggleDisabled: (key: Key) => void,
  *   onDelete: (key: Key) => void,
  * }} RowActions
@@ -70,7 +71,7 @@ export function keyRow(key, successor, actions) {
     h('td', { 'data-label': 'Type' }, typeBadge(key)),
     h('td', { 'data-label': 'Key', class: 'kw-cell-key' }, keyCell(key, actions)),
     h('td', { 'data-label': 'Created' }, timeElement(key.createdAt, 'date')),
-    h('td', { 'data-label': 'Expires' }, optionalTime(key.expiresAt, 'Never')),
+    h('td', { 'data-label': 'Expires' }, expiryCell(key.expiresAt)),
     h('td', { 'data-label': 'Last used' }, optionalTime(key.lastUsedAt, 'Never')),
     h('td', { 'data-label': 'Status' }, statusCell(key)),
     h(
@@ -85,6 +86,7 @@ export function keyRow(key, successor, actions) {
             hint: key.status === 'active' ? undefined : `A key that is ${key.status} cannot be rolled.`,
             onSelect: () => actions.onRoll(key),
           },
+          { label: 'Edit…', onSelect: () => actions.onEdit(key) },
           { label: key.disabled ? 'Enable…' : 'Disable…', onSelect: () => actions.onToggleDisabled(key) },
           { label: 'Delete…', danger: true, onSelect: () => actions.onDelete(key) },
         ],
@@ -97,8 +99,9 @@ export function keyRow(key, successor, actions) {
 function nameCell(key, successor) {
   return [
     h('span', { class: 'kw-name' }, key.name),
-    key.isDefault && ' ',
-    key.isDefault && h('span', { class: 'kw-tag' }, 'Default'),
+    // A rolled Default key is replaced: only its successor is the Default now.
+    isDefault(key) && ' ',
+    isDefault(key) && h('span', { class: 'kw-tag' }, 'Default'),
     h(
       'span',
       { class: 'kw-scopes' },
@@ -113,6 +116,26 @@ function nameCell(key, successor) {
         'Replaced by ',
         h('code', { class: 'kw-key' }, successor.redactedKey),
       ),
+  ];
+}
+
+/**
+ * Whether the key is the organization's Default key now (a rolled one was, its successor is).
+ * @param {Key} key
+ */
+export function isDefault(key) {
+  return key.isDefault && key.rolledAt === null && key.replacedBy === null;
+}
+
+/**
+ * The exact expiry date and time, and how far away it is.
+ * @param {string | null} iso
+ */
+function expiryCell(iso) {
+  if (!iso) return h('span', { class: 'kw-muted' }, 'Never');
+  return [
+    timeElement(iso, 'datetime'),
+    h('span', { class: 'kw-expiry-exact' }, timeElement(iso, 'relative')),
   ];
 }
 

@@ -2,18 +2,13 @@
 // runs the dialogs (new key, token shown once, confirmations).
 
 import { createApi } from './api.js';
+import { withBusy } from './busy.js';
 import { byId, h, replaceChildren } from './dom.js';
-import {
-  announce,
-  asApiError,
-  clearError,
-  setBusy,
-  setupDialog,
-  showError,
-  showMessage,
-} from './feedback.js';
-import { endOfDay, refreshRelativeTimes, relativeTime, shortDateTime, today } from './format.js';
-import { keyRow, orderKeys } from './key-rows.js';
+import { createEditDialog } from './edit-dialog.js';
+import { expiryField } from './expiry.js';
+import { announce, asApiError, clearError, setupDialog, showError, showMessage } from './feedback.js';
+import { refreshRelativeTimes, relativeTime, shortDateTime } from './format.js';
+import { isDefault, keyRow, orderKeys } from './key-rows.js';
 
 /** @typedef {import('./api.js').Key} Key */
 /** @typedef {import('./api.js').ScopeCatalog} ScopeCatalog */
@@ -36,6 +31,14 @@ const tableState = byId('kw-table-state', HTMLParagraphElement);
 const alertBox = byId('kw-alert', HTMLDivElement);
 const announcer = byId('kw-announcer', HTMLParagraphElement);
 const newKeyButton = byId('kw-new-key', HTMLButtonElement);
+const filters = byId('kw-filters', HTMLFormElement);
+const searchInput = byId('kw-search', HTMLInputElement);
+const typeFilter = byId('kw-filter-type', HTMLSelectElement);
+const statusFilter = byId('kw-filter-status', HTMLSelectElement);
+const paging = byId('kw-paging', HTMLDivElement);
+const loadMoreButton = byId('kw-load-more', HTMLButtonElement);
+/** Keys per page of the admin API. */
+const PAGE_SIZE = 50;
 
 const state = {
   /** @type {Key[]} */
@@ -44,14 +47,35 @@ const state = {
   catalog: null,
   /** Public keys shown in full. @type {Set<string>} */
   revealed: new Set(),
+  /** Where the next page starts; `null` when every key is shown. @type {string | null} */
+  nextCursor: null,
 };
+
+/** The filters of the toolbar, as the admin API's query. */
+function query() {
+  return { q: searchInput.value.trim(), type: typeFilter.value, status: statusFilter.value };
+}
+
+/**
+ * Reads the first page again, as many keys as are shown now (at most 100), with the current filters.
+ * @returns {Promise<void>}
+ */
+async function readFirstPage() {
+  const limit = Math.min(100, Math.max(PAGE_SIZE, state.keys.length));
+  const page = await api.list({ ...query(), limit });
+  state.keys = page.data;
+  state.nextCursor = page.nextCursor;
+}
 
 // ---- Loading and rendering -------------------------------------------------------------------------
 
 async function load() {
   tableState.textContent = 'Loading keys…';
   tableState.hidden = false;
-  const [keys, catalog] = await Promise.allSettled([api.list(), api.scopes()]);
+  const [keys, catalog] = await Promise.allSettled([
+    api.list({ ...query(), limit: PAGE_SIZE }),
+    api.scopes(),
+  ]);
   // Without the catalog the form leaves scopes out: the server then gives the key every scope it may hold.
   if (catalog.status === 'fulfilled') state.catalog = catalog.value;
   if (keys.status === 'rejected') {
@@ -66,20 +90,62 @@ async function load() {
   }
   clearError(alertBox);
   newKeyButton.disabled = false;
-  state.keys = keys.value;
+  state.keys = keys.value.data;
+  state.nextCursor = keys.value.nextCursor;
   render();
 }
 
 /** Reloads the list; a failure is shown above the table. */
 async function refresh() {
   try {
-    state.keys = await api.list();
+    await readFirstPage();
     clearError(alertBox);
     render();
   } catch (error) {
-    showError(alertBox, error);
+    showError(alertBox, error, {}, signInAgain(error));
   }
 }
+
+/** A "Sign in again" link when the session has ended (reloading lets the app ask for a sign-in). @param {unknown} error */
+function signInAgain(error) {
+  return /** @type {{ status?: number }} */ (error)?.status === 401
+    ? h('a', { class: 'kw-signin', href: window.location.href }, 'Sign in again')
+    : null;
+}
+
+/** The filters changed: the list starts again from the first page. */
+let filterTimer = 0;
+function onFiltersChanged() {
+  window.clearTimeout(filterTimer);
+  filterTimer = window.setTimeout(() => {
+    state.keys = [];
+    void refresh();
+  }, 250);
+}
+filters.addEventListener('input', onFiltersChanged);
+filters.addEventListener('submit', (event) => {
+  event.preventDefault();
+  onFiltersChanged();
+});
+
+loadMoreButton.addEventListener('click', async () => {
+  if (!state.nextCursor) return;
+  loadMoreButton.disabled = true;
+  loadMoreButton.textContent = 'Loading…';
+  try {
+    const page = await api.list({ ...query(), limit: PAGE_SIZE, cursor: state.nextCursor });
+    const known = new Set(state.keys.map((key) => key.id));
+    state.keys = [...state.keys, ...page.data.filter((key) => !known.has(key.id))];
+    state.nextCursor = page.nextCursor;
+    render();
+    announce(announcer, `${page.data.length} more keys shown.`);
+  } catch (error) {
+    showError(alertBox, error, {}, signInAgain(error));
+  } finally {
+    loadMoreButton.disabled = false;
+    loadMoreButton.textContent = 'Load more keys';
+  }
+});
 
 function render() {
   const ids = new Set(state.keys.map((key) => key.id));
@@ -88,8 +154,15 @@ function render() {
     rows,
     orderKeys(state.keys).map(({ key, successor }) => keyRow(key, successor, rowActions)),
   );
-  tableState.textContent = state.keys.length === 0 ? 'No API keys yet. Create one with “New API key”.' : '';
+  const filtered = query().q !== '' || query().type !== '' || query().status !== '';
+  tableState.textContent =
+    state.keys.length > 0
+      ? ''
+      : filtered
+        ? 'No keys match these filters.'
+        : 'No API keys yet. Create one with “New API key”.';
   tableState.hidden = state.keys.length > 0;
+  paging.hidden = state.nextCursor === null;
 }
 
 /** Focus on the "…" button of a key, or on "New API key" when the key is gone. @param {string} id */
@@ -108,6 +181,7 @@ const rowActions = {
   },
   onCopy: (text, button) => void copy(text, button),
   onRoll: (key) => confirmRoll(key),
+  onEdit: (key) => editDialog.open(key),
   onToggleDisabled: (key) => confirmToggleDisabled(key),
   onDelete: (key) => confirmDelete(key),
 };
@@ -133,11 +207,30 @@ const createDialog = byId('kw-create-dialog', HTMLDialogElement);
 const createForm = byId('kw-create-form', HTMLFormElement);
 const createError = byId('kw-create-error', HTMLDivElement);
 const nameInput = byId('kw-create-name', HTMLInputElement);
-const expiresInput = byId('kw-create-expires', HTMLInputElement);
+const createExpiry = expiryField('kw-create', { keyType: () => selectedType() });
+byId('kw-create-expiry', HTMLDivElement).replaceWith(createExpiry.element);
 const scopeFieldset = byId('kw-create-scopes', HTMLFieldSetElement);
 const scopeList = byId('kw-create-scope-list', HTMLDivElement);
 const scopeHint = byId('kw-create-scopes-hint', HTMLParagraphElement);
-const createFields = { name: nameInput, expiresAt: expiresInput, scopes: scopeFieldset };
+const createFields = {
+  name: nameInput,
+  get expiresAt() {
+    return createExpiry.input;
+  },
+  scopes: scopeFieldset,
+};
+/** Scopes the user unchecked in this form: switching the type back and forth keeps them unchecked. */
+const uncheckedScopes = new Set();
+scopeList.addEventListener('change', (event) => {
+  const box = event.target;
+  if (!(box instanceof HTMLInputElement) || box.name !== 'scopes') return;
+  if (box.checked) uncheckedScopes.delete(box.value);
+  else uncheckedScopes.add(box.value);
+});
+// An error goes away as soon as the user starts fixing it.
+nameInput.addEventListener('input', () => {
+  if (nameInput.getAttribute('aria-invalid') === 'true') clearError(createError, createFields);
+});
 let creating = false;
 setupDialog(createDialog, () => creating);
 
@@ -159,7 +252,13 @@ function renderScopes() {
       return h(
         'label',
         { class: allowed ? 'kw-choice kw-check' : 'kw-choice kw-check kw-choice-disabled' },
-        h('input', { type: 'checkbox', name: 'scopes', value: scope, checked: allowed, disabled: !allowed }),
+        h('input', {
+          type: 'checkbox',
+          name: 'scopes',
+          value: scope,
+          checked: allowed && !uncheckedScopes.has(scope),
+          disabled: !allowed,
+        }),
         h(
           'span',
           {},
@@ -181,14 +280,19 @@ function renderScopes() {
 function openCreateDialog() {
   createForm.reset();
   clearError(createError, createFields);
-  expiresInput.min = today();
+  uncheckedScopes.clear();
+  createExpiry.reset();
   renderScopes();
   createDialog.showModal();
   nameInput.focus();
 }
 
-for (const radio of createForm.querySelectorAll('input[name="type"]'))
-  radio.addEventListener('change', renderScopes);
+for (const radio of createForm.querySelectorAll('input[name="type"]')) {
+  radio.addEventListener('change', () => {
+    renderScopes();
+    createExpiry.update();
+  });
+}
 
 createForm.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -206,20 +310,16 @@ createForm.addEventListener('submit', async (event) => {
       (box) => /** @type {HTMLInputElement} */ (box).value,
     );
   }
-  if (expiresInput.value !== '') {
-    const expiresAt = endOfDay(expiresInput.value);
-    if (!expiresAt) {
-      showMessage(createError, 'Enter a valid expiration date.', expiresInput);
-      return;
-    }
-    input.expiresAt = expiresAt;
+  const expiry = createExpiry.value();
+  if (!expiry.ok) {
+    showMessage(createError, expiry.message, createExpiry.input);
+    return;
   }
+  if (expiry.value) input.expiresAt = expiry.value;
   creating = true;
-  setBusy(createForm, true);
   try {
-    const { data, token } = await api.create(input);
+    const { data, token } = await withBusy(createForm, () => api.create(input));
     creating = false;
-    setBusy(createForm, false);
     createDialog.close();
     showToken(data, token, null);
     announce(announcer, `Key ${data.name} created.`);
@@ -228,7 +328,6 @@ createForm.addEventListener('submit', async (event) => {
     showError(createError, error, createFields);
   } finally {
     creating = false;
-    setBusy(createForm, false);
   }
 });
 
@@ -339,6 +438,7 @@ function askToConfirm(confirmation) {
   replaceChildren(confirmExtra, confirmation.extra ?? null);
   clearError(confirmError);
   confirmOk.textContent = confirmation.confirmLabel;
+  confirmOk.disabled = false;
   confirmOk.className = `kw-button ${confirmation.danger ? 'kw-danger' : 'kw-primary'}`;
   confirmDialog.showModal();
   // The safe choice has the focus.
@@ -349,19 +449,25 @@ confirmForm.addEventListener('submit', async (event) => {
   event.preventDefault();
   if (!pending || confirming) return;
   confirming = true;
-  setBusy(confirmForm, true);
+  let stale = false;
   try {
-    const after = await pending.run();
+    const run = pending.run;
+    const after = await withBusy(confirmForm, () => run());
     confirmed = true;
     confirming = false;
-    setBusy(confirmForm, false);
     confirmDialog.close();
     after();
   } catch (error) {
-    showError(confirmError, error);
+    showError(confirmError, error, {}, signInAgain(error));
+    const status = /** @type {{ status?: number }} */ (error).status;
+    stale = status === 404 || status === 409;
   } finally {
     confirming = false;
-    setBusy(confirmForm, false);
+  }
+  if (stale) {
+    // Someone else changed or deleted the key: show the list as it is now, and do not offer the action again.
+    confirmOk.disabled = true;
+    await refresh();
   }
 });
 
@@ -441,10 +547,38 @@ function confirmToggleDisabled(key) {
 
 /** @param {Key} key */
 function confirmDelete(key) {
+  const warnings = [];
+  if (isDefault(key)) {
+    warnings.push(
+      h(
+        'p',
+        { class: 'kw-warning' },
+        'This is the organization’s Default key. Apps that use it stop working, and no new Default key is created.',
+      ),
+    );
+  }
+  for (const predecessor of state.keys.filter((k) => k.replacedBy === key.id && k.status === 'rolled')) {
+    warnings.push(
+      h(
+        'p',
+        { class: 'kw-warning' },
+        'This key replaced ',
+        h('code', { class: 'kw-key' }, predecessor.redactedKey),
+        ', which still works until ',
+        h(
+          'time',
+          { datetime: predecessor.expiresAt ?? '' },
+          predecessor.expiresAt ? shortDateTime(predecessor.expiresAt) : '',
+        ),
+        '. Deleting this key leaves that one without a replacement; delete or keep it too.',
+      ),
+    );
+  }
   askToConfirm({
     key,
     title: 'Delete this key?',
     message: ['Requests with ', ...keyLabel(key), ' are refused at once. This cannot be undone.'],
+    ...(warnings.length > 0 && { extra: h('div', {}, warnings) }),
     confirmLabel: 'Delete key',
     danger: true,
     run: async () => {
@@ -456,13 +590,30 @@ function confirmDelete(key) {
   });
 }
 
+// ---- Edit ------------------------------------------------------------------------------------------
+
+const editDialog = createEditDialog({
+  api,
+  catalog: () => state.catalog,
+  onSaved: async (key) => {
+    announce(announcer, `Key ${key.name} saved.`);
+    await refresh();
+    focusKey(key.id);
+  },
+  onStale: () => void refresh(),
+  onClosed: (key) => {
+    if (!editDialog.saved) focusKey(key.id);
+  },
+});
+document.body.append(editDialog.element);
+
 // ---- Start -------------------------------------------------------------------------------------------
 
 // Relative times ("in 11 hours") stay true while the page is open; the list is reloaded when the page
 // comes back into view.
 setInterval(() => refreshRelativeTimes(document), 30_000);
 document.addEventListener('visibilitychange', () => {
-  const busy = createDialog.open || tokenDialog.open || confirmDialog.open;
+  const busy = createDialog.open || tokenDialog.open || confirmDialog.open || editDialog.element.open;
   if (document.visibilityState === 'visible' && !busy && !newKeyButton.disabled) void refresh();
 });
 

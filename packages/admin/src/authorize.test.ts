@@ -23,7 +23,7 @@ describe('authorize on every route', () => {
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
       for (const spy of spies) expect(spy).not.toHaveBeenCalled();
-      expect(await keyward.listKeys('org_a')).toEqual([before]);
+      expect((await keyward.listKeys('org_a')).keys).toEqual([before]);
     },
   );
 
@@ -35,7 +35,7 @@ describe('authorize on every route', () => {
       expect(res.status).toBe(403);
       expect(res.body).toEqual({ error: { code: 'forbidden', message: expect.any(String) } });
       for (const spy of spies) expect(spy).not.toHaveBeenCalled();
-      expect(await keyward.listKeys('org_a')).toEqual([before]);
+      expect((await keyward.listKeys('org_a')).keys).toEqual([before]);
     },
   );
 });

@@ -27,7 +27,7 @@ describe('request bodies', () => {
       .send(paddedBody(MAX_BODY_BYTES + 1));
     expect(res.status).toBe(413);
     expect(res.body).toEqual({ error: { code: 'payload_too_large', message: expect.any(String) } });
-    expect(await keyward.listKeys('org_a')).toEqual([]);
+    expect((await keyward.listKeys('org_a')).keys).toEqual([]);
   });
 
   /** A setup that records the framing headers of the last request the app received. */
@@ -54,7 +54,7 @@ describe('request bodies', () => {
     expect(seen).toEqual({ transferEncoding: 'chunked', contentLength: undefined });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('payload_too_large');
-    expect(await keyward.listKeys('org_a')).toEqual([]);
+    expect((await keyward.listKeys('org_a')).keys).toEqual([]);
   });
 
   it('reads a small chunked body', async () => {
@@ -81,7 +81,7 @@ describe('request bodies', () => {
     const res = await api.post('').set('Content-Type', type).send(body);
     expect(res.status).toBe(415);
     expect(res.body).toEqual({ error: { code: 'unsupported_media_type', message: expect.any(String) } });
-    expect(await keyward.listKeys('org_a')).toEqual([]);
+    expect((await keyward.listKeys('org_a')).keys).toEqual([]);
   });
 
   it('answers 415 for a body without a content type', async () => {

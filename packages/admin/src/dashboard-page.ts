@@ -61,6 +61,30 @@ export function renderDashboardPage({ title, apiUrl, assetUrl }: DashboardPage):
   </header>
   <div class="kw-alert" id="kw-alert" role="alert"></div>
   <p class="kw-visually-hidden" id="kw-announcer" role="status" aria-live="polite"></p>
+  <form class="kw-toolbar" id="kw-filters" role="search" aria-label="Filter keys">
+    <div class="kw-field kw-search">
+      <label class="kw-label" for="kw-search">Search</label>
+      <input class="kw-input" id="kw-search" name="q" type="search" maxlength="100" autocomplete="off" placeholder="Name or last 4 characters">
+    </div>
+    <div class="kw-field">
+      <label class="kw-label" for="kw-filter-type">Type</label>
+      <select class="kw-input" id="kw-filter-type" name="type">
+        <option value="">All types</option>
+        <option value="secret">Secret</option>
+        <option value="public">Public</option>
+      </select>
+    </div>
+    <div class="kw-field">
+      <label class="kw-label" for="kw-filter-status">Status</label>
+      <select class="kw-input" id="kw-filter-status" name="status">
+        <option value="">Current keys</option>
+        <option value="active">Active</option>
+        <option value="rolled">Rolled</option>
+        <option value="disabled">Disabled</option>
+        <option value="expired">Expired</option>
+      </select>
+    </div>
+  </form>
   <div class="kw-card">
     <div class="kw-table-scroll">
       <table class="kw-table" id="kw-table" aria-describedby="kw-table-state">
@@ -81,6 +105,9 @@ export function renderDashboardPage({ title, apiUrl, assetUrl }: DashboardPage):
       </table>
     </div>
     <p class="kw-table-state" id="kw-table-state">Loading keys…</p>
+    <div class="kw-paging" id="kw-paging" hidden>
+      <button type="button" class="kw-button" id="kw-load-more">Load more keys</button>
+    </div>
   </div>
   <noscript><p class="kw-alert kw-alert-static">This page needs JavaScript to manage keys.</p></noscript>
 </main>
@@ -111,15 +138,11 @@ export function renderDashboardPage({ title, apiUrl, assetUrl }: DashboardPage):
       <div class="kw-scope-list" id="kw-create-scope-list"></div>
       <p class="kw-hint" id="kw-create-scopes-hint"></p>
     </fieldset>
-    <div class="kw-field">
-      <label class="kw-label" for="kw-create-expires">Expiration date <span class="kw-optional">(optional)</span></label>
-      <input class="kw-input kw-input-date" id="kw-create-expires" name="expires" type="date" aria-describedby="kw-create-expires-hint">
-      <p class="kw-hint" id="kw-create-expires-hint">The key stops working at the end of this day, in your time zone. Leave it empty for a key that does not expire.</p>
-    </div>
+    <div id="kw-create-expiry"></div>
     <div class="kw-form-error" id="kw-create-error" role="alert"></div>
     <div class="kw-dialog-actions">
       <button type="button" class="kw-button" data-close>Cancel</button>
-      <button type="submit" class="kw-button kw-primary">Create key</button>
+      <button type="submit" class="kw-button kw-primary" data-busy-label="Creating…">Create key</button>
     </div>
   </form>
 </dialog>
@@ -151,7 +174,7 @@ export function renderDashboardPage({ title, apiUrl, assetUrl }: DashboardPage):
     <div class="kw-form-error" id="kw-confirm-error" role="alert"></div>
     <div class="kw-dialog-actions">
       <button type="button" class="kw-button" data-close>Cancel</button>
-      <button type="submit" class="kw-button kw-primary" id="kw-confirm-ok">Confirm</button>
+      <button type="submit" class="kw-button kw-primary" id="kw-confirm-ok" data-busy-label="Working…">Confirm</button>
     </div>
   </form>
 </dialog>

@@ -18,6 +18,8 @@ export interface RouteInput {
   id: string;
   /** The JSON body, `undefined` when the request had none (or the route reads none). */
   body: unknown;
+  /** The parsed query string (`req.query`), for the service to parse. */
+  query: unknown;
 }
 
 /**
@@ -75,7 +77,7 @@ export function endpoint(
       const organizationId = await authorizeRequest(authorize, req);
       const body = readsBody ? await readBody(req, res) : undefined;
       const id = typeof req.params.id === 'string' ? req.params.id : '';
-      const result = await handler({ keyward, organizationId, id, body });
+      const result = await handler({ keyward, organizationId, id, body, query: req.query });
       if (result.body === undefined) res.status(result.status).end();
       else res.status(result.status).json(result.body);
     };

@@ -13,8 +13,8 @@ describe('organization isolation', () => {
       expect(res.body).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
       expect(res.text).not.toContain(theirs.token);
       expect(await snapshot(keyward, 'org_b', theirs.key.id)).toEqual(before);
-      expect(await keyward.listKeys('org_b')).toEqual([before]);
-      expect(await keyward.listKeys('org_a')).toEqual([]);
+      expect((await keyward.listKeys('org_b')).keys).toEqual([before]);
+      expect((await keyward.listKeys('org_a')).keys).toEqual([]);
       expect(await keyward.verify(theirs.token)).toMatchObject({ valid: true });
     },
   );
@@ -41,8 +41,8 @@ describe('organization isolation', () => {
     const { as, keyward } = setup();
     const res = await as('org_a').post('', { name: 'Mine', type: 'secret' });
     expect(res.body.data.organizationId).toBe('org_a');
-    expect(await keyward.listKeys('org_b')).toEqual([]);
-    expect((await keyward.listKeys('org_a')).map((k) => k.id)).toEqual([res.body.data.id]);
+    expect((await keyward.listKeys('org_b')).keys).toEqual([]);
+    expect((await keyward.listKeys('org_a')).keys.map((k) => k.id)).toEqual([res.body.data.id]);
   });
 
   it('ignores an organizationId in the body', async () => {
@@ -50,6 +50,6 @@ describe('organization isolation', () => {
     const res = await as('org_a').post('', { name: 'Sneaky', type: 'secret', organizationId: 'org_b' });
     expect(res.status).toBe(400);
     expect(res.body.error.details).toEqual([{ path: 'organizationId', message: 'Unknown field.' }]);
-    expect(await keyward.listKeys('org_b')).toEqual([]);
+    expect((await keyward.listKeys('org_b')).keys).toEqual([]);
   });
 });

@@ -52,8 +52,9 @@ const json = 'application/json';
 
 /** One real exchange for every documented response of every operation. */
 const SCENARIOS: Array<[Method, string, number, Run]> = [
-  ['get', '/', 200, withKeys((c) => c.api.get())],
+  ['get', '/', 200, withKeys((c) => c.api.get('?limit=1'))],
   ['get', '/', 304, withKeys((c) => notModified(c, ''))],
+  ['get', '/', 400, (c) => c.api.get('?cursor=forged')],
   ['get', '/', 401, (c) => c.as(null).get()],
   ['get', '/', 403, (c) => c.api.get().set('x-deny', 'forbidden')],
   ['get', '/', 500, failing('listKeys', 'bug', (c) => c.api.get())],

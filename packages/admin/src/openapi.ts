@@ -1,7 +1,9 @@
 import {
   createKeyInputSchema,
   DEFAULT_GRACE_PERIOD_SECONDS,
+  DEFAULT_PAGE_SIZE,
   keySchema,
+  listKeysQuerySchema,
   MAX_ERROR_DETAILS,
   MAX_GRACE_PERIOD_SECONDS,
   rollKeyInputSchema,
@@ -98,11 +100,14 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
       '/': {
         get: {
           operationId: 'listKeys',
-          summary: "List the organization's keys, newest first",
-          parameters: [ifNoneMatch],
+          summary: "List the organization's keys, newest first, one page at a time",
+          parameters: [...listQueryParameters(), ifNoneMatch],
           responses: {
-            '200': cacheable('The keys (deleted keys are never listed).', ref('KeyList')),
-            ...errors(['304', ...auth, ...faults]),
+            '200': cacheable(
+              'One page of keys (deleted keys are never listed). Follow `nextCursor` for the next page.',
+              ref('KeyList'),
+            ),
+            ...errors(['304', '400', ...auth, ...faults]),
           },
         },
         post: {
@@ -228,7 +233,13 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
       schemas: {
         Key: keyComponent(),
         KeyEnvelope: envelope({ data: ref('Key') }),
-        KeyList: envelope({ data: { type: 'array', items: ref('Key') } }),
+        KeyList: envelope({
+          data: { type: 'array', items: ref('Key') },
+          nextCursor: {
+            type: ['string', 'null'],
+            description: 'Pass as `cursor` to get the next page; `null` on the last page.',
+          },
+        }),
         KeyWithToken: envelope({ data: ref('Key'), token: ref('Token') }),
         RolledKey: envelope({ data: ref('Key'), token: ref('Token'), previous: ref('Key') }),
         ScopeCatalog: envelope({
@@ -329,6 +340,21 @@ type JsonSchema = Record<string, unknown> & { properties?: Record<string, Record
 function jsonSchema(schema: ZodType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12' });
   return rest as JsonSchema;
+}
+
+/** The query parameters of `GET /`, one per property of core's `listKeysQuerySchema`. */
+function listQueryParameters() {
+  const schema = jsonSchema(listKeysQuerySchema, 'input');
+  return Object.entries(schema.properties ?? {}).map(([name, property]) => {
+    const { description, ...rest } = property;
+    return {
+      name,
+      in: 'query',
+      required: false,
+      ...(typeof description === 'string' && { description }),
+      schema: name === 'limit' ? { ...rest, default: DEFAULT_PAGE_SIZE } : rest,
+    };
+  });
 }
 
 /** `scopes` items limited to `allowed` (none at all when it is empty). */

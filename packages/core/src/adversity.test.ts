@@ -148,7 +148,7 @@ describe('half-failed writes (item 5)', () => {
     const { key } = await keyward.createKey(ORG, { name: 'Server', type: 'secret' });
     failNext = true;
     await expect(keyward.rollKey(ORG, key.id)).rejects.toMatchObject({ code: 'key_store_unavailable' });
-    const keys = await keyward.listKeys(ORG);
+    const keys = (await keyward.listKeys(ORG)).keys;
     expect(keys.map((k) => [k.id, k.status])).toEqual([[key.id, 'active']]);
     // It can be rolled again once the store is back.
     expect((await keyward.rollKey(ORG, key.id)).previous.status).toBe('rolled');

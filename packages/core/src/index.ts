@@ -26,7 +26,14 @@ export {
   tokenPattern,
   tokenType,
 } from './key-format.js';
-export { createKeyward, DEFAULT_KEY_NAME, type KeyWithToken, type Keyward } from './keyward.js';
+export { escapeRegExp, matchesListQuery, matchesSearch } from './key-list.js';
+export {
+  createKeyward,
+  DEFAULT_KEY_NAME,
+  type KeyPage,
+  type KeyWithToken,
+  type Keyward,
+} from './keyward.js';
 export { MemoryKeyStore } from './memory-store.js';
 export type { KeywardOptions } from './options.js';
 export { parseInput } from './parse-input.js';
@@ -35,15 +42,22 @@ export {
   createKeyInputSchema,
   DATE_TIME_PATTERN,
   DEFAULT_GRACE_PERIOD_SECONDS,
+  DEFAULT_PAGE_SIZE,
   dateTimeSchema,
+  decodeKeyListCursor,
+  encodeKeyListCursor,
   expiresAtSchema,
   gracePeriodSecondsSchema,
   type KeyJSON,
+  type KeyListCursor,
   keyNameSchema,
   keySchema,
   keyTypeSchema,
+  type ListKeysQuery,
+  listKeysQuerySchema,
   MAX_GRACE_PERIOD_SECONDS,
   MAX_NAME_LENGTH,
+  MAX_PAGE_SIZE,
   NAME_PATTERN,
   type RollKeyInput,
   rollKeyInputSchema,
@@ -58,6 +72,7 @@ export type {
   KeyChangeEvent,
   KeyChangeListener,
   KeyChanges,
+  KeyListQuery,
   KeyStore,
   UpdateConditions,
   UsageEntry,

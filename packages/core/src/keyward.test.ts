@@ -33,7 +33,7 @@ describe('creating keys', () => {
     const sec = await keyward.createKey(ORG, { name: 'Server', type: 'secret' });
     const pub = await keyward.createKey(ORG, { name: 'Web', type: 'public' });
     expect(sec.key.token).toBeUndefined();
-    expect(JSON.stringify(await keyward.listKeys(ORG))).not.toContain(sec.token);
+    expect(JSON.stringify((await keyward.listKeys(ORG)).keys)).not.toContain(sec.token);
     expect(JSON.stringify(await store.list(ORG))).not.toContain(sec.token);
     expect((await keyward.getKey(ORG, pub.key.id))?.token).toBe(pub.token);
   });
@@ -111,7 +111,7 @@ describe('the default key', () => {
     const { keyward } = testKeyward();
     const results = await Promise.all(Array.from({ length: 20 }, () => keyward.provisionOrganization(ORG)));
     expect(results.filter((r) => r.created)).toHaveLength(1);
-    expect(await keyward.listKeys(ORG)).toHaveLength(1);
+    expect((await keyward.listKeys(ORG)).keys).toHaveLength(1);
   });
 
   it('answers with the key that replaced a rolled default', async () => {
@@ -129,7 +129,7 @@ describe('listing and reading keys', () => {
     clock.advance(1);
     const b = await keyward.createKey(ORG, { name: 'B', type: 'secret' });
     await keyward.createKey('org_other', { name: 'C', type: 'secret' });
-    expect((await keyward.listKeys(ORG)).map((k) => k.id)).toEqual([b.key.id, a.key.id]);
+    expect((await keyward.listKeys(ORG)).keys.map((k) => k.id)).toEqual([b.key.id, a.key.id]);
   });
 
   it('returns null for unknown, malformed and other organizations ids', async () => {
@@ -251,7 +251,7 @@ describe('rolling keys', () => {
     });
     clock.advance(10);
     expect(await codeOf(keyward.rollKey(ORG, c.key.id))).toBe('conflict');
-    expect(await keyward.listKeys(ORG)).toHaveLength(4);
+    expect((await keyward.listKeys(ORG)).keys).toHaveLength(4);
   });
 
   it('rolls a key once when two rolls race, and leaves no stray key behind', async () => {
@@ -259,7 +259,7 @@ describe('rolling keys', () => {
     const { key } = await keyward.createKey(ORG, { name: 'A', type: 'secret' });
     const results = await Promise.allSettled([keyward.rollKey(ORG, key.id), keyward.rollKey(ORG, key.id)]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(await keyward.listKeys(ORG)).toHaveLength(2);
+    expect((await keyward.listKeys(ORG)).keys).toHaveLength(2);
   });
 
   it('lets a rolled key end its grace early but not be given more time', async () => {
@@ -280,7 +280,7 @@ describe('deleting keys', () => {
     await keyward.deleteKey(ORG, key.id);
     expect(await keyward.verify(token)).toEqual({ valid: false, code: 'invalid_api_key' });
     expect(await keyward.getKey(ORG, key.id)).toBeNull();
-    expect(await keyward.listKeys(ORG)).toEqual([]);
+    expect((await keyward.listKeys(ORG)).keys).toEqual([]);
     expect(await codeOf(keyward.deleteKey(ORG, key.id))).toBe('not_found');
   });
 });

@@ -8,6 +8,10 @@ import {
   type CreateKeyInput,
   createKeyInputSchema,
   DEFAULT_GRACE_PERIOD_SECONDS,
+  DEFAULT_PAGE_SIZE,
+  encodeKeyListCursor,
+  type ListKeysQuery,
+  listKeysQuerySchema,
   type RollKeyInput,
   rollKeyInputSchema,
   type UpdateKeyInput,
@@ -32,6 +36,12 @@ export interface KeyWithToken {
   token: string;
 }
 
+/** One page of keys: `nextCursor` fetches the next one (`null` on the last page). */
+export interface KeyPage {
+  keys: ApiKey[];
+  nextCursor: string | null;
+}
+
 /** The Keyward service: the whole key lifecycle and verification. Create it with `createKeyward`. */
 export interface Keyward {
   /** The token prefix, e.g. `kw`. */
@@ -45,8 +55,16 @@ export interface Keyward {
    */
   provisionOrganization(organizationId: string): Promise<{ created: boolean; key: ApiKey | null }>;
   createKey(organizationId: string, input: CreateKeyInput): Promise<KeyWithToken>;
-  /** The organization's keys, newest first; deleted keys are never listed. */
-  listKeys(organizationId: string): Promise<ApiKey[]>;
+  /**
+   * One page of the organization's keys, newest first (deleted keys are never listed): `limit` keys
+   * (default 50), after `cursor` (the previous page's `nextCursor`), filtered by `q` (name substring or
+   * last 4 characters), `type` and `status`. Without `status`, rolled keys whose grace period has ended are
+   * left out. `nextCursor` is `null` on the last page. A bad query throws `validation_error`.
+   *
+   * @example
+   * const { keys, nextCursor } = await keyward.listKeys('org_1', { limit: 20, q: 'ci' });
+   */
+  listKeys(organizationId: string, query?: ListKeysQuery): Promise<KeyPage>;
   /** The key, or `null` for an unknown, malformed, deleted or other organization's id. */
   getKey(organizationId: string, id: string): Promise<ApiKey | null>;
   updateKey(organizationId: string, id: string, input: UpdateKeyInput): Promise<ApiKey>;
@@ -223,11 +241,27 @@ export function createKeyward(options: KeywardOptions): Keyward {
       return { key: toApiKey(key, clock()), token };
     },
 
-    async listKeys(organizationId) {
+    async listKeys(organizationId, query = {}) {
       checkOrganization(organizationId);
-      const keys = await storeCall('list', () => store.list(organizationId));
+      const { limit = DEFAULT_PAGE_SIZE, cursor, q, type, status } = parseInput(listKeysQuerySchema, query);
       const now = clock();
-      return keys.map((k) => toApiKey(k, now));
+      // One more than asked: whether it exists says whether there is a next page.
+      const keys = await storeCall('list', () =>
+        store.list(organizationId, {
+          limit: limit + 1,
+          now: new Date(now),
+          ...(cursor && { after: cursor }),
+          ...(q && { q }),
+          ...(type && { type }),
+          ...(status && { status }),
+        }),
+      );
+      const page = keys.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        keys: page.map((k) => toApiKey(k, now)),
+        nextCursor: keys.length > limit && last ? encodeKeyListCursor(last) : null,
+      };
     },
 
     async getKey(organizationId, id) {

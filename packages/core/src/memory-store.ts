@@ -1,5 +1,13 @@
 import { DuplicateKeyError } from './errors.js';
-import type { KeyChangeListener, KeyChanges, KeyStore, UpdateConditions, UsageEntry } from './store.js';
+import { matchesListQuery } from './key-list.js';
+import type {
+  KeyChangeListener,
+  KeyChanges,
+  KeyListQuery,
+  KeyStore,
+  UpdateConditions,
+  UsageEntry,
+} from './store.js';
 import type { StoredKey } from './types.js';
 
 /**
@@ -39,10 +47,12 @@ export class MemoryKeyStore implements KeyStore {
     return this.#copy(this.#idBySlot.get(slot));
   }
 
-  async list(organizationId: string): Promise<StoredKey[]> {
-    const keys = [...this.#byId.values()].filter((k) => k.organizationId === organizationId && !k.deletedAt);
+  async list(organizationId: string, query?: KeyListQuery): Promise<StoredKey[]> {
+    const keys = [...this.#byId.values()].filter(
+      (k) => k.organizationId === organizationId && !k.deletedAt && (!query || matchesListQuery(k, query)),
+    );
     keys.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
-    return keys.map((k) => structuredClone(k));
+    return (query ? keys.slice(0, query.limit) : keys).map((k) => structuredClone(k));
   }
 
   async update(

@@ -150,6 +150,105 @@ export const rollKeyInputSchema = z.strictObject(
   object,
 );
 
+/** The most keys one page of `listKeys` holds. */
+export const MAX_PAGE_SIZE = 100;
+/** The keys one page of `listKeys` holds when the caller does not say. */
+export const DEFAULT_PAGE_SIZE = 50;
+
+const limitMessage = `Must be an integer from 1 to ${MAX_PAGE_SIZE}.`;
+const LIMIT_PATTERN = /^(?:[1-9]\d?|100)$/;
+const cursorMessage = 'Must be the `nextCursor` of an earlier page.';
+const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{20}$/;
+
+/**
+ * Where a page of `listKeys` ends: the last key's creation time (ms) and id. On the wire it is opaque:
+ * base64url of `{"t": ms, "id": "key_…"}`.
+ */
+export interface KeyListCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/**
+ * The `nextCursor` of a page that ends with `key`.
+ *
+ * @example
+ * encodeKeyListCursor({ createdAt: new Date(0), id: 'key_0123456789ABCDEFGHIJ' }); // "eyJ0IjowLCJpZCI6..."
+ */
+export function encodeKeyListCursor(key: KeyListCursor): string {
+  return Buffer.from(JSON.stringify({ t: key.createdAt.getTime(), id: key.id })).toString('base64url');
+}
+
+/** The cursor in `value`, or `null` when it is not one `encodeKeyListCursor` could have made. */
+export function decodeKeyListCursor(value: string): KeyListCursor | null {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(value)) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  const shape = z
+    .strictObject({ t: z.int().min(0).max(8.64e15), id: z.string().regex(KEY_ID_PATTERN) })
+    .safeParse(parsed);
+  if (!shape.success) return null;
+  return { createdAt: new Date(shape.data.t), id: shape.data.id };
+}
+
+/**
+ * The query of `listKeys` (and of `GET /`): `limit` 1–100 (default 50; a decimal string from a URL too),
+ * `cursor` from an earlier page's `nextCursor`, and filters `q` (a substring of the name, ignoring case, or
+ * the token's last 4 characters), `type` and `status`. An empty `q` filters nothing.
+ *
+ * @example
+ * listKeysQuerySchema.parse({ limit: '20', status: 'active' }); // { limit: 20, status: 'active' }
+ */
+export const listKeysQuerySchema = z.strictObject(
+  {
+    limit: z
+      .preprocess(
+        (value) => (typeof value === 'string' && LIMIT_PATTERN.test(value) ? Number(value) : value),
+        z.int({ error: limitMessage }).min(1, limitMessage).max(MAX_PAGE_SIZE, limitMessage),
+      )
+      .optional()
+      .meta({ description: `Keys per page, 1 to ${MAX_PAGE_SIZE}. Default ${DEFAULT_PAGE_SIZE}.` }),
+    cursor: z
+      .string({ error: cursorMessage })
+      .transform((value, ctx) => {
+        const cursor = decodeKeyListCursor(value);
+        if (!cursor) {
+          ctx.addIssue({ code: 'custom', message: cursorMessage });
+          return z.NEVER;
+        }
+        return cursor;
+      })
+      .optional()
+      .meta({ description: "The previous page's `nextCursor` (opaque)." }),
+    q: z
+      .string({ error: 'Must be a string.' })
+      .max(MAX_NAME_LENGTH * 2, `Must be at most ${MAX_NAME_LENGTH * 2} characters.`)
+      .optional()
+      .meta({
+        description:
+          'Only keys whose name contains this (ignoring case), or whose token ends with it (4 characters).',
+      }),
+    type: keyTypeSchema.optional(),
+    status: z
+      .enum(['active', 'rolled', 'disabled', 'expired'], {
+        error: 'Must be "active", "rolled", "disabled" or "expired".',
+      })
+      .optional()
+      .meta({
+        description:
+          'Only keys with this status. Without it, rolled keys whose grace period has ended are left out.',
+      }),
+  },
+  { error: 'Must be an object.' },
+);
+
+/** Input of `listKeys`. */
+export type ListKeysQuery = z.input<typeof listKeysQuerySchema>;
+
 /** Input of `createKey`. */
 export type CreateKeyInput = z.input<typeof createKeyInputSchema>;
 /** Input of `updateKey`: any subset of these fields. */

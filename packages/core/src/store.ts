@@ -1,4 +1,4 @@
-import type { StoredKey } from './types.js';
+import type { KeyStatus, KeyType, StoredKey } from './types.js';
 
 /** Fields the service changes on an existing key. */
 export type KeyChanges = Partial<
@@ -15,6 +15,26 @@ export type KeyChanges = Partial<
     | 'slot'
   >
 >;
+
+/**
+ * One page of an organization's keys (`KeyStore.list` with a query): newest first (ties broken by id,
+ * descending), at most `limit` keys, only those after `after` in that order and matching every filter.
+ * Without `status`, rolled keys whose grace period has ended (status `expired` with `rolledAt` set) are
+ * left out. `status` is judged at `now`, as `keyStatus` does.
+ */
+export interface KeyListQuery {
+  /** At most this many keys. */
+  limit: number;
+  /** Only keys after this one in list order (created earlier, or at the same time with a smaller id). */
+  after?: { createdAt: Date; id: string };
+  /** Only keys whose name contains `q` (ignoring case), or whose token ends with `q` (4 characters, exact). */
+  q?: string;
+  type?: KeyType;
+  /** Only keys with this status at `now`. */
+  status?: KeyStatus;
+  /** The clock reading statuses are judged at. */
+  now: Date;
+}
 
 /** One key's last use. */
 export interface UsageEntry {
@@ -57,8 +77,11 @@ export interface KeyStore {
   findById(organizationId: string, id: string): Promise<StoredKey | null>;
   /** The key holding `slot`, deleted or not (used for default-key idempotency). */
   findBySlot(slot: string): Promise<StoredKey | null>;
-  /** The organization's keys that are not deleted, newest first (ties broken by id, descending). */
-  list(organizationId: string): Promise<StoredKey[]>;
+  /**
+   * The organization's keys that are not deleted, newest first (ties broken by id, descending): all of
+   * them without `query`, else one page of them (see `KeyListQuery`), read with one query.
+   */
+  list(organizationId: string, query?: KeyListQuery): Promise<StoredKey[]>;
   /**
    * Applies `changes` to the organization's key unless it is deleted (or a condition fails), and adds 1
    * to its `version`, as one conditional write. Returns the updated key, or `null` when nothing matched.

@@ -68,7 +68,7 @@ describe.each(MONGOOSE_MAJORS)(
             expect(outcome.reason).toMatchObject({ code: 'conflict' });
           }
         }
-        const listed = await keyward.listKeys(org);
+        const listed = (await keyward.listKeys(org)).keys;
         expect(listed.map((k) => k.id).sort()).toEqual([key.id, fulfilled[0]?.key.id].sort());
         expect(listed.find((k) => k.id === key.id)).toMatchObject({
           status: 'rolled',

@@ -2,6 +2,7 @@ import {
   type KeyChangeEvent,
   type KeyChangeListener,
   type KeyChanges,
+  type KeyListQuery,
   type KeyStore,
   KeyStoreUnavailableError,
   type StoredKey,
@@ -11,6 +12,7 @@ import {
 import type { Connection, Model } from 'mongoose';
 import { ChangeFeed, type ChangeFeedMode } from './change-feed.js';
 import { toStoreError, withTimeout } from './errors.js';
+import { listFilter } from './list-filter.js';
 import { log } from './logger.js';
 import {
   type ChangeDocument,
@@ -150,13 +152,13 @@ export class MongoKeyStore implements KeyStore {
     return this.#one('findBySlot', { slot });
   }
 
-  list(organizationId: string): Promise<StoredKey[]> {
+  /** One query: filter, sort and (for a page) limit all run on the server. */
+  list(organizationId: string, query?: KeyListQuery): Promise<StoredKey[]> {
     return this.#run('list', async () => {
-      const docs = await this.#model
-        .find({ organizationId, deletedAt: null })
-        .sort({ createdAt: -1, keyId: -1 })
-        .lean<KeyDocument[]>()
-        .exec();
+      const filter = query ? listFilter(organizationId, query) : { organizationId, deletedAt: null };
+      let find = this.#model.find(filter).sort({ createdAt: -1, keyId: -1 });
+      if (query) find = find.limit(query.limit);
+      const docs = await find.lean<KeyDocument[]>().exec();
       return docs.map(fromDocument);
     });
   }

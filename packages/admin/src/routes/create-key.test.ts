@@ -80,7 +80,7 @@ describe('POST / (create a key)', () => {
     expect(new Set(responses.map((r) => r.body.data.id)).size).toBe(20);
     expect(new Set(responses.map((r) => r.body.token)).size).toBe(20);
     for (const r of responses) expect(r.body.token).toMatch(TOKEN);
-    expect(await keyward.listKeys('org_a')).toHaveLength(20);
+    expect((await keyward.listKeys('org_a')).keys).toHaveLength(20);
   });
 
   it('stores the key so that its token verifies', async () => {
@@ -181,7 +181,7 @@ describe('POST / validation', () => {
         message: expect.stringMatching(detail.message ?? /./),
       });
     });
-    expect(await keyward.listKeys('org_a')).toEqual([]);
+    expect((await keyward.listKeys('org_a')).keys).toEqual([]);
   });
 
   it('lists every problem of a body at once', async () => {
@@ -223,7 +223,7 @@ describe('POST / validation', () => {
     expect(res.body.error.details.length).toBeGreaterThan(0);
     expect(res.body.error.details.length).toBeLessThanOrEqual(20);
     expect(Buffer.byteLength(res.text)).toBeLessThan(4096);
-    expect(await keyward.listKeys('org_a')).toEqual([]);
+    expect((await keyward.listKeys('org_a')).keys).toEqual([]);
   });
 
   it('caps the details at 20 when a body has more problems', async () => {

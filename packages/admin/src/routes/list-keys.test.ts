@@ -6,7 +6,7 @@ describe('GET / (list keys)', () => {
     const { api } = setup();
     const res = await api.get();
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ data: [] });
+    expect(res.body).toEqual({ data: [], nextCursor: null });
   });
 
   it('lists keys newest first', async () => {
@@ -81,5 +81,79 @@ describe('GET / (list keys)', () => {
     await keyward.deleteKey('org_a', deleted.key.id);
     const res = await api.get();
     expect(res.body.data.map((k: { id: string }) => k.id)).toEqual([kept.key.id]);
+  });
+
+  it('pages through 250 keys, each seen once, while keys are created and deleted between pages', async () => {
+    const { api, clock, createKey, keyward } = setup();
+    const initial: string[] = [];
+    for (let i = 0; i < 250; i++) {
+      initial.push((await createKey('org_a', { name: `Key ${i}`, type: 'secret' })).key.id);
+      if (i % 3 === 0) clock.advance(1000);
+    }
+    const seen: string[] = [];
+    const deleted = new Set<string>();
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await api.get(cursor ? `?limit=40&cursor=${encodeURIComponent(cursor)}` : '?limit=40');
+      expect(res.status).toBe(200);
+      seen.push(...res.body.data.map((k: { id: string }) => k.id));
+      cursor = res.body.nextCursor;
+      pages++;
+      // Between page loads: a new key, one key already seen and one not yet seen deleted.
+      clock.advance(1000);
+      await createKey('org_a', { name: `Late ${pages}`, type: 'public' });
+      for (const id of [
+        initial.find((k) => seen.includes(k) && !deleted.has(k)),
+        initial.findLast((k) => !seen.includes(k) && !deleted.has(k)),
+      ]) {
+        if (!id) continue;
+        deleted.add(id);
+        await keyward.deleteKey('org_a', id);
+      }
+    } while (cursor && pages < 50);
+    expect(new Set(seen).size).toBe(seen.length);
+    const expected = initial.filter((id) => seen.includes(id) || !deleted.has(id));
+    expect([...seen].sort()).toEqual(expected.sort());
+    expect(pages).toBeGreaterThan(5);
+  });
+
+  it('searches by name or last 4 characters and filters by type and status', async () => {
+    const { api, clock, createKey, keyward } = setup();
+    const ci = await createKey('org_a', { name: 'Deploy CI', type: 'secret' });
+    clock.advance(1000);
+    const web = await createKey('org_a', { name: 'Website', type: 'public' });
+    await keyward.updateKey('org_a', web.key.id, { disabled: true });
+    const ids = async (query: string) => {
+      const res = await api.get(query);
+      expect(res.status).toBe(200);
+      return res.body.data.map((k: { id: string }) => k.id);
+    };
+    expect(await ids('?q=deploy')).toEqual([ci.key.id]);
+    expect(await ids(`?q=${ci.token.slice(-4)}`)).toContain(ci.key.id);
+    expect(await ids('?type=public')).toEqual([web.key.id]);
+    expect(await ids('?status=disabled')).toEqual([web.key.id]);
+    expect(await ids('?status=active&type=secret&q=CI')).toEqual([ci.key.id]);
+  });
+
+  it.each([
+    '?limit=0',
+    '?limit=101',
+    '?limit=abc',
+    '?limit=1&limit=2',
+    '?cursor=forged',
+    `?cursor=${Buffer.from('{"t":1,"id":"key_x"}').toString('base64url')}`,
+    `?cursor=${Buffer.from('{"t":1e300,"id":"key_0123456789ABCDEFGHIJ"}').toString('base64url')}`,
+    '?status=deleted',
+    '?type=both',
+    '?q[a]=b',
+    '?sort=name',
+  ])('answers 400 validation_error, never 5xx, to %s', async (query) => {
+    const { api, createKey } = setup();
+    await createKey();
+    const res = await api.get(query);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_error');
+    expect(res.body.error.details.length).toBeGreaterThan(0);
   });
 });

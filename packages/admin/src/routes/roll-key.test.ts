@@ -110,7 +110,7 @@ describe('POST /:id/roll (roll a key)', () => {
       details: [{ path: 'gracePeriodSeconds', message: 'Must be an integer from 0 to 604800.' }],
     });
     expect(await snapshot(keyward, 'org_a', key.id)).toEqual(key);
-    expect(await keyward.listKeys('org_a')).toHaveLength(1);
+    expect((await keyward.listKeys('org_a')).keys).toHaveLength(1);
   });
 
   it('answers 400 for an unknown field', async () => {
@@ -128,7 +128,7 @@ describe('POST /:id/roll (roll a key)', () => {
     const res = await api.post(`/${key.id}/roll`);
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('conflict');
-    expect(await keyward.listKeys('org_a')).toHaveLength(2);
+    expect((await keyward.listKeys('org_a')).keys).toHaveLength(2);
   });
 
   it('answers 409 conflict for a disabled key', async () => {
@@ -138,7 +138,7 @@ describe('POST /:id/roll (roll a key)', () => {
     const res = await api.post(`/${key.id}/roll`);
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('conflict');
-    expect(await keyward.listKeys('org_a')).toHaveLength(1);
+    expect((await keyward.listKeys('org_a')).keys).toHaveLength(1);
   });
 
   it('answers 409 conflict for an expired key', async () => {
@@ -152,7 +152,7 @@ describe('POST /:id/roll (roll a key)', () => {
     const res = await api.post(`/${key.id}/roll`);
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('conflict');
-    expect(await keyward.listKeys('org_a')).toHaveLength(1);
+    expect((await keyward.listKeys('org_a')).keys).toHaveLength(1);
   });
 
   it('answers 404 not_found for an unknown id, a malformed id and a deleted key', async () => {
@@ -164,6 +164,6 @@ describe('POST /:id/roll (roll a key)', () => {
       expect(res.status).toBe(404);
       expect(res.body.error.code).toBe('not_found');
     }
-    expect(await keyward.listKeys('org_a')).toEqual([]);
+    expect((await keyward.listKeys('org_a')).keys).toEqual([]);
   });
 });

@@ -1,0 +1,193 @@
+// The Edit dialog: a key's name, scopes and expiry. Builds its own <dialog>; `open(key)` shows it.
+
+import { withBusy } from './busy.js';
+import { h, replaceChildren } from './dom.js';
+import { expiryField } from './expiry.js';
+import { clearError, setupDialog, showError, showMessage } from './feedback.js';
+import { exactTime } from './format.js';
+
+/** @typedef {import('./api.js').Key} Key */
+/** @typedef {import('./api.js').ScopeCatalog} ScopeCatalog */
+
+/**
+ * @param {{
+ *   api: import('./api.js').Api,
+ *   catalog: () => ScopeCatalog | null,
+ *   onSaved: (key: Key) => Promise<void> | void,
+ *   onStale: () => void,
+ *   onClosed: (key: Key) => void,
+ * }} deps
+ */
+export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
+  /** @type {Key | null} */
+  let current = null;
+  let busy = false;
+  let saved = false;
+  const name = /** @type {HTMLInputElement} */ (
+    h('input', {
+      class: 'kw-input',
+      id: 'kw-edit-name',
+      name: 'name',
+      maxlength: '100',
+      autocomplete: 'off',
+      required: true,
+    })
+  );
+  const scopeList = h('div', { class: 'kw-scope-list' });
+  const scopeHint = h('p', { class: 'kw-hint', id: 'kw-edit-scopes-hint' });
+  const scopes = /** @type {HTMLFieldSetElement} */ (
+    h(
+      'fieldset',
+      { class: 'kw-field kw-fieldset', 'aria-describedby': scopeHint.id },
+      h('legend', { class: 'kw-label' }, 'Scopes'),
+      scopeList,
+      scopeHint,
+    )
+  );
+  const currentExpiry = h('p', { class: 'kw-hint', id: 'kw-edit-current-expiry' });
+  const expiry = expiryField('kw-edit', { keepOption: true, keyType: () => current?.type ?? 'secret' });
+  const error = h('div', { class: 'kw-form-error', role: 'alert' });
+  const title = h('h2', { class: 'kw-dialog-title', id: 'kw-edit-title' }, 'Edit key');
+  const fields = {
+    name,
+    scopes,
+    get expiresAt() {
+      return expiry.input;
+    },
+  };
+  const form = /** @type {HTMLFormElement} */ (
+    h(
+      'form',
+      { class: 'kw-form', novalidate: true },
+      title,
+      h('div', { class: 'kw-field' }, h('label', { class: 'kw-label', for: name.id }, 'Name'), name),
+      scopes,
+      expiry.element,
+      currentExpiry,
+      error,
+      h(
+        'div',
+        { class: 'kw-dialog-actions' },
+        h('button', { type: 'button', class: 'kw-button', 'data-close': true }, 'Cancel'),
+        h(
+          'button',
+          { type: 'submit', class: 'kw-button kw-primary', 'data-busy-label': 'Saving…' },
+          'Save changes',
+        ),
+      ),
+    )
+  );
+  const element = /** @type {HTMLDialogElement} */ (
+    h('dialog', { class: 'kw-dialog', id: 'kw-edit-dialog', 'aria-labelledby': title.id }, form)
+  );
+  setupDialog(element, () => busy);
+  name.addEventListener('input', () => clearError(error, fields));
+
+  /** @param {Key} key */
+  function renderScopes(key) {
+    const list = catalog();
+    scopes.hidden = list === null;
+    if (!list) return;
+    replaceChildren(
+      scopeList,
+      list.scopes.map((scope) => {
+        const allowed = key.type === 'secret' || list.publicScopes.includes(scope);
+        return h(
+          'label',
+          { class: allowed ? 'kw-choice kw-check' : 'kw-choice kw-check kw-choice-disabled' },
+          h('input', {
+            type: 'checkbox',
+            name: 'scopes',
+            value: scope,
+            checked: key.scopes.includes(scope),
+            disabled: !allowed,
+          }),
+          h(
+            'span',
+            {},
+            h('code', { class: 'kw-scope' }, scope),
+            !allowed && h('span', { class: 'kw-hint' }, 'Secret keys only'),
+          ),
+        );
+      }),
+    );
+    scopeHint.textContent =
+      key.type === 'secret' ? 'Secret keys can hold any scope.' : 'Public keys hold public scopes only.';
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const key = current;
+    if (!key || busy) return;
+    clearError(error, fields);
+    const newName = name.value.trim();
+    if (newName === '') {
+      showMessage(error, 'Give the key a name.', name);
+      return;
+    }
+    const when = expiry.value();
+    if (!when.ok) {
+      showMessage(error, when.message, expiry.input);
+      return;
+    }
+    /** @type {{ name?: string, scopes?: string[], expiresAt?: string | null }} */
+    const changes = {};
+    if (newName !== key.name) changes.name = newName;
+    if (catalog()) {
+      const chosen = [...scopeList.querySelectorAll('input[name="scopes"]:checked')].map(
+        (box) => /** @type {HTMLInputElement} */ (box).value,
+      );
+      if (chosen.join(' ') !== [...key.scopes].sort().join(' ') || chosen.length !== key.scopes.length)
+        changes.scopes = chosen;
+    }
+    if (when.value !== undefined) changes.expiresAt = when.value;
+    busy = true;
+    let stale = false;
+    try {
+      const updated = await withBusy(form, () =>
+        Object.keys(changes).length === 0 ? Promise.resolve(key) : api.update(key.id, changes),
+      );
+      busy = false;
+      saved = true;
+      element.close();
+      await onSaved(updated);
+    } catch (failure) {
+      showError(error, failure, fields);
+      const status = /** @type {{ status?: number }} */ (failure).status;
+      stale = status === 404 || status === 409;
+    } finally {
+      busy = false;
+    }
+    if (stale) {
+      onStale();
+      const submit = form.querySelector('button[type="submit"]');
+      if (submit instanceof HTMLButtonElement) submit.disabled = true;
+    }
+  });
+
+  element.addEventListener('close', () => {
+    if (current) onClosed(current);
+  });
+
+  return {
+    element,
+    /** @param {Key} key */
+    open(key) {
+      current = key;
+      saved = false;
+      form.reset();
+      clearError(error, fields);
+      name.value = key.name;
+      renderScopes(key);
+      expiry.reset('keep');
+      currentExpiry.textContent = key.expiresAt
+        ? `Now expires on ${exactTime(key.expiresAt)}.`
+        : 'Now: never expires.';
+      element.showModal();
+      name.focus();
+    },
+    get saved() {
+      return saved;
+    },
+  };
+}
