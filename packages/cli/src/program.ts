@@ -64,7 +64,14 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   org(keys.command('list').description("list the organization's keys (never their tokens)")).action(
     async (options: OrgOption) => {
       await withSession(async ({ keyward }) => {
-        const list = await keyward.listKeys(options.org);
+        // Every page: an operator listing an organization wants all its keys.
+        const list = [];
+        let cursor: string | null = null;
+        do {
+          const page = await keyward.listKeys(options.org, { limit: 100, ...(cursor ? { cursor } : {}) });
+          list.push(...page.keys);
+          cursor = page.nextCursor;
+        } while (cursor !== null);
         if (options.json) print(JSON.stringify(list.map(keyJSON), null, 2));
         else if (list.length === 0) say(`No keys in organization ${options.org}.`);
         else print(keyTable(list));
