@@ -33,7 +33,10 @@ export const ERROR_CODES: Readonly<Record<KeywardErrorCode, CodeInfo>> = {
   conflicting_api_keys: { status: 400, message: 'The request carries two different API keys.' },
   secret_key_required: { status: 403, message: 'This endpoint requires a secret API key.' },
   insufficient_scope: { status: 403, message: 'The API key lacks a required scope.' },
-  key_store_unavailable: { status: 503, message: 'API keys cannot be checked right now. Try again shortly.' },
+  key_store_unavailable: {
+    status: 503,
+    message: 'The API key store cannot be reached right now. Try again shortly.',
+  },
   validation_error: { status: 400, message: 'The request is invalid.' },
   unauthorized: { status: 401, message: 'Authentication is required.' },
   forbidden: { status: 403, message: 'You may not manage these API keys.' },

@@ -116,13 +116,40 @@ export class MongoKeyStore implements KeyStore {
 
   /** Creates the indexes of the keys and of the change log (once; again after a failure). Every call awaits it. */
   ensureIndexes(): Promise<void> {
-    this.#indexes ??= Promise.all([this.#model.createIndexes(), this.#changes.createIndexes()])
+    this.#indexes ??= this.#opened()
+      .then(() => Promise.all([this.#model.createIndexes(), this.#changes.createIndexes()]))
       .then(() => undefined)
       .catch((error: unknown) => {
         this.#indexes = null;
         throw error;
       });
     return this.#indexes;
+  }
+
+  /**
+   * Waits for a connection that is still opening (`mongoose.createConnection(url)` without awaiting it);
+   * refuses one that is closed with a message that says so, instead of mongoose's about `bufferCommands`.
+   */
+  async #opened(): Promise<void> {
+    const connection = this.#model.db;
+    if (connection.readyState === 1) return;
+    if (connection.readyState === 2) {
+      try {
+        await connection.asPromise();
+      } catch (error) {
+        // Not the URL: it may hold a password.
+        throw new Error(
+          `MongoKeyStore: the connection could not be opened (${(error as Error)?.name ?? 'error'}); check ` +
+            "MONGO_URL, and pass serverSelectionTimeoutMS to fail sooner than mongoose's 30 s",
+          { cause: error },
+        );
+      }
+      return;
+    }
+    throw new Error(
+      'MongoKeyStore: the mongoose connection is not open (readyState ' +
+        `${connection.readyState}); open it first, e.g. await mongoose.createConnection(url).asPromise()`,
+    );
   }
 
   /**
