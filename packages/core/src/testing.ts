@@ -523,7 +523,10 @@ export interface RaceScenarioOptions extends ConformanceOptions {
    * asserted. Everything else is asserted.
    */
   measureOnly?: RaceInvariant[];
-  /** Receives each scenario's violation counts. @default console.log of one line per scenario */
+  /**
+   * Receives each scenario's violation counts, e.g. to print the measured figures from a test file.
+   * @default nothing (a library never prints)
+   */
   report?: (scenario: string, rounds: number, violations: Partial<Record<RaceInvariant, number>>) => void;
 }
 
@@ -547,14 +550,7 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
   const parallel = options.parallel ?? 4;
   const latencyMs = options.latencyMs ?? 20;
   const measureOnly = new Set(options.measureOnly ?? []);
-  const report =
-    options.report ??
-    ((scenario: string, n: number, violations: Partial<Record<RaceInvariant, number>>) => {
-      const found = Object.entries(violations).map(([k, v]) => `${k} ${v}/${n}`);
-      console.log(
-        `[races] ${name} ${scenario}: ${found.length ? found.join(', ') : `no violation in ${n} rounds`}`,
-      );
-    });
+  const report = options.report ?? (() => {});
 
   interface Write {
     id: string;

@@ -9,7 +9,8 @@ import { everythingShownBy, ms, pollUntil, uniqueCollection, uniqueOrganization 
 
 const TIMEOUT_MS = 1_500;
 // A correctness bound on the timeoutMs option (timer and event-loop slack), not a speed benchmark.
-const BOUND_MS = TIMEOUT_MS + 1_000;
+// Generous (3x the timeout): it proves calls end instead of hanging, not how fast a loaded machine is.
+const BOUND_MS = TIMEOUT_MS * 3;
 
 let database: RestartableDatabase | undefined;
 let skipped: string | undefined;
