@@ -3,7 +3,6 @@ import { TEST_PEPPER } from '@keyward/core/testing';
 // keys in MongoDB (the test database). CI installs Chromium; without it these tests fail, they never skip.
 
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdminRouter, createDashboardRouter } from '@keyward/admin';
@@ -12,24 +11,11 @@ import { MongoKeyStore } from '@keyward/mongo';
 import { useTestDatabase } from '@keyward/test-db';
 import express from 'express';
 import mongoose from 'mongoose';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDemoApp, DEMO_PUBLIC_SCOPES, DEMO_SCOPES } from './app.js';
+import { launchChromium, requireChromium, SCREENSHOTS, UPDATE_SCREENSHOTS } from './chromium.js';
 
-const CHROMIUM = process.env.KEYWARD_CHROMIUM?.trim() || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SCREENSHOTS = new URL('../screenshots/', import.meta.url);
-/** Screenshots are rewritten only when asked (`UPDATE_SCREENSHOTS=1`), so tests leave the tree clean. */
-const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 const SECRET_TOKEN = /^kw_sk_[0-9A-Za-z]{38}$/;
 const PUBLIC_TOKEN = /^kw_pk_[0-9A-Za-z]{38}$/;
 
@@ -42,14 +28,7 @@ let server: Server | undefined;
 let base = '';
 
 // Without Chromium every test fails with this message (a failing beforeAll would mark them skipped).
-beforeEach(() => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `The browser tests need Chromium at ${CHROMIUM}, and it is not there. Install it ` +
-        '(Debian/Ubuntu: apt-get install chromium) or point KEYWARD_CHROMIUM at a Chromium or Chrome binary.',
-    );
-  }
-});
+beforeEach(requireChromium);
 
 beforeAll(async () => {
   connection = await mongoose.createConnection(db.uri).asPromise();
@@ -58,8 +37,7 @@ beforeAll(async () => {
   keyward = demo.keyward;
   server = await listen(demo.app);
   base = origin(server);
-  if (existsSync(CHROMIUM))
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -3,28 +3,17 @@
 // The demo runs on a MemoryKeyStore here (the Mongo-backed run is browser.test.ts).
 
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { type Keyward, MemoryKeyStore } from '@keyward/core';
 import { TEST_PEPPER } from '@keyward/core/testing';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoApp } from './app.js';
+import { launchChromium, requireChromium, SCREENSHOTS, UPDATE_SCREENSHOTS } from './chromium.js';
 
-const CHROMIUM = process.env.KEYWARD_CHROMIUM?.trim() || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const SCREENSHOTS = new URL('../screenshots/', import.meta.url);
-const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let browser: Browser | undefined;
@@ -34,13 +23,13 @@ let base = '';
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`The browser tests need Chromium at ${CHROMIUM}.`);
+  requireChromium();
   const demo = createDemoApp({ store: new MemoryKeyStore(), pepper: TEST_PEPPER });
   keyward = demo.keyward;
   server = demo.app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterEach(async () => {
