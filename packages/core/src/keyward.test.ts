@@ -120,6 +120,15 @@ describe('the default key', () => {
     const rolled = await keyward.rollKey(ORG, key?.id ?? '');
     expect((await keyward.provisionOrganization(ORG)).key?.id).toBe(rolled.key.id);
   });
+
+  it('marks only the replacement as the Default key after a roll', async () => {
+    const { keyward } = testKeyward();
+    const { key } = await keyward.provisionOrganization(ORG);
+    const rolled = await keyward.rollKey(ORG, key?.id ?? '');
+    expect([rolled.key.isDefault, rolled.previous.isDefault]).toEqual([true, false]);
+    const { keys } = await keyward.listKeys(ORG);
+    expect(keys.filter((k) => k.isDefault).map((k) => k.id)).toEqual([rolled.key.id]);
+  });
 });
 
 describe('listing and reading keys', () => {

@@ -11,7 +11,8 @@ export function toApiKey(key: StoredKey, now: number): ApiKey {
     type: key.type,
     scopes: [...key.scopes],
     redactedKey: key.redactedKey,
-    isDefault: key.isDefault,
+    // After a roll the replacement is the Default key; the rolled-away one is no longer marked.
+    isDefault: key.isDefault && key.replacedBy === null,
     createdAt: key.createdAt,
     updatedAt: key.updatedAt,
     expiresAt: key.expiresAt,
