@@ -23,7 +23,7 @@ function leakyStore() {
     findByHash: (h) => guard(() => inner.findByHash(h), h),
     findById: (o, i) => guard(() => inner.findById(o, i), i),
     findBySlot: (s) => guard(() => inner.findBySlot(s), s),
-    list: (o) => guard(() => inner.list(o), o),
+    list: (o, q) => guard(() => inner.list(o, q), o),
     update: (o, i, c, x) => guard(() => inner.update(o, i, c, x), JSON.stringify(c)),
     subscribe: (l) => inner.subscribe(l),
   };

@@ -5,6 +5,7 @@ import { h, replaceChildren } from './dom.js';
 import { expiryField } from './expiry.js';
 import { clearError, setupDialog, showError, showMessage } from './feedback.js';
 import { exactTime } from './format.js';
+import { scopeChoices } from './scope-choices.js';
 
 /** @typedef {import('./api.js').Key} Key */
 /** @typedef {import('./api.js').ScopeCatalog} ScopeCatalog */
@@ -90,26 +91,7 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
     if (!list) return;
     replaceChildren(
       scopeList,
-      list.scopes.map((scope) => {
-        const allowed = key.type === 'secret' || list.publicScopes.includes(scope);
-        return h(
-          'label',
-          { class: allowed ? 'kw-choice kw-check' : 'kw-choice kw-check kw-choice-disabled' },
-          h('input', {
-            type: 'checkbox',
-            name: 'scopes',
-            value: scope,
-            checked: key.scopes.includes(scope),
-            disabled: !allowed,
-          }),
-          h(
-            'span',
-            {},
-            h('code', { class: 'kw-scope' }, scope),
-            !allowed && h('span', { class: 'kw-hint' }, 'Secret keys only'),
-          ),
-        );
-      }),
+      scopeChoices(list, key.type, (scope) => key.scopes.includes(scope)),
     );
     scopeHint.textContent =
       key.type === 'secret' ? 'Secret keys can hold any scope.' : 'Public keys hold public scopes only.';

@@ -9,6 +9,7 @@ import { expiryField } from './expiry.js';
 import { announce, asApiError, clearError, setupDialog, showError, showMessage } from './feedback.js';
 import { refreshRelativeTimes, relativeTime, shortDateTime } from './format.js';
 import { isDefault, keyRow, orderKeys } from './key-rows.js';
+import { scopeChoices } from './scope-choices.js';
 
 /** @typedef {import('./api.js').Key} Key */
 /** @typedef {import('./api.js').ScopeCatalog} ScopeCatalog */
@@ -247,26 +248,7 @@ function renderScopes() {
   const type = selectedType();
   replaceChildren(
     scopeList,
-    catalog.scopes.map((scope) => {
-      const allowed = type === 'secret' || catalog.publicScopes.includes(scope);
-      return h(
-        'label',
-        { class: allowed ? 'kw-choice kw-check' : 'kw-choice kw-check kw-choice-disabled' },
-        h('input', {
-          type: 'checkbox',
-          name: 'scopes',
-          value: scope,
-          checked: allowed && !uncheckedScopes.has(scope),
-          disabled: !allowed,
-        }),
-        h(
-          'span',
-          {},
-          h('code', { class: 'kw-scope' }, scope),
-          !allowed && h('span', { class: 'kw-hint' }, 'Secret keys only'),
-        ),
-      );
-    }),
+    scopeChoices(catalog, type, (scope) => !uncheckedScopes.has(scope)),
   );
   const ceiling = catalog.publicScopes;
   scopeHint.textContent =

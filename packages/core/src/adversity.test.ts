@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { KeywardError } from './errors.js';
 import { generateToken } from './key-format.js';
 import { MemoryKeyStore } from './memory-store.js';
-import type { KeyStore } from './store.js';
 import { switchableStore, testKeyward } from './test-fixtures.js';
+import { delegatingStore } from './testing.js';
 
 // Regression tests of issue 10 (trust under adversity), items 4, 5 and 6, on the memory store. Each
 // failed before the fix it names.
@@ -15,19 +15,13 @@ function gatedStore() {
   const inner = new MemoryKeyStore();
   let release: () => void = () => {};
   let gate: Promise<void> | null = null;
-  const store: KeyStore = {
-    insert: (k) => inner.insert(k),
+  const store = delegatingStore(inner, {
     findByHash: async (h) => {
       const answer = await inner.findByHash(h);
       if (gate) await gate;
       return answer;
     },
-    findById: (o, i) => inner.findById(o, i),
-    findBySlot: (s) => inner.findBySlot(s),
-    list: (o) => inner.list(o),
-    update: (o, i, c, x) => inner.update(o, i, c, x),
-    subscribe: (l) => inner.subscribe(l),
-  };
+  });
   return {
     store,
     hold() {
@@ -76,18 +70,13 @@ describe('in-flight lookups and invalidation (item 4)', () => {
 /** A memory store whose next `update` writes and then throws, as a store whose change record failed. */
 function halfFailingStore(inner = new MemoryKeyStore()) {
   const state = { failAfterWrite: false };
-  const store: KeyStore = {
-    insert: (k) => inner.insert(k),
-    findByHash: (h) => inner.findByHash(h),
-    findById: (o, i) => inner.findById(o, i),
-    findBySlot: (s) => inner.findBySlot(s),
-    list: (o) => inner.list(o),
+  const store = delegatingStore(inner, {
     update: async (o, i, c, x) => {
       const updated = await inner.update(o, i, c, x);
       if (state.failAfterWrite) throw new Error('change log write failed');
       return updated;
     },
-  };
+  });
   return { store, state, inner };
 }
 
@@ -130,12 +119,7 @@ describe('half-failed writes (item 5)', () => {
   it('takes back the successor when the roll did not land and the store failed', async () => {
     const inner = new MemoryKeyStore();
     let failNext = false;
-    const store: KeyStore = {
-      insert: (k) => inner.insert(k),
-      findByHash: (h) => inner.findByHash(h),
-      findById: (o, i) => inner.findById(o, i),
-      findBySlot: (s) => inner.findBySlot(s),
-      list: (o) => inner.list(o),
+    const store = delegatingStore(inner, {
       update: async (o, i, c, x) => {
         if (failNext) {
           failNext = false;
@@ -143,7 +127,7 @@ describe('half-failed writes (item 5)', () => {
         }
         return inner.update(o, i, c, x);
       },
-    };
+    });
     const { keyward } = testKeyward({ store });
     const { key } = await keyward.createKey(ORG, { name: 'Server', type: 'secret' });
     failNext = true;

@@ -4,6 +4,7 @@ import { createKeyward } from './keyward.js';
 import { MemoryKeyStore } from './memory-store.js';
 import type { KeyStore } from './store.js';
 import { switchableStore, TEST_PEPPER, testClock, testKeyward } from './test-fixtures.js';
+import { delegatingStore } from './testing.js';
 
 const ORG = 'org_cache';
 
@@ -112,19 +113,13 @@ describe('the verify cache', () => {
       release = resolve;
     });
     let hold = false;
-    const store: KeyStore = {
-      insert: (k) => inner.insert(k),
-      findById: (o, i) => inner.findById(o, i),
-      findBySlot: (s) => inner.findBySlot(s),
-      list: (o) => inner.list(o),
-      update: (o, i, c, x) => inner.update(o, i, c, x),
-      subscribe: (l) => inner.subscribe(l),
+    const store = delegatingStore(inner, {
       findByHash: async (hash) => {
         const found = await inner.findByHash(hash);
         if (hold) await gate;
         return found;
       },
-    };
+    });
     const keyward = createKeyward({ store, scopes: ['a'], clock: clock.now, pepper: TEST_PEPPER });
     const { key, token } = await keyward.createKey(ORG, { name: 'Racy', type: 'secret' });
     hold = true;

@@ -1,20 +1,18 @@
 import { hash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Clock, KeyType, VerifiedKey, VerifyResult } from './types.js';
+import type { Clock, VerifiedKey, VerifyResult } from './types.js';
 
 /** What verify needs to know about a key; never the token. */
 export interface CachedKey {
-  /** What `req.apiKey` gets, frozen (with frozen scopes), so one object serves every request safely. */
+  /**
+   * What `req.apiKey` gets (`id`, `organizationId`, `name`, `type`, `scopes` as held now), frozen with frozen
+   * scopes, so one object serves every request safely.
+   */
   verified: Readonly<VerifiedKey>;
   /** The whole answer for a key that is not rolled, frozen and shared. */
   admitted: VerifyResult;
-  id: string;
   /** The stored hash, for last-use writes (a cache value, never a cache key). */
   hash: string;
-  organizationId: string;
-  name: string;
-  type: KeyType;
-  scopes: readonly string[];
   expiresAt: number | null;
   disabled: boolean;
   rolledAt: number | null;
@@ -69,7 +67,7 @@ export class VerifyCache {
       ttlResolution: 0,
       perf: { now: clock },
       dispose: (entry, slot) => {
-        if (this.#slotById.get(entry.id) === slot) this.#slotById.delete(entry.id);
+        if (this.#slotById.get(entry.verified.id) === slot) this.#slotById.delete(entry.verified.id);
       },
     });
     this.#unknown = new LRUCache<string, true>({
@@ -105,12 +103,12 @@ export class VerifyCache {
     }
     const now = this.#clock();
     const untilExpiry = key.expiresAt === null ? Number.POSITIVE_INFINITY : key.expiresAt - now;
-    const settling = this.#settling.get(key.id);
+    const settling = this.#settling.get(key.verified.id);
     const untilSettled = settling !== undefined && settling > now ? settling - now : Number.POSITIVE_INFINITY;
     // An expired key's answer cannot change without a write (which invalidates): keep it briefly.
     const ttl = untilExpiry > 0 ? Math.min(this.#ttl, untilExpiry, untilSettled) : Math.min(1_000, this.#ttl);
     this.#known.set(slot, key, { ttl });
-    this.#slotById.set(key.id, slot);
+    this.#slotById.set(key.verified.id, slot);
   }
 
   /**

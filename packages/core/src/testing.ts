@@ -93,20 +93,35 @@ export function testClock(start = Date.parse('2030-01-01T00:00:00Z')) {
  */
 export function switchableStore(inner: MemoryKeyStore = new MemoryKeyStore()) {
   const state = { fail: false, lookups: 0 };
-  const store: KeyStore = {
-    insert: (k) => inner.insert(k),
+  const store = delegatingStore(inner, {
     findByHash: async (h) => {
       state.lookups++;
       if (state.fail) throw new Error('connect ECONNREFUSED 127.0.0.1:27017');
       return inner.findByHash(h);
     },
-    findById: (o, i) => inner.findById(o, i),
-    findBySlot: (s) => inner.findBySlot(s),
-    list: (o) => inner.list(o),
-    update: (o, i, c, x) => inner.update(o, i, c, x),
-    subscribe: (listener) => inner.subscribe(listener),
-  };
+  });
   return { store, state };
+}
+
+/**
+ * A `KeyStore` that forwards every call, with all its arguments, to `inner`, except the methods given in
+ * `overrides`: the base of test stores that fail, wait or count.
+ *
+ * @example
+ * const failing = delegatingStore(new MemoryKeyStore(), { findByHash: async () => { throw new Error('down'); } });
+ */
+export function delegatingStore(inner: KeyStore, overrides: Partial<KeyStore> = {}): KeyStore {
+  return {
+    insert: (key) => inner.insert(key),
+    findByHash: (hash) => inner.findByHash(hash),
+    findById: (org, id) => inner.findById(org, id),
+    findBySlot: (slot) => inner.findBySlot(slot),
+    list: (org, query) => inner.list(org, query),
+    update: (org, id, changes, conditions) => inner.update(org, id, changes, conditions),
+    ...(inner.recordUsage && { recordUsage: (entries) => inner.recordUsage?.(entries) ?? Promise.resolve() }),
+    ...(inner.subscribe && { subscribe: (listener) => inner.subscribe?.(listener) ?? (() => {}) }),
+    ...overrides,
+  };
 }
 
 /**
@@ -480,7 +495,7 @@ export function withLatency(
     findByHash: delayed((hash) => inner.findByHash(hash)),
     findById: delayed((org, id) => inner.findById(org, id)),
     findBySlot: delayed((slot) => inner.findBySlot(slot)),
-    list: delayed((org) => inner.list(org)),
+    list: delayed((org, query) => inner.list(org, query)),
     update: delayed(async (org, id, changes, conditions) => {
       const after = await inner.update(org, id, changes, conditions);
       if (after) onWrite?.(id, changes, after);

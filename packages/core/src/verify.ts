@@ -100,23 +100,23 @@ export class Verifier {
 
   /** Contract §2's answer for a looked-up key, in the order deleted, expired, disabled, type, scopes. */
   #judge(key: CachedKey | null, type: KeyType, requirements: VerifyRequirements): VerifyResult {
-    if (key === null || key.deleted || key.type !== type) return FAILURES.invalid_api_key;
+    if (key === null || key.deleted || key.verified.type !== type) return FAILURES.invalid_api_key;
     const { expiresAt } = key;
     const now = this.#options.clock();
     if (expiresAt !== null && now >= expiresAt) return FAILURES.expired_api_key;
     if (key.disabled) return FAILURES.disabled_api_key;
-    if (requirements.type === 'secret' && key.type !== 'secret') return FAILURES.secret_key_required;
+    if (requirements.type === 'secret' && key.verified.type !== 'secret') return FAILURES.secret_key_required;
     const required = requirements.scopes;
     if (required !== undefined) {
       for (let i = 0; i < required.length; i++) {
-        if (!key.scopes.includes(required[i] as string)) {
+        if (!key.verified.scopes.includes(required[i] as string)) {
           return { valid: false, code: 'insufficient_scope', required: [...required] };
         }
       }
     }
     // Last use is noted at most once per interval per cached entry; the recorder batches the writes.
     if (now - key.touchedAt >= this.#options.usage.intervalMs)
-      key.touchedAt = this.#onValid(key.id, key.hash);
+      key.touchedAt = this.#onValid(key.verified.id, key.hash);
     if (key.rolledAt === null || expiresAt === null) return key.admitted;
     return { valid: true, key: key.verified, sunsetAt: new Date(expiresAt) };
   }
@@ -163,12 +163,7 @@ function toCached(key: StoredKey, scopes: string[]): CachedKey {
   return {
     verified,
     admitted: Object.freeze({ valid: true as const, key: verified, sunsetAt: null }),
-    id: key.id,
     hash: key.hash,
-    organizationId: key.organizationId,
-    name: key.name,
-    type: key.type,
-    scopes: frozenScopes,
     expiresAt: key.expiresAt?.getTime() ?? null,
     disabled: key.disabled,
     rolledAt: key.rolledAt?.getTime() ?? null,
