@@ -100,9 +100,8 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
       return;
     }
     const denied = checkPolicy(limiter, result as VerifyResult & { valid: true }, outcome, req, res, realm);
-    if (denied === null) return finish(outcome, req, res, next);
-    if (!(denied instanceof Promise)) return finish(denied, req, res, next);
-    denied.then((d) => finish(d ?? outcome, req, res, next)).catch(next);
+    if (denied instanceof Promise) denied.then((d) => finish(d ?? outcome, req, res, next)).catch(next);
+    else finish(denied ?? outcome, req, res, next);
   }
 
   return function apiKeyAuth(req, res, next) {
