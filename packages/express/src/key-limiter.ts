@@ -183,6 +183,7 @@ class Limiter implements KeyLimiter {
       count = await throttle.store.increment(`invalid:${address}`);
     } catch (error) {
       log('invalid-key throttle: the counting store failed (%s); not counted', nameOf(error));
+      throttle.store = null;
       return 0;
     }
     if (count.totalHits < throttle.limit) return 0;
@@ -206,6 +207,7 @@ class Limiter implements KeyLimiter {
         limits.map((l, i) => (stores[i] as Store).increment(counterKey(lineageId, l.windowSeconds))),
       );
     } catch (error) {
+      this.#forget(limits, stores);
       log(
         'rate limits: the counting store failed (%s); %s',
         nameOf(error),
@@ -259,6 +261,17 @@ class Limiter implements KeyLimiter {
       }
     }
     return refusal('rate_limited', realm, undefined, { 'Retry-After': String(retryAfter) });
+  }
+
+  /**
+   * Drops the stores of a failed count; the next request makes them again. A store whose set-up failed
+   * (e.g. RedisStore loading its script while Redis was down) may never work: a new one recovers once the
+   * server is back.
+   */
+  #forget(limits: KeyPolicy['limits'], stores: Store[]): void {
+    limits.forEach((l, i) => {
+      if (this.#stores.get(l.windowSeconds) === stores[i]) this.#stores.delete(l.windowSeconds);
+    });
   }
 
   #store(windowSeconds: number): Store {
