@@ -95,7 +95,9 @@ describeRedis('two app instances sharing a real Redis (redis-server on a loopbac
     expect(refused).toHaveLength(10);
     expect(a.runs() + b.runs()).toBe(5);
     // Each admitted request saw a different count: 4, 3, 2, 1, 0 remaining.
-    const remaining = admitted.map((r) => Number(/; r=(\d+);/.exec(r.headers.ratelimit ?? '')?.[1])).sort((x, y) => x - y);
+    const remaining = admitted
+      .map((r) => Number(/; r=(\d+);/.exec(r.headers.ratelimit ?? '')?.[1]))
+      .sort((x, y) => x - y);
     expect(remaining).toEqual([0, 1, 2, 3, 4]);
     for (const r of [...admitted, ...refused]) {
       expect(r.headers['ratelimit-policy']).toBe('"5-in-30s"; q=5; w=30');
