@@ -105,7 +105,7 @@ async function fixture() {
     [deleted.token, { outcome: 'invalid_api_key', sunset: false }],
     [bound.token, { outcome: 'public', sunset: false, bound: true }],
   ]);
-  return { f, known, tokens: [...known.keys()] };
+  return { f, known, tokens: [...known.keys()], boundToken: bound.token };
 }
 
 /** Fragments that make the interesting values likely: the tokens, schemes, separators, whitespace. */
@@ -264,10 +264,22 @@ function sentArbitrary(tokens: string[], valueLength?: number) {
 }
 
 describe.each(EXPRESS_VERSIONS)('hostile headers on %s', (_version, express) => {
-  async function check(valueLength?: number) {
-    const { f, known, tokens } = await fixture();
+  async function check(valueLength?: number, onlyBound = false) {
+    const { f, known, tokens, boundToken } = await fixture();
+    // The bound key, sent cleanly in one of the two headers, with any Origin and Referer.
+    const bound = fc.record({
+      authorizationHeader: fc.constant('Authorization'),
+      apiKeyHeader: fc.constant('X-API-Key'),
+      lines: fc
+        .constantFrom('Authorization', 'X-API-Key')
+        .map((name) => [{ name, values: [name === 'Authorization' ? `Bearer ${boundToken}` : boundToken] }]),
+      route: fc.constantFrom<Route>('any', 'secret', 'write'),
+      mount: fc.constantFrom<Mount>('one-step', 'split guards', 'passport'),
+      origin: fc.option(originValue, { nil: undefined }),
+      referer: fc.option(originValue, { nil: undefined }),
+    });
     await fc.assert(
-      fc.asyncProperty(sentArbitrary(tokens, valueLength), async (sent) => {
+      fc.asyncProperty(onlyBound ? bound : sentArbitrary(tokens, valueLength), async (sent: Sent) => {
         const handler = countingHandler();
         const app = appWith(express, middleware(f.keyward, sent), handler, [keywardErrorHandler()]);
         let req = request(app).get('/r');
@@ -296,5 +308,9 @@ describe.each(EXPRESS_VERSIONS)('hostile headers on %s', (_version, express) => 
 
   it('does the same for single values of up to 12,000 characters', async () => {
     await check(12_000);
+  });
+
+  it('does the same for a key bound to origins under any Origin and Referer', async () => {
+    await check(undefined, true);
   });
 });
