@@ -283,6 +283,10 @@ export const keySchema = z
     rolledAt: isoDateTime.nullable(),
     replacedBy: z.string().nullable(),
     status: z.enum(['active', 'rolled', 'disabled', 'expired']),
+    legacy: z.boolean().meta({
+      description:
+        'An imported key (its token keeps its own format); rolling it issues a Keyward-format key.',
+    }),
   })
   .meta({ id: 'Key' });
 

@@ -21,6 +21,7 @@ export function toApiKey(key: StoredKey, now: number): ApiKey {
     rolledAt: key.rolledAt,
     replacedBy: key.replacedBy,
     status: keyStatus(key, now),
+    legacy: key.legacy === true,
   };
   if (key.type === 'public' && key.token) out.token = key.token;
   return out;
@@ -53,6 +54,7 @@ export function serializeKey(key: ApiKey): KeyJSON {
     rolledAt: isoOrNull(key.rolledAt),
     replacedBy: key.replacedBy,
     status: key.status,
+    legacy: key.legacy,
   };
 }
 

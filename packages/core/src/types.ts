@@ -30,6 +30,8 @@ export interface StoredKey {
   deletedAt: Date | null;
   /** Counts the writes to this key (0 when inserted); conditional writes name the version they read. */
   version: number;
+  /** `true` for a key brought in by `importKey` (its token keeps its own format). @default false */
+  legacy?: boolean;
 }
 
 /** A key as the service returns it (contract §3 `Key`), with `Date`s. */
@@ -51,6 +53,8 @@ export interface ApiKey {
   rolledAt: Date | null;
   replacedBy: string | null;
   status: KeyStatus;
+  /** `true` for a key brought in by `importKey`; rolling it issues a Keyward-format key. */
+  legacy: boolean;
 }
 
 /** What a request authenticated with a key knows about it (`req.apiKey`). Never the token or hash. */

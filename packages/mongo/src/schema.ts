@@ -9,7 +9,14 @@ import type { Connection, Model, Types } from 'mongoose';
  * and `findByHash` (each uncached verify) is the hot path. Keying documents by hash makes that read one
  * indexed lookup on MongoDB and on FerretDB.
  */
-export type KeyDocument = Omit<StoredKey, 'id' | 'hash'> & { _id: string; keyId: string };
+export type KeyDocument = Omit<StoredKey, 'id' | 'hash'> & {
+  _id: string;
+  keyId: string;
+  /** On a copy being moved to this hash (see key-move.ts): the old hash and the real id and slot. */
+  moving?: { from: string; keyId: string; slot: string };
+  /** On an old document a move has ended: the hash the key moved to. */
+  movedTo?: string;
+};
 
 /**
  * One entry of the change log the change feed reads: key `keyId` changed at `at` (the writer's clock).
@@ -57,6 +64,11 @@ export function keyModel(connection: Connection, collection: string): Model<KeyD
       deletedAt: nullableDate,
       // Counts the writes (compare-and-set). Documents written before it existed have none: read as 0.
       version: { type: Number, default: 0 },
+      // An imported key (contract §8).
+      legacy: { type: Boolean, default: false },
+      // A move to a new hash under way (key-move.ts); absent otherwise.
+      moving: { type: { from: String, keyId: String, slot: String }, default: undefined, _id: false },
+      movedTo: { type: String, default: undefined },
     },
     { collection, versionKey: false, autoIndex: false, bufferCommands: false, strict: 'throw' },
   );
@@ -119,11 +131,13 @@ export function fromDocument(doc: KeyDocument): StoredKey {
     deletedAt: doc.deletedAt ?? null,
     // Written before versions existed: version 0 (the update filter treats a missing version as 0 too).
     version: doc.version ?? 0,
+    // Only imported keys carry it, as the memory store keeps them.
+    ...(doc.legacy === true ? { legacy: true } : {}),
   };
 }
 
 /** A document for `key` (`hash` becomes `_id`, `id` becomes `keyId`). */
 export function toDocument(key: StoredKey): KeyDocument {
   const { id, hash, ...rest } = key;
-  return { _id: hash, keyId: id, ...rest, scopes: [...key.scopes] };
+  return { _id: hash, keyId: id, ...rest, scopes: [...key.scopes], legacy: key.legacy === true };
 }
