@@ -21,6 +21,7 @@
  *   rolledAt: string | null,
  *   replacedBy: string | null,
  *   status: 'active' | 'rolled' | 'disabled' | 'expired',
+ *   legacy: boolean,
  * }} Key
  */
 

@@ -7,33 +7,39 @@ import type { StoredKey } from './types.js';
 /** The hashers of a lookup: the current hash first, then the older ones tried on a miss. */
 export interface LookupHashers {
   current: TokenHasher;
+  /** Tried on a miss for every token: the previous peppers' hashes, newest first. */
   fallbacks: readonly TokenHasher[];
+  /** Tried last, on a miss, for tokens outside Keyward's format only: plain SHA-256 (imports by digest). */
+  legacyFallbacks?: readonly TokenHasher[];
 }
 
 /**
  * Finds the stored key of a token: one read by the current hash; only on a miss, one read per older hash
- * (previous peppers, then plain SHA-256 for imports by digest). A key found under an older hash is moved to
+ * (previous peppers; then, for a token outside Keyward's format, plain SHA-256 for imports by digest).
+ * A Keyward-format token that is unknown thus costs one read unless a pepper is being rotated. A key found under an older hash is moved to
  * the current one (`store.rehash`) before it is returned, so its next lookup is one read again and the
  * older hash leaves the store. A failed or lost move never fails the lookup: the key is answered as found
  * (or, when it changed meanwhile, as read again). Hashes never reach a log line.
  *
  * @example
  * const find = createKeyLookup(store, createHashers(resolvePeppers([newPepper, oldPepper])));
- * const key = await find(token); // StoredKey with the current hash, or null
+ * const key = await find(token, false); // StoredKey with the current hash, or null
  */
 export function createKeyLookup(
   store: KeyStore,
   hashers: LookupHashers,
-): (token: string) => Promise<StoredKey | null> {
+): (token: string, legacy: boolean) => Promise<StoredKey | null> {
   const byHash = async (hash: string): Promise<StoredKey | null> => {
     const stored = await storeCall('findByHash', () => store.findByHash(hash));
     return stored && safeEqual(stored.hash, hash) ? stored : null;
   };
-  return async (token) => {
+  const legacyFallbacks = [...hashers.fallbacks, ...(hashers.legacyFallbacks ?? [])];
+  return async (token, legacy) => {
     const hash = hashers.current(token);
     const found = await byHash(hash);
-    if (found || hashers.fallbacks.length === 0) return found;
-    for (const older of hashers.fallbacks) {
+    const fallbacks = legacy ? legacyFallbacks : hashers.fallbacks;
+    if (found || fallbacks.length === 0) return found;
+    for (const older of fallbacks) {
       const oldHash = older(token);
       const stored = await byHash(oldHash);
       if (stored) return upgrade(store, stored, hash, byHash);

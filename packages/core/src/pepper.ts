@@ -64,17 +64,22 @@ export function sha256Hex(token: string): string {
 }
 
 /**
- * The hashes a token may be stored under, in the order they are tried: the current pepper's first (the
- * only one for keys that are up to date), then each previous pepper's, then plain SHA-256 (an import by
- * digest not used yet; skipped when the current hash is plain SHA-256 already).
+ * The hashes a token may be stored under: `current` (the only one for keys that are up to date), each
+ * previous pepper's (`previous`, newest first), and `digest`, plain SHA-256 — how an import by digest is
+ * stored until its first use (`null` when the current hash is plain SHA-256 already).
  *
  * @example
- * const { current, fallbacks } = createHashers(resolvePeppers([newPepper, oldPepper]));
- * current(token); fallbacks.map((hash) => hash(token));
+ * const { current, previous } = createHashers(resolvePeppers([newPepper, oldPepper]));
+ * current(token); previous.map((hash) => hash(token));
  */
-export function createHashers(peppers: ResolvedPeppers): { current: TokenHasher; fallbacks: TokenHasher[] } {
-  const current = createTokenHasher(peppers.current);
-  const fallbacks = peppers.previous.map((pepper) => createTokenHasher(pepper));
-  if (peppers.current !== undefined) fallbacks.push(sha256Hex);
-  return { current, fallbacks };
+export function createHashers(peppers: ResolvedPeppers): {
+  current: TokenHasher;
+  previous: TokenHasher[];
+  digest: TokenHasher | null;
+} {
+  return {
+    current: createTokenHasher(peppers.current),
+    previous: peppers.previous.map((pepper) => createTokenHasher(pepper)),
+    digest: peppers.current === undefined ? null : sha256Hex,
+  };
 }

@@ -1,7 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DuplicateKeyError } from './errors.js';
 import { createTokenHasher } from './hash.js';
-import { generateToken } from './key-format.js';
 import { createKeyward } from './keyward.js';
 import { sha256Hex } from './pepper.js';
 import type { KeyStore } from './store.js';
@@ -19,7 +19,14 @@ const PEPPER_B = 'conformance-pepper-b-not-secret';
  */
 export function describeRehashConformance(withStore: WithStore, makeStoredKey: MakeKey): void {
   const service = (store: KeyStore, pepper: string | [string, ...string[]]) =>
-    createKeyward({ store, pepper, scopes: ['a:read'], publicScopes: ['a:read'], cache: false });
+    createKeyward({
+      store,
+      pepper,
+      scopes: ['a:read'],
+      publicScopes: ['a:read'],
+      cache: false,
+      legacyTokens: { pattern: /^legacy_[0-9a-f]{32}$/ },
+    });
 
   describe('re-hashing and bulk insert (optional extras)', () => {
     it('moves a key to a new hash: found by the new one, not the old, everything else intact', () =>
@@ -137,7 +144,7 @@ export function describeRehashConformance(withStore: WithStore, makeStoredKey: M
     it('imports by SHA-256 digest: verifies, is upgraded to the current hash on first use, and still verifies', () =>
       withStore(async (store, org) => {
         const keyward = service(store, PEPPER_B);
-        const token = generateToken('kw', 'secret');
+        const token = `legacy_${randomBytes(16).toString('hex')}`;
         const imported = await keyward.importKey(org, {
           sha256: sha256Hex(token),
           name: 'Old',

@@ -31,7 +31,7 @@ const NO_REQUIREMENTS: VerifyRequirements = Object.freeze({});
  */
 export class Verifier {
   readonly #options: ResolvedOptions;
-  readonly #find: (token: string) => Promise<StoredKey | null>;
+  readonly #find: (token: string, legacy: boolean) => Promise<StoredKey | null>;
   readonly #cache: VerifyCache | null;
   readonly #inflight = new Map<string, Promise<CachedKey | null>>();
   readonly #onValid: (id: string, hash: string) => number;
@@ -45,8 +45,15 @@ export class Verifier {
   constructor(options: ResolvedOptions, hash: TokenHasher, onValid: (id: string, hash: string) => number) {
     this.#options = options;
     // The current hash is `hash`; older peppers (and plain SHA-256 for imports) only on a miss.
-    const { fallbacks } = createHashers({ current: options.pepper, previous: options.previousPeppers });
-    this.#find = createKeyLookup(options.store, { current: hash, fallbacks });
+    const { previous, digest } = createHashers({
+      current: options.pepper,
+      previous: options.previousPeppers,
+    });
+    this.#find = createKeyLookup(options.store, {
+      current: hash,
+      fallbacks: previous,
+      legacyFallbacks: digest ? [digest] : [],
+    });
     this.#onValid = onValid;
     this.#cache = options.cache ? new VerifyCache(options.cache, options.clock) : null;
   }
@@ -150,7 +157,7 @@ export class Verifier {
   }
 
   async #load(token: string): Promise<CachedKey | null> {
-    const stored = await this.#find(token);
+    const stored = await this.#find(token, tokenType(token, this.#options.prefix) === null);
     if (!stored) return null;
     // Scopes as held now (catalog, public ceiling), computed once per load rather than per request.
     return toCached(stored, this.#options.scopes.effective(stored.scopes, stored.type));
