@@ -83,7 +83,11 @@ export async function importCsv(
     );
     results.forEach((result, i) => count(report, result, batch[i]?.line ?? 0));
     batch = [];
-    bar?.update(bytes, { imported: report.imported, existing: report.existing, refused: report.refused.length });
+    bar?.update(bytes, {
+      imported: report.imported,
+      existing: report.existing,
+      refused: report.refused.length,
+    });
   };
   try {
     for await (const { record, info } of parser as AsyncIterable<{
@@ -176,7 +180,8 @@ export function registerImport(
           for (const { line, problems } of report.refused.slice(0, MAX_LISTED)) {
             say(`line ${line}: refused: ${problems.join('; ')}`);
           }
-          if (report.refused.length > MAX_LISTED) say(`… and ${report.refused.length - MAX_LISTED} more refused rows`);
+          if (report.refused.length > MAX_LISTED)
+            say(`… and ${report.refused.length - MAX_LISTED} more refused rows`);
           say(
             `Imported ${report.imported} keys into ${options.org}; ${report.existing} were there already; ` +
               `${report.refused.length} refused.`,

@@ -106,7 +106,11 @@ describe('keyward import, against the database', () => {
     expect(result.stderr).toMatch(/line 7: refused: type: /);
     const json = await keyward(['import', file, '--org', org, '--json']);
     expect(json.code).toBe(1);
-    const report = JSON.parse(json.stdout) as { imported: number; existing: number; refused: { line: number }[] };
+    const report = JSON.parse(json.stdout) as {
+      imported: number;
+      existing: number;
+      refused: { line: number }[];
+    };
     expect(report).toMatchObject({ imported: 0, existing: 2 });
     expect(report.refused.map((r) => r.line)).toEqual([3, 5, 6, 7]);
   });
@@ -122,7 +126,12 @@ describe('keyward import, against the database', () => {
     expect(header.stderr).toContain('unknown: kind');
     const noToken = await keyward(['import', csv('name,type\nA,secret\n'), '--org', org]);
     expect(noToken.code).toBe(2);
-    const broken = await keyward(['import', csv(`name,type,token\nA,secret,"${secret}\nB,secret\n`), '--org', org]);
+    const broken = await keyward([
+      'import',
+      csv(`name,type,token\nA,secret,"${secret}\nB,secret\n`),
+      '--org',
+      org,
+    ]);
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/not valid CSV near line \d+ \(CSV_/);
     expect(broken.stderr).not.toContain(secret);
@@ -134,7 +143,12 @@ describe('keyward import, against the database', () => {
     const org = newOrg();
     const file = csv(`name,type,token\nA,secret,${legacyToken()}\nB,secret,${legacyToken()}\n`);
     const run = async (args: string[], isTTY: boolean) => {
-      const stream = Object.assign(new PassThrough(), { isTTY, columns: 100, cursorTo: () => true, clearLine: () => true });
+      const stream = Object.assign(new PassThrough(), {
+        isTTY,
+        columns: 100,
+        cursorTo: () => true,
+        clearLine: () => true,
+      });
       let drawn = '';
       stream.on('data', (chunk: Buffer) => {
         drawn += chunk.toString();

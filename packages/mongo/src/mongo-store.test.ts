@@ -419,7 +419,9 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       await collect(store.recordUsage([{ id: key.id, hash: key.hash, at: new Date() }]));
       await collect(store.rehash(key, createTokenHasher('another-pepper-for-this-test')(key.token ?? '')));
       await collect(store.insertMany([key]));
-      await collect(keyward.importKey(org, { token: 'legacy_0123456789abcdef', name: 'Old', type: 'secret' }));
+      await collect(
+        keyward.importKey(org, { token: 'legacy_0123456789abcdef', name: 'Old', type: 'secret' }),
+      );
       await collect(keyward.createKey(org, { name: 'Browser', type: 'public' }));
       await collect(keyward.createKey(org, { name: 'Server', type: 'secret' }));
       await collect(keyward.provisionOrganization(org));
