@@ -81,7 +81,9 @@ export async function importCsv(
       organizationId,
       batch.map((row) => row.input),
     );
-    results.forEach((result, i) => count(report, result, batch[i]?.line ?? 0));
+    results.forEach((result, i) => {
+      count(report, result, batch[i]?.line ?? 0);
+    });
     batch = [];
     bar?.update(bytes, {
       imported: report.imported,
