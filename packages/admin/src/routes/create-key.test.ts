@@ -28,6 +28,7 @@ describe('POST / (create a key)', () => {
       rolledAt: null,
       replacedBy: null,
       status: 'active',
+      legacy: false,
     });
   });
 
