@@ -10,6 +10,7 @@ const KEY_FIELDS = [
   'id',
   'isDefault',
   'lastUsedAt',
+  'legacy',
   'name',
   'organizationId',
   'redactedKey',
