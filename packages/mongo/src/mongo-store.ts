@@ -29,7 +29,7 @@ import {
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** Documents sent per command by `insertMany`. */
-const INSERT_BATCH_SIZE = 200;
+const INSERT_BATCH_SIZE = 1000;
 
 /** `lastUsedAt` writes sent per command by `recordUsage`. */
 const USAGE_BATCH_SIZE = 20;
@@ -174,7 +174,7 @@ export class MongoKeyStore implements KeyStore {
   }
 
   /**
-   * Bulk import: sequential `insertMany` commands of 200 documents, unordered, so a duplicate refuses only
+   * Bulk import: sequential `insertMany` commands of 1,000 documents, unordered, so a duplicate refuses only
    * its own document (reported in order as `DuplicateKeyError`). No change-log entry, as for `insert`.
    */
   async insertMany(keys: ReadonlyArray<StoredKey>): Promise<Array<DuplicateKeyError | null>> {
