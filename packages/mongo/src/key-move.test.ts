@@ -6,7 +6,7 @@ import { KeyMove } from './key-move.js';
 import { MongoKeyStore } from './mongo-store.js';
 import type { KeyDocument } from './schema.js';
 import { MONGOOSE_MAJORS, useConnections } from './test-connections.js';
-import { toRawDocument, uniqueCollection, uniqueOrganization } from './test-helpers.js';
+import { ms, pollUntil, toRawDocument, uniqueCollection, uniqueOrganization } from './test-helpers.js';
 
 const { connect } = useConnections('key-move');
 const [, mongoose] = MONGOOSE_MAJORS[1];
@@ -144,5 +144,37 @@ describe('a re-hash interrupted by a crash (MongoKeyStore)', () => {
     expect((after ?? 0) - (before ?? 0)).toBe(2);
     await rotating.close();
     await store.close();
+  });
+
+  it('across instances: one still on [A] alone that cached the key drops it within the bound once another moved it to B', async () => {
+    const collection = uniqueCollection();
+    const org = uniqueOrganization();
+    const A = 'key-move-test-pepper-a';
+    const B = 'key-move-test-pepper-b';
+    const storeA = new MongoKeyStore({ connection, collection });
+    const storeB = new MongoKeyStore({ connection, collection });
+    const onA = createKeyward({ store: storeA, pepper: A, scopes: ['a:read'] });
+    const onBA = createKeyward({ store: storeB, pepper: [B, A], scopes: ['a:read'] });
+    try {
+      await Promise.all([storeA.feedReady(), storeB.feedReady()]);
+      const { key, token } = await onA.createKey(org, { name: 'K', type: 'secret' });
+      expect(await onA.verify(token)).toMatchObject({ valid: true }); // cached on [A]
+      expect(await onBA.verify(token)).toMatchObject({ valid: true }); // moved to B
+      expect((await storeB.findById(org, key.id))?.hash).toBe(createTokenHasher(B)(token));
+      // Documented: the [A]-only instance no longer finds the key (fails closed) once it hears of the move.
+      const elapsed = await pollUntil(async () => !(await onA.verify(token)).valid, {
+        timeoutMs: 3_000,
+        intervalMs: 20,
+      });
+      expect(elapsed, '[A] refused the moved key within 3 s').not.toBeNull();
+      console.log(`[key-move] the [A]-only instance dropped the moved key after ${ms(elapsed ?? 0)} ms`);
+      expect(await onA.verify(token)).toEqual({ valid: false, code: 'invalid_api_key' });
+      expect(await onBA.verify(token)).toMatchObject({ valid: true });
+    } finally {
+      await onA.close();
+      await onBA.close();
+      await storeA.close();
+      await storeB.close();
+    }
   });
 });
