@@ -170,6 +170,9 @@ describe('legacyTokens', () => {
     const { store, reads } = countingStore();
     const { keyward } = testKeyward({ store, legacyTokens: { pattern: /^.+$/ } });
     expect(await keyward.verify('x'.repeat(257))).toEqual({ valid: false, code: 'invalid_api_key' });
+    for (const notString of [42, { length: 5, toString: () => 'sk' }, ['sk']]) {
+      expect(await keyward.verify(notString)).toEqual({ valid: false, code: 'invalid_api_key' });
+    }
     const { keyward: strict } = testKeyward({ store, legacyTokens: LEGACY });
     expect(await strict.verify('sk_test_nothex')).toEqual({ valid: false, code: 'invalid_api_key' });
     expect(reads.count).toBe(0);

@@ -78,7 +78,8 @@ export class Verifier {
     if (token === undefined || token === null || token === '') return FAILURES.missing_api_key;
     const type = tokenType(token, this.#options.prefix);
     // Outside Keyward's format: refused without a lookup, unless `legacyTokens` accepts it (imports).
-    if (type === null && !this.#options.legacyTokens?.(token as string)) return FAILURES.invalid_api_key;
+    if (type === null && !(typeof token === 'string' && this.#options.legacyTokens?.(token)))
+      return FAILURES.invalid_api_key;
     const cache = this.#cache;
     if (cache === null) return undefined;
     const key = cache.get(cache.slotFor(token as string));
