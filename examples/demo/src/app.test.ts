@@ -13,6 +13,7 @@ const KEY_FIELDS = [
   'isDefault',
   'lastUsedAt',
   'limits',
+  'legacy',
   'name',
   'organizationId',
   'redactedKey',

@@ -27,6 +27,7 @@
  *   }[],
  *   allowedOrigins: string[],
  *   allowedIps: string[],
+ *   legacy: boolean,
  * }} Key
  */
 

@@ -5,6 +5,7 @@ runCli(process.argv.slice(2), {
   stderr: (text) => process.stderr.write(text),
   stdin: process.stdin,
   env: process.env,
+  progress: { stream: process.stderr, isTTY: process.stderr.isTTY === true },
 }).then(
   (code) => {
     process.exitCode = code;

@@ -19,6 +19,8 @@ function withoutUsage(store: MongoKeyStore): KeyStore {
     findBySlot: (slot) => store.findBySlot(slot),
     list: (...args) => store.list(...args),
     update: (...args) => store.update(...args),
+    // Bulk import. No rehash: a lookup from the CLI is no use of the key, and changes nothing.
+    insertMany: (keys) => store.insertMany(keys),
     subscribe: (listener) => store.subscribe(listener),
     close: () => store.close(),
   };
@@ -48,7 +50,8 @@ export async function openSession(settings: Settings): Promise<Session> {
   try {
     keyward = createKeyward({
       store: withoutUsage(store),
-      pepper: settings.pepper,
+      pepper: [settings.pepper, ...settings.previousPeppers],
+      ...(settings.legacyPattern ? { legacyTokens: { pattern: settings.legacyPattern } } : {}),
       scopes: settings.scopes,
       publicScopes: settings.publicScopes,
       ...(settings.prefix ? { prefix: settings.prefix } : {}),

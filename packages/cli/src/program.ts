@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { openSession, type Session } from './connect.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { keyJSON, keyTable } from './format.js';
+import { registerImport } from './import-command.js';
 import { type GlobalOptions, readSettings, splitList } from './settings.js';
 
 /** Where the CLI writes; tests pass their own. */
@@ -13,6 +14,8 @@ export interface Io {
   stderr: (text: string) => void;
   stdin: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
+  /** Where `import` draws its progress bar, and whether it is a terminal (no bar otherwise). */
+  progress?: { stream: NodeJS.WritableStream; isTTY: boolean };
 }
 
 interface OrgOption {
@@ -188,6 +191,20 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         exitCode = EXIT.refused;
       });
     });
+
+  registerImport(
+    program,
+    {
+      stdout: io.stdout,
+      stderr: io.stderr,
+      stderrIsTTY: io.progress?.isTTY === true,
+      progressStream: io.progress?.stream ?? process.stderr,
+    },
+    withSession,
+    (code) => {
+      exitCode = code;
+    },
+  );
 
   try {
     await program.parseAsync(argv, { from: 'user' });

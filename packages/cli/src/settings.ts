@@ -4,6 +4,10 @@ import { CliError, EXIT } from './exit-codes.js';
 export interface Settings {
   mongoUrl: string;
   pepper: string;
+  /** `KEYWARD_PREVIOUS_PEPPERS` (comma-separated, newest first), while the app rotates its pepper. */
+  previousPeppers: string[];
+  /** `KEYWARD_LEGACY_PATTERN`: the app's `legacyTokens.pattern` source, for `verify` of imported tokens. */
+  legacyPattern: RegExp | undefined;
   scopes: string[];
   publicScopes: string[];
   prefix: string | undefined;
@@ -39,9 +43,17 @@ export function readSettings(options: GlobalOptions, env: NodeJS.ProcessEnv = pr
     throw new CliError('KEYWARD_PEPPER is not set: the pepper your app passes to createKeyward', EXIT.usage);
   const timeoutSeconds = Number(options.timeout ?? env.KEYWARD_TIMEOUT ?? 5);
   if (!(timeoutSeconds > 0)) throw new CliError('--timeout must be a number of seconds above 0', EXIT.usage);
+  let legacyPattern: RegExp | undefined;
+  try {
+    legacyPattern = env.KEYWARD_LEGACY_PATTERN ? new RegExp(env.KEYWARD_LEGACY_PATTERN) : undefined;
+  } catch {
+    throw new CliError('KEYWARD_LEGACY_PATTERN is not a valid regular expression', EXIT.usage);
+  }
   return {
     mongoUrl,
     pepper,
+    previousPeppers: splitList(env.KEYWARD_PREVIOUS_PEPPERS),
+    legacyPattern,
     scopes: splitList(options.scopeCatalog ?? env.KEYWARD_SCOPES),
     publicScopes: splitList(options.publicScopes ?? env.KEYWARD_PUBLIC_SCOPES),
     prefix: options.prefix ?? env.KEYWARD_PREFIX ?? undefined,

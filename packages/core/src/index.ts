@@ -14,6 +14,13 @@ export {
 export { createTokenHasher, safeEqual, type TokenHasher } from './hash.js';
 export { isKeyId, newKeyId } from './ids.js';
 export {
+  IMPORT_TOKEN_PATTERN,
+  type ImportKeyInput,
+  type ImportResult,
+  importKeyInputSchema,
+  SHA256_PATTERN,
+} from './import-key.js';
+export {
   BODY_LENGTH,
   CHECKSUM_LENGTH,
   checksum,
@@ -27,6 +34,7 @@ export {
   tokenType,
 } from './key-format.js';
 export { escapeRegExp, matchesListQuery, matchesSearch } from './key-list.js';
+export { createKeyLookup, type LookupHashers } from './key-lookup.js';
 export { compileKeyPolicy } from './key-policy.js';
 export {
   createKeyward,
@@ -35,10 +43,12 @@ export {
   type KeyWithToken,
   type Keyward,
 } from './keyward.js';
+export { type LegacyTokensOptions, MAX_LEGACY_TOKEN_LENGTH } from './legacy.js';
 export { type LimitOptions, limitsOverMax } from './limit-options.js';
 export { MemoryKeyStore } from './memory-store.js';
 export type { KeywardOptions } from './options.js';
 export { parseInput } from './parse-input.js';
+export { type Pepper, type PepperOption, sha256Hex } from './pepper.js';
 export {
   allowedIpsSchema,
   allowedOriginsSchema,

@@ -1,6 +1,7 @@
-import { DuplicateKeyError, KeywardError, type ValidationDetail } from './errors.js';
+import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './errors.js';
 import { createTokenHasher } from './hash.js';
 import { isKeyId, newKeyId } from './ids.js';
+import { type ImportKeyInput, type ImportResult, importedKey, importKeyInputSchema } from './import-key.js';
 import { generateToken, redactToken } from './key-format.js';
 import { limitsOverMax } from './limit-options.js';
 import { type KeywardOptions, resolveOptions } from './options.js';
@@ -56,6 +57,25 @@ export interface Keyward {
    */
   provisionOrganization(organizationId: string): Promise<{ created: boolean; key: ApiKey | null }>;
   createKey(organizationId: string, input: CreateKeyInput): Promise<KeyWithToken>;
+  /**
+   * Brings a key issued before Keyward: `token` (hashed as usual) or `sha256` (its hex digest, stored as
+   * such and upgraded to the current hash on the key's first use), with `name`, `type`, `scopes?` and
+   * `expiresAt?` as in `createKey`. The key shows `legacy: true`. Importing the same token again is a
+   * `conflict`.
+   *
+   * @example
+   * await keyward.importKey('org_1', { token: 'sk_live_…', name: 'Old CI key', type: 'secret' });
+   */
+  importKey(organizationId: string, input: ImportKeyInput): Promise<ApiKey>;
+  /**
+   * `importKey` for many keys at once (the store's bulk insert when it has one). Each input is checked on
+   * its own; the answer has one `ImportResult` per input, in order. A store fault rejects (some keys may
+   * have been imported: running it again reports them as `exists`).
+   *
+   * @example
+   * const results = await keyward.importKeys('org_1', rows); // [{ status: 'imported', key }, { status: 'exists' }, …]
+   */
+  importKeys(organizationId: string, inputs: readonly ImportKeyInput[]): Promise<ImportResult[]>;
   /**
    * One page of the organization's keys, newest first (deleted keys are never listed): `limit` keys
    * (default 50), after `cursor` (the previous page's `nextCursor`), filtered by `q` (name substring or
@@ -158,6 +178,42 @@ export function createKeyward(options: KeywardOptions): Keyward {
     } finally {
       verifier.invalidate(key.id);
     }
+  }
+
+  /** `insert` for many keys: one result per key, `null` when inserted or the duplicate that refused it. */
+  async function insertMany(keys: StoredKey[]): Promise<Array<DuplicateKeyError | null>> {
+    try {
+      const bulk = store.insertMany?.bind(store);
+      if (bulk) return keys.length === 0 ? [] : await storeCall('insertMany', () => bulk(keys));
+      const outcomes: Array<DuplicateKeyError | null> = [];
+      for (const key of keys) {
+        try {
+          await storeCall('insert', () => store.insert(key));
+          outcomes.push(null);
+        } catch (error) {
+          if (!(error instanceof DuplicateKeyError)) throw error;
+          outcomes.push(error);
+        }
+      }
+      return outcomes;
+    } finally {
+      for (const key of keys) verifier.invalidate(key.id);
+    }
+  }
+
+  /** Parses and checks one import (throws `validation_error`) and builds its record. */
+  function prepareImport(organizationId: string, input: unknown): StoredKey {
+    const body = parseInput(importKeyInputSchema, input);
+    const scopes = body.scopes === undefined ? policy.defaults(body.type) : unique(body.scopes);
+    checkSemantics({ scopes, expiresAt: body.expiresAt ?? null }, body.type);
+    const key = importedKey(organizationId, body, {
+      hash,
+      pepper: resolved.pepper,
+      scopes,
+      now: new Date(clock()),
+    });
+    // Imported keys get the app's default limits for their type, like created ones (contract §6).
+    return { ...key, limits: [...resolved.limits.defaults[body.type]] };
   }
 
   /**
@@ -268,6 +324,46 @@ export function createKeyward(options: KeywardOptions): Keyward {
       });
       await insert(key);
       return { key: toApiKey(key, clock()), token };
+    },
+
+    async importKey(organizationId, input) {
+      checkOrganization(organizationId);
+      const key = prepareImport(organizationId, input);
+      try {
+        await insert(key);
+      } catch (error) {
+        if (error instanceof DuplicateKeyError) {
+          throw new KeywardError('conflict', { message: 'This key was imported already.' });
+        }
+        throw error;
+      }
+      return toApiKey(key, clock());
+    },
+
+    async importKeys(organizationId, inputs) {
+      checkOrganization(organizationId);
+      if (!Array.isArray(inputs)) throw new TypeError('Keyward: importKeys takes an array of keys');
+      const results: ImportResult[] = new Array(inputs.length);
+      const keys: StoredKey[] = [];
+      const rows: number[] = [];
+      inputs.forEach((input, row) => {
+        try {
+          keys.push(prepareImport(organizationId, input));
+          rows.push(row);
+        } catch (error) {
+          if (!isKeywardError(error)) throw error;
+          results[row] = { status: 'refused', error };
+        }
+      });
+      const outcomes = await insertMany(keys);
+      const now = clock();
+      outcomes.forEach((duplicate, i) => {
+        const key = keys[i] as StoredKey;
+        results[rows[i] as number] = duplicate
+          ? { status: 'exists' }
+          : { status: 'imported', key: toApiKey(key, now) };
+      });
+      return results;
     },
 
     async listKeys(organizationId, query = {}) {

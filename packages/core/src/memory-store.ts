@@ -75,6 +75,35 @@ export class MemoryKeyStore implements KeyStore {
     return structuredClone(key);
   }
 
+  async insertMany(keys: ReadonlyArray<StoredKey>): Promise<Array<DuplicateKeyError | null>> {
+    const outcomes: Array<DuplicateKeyError | null> = [];
+    for (const key of keys) {
+      try {
+        await this.insert(key);
+        outcomes.push(null);
+      } catch (error) {
+        if (!(error instanceof DuplicateKeyError)) throw error;
+        outcomes.push(error);
+      }
+    }
+    return outcomes;
+  }
+
+  /** Moves the key to `hash` in one step (a process-local map cannot crash half-way). */
+  async rehash(key: StoredKey, hash: string): Promise<StoredKey | null> {
+    const current = this.#byId.get(key.id);
+    if (!current || current.deletedAt || current.hash !== key.hash || current.version !== key.version) {
+      return null;
+    }
+    if (this.#idByHash.has(hash)) throw new DuplicateKeyError('hash');
+    this.#idByHash.delete(current.hash);
+    this.#idByHash.set(hash, current.id);
+    current.hash = hash;
+    current.version += 1;
+    this.#emit(current.id);
+    return structuredClone(current);
+  }
+
   async recordUsage(entries: ReadonlyArray<UsageEntry>): Promise<void> {
     for (const { id, at } of entries) {
       const key = this.#byId.get(id);

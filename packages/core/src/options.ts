@@ -1,6 +1,8 @@
 import type { VerifyCacheOptions } from './cache.js';
 import { DEFAULT_PREFIX, isValidPrefix } from './key-format.js';
+import { type LegacyTokensOptions, type LegacyTokenTest, legacyTokenTest } from './legacy.js';
 import { type LimitOptions, type ResolvedLimits, resolveLimits } from './limit-options.js';
+import { type Pepper, type PepperOption, resolvePeppers } from './pepper.js';
 import { createScopePolicy, type ScopePolicy } from './scopes.js';
 import type { KeyStore } from './store.js';
 import type { Clock } from './types.js';
@@ -20,8 +22,16 @@ export interface KeywardOptions {
    * Secret for `HMAC-SHA-256(pepper, token)`, at least 16 characters (32 random bytes recommended; keep it
    * out of the database, e.g. in `KEYWARD_PEPPER`). Required: a database dump alone then cannot be used to
    * test guessed tokens. `false` opts into plain SHA-256 and emits a warning at start.
+   *
+   * To rotate it, pass `[current, ...previous]`: keys hashed with a previous pepper keep verifying and are
+   * re-hashed with the current one on their next use (when the store supports `rehash`).
    */
-  pepper: string | Uint8Array | false;
+  pepper: PepperOption;
+  /**
+   * Accept imported tokens outside Keyward's format (`importKey`): such a token is looked up only when it
+   * matches `pattern` (and is at most 256 characters). Unset: they are refused without touching the store.
+   */
+  legacyTokens?: LegacyTokensOptions;
   /** The verify cache, or `false` to read the store on every verify (zero staleness). @default {} */
   cache?: VerifyCacheOptions | false;
   /** `lastUsedAt` tracking: at most one write per key per `intervalMs`, batched. @default {} */
@@ -37,6 +47,10 @@ export interface ResolvedOptions {
   scopes: ScopePolicy;
   prefix: string;
   pepper: string | Uint8Array | undefined;
+  /** Earlier peppers, newest first: lookups fall back to them on a miss under `pepper`. */
+  previousPeppers: Pepper[];
+  /** Whether a token outside Keyward's format may be looked up; `null` when `legacyTokens` is unset. */
+  legacyTokens: LegacyTokenTest;
   cache: Required<VerifyCacheOptions> | false;
   usage: Required<UsageOptions>;
   clock: Clock;
@@ -53,7 +67,7 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
   }
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   if (!isValidPrefix(prefix)) throw new TypeError('Keyward: prefix must match ^[a-z][a-z0-9]{0,9}$');
-  const pepper = resolvePepper(options.pepper);
+  const { current: pepper, previous: previousPeppers } = resolvePeppers(options.pepper);
   const clock = options.clock ?? Date.now;
   if (typeof clock !== 'function') throw new TypeError('Keyward: clock must be a function');
   return {
@@ -61,34 +75,13 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
     scopes: createScopePolicy(options.scopes, options.publicScopes ?? []),
     prefix,
     pepper,
+    previousPeppers,
+    legacyTokens: legacyTokenTest(options.legacyTokens),
     cache: resolveCache(options.cache, typeof store.subscribe === 'function'),
     usage: positiveIntegers('usage', { intervalMs: 60_000, flushDelayMs: 1_000, ...defined(options.usage) }),
     clock,
     limits: resolveLimits(options.limits),
   };
-}
-
-function resolvePepper(pepper: unknown): string | Uint8Array | undefined {
-  if (pepper === false) {
-    process.emitWarning(
-      'Keyward: pepper: false — keys are hashed with plain SHA-256; set a pepper (KEYWARD_PEPPER) in production.',
-      { code: 'KEYWARD_NO_PEPPER' },
-    );
-    return undefined;
-  }
-  if (pepper === undefined || pepper === null || pepper === '') {
-    throw new TypeError(
-      'Keyward: options.pepper is required (a secret of 32 random bytes, e.g. from KEYWARD_PEPPER); ' +
-        'pass pepper: false to hash with plain SHA-256',
-    );
-  }
-  if (!(typeof pepper === 'string' || pepper instanceof Uint8Array)) {
-    throw new TypeError('Keyward: pepper must be a string, bytes or false');
-  }
-  if (pepper.length < 16) {
-    throw new TypeError('Keyward: pepper must be at least 16 characters (32 random bytes recommended)');
-  }
-  return pepper;
 }
 
 function resolveCache(cache: VerifyCacheOptions | false | undefined, hasFeed: boolean) {

@@ -295,6 +295,10 @@ export const keySchema = z
       .array(z.string())
       .meta({ description: 'Origins a public key may be used from; empty: any.' }),
     allowedIps: z.array(z.string()).meta({ description: 'Addresses and CIDR ranges; empty: any.' }),
+    legacy: z.boolean().meta({
+      description:
+        'An imported key (its token keeps its own format); rolling it issues a Keyward-format key.',
+    }),
   })
   .meta({ id: 'Key' });
 

@@ -24,6 +24,7 @@ export function toApiKey(key: StoredKey, now: number): ApiKey {
     limits: (key.limits ?? []).map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
     allowedOrigins: [...(key.allowedOrigins ?? [])],
     allowedIps: [...(key.allowedIps ?? [])],
+    legacy: key.legacy === true,
   };
   if (key.type === 'public' && key.token) out.token = key.token;
   return out;
@@ -59,6 +60,7 @@ export function serializeKey(key: ApiKey): KeyJSON {
     limits: key.limits.map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
     allowedOrigins: [...key.allowedOrigins],
     allowedIps: [...key.allowedIps],
+    legacy: key.legacy,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { DuplicateKeyError } from './errors.js';
 import type { KeyStatus, KeyType, StoredKey } from './types.js';
 
 /** Fields the service changes on an existing key. */
@@ -103,6 +104,24 @@ export interface KeyStore {
    * key's hash too, for stores whose fastest lookup is by hash.
    */
   recordUsage?(entries: ReadonlyArray<UsageEntry>): Promise<void>;
+  /**
+   * Optional: inserts many keys at once (bulk import). Resolves with one entry per key, in order: `null`
+   * when it was inserted, or the `DuplicateKeyError` that refused it (`id`, `hash` or `slot` exists). Any
+   * other fault rejects (then some keys may have been inserted: inserting them again reports duplicates).
+   * Without it, the service inserts one key at a time.
+   */
+  insertMany?(keys: ReadonlyArray<StoredKey>): Promise<Array<DuplicateKeyError | null>>;
+  /**
+   * Optional: moves `key` (as read, with its `hash` and `version`) to a new hash, as when its token is
+   * re-hashed with the current pepper or a SHA-256 import is upgraded. Only if the key still has that hash
+   * and version and is not deleted; adds 1 to `version`. Afterwards `findByHash(hash)` returns the key and
+   * `findByHash(key.hash)` returns `null`; nothing else about the key changes. Returns the moved key, or
+   * `null` when nothing matched (changed, deleted or moved meanwhile). Rejects with `DuplicateKeyError`
+   * when another key holds `hash`. A store with a change feed announces it like an update. A crash at any
+   * point must never lose the key, duplicate it, or bring back a deleted one. Without it, keys hashed
+   * under a previous pepper keep their hash (and keep needing that pepper).
+   */
+  rehash?(key: StoredKey, hash: string): Promise<StoredKey | null>;
   /** Optional: calls `listener` whenever any key changes, from any process sharing the store. */
   subscribe?(listener: KeyChangeListener): () => void;
   /** Optional: releases timers, feeds and connections the store opened itself. */

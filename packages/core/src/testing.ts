@@ -6,6 +6,7 @@ import { newKeyId } from './ids.js';
 import { generateToken, redactToken } from './key-format.js';
 import { createKeyward } from './keyward.js';
 import { MemoryKeyStore } from './memory-store.js';
+import { describeRehashConformance } from './rehash-conformance.js';
 import type { KeyChanges, KeyStore } from './store.js';
 import type { KeyType, StoredKey } from './types.js';
 
@@ -124,6 +125,8 @@ export function delegatingStore(inner: KeyStore, overrides: Partial<KeyStore> = 
     update: (org, id, changes, conditions) => inner.update(org, id, changes, conditions),
     ...(inner.recordUsage && { recordUsage: (entries) => inner.recordUsage?.(entries) ?? Promise.resolve() }),
     ...(inner.subscribe && { subscribe: (listener) => inner.subscribe?.(listener) ?? (() => {}) }),
+    ...(inner.insertMany && { insertMany: (keys) => inner.insertMany?.(keys) ?? Promise.resolve([]) }),
+    ...(inner.rehash && { rehash: (key, hash) => inner.rehash?.(key, hash) ?? Promise.resolve(null) }),
     ...overrides,
   };
 }
@@ -365,6 +368,8 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
         expect(keys).toHaveLength(1);
         expect(new Set(results.map((r) => r.key?.id))).toEqual(new Set([keys[0]?.id]));
       }));
+
+    describeRehashConformance(withStore, makeStoredKey);
 
     describe('pages and filters (list with a query)', () => {
       const now = new Date('2030-06-01T00:00:00Z');

@@ -48,6 +48,8 @@ export interface StoredKey {
    * token nor hash.
    */
   lineageId: string;
+  /** `true` for a key brought in by `importKey` (its token keeps its own format). @default false */
+  legacy?: boolean;
 }
 
 /** A key as the service returns it (contract §3 `Key`), with `Date`s. */
@@ -72,6 +74,8 @@ export interface ApiKey {
   limits: KeyLimit[];
   allowedOrigins: string[];
   allowedIps: string[];
+  /** `true` for a key brought in by `importKey`; rolling it issues a Keyward-format key. */
+  legacy: boolean;
 }
 
 /** What a request authenticated with a key knows about it (`req.apiKey`). Never the token or hash. */

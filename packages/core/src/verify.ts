@@ -1,9 +1,10 @@
 import { type CachedKey, VerifyCache } from './cache.js';
-import { safeEqual, type TokenHasher } from './hash.js';
+import type { TokenHasher } from './hash.js';
 import { tokenType } from './key-format.js';
+import { createKeyLookup } from './key-lookup.js';
 import { compileKeyPolicy } from './key-policy.js';
 import type { ResolvedOptions } from './options.js';
-import { storeCall } from './store-call.js';
+import { createHashers } from './pepper.js';
 import type { KeyType, StoredKey, VerifyFailureCode, VerifyRequirements, VerifyResult } from './types.js';
 
 /** One frozen answer per refusal code: refusals allocate nothing. */
@@ -37,7 +38,7 @@ const NO_REQUIREMENTS: VerifyRequirements = Object.freeze({});
  */
 export class Verifier {
   readonly #options: ResolvedOptions;
-  readonly #hash: TokenHasher;
+  readonly #find: (token: string, legacy: boolean) => Promise<StoredKey | null>;
   readonly #cache: VerifyCache | null;
   readonly #inflight = new Map<string, Promise<CachedKey | null>>();
   readonly #onValid: (id: string, hash: string) => number;
@@ -50,7 +51,16 @@ export class Verifier {
   /** `onValid` notes a use and returns when the key's last use was last recorded (ms). */
   constructor(options: ResolvedOptions, hash: TokenHasher, onValid: (id: string, hash: string) => number) {
     this.#options = options;
-    this.#hash = hash;
+    // The current hash is `hash`; older peppers (and plain SHA-256 for imports) only on a miss.
+    const { previous, digest } = createHashers({
+      current: options.pepper,
+      previous: options.previousPeppers,
+    });
+    this.#find = createKeyLookup(options.store, {
+      current: hash,
+      fallbacks: previous,
+      legacyFallbacks: digest ? [digest] : [],
+    });
     this.#onValid = onValid;
     this.#cache = options.cache ? new VerifyCache(options.cache, options.clock) : null;
   }
@@ -74,7 +84,9 @@ export class Verifier {
   verifyCached(token: unknown, requirements: VerifyRequirements = NO_REQUIREMENTS): VerifyResult | undefined {
     if (token === undefined || token === null || token === '') return FAILURES.missing_api_key;
     const type = tokenType(token, this.#options.prefix);
-    if (type === null) return FAILURES.invalid_api_key;
+    // Outside Keyward's format: refused without a lookup, unless `legacyTokens` accepts it (imports).
+    if (type === null && !(typeof token === 'string' && this.#options.legacyTokens?.(token)))
+      return FAILURES.invalid_api_key;
     const cache = this.#cache;
     if (cache === null) return undefined;
     const key = cache.get(cache.slotFor(token as string));
@@ -102,12 +114,16 @@ export class Verifier {
     } catch {
       return FAILURES.key_store_unavailable;
     }
-    return this.#judge(key, tokenType(token, this.#options.prefix) as KeyType, requirements);
+    return this.#judge(key, tokenType(token, this.#options.prefix), requirements);
   }
 
-  /** Contract §2's answer for a looked-up key, in the order deleted, expired, disabled, type, scopes. */
-  #judge(key: CachedKey | null, type: KeyType, requirements: VerifyRequirements): VerifyResult {
-    if (key === null || key.deleted || key.verified.type !== type) return FAILURES.invalid_api_key;
+  /**
+   * Contract §2's answer for a looked-up key, in the order deleted, expired, disabled, type, scopes. `type`
+   * is the token's kind, or `null` for a token outside Keyward's format (only an imported key matches it).
+   */
+  #judge(key: CachedKey | null, type: KeyType | null, requirements: VerifyRequirements): VerifyResult {
+    if (key === null || key.deleted || (type === null ? !key.legacy : key.verified.type !== type))
+      return FAILURES.invalid_api_key;
     const { expiresAt } = key;
     const now = this.#options.clock();
     if (expiresAt !== null && now >= expiresAt) return FAILURES.expired_api_key;
@@ -149,9 +165,8 @@ export class Verifier {
   }
 
   async #load(token: string): Promise<CachedKey | null> {
-    const hash = this.#hash(token);
-    const stored = await storeCall('findByHash', () => this.#options.store.findByHash(hash));
-    if (!stored || !safeEqual(stored.hash, hash)) return null;
+    const stored = await this.#find(token, tokenType(token, this.#options.prefix) === null);
+    if (!stored) return null;
     // Scopes as held now (catalog, public ceiling), computed once per load rather than per request.
     return toCached(stored, this.#options.scopes.effective(stored.scopes, stored.type));
   }
@@ -177,6 +192,7 @@ function toCached(key: StoredKey, scopes: string[]): CachedKey {
     disabled: key.disabled,
     rolledAt: key.rolledAt?.getTime() ?? null,
     deleted: key.deletedAt !== null,
+    legacy: key.legacy === true,
     touchedAt: Number.NEGATIVE_INFINITY,
   };
 }

@@ -441,12 +441,24 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       await collect(store.list(org));
       await collect(store.update(org, key.id, { name: 'Renamed' }));
       await collect(store.recordUsage([{ id: key.id, hash: key.hash, at: new Date() }]));
+      await collect(store.rehash(key, createTokenHasher('another-pepper-for-this-test')(key.token ?? '')));
+      await collect(store.insertMany([key]));
+      await collect(
+        keyward.importKey(org, { token: 'legacy_0123456789abcdef', name: 'Old', type: 'secret' }),
+      );
       await collect(keyward.createKey(org, { name: 'Browser', type: 'public' }));
       await collect(keyward.createKey(org, { name: 'Server', type: 'secret' }));
       await collect(keyward.provisionOrganization(org));
 
-      expect(errors).toHaveLength(10);
-      const secrets: string[] = [key.hash, key.token ?? ''];
+      expect(errors).toHaveLength(13);
+      const secrets: string[] = [
+        key.hash,
+        key.token ?? '',
+        createTokenHasher('another-pepper-for-this-test')(key.token ?? ''),
+        'legacy_0123456789abcdef',
+        'another-pepper-for-this-test',
+        TEST_PEPPER,
+      ];
       for (const [call] of inserted.mock.calls) secrets.push(call.hash, ...(call.token ? [call.token] : []));
       expect(secrets.length).toBeGreaterThan(5);
       for (const error of errors) {

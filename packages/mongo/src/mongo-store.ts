@@ -1,4 +1,5 @@
 import {
+  DuplicateKeyError,
   type KeyChangeEvent,
   type KeyChangeListener,
   type KeyChanges,
@@ -12,6 +13,7 @@ import {
 import type { Connection, Model } from 'mongoose';
 import { ChangeFeed, type ChangeFeedMode } from './change-feed.js';
 import { toStoreError, withTimeout } from './errors.js';
+import { KeyMove } from './key-move.js';
 import { listFilter } from './list-filter.js';
 import { log } from './logger.js';
 import {
@@ -25,6 +27,9 @@ import {
 
 /** The longest delay a Node.js timer takes. */
 const MAX_TIMER_MS = 2_147_483_647;
+
+/** Documents sent per command by `insertMany`. */
+const INSERT_BATCH_SIZE = 1000;
 
 /** `lastUsedAt` writes sent per command by `recordUsage`. */
 const USAGE_BATCH_SIZE = 20;
@@ -71,6 +76,7 @@ export class MongoKeyStore implements KeyStore {
   readonly #timeoutMs: number;
   readonly #listeners = new Set<KeyChangeListener>();
   readonly #feed: ChangeFeed;
+  readonly #move: KeyMove;
   #indexes: Promise<void> | null = null;
   #feedStart: Promise<void> | null = null;
 
@@ -102,6 +108,7 @@ export class MongoKeyStore implements KeyStore {
     this.#model = keyModel(connection, collection);
     this.#changes = changeModel(connection, collection);
     this.#ObjectId = connection.base.Types.ObjectId;
+    this.#move = new KeyMove(this.#model.collection as never);
     this.#timeoutMs = timeoutMs;
     this.#feed = new ChangeFeed(
       this.#changes,
@@ -166,17 +173,99 @@ export class MongoKeyStore implements KeyStore {
     });
   }
 
+  /**
+   * Bulk import: sequential `insertMany` commands of 1,000 documents, unordered, so a duplicate refuses only
+   * its own document (reported in order as `DuplicateKeyError`). No change-log entry, as for `insert`.
+   */
+  async insertMany(keys: ReadonlyArray<StoredKey>): Promise<Array<DuplicateKeyError | null>> {
+    const outcomes: Array<DuplicateKeyError | null> = keys.map(() => null);
+    for (let from = 0; from < keys.length; from += INSERT_BATCH_SIZE) {
+      const batch = keys.slice(from, from + INSERT_BATCH_SIZE);
+      await this.#run('insertMany', async () => {
+        try {
+          await this.#model.collection.insertMany(batch.map(toDocument) as never[], { ordered: false });
+        } catch (error) {
+          const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+          const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+          if (list.length === 0) throw error;
+          for (const writeError of list as Array<{ index: number; code?: number; err?: { code?: number } }>) {
+            const mapped = toStoreError({ code: writeError.code ?? writeError.err?.code, ...writeError });
+            if (!(mapped instanceof DuplicateKeyError)) throw error;
+            outcomes[from + writeError.index] = mapped;
+          }
+        }
+      });
+    }
+    return outcomes;
+  }
+
   findByHash(hash: string): Promise<StoredKey | null> {
     // `_id` is the hash: one indexed lookup on MongoDB and on FerretDB 1.24.
-    return this.#one('findByHash', { _id: hash });
+    return this.#run('findByHash', async () => {
+      const doc = await this.#model.findOne({ _id: hash }).lean<KeyDocument>().exec();
+      if (!doc) return null;
+      // A move left half-way (crash): finish or drop it, then answer as if it had never been interrupted.
+      if (doc.moving) {
+        const done = await this.#move.finish(doc);
+        return done ? fromDocument(done) : null;
+      }
+      if (doc.movedTo) {
+        // The old hash of a moved key: it answers nothing (fail closed), and is cleared away.
+        const next = await this.#model.findOne({ _id: doc.movedTo }).lean<KeyDocument>().exec();
+        if (next?.moving) await this.#move.finish(next);
+        else await this.#model.collection.deleteOne({ _id: hash, movedTo: doc.movedTo } as never);
+        return null;
+      }
+      return fromDocument(doc);
+    });
   }
 
   findById(organizationId: string, id: string): Promise<StoredKey | null> {
-    return this.#one('findById', { keyId: id, organizationId, deletedAt: null });
+    return this.#run('findById', async () => {
+      const doc = await this.#model
+        .findOne({ keyId: id, organizationId, deletedAt: null })
+        .lean<KeyDocument>();
+      if (doc) return fromDocument(doc);
+      // Only on a miss: a move between its steps 2 and 3 (or left there by a crash) holds the id aside.
+      const moved = await this.#finishPending({ keyId: `moving:${id}`, organizationId });
+      return moved && !moved.deletedAt ? moved : null;
+    });
   }
 
   findBySlot(slot: string): Promise<StoredKey | null> {
-    return this.#one('findBySlot', { slot });
+    return this.#run('findBySlot', async () => {
+      const doc = await this.#model.findOne({ slot }).lean<KeyDocument>().exec();
+      if (doc) return fromDocument(doc);
+      return this.#finishPending({ slot: `moving:${slot}` });
+    });
+  }
+
+  /**
+   * Moves the key to `hash` (pepper rotation, SHA-256 import upgrade) in the crash-safe steps of
+   * `KeyMove`, announced in the change log before and after like an update.
+   */
+  rehash(key: StoredKey, hash: string): Promise<StoredKey | null> {
+    return this.#run('rehash', async () => {
+      try {
+        await this.#announce(key.id);
+      } catch (error) {
+        log('change-log entry before a re-hash failed (%s); key not moved', (error as Error).name);
+        throw new KeyStoreUnavailableError(error);
+      }
+      const pending = await this.#move.begin(toDocument(key), hash);
+      const moved = pending ? await this.#move.finish(pending) : null;
+      await this.#announce(key.id).catch((error: unknown) => {
+        log('change-log entry after a re-hash failed (%s); announced before it', (error as Error).name);
+      });
+      return moved ? fromDocument(moved) : null;
+    });
+  }
+
+  async #finishPending(filter: Record<string, unknown>): Promise<StoredKey | null> {
+    const pending = await this.#model.findOne(filter).lean<KeyDocument>().exec();
+    if (!pending?.moving) return null;
+    const done = await this.#move.finish(pending);
+    return done ? fromDocument(done) : null;
   }
 
   /** One query: filter, sort and (for a page) limit all run on the server. */
@@ -280,13 +369,6 @@ export class MongoKeyStore implements KeyStore {
         // A failing subscriber must not stop the feed.
       }
     }
-  }
-
-  #one(operation: string, filter: Record<string, unknown>): Promise<StoredKey | null> {
-    return this.#run(operation, async () => {
-      const doc = await this.#model.findOne(filter).lean<KeyDocument>().exec();
-      return doc ? fromDocument(doc) : null;
-    });
   }
 
   async #run<T>(operation: string, call: () => Promise<T>): Promise<T> {

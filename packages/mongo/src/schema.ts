@@ -9,7 +9,14 @@ import type { Connection, Model, Types } from 'mongoose';
  * and `findByHash` (each uncached verify) is the hot path. Keying documents by hash makes that read one
  * indexed lookup on MongoDB and on FerretDB.
  */
-export type KeyDocument = Omit<StoredKey, 'id' | 'hash'> & { _id: string; keyId: string };
+export type KeyDocument = Omit<StoredKey, 'id' | 'hash'> & {
+  _id: string;
+  keyId: string;
+  /** On a copy being moved to this hash (see key-move.ts): the old hash and the real id and slot. */
+  moving?: { from: string; keyId: string; slot: string };
+  /** On an old document a move has ended: the hash the key moved to. */
+  movedTo?: string;
+};
 
 /**
  * One entry of the change log the change feed reads: key `keyId` changed at `at` (the writer's clock).
@@ -71,6 +78,11 @@ export function keyModel(connection: Connection, collection: string): Model<KeyD
       allowedOrigins: { type: [String], default: [] },
       allowedIps: { type: [String], default: [] },
       lineageId: { type: String, default: null },
+      // An imported key (contract §8).
+      legacy: { type: Boolean, default: false },
+      // A move to a new hash under way (key-move.ts); absent otherwise.
+      moving: { type: { from: String, keyId: String, slot: String }, default: undefined, _id: false },
+      movedTo: { type: String, default: undefined },
     },
     { collection, versionKey: false, autoIndex: false, bufferCommands: false, strict: 'throw' },
   );
@@ -137,6 +149,8 @@ export function fromDocument(doc: KeyDocument): StoredKey {
     allowedOrigins: [...(doc.allowedOrigins ?? [])],
     allowedIps: [...(doc.allowedIps ?? [])],
     lineageId: doc.lineageId ?? doc.keyId,
+    // Only imported keys carry it, as the memory store keeps them.
+    ...(doc.legacy === true ? { legacy: true } : {}),
   };
 }
 
@@ -151,5 +165,6 @@ export function toDocument(key: StoredKey): KeyDocument {
     limits: key.limits.map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
     allowedOrigins: [...key.allowedOrigins],
     allowedIps: [...key.allowedIps],
+    legacy: key.legacy === true,
   };
 }

@@ -31,6 +31,7 @@ describe('POST / (create a key)', () => {
       limits: [],
       allowedOrigins: [],
       allowedIps: [],
+      legacy: false,
     });
   });
 
