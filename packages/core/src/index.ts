@@ -11,6 +11,41 @@ export {
   MAX_ERROR_DETAILS,
   type ValidationDetail,
 } from './errors.js';
+export type { EventMaintenance, EventsOptions } from './event-hooks.js';
+export {
+  compareEvents,
+  DEFAULT_EVENT_RETENTION_DAYS,
+  type DeliveryFaults,
+  type EventStoreOptions,
+  matchesEventQuery,
+  retentionMs,
+} from './event-log.js';
+export {
+  decodeEventListCursor,
+  type EventListCursor,
+  encodeEventListCursor,
+  type KeyEventJSON,
+  keyEventSchema,
+  keyEventTypeSchema,
+  type ListEventsQuery,
+  listEventsQuerySchema,
+  serializeEvent,
+} from './event-schemas.js';
+export {
+  buildKeyEvent,
+  copyKeyEvent,
+  type EventActor,
+  type EventContext,
+  hourlyEventId,
+  isEventId,
+  KEY_EVENT_TYPES,
+  type KeyEvent,
+  type KeyEventType,
+  MAX_EVENT_TEXT,
+  newEventId,
+  SYSTEM_ACTOR,
+} from './events.js';
+export type { ExpiringKeysQuery } from './expiring.js';
 export { createTokenHasher, safeEqual, type TokenHasher } from './hash.js';
 export { isKeyId, newKeyId } from './ids.js';
 export {
@@ -30,6 +65,7 @@ export { escapeRegExp, matchesListQuery, matchesSearch } from './key-list.js';
 export {
   createKeyward,
   DEFAULT_KEY_NAME,
+  type EventPage,
   type KeyPage,
   type KeyWithToken,
   type Keyward,
@@ -37,6 +73,7 @@ export {
 export { MemoryKeyStore } from './memory-store.js';
 export type { KeywardOptions } from './options.js';
 export { parseInput } from './parse-input.js';
+export { ROLL_USE_INTERVAL_MS } from './roll-use.js';
 export {
   type CreateKeyInput,
   createKeyInputSchema,
@@ -69,6 +106,8 @@ export type { ScopePolicy } from './scopes.js';
 export { serializeKey } from './serialize.js';
 export { keyStatus } from './status.js';
 export type {
+  EventListQuery,
+  ExpiringQuery,
   KeyChangeEvent,
   KeyChangeListener,
   KeyChanges,
