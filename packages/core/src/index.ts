@@ -11,6 +11,41 @@ export {
   MAX_ERROR_DETAILS,
   type ValidationDetail,
 } from './errors.js';
+export type { EventMaintenance, EventsOptions } from './event-hooks.js';
+export {
+  compareEvents,
+  DEFAULT_EVENT_RETENTION_DAYS,
+  type DeliveryFaults,
+  type EventStoreOptions,
+  matchesEventQuery,
+  retentionMs,
+} from './event-log.js';
+export {
+  decodeEventListCursor,
+  type EventListCursor,
+  encodeEventListCursor,
+  type KeyEventJSON,
+  keyEventSchema,
+  keyEventTypeSchema,
+  type ListEventsQuery,
+  listEventsQuerySchema,
+  serializeEvent,
+} from './event-schemas.js';
+export {
+  buildKeyEvent,
+  copyKeyEvent,
+  type EventActor,
+  type EventContext,
+  hourlyEventId,
+  isEventId,
+  KEY_EVENT_TYPES,
+  type KeyEvent,
+  type KeyEventType,
+  MAX_EVENT_TEXT,
+  newEventId,
+  SYSTEM_ACTOR,
+} from './events.js';
+export type { ExpiringKeysQuery } from './expiring.js';
 export { createTokenHasher, safeEqual, type TokenHasher } from './hash.js';
 export { isKeyId, newKeyId } from './ids.js';
 export {
@@ -39,6 +74,7 @@ export { compileKeyPolicy } from './key-policy.js';
 export {
   createKeyward,
   DEFAULT_KEY_NAME,
+  type EventPage,
   type KeyPage,
   type KeyWithToken,
   type Keyward,
@@ -62,6 +98,7 @@ export {
   MAX_WINDOW_SECONDS,
   ORIGIN_PATTERN,
 } from './policy-schemas.js';
+export { ROLL_USE_INTERVAL_MS } from './roll-use.js';
 export {
   type CreateKeyInput,
   createKeyInputSchema,
@@ -94,6 +131,8 @@ export type { ScopePolicy } from './scopes.js';
 export { serializeKey } from './serialize.js';
 export { keyStatus } from './status.js';
 export type {
+  EventListQuery,
+  ExpiringQuery,
   KeyChangeEvent,
   KeyChangeListener,
   KeyChanges,

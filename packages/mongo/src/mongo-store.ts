@@ -1,11 +1,16 @@
 import {
+  type DeliveryFaults,
   DuplicateKeyError,
+  type EventListQuery,
+  type ExpiringQuery,
   type KeyChangeEvent,
   type KeyChangeListener,
   type KeyChanges,
+  type KeyEvent,
   type KeyListQuery,
   type KeyStore,
   KeyStoreUnavailableError,
+  retentionMs,
   type StoredKey,
   type UpdateConditions,
   type UsageEntry,
@@ -13,6 +18,9 @@ import {
 import type { Connection, Model } from 'mongoose';
 import { ChangeFeed, type ChangeFeedMode } from './change-feed.js';
 import { toStoreError, withTimeout } from './errors.js';
+import { eventFilter } from './event-filter.js';
+import { EventOutbox } from './event-outbox.js';
+import { type EventDocument, eventModel, fromEventDocument, toEventDocument } from './event-schema.js';
 import { KeyMove } from './key-move.js';
 import { listFilter } from './list-filter.js';
 import { log } from './logger.js';
@@ -59,6 +67,14 @@ export interface MongoKeyStoreOptions {
   changeFeed?: ChangeFeedMode;
   /** Poll period when polling, in ms. @default 250 */
   pollIntervalMs?: number;
+  /**
+   * Audit events (collection `<collection>_events`) are deleted this many days after they happened: by a
+   * TTL index on MongoDB, by the service's periodic `sweepEvents` on FerretDB (no TTL indexes there).
+   * @default 400
+   */
+  eventRetentionDays?: number;
+  /** Fault injection for tests (fails the event log write or the outbox clear). */
+  faults?: DeliveryFaults;
 }
 
 /**
@@ -72,6 +88,9 @@ export interface MongoKeyStoreOptions {
 export class MongoKeyStore implements KeyStore {
   readonly #model: Model<KeyDocument>;
   readonly #changes: Model<ChangeDocument>;
+  readonly #events: Model<EventDocument>;
+  readonly #outbox: EventOutbox;
+  readonly #retentionMs: number;
   readonly #ObjectId: Connection['base']['Types']['ObjectId'];
   readonly #timeoutMs: number;
   readonly #listeners = new Set<KeyChangeListener>();
@@ -107,6 +126,9 @@ export class MongoKeyStore implements KeyStore {
     }
     this.#model = keyModel(connection, collection);
     this.#changes = changeModel(connection, collection);
+    this.#events = eventModel(connection, collection);
+    this.#retentionMs = retentionMs(options, 'MongoKeyStore');
+    this.#outbox = new EventOutbox(this.#model, this.#events, this.#retentionMs, options.faults ?? {});
     this.#ObjectId = connection.base.Types.ObjectId;
     this.#move = new KeyMove(this.#model.collection as never);
     this.#timeoutMs = timeoutMs;
@@ -124,7 +146,14 @@ export class MongoKeyStore implements KeyStore {
   /** Creates the indexes of the keys and of the change log (once; again after a failure). Every call awaits it. */
   ensureIndexes(): Promise<void> {
     this.#indexes ??= this.#opened()
-      .then(() => Promise.all([this.#model.createIndexes(), this.#changes.createIndexes()]))
+      .then(() =>
+        Promise.all([
+          this.#model.createIndexes(),
+          this.#changes.createIndexes(),
+          this.#events.createIndexes(),
+          this.#expiryIndex(),
+        ]),
+      )
       .then(() => undefined)
       .catch((error: unknown) => {
         this.#indexes = null;
@@ -167,23 +196,39 @@ export class MongoKeyStore implements KeyStore {
     return this.#feed.mechanism;
   }
 
-  async insert(key: StoredKey): Promise<void> {
+  /** With `event`: the key and its event in one document write, then the event moved to the log. */
+  async insert(key: StoredKey, event?: KeyEvent): Promise<void> {
+    const entry = event && this.#outbox.entry(event);
     await this.#run('insert', async () => {
-      await this.#model.collection.insertOne(toDocument(key) as never);
+      const doc = entry ? { ...toDocument(key), outbox: { [event.id]: entry.doc } } : toDocument(key);
+      await this.#model.collection.insertOne(doc as never);
     });
+    if (entry) await this.#deliver(key.hash, entry.doc);
   }
 
   /**
    * Bulk import: sequential `insertMany` commands of 1,000 documents, unordered, so a duplicate refuses only
    * its own document (reported in order as `DuplicateKeyError`). No change-log entry, as for `insert`.
    */
-  async insertMany(keys: ReadonlyArray<StoredKey>): Promise<Array<DuplicateKeyError | null>> {
+  async insertMany(
+    keys: ReadonlyArray<StoredKey>,
+    events?: ReadonlyArray<KeyEvent | undefined>,
+  ): Promise<Array<DuplicateKeyError | null>> {
     const outcomes: Array<DuplicateKeyError | null> = keys.map(() => null);
     for (let from = 0; from < keys.length; from += INSERT_BATCH_SIZE) {
       const batch = keys.slice(from, from + INSERT_BATCH_SIZE);
+      // Each key's event rides in its own document (the outbox), as with `insert`.
+      const entries = batch.map((_, i) => {
+        const event = events?.[from + i];
+        return event ? this.#outbox.entry(event) : undefined;
+      });
+      const docs = batch.map((key, i) => {
+        const entry = entries[i];
+        return entry ? { ...toDocument(key), outbox: { [entry.doc._id]: entry.doc } } : toDocument(key);
+      });
       await this.#run('insertMany', async () => {
         try {
-          await this.#model.collection.insertMany(batch.map(toDocument) as never[], { ordered: false });
+          await this.#model.collection.insertMany(docs as never[], { ordered: false });
         } catch (error) {
           const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
           const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
@@ -195,6 +240,15 @@ export class MongoKeyStore implements KeyStore {
           }
         }
       });
+      const written = batch.flatMap((key, i) => {
+        const entry = entries[i];
+        return entry && outcomes[from + i] === null ? [{ hash: key.hash, doc: entry.doc }] : [];
+      });
+      if (written.length > 0) {
+        await withTimeout(this.#outbox.deliverMany(written), this.#timeoutMs, 'deliverEvents').catch(
+          (error: unknown) => log('events not moved to the log yet (%s)', (error as Error).name),
+        );
+      }
     }
     return outcomes;
   }
@@ -289,9 +343,19 @@ export class MongoKeyStore implements KeyStore {
    * second entry tells pollers that read the first one before the write landed to read the key again; if
    * only the second fails the call still succeeds (logged). An update that matches nothing leaves a
    * spurious first entry, which only makes caches read the key again.
+   *
+   * With `event`, the same findOneAndUpdate sets `outbox.<eventId>`; after the write the event is moved to
+   * `<collection>_events` (see `EventOutbox`), which never fails the update.
    */
-  update(organizationId: string, id: string, changes: KeyChanges, conditions: UpdateConditions = {}) {
-    return this.#run('update', async () => {
+  async update(
+    organizationId: string,
+    id: string,
+    changes: KeyChanges,
+    conditions: UpdateConditions = {},
+    event?: KeyEvent,
+  ): Promise<StoredKey | null> {
+    const entry = event && this.#outbox.entry(event);
+    const updated = await this.#run('update', async () => {
       const filter: Record<string, unknown> = { keyId: id, organizationId, deletedAt: null };
       const { version } = conditions;
       // A document written before versions existed has none: it is version 0 (`null` matches a missing field).
@@ -303,8 +367,10 @@ export class MongoKeyStore implements KeyStore {
         log('change-log entry before an update failed (%s); key not written', (error as Error).name);
         throw new KeyStoreUnavailableError(error);
       }
+      // The event rides in the same single-document write as the change (`outbox.<eventId>`).
+      const set = entry ? { ...changes, [entry.path]: entry.doc } : { ...changes };
       const doc = await this.#model
-        .findOneAndUpdate(filter, { $set: { ...changes }, $inc: { version: 1 } }, { returnDocument: 'after' })
+        .findOneAndUpdate(filter, { $set: set, $inc: { version: 1 } }, { returnDocument: 'after' })
         .lean<KeyDocument>()
         .exec();
       if (!doc) return null;
@@ -316,6 +382,18 @@ export class MongoKeyStore implements KeyStore {
       }
       return fromDocument(doc);
     });
+    if (updated && entry) await this.#deliver(updated.hash, entry.doc);
+    return updated;
+  }
+
+  /**
+   * Moves a written event to the log, bounded by `timeoutMs`; never fails the write it follows (the event
+   * waits in the outbox for `deliverEvents`).
+   */
+  async #deliver(hash: string, doc: EventDocument): Promise<void> {
+    await withTimeout(this.#outbox.deliver(hash, doc), this.#timeoutMs, 'deliverEvent').catch(
+      (error: unknown) => log('event %s not moved to the log yet (%s)', doc._id, (error as Error).name),
+    );
   }
 
   #announce(id: string): Promise<unknown> {
@@ -339,6 +417,78 @@ export class MongoKeyStore implements KeyStore {
         );
       });
     }
+  }
+
+  /** One query on `<collection>_events`: filter, sort and limit run on the server. */
+  listEvents(organizationId: string, query: EventListQuery): Promise<KeyEvent[]> {
+    return this.#run('listEvents', async () => {
+      const docs = await this.#events
+        .find(eventFilter(organizationId, query))
+        .sort({ at: -1, _id: -1 })
+        .limit(query.limit)
+        .lean<EventDocument[]>()
+        .exec();
+      return docs.map(fromEventDocument);
+    });
+  }
+
+  /** Inserts the event unless its id is there already (a duplicate `_id` is success). */
+  appendEvent(event: KeyEvent): Promise<void> {
+    return this.#run('appendEvent', async () => {
+      await this.#events.collection
+        .insertOne(toEventDocument(event, this.#retentionMs) as never)
+        .catch((error: unknown) => {
+          if ((error as { code?: unknown })?.code !== 11000) throw error;
+        });
+    });
+  }
+
+  /** Moves events left in key outboxes to the log (see `EventOutbox`). */
+  deliverEvents(): Promise<number> {
+    return this.#run('deliverEvents', () => this.#outbox.deliverAll());
+  }
+
+  /** Deletes events whose retention ended before `now` (the sweep for servers without TTL indexes). */
+  sweepEvents(now: Date): Promise<number> {
+    return this.#run('sweepEvents', async () => {
+      const result = await this.#events.deleteMany({ expireAt: { $lt: now } }).exec();
+      return result.deletedCount ?? 0;
+    });
+  }
+
+  listExpiring(query: ExpiringQuery): Promise<StoredKey[]> {
+    return this.#run('listExpiring', async () => {
+      const filter: Record<string, unknown> = {
+        deletedAt: null,
+        rolledAt: null,
+        expiresAt: { $gt: query.from, $lte: query.until },
+      };
+      if (query.organizationId !== undefined) filter.organizationId = query.organizationId;
+      const docs = await this.#model
+        .find(filter)
+        .sort({ expiresAt: 1, keyId: 1 })
+        .limit(query.limit)
+        .lean<KeyDocument[]>()
+        .exec();
+      return docs.map(fromDocument);
+    });
+  }
+
+  /**
+   * Whether the server is FerretDB (`buildInfo.ferretdbVersion`), which has no TTL indexes.
+   */
+  async isFerretDB(): Promise<boolean> {
+    const info = await this.#model.db.db?.admin().command({ buildInfo: 1 });
+    return typeof info?.ferretdbVersion === 'string';
+  }
+
+  /** A TTL index on the events' `expireAt` on MongoDB; a plain index on FerretDB (the sweep uses it). */
+  async #expiryIndex(): Promise<void> {
+    const ttl = !(await this.isFerretDB());
+    await this.#events.collection.createIndex(
+      { expireAt: 1 },
+      ttl ? { name: 'expire_at_ttl', expireAfterSeconds: 0 } : { name: 'expire_at' },
+    );
   }
 
   subscribe(listener: KeyChangeListener): () => void {

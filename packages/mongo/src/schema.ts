@@ -16,6 +16,8 @@ export type KeyDocument = Omit<StoredKey, 'id' | 'hash'> & {
   moving?: { from: string; keyId: string; slot: string };
   /** On an old document a move has ended: the hash the key moved to. */
   movedTo?: string;
+  /** Events written with a change and not yet moved to `<collection>_events`, by event id. */
+  outbox?: Record<string, unknown>;
 };
 
 /**
@@ -83,6 +85,8 @@ export function keyModel(connection: Connection, collection: string): Model<KeyD
       // A move to a new hash under way (key-move.ts); absent otherwise.
       moving: { type: { from: String, keyId: String, slot: String }, default: undefined, _id: false },
       movedTo: { type: String, default: undefined },
+      // Audit events waiting to be moved to the event log (see EventOutbox); usually absent or empty.
+      outbox: { type: Schema.Types.Mixed, default: undefined },
     },
     { collection, versionKey: false, autoIndex: false, bufferCommands: false, strict: 'throw' },
   );
@@ -90,6 +94,7 @@ export function keyModel(connection: Connection, collection: string): Model<KeyD
   // Default-key idempotency: every key holds a unique slot (its id, or "default:<org>" for the default key).
   schema.index({ slot: 1 }, { unique: true, name: 'slot_unique' });
   schema.index({ organizationId: 1, createdAt: -1, keyId: -1 }, { name: 'organization_newest' });
+  schema.index({ expiresAt: 1 }, { name: 'expires_at' });
   return connection.model<KeyDocument>(modelName, schema);
 }
 
