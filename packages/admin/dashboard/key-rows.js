@@ -21,13 +21,14 @@ import { menuButton } from './menu.js';
 const STATUS_LABELS = { active: 'Active', rolled: 'Rolled', disabled: 'Disabled', expired: 'Expired' };
 
 /**
- * The keys in table order: newest first as the API lists them, each rolled key right after the key that
- * replaced it (its `successor`).
+ * The keys in table order: as the API lists them (newest first), or as `sort` orders them, each rolled
+ * key right after the key that replaced it (its `successor`).
  *
  * @param {Key[]} keys
+ * @param {(keys: Key[]) => Key[]} [sort] orders the keys that head a row group
  * @returns {Array<{ key: Key, successor: Key | null }>}
  */
-export function orderKeys(keys) {
+export function orderKeys(keys, sort) {
   const byId = new Map(keys.map((key) => [key.id, key]));
   /** @type {Map<string, Key[]>} */
   const predecessors = new Map();
@@ -46,7 +47,8 @@ export function orderKeys(keys) {
     ordered.push({ key, successor });
     for (const predecessor of predecessors.get(key.id) ?? []) visit(predecessor, key);
   };
-  for (const key of keys) if (!(key.replacedBy && byId.has(key.replacedBy))) visit(key, null);
+  const heads = keys.filter((key) => !(key.replacedBy && byId.has(key.replacedBy)));
+  for (const key of sort ? sort(heads) : heads) visit(key, null);
   for (const key of keys) visit(key, byId.get(key.replacedBy ?? '') ?? null);
   return ordered;
 }
