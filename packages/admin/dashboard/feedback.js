@@ -107,14 +107,3 @@ export function setupDialog(dialog, isBusy = () => false) {
     if (isBusy()) event.preventDefault();
   });
 }
-
-/**
- * Marks a form as working: its buttons are disabled and the submit button says so.
- *
- * @param {HTMLFormElement} form
- * @param {boolean} busy
- */
-export function setBusy(form, busy) {
-  form.setAttribute('aria-busy', String(busy));
-  for (const button of form.querySelectorAll('button')) button.disabled = busy;
-}
