@@ -21,6 +21,12 @@
  *   rolledAt: string | null,
  *   replacedBy: string | null,
  *   status: 'active' | 'rolled' | 'disabled' | 'expired',
+ *   limits: {
+ *     limit: number,
+ *     windowSeconds: number,
+ *   }[],
+ *   allowedOrigins: string[],
+ *   allowedIps: string[],
  * }} Key
  */
 

@@ -2,9 +2,10 @@
 // document's request schemas are accepted (2xx); bodies generated broadly (arbitrary JSON and near-misses
 // of every rule) are accepted exactly when they validate under the document, modulo the one rule the
 // document cannot state (an `expiresAt` in the future depends on the clock), plus, on PATCH of a public
-// key, the public ceiling (the key's type is not in the body). Every response validates against the
-// document's response schema.
-import { DATE_TIME_PATTERN, NAME_PATTERN } from '@keyward/core';
+// key, the public ceiling (the key's type is not in the body); and the policy rules JSON Schema cannot
+// state: an `allowedIps` entry must be an address or CIDR range, windows of `limits` distinct, and secret
+// keys take no `allowedOrigins`. Every response validates against the document's response schema.
+import { DATE_TIME_PATTERN, isIpOrCidr, NAME_PATTERN, ORIGIN_PATTERN } from '@keyward/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { OpenApiDocument } from './openapi.js';
@@ -26,6 +27,7 @@ type Schema = {
   maximum?: number;
   pattern?: string;
   format?: string;
+  examples?: unknown[];
   properties?: Record<string, Schema>;
   required?: string[];
 };
@@ -176,6 +178,37 @@ const nearDate = fc.oneof(
   fc.string({ maxLength: 30 }),
 );
 
+/** Origins, wildcards and their near misses (a path, upper case, a bare wildcard, a port out of range). */
+const nearOrigin = fc.oneof(
+  pick('https://app.example.com', 'http://localhost:3000', 'https://*.example.com', 'capacitor://localhost'),
+  pick(
+    'https://app.example.com/',
+    'HTTPS://APP.EXAMPLE.COM',
+    'https://*',
+    'https://*.com',
+    'https://a:65536',
+  ),
+  fc.webUrl(),
+  fc.string({ maxLength: 12 }),
+);
+/** Addresses, ranges and near misses (prefixes out of range, host names, garbage). */
+const nearIp = fc.oneof(
+  fc.ipV4(),
+  fc.ipV6(),
+  fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 40 })).map(([ip, n]) => `${ip}/${n}`),
+  fc.tuple(fc.ipV6(), fc.integer({ min: 0, max: 140 })).map(([ip, n]) => `${ip}/${n}`),
+  pick('256.1.1.1', 'example.com', '10.0.0.0/', '::g', ''),
+  fc.string({ maxLength: 12 }),
+);
+const nearLimit = fc.record(
+  {
+    limit: fc.oneof(fc.integer({ min: -1, max: 5 }), pick<unknown>(1e9, 1e9 + 1, 1.5, '10', null)),
+    windowSeconds: fc.oneof(fc.integer({ min: -1, max: 3 }), pick<unknown>(2_678_400, 2_678_401, 0.5)),
+    burst: fc.integer(),
+  },
+  { requiredKeys: [] },
+);
+
 // ---------------------------------------------------------------------------------------------------
 // Bodies from the document's schemas
 
@@ -197,6 +230,8 @@ function fromSchema(schema: Schema): fc.Arbitrary<unknown> {
     case 'string':
       if (schema.pattern === NAME_PATTERN.source) return validName;
       if (schema.pattern === DATE_TIME_PATTERN.source || schema.format === 'date-time') return futureDate;
+      if (schema.pattern === ORIGIN_PATTERN.source) return nearOrigin;
+      if (schema.examples?.includes('10.0.0.0/8')) return nearIp;
       return fc.string();
     case 'array':
       return fc.array(fromSchema(schema.items ?? {}), { maxLength: schema.maxItems ?? 4 });
@@ -228,6 +263,9 @@ const nearValue = (field: string): fc.Arbitrary<unknown> => {
       fc.integer({ min: -2, max: 604_802 }),
       pick<unknown>(0, 604_800, 604_801, -1, 1.5, 1e21, '60', null, true),
     ),
+    limits: fc.oneof(fc.array(nearLimit, { maxLength: 4 }), fc.constant([])),
+    allowedOrigins: fc.oneof(fc.array(nearOrigin, { maxLength: 3 }), fc.constant([])),
+    allowedIps: fc.oneof(fc.array(nearIp, { maxLength: 3 }), fc.constant([])),
   };
   return fc.oneof(
     {
@@ -245,6 +283,9 @@ const FIELDS = [
   'expiresAt',
   'disabled',
   'gracePeriodSeconds',
+  'limits',
+  'allowedOrigins',
+  'allowedIps',
   'extra',
   '__proto__',
 ];
@@ -309,20 +350,40 @@ const overCeiling = (body: unknown) => {
   return Array.isArray(scopes) && scopes.some((scope) => !PUBLIC_SCOPES.includes(scope as string));
 };
 
+/** The policy rules the document cannot state (on a body the document accepts). */
+const policyRefuses = (body: unknown, type: 'public' | 'secret' | undefined) => {
+  const fields = (body ?? {}) as { limits?: { windowSeconds: number }[]; allowedIps?: string[] };
+  const windows = fields.limits?.map((l) => l.windowSeconds) ?? [];
+  const origins = (body as { allowedOrigins?: unknown[] } | null)?.allowedOrigins ?? [];
+  const bodyType = (body as { type?: unknown } | null)?.type ?? type;
+  return (
+    new Set(windows).size !== windows.length ||
+    (fields.allowedIps ?? []).some((entry) => !isIpOrCidr(entry)) ||
+    (bodyType === 'secret' && origins.length > 0)
+  );
+};
+
 const ROUTES: Route[] = [
-  { name: 'POST /', method: 'post', path: '/', target: async () => '' },
+  {
+    name: 'POST /',
+    method: 'post',
+    path: '/',
+    target: async () => '',
+    refusedAnyway: (body) => policyRefuses(body, undefined),
+  },
   {
     name: 'PATCH /{id} of a secret key',
     method: 'patch',
     path: '/{id}',
     target: async (c) => `/${(await c.createKey('org_a', { name: 'S', type: 'secret' })).key.id}`,
+    refusedAnyway: (body) => policyRefuses(body, 'secret'),
   },
   {
     name: 'PATCH /{id} of a public key',
     method: 'patch',
     path: '/{id}',
     target: async (c) => `/${(await c.createKey('org_a', { name: 'P', type: 'public' })).key.id}`,
-    refusedAnyway: overCeiling,
+    refusedAnyway: (body) => overCeiling(body) || policyRefuses(body, 'public'),
   },
   {
     name: 'POST /{id}/roll',

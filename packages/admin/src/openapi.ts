@@ -137,10 +137,11 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
         },
         patch: {
           operationId: 'updateKey',
-          summary: 'Change name, scopes, expiry or disabled',
+          summary: 'Change name, scopes, expiry, disabled or policies',
           requestBody: body(
             withScopes(jsonSchema(updateKeyInputSchema, 'input'), catalog.scopes),
-            'Any of the fields; `expiresAt: null` removes the expiry. `{}` (or no body) changes nothing. ' +
+            'Any of the fields; `expiresAt: null` removes the expiry; `limits`, `allowedOrigins` and ' +
+              '`allowedIps` replace the whole list (`[]` removes it). `{}` (or no body) changes nothing. ' +
               "A public key's scopes must stay under the public ceiling (`GET /scopes`).",
             false,
           ),

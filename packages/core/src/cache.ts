@@ -1,6 +1,6 @@
 import { hash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Clock, VerifiedKey, VerifyResult } from './types.js';
+import type { Clock, KeyPolicy, VerifiedKey, VerifyResult } from './types.js';
 
 /** What verify needs to know about a key; never the token. */
 export interface CachedKey {
@@ -11,6 +11,8 @@ export interface CachedKey {
   verified: Readonly<VerifiedKey>;
   /** The whole answer for a key that is not rolled, frozen and shared. */
   admitted: VerifyResult;
+  /** The key's limits, origins and addresses, compiled once; `null` when it has none. */
+  policy: KeyPolicy | null;
   /** The stored hash, for last-use writes (a cache value, never a cache key). */
   hash: string;
   expiresAt: number | null;

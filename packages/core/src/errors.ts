@@ -8,6 +8,10 @@ export type KeywardErrorCode =
   | 'secret_key_required'
   | 'insufficient_scope'
   | 'key_store_unavailable'
+  | 'ip_not_allowed'
+  | 'origin_not_allowed'
+  | 'rate_limited'
+  | 'too_many_invalid_keys'
   | 'validation_error'
   | 'unauthorized'
   | 'forbidden'
@@ -36,6 +40,13 @@ export const ERROR_CODES: Readonly<Record<KeywardErrorCode, CodeInfo>> = {
   key_store_unavailable: {
     status: 503,
     message: 'The API key store cannot be reached right now. Try again shortly.',
+  },
+  ip_not_allowed: { status: 403, message: 'The API key may not be used from this address.' },
+  origin_not_allowed: { status: 403, message: 'The API key may not be used from this origin.' },
+  rate_limited: { status: 429, message: 'The API key is over its rate limit. Retry later.' },
+  too_many_invalid_keys: {
+    status: 429,
+    message: 'Too many requests with invalid API keys from this address. Retry later.',
   },
   validation_error: { status: 400, message: 'The request is invalid.' },
   unauthorized: { status: 401, message: 'Authentication is required.' },
@@ -67,6 +78,8 @@ export interface KeywardErrorOptions {
   extra?: Record<string, unknown>;
   /** The `realm` of `WWW-Authenticate` on 401 answers. @default "api" */
   realm?: string;
+  /** More response headers, e.g. `Retry-After` on 429 answers. @default {} */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -98,10 +111,11 @@ export class KeywardError extends Error {
     this.expose = info.status < 500 || code === 'key_store_unavailable';
     this.details = options.details?.slice(0, MAX_ERROR_DETAILS);
     this.extra = options.extra;
-    this.headers =
+    const challenge: Record<string, string> =
       info.bearerError === undefined
         ? {}
         : { 'WWW-Authenticate': bearerChallenge(options.realm ?? 'api', info.bearerError) };
+    this.headers = options.headers ? { ...challenge, ...options.headers } : challenge;
   }
 
   /** The JSON body of contract §2/§3: `{ error: { code, message, ... } }`. */

@@ -27,6 +27,7 @@ export {
   tokenType,
 } from './key-format.js';
 export { escapeRegExp, matchesListQuery, matchesSearch } from './key-list.js';
+export { compileKeyPolicy } from './key-policy.js';
 export {
   createKeyward,
   DEFAULT_KEY_NAME,
@@ -34,9 +35,23 @@ export {
   type KeyWithToken,
   type Keyward,
 } from './keyward.js';
+export { type LimitOptions, limitsOverMax } from './limit-options.js';
 export { MemoryKeyStore } from './memory-store.js';
 export type { KeywardOptions } from './options.js';
 export { parseInput } from './parse-input.js';
+export {
+  allowedIpsSchema,
+  allowedOriginsSchema,
+  isIpOrCidr,
+  keyLimitSchema,
+  limitsSchema,
+  MAX_ALLOWED_IPS,
+  MAX_ALLOWED_ORIGINS,
+  MAX_LIMIT,
+  MAX_LIMITS,
+  MAX_WINDOW_SECONDS,
+  ORIGIN_PATTERN,
+} from './policy-schemas.js';
 export {
   type CreateKeyInput,
   createKeyInputSchema,
@@ -80,6 +95,8 @@ export type {
 export type {
   ApiKey,
   Clock,
+  KeyLimit,
+  KeyPolicy,
   KeyStatus,
   KeyType,
   StoredKey,

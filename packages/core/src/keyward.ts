@@ -2,6 +2,7 @@ import { DuplicateKeyError, KeywardError, type ValidationDetail } from './errors
 import { createTokenHasher } from './hash.js';
 import { isKeyId, newKeyId } from './ids.js';
 import { generateToken, redactToken } from './key-format.js';
+import { limitsOverMax } from './limit-options.js';
 import { type KeywardOptions, resolveOptions } from './options.js';
 import { parseInput } from './parse-input.js';
 import {
@@ -22,7 +23,7 @@ import { toApiKey } from './serialize.js';
 import { keyStatus } from './status.js';
 import type { KeyChanges } from './store.js';
 import { storeCall } from './store-call.js';
-import type { ApiKey, KeyType, StoredKey, VerifyRequirements, VerifyResult } from './types.js';
+import type { ApiKey, KeyLimit, KeyType, StoredKey, VerifyRequirements, VerifyResult } from './types.js';
 import { UsageRecorder } from './usage.js';
 import { Verifier } from './verify.js';
 
@@ -143,6 +144,10 @@ export function createKeyward(options: KeywardOptions): Keyward {
       replacedBy: null,
       deletedAt: null,
       version: 0,
+      limits: fields.limits.map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
+      allowedOrigins: [...fields.allowedOrigins],
+      allowedIps: [...fields.allowedIps],
+      lineageId: fields.lineageId ?? id,
     };
     return { key, token };
   }
@@ -180,12 +185,19 @@ export function createKeyward(options: KeywardOptions): Keyward {
     return key;
   }
 
-  /** Problems with scopes and expiry that depend on the app's catalog and the clock. */
-  function checkSemantics(fields: { scopes?: string[]; expiresAt?: Date | null }, type: KeyType): void {
+  /** Problems with scopes, expiry and policies that depend on the app's options, the type and the clock. */
+  function checkSemantics(fields: SemanticFields, type: KeyType): void {
     const details: ValidationDetail[] = [];
     if (fields.scopes) details.push(...policy.check(fields.scopes, type));
     if (fields.expiresAt && fields.expiresAt.getTime() <= clock()) {
       details.push({ path: 'expiresAt', message: 'Must be in the future.' });
+    }
+    if (fields.limits) details.push(...limitsOverMax(fields.limits, resolved.limits.max[type]));
+    if (type === 'secret' && fields.allowedOrigins && fields.allowedOrigins.length > 0) {
+      details.push({
+        path: 'allowedOrigins',
+        message: 'Only public keys can be bound to origins (secret keys are never used from browsers).',
+      });
     }
     if (details.length > 0) throw new KeywardError('validation_error', { details });
   }
@@ -215,6 +227,9 @@ export function createKeyward(options: KeywardOptions): Keyward {
         expiresAt: null,
         isDefault: true,
         slot,
+        limits: resolved.limits.defaults.public,
+        allowedOrigins: [],
+        allowedIps: [],
       });
       try {
         await insert(key);
@@ -229,13 +244,27 @@ export function createKeyward(options: KeywardOptions): Keyward {
       checkOrganization(organizationId);
       const body = parseInput(createKeyInputSchema, input);
       const scopes = body.scopes === undefined ? policy.defaults(body.type) : unique(body.scopes);
-      checkSemantics({ scopes, expiresAt: body.expiresAt ?? null }, body.type);
+      const allowedOrigins = unique(body.allowedOrigins ?? []);
+      const allowedIps = unique(body.allowedIps ?? []);
+      // The app's defaults obey its maximum (checked at start-up); only limits the caller names are judged.
+      checkSemantics(
+        {
+          scopes,
+          expiresAt: body.expiresAt ?? null,
+          allowedOrigins,
+          ...(body.limits && { limits: body.limits }),
+        },
+        body.type,
+      );
       const { key, token } = newKey(organizationId, {
         name: body.name,
         type: body.type,
         scopes,
         expiresAt: body.expiresAt ?? null,
         isDefault: false,
+        limits: body.limits ?? resolved.limits.defaults[body.type],
+        allowedOrigins,
+        allowedIps,
       });
       await insert(key);
       return { key: toApiKey(key, clock()), token };
@@ -282,6 +311,9 @@ export function createKeyward(options: KeywardOptions): Keyward {
         if (body.scopes !== undefined) changes.scopes = unique(body.scopes);
         if (body.expiresAt !== undefined) changes.expiresAt = body.expiresAt;
         if (body.disabled !== undefined) changes.disabled = body.disabled;
+        if (body.limits !== undefined) changes.limits = body.limits;
+        if (body.allowedOrigins !== undefined) changes.allowedOrigins = unique(body.allowedOrigins);
+        if (body.allowedIps !== undefined) changes.allowedIps = unique(body.allowedIps);
         checkSemantics(changes, current.type);
         if (current.rolledAt && changes.expiresAt !== undefined) {
           const later =
@@ -314,6 +346,11 @@ export function createKeyward(options: KeywardOptions): Keyward {
         scopes: old.scopes,
         expiresAt: old.expiresAt,
         isDefault: old.isDefault,
+        limits: old.limits ?? [],
+        allowedOrigins: old.allowedOrigins ?? [],
+        allowedIps: old.allowedIps ?? [],
+        // The successor counts against the same limits as the key it replaces (one credential in transition).
+        lineageId: old.lineageId ?? old.id,
         // One successor per version of the old key, under a unique index: two rolls that read the same
         // state cannot both insert one, even on a store whose conditional updates race (FerretDB).
         slot: `roll:${old.id}:${old.version}`,
@@ -401,8 +438,8 @@ function rollConflict(): KeywardError {
   return new KeywardError('conflict', { message: 'The key was changed at the same time. Try again.' });
 }
 
-function unique(scopes: readonly string[]): string[] {
-  return [...new Set(scopes)];
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
 }
 
 interface NewKeyFields {
@@ -412,6 +449,18 @@ interface NewKeyFields {
   expiresAt: Date | null;
   isDefault: boolean;
   slot?: string;
+  limits: readonly KeyLimit[];
+  allowedOrigins: readonly string[];
+  allowedIps: readonly string[];
+  /** The roll chain's first key id; a new chain starts with the key's own id. */
+  lineageId?: string;
+}
+
+interface SemanticFields {
+  scopes?: string[];
+  expiresAt?: Date | null;
+  limits?: readonly KeyLimit[];
+  allowedOrigins?: readonly string[];
 }
 
 function checkOrganization(organizationId: unknown): asserts organizationId is string {

@@ -1,5 +1,6 @@
 import type { VerifyCacheOptions } from './cache.js';
 import { DEFAULT_PREFIX, isValidPrefix } from './key-format.js';
+import { type LimitOptions, type ResolvedLimits, resolveLimits } from './limit-options.js';
 import { createScopePolicy, type ScopePolicy } from './scopes.js';
 import type { KeyStore } from './store.js';
 import type { Clock } from './types.js';
@@ -27,6 +28,8 @@ export interface KeywardOptions {
   usage?: UsageOptions;
   /** Current time in ms; inject one in tests. @default Date.now */
   clock?: Clock;
+  /** Default limits per key type and the loosest limit a customer may set (contract §6). @default {} */
+  limits?: LimitOptions;
 }
 
 export interface ResolvedOptions {
@@ -37,6 +40,7 @@ export interface ResolvedOptions {
   cache: Required<VerifyCacheOptions> | false;
   usage: Required<UsageOptions>;
   clock: Clock;
+  limits: ResolvedLimits;
 }
 
 /** Validates options once (TypeError when wrong) and fills in defaults; never mutates `options`. */
@@ -60,6 +64,7 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
     cache: resolveCache(options.cache, typeof store.subscribe === 'function'),
     usage: positiveIntegers('usage', { intervalMs: 60_000, flushDelayMs: 1_000, ...defined(options.usage) }),
     clock,
+    limits: resolveLimits(options.limits),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { allowedIpsSchema, allowedOriginsSchema, keyLimitSchema, limitsSchema } from './policy-schemas.js';
 
 // The input rules of contract §1 and the Key of §3, once. The service parses with them, the admin router
 // lets the service parse, and the OpenAPI document and the dashboard's types are generated from them.
@@ -118,13 +119,16 @@ export const createKeyInputSchema = z.strictObject(
     type: keyTypeSchema,
     scopes: scopesSchema.optional(),
     expiresAt: expiresAtSchema.optional(),
+    limits: limitsSchema.optional(),
+    allowedOrigins: allowedOriginsSchema.optional(),
+    allowedIps: allowedIpsSchema.optional(),
   },
   object,
 );
 
 /**
  * Input of `updateKey` (and the body of `PATCH /:id`): any subset of the fields; `expiresAt: null` removes
- * the expiry.
+ * the expiry; `limits`, `allowedOrigins` and `allowedIps` replace the whole list (`[]` removes it).
  *
  * @example
  * updateKeyInputSchema.parse({ disabled: true });
@@ -135,6 +139,9 @@ export const updateKeyInputSchema = z.strictObject(
     scopes: scopesSchema.optional(),
     expiresAt: expiresAtSchema.optional(),
     disabled: z.boolean({ error: 'Must be a boolean.' }).optional(),
+    limits: limitsSchema.optional(),
+    allowedOrigins: allowedOriginsSchema.optional(),
+    allowedIps: allowedIpsSchema.optional(),
   },
   object,
 );
@@ -283,6 +290,11 @@ export const keySchema = z
     rolledAt: isoDateTime.nullable(),
     replacedBy: z.string().nullable(),
     status: z.enum(['active', 'rolled', 'disabled', 'expired']),
+    limits: z.array(keyLimitSchema).meta({ description: 'Rate limits and quotas; empty: none.' }),
+    allowedOrigins: z
+      .array(z.string())
+      .meta({ description: 'Origins a public key may be used from; empty: any.' }),
+    allowedIps: z.array(z.string()).meta({ description: 'Addresses and CIDR ranges; empty: any.' }),
   })
   .meta({ id: 'Key' });
 

@@ -21,6 +21,9 @@ export function toApiKey(key: StoredKey, now: number): ApiKey {
     rolledAt: key.rolledAt,
     replacedBy: key.replacedBy,
     status: keyStatus(key, now),
+    limits: (key.limits ?? []).map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
+    allowedOrigins: [...(key.allowedOrigins ?? [])],
+    allowedIps: [...(key.allowedIps ?? [])],
   };
   if (key.type === 'public' && key.token) out.token = key.token;
   return out;
@@ -53,6 +56,9 @@ export function serializeKey(key: ApiKey): KeyJSON {
     rolledAt: isoOrNull(key.rolledAt),
     replacedBy: key.replacedBy,
     status: key.status,
+    limits: key.limits.map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
+    allowedOrigins: [...key.allowedOrigins],
+    allowedIps: [...key.allowedIps],
   };
 }
 

@@ -13,6 +13,9 @@ export type KeyChanges = Partial<
     | 'deletedAt'
     | 'updatedAt'
     | 'slot'
+    | 'limits'
+    | 'allowedOrigins'
+    | 'allowedIps'
   >
 >;
 

@@ -50,6 +50,10 @@ export function makeStoredKey(fields: Partial<StoredKey> = {}): StoredKey {
     replacedBy: null,
     deletedAt: null,
     version: 0,
+    limits: [],
+    allowedOrigins: [],
+    allowedIps: [],
+    lineageId: id,
     ...fields,
   };
 }
@@ -150,6 +154,37 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
         });
         await store.insert(key);
         expect(await store.findByHash(key.hash)).toEqual(key);
+      }));
+
+    it('keeps limits, allowed origins and addresses and the lineage id, and replaces them on update', () =>
+      withStore(async (store, org) => {
+        const first = makeStoredKey({ organizationId: org });
+        const key = makeStoredKey({
+          organizationId: org,
+          type: 'public',
+          limits: [
+            { limit: 20, windowSeconds: 1 },
+            { limit: 100_000, windowSeconds: 2_592_000 },
+          ],
+          allowedOrigins: ['https://app.example.com', 'https://*.example.org:8443'],
+          allowedIps: ['203.0.113.7', '10.0.0.0/8', '2001:db8::/32'],
+          lineageId: first.id,
+        });
+        await store.insert(key);
+        expect(await store.findByHash(key.hash)).toEqual(key);
+        expect(await store.findById(org, key.id)).toEqual(key);
+        const updated = await store.update(org, key.id, {
+          limits: [{ limit: 5, windowSeconds: 60 }],
+          allowedOrigins: [],
+          allowedIps: ['::1'],
+        });
+        expect(updated).toMatchObject({
+          limits: [{ limit: 5, windowSeconds: 60 }],
+          allowedOrigins: [],
+          allowedIps: ['::1'],
+          lineageId: first.id,
+        });
+        expect(await store.findByHash(key.hash)).toEqual(updated);
       }));
 
     it('returns null for an unknown hash, id and slot', () =>

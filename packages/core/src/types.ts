@@ -4,6 +4,12 @@ export type KeyType = 'public' | 'secret';
 /** A key's status, in the contract's order of precedence (deleted keys are never shown). */
 export type KeyStatus = 'active' | 'rolled' | 'disabled' | 'expired';
 
+/** One rate limit or quota of a key: at most `limit` admitted requests per `windowSeconds`. */
+export interface KeyLimit {
+  limit: number;
+  windowSeconds: number;
+}
+
 /** A key as the store keeps it. Never leaves the service: `hash` and secret tokens stay inside. */
 export interface StoredKey {
   id: string;
@@ -30,6 +36,18 @@ export interface StoredKey {
   deletedAt: Date | null;
   /** Counts the writes to this key (0 when inserted); conditional writes name the version they read. */
   version: number;
+  /** Rate limits and quotas (contract §6); `[]`: none. */
+  limits: KeyLimit[];
+  /** Origins a public key may be used from; `[]`: any. */
+  allowedOrigins: string[];
+  /** Client addresses and CIDR ranges the key may be used from; `[]`: any. */
+  allowedIps: string[];
+  /**
+   * The id of the first key of its roll chain (its own id for a key never rolled into), copied on roll:
+   * the key's rate-limit counters are named by it, so a rolled key and its successor share them. Neither
+   * token nor hash.
+   */
+  lineageId: string;
 }
 
 /** A key as the service returns it (contract §3 `Key`), with `Date`s. */
@@ -51,6 +69,9 @@ export interface ApiKey {
   rolledAt: Date | null;
   replacedBy: string | null;
   status: KeyStatus;
+  limits: KeyLimit[];
+  allowedOrigins: string[];
+  allowedIps: string[];
 }
 
 /** What a request authenticated with a key knows about it (`req.apiKey`). Never the token or hash. */
@@ -62,7 +83,26 @@ export interface VerifiedKey {
   scopes: string[];
 }
 
-/** Why a key was refused; one code per row of contract §2. */
+/**
+ * A key's policies as verify hands them to the middleware (contract §6), compiled once per cached key and
+ * frozen: requests share it. `null` on a verify result when the key has none of them.
+ */
+export interface KeyPolicy {
+  /** Names the key's rate-limit counters; shared by a rolled key and its successor. */
+  readonly lineageId: string;
+  readonly limits: readonly Readonly<KeyLimit>[];
+  readonly allowedOrigins: readonly string[];
+  readonly allowedIps: readonly string[];
+  /** Whether the origin (e.g. `https://app.example.com`) matches `allowedOrigins`; true when it is empty. */
+  allowsOrigin(origin: string): boolean;
+  /** Whether the address (IPv4 or IPv6, as `req.ip`) is in `allowedIps`; true when it is empty. */
+  allowsIp(address: string): boolean;
+}
+
+/**
+ * Why a key was refused; one code per row of contract §2. `verify` itself answers the first seven; the
+ * policy codes (§6) are answered by the middleware, which sees the client's address, origin and counters.
+ */
 export type VerifyFailureCode =
   | 'missing_api_key'
   | 'invalid_api_key'
@@ -70,7 +110,11 @@ export type VerifyFailureCode =
   | 'disabled_api_key'
   | 'secret_key_required'
   | 'insufficient_scope'
-  | 'key_store_unavailable';
+  | 'key_store_unavailable'
+  | 'ip_not_allowed'
+  | 'origin_not_allowed'
+  | 'rate_limited'
+  | 'too_many_invalid_keys';
 
 /** The outcome of `verify()`: expected outcomes are data, never exceptions. */
 export type VerifyResult =
@@ -79,6 +123,8 @@ export type VerifyResult =
       key: VerifiedKey;
       /** End of the grace period when the key was rolled and still works; else `null`. */
       sunsetAt: Date | null;
+      /** The key's limits, allowed origins and addresses, compiled; `null` when it has none. */
+      policy: KeyPolicy | null;
     }
   | { valid: false; code: VerifyFailureCode; required?: string[] };
 

@@ -19,6 +19,7 @@ describe('verify', () => {
         scopes: ['snippets:read', 'snippets:write'],
       },
       sunsetAt: null,
+      policy: null,
     });
     expect(JSON.stringify(result)).not.toContain(token);
   });

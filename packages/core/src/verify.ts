@@ -1,6 +1,7 @@
 import { type CachedKey, VerifyCache } from './cache.js';
 import { safeEqual, type TokenHasher } from './hash.js';
 import { tokenType } from './key-format.js';
+import { compileKeyPolicy } from './key-policy.js';
 import type { ResolvedOptions } from './options.js';
 import { storeCall } from './store-call.js';
 import type { KeyType, StoredKey, VerifyFailureCode, VerifyRequirements, VerifyResult } from './types.js';
@@ -19,7 +20,13 @@ const FAILURES = Object.freeze(
       ] as const
     ).map((code) => [code, Object.freeze({ valid: false as const, code })]),
   ),
-) as Readonly<Record<Exclude<VerifyFailureCode, 'insufficient_scope'>, VerifyResult>>;
+) as Readonly<Record<VerifyOwnFailure, VerifyResult>>;
+
+/** The refusals `verify` answers itself (the policy refusals of contract §6 are the middleware's). */
+type VerifyOwnFailure = Exclude<
+  VerifyFailureCode,
+  'insufficient_scope' | 'ip_not_allowed' | 'origin_not_allowed' | 'rate_limited' | 'too_many_invalid_keys'
+>;
 
 const NO_REQUIREMENTS: VerifyRequirements = Object.freeze({});
 
@@ -118,7 +125,7 @@ export class Verifier {
     if (now - key.touchedAt >= this.#options.usage.intervalMs)
       key.touchedAt = this.#onValid(key.verified.id, key.hash);
     if (key.rolledAt === null || expiresAt === null) return key.admitted;
-    return { valid: true, key: key.verified, sunsetAt: new Date(expiresAt) };
+    return { valid: true, key: key.verified, sunsetAt: new Date(expiresAt), policy: key.policy };
   }
 
   async #lookup(token: string): Promise<CachedKey | null> {
@@ -160,9 +167,11 @@ function toCached(key: StoredKey, scopes: string[]): CachedKey {
     type: key.type,
     scopes: frozenScopes as string[],
   });
+  const policy = compileKeyPolicy(key);
   return {
     verified,
-    admitted: Object.freeze({ valid: true as const, key: verified, sunsetAt: null }),
+    admitted: Object.freeze({ valid: true as const, key: verified, sunsetAt: null, policy }),
+    policy,
     hash: key.hash,
     expiresAt: key.expiresAt?.getTime() ?? null,
     disabled: key.disabled,

@@ -188,6 +188,30 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
     }
   });
 
+  it('reads a key written before policies existed with no limits, origins or addresses and its own lineage', async () => {
+    const collection = uniqueCollection();
+    const store = new MongoKeyStore({ connection, collection });
+    try {
+      await store.ensureIndexes();
+      const org = uniqueOrganization();
+      const key = makeStoredKey({ organizationId: org });
+      const { limits: _l, allowedOrigins: _o, allowedIps: _i, lineageId: _n, ...legacy } = toRawDocument(key);
+      await raw(connection, collection).insertOne(legacy as never);
+      expect(await store.findByHash(key.hash)).toEqual(key);
+      expect(await store.findById(org, key.id)).toMatchObject({
+        limits: [],
+        allowedOrigins: [],
+        allowedIps: [],
+        lineageId: key.id,
+      });
+      expect(
+        await store.update(org, key.id, { limits: [{ limit: 3, windowSeconds: 10 }], allowedIps: ['::1'] }),
+      ).toMatchObject({ limits: [{ limit: 3, windowSeconds: 10 }], allowedIps: ['::1'], lineageId: key.id });
+    } finally {
+      await store.close();
+    }
+  });
+
   describe('when the change log refuses entries', () => {
     /**
      * A real server-side fault, no mock: a unique index on the change log's keyId admits one entry per key,

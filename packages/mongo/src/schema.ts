@@ -57,6 +57,20 @@ export function keyModel(connection: Connection, collection: string): Model<KeyD
       deletedAt: nullableDate,
       // Counts the writes (compare-and-set). Documents written before it existed have none: read as 0.
       version: { type: Number, default: 0 },
+      // Policies (contract §6). Documents written before they existed have none: read as [] and the key's
+      // own id as its lineage.
+      limits: {
+        type: [
+          new Schema(
+            { limit: { type: Number, required: true }, windowSeconds: { type: Number, required: true } },
+            { _id: false, strict: 'throw' },
+          ),
+        ],
+        default: [],
+      },
+      allowedOrigins: { type: [String], default: [] },
+      allowedIps: { type: [String], default: [] },
+      lineageId: { type: String, default: null },
     },
     { collection, versionKey: false, autoIndex: false, bufferCommands: false, strict: 'throw' },
   );
@@ -119,11 +133,23 @@ export function fromDocument(doc: KeyDocument): StoredKey {
     deletedAt: doc.deletedAt ?? null,
     // Written before versions existed: version 0 (the update filter treats a missing version as 0 too).
     version: doc.version ?? 0,
+    limits: (doc.limits ?? []).map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
+    allowedOrigins: [...(doc.allowedOrigins ?? [])],
+    allowedIps: [...(doc.allowedIps ?? [])],
+    lineageId: doc.lineageId ?? doc.keyId,
   };
 }
 
 /** A document for `key` (`hash` becomes `_id`, `id` becomes `keyId`). */
 export function toDocument(key: StoredKey): KeyDocument {
   const { id, hash, ...rest } = key;
-  return { _id: hash, keyId: id, ...rest, scopes: [...key.scopes] };
+  return {
+    _id: hash,
+    keyId: id,
+    ...rest,
+    scopes: [...key.scopes],
+    limits: key.limits.map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
+    allowedOrigins: [...key.allowedOrigins],
+    allowedIps: [...key.allowedIps],
+  };
 }

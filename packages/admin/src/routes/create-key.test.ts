@@ -28,7 +28,43 @@ describe('POST / (create a key)', () => {
       rolledAt: null,
       replacedBy: null,
       status: 'active',
+      limits: [],
+      allowedOrigins: [],
+      allowedIps: [],
     });
+  });
+
+  it('creates a public key with limits, allowed origins and addresses, shown in the Key object', async () => {
+    const { api } = setup();
+    const policies = {
+      limits: [{ limit: 20, windowSeconds: 1 }],
+      allowedOrigins: ['https://*.example.com'],
+      allowedIps: ['203.0.113.0/24'],
+    };
+    const res = await api.post('', { name: 'Widget', type: 'public', ...policies });
+    expect(res.status).toBe(201);
+    expect(res.body.data).toMatchObject(policies);
+  });
+
+  it('answers 400 validation_error with details for bad policies, and for origins on a secret key', async () => {
+    const { api } = setup();
+    const bad = await api.post('', {
+      name: 'Widget',
+      type: 'public',
+      limits: [{ limit: 0, windowSeconds: 1 }],
+      allowedOrigins: ['https://example.com/path'],
+      allowedIps: ['10.0.0.0/33'],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('validation_error');
+    expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual([
+      'allowedIps.0',
+      'allowedOrigins.0',
+      'limits.0.limit',
+    ]);
+    const secret = await api.post('', { name: 'S', type: 'secret', allowedOrigins: ['https://a.example'] });
+    expect(secret.status).toBe(400);
+    expect(secret.body.error.details).toEqual([{ path: 'allowedOrigins', message: expect.any(String) }]);
   });
 
   it('creates a public key whose token is also in the key itself', async () => {
