@@ -10,6 +10,7 @@ import { createKey } from './routes/create-key.js';
 import { deleteKey } from './routes/delete-key.js';
 import { getKey } from './routes/get-key.js';
 import { getScopes } from './routes/get-scopes.js';
+import { listEvents } from './routes/list-events.js';
 import { listKeys } from './routes/list-keys.js';
 import { rollKey } from './routes/roll-key.js';
 import { updateKey } from './routes/update-key.js';
@@ -18,7 +19,8 @@ import { updateKey } from './routes/update-key.js';
  * Creates the admin API of contract §3 as a plain Express router (Express 4 or 5), to mount at any path.
  * Every route asks `authorize(req)` which organization the caller acts for and is confined to it;
  * errors are answered as `{ error: { code, message, details? } }`. `GET <mount>/scopes` answers the app's
- * scope catalog (for forms such as the dashboard's). `GET <mount>/openapi.json` serves the
+ * scope catalog (for forms such as the dashboard's); `GET <mount>/events` pages the organization's audit
+ * events (contract §7), each naming the actor `authorize` returned. `GET <mount>/openapi.json` serves the
  * OpenAPI 3.1 document without calling `authorize` (it holds nothing of any organization).
  * Requests that match no route fall through to the host app.
  *
@@ -51,6 +53,7 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   router.get('/openapi.json', createOpenApiHandler({ scopes: keyward.scopes }));
   // Fixed paths are registered before `/:id`, so they are never read as ids.
   router.get('/scopes', endpoint(context, getScopes));
+  router.get('/events', endpoint(context, listEvents));
 
   router.get('/', endpoint(context, listKeys));
   router.post('/', endpoint(context, createKey, { readsBody: true }));

@@ -1,6 +1,6 @@
-import type { Keyward } from '@keyward/core';
+import type { EventContext, Keyward } from '@keyward/core';
 import type { RequestHandler } from 'express';
-import { authorizeRequest } from './authorize.js';
+import { authorizeCaller } from './authorize.js';
 import type { BodyReader } from './body.js';
 import type { Authorize } from './options.js';
 import type { RequestGuard } from './request-guard.js';
@@ -20,6 +20,8 @@ export interface RouteInput {
   body: unknown;
   /** The parsed query string (`req.query`), for the service to parse. */
   query: unknown;
+  /** Who acts (from `authorize`) and from where (`req.ip`, `User-Agent`), for the audit events. */
+  context: EventContext;
 }
 
 /**
@@ -74,13 +76,23 @@ export function endpoint(
     res.set('Cache-Control', 'no-store');
     const run = async () => {
       guard(req, { readsBody });
-      const organizationId = await authorizeRequest(authorize, req);
+      const { organizationId, actor } = await authorizeCaller(authorize, req);
       const body = readsBody ? await readBody(req, res) : undefined;
       const id = typeof req.params.id === 'string' ? req.params.id : '';
-      const result = await handler({ keyward, organizationId, id, body, query: req.query });
+      const context = requestContext(req, actor);
+      const result = await handler({ keyward, organizationId, id, body, query: req.query, context });
       if (result.body === undefined) res.status(result.status).end();
       else res.status(result.status).json(result.body);
     };
     run().catch(next);
   };
+}
+
+/** The event context of a request: the actor, `req.ip` and the `User-Agent` header (when present). */
+function requestContext(req: Parameters<RequestHandler>[0], actor: EventContext['actor']): EventContext {
+  const context: EventContext = { ...(actor && { actor }) };
+  if (typeof req.ip === 'string' && req.ip !== '') context.ip = req.ip;
+  const userAgent = req.get('user-agent');
+  if (typeof userAgent === 'string' && userAgent !== '') context.userAgent = userAgent;
+  return context;
 }

@@ -28,7 +28,14 @@ async function notModified(c: Context, path: string): Promise<Response> {
   return c.api.get(path).set('If-None-Match', first.headers.etag as string);
 }
 
-type ServiceMethod = 'listKeys' | 'createKey' | 'getKey' | 'updateKey' | 'rollKey' | 'deleteKey';
+type ServiceMethod =
+  | 'listKeys'
+  | 'createKey'
+  | 'getKey'
+  | 'updateKey'
+  | 'rollKey'
+  | 'deleteKey'
+  | 'listEvents';
 type Run = (c: Context) => Promise<Response>;
 
 /** `run`, with the service method `method` rejecting: a bug (500) or the store being down (503). */
@@ -137,6 +144,14 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['delete', '/{id}', 500, failing('deleteKey', 'bug', (c) => c.api.delete(UNKNOWN))],
   ['delete', '/{id}', 503, failing('deleteKey', 'down', (c) => c.api.delete(UNKNOWN))],
 
+  ['get', '/events', 200, withKeys((c) => c.api.get('/events?limit=1'))],
+  ['get', '/events', 304, withKeys((c) => notModified(c, '/events'))],
+  ['get', '/events', 400, (c) => c.api.get('/events?type=key.exploded')],
+  ['get', '/events', 401, (c) => c.as(null).get('/events')],
+  ['get', '/events', 403, (c) => c.api.get('/events').set('x-deny', 'forbidden')],
+  ['get', '/events', 500, failing('listEvents', 'bug', (c) => c.api.get('/events'))],
+  ['get', '/events', 503, failing('listEvents', 'down', (c) => c.api.get('/events'))],
+
   ['get', '/scopes', 200, (c) => c.api.get('/scopes')],
   ['get', '/scopes', 304, (c) => notModified(c, '/scopes')],
   ['get', '/scopes', 401, (c) => c.as(null).get('/scopes')],
@@ -167,6 +182,7 @@ describe('the OpenAPI document', () => {
     expect(res.body.servers).toEqual([{ url: MOUNT, description: expect.any(String) }]);
     expect(Object.keys(res.body.paths).sort()).toEqual([
       '/',
+      '/events',
       '/openapi.json',
       '/scopes',
       '/{id}',

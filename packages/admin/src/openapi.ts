@@ -2,7 +2,9 @@ import {
   createKeyInputSchema,
   DEFAULT_GRACE_PERIOD_SECONDS,
   DEFAULT_PAGE_SIZE,
+  keyEventSchema,
   keySchema,
+  listEventsQuerySchema,
   listKeysQuerySchema,
   MAX_ERROR_DETAILS,
   MAX_GRACE_PERIOD_SECONDS,
@@ -173,6 +175,20 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           },
         },
       },
+      '/events': {
+        get: {
+          operationId: 'listEvents',
+          summary: "List the organization's audit events, newest first, one page at a time",
+          description:
+            'Every change to a key is recorded as one event (contract §7), kept 400 days by default. ' +
+            "Another organization's key id in `keyId` lists nothing.",
+          parameters: [...listQueryParameters(listEventsQuerySchema), ifNoneMatch],
+          responses: {
+            '200': cacheable('One page of events. Follow `nextCursor` for the next page.', ref('EventList')),
+            ...errors(['304', '400', ...auth, ...faults]),
+          },
+        },
+      },
       '/scopes': {
         get: {
           operationId: 'getScopes',
@@ -242,6 +258,14 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           },
         }),
         KeyWithToken: envelope({ data: ref('Key'), token: ref('Token') }),
+        Event: eventComponent(),
+        EventList: envelope({
+          data: { type: 'array', items: ref('Event') },
+          nextCursor: {
+            type: ['string', 'null'],
+            description: 'Pass as `cursor` to get the next page; `null` on the last page.',
+          },
+        }),
         RolledKey: envelope({ data: ref('Key'), token: ref('Token'), previous: ref('Key') }),
         ScopeCatalog: envelope({
           data: {
@@ -343,9 +367,12 @@ function jsonSchema(schema: ZodType, io: 'input' | 'output'): JsonSchema {
   return rest as JsonSchema;
 }
 
-/** The query parameters of `GET /`, one per property of core's `listKeysQuerySchema`. */
-function listQueryParameters() {
-  const schema = jsonSchema(listKeysQuerySchema, 'input');
+/**
+ * The query parameters of `GET /`, one per property of core's `listKeysQuerySchema` (or of another
+ * paged list's query schema, e.g. `listEventsQuerySchema` for `GET /events`).
+ */
+function listQueryParameters(query: ZodType = listKeysQuerySchema) {
+  const schema = jsonSchema(query, 'input');
   return Object.entries(schema.properties ?? {}).map(([name, property]) => {
     const { description, ...rest } = property;
     return {
@@ -398,6 +425,14 @@ function keyComponent(): JsonSchema {
     // biome-ignore lint/suspicious/noThenProperty: `then` is a JSON Schema keyword.
     then: { type: 'object', properties: { token: false } },
   };
+}
+
+/** The `Event` component: core's `keyEventSchema` (contract §7). */
+function eventComponent(): JsonSchema {
+  const generated = jsonSchema(keyEventSchema, 'output') as { $defs?: Record<string, JsonSchema> };
+  const event = generated.$defs?.Event;
+  if (!event) throw new Error('Keyward admin: keyEventSchema has no `Event` id');
+  return event;
 }
 
 function ref(name: string) {

@@ -1,9 +1,10 @@
-import type { Keyward } from '@keyward/core';
+import type { EventActor, Keyward } from '@keyward/core';
 import type { Request } from 'express';
 
 /**
  * What `authorize` answers:
- * - `{ organizationId }` — the caller may manage that organization's keys;
+ * - `{ organizationId, actor? }` — the caller may manage that organization's keys; `actor` names them in
+ *   audit events (`{ type: 'user' | 'api_key' | 'system', id }`, default `{ type: 'user', id: 'unknown' }`);
  * - `'forbidden'` — the caller is known but may not manage keys: 403 `forbidden`;
  * - `null` (or `'unauthorized'`) — nobody is signed in: 401 `unauthorized`.
  *
@@ -12,7 +13,11 @@ import type { Request } from 'express';
  * @example
  * const answer: AuthorizeResult = user ? (user.isAdmin ? { organizationId: user.orgId } : 'forbidden') : null;
  */
-export type AuthorizeResult = { organizationId: string } | 'forbidden' | 'unauthorized' | null;
+export type AuthorizeResult =
+  | { organizationId: string; actor?: EventActor }
+  | 'forbidden'
+  | 'unauthorized'
+  | null;
 
 /**
  * Says who the caller is and which organization they act for. It may be async. Throwing a

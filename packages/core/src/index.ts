@@ -11,6 +11,41 @@ export {
   MAX_ERROR_DETAILS,
   type ValidationDetail,
 } from './errors.js';
+export type { EventMaintenance, EventsOptions } from './event-hooks.js';
+export {
+  compareEvents,
+  DEFAULT_EVENT_RETENTION_DAYS,
+  type DeliveryFaults,
+  type EventStoreOptions,
+  matchesEventQuery,
+  retentionMs,
+} from './event-log.js';
+export {
+  decodeEventListCursor,
+  type EventListCursor,
+  encodeEventListCursor,
+  type KeyEventJSON,
+  keyEventSchema,
+  keyEventTypeSchema,
+  type ListEventsQuery,
+  listEventsQuerySchema,
+  serializeEvent,
+} from './event-schemas.js';
+export {
+  buildKeyEvent,
+  copyKeyEvent,
+  type EventActor,
+  type EventContext,
+  hourlyEventId,
+  isEventId,
+  KEY_EVENT_TYPES,
+  type KeyEvent,
+  type KeyEventType,
+  MAX_EVENT_TEXT,
+  newEventId,
+  SYSTEM_ACTOR,
+} from './events.js';
+export type { ExpiringKeysQuery } from './expiring.js';
 export { createTokenHasher, safeEqual, type TokenHasher } from './hash.js';
 export { isKeyId, newKeyId } from './ids.js';
 export {
@@ -31,6 +66,7 @@ export { compileKeyPolicy } from './key-policy.js';
 export {
   createKeyward,
   DEFAULT_KEY_NAME,
+  type EventPage,
   type KeyPage,
   type KeyWithToken,
   type Keyward,
@@ -39,6 +75,7 @@ export { type LimitOptions, limitsOverMax } from './limit-options.js';
 export { MemoryKeyStore } from './memory-store.js';
 export type { KeywardOptions } from './options.js';
 export { parseInput } from './parse-input.js';
+export { ROLL_USE_INTERVAL_MS } from './roll-use.js';
 export {
   allowedIpsSchema,
   allowedOriginsSchema,
@@ -84,6 +121,8 @@ export type { ScopePolicy } from './scopes.js';
 export { serializeKey } from './serialize.js';
 export { keyStatus } from './status.js';
 export type {
+  EventListQuery,
+  ExpiringQuery,
   KeyChangeEvent,
   KeyChangeListener,
   KeyChanges,

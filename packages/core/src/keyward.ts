@@ -1,10 +1,15 @@
 import { DuplicateKeyError, KeywardError, type ValidationDetail } from './errors.js';
+import { type EventMaintenance, EventPublisher } from './event-hooks.js';
+import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } from './event-schemas.js';
+import { buildKeyEvent, type EventContext, type KeyEvent, type KeyEventType } from './events.js';
+import { type ExpiringKeysQuery, parseExpiringQuery } from './expiring.js';
 import { createTokenHasher } from './hash.js';
 import { isKeyId, newKeyId } from './ids.js';
 import { generateToken, redactToken } from './key-format.js';
 import { limitsOverMax } from './limit-options.js';
 import { type KeywardOptions, resolveOptions } from './options.js';
 import { parseInput } from './parse-input.js';
+import { RollUseRecorder } from './roll-use.js';
 import {
   type CreateKeyInput,
   createKeyInputSchema,
@@ -43,6 +48,12 @@ export interface KeyPage {
   nextCursor: string | null;
 }
 
+/** One page of events: `nextCursor` fetches the next one (`null` on the last page). */
+export interface EventPage {
+  events: KeyEvent[];
+  nextCursor: string | null;
+}
+
 /** The Keyward service: the whole key lifecycle and verification. Create it with `createKeyward`. */
 export interface Keyward {
   /** The token prefix, e.g. `kw`. */
@@ -55,7 +66,8 @@ export interface Keyward {
    * `key: null` when the organization's default key has been deleted (it is not created again).
    */
   provisionOrganization(organizationId: string): Promise<{ created: boolean; key: ApiKey | null }>;
-  createKey(organizationId: string, input: CreateKeyInput): Promise<KeyWithToken>;
+  /** Creates a key (event `key.created`; `context` names the actor, default `SYSTEM_ACTOR`). */
+  createKey(organizationId: string, input: CreateKeyInput, context?: EventContext): Promise<KeyWithToken>;
   /**
    * One page of the organization's keys, newest first (deleted keys are never listed): `limit` keys
    * (default 50), after `cursor` (the previous page's `nextCursor`), filtered by `q` (name substring or
@@ -68,15 +80,46 @@ export interface Keyward {
   listKeys(organizationId: string, query?: ListKeysQuery): Promise<KeyPage>;
   /** The key, or `null` for an unknown, malformed, deleted or other organization's id. */
   getKey(organizationId: string, id: string): Promise<ApiKey | null>;
-  updateKey(organizationId: string, id: string, input: UpdateKeyInput): Promise<ApiKey>;
+  /**
+   * Changes name, scopes, expiry or `disabled`. Fields given with their current value are no change; a
+   * call that changes nothing writes nothing and records no event. One event per call: `key.disabled` /
+   * `key.enabled` when `disabled` is the only field that changes, else `key.updated` with the names of
+   * every changed field (`disabled` included).
+   */
+  updateKey(
+    organizationId: string,
+    id: string,
+    input: UpdateKeyInput,
+    context?: EventContext,
+  ): Promise<ApiKey>;
   /** Replaces a key; the old one keeps working for the grace period. */
   rollKey(
     organizationId: string,
     id: string,
     options?: RollKeyInput,
+    context?: EventContext,
   ): Promise<KeyWithToken & { previous: ApiKey }>;
-  /** Revokes a key at once. */
-  deleteKey(organizationId: string, id: string): Promise<void>;
+  /** Revokes a key at once (event `key.deleted`). */
+  deleteKey(organizationId: string, id: string, context?: EventContext): Promise<void>;
+  /**
+   * One page of the organization's audit events (contract §7), newest first: `limit` (default 50), after
+   * `cursor`, filtered by `keyId` and `type`. Empty when the store keeps no events.
+   *
+   * @example
+   * const { events, nextCursor } = await keyward.listEvents('org_1', { keyId: 'key_…', limit: 20 });
+   */
+  listEvents(organizationId: string, query?: ListEventsQuery): Promise<EventPage>;
+  /**
+   * Keys (not deleted, not rolled) that expire within `within` ms from now: `now < expiresAt <= now +
+   * within`, soonest first, of one organization or of all. Already expired and never-expiring keys are
+   * not listed.
+   *
+   * @example
+   * const soon = await keyward.expiringKeys({ within: 7 * 86_400_000 });
+   */
+  expiringKeys(query: ExpiringKeysQuery): Promise<ApiKey[]>;
+  /** Runs the event log's upkeep now (outbox delivery and retention sweep); it also runs on a timer. */
+  maintainEvents(): Promise<EventMaintenance>;
   /**
    * Checks a token; expected refusals are data (`{ valid: false, code }`), never exceptions. On success
    * `key` is frozen (a handler cannot change what later requests see).
@@ -90,7 +133,7 @@ export interface Keyward {
    * const result = keyward.verifyCached(token) ?? (await keyward.verify(token));
    */
   verifyCached(token: unknown, requirements?: VerifyRequirements): VerifyResult | undefined;
-  /** Writes pending `lastUsedAt` updates now (they are otherwise batched every second). */
+  /** Writes pending `lastUsedAt` updates and noted uses of rolled keys now (otherwise batched). */
   flushUsage(): Promise<void>;
   /** Stops listening to the store's change feed and writes pending `lastUsedAt` updates. */
   close(): Promise<void>;
@@ -114,7 +157,12 @@ export function createKeyward(options: KeywardOptions): Keyward {
   const { store, clock, prefix, scopes: policy } = resolved;
   const hash = createTokenHasher(resolved.pepper);
   const usage = new UsageRecorder(store, clock, resolved.usage);
-  const verifier = new Verifier(resolved, hash, (id, keyHash) => usage.touch(id, keyHash));
+  const publisher = new EventPublisher(store, clock, resolved.onEvent, resolved.events.maintenanceIntervalMs);
+  const rollUses = new RollUseRecorder(store, clock, (event) => publisher.publish(event));
+  const verifier = new Verifier(resolved, hash, (id, keyHash, verified, rolled) => {
+    if (rolled) rollUses.note(verified);
+    return usage.touch(id, keyHash);
+  });
   const unsubscribe = store.subscribe?.((event) => {
     if ('id' in event) verifier.invalidate(event.id, { remote: true });
     else verifier.clear();
@@ -152,31 +200,57 @@ export function createKeyward(options: KeywardOptions): Keyward {
     return { key, token };
   }
 
-  async function insert(key: StoredKey): Promise<void> {
+  /**
+   * Inserts a key; with `type`, its event is written in the same store write (and handed to `onEvent` once
+   * the write is durable). `key.imported` comes this way too.
+   */
+  async function insert(key: StoredKey, type?: KeyEventType, context?: EventContext): Promise<void> {
+    const event = type ? buildKeyEvent(type, key, key.createdAt, context) : undefined;
     try {
-      await storeCall('insert', () => store.insert(key));
+      await storeCall('insert', () => store.insert(key, event));
     } finally {
       verifier.invalidate(key.id);
     }
+    if (event) publisher.publish(event);
   }
 
   /**
    * One conditional write. The local cache forgets the key whatever happens, also when the store throws
    * half-way: a write that may have landed must not leave this instance answering from the old state.
    */
-  async function change(organizationId: string, id: string, changes: KeyChanges, version?: number) {
+  async function change(
+    organizationId: string,
+    id: string,
+    changes: KeyChanges,
+    version?: number,
+    record?: ChangeRecord,
+  ) {
+    const now = new Date(clock());
+    const event = record
+      ? buildKeyEvent(
+          record.type,
+          { id, organizationId, name: record.keyName },
+          now,
+          record.context,
+          record.changes,
+        )
+      : undefined;
+    let updated: StoredKey | null;
     try {
-      return await storeCall('update', () =>
+      updated = await storeCall('update', () =>
         store.update(
           organizationId,
           id,
-          { ...changes, updatedAt: new Date(clock()) },
+          { ...changes, updatedAt: now },
           version === undefined ? {} : { version },
+          event,
         ),
       );
     } finally {
       verifier.invalidate(id);
     }
+    if (updated && event) publisher.publish(event);
+    return updated;
   }
 
   async function existing(organizationId: string, id: string): Promise<StoredKey> {
@@ -232,7 +306,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
         allowedIps: [],
       });
       try {
-        await insert(key);
+        await insert(key, 'key.created');
         return { created: true, key: toApiKey(key, clock()) };
       } catch (error) {
         if (!(error instanceof DuplicateKeyError)) throw error;
@@ -240,7 +314,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
       return { created: false, key: await currentDefault(slot) };
     },
 
-    async createKey(organizationId, input) {
+    async createKey(organizationId, input, context) {
       checkOrganization(organizationId);
       const body = parseInput(createKeyInputSchema, input);
       const scopes = body.scopes === undefined ? policy.defaults(body.type) : unique(body.scopes);
@@ -266,7 +340,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
         allowedOrigins,
         allowedIps,
       });
-      await insert(key);
+      await insert(key, 'key.created', context);
       return { key: toApiKey(key, clock()), token };
     },
 
@@ -300,7 +374,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
       return key ? toApiKey(key, clock()) : null;
     },
 
-    async updateKey(organizationId, id, input) {
+    async updateKey(organizationId, id, input, context) {
       checkOrganization(organizationId);
       // Shape first (400), then existence (404), then what depends on the key (400 / 409).
       const body = parseInput(updateKeyInputSchema, input === undefined ? {} : input);
@@ -322,14 +396,22 @@ export function createKeyward(options: KeywardOptions): Keyward {
           if (later)
             throw new KeywardError('conflict', { message: 'A rolled key cannot be given more time.' });
         }
-        if (Object.keys(changes).length === 0) return current;
+        const changed = changedFields(current, changes);
+        if (changed.length === 0) return current;
+        const effective = Object.fromEntries(
+          changed.map((field) => [field, changes[field as keyof KeyChanges]]),
+        ) as KeyChanges;
         // Conditional on the version read: a roll, disable or delete in between makes it check again.
-        return change(organizationId, id, changes, current.version);
+        return change(organizationId, id, effective, current.version, {
+          ...updateEvent(changed, effective),
+          keyName: effective.name ?? current.name,
+          context,
+        });
       });
       return toApiKey(updated, clock());
     },
 
-    async rollKey(organizationId, id, rollOptions) {
+    async rollKey(organizationId, id, rollOptions, context) {
       checkOrganization(organizationId);
       const { gracePeriodSeconds = DEFAULT_GRACE_PERIOD_SECONDS } = parseInput(
         rollKeyInputSchema,
@@ -372,6 +454,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
           id,
           { rolledAt: new Date(now), replacedBy: key.id, expiresAt: end },
           old.version,
+          { type: 'key.rolled', keyName: old.name, context },
         );
       } catch (error) {
         // The write may or may not have landed: look, and keep the successor only if the roll happened.
@@ -389,23 +472,66 @@ export function createKeyward(options: KeywardOptions): Keyward {
       return { key: toApiKey(key, now), token, previous: toApiKey(previous, now) };
     },
 
-    async deleteKey(organizationId, id) {
+    async deleteKey(organizationId, id, context) {
       checkOrganization(organizationId);
-      // Unconditional: a delete wins over any concurrent change. The write itself is conditional on the
-      // organization and on the key not being deleted yet.
-      const deleted = isKeyId(id) ? await change(organizationId, id, { deletedAt: new Date(clock()) }) : null;
+      // Read for the event's key name. The write is unconditional: a delete wins over any concurrent change;
+      // it is conditional only on the organization and on the key not being deleted yet.
+      const current = await existing(organizationId, id);
+      const deleted = await change(organizationId, id, { deletedAt: new Date(clock()) }, undefined, {
+        type: 'key.deleted',
+        keyName: current.name,
+        context,
+      });
       if (!deleted) throw new KeywardError('not_found');
     },
+
+    async listEvents(organizationId, query = {}) {
+      checkOrganization(organizationId);
+      const { limit = DEFAULT_PAGE_SIZE, cursor, keyId, type } = parseInput(listEventsQuerySchema, query);
+      if (!store.listEvents) return { events: [], nextCursor: null };
+      // One more than asked: whether it exists says whether there is a next page.
+      const events = await storeCall('listEvents', () =>
+        (store.listEvents as NonNullable<typeof store.listEvents>).call(store, organizationId, {
+          limit: limit + 1,
+          ...(cursor && { after: cursor }),
+          ...(keyId !== undefined && { keyId }),
+          ...(type && { type }),
+        }),
+      );
+      const page = events.slice(0, limit);
+      const last = page.at(-1);
+      return { events: page, nextCursor: events.length > limit && last ? encodeEventListCursor(last) : null };
+    },
+
+    async expiringKeys(query) {
+      const { within, organizationId, limit } = parseExpiringQuery(query);
+      if (organizationId !== undefined) checkOrganization(organizationId);
+      const now = clock();
+      const listExpiring = store.listExpiring;
+      if (!listExpiring) throw new TypeError('Keyward: the store does not implement listExpiring');
+      const keys = await storeCall('listExpiring', () =>
+        listExpiring.call(store, {
+          from: new Date(now),
+          until: new Date(now + within),
+          limit,
+          ...(organizationId !== undefined && { organizationId }),
+        }),
+      );
+      return keys.map((k) => toApiKey(k, now));
+    },
+
+    maintainEvents: () => publisher.maintain(),
 
     verify: (token, requirements) => verifier.verify(token, requirements),
     verifyCached: (token, requirements) => verifier.verifyCached(token, requirements),
 
-    flushUsage: () => usage.flush(),
+    flushUsage: () => Promise.all([usage.flush(), rollUses.flush()]).then(() => undefined),
 
     async close() {
       unsubscribe?.();
+      publisher.stop();
       verifier.clear();
-      await usage.flush();
+      await Promise.all([usage.flush(), rollUses.flush()]);
     },
   };
 
@@ -433,6 +559,41 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
 /** Read-check-write rounds of an update before it gives up with 409 under constant concurrent change. */
 const MAX_WRITE_ATTEMPTS = 3;
+
+/** The event a change records (built by `change` with the write's time). */
+interface ChangeRecord {
+  type: KeyEventType;
+  keyName: string;
+  context: EventContext | undefined;
+  changes?: string[];
+}
+
+/** The fields a PATCH may change, in the order `changes` lists them. */
+const UPDATABLE_FIELDS = ['name', 'scopes', 'expiresAt', 'disabled'] as const;
+
+/** The names of the fields in `changes` whose value differs from `current`'s. */
+function changedFields(current: StoredKey, changes: KeyChanges): string[] {
+  return UPDATABLE_FIELDS.filter((field) => {
+    const next = changes[field];
+    if (next === undefined) return false;
+    const now = current[field];
+    if (next instanceof Date || now instanceof Date) {
+      return !(next instanceof Date && now instanceof Date && next.getTime() === now.getTime());
+    }
+    if (Array.isArray(next) && Array.isArray(now)) {
+      return next.length !== now.length || next.some((s, i) => s !== now[i]);
+    }
+    return next !== now;
+  });
+}
+
+/** `key.disabled` / `key.enabled` when only `disabled` changes; else `key.updated` naming the fields. */
+function updateEvent(changed: string[], changes: KeyChanges): Pick<ChangeRecord, 'type' | 'changes'> {
+  if (changed.length === 1 && changed[0] === 'disabled') {
+    return { type: changes.disabled ? 'key.disabled' : 'key.enabled' };
+  }
+  return { type: 'key.updated', changes: changed };
+}
 
 function rollConflict(): KeywardError {
   return new KeywardError('conflict', { message: 'The key was changed at the same time. Try again.' });

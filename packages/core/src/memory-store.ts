@@ -1,6 +1,10 @@
 import { DuplicateKeyError } from './errors.js';
+import { EventLog, type EventStoreOptions } from './event-log.js';
+import type { KeyEvent } from './events.js';
 import { matchesListQuery } from './key-list.js';
 import type {
+  EventListQuery,
+  ExpiringQuery,
   KeyChangeListener,
   KeyChanges,
   KeyListQuery,
@@ -19,18 +23,28 @@ import type { StoredKey } from './types.js';
  */
 export class MemoryKeyStore implements KeyStore {
   readonly #byId = new Map<string, StoredKey>();
+  /** Events written with a key's change and not yet in the log: the key record's outbox. */
+  readonly #outbox = new Map<string, Map<string, KeyEvent>>();
+  readonly #events: EventLog;
   readonly #idByHash = new Map<string, string>();
   readonly #idBySlot = new Map<string, string>();
   readonly #listeners = new Set<KeyChangeListener>();
 
-  async insert(key: StoredKey): Promise<void> {
+  /** `options.eventRetentionDays` (default 400) bounds how long events are listed. */
+  constructor(options: EventStoreOptions = {}) {
+    this.#events = new EventLog(options);
+  }
+
+  async insert(key: StoredKey, event?: KeyEvent): Promise<void> {
     if (this.#byId.has(key.id)) throw new DuplicateKeyError('id');
     if (this.#idByHash.has(key.hash)) throw new DuplicateKeyError('hash');
     if (this.#idBySlot.has(key.slot)) throw new DuplicateKeyError('slot');
     this.#byId.set(key.id, structuredClone(key));
     this.#idByHash.set(key.hash, key.id);
     this.#idBySlot.set(key.slot, key.id);
+    if (event) this.#stage(key.id, event);
     this.#emit(key.id);
+    if (event) await this.#deliverKey(key.id, event.id);
   }
 
   async findByHash(hash: string): Promise<StoredKey | null> {
@@ -60,6 +74,7 @@ export class MemoryKeyStore implements KeyStore {
     id: string,
     changes: KeyChanges,
     conditions: UpdateConditions = {},
+    event?: KeyEvent,
   ): Promise<StoredKey | null> {
     const key = this.#byId.get(id);
     if (!key || key.organizationId !== organizationId || key.deletedAt) return null;
@@ -71,8 +86,49 @@ export class MemoryKeyStore implements KeyStore {
     }
     Object.assign(key, structuredClone(changes));
     key.version += 1;
+    if (event) this.#stage(id, event);
     this.#emit(id);
-    return structuredClone(key);
+    const updated = structuredClone(key);
+    if (event) await this.#deliverKey(id, event.id);
+    return updated;
+  }
+
+  async listEvents(organizationId: string, query: EventListQuery): Promise<KeyEvent[]> {
+    return this.#events.list(organizationId, query);
+  }
+
+  async appendEvent(event: KeyEvent): Promise<void> {
+    await this.#events.append(event);
+  }
+
+  async deliverEvents(): Promise<number> {
+    let moved = 0;
+    for (const keyId of [...this.#outbox.keys()]) moved += await this.#deliverKey(keyId, undefined, true);
+    return moved;
+  }
+
+  async sweepEvents(now: Date): Promise<number> {
+    return this.#events.sweep(now);
+  }
+
+  async listExpiring(query: ExpiringQuery): Promise<StoredKey[]> {
+    const from = query.from.getTime();
+    const until = query.until.getTime();
+    const keys = [...this.#byId.values()].filter((k) => {
+      const at = k.expiresAt?.getTime();
+      return (
+        at !== undefined &&
+        at > from &&
+        at <= until &&
+        !k.deletedAt &&
+        !k.rolledAt &&
+        (query.organizationId === undefined || k.organizationId === query.organizationId)
+      );
+    });
+    keys.sort(
+      (a, b) => (a.expiresAt as Date).getTime() - (b.expiresAt as Date).getTime() || (a.id < b.id ? -1 : 1),
+    );
+    return keys.slice(0, query.limit).map((k) => structuredClone(k));
   }
 
   async recordUsage(entries: ReadonlyArray<UsageEntry>): Promise<void> {
@@ -85,6 +141,37 @@ export class MemoryKeyStore implements KeyStore {
   subscribe(listener: KeyChangeListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Part of the key's write: the event waits in the key record's outbox until it is in the log. */
+  #stage(keyId: string, event: KeyEvent): void {
+    const box = this.#outbox.get(keyId) ?? new Map<string, KeyEvent>();
+    this.#outbox.set(keyId, box);
+    box.set(event.id, structuredClone(event));
+  }
+
+  /**
+   * Moves events of the key's outbox to the log (only `only` when given): append (idempotent by id), then
+   * clear. A failure leaves the event in the outbox for `deliverEvents` (the key's write has happened and
+   * stays) and, when `strict`, is rethrown.
+   */
+  async #deliverKey(keyId: string, only?: string, strict = false): Promise<number> {
+    const box = this.#outbox.get(keyId);
+    let moved = 0;
+    for (const event of [...(box?.values() ?? [])]) {
+      if (only !== undefined && event.id !== only) continue;
+      try {
+        await this.#events.append(event);
+        await this.#events.beforeClear(event.id);
+      } catch (error) {
+        if (strict) throw error;
+        continue;
+      }
+      box?.delete(event.id);
+      moved++;
+    }
+    if (box?.size === 0) this.#outbox.delete(keyId);
+    return moved;
   }
 
   #copy(id: string | undefined): StoredKey | null {

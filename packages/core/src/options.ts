@@ -1,4 +1,6 @@
 import type { VerifyCacheOptions } from './cache.js';
+import type { EventsOptions } from './event-hooks.js';
+import type { KeyEvent } from './events.js';
 import { DEFAULT_PREFIX, isValidPrefix } from './key-format.js';
 import { type LimitOptions, type ResolvedLimits, resolveLimits } from './limit-options.js';
 import { createScopePolicy, type ScopePolicy } from './scopes.js';
@@ -30,6 +32,15 @@ export interface KeywardOptions {
   clock?: Clock;
   /** Default limits per key type and the loosest limit a customer may set (contract §6). @default {} */
   limits?: LimitOptions;
+  /**
+   * Called with every audit event (contract §7) once its change is durable, e.g. to send mail or webhooks.
+   * Not awaited by the change; a throw or rejection is logged and never fails the change. At most once per
+   * event (a process that dies right after a change skips it): read `listEvents` for the complete log.
+   * Events never hold a token, hash or pepper.
+   */
+  onEvent?: (event: KeyEvent) => void | Promise<void>;
+  /** Background upkeep of the event log. @default {} */
+  events?: EventsOptions;
 }
 
 export interface ResolvedOptions {
@@ -41,6 +52,8 @@ export interface ResolvedOptions {
   usage: Required<UsageOptions>;
   clock: Clock;
   limits: ResolvedLimits;
+  onEvent: ((event: KeyEvent) => void | Promise<void>) | undefined;
+  events: Required<EventsOptions>;
 }
 
 /** Validates options once (TypeError when wrong) and fills in defaults; never mutates `options`. */
@@ -56,6 +69,9 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
   const pepper = resolvePepper(options.pepper);
   const clock = options.clock ?? Date.now;
   if (typeof clock !== 'function') throw new TypeError('Keyward: clock must be a function');
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
+    throw new TypeError('Keyward: onEvent must be a function');
+  }
   return {
     store,
     scopes: createScopePolicy(options.scopes, options.publicScopes ?? []),
@@ -65,6 +81,8 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
     usage: positiveIntegers('usage', { intervalMs: 60_000, flushDelayMs: 1_000, ...defined(options.usage) }),
     clock,
     limits: resolveLimits(options.limits),
+    onEvent: options.onEvent,
+    events: positiveIntegers('events', { maintenanceIntervalMs: 60_000, ...defined(options.events) }),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { KeyEvent, KeyEventType } from './events.js';
 import type { KeyStatus, KeyType, StoredKey } from './types.js';
 
 /** Fields the service changes on an existing key. */
@@ -65,6 +66,29 @@ export type KeyChangeEvent = { id: string } | { reset: true };
 export type KeyChangeListener = (event: KeyChangeEvent) => void;
 
 /**
+ * One page of an organization's events (`KeyStore.listEvents`): newest first (ties broken by id,
+ * descending), at most `limit`, only those after `after` in that order and matching every filter.
+ */
+export interface EventListQuery {
+  limit: number;
+  /** Only events after this one in list order (earlier, or at the same time with a smaller id). */
+  after?: { at: Date; id: string };
+  keyId?: string;
+  type?: KeyEventType;
+}
+
+/** Keys that expire in `(from, until]` (`KeyStore.listExpiring`). */
+export interface ExpiringQuery {
+  /** Keys already expired at this time are left out. */
+  from: Date;
+  /** Keys expiring after this time are left out. */
+  until: Date;
+  /** Only this organization's keys; all organizations without it. */
+  organizationId?: string;
+  limit: number;
+}
+
+/**
  * Where keys live. Promise-based; misses return `null`; a store that cannot be reached rejects (the
  * service turns that into `KeyStoreUnavailableError`). Deleted keys keep their record with `deletedAt` set:
  * `findByHash` returns them (verify refuses them), `findById` and `list` do not.
@@ -72,8 +96,12 @@ export type KeyChangeListener = (event: KeyChangeEvent) => void;
  * Run `runKeyStoreConformance` from `@keyward/core/testing` against every implementation.
  */
 export interface KeyStore {
-  /** Adds a key; rejects with `DuplicateKeyError` when `id`, `hash` or `slot` already exists. */
-  insert(key: StoredKey): Promise<void>;
+  /**
+   * Adds a key; rejects with `DuplicateKeyError` when `id`, `hash` or `slot` already exists. With `event`,
+   * the event is written in the same single write as the key (an outbox on the key's record) and then
+   * moved to the event log (see `listEvents`): the key exists if and only if its event does, eventually.
+   */
+  insert(key: StoredKey, event?: KeyEvent): Promise<void>;
   /** The key with this hash, deleted or not. */
   findByHash(hash: string): Promise<StoredKey | null>;
   /** The organization's key with this id, unless deleted. */
@@ -96,6 +124,7 @@ export interface KeyStore {
     id: string,
     changes: KeyChanges,
     conditions?: UpdateConditions,
+    event?: KeyEvent,
   ): Promise<StoredKey | null>;
 
   /**
@@ -105,6 +134,30 @@ export interface KeyStore {
   recordUsage?(entries: ReadonlyArray<UsageEntry>): Promise<void>;
   /** Optional: calls `listener` whenever any key changes, from any process sharing the store. */
   subscribe?(listener: KeyChangeListener): () => void;
+  /**
+   * Optional (required for audit events): one page of the organization's event log (see `EventListQuery`).
+   * Events still in a key's outbox are not listed until `deliverEvents` (or the write's own delivery) moves
+   * them. Events past the store's retention may be left out.
+   */
+  listEvents?(organizationId: string, query: EventListQuery): Promise<KeyEvent[]>;
+  /**
+   * Optional: writes an event that goes with no change of a key (`key.used_after_roll`). Idempotent by
+   * `event.id`: writing the same id twice keeps one event.
+   */
+  appendEvent?(event: KeyEvent): Promise<void>;
+  /**
+   * Optional: moves every event still waiting in a key's outbox (left by a process that died, or a failed
+   * write, between the key write and the event log write) to the event log, idempotently. Resolves with
+   * how many it moved.
+   */
+  deliverEvents?(): Promise<number>;
+  /** Optional: deletes events older than the store's retention at `now`; resolves with how many. */
+  sweepEvents?(now: Date): Promise<number>;
+  /**
+   * Optional: keys (not deleted, not rolled) with `from < expiresAt <= until`, soonest first, at most
+   * `limit`.
+   */
+  listExpiring?(query: ExpiringQuery): Promise<StoredKey[]>;
   /** Optional: releases timers, feeds and connections the store opened itself. */
   close?(): Promise<void>;
 }

@@ -1,17 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { DuplicateKeyError, isKeywardError } from './errors.js';
+import type { EventStoreOptions } from './event-log.js';
 import { createTokenHasher } from './hash.js';
 import { newKeyId } from './ids.js';
 import { generateToken, redactToken } from './key-format.js';
 import { createKeyward } from './keyward.js';
 import { MemoryKeyStore } from './memory-store.js';
 import type { KeyChanges, KeyStore } from './store.js';
+import { runEventConformance } from './testing-events.js';
 import type { KeyType, StoredKey } from './types.js';
 
 export interface ConformanceOptions {
   /** A fresh, empty store for one test. */
   createStore: () => Promise<KeyStore> | KeyStore;
+  /** A fresh store built with event options: when given, the events conformance suite runs too. */
+  createEventStore?: (options: EventStoreOptions) => Promise<KeyStore> | KeyStore;
   /** Called after each test with the store it used. */
   destroyStore?: (store: KeyStore) => Promise<void> | void;
 }
@@ -116,14 +120,23 @@ export function switchableStore(inner: MemoryKeyStore = new MemoryKeyStore()) {
  */
 export function delegatingStore(inner: KeyStore, overrides: Partial<KeyStore> = {}): KeyStore {
   return {
-    insert: (key) => inner.insert(key),
+    insert: (key, event) => inner.insert(key, event),
     findByHash: (hash) => inner.findByHash(hash),
     findById: (org, id) => inner.findById(org, id),
     findBySlot: (slot) => inner.findBySlot(slot),
     list: (org, query) => inner.list(org, query),
-    update: (org, id, changes, conditions) => inner.update(org, id, changes, conditions),
+    update: (org, id, changes, conditions, event) => inner.update(org, id, changes, conditions, event),
     ...(inner.recordUsage && { recordUsage: (entries) => inner.recordUsage?.(entries) ?? Promise.resolve() }),
     ...(inner.subscribe && { subscribe: (listener) => inner.subscribe?.(listener) ?? (() => {}) }),
+    ...(inner.listEvents && {
+      listEvents: (org, query) => inner.listEvents?.(org, query) ?? Promise.resolve([]),
+    }),
+    ...(inner.appendEvent && { appendEvent: (event) => inner.appendEvent?.(event) ?? Promise.resolve() }),
+    ...(inner.deliverEvents && { deliverEvents: () => inner.deliverEvents?.() ?? Promise.resolve(0) }),
+    ...(inner.sweepEvents && { sweepEvents: (now) => inner.sweepEvents?.(now) ?? Promise.resolve(0) }),
+    ...(inner.listExpiring && {
+      listExpiring: (query) => inner.listExpiring?.(query) ?? Promise.resolve([]),
+    }),
     ...overrides,
   };
 }
@@ -135,6 +148,14 @@ export function delegatingStore(inner: KeyStore, overrides: Partial<KeyStore> = 
  * runKeyStoreConformance('MemoryKeyStore', { createStore: () => new MemoryKeyStore() });
  */
 export function runKeyStoreConformance(name: string, options: ConformanceOptions): void {
+  const { createEventStore, destroyStore } = options;
+  if (createEventStore) {
+    runEventConformance(name, {
+      createEventStore,
+      makeKey: makeStoredKey,
+      ...(destroyStore && { destroyStore }),
+    });
+  }
   async function withStore(run: (store: KeyStore, org: string) => Promise<void>): Promise<void> {
     const store = await options.createStore();
     try {

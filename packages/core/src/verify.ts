@@ -4,7 +4,14 @@ import { tokenType } from './key-format.js';
 import { compileKeyPolicy } from './key-policy.js';
 import type { ResolvedOptions } from './options.js';
 import { storeCall } from './store-call.js';
-import type { KeyType, StoredKey, VerifyFailureCode, VerifyRequirements, VerifyResult } from './types.js';
+import type {
+  KeyType,
+  StoredKey,
+  VerifiedKey,
+  VerifyFailureCode,
+  VerifyRequirements,
+  VerifyResult,
+} from './types.js';
 
 /** One frozen answer per refusal code: refusals allocate nothing. */
 const FAILURES = Object.freeze(
@@ -40,15 +47,22 @@ export class Verifier {
   readonly #hash: TokenHasher;
   readonly #cache: VerifyCache | null;
   readonly #inflight = new Map<string, Promise<CachedKey | null>>();
-  readonly #onValid: (id: string, hash: string) => number;
+  readonly #onValid: (id: string, hash: string, key: VerifiedKey, rolled: boolean) => number;
   /**
    * Settled promises of the shared, frozen answers: `verify` hands out the same settled promise for the same
    * answer (a settled promise cannot change), so a cache hit or a refusal allocates no promise either.
    */
   readonly #settled = new WeakMap<VerifyResult, Promise<VerifyResult>>();
 
-  /** `onValid` notes a use and returns when the key's last use was last recorded (ms). */
-  constructor(options: ResolvedOptions, hash: TokenHasher, onValid: (id: string, hash: string) => number) {
+  /**
+   * `onValid` notes a use (of a rolled key too: `rolled`) and returns when the key's last use was last
+   * recorded (ms).
+   */
+  constructor(
+    options: ResolvedOptions,
+    hash: TokenHasher,
+    onValid: (id: string, hash: string, key: VerifiedKey, rolled: boolean) => number,
+  ) {
     this.#options = options;
     this.#hash = hash;
     this.#onValid = onValid;
@@ -123,7 +137,7 @@ export class Verifier {
     }
     // Last use is noted at most once per interval per cached entry; the recorder batches the writes.
     if (now - key.touchedAt >= this.#options.usage.intervalMs)
-      key.touchedAt = this.#onValid(key.verified.id, key.hash);
+      key.touchedAt = this.#onValid(key.verified.id, key.hash, key.verified, key.rolledAt !== null);
     if (key.rolledAt === null || expiresAt === null) return key.admitted;
     return { valid: true, key: key.verified, sunsetAt: new Date(expiresAt), policy: key.policy };
   }

@@ -15,6 +15,8 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on %s', (label, mongoose) => {
 
   runKeyStoreConformance(`MongoKeyStore (${label})`, {
     createStore: () => new MongoKeyStore({ connection, collection: `keys_${++collections}` }),
+    createEventStore: (options) =>
+      new MongoKeyStore({ connection, collection: `keys_${++collections}`, ...options }),
     destroyStore: (store) => store.close?.(),
   });
 });

@@ -272,8 +272,9 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       const indexes = await raw(connection, collection).indexes();
       const byName = Object.fromEntries(indexes.map((index) => [index.name, index]));
       expect(Object.keys(byName).sort()).toEqual(
-        ['_id_', 'key_id_unique', 'organization_newest', 'slot_unique'].sort(),
+        ['_id_', 'expires_at', 'key_id_unique', 'organization_newest', 'slot_unique'].sort(),
       );
+      expect(byName.expires_at).toMatchObject({ key: { expiresAt: 1 } });
       expect(byName.key_id_unique).toMatchObject({ key: { keyId: 1 }, unique: true });
       expect(byName.slot_unique).toMatchObject({ key: { slot: 1 }, unique: true });
       expect(byName.organization_newest).toMatchObject({
@@ -284,8 +285,13 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       expect(changeIndexes.map((index) => index.name).sort()).toEqual(['_id_', 'at']);
       expect(changeIndexes.find((index) => index.name === 'at')).toMatchObject({ key: { at: 1 } });
       expect(changeIndexes.find((index) => index.name === 'at')?.unique).toBeFalsy();
+      // The event log: newest first per organization and per key, and expireAt (plain on FerretDB).
+      const eventIndexes = await raw(connection, `${collection}_events`).indexes();
+      expect(eventIndexes.map((index) => index.name).sort()).toEqual(
+        ['_id_', 'expire_at', 'key_newest', 'organization_newest'].sort(),
+      );
       // Nothing FerretDB 1.24 lacks: no TTL, partial or sparse index.
-      for (const index of [...indexes, ...changeIndexes]) {
+      for (const index of [...indexes, ...changeIndexes, ...eventIndexes]) {
         expect(index).not.toHaveProperty('expireAfterSeconds');
         expect(index).not.toHaveProperty('partialFilterExpression');
         expect(index.sparse).toBeFalsy();

@@ -1,10 +1,15 @@
 import {
+  type DeliveryFaults,
+  type EventListQuery,
+  type ExpiringQuery,
   type KeyChangeEvent,
   type KeyChangeListener,
   type KeyChanges,
+  type KeyEvent,
   type KeyListQuery,
   type KeyStore,
   KeyStoreUnavailableError,
+  retentionMs,
   type StoredKey,
   type UpdateConditions,
   type UsageEntry,
@@ -12,6 +17,9 @@ import {
 import type { Connection, Model } from 'mongoose';
 import { ChangeFeed, type ChangeFeedMode } from './change-feed.js';
 import { toStoreError, withTimeout } from './errors.js';
+import { eventFilter } from './event-filter.js';
+import { EventOutbox } from './event-outbox.js';
+import { type EventDocument, eventModel, fromEventDocument, toEventDocument } from './event-schema.js';
 import { listFilter } from './list-filter.js';
 import { log } from './logger.js';
 import {
@@ -54,6 +62,14 @@ export interface MongoKeyStoreOptions {
   changeFeed?: ChangeFeedMode;
   /** Poll period when polling, in ms. @default 250 */
   pollIntervalMs?: number;
+  /**
+   * Audit events (collection `<collection>_events`) are deleted this many days after they happened: by a
+   * TTL index on MongoDB, by the service's periodic `sweepEvents` on FerretDB (no TTL indexes there).
+   * @default 400
+   */
+  eventRetentionDays?: number;
+  /** Fault injection for tests (fails the event log write or the outbox clear). */
+  faults?: DeliveryFaults;
 }
 
 /**
@@ -67,6 +83,9 @@ export interface MongoKeyStoreOptions {
 export class MongoKeyStore implements KeyStore {
   readonly #model: Model<KeyDocument>;
   readonly #changes: Model<ChangeDocument>;
+  readonly #events: Model<EventDocument>;
+  readonly #outbox: EventOutbox;
+  readonly #retentionMs: number;
   readonly #ObjectId: Connection['base']['Types']['ObjectId'];
   readonly #timeoutMs: number;
   readonly #listeners = new Set<KeyChangeListener>();
@@ -101,6 +120,9 @@ export class MongoKeyStore implements KeyStore {
     }
     this.#model = keyModel(connection, collection);
     this.#changes = changeModel(connection, collection);
+    this.#events = eventModel(connection, collection);
+    this.#retentionMs = retentionMs(options, 'MongoKeyStore');
+    this.#outbox = new EventOutbox(this.#model, this.#events, this.#retentionMs, options.faults ?? {});
     this.#ObjectId = connection.base.Types.ObjectId;
     this.#timeoutMs = timeoutMs;
     this.#feed = new ChangeFeed(
@@ -117,7 +139,14 @@ export class MongoKeyStore implements KeyStore {
   /** Creates the indexes of the keys and of the change log (once; again after a failure). Every call awaits it. */
   ensureIndexes(): Promise<void> {
     this.#indexes ??= this.#opened()
-      .then(() => Promise.all([this.#model.createIndexes(), this.#changes.createIndexes()]))
+      .then(() =>
+        Promise.all([
+          this.#model.createIndexes(),
+          this.#changes.createIndexes(),
+          this.#events.createIndexes(),
+          this.#expiryIndex(),
+        ]),
+      )
       .then(() => undefined)
       .catch((error: unknown) => {
         this.#indexes = null;
@@ -160,10 +189,14 @@ export class MongoKeyStore implements KeyStore {
     return this.#feed.mechanism;
   }
 
-  async insert(key: StoredKey): Promise<void> {
+  /** With `event`: the key and its event in one document write, then the event moved to the log. */
+  async insert(key: StoredKey, event?: KeyEvent): Promise<void> {
+    const entry = event && this.#outbox.entry(event);
     await this.#run('insert', async () => {
-      await this.#model.collection.insertOne(toDocument(key) as never);
+      const doc = entry ? { ...toDocument(key), outbox: { [event.id]: entry.doc } } : toDocument(key);
+      await this.#model.collection.insertOne(doc as never);
     });
+    if (entry) await this.#outbox.deliver(key.hash, entry.doc);
   }
 
   findByHash(hash: string): Promise<StoredKey | null> {
@@ -201,7 +234,14 @@ export class MongoKeyStore implements KeyStore {
    * only the second fails the call still succeeds (logged). An update that matches nothing leaves a
    * spurious first entry, which only makes caches read the key again.
    */
-  update(organizationId: string, id: string, changes: KeyChanges, conditions: UpdateConditions = {}) {
+  update(
+    organizationId: string,
+    id: string,
+    changes: KeyChanges,
+    conditions: UpdateConditions = {},
+    event?: KeyEvent,
+  ) {
+    const entry = event && this.#outbox.entry(event);
     return this.#run('update', async () => {
       const filter: Record<string, unknown> = { keyId: id, organizationId, deletedAt: null };
       const { version } = conditions;
@@ -214,11 +254,14 @@ export class MongoKeyStore implements KeyStore {
         log('change-log entry before an update failed (%s); key not written', (error as Error).name);
         throw new KeyStoreUnavailableError(error);
       }
+      // The event rides in the same single-document write as the change (`outbox.<eventId>`).
+      const set = entry ? { ...changes, [entry.path]: entry.doc } : { ...changes };
       const doc = await this.#model
-        .findOneAndUpdate(filter, { $set: { ...changes }, $inc: { version: 1 } }, { returnDocument: 'after' })
+        .findOneAndUpdate(filter, { $set: set, $inc: { version: 1 } }, { returnDocument: 'after' })
         .lean<KeyDocument>()
         .exec();
       if (!doc) return null;
+      if (entry) await this.#outbox.deliver(doc._id, entry.doc);
       try {
         await this.#announce(id);
       } catch (error) {
@@ -250,6 +293,78 @@ export class MongoKeyStore implements KeyStore {
         );
       });
     }
+  }
+
+  /** One query on `<collection>_events`: filter, sort and limit run on the server. */
+  listEvents(organizationId: string, query: EventListQuery): Promise<KeyEvent[]> {
+    return this.#run('listEvents', async () => {
+      const docs = await this.#events
+        .find(eventFilter(organizationId, query))
+        .sort({ at: -1, _id: -1 })
+        .limit(query.limit)
+        .lean<EventDocument[]>()
+        .exec();
+      return docs.map(fromEventDocument);
+    });
+  }
+
+  /** Inserts the event unless its id is there already (a duplicate `_id` is success). */
+  appendEvent(event: KeyEvent): Promise<void> {
+    return this.#run('appendEvent', async () => {
+      await this.#events.collection
+        .insertOne(toEventDocument(event, this.#retentionMs) as never)
+        .catch((error: unknown) => {
+          if ((error as { code?: unknown })?.code !== 11000) throw error;
+        });
+    });
+  }
+
+  /** Moves events left in key outboxes to the log (see `EventOutbox`). */
+  deliverEvents(): Promise<number> {
+    return this.#run('deliverEvents', () => this.#outbox.deliverAll());
+  }
+
+  /** Deletes events whose retention ended before `now` (the sweep for servers without TTL indexes). */
+  sweepEvents(now: Date): Promise<number> {
+    return this.#run('sweepEvents', async () => {
+      const result = await this.#events.deleteMany({ expireAt: { $lt: now } }).exec();
+      return result.deletedCount ?? 0;
+    });
+  }
+
+  listExpiring(query: ExpiringQuery): Promise<StoredKey[]> {
+    return this.#run('listExpiring', async () => {
+      const filter: Record<string, unknown> = {
+        deletedAt: null,
+        rolledAt: null,
+        expiresAt: { $gt: query.from, $lte: query.until },
+      };
+      if (query.organizationId !== undefined) filter.organizationId = query.organizationId;
+      const docs = await this.#model
+        .find(filter)
+        .sort({ expiresAt: 1, keyId: 1 })
+        .limit(query.limit)
+        .lean<KeyDocument[]>()
+        .exec();
+      return docs.map(fromDocument);
+    });
+  }
+
+  /**
+   * Whether the server is FerretDB (`buildInfo.ferretdbVersion`), which has no TTL indexes.
+   */
+  async isFerretDB(): Promise<boolean> {
+    const info = await this.#model.db.db?.admin().command({ buildInfo: 1 });
+    return typeof info?.ferretdbVersion === 'string';
+  }
+
+  /** A TTL index on the events' `expireAt` on MongoDB; a plain index on FerretDB (the sweep uses it). */
+  async #expiryIndex(): Promise<void> {
+    const ttl = !(await this.isFerretDB());
+    await this.#events.collection.createIndex(
+      { expireAt: 1 },
+      ttl ? { name: 'expire_at_ttl', expireAfterSeconds: 0 } : { name: 'expire_at' },
+    );
   }
 
   subscribe(listener: KeyChangeListener): () => void {

@@ -9,7 +9,12 @@ import type { Connection, Model, Types } from 'mongoose';
  * and `findByHash` (each uncached verify) is the hot path. Keying documents by hash makes that read one
  * indexed lookup on MongoDB and on FerretDB.
  */
-export type KeyDocument = Omit<StoredKey, 'id' | 'hash'> & { _id: string; keyId: string };
+export type KeyDocument = Omit<StoredKey, 'id' | 'hash'> & {
+  _id: string;
+  keyId: string;
+  /** Events written with a change and not yet moved to `<collection>_events`, by event id. */
+  outbox?: Record<string, unknown>;
+};
 
 /**
  * One entry of the change log the change feed reads: key `keyId` changed at `at` (the writer's clock).
@@ -71,6 +76,8 @@ export function keyModel(connection: Connection, collection: string): Model<KeyD
       allowedOrigins: { type: [String], default: [] },
       allowedIps: { type: [String], default: [] },
       lineageId: { type: String, default: null },
+      // Audit events waiting to be moved to the event log (see EventOutbox); usually absent or empty.
+      outbox: { type: Schema.Types.Mixed, default: undefined },
     },
     { collection, versionKey: false, autoIndex: false, bufferCommands: false, strict: 'throw' },
   );
@@ -78,6 +85,7 @@ export function keyModel(connection: Connection, collection: string): Model<KeyD
   // Default-key idempotency: every key holds a unique slot (its id, or "default:<org>" for the default key).
   schema.index({ slot: 1 }, { unique: true, name: 'slot_unique' });
   schema.index({ organizationId: 1, createdAt: -1, keyId: -1 }, { name: 'organization_newest' });
+  schema.index({ expiresAt: 1 }, { name: 'expires_at' });
   return connection.model<KeyDocument>(modelName, schema);
 }
 

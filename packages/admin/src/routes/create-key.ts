@@ -9,11 +9,12 @@ import type { RouteHandler } from '../endpoint.js';
  * @example
  * router.post('/', endpoint(context, createKey, { readsBody: true }));
  */
-export const createKey: RouteHandler = async ({ keyward, organizationId, body }) => {
+export const createKey: RouteHandler = async ({ keyward, organizationId, body, context }) => {
   // Unchecked here on purpose: `createKey` validates its input at run time (400 `validation_error`).
   const { key, token } = await keyward.createKey(
     organizationId,
     (body === undefined ? {} : body) as CreateKeyInput,
+    context,
   );
   return { status: 201, body: { data: serializeKey(key), token } };
 };

@@ -6,7 +6,7 @@ import type { RouteHandler } from '../endpoint.js';
  * @example
  * router.delete('/:id', endpoint(context, deleteKey));
  */
-export const deleteKey: RouteHandler = async ({ keyward, organizationId, id }) => {
-  await keyward.deleteKey(organizationId, id);
+export const deleteKey: RouteHandler = async ({ keyward, organizationId, id, context }) => {
+  await keyward.deleteKey(organizationId, id, context);
   return { status: 204 };
 };

@@ -8,9 +8,9 @@ import type { RouteHandler } from '../endpoint.js';
  * @example
  * router.post('/:id/roll', endpoint(context, rollKey, { readsBody: true }));
  */
-export const rollKey: RouteHandler = async ({ keyward, organizationId, id, body }) => {
+export const rollKey: RouteHandler = async ({ keyward, organizationId, id, body, context }) => {
   const input = body === undefined ? {} : body;
   // Unchecked here on purpose: `rollKey` validates its options at run time (400 `validation_error`).
-  const { key, token, previous } = await keyward.rollKey(organizationId, id, input as RollKeyInput);
+  const { key, token, previous } = await keyward.rollKey(organizationId, id, input as RollKeyInput, context);
   return { status: 201, body: { data: serializeKey(key), token, previous: serializeKey(previous) } };
 };

@@ -9,9 +9,9 @@ import type { RouteHandler } from '../endpoint.js';
  * @example
  * router.patch('/:id', endpoint(context, updateKey, { readsBody: true }));
  */
-export const updateKey: RouteHandler = async ({ keyward, organizationId, id, body }) => {
+export const updateKey: RouteHandler = async ({ keyward, organizationId, id, body, context }) => {
   const input = body === undefined ? {} : body;
   // Unchecked here on purpose: `updateKey` validates its input at run time (400 `validation_error`).
-  const key = await keyward.updateKey(organizationId, id, input as UpdateKeyInput);
+  const key = await keyward.updateKey(organizationId, id, input as UpdateKeyInput, context);
   return { status: 200, body: { data: serializeKey(key) } };
 };

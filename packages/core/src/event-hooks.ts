@@ -1,0 +1,95 @@
+import { copyKeyEvent, type KeyEvent } from './events.js';
+import { log } from './logger.js';
+import type { KeyStore } from './store.js';
+import type { Clock } from './types.js';
+
+/** Options of the event log's background upkeep (`createKeyward({ events })`). */
+export interface EventsOptions {
+  /**
+   * Every this many ms the service moves events left in key outboxes (by a process that died or a store
+   * that failed between the key write and the event write) to the event log, and deletes events past the
+   * store's retention (the sweep for databases without TTL indexes). Also once at start. @default 60000
+   */
+  maintenanceIntervalMs?: number;
+}
+
+/** What one round of upkeep did. */
+export interface EventMaintenance {
+  /** Events moved from key outboxes to the log. */
+  delivered: number;
+  /** Events deleted as older than the retention. */
+  swept: number;
+}
+
+/**
+ * Hands events to the app's `onEvent` (a copy each, never awaited by the change, failures logged) and
+ * runs the upkeep of the store's event log on a timer.
+ */
+export class EventPublisher {
+  readonly #store: KeyStore;
+  readonly #clock: Clock;
+  readonly #onEvent: ((event: KeyEvent) => void | Promise<void>) | undefined;
+  #timer: NodeJS.Timeout | null = null;
+  #first: NodeJS.Immediate | null = null;
+
+  constructor(
+    store: KeyStore,
+    clock: Clock,
+    onEvent: ((event: KeyEvent) => void | Promise<void>) | undefined,
+    intervalMs: number,
+  ) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#onEvent = onEvent;
+    if (store.deliverEvents || store.sweepEvents) {
+      const tick = () => void this.maintain().catch(() => {});
+      this.#first = setImmediate(tick);
+      this.#first.unref();
+      this.#timer = setInterval(tick, intervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** Calls `onEvent` with a copy of `event`; a throw or rejection is logged (its name only). */
+  publish(event: KeyEvent): void {
+    const hook = this.#onEvent;
+    if (!hook) return;
+    try {
+      const result = hook(copyKeyEvent(event));
+      if (result && typeof (result as Promise<void>).then === 'function') {
+        (result as Promise<void>).then(undefined, (error: unknown) => failed(event, error));
+      }
+    } catch (error) {
+      failed(event, error);
+    }
+  }
+
+  /** One round of upkeep now: deliver outboxes, then sweep. Store failures are logged and counted as 0. */
+  async maintain(): Promise<EventMaintenance> {
+    const store = this.#store;
+    let delivered = 0;
+    let swept = 0;
+    try {
+      delivered = (await store.deliverEvents?.()) ?? 0;
+    } catch (error) {
+      log('delivering events from key outboxes failed (%s); retried later', (error as Error)?.name);
+    }
+    try {
+      swept = (await store.sweepEvents?.(new Date(this.#clock()))) ?? 0;
+    } catch (error) {
+      log('sweeping old events failed (%s); retried later', (error as Error)?.name);
+    }
+    return { delivered, swept };
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    if (this.#first) clearImmediate(this.#first);
+    this.#timer = null;
+    this.#first = null;
+  }
+}
+
+function failed(event: KeyEvent, error: unknown): void {
+  log('onEvent failed for %s %s (%s)', event.type, event.id, (error as Error)?.name ?? typeof error);
+}

@@ -1,0 +1,69 @@
+import type { KeyEvent } from '@keyward/core';
+import type { Connection, Model } from 'mongoose';
+
+/**
+ * An audit event document in `<collection>_events`: `KeyEvent` with the event id as `_id` (so writing an
+ * event twice keeps one) and `expireAt`, when retention deletes it (a TTL index on MongoDB, the sweep on
+ * FerretDB). The same document waits in the key's `outbox.<eventId>` until it is in the log.
+ */
+export type EventDocument = Omit<KeyEvent, 'id'> & { _id: string; expireAt: Date };
+
+/**
+ * Registers the event model of `collection` (collection `<collection>_events`) on `connection`, built from
+ * the connection's own mongoose. Indexes: newest first per organization and per key; `expireAt` is
+ * indexed by `MongoKeyStore.ensureIndexes` (TTL where the server has TTL indexes).
+ */
+export function eventModel(connection: Connection, collection: string): Model<EventDocument> {
+  const modelName = `KeywardKeyEvent:${collection}`;
+  const existing = connection.models[modelName];
+  if (existing) return existing as Model<EventDocument>;
+  const { Schema } = connection.base;
+  const schema = new Schema<EventDocument>(
+    {
+      _id: { type: String, required: true },
+      organizationId: { type: String, required: true },
+      type: { type: String, required: true },
+      keyId: { type: String, required: true },
+      keyName: { type: String, required: true },
+      at: { type: Date, required: true },
+      actor: { type: { type: String, required: true }, id: { type: String, required: true } },
+      ip: { type: String },
+      userAgent: { type: String },
+      changes: { type: [String], default: undefined },
+      expireAt: { type: Date, required: true },
+    },
+    {
+      collection: `${collection}_events`,
+      versionKey: false,
+      autoIndex: false,
+      bufferCommands: false,
+      strict: 'throw',
+    },
+  );
+  schema.index({ organizationId: 1, at: -1, _id: -1 }, { name: 'organization_newest' });
+  schema.index({ organizationId: 1, keyId: 1, at: -1, _id: -1 }, { name: 'key_newest' });
+  return connection.model<EventDocument>(modelName, schema);
+}
+
+/** The document of `event`, deleted by retention at `at + retentionMs`. */
+export function toEventDocument(event: KeyEvent, retentionMs: number): EventDocument {
+  const { id, ...rest } = event;
+  return { _id: id, ...rest, expireAt: new Date(event.at.getTime() + retentionMs) };
+}
+
+/** The event of a lean document (only the fields of `KeyEvent`). */
+export function fromEventDocument(doc: EventDocument): KeyEvent {
+  const event: KeyEvent = {
+    id: doc._id,
+    organizationId: doc.organizationId,
+    type: doc.type,
+    keyId: doc.keyId,
+    keyName: doc.keyName,
+    at: doc.at,
+    actor: { type: doc.actor.type, id: doc.actor.id },
+  };
+  if (typeof doc.ip === 'string') event.ip = doc.ip;
+  if (typeof doc.userAgent === 'string') event.userAgent = doc.userAgent;
+  if (Array.isArray(doc.changes)) event.changes = [...doc.changes];
+  return event;
+}

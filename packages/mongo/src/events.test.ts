@@ -1,0 +1,140 @@
+import { createKeyward, type EventContext, type KeyEvent } from '@keyward/core';
+import { TEST_PEPPER, testClock } from '@keyward/core/testing';
+import type { Connection } from 'mongoose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MongoKeyStore, type MongoKeyStoreOptions } from './mongo-store.js';
+import { MONGOOSE_MAJORS, useConnections } from './test-connections.js';
+import { uniqueCollection, uniqueOrganization } from './test-helpers.js';
+
+const { connect } = useConnections('events');
+const [, mongoose] = MONGOOSE_MAJORS[1];
+const DAY = 86_400_000;
+const BOB: EventContext = { actor: { type: 'user', id: 'user_bob' }, ip: '198.51.100.4', userAgent: 'ua/2' };
+
+let connection: Connection;
+beforeAll(async () => {
+  connection = (await connect(mongoose)) as unknown as Connection;
+});
+
+function setUp(options: Partial<MongoKeyStoreOptions> = {}, collection = uniqueCollection()) {
+  const clock = testClock();
+  const store = new MongoKeyStore({ connection, collection, ...options });
+  const seen: KeyEvent[] = [];
+  const keyward = createKeyward({
+    store,
+    scopes: ['a:read', 'a:write'],
+    publicScopes: ['a:read'],
+    pepper: TEST_PEPPER,
+    clock: clock.now,
+    onEvent: (event) => void seen.push(event),
+  });
+  return { store, keyward, clock, seen, collection };
+}
+
+async function mutateEverything(
+  keyward: ReturnType<typeof setUp>['keyward'],
+  clock: ReturnType<typeof testClock>,
+  org: string,
+) {
+  const { key } = await keyward.createKey(org, { name: 'Doc', type: 'secret' }, BOB);
+  clock.advance(1000);
+  await keyward.updateKey(org, key.id, { name: 'Doc 2', scopes: ['a:read'] }, BOB);
+  clock.advance(1000);
+  await keyward.updateKey(org, key.id, { disabled: true }, BOB);
+  clock.advance(1000);
+  await keyward.updateKey(org, key.id, { disabled: false }, BOB);
+  clock.advance(1000);
+  const rolled = await keyward.rollKey(org, key.id, {}, BOB);
+  clock.advance(1000);
+  await keyward.deleteKey(org, rolled.key.id, BOB);
+  return { key, successor: rolled.key };
+}
+
+const EXPECTED_TYPES = [
+  'key.deleted',
+  'key.rolled',
+  'key.enabled',
+  'key.disabled',
+  'key.updated',
+  'key.created',
+];
+
+describe('audit events on FerretDB through the service', () => {
+  it('records exactly one event per mutation, with actor, address, user agent and changed fields', async () => {
+    const { keyward, clock, seen } = setUp();
+    const org = uniqueOrganization();
+    const { key, successor } = await mutateEverything(keyward, clock, org);
+    const { events } = await keyward.listEvents(org);
+    expect(events.map((e) => e.type)).toEqual(EXPECTED_TYPES);
+    expect(events.map((e) => e.keyId)).toEqual([successor.id, ...Array(5).fill(key.id)]);
+    for (const e of events) {
+      expect(e).toMatchObject({
+        organizationId: org,
+        actor: BOB.actor,
+        ip: BOB.ip,
+        userAgent: BOB.userAgent,
+      });
+    }
+    expect(events[4]?.changes).toEqual(['name', 'scopes']);
+    expect(seen.map((e) => e.id).reverse()).toEqual(events.map((e) => e.id));
+    expect((await keyward.listEvents(uniqueOrganization(), { keyId: key.id })).events).toEqual([]);
+  });
+
+  for (const step of ['beforeAppend', 'beforeClear'] as const) {
+    it(`matches changes and events one to one after the process "dies" ${step === 'beforeAppend' ? 'before' : 'after'} the log write`, async () => {
+      // The dying instance: every move to the log fails at `step`, as if the process stopped there.
+      const dying = setUp({
+        faults: {
+          [step]: () => {
+            throw new Error('process died');
+          },
+        },
+      });
+      const org = uniqueOrganization();
+      await mutateEverything(dying.keyward, dying.clock, org);
+      expect((await dying.keyward.listEvents(org)).events).toHaveLength(step === 'beforeAppend' ? 0 : 6);
+      // A fresh instance on the same collection recovers what the outboxes hold.
+      const restarted = setUp({}, dying.collection);
+      expect((await restarted.keyward.maintainEvents()).delivered).toBe(6);
+      const { events } = await restarted.keyward.listEvents(org);
+      expect(events.map((e) => e.type)).toEqual(EXPECTED_TYPES);
+      expect(new Set(events.map((e) => e.id)).size).toBe(6);
+      expect((await restarted.keyward.maintainEvents()).delivered).toBe(0);
+      const raw = connection.db?.collection(dying.collection);
+      expect(await raw?.countDocuments({ outbox: { $exists: true } })).toBe(0);
+    });
+  }
+
+  it('writes no event for a change that is refused', async () => {
+    const { keyward, clock } = setUp();
+    const org = uniqueOrganization();
+    const { key } = await keyward.createKey(org, { name: 'Stays', type: 'secret' });
+    clock.advance(1000);
+    await keyward.rollKey(org, key.id);
+    // Refused: a rolled key given more time, a second roll, another organization's delete.
+    await expect(keyward.rollKey(org, key.id)).rejects.toThrow();
+    await expect(keyward.deleteKey(uniqueOrganization(), key.id)).rejects.toThrow();
+    await expect(keyward.updateKey(org, key.id, { expiresAt: null })).rejects.toThrow();
+    expect((await keyward.listEvents(org)).events.map((e) => e.type)).toEqual(['key.rolled', 'key.created']);
+  });
+});
+
+describe('event retention on FerretDB (no TTL indexes)', () => {
+  it('detects FerretDB, creates a plain expireAt index and sweeps old events on the injected clock', async () => {
+    const { keyward, store, clock, collection } = setUp({ eventRetentionDays: 400 });
+    expect(await store.isFerretDB()).toBe(true);
+    const org = uniqueOrganization();
+    await keyward.createKey(org, { name: 'Old', type: 'secret' });
+    clock.advance(100 * DAY);
+    await keyward.createKey(org, { name: 'Young', type: 'secret' });
+    const indexes = await connection.db?.collection(`${collection}_events`).indexes();
+    const expiry = indexes?.find((i) => i.name?.startsWith('expire_at'));
+    expect(expiry).toMatchObject({ name: 'expire_at' });
+    expect(expiry).not.toHaveProperty('expireAfterSeconds');
+    clock.advance(300 * DAY - 1); // 400 days after the first event, less 1 ms
+    expect((await keyward.maintainEvents()).swept).toBe(0);
+    clock.advance(2);
+    expect((await keyward.maintainEvents()).swept).toBe(1);
+    expect((await keyward.listEvents(org)).events.map((e) => e.keyName)).toEqual(['Young']);
+  });
+});
