@@ -4,7 +4,8 @@
 import { withBusy } from './busy.js';
 import { h, replaceChildren } from './dom.js';
 import { expiryField } from './expiry.js';
-import { clearError, setupDialog, showError, showMessage } from './feedback.js';
+import { asApiError, clearError, setupDialog, showError, showMessage } from './feedback.js';
+import { policyFields } from './policy-fields.js';
 import { scopeChoices } from './scope-choices.js';
 
 /** @typedef {import('./api.js').Key} Key */
@@ -54,6 +55,10 @@ export function createCreateDialog({ api, catalog, onCreated }) {
     )
   );
   const expiry = expiryField('kw-create', { keyType: () => selectedType() });
+  const policies = policyFields('kw-create', {
+    keyType: () => selectedType(),
+    defaultsHint: 'No limit set: the key gets the app’s default limits for its type, if it has any.',
+  });
   const error = h('div', { class: 'kw-form-error', id: 'kw-create-error', role: 'alert' });
   const title = h('h2', { class: 'kw-dialog-title', id: 'kw-create-title' }, 'New API key');
   const fields = {
@@ -62,6 +67,7 @@ export function createCreateDialog({ api, catalog, onCreated }) {
     get expiresAt() {
       return expiry.input;
     },
+    ...policies.fields,
   };
   const form = /** @type {HTMLFormElement} */ (
     h(
@@ -92,6 +98,7 @@ export function createCreateDialog({ api, catalog, onCreated }) {
       ),
       scopes,
       expiry.element,
+      policies.element,
       error,
       h(
         'div',
@@ -148,6 +155,7 @@ export function createCreateDialog({ api, catalog, onCreated }) {
     radio.addEventListener('change', () => {
       renderScopes();
       expiry.update();
+      policies.update();
     });
   }
 
@@ -155,12 +163,13 @@ export function createCreateDialog({ api, catalog, onCreated }) {
     event.preventDefault();
     if (busy) return;
     clearError(error, fields);
+    policies.clear();
     const trimmed = name.value.trim();
     if (trimmed === '') {
       showMessage(error, 'Give the key a name.', name);
       return;
     }
-    /** @type {{ name: string, type: string, scopes?: string[], expiresAt?: string }} */
+    /** @type {Parameters<typeof api.create>[0]} */
     const input = { name: trimmed, type: selectedType() };
     if (catalog()) {
       input.scopes = [...scopeList.querySelectorAll('input[name="scopes"]:checked:not(:disabled)')].map(
@@ -173,6 +182,11 @@ export function createCreateDialog({ api, catalog, onCreated }) {
       return;
     }
     if (when.value) input.expiresAt = when.value;
+    // Empty lists are left out: the app's defaults (limits) and "any" (origins, addresses) apply.
+    const { limits, allowedOrigins, allowedIps } = policies.value();
+    if (limits.length > 0) input.limits = limits;
+    if (allowedOrigins.length > 0) input.allowedOrigins = allowedOrigins;
+    if (allowedIps.length > 0) input.allowedIps = allowedIps;
     busy = true;
     try {
       const { data, token } = await withBusy(form, () => api.create(input));
@@ -181,6 +195,7 @@ export function createCreateDialog({ api, catalog, onCreated }) {
       await onCreated(data, token);
     } catch (failure) {
       showError(error, failure, fields);
+      policies.showDetails(asApiError(failure).details);
     } finally {
       busy = false;
     }
@@ -193,6 +208,7 @@ export function createCreateDialog({ api, catalog, onCreated }) {
       clearError(error, fields);
       uncheckedScopes.clear();
       expiry.reset();
+      policies.reset();
       renderScopes();
       element.showModal();
       name.focus();

@@ -12,6 +12,9 @@ const FIELD_LABELS = /** @type {Record<string, string>} */ ({
   expiresAt: 'Expiration date',
   gracePeriodSeconds: 'Grace period',
   disabled: 'Disabled',
+  limits: 'Rate limits',
+  allowedOrigins: 'Allowed origins',
+  allowedIps: 'Allowed IP addresses',
 });
 
 /**
