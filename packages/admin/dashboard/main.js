@@ -1,13 +1,15 @@
-// The API keys page: builds the toolbar, the table and the dialogs into the page frame the server sends
-// (#kw-dashboard with its header), loads the keys and the scope catalog from the admin API, and wires the
-// "…" menu's actions to the dialogs.
+// The API keys page: builds the toolbar, the table, the Activity panel and the dialogs into the page frame
+// the server sends (#kw-dashboard with its header), loads the keys and the scope catalog from the admin
+// API, and wires the "…" menu's actions to the dialogs.
 
+import { createActivityPanel } from './activity-panel.js';
 import { createApi } from './api.js';
 import { createConfirmDialog } from './confirm-dialog.js';
 import { deleteConfirmation, rollConfirmation, toggleConfirmation } from './confirmations.js';
 import { createCreateDialog } from './create-dialog.js';
-import { byId, h } from './dom.js';
+import { byId, h, replaceChildren } from './dom.js';
 import { createEditDialog } from './edit-dialog.js';
+import { expiryNotice } from './expiry-notice.js';
 import { announce as announceIn, asApiError, clearError, showError } from './feedback.js';
 import { refreshRelativeTimes } from './format.js';
 import { keyRow, orderKeys } from './key-rows.js';
@@ -62,15 +64,20 @@ const toolbar = createToolbar({
 });
 const table = createKeyTable();
 const stickyBar = h('div', { class: 'kw-sticky' }, toolbar.element);
+const notice = h('p', { class: 'kw-notice', id: 'kw-expiry-notice', hidden: true });
+const activity = createActivityPanel({ api, keys: () => state.keys });
 (root.querySelector('.kw-header') ?? root).append(newKeyButton);
-root.querySelector('.kw-header')?.after(alertBox, announcer, stickyBar, table.element);
+root
+  .querySelector('.kw-header')
+  ?.after(alertBox, announcer, notice, stickyBar, table.element, activity.element);
 
 /** @param {string} text */
 const announce = (text) => announceIn(announcer, text);
 
 // The table header sticks below the toolbar: it needs the toolbar's height, which changes with the width.
+// The page scrolls a focused row out from under them too (scroll-padding-top in the stylesheet).
 new ResizeObserver(() => {
-  root.style.setProperty('--kw-sticky-height', `${stickyBar.offsetHeight}px`);
+  document.documentElement.style.setProperty('--kw-sticky-height', `${stickyBar.offsetHeight}px`);
 }).observe(stickyBar);
 
 // ---- Loading and rendering -------------------------------------------------------------------------
@@ -109,6 +116,7 @@ async function load() {
   state.keys = keys.value.data;
   state.nextCursor = keys.value.nextCursor;
   render();
+  await activity.load();
 }
 
 /** Reloads the list; a failure is shown above the table. */
@@ -120,6 +128,7 @@ async function refresh() {
   } catch (error) {
     showError(alertBox, error, {}, signInAgain(error));
   }
+  await activity.refresh();
 }
 
 /** A "Sign in again" link when the session has ended (reloading lets the app ask for a sign-in). @param {unknown} error */
@@ -167,6 +176,9 @@ function render() {
         : 'No API keys yet. Create one with “New API key”.',
   );
   table.setMore(state.nextCursor !== null);
+  const expiring = expiryNotice(state.keys);
+  notice.hidden = expiring === null;
+  replaceChildren(notice, expiring);
 }
 
 /** Focus on the "…" button of a key, or on "New API key" when the key is gone. @param {string} id */
@@ -249,6 +261,7 @@ const rowActions = {
   onRoll: (key) => confirmDialog.open(rollConfirmation(key, actionDeps)),
   onEdit: (key) => editDialog.open(key),
   onToggleDisabled: (key) => confirmDialog.open(toggleConfirmation(key, actionDeps)),
+  onHistory: (key) => void activity.showKey(key),
   onDelete: (key) => confirmDialog.open(deleteConfirmation(key, actionDeps)),
 };
 
