@@ -281,8 +281,9 @@ describe('the API keys page in Chromium', () => {
     const oldRow = rowOf(page, id);
     expect(await rows(page).nth(1).getAttribute('data-key-id')).toBe(id);
     expect(await cell(newRow, 6)).toBe('Active');
+    // Used just before the roll (lastUsedAt is accurate to about a minute): no use seen since.
     expect(await cell(oldRow, 6)).toMatch(
-      /^Rolled until [A-Z][a-z]{2} \d{1,2}(, \d{4})?, \d{1,2}:\d{2} [AP]M$/,
+      /^Rolled until [A-Z][a-z]{2} \d{1,2}(, \d{4})?, \d{1,2}:\d{2} [AP]M no use seen since the roll$/,
     );
     expect(await cell(oldRow, 4)).toMatch(/^[A-Z][a-z]{2} \d{1,2}, \d{1,2}:\d{2} [AP]M in 11 hours$/);
     const end = Date.parse(
@@ -376,6 +377,8 @@ describe('the API keys page in Chromium', () => {
     expect(await focused()).toBe('Edit…');
     await page.keyboard.press('ArrowDown');
     expect(await focused()).toBe('Disable…');
+    await page.keyboard.press('ArrowDown');
+    expect(await focused()).toBe('Show history');
     await page.keyboard.press('ArrowDown');
     expect(await focused()).toBe('Delete…');
     await page.keyboard.press('ArrowDown');

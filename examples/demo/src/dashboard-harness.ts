@@ -63,6 +63,20 @@ export async function contrastOf(page: Page, selector: string): Promise<[number,
   );
 }
 
+/**
+ * Runs each call a later millisecond than the last one ended, so records made by consecutive calls (keys,
+ * events) have distinct times and "newest first" has one answer.
+ */
+export function oneAtATime() {
+  let last = Date.now();
+  return async <T>(make: () => Promise<T>): Promise<T> => {
+    while (Date.now() <= last) await new Promise((resolve) => setTimeout(resolve, 1));
+    const made = await make();
+    last = Date.now();
+    return made;
+  };
+}
+
 /** Makes the page reload its list, as it does when the tab becomes visible again. */
 export async function reload(page: Page) {
   await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));

@@ -8,6 +8,7 @@ import { SCREENSHOTS, UPDATE_SCREENSHOTS } from './chromium.js';
 import {
   axeViolations,
   contrastOf,
+  oneAtATime,
   pick,
   reload,
   rowNamed,
@@ -357,13 +358,7 @@ describe('dialogs, busy labels, sticky header and sort', () => {
     const { page, org } = await signedIn();
     const day = 86_400_000;
     // Each key a later millisecond than the one before, so "newest first" has one answer.
-    let last = Date.now();
-    const later = async <T>(make: () => Promise<T>): Promise<T> => {
-      while (Date.now() <= last) await new Promise((resolve) => setTimeout(resolve, 1));
-      const made = await make();
-      last = Date.now();
-      return made;
-    };
+    const later = oneAtATime();
     const made = (name: string, days: number | null) =>
       later(() =>
         keyward().createKey(org, {
