@@ -75,7 +75,6 @@ export { type LimitOptions, limitsOverMax } from './limit-options.js';
 export { MemoryKeyStore } from './memory-store.js';
 export type { KeywardOptions } from './options.js';
 export { parseInput } from './parse-input.js';
-export { ROLL_USE_INTERVAL_MS } from './roll-use.js';
 export {
   allowedIpsSchema,
   allowedOriginsSchema,
@@ -89,6 +88,7 @@ export {
   MAX_WINDOW_SECONDS,
   ORIGIN_PATTERN,
 } from './policy-schemas.js';
+export { ROLL_USE_INTERVAL_MS } from './roll-use.js';
 export {
   type CreateKeyInput,
   createKeyInputSchema,
