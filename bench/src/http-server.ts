@@ -10,13 +10,15 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createKeyward, type KeyStore, type Keyward, MemoryKeyStore } from '@keyward/core';
-import { apiKeyAuth, keywardErrorHandler } from '@keyward/express';
+import { apiKeyAuth, createKeyLimiter, keywardErrorHandler } from '@keyward/express';
 import { createPassportStrategy } from '@keyward/express/passport';
 import { MongoKeyStore } from '@keyward/mongo';
 import express from 'express';
 import mongoose from 'mongoose';
 import passport from 'passport';
 import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
+import { type RedisReply, RedisStore } from 'rate-limit-redis';
+import { startBenchRedis } from './redis.js';
 import { BENCH_PEPPER, BENCH_SCOPES, badChecksumToken, ORG } from './tokens.js';
 
 /** Keys in each database-backed collection, so lookups are not in a one-document collection. */
@@ -45,6 +47,26 @@ const hotToken = (await memory.createKey(ORG, { name: 'hot', type: 'secret' })).
 const noCache = keyward(new MemoryKeyStore(), false);
 const noCacheToken = (await noCache.createKey(ORG, { name: 'no-cache', type: 'secret' })).token;
 passport.use(createPassportStrategy(memory, READ));
+
+// --- One limit on a key (contract §6), never reached: counted in memory (the default limiter), and on a
+// redis-server of our own through rate-limit-redis (left out when redis-server is not installed).
+const limitedToken = (
+  await memory.createKey(ORG, {
+    name: 'limited',
+    type: 'secret',
+    limits: [{ limit: 1_000_000_000, windowSeconds: 3_600 }],
+  })
+).token;
+const redis = process.env.BENCH_NO_REDIS === '1' ? null : await startBenchRedis();
+const redisLimiter = redis
+  ? createKeyLimiter({
+      store: () =>
+        new RedisStore({
+          sendCommand: (...args: string[]) => redis.sendCommand(args) as Promise<RedisReply>,
+          prefix: 'kw-bench:',
+        }),
+    })
+  : null;
 
 // --- Floods: their own instance and a counted store, so reads can be attributed.
 const floodStore = new MemoryKeyStore();
@@ -188,6 +210,8 @@ app.get(
   ok,
 );
 app.get('/hot', apiKeyAuth(memory, READ), ok);
+app.get('/limit-memory', apiKeyAuth(memory, READ), ok);
+if (redisLimiter) app.get('/limit-redis', apiKeyAuth(memory, { ...READ, limiter: redisLimiter }), ok);
 app.get('/passport', passport.authenticate('keyward', { session: false }), ok);
 app.get('/no-cache', apiKeyAuth(noCache, READ), ok);
 app.get('/hand-rolled', passport.authenticate('hand-rolled', { session: false }), ok);
@@ -212,6 +236,7 @@ server.listen(0, '127.0.0.1', () => {
   const port = typeof address === 'object' && address ? address.port : 0;
   const tokens = {
     hot: hotToken,
+    limited: limitedToken,
     noCache: noCacheToken,
     handRolled: handRolledToken,
     floodGood: floodGood.token,
@@ -219,7 +244,7 @@ server.listen(0, '127.0.0.1', () => {
     ...(mongoTokens ? { naiveMongo: mongoTokens.naive, mongoCached: mongoTokens.keyward } : {}),
   };
   process.stdout.write(
-    `${JSON.stringify({ port, tokens, mongo: Boolean(mongoKeyward), pid: process.pid })}\n`,
+    `${JSON.stringify({ port, tokens, mongo: Boolean(mongoKeyward), redis: Boolean(redisLimiter), pid: process.pid })}\n`,
   );
 });
 
@@ -231,6 +256,7 @@ async function stop() {
   server.close();
   await Promise.allSettled([memory.close(), noCache.close(), flood.close(), mongoKeyward?.close()]);
   await mongoStore?.close().catch(() => {});
+  await redis?.stop().catch(() => {});
   await Promise.allSettled(connections.map((c) => c.close()));
   process.exit(0);
 }

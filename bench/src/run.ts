@@ -7,6 +7,8 @@
 // 3. Micro: verify() beside raw hashing anchors (src/micro.ts, own process).
 // Writes results/latest.json and results/latest.md, puts the markdown in README.md and prints it.
 // Bounded: a watchdog ends everything after BENCH_DEADLINE_S (default 360 s).
+// BENCH_ONLY=id,id (e.g. limitMemory,limitRedis) runs only those scenarios and their baselines, prints their
+// rows and writes nothing (a quick look; BENCH_NO_MONGO=1 skips the database).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -73,6 +75,20 @@ const scenarios: Scenario[] = [
     baseline: 'bare',
     expect: 200,
     options: (t) => ({ path: '/hot', ...bearer(t.hot) }),
+  },
+  {
+    id: 'limitMemory',
+    name: 'apiKeyAuth + one limit (memory store), cached key',
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/limit-memory', ...bearer(t.limited) }),
+  },
+  {
+    id: 'limitRedis',
+    name: 'apiKeyAuth + one limit (Redis, rate-limit-redis), cached key',
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/limit-redis', ...bearer(t.limited) }),
   },
   {
     id: 'passport',
@@ -188,10 +204,22 @@ try {
   server = child;
   children.add(child);
   const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-  const { port, tokens, mongo } = JSON.parse(line) as { port: number; tokens: Tokens; mongo: boolean };
+  const { port, tokens, mongo, redis } = JSON.parse(line) as {
+    port: number;
+    tokens: Tokens;
+    mongo: boolean;
+    redis: boolean;
+  };
   const base = `http://127.0.0.1:${port}`;
+  if (!redis) log('redis-server not found: the Redis scenario is left out');
+  const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+  const wanted =
+    only && new Set(only.flatMap((id) => [id, scenarios.find((s) => s.id === id)?.baseline ?? id]));
   const active = scenarios.filter(
-    (s) => mongo || !['naiveMongo', 'naiveMongoId', 'mongoCached', 'mongoCold'].includes(s.id),
+    (s) =>
+      (mongo || !['naiveMongo', 'naiveMongoId', 'mongoCached', 'mongoCold'].includes(s.id)) &&
+      (redis || s.id !== 'limitRedis') &&
+      (!wanted || wanted.has(s.id)),
   );
 
   // New keys' cache entries are kept short for a second after the store announces them: let that pass.
@@ -215,6 +243,14 @@ try {
   server = null;
   await database?.stop();
   database = null;
+  if (only) {
+    for (const row of summarize(active, samples)) {
+      process.stdout.write(
+        `${row.id}: ${Math.round(row.rps)} req/s, server CPU ${row.cpuUsPerReq.toFixed(1)} µs/req (${row.cpuOverBaselineUs.toFixed(1)} over ${row.baseline})\n`,
+      );
+    }
+    process.exit(0);
+  }
 
   log('memory: invented tokens through verify, in-process');
   const memory = await childJson([

@@ -4,12 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { createDemoApp } from './app.js';
 
 const KEY_FIELDS = [
+  'allowedIps',
+  'allowedOrigins',
   'createdAt',
   'disabled',
   'expiresAt',
   'id',
   'isDefault',
   'lastUsedAt',
+  'limits',
   'name',
   'organizationId',
   'redactedKey',

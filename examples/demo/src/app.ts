@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createAdminRouter, createDashboardRouter } from '@keyward/admin';
-import { createKeyward, type KeyStore, type Keyward } from '@keyward/core';
+import { createKeyward, type KeyStore, type Keyward, type LimitOptions } from '@keyward/core';
 import express, { type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Store as SessionStore } from 'express-session';
@@ -17,6 +17,15 @@ import { createV1Router } from './v1.js';
 export const DEMO_SCOPES = ['snippets:read', 'snippets:write'];
 /** What public keys may hold. */
 export const DEMO_PUBLIC_SCOPES = ['snippets:read'];
+/** New public keys (the Default key too): 10 requests per second and 10,000 per day. */
+export const DEMO_KEY_LIMITS: LimitOptions = {
+  defaults: {
+    public: [
+      { limit: 10, windowSeconds: 1 },
+      { limit: 10_000, windowSeconds: 86_400 },
+    ],
+  },
+};
 
 const PUBLIC_FOLDER = fileURLToPath(new URL('../public/', import.meta.url));
 
@@ -46,6 +55,8 @@ export interface DemoOptions {
   pepper?: string;
   /** Receives one line per server fault (never a token). @default no logging */
   log?: (line: string) => void;
+  /** Default limits of new keys and the most a customer may set. @default {@link DEMO_KEY_LIMITS} */
+  keyLimits?: LimitOptions;
 }
 
 /** The demo app and the Keyward service it runs on. */
@@ -83,6 +94,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     store: options.store,
     scopes: DEMO_SCOPES,
     publicScopes: DEMO_PUBLIC_SCOPES,
+    limits: options.keyLimits ?? DEMO_KEY_LIMITS,
     pepper: options.pepper || process.env.KEYWARD_PEPPER?.trim() || randomBytes(32).toString('base64url'),
   });
   const sessions = createSessions({

@@ -1,7 +1,9 @@
-import type { Keyward, KeywardError, VerifiedKey } from '@keyward/core';
+import type { Keyward, KeywardError, VerifiedKey, VerifyResult } from '@keyward/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { admit, isRefusal, judge } from './check-key.js';
+import { afterRefusal, checkPolicy, checkThrottle } from './enforce-policy.js';
 import { extractKey } from './extract-key.js';
+import { type KeyLimiter, resolveLimiter } from './key-limiter.js';
 import { log } from './logger.js';
 import { isMiddlewareCall, mountedUncalled } from './middleware-call.js';
 import {
@@ -29,10 +31,16 @@ export interface ApiKeyAuthOptions extends KeySourceOptions, RouteRequirements {
    * @default sends the contract's JSON body, status and `WWW-Authenticate` header
    */
   onError?: AuthErrorHandler;
+  /**
+   * Counts requests against keys' `limits` and refused keys against client addresses (contract §6). Make
+   * one with `createKeyLimiter` (e.g. on Redis) and pass the same one to every `apiKeyAuth` of the app.
+   * @default one in-memory limiter per Keyward service, shared by every `apiKeyAuth` without this option
+   */
+  limiter?: KeyLimiter;
 }
 
 const WHERE = '@keyward/express apiKeyAuth';
-const ALLOWED = [...SOURCE_OPTIONS, ...REQUIREMENT_OPTIONS, 'onError'];
+const ALLOWED = [...SOURCE_OPTIONS, ...REQUIREMENT_OPTIONS, 'onError', 'limiter'];
 
 /**
  * Express middleware that authenticates the request with a Keyward API key and sets `req.apiKey`.
@@ -61,6 +69,8 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
   const checked = checkOptionsObject(WHERE, options, ALLOWED);
   const auth = resolveAuth(WHERE, keyward, checked);
   const onError = resolveOnError(WHERE, checked.onError, sendRefusal);
+  const limiter = resolveLimiter(WHERE, checked.limiter, auth.keyward);
+  const { realm } = auth;
 
   function finish(
     outcome: VerifiedKey | KeywardError,
@@ -80,15 +90,31 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
     next();
   }
 
+  /** Contract §6's order after the lookup: state, type, scopes (judge), then IP, origin and limits. */
+  function decide(result: VerifyResult, req: Request, res: Response, next: NextFunction): void {
+    const outcome = judge(auth, result, res);
+    if (isRefusal(outcome)) {
+      const answer = afterRefusal(limiter, req, outcome, realm);
+      if (answer instanceof Promise) answer.then((a) => finish(a, req, res, next)).catch(next);
+      else finish(answer, req, res, next);
+      return;
+    }
+    const denied = checkPolicy(limiter, result as VerifyResult & { valid: true }, outcome, req, res, realm);
+    if (denied instanceof Promise) denied.then((d) => finish(d ?? outcome, req, res, next)).catch(next);
+    else finish(denied ?? outcome, req, res, next);
+  }
+
   return function apiKeyAuth(req, res, next) {
     const found = extractKey(req, auth.source);
-    if (!('token' in found)) return finish(refusal(found.code, auth.realm), req, res, next);
+    if (!('token' in found)) return finish(refusal(found.code, realm), req, res, next);
+    const throttled = checkThrottle(limiter, req, realm);
+    if (throttled !== null) return finish(throttled, req, res, next);
     // A cached key (or a malformed token) is answered without waiting: no promise on the hot path.
     const cached = auth.keyward.verifyCached(found.token);
-    if (cached !== undefined) return finish(judge(auth, cached, res), req, res, next);
+    if (cached !== undefined) return decide(cached, req, res, next);
     auth.keyward
       .verify(found.token)
-      .then((result) => finish(judge(auth, result, res), req, res, next))
+      .then((result) => decide(result, req, res, next))
       .catch(next);
   };
 }

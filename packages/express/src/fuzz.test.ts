@@ -6,6 +6,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
 import { keywardErrorHandler } from './error-handler.js';
+import { createKeyLimiter } from './key-limiter.js';
 import { createPassportStrategy } from './passport.js';
 import { requireScopes } from './require-scopes.js';
 import { requireSecretKey } from './require-secret-key.js';
@@ -13,8 +14,8 @@ import { appWith, countingHandler, EXPRESS_VERSIONS, keywardFixture, ORG } from 
 
 /**
  * Property tests over HTTP: whatever a client puts in the headers the middleware reads (any number of
- * lines, any bytes Node lets through, odd whitespace, huge values), the answer is never a 5xx and is
- * exactly the contract's, as computed by `expected` below from contract §2 alone.
+ * lines, any bytes Node lets through, odd whitespace, huge values; `Origin` and `Referer` too), the answer
+ * is never a 5xx and is exactly the contract's, as computed by `expected` below from contracts §2 and §6.
  */
 
 const RUNS = { numRuns: 120 };
@@ -55,6 +56,24 @@ interface Known {
   /** What verify makes of the token: the key's type, or the refusal. */
   outcome: 'secret' | 'public' | 'disabled_api_key' | 'expired_api_key' | 'invalid_api_key';
   sunset: boolean;
+  /** A public key bound to `BOUND_ORIGINS`. */
+  bound?: boolean;
+}
+
+const BOUND_ORIGINS = ['https://app.example.com', 'https://*.example.org'];
+
+/** Contract §6 for `BOUND_ORIGINS`, written independently of the middleware's matcher. */
+function originAllowed(origin: string | undefined, referer: string | undefined): boolean {
+  let value = ows(origin ?? '');
+  if (value === '') {
+    const ref = ows(referer ?? '');
+    value = ref !== '' && URL.canParse(ref) ? new URL(ref).origin : '';
+  }
+  const lower = value.toLowerCase();
+  return (
+    lower === 'https://app.example.com' ||
+    /^https:\/\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?\.example\.org$/.test(lower)
+  );
 }
 
 /** One fixture per test: a secret and a public key, plus a rolled, a disabled, an expired and a deleted one. */
@@ -69,6 +88,11 @@ async function fixture() {
     type: 'secret',
     expiresAt: new Date(f.clock.now() + 1000),
   });
+  const bound = await f.keyward.createKey(ORG, {
+    name: 'Bound',
+    type: 'public',
+    allowedOrigins: BOUND_ORIGINS,
+  });
   const deleted = await f.keyward.createKey(ORG, { name: 'Gone', type: 'secret' });
   await f.keyward.deleteKey(ORG, deleted.key.id);
   f.clock.advance(1000);
@@ -79,8 +103,9 @@ async function fixture() {
     [disabled.token, { outcome: 'disabled_api_key', sunset: false }],
     [expired.token, { outcome: 'expired_api_key', sunset: false }],
     [deleted.token, { outcome: 'invalid_api_key', sunset: false }],
+    [bound.token, { outcome: 'public', sunset: false, bound: true }],
   ]);
-  return { f, known, tokens: [...known.keys()] };
+  return { f, known, tokens: [...known.keys()], boundToken: bound.token };
 }
 
 /** Fragments that make the interesting values likely: the tokens, schemes, separators, whitespace. */
@@ -116,6 +141,8 @@ interface Sent {
   lines: { name: string; values: string[] }[];
   route: Route;
   mount: Mount;
+  origin: string | undefined;
+  referer: string | undefined;
 }
 
 /** RFC 9110 optional whitespace: SP and HTAB only. */
@@ -140,19 +167,26 @@ function expected(sent: Sent, known: Map<string, Known>) {
   if (tokens.size === 0) return { status: 401, code: 'missing_api_key' };
   if (tokens.size > 1) return { status: 400, code: 'conflicting_api_keys' };
   const [token] = tokens as unknown as [string];
-  const key = known.get(token) ?? { outcome: 'invalid_api_key', sunset: false };
+  const key: Known = known.get(token) ?? { outcome: 'invalid_api_key', sunset: false };
   if (key.outcome !== 'secret' && key.outcome !== 'public') return { status: 401, code: key.outcome };
+  const originRefused = key.bound === true && !originAllowed(sent.origin, sent.referer);
+  const refusedOrigin = { status: 403, code: 'origin_not_allowed', sunset: key.sunset };
+  // The split guards check type and scopes after apiKeyAuth, which checks origins: origins come first there.
+  if (sent.mount === 'split guards' && originRefused) return refusedOrigin;
   if (sent.route === 'secret' && key.outcome === 'public') {
     return { status: 403, code: 'secret_key_required', sunset: key.sunset };
   }
   if (sent.route === 'write' && key.outcome === 'public') {
     return { status: 403, code: 'insufficient_scope', sunset: key.sunset };
   }
+  if (originRefused) return refusedOrigin;
   return { status: 200, code: null, sunset: key.sunset };
 }
 
 function middleware(keyward: Keyward, sent: Sent): RequestHandler[] {
-  const source = { authorizationHeader: sent.authorizationHeader, apiKeyHeader: sent.apiKeyHeader };
+  // A limiter per request: the invalid-key throttle would otherwise turn later runs into 429s.
+  const limiter = createKeyLimiter();
+  const source = { authorizationHeader: sent.authorizationHeader, apiKeyHeader: sent.apiKeyHeader, limiter };
   const needs =
     sent.route === 'secret'
       ? { type: 'secret' as const }
@@ -171,6 +205,26 @@ function middleware(keyward: Keyward, sent: Sent): RequestHandler[] {
   authenticator.use(createPassportStrategy(keyward, { ...source, ...needs }));
   return [authenticator.authenticate('keyward', { session: false })];
 }
+
+/** Origins and Referers: allowed, wildcard, look-alikes, URLs, odd case and whitespace, any bytes. */
+const originValue = fc.oneof(
+  fc.constantFrom(
+    'https://app.example.com',
+    'HTTPS://App.Example.COM',
+    ' https://a.example.org\t',
+    'https://example.org',
+    'https://a.example.org.evil.net',
+    'https://a.example.org:8443',
+    'https://app.example.com/path?q=1#x',
+    'null',
+    '',
+    'https://user:pw@app.example.com/',
+    'file:///etc/passwd',
+    'http://[::1]:3000/',
+  ),
+  fc.webUrl(),
+  fc.string({ unit: VALUE_CHAR, maxLength: 40 }),
+);
 
 function sentArbitrary(tokens: string[], valueLength?: number) {
   const names = fc
@@ -203,21 +257,37 @@ function sentArbitrary(tokens: string[], valueLength?: number) {
       }),
       route: fc.constantFrom<Route>('any', 'secret', 'write'),
       mount: fc.constantFrom<Mount>('one-step', 'split guards', 'passport'),
+      origin: fc.option(originValue, { nil: undefined }),
+      referer: fc.option(originValue, { nil: undefined }),
     });
   });
 }
 
 describe.each(EXPRESS_VERSIONS)('hostile headers on %s', (_version, express) => {
-  async function check(valueLength?: number) {
-    const { f, known, tokens } = await fixture();
+  async function check(valueLength?: number, onlyBound = false) {
+    const { f, known, tokens, boundToken } = await fixture();
+    // The bound key, sent cleanly in one of the two headers, with any Origin and Referer.
+    const bound = fc.record({
+      authorizationHeader: fc.constant('Authorization'),
+      apiKeyHeader: fc.constant('X-API-Key'),
+      lines: fc
+        .constantFrom('Authorization', 'X-API-Key')
+        .map((name) => [{ name, values: [name === 'Authorization' ? `Bearer ${boundToken}` : boundToken] }]),
+      route: fc.constantFrom<Route>('any', 'secret', 'write'),
+      mount: fc.constantFrom<Mount>('one-step', 'split guards', 'passport'),
+      origin: fc.option(originValue, { nil: undefined }),
+      referer: fc.option(originValue, { nil: undefined }),
+    });
     await fc.assert(
-      fc.asyncProperty(sentArbitrary(tokens, valueLength), async (sent) => {
+      fc.asyncProperty(onlyBound ? bound : sentArbitrary(tokens, valueLength), async (sent: Sent) => {
         const handler = countingHandler();
         const app = appWith(express, middleware(f.keyward, sent), handler, [keywardErrorHandler()]);
         let req = request(app).get('/r');
         for (const { name, values } of sent.lines) {
           req = req.set(name, (values.length === 1 ? values[0] : values) as string);
         }
+        if (sent.origin !== undefined) req = req.set('Origin', sent.origin);
+        if (sent.referer !== undefined) req = req.set('Referer', sent.referer);
         const res = await req;
         const want = expected(sent, known);
 
@@ -238,5 +308,9 @@ describe.each(EXPRESS_VERSIONS)('hostile headers on %s', (_version, express) => 
 
   it('does the same for single values of up to 12,000 characters', async () => {
     await check(12_000);
+  });
+
+  it('does the same for a key bound to origins under any Origin and Referer', async () => {
+    await check(undefined, true);
   });
 });

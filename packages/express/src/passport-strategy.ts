@@ -1,9 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import type { Keyward, VerifyResult } from '@keyward/core';
+import type { Keyward, KeywardError, VerifyResult } from '@keyward/core';
 import type { Request } from 'express';
 import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
 import { admit, isRefusal, judge } from './check-key.js';
+import { afterRefusal, checkPolicy, checkThrottle } from './enforce-policy.js';
 import { extractKey } from './extract-key.js';
+import { type KeyLimiter, resolveLimiter } from './key-limiter.js';
 import { log } from './logger.js';
 import {
   checkOptionsObject,
@@ -25,6 +27,12 @@ import { refusal } from './refusal.js';
 export interface KeywardStrategyOptions extends KeySourceOptions, RouteRequirements {
   /** The name to use in `passport.authenticate(name)`. @default "keyward" */
   name?: string;
+  /**
+   * Counts requests against keys' `limits` and refused keys against client addresses (contract §6), as
+   * `apiKeyAuth`'s option of the same name.
+   * @default the Keyward service's in-memory limiter, shared with `apiKeyAuth`
+   */
+  limiter?: KeyLimiter;
 }
 
 /**
@@ -44,11 +52,12 @@ export interface KeywardStrategy {
 type Verified = (err: Error | null, user?: object | false, info?: object) => void;
 
 const WHERE = '@keyward/express createPassportStrategy';
-const ALLOWED = [...SOURCE_OPTIONS, ...REQUIREMENT_OPTIONS, 'name'];
+const ALLOWED = [...SOURCE_OPTIONS, ...REQUIREMENT_OPTIONS, 'name', 'limiter'];
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
 // Passport runs each request on `Object.create(strategy)`; a symbol-keyed property (unlike `#private`)
 // is found through that prototype chain.
 const AUTH = Symbol('keyward.auth');
+const LIMITER = Symbol('keyward.limiter');
 
 /**
  * The strategy class. passport-headerapikey reads a single header with a case-sensitive prefix and cannot
@@ -57,13 +66,17 @@ const AUTH = Symbol('keyward.auth');
  */
 class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStrategy {
   readonly [AUTH]: ResolvedAuth;
+  readonly [LIMITER]: KeyLimiter;
 
-  constructor(auth: ResolvedAuth, name: string) {
+  constructor(auth: ResolvedAuth, name: string, limiter: KeyLimiter) {
     const header = auth.source.authorization ?? auth.source.apiKey ?? 'authorization';
     const prefix = auth.source.authorization === null ? '' : 'Bearer ';
-    super({ header, prefix }, true, (token, verified, req) => verifyToken(auth, token, verified, req));
+    super({ header, prefix }, true, (token, verified, req) =>
+      verifyToken(auth, limiter, token, verified, req),
+    );
     this.name = name;
     this[AUTH] = auth;
+    this[LIMITER] = limiter;
   }
 
   override authenticate(req: IncomingMessage, _options?: object): void {
@@ -72,6 +85,12 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
     const found = extractKey(req, auth.source);
     if (!('token' in found)) {
       this.error(refusal(found.code, auth.realm));
+      return;
+    }
+    // Contract §6: a throttled address is refused before any lookup.
+    const throttled = checkThrottle(this[LIMITER], req as Request, auth.realm);
+    if (throttled !== null) {
+      this.error(throttled);
       return;
     }
     // The base class's verified-callback protocol: error → error(), no user → fail(), else success().
@@ -84,16 +103,45 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
   }
 }
 
-function verifyToken(auth: ResolvedAuth, token: string, verified: Verified, req?: IncomingMessage): void {
+function verifyToken(
+  auth: ResolvedAuth,
+  limiter: KeyLimiter,
+  token: string,
+  verified: Verified,
+  req?: IncomingMessage,
+): void {
+  const refuse = (error: KeywardError) => {
+    log('refused: %s', error.code);
+    verified(error);
+  };
+  const failed = (error: unknown) =>
+    verified(error instanceof Error ? error : new Error('Keyward verification failed'));
   const settle = (result: VerifyResult) => {
-    const outcome = judge(auth, result, (req as Request | undefined)?.res);
+    const res = (req as Request | undefined)?.res;
+    const outcome = judge(auth, result, res);
     if (isRefusal(outcome)) {
-      log('refused: %s', outcome.code);
-      verified(outcome);
+      const answer = req ? afterRefusal(limiter, req as Request, outcome, auth.realm) : outcome;
+      if (answer instanceof Promise) answer.then(refuse, failed);
+      else refuse(answer);
       return;
     }
-    if (req) admit(req as Request, outcome, auth);
-    verified(null, outcome);
+    const pass = (denied: KeywardError | null) => {
+      if (denied !== null) return refuse(denied);
+      if (req) admit(req as Request, outcome, auth);
+      verified(null, outcome);
+    };
+    // Without a request (called directly) there is no address, origin or response to judge limits on.
+    if (!req) return pass(null);
+    const denied = checkPolicy(
+      limiter,
+      result as VerifyResult & { valid: true },
+      outcome,
+      req as Request,
+      res,
+      auth.realm,
+    );
+    if (denied instanceof Promise) denied.then(pass, failed);
+    else pass(denied);
   };
   // A cached key (or a malformed token) is decided without waiting, as in apiKeyAuth.
   const cached = auth.keyward.verifyCached(token);
@@ -101,11 +149,7 @@ function verifyToken(auth: ResolvedAuth, token: string, verified: Verified, req?
     settle(cached);
     return;
   }
-  auth.keyward
-    .verify(token)
-    .then(settle, (error: unknown) =>
-      verified(error instanceof Error ? error : new Error('Keyward verification failed')),
-    );
+  auth.keyward.verify(token).then(settle, failed);
 }
 
 /**
@@ -132,5 +176,5 @@ export function createPassportStrategy(keyward: Keyward, options?: KeywardStrate
   const name = checked.name ?? 'keyward';
   if (typeof name !== 'string' || !NAME.test(name))
     throw new TypeError(`${WHERE}: name must be a strategy name`);
-  return new KeywardPassportStrategy(auth, name);
+  return new KeywardPassportStrategy(auth, name, resolveLimiter(WHERE, checked.limiter, auth.keyward));
 }

@@ -6,11 +6,20 @@ import type { AuthErrorHandler } from './options.js';
  * A contract §2 refusal with its status, body and (on 401) `WWW-Authenticate` challenge. Built without a
  * stack trace: a refusal is an answer, not a fault, and a flood of garbage keys must cost little.
  */
-export function refusal(code: KeywardErrorCode, realm: string, required?: readonly string[]): KeywardError {
+export function refusal(
+  code: KeywardErrorCode,
+  realm: string,
+  required?: readonly string[],
+  headers?: Readonly<Record<string, string>>,
+): KeywardError {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    return new KeywardError(code, { realm, ...(required ? { extra: { required: [...required] } } : {}) });
+    return new KeywardError(code, {
+      realm,
+      ...(required ? { extra: { required: [...required] } } : {}),
+      ...(headers ? { headers } : {}),
+    });
   } finally {
     Error.stackTraceLimit = limit;
   }

@@ -1,0 +1,35 @@
+import type { KeyLimit } from '@keyward/core';
+import type { Response } from 'express';
+
+interface PolicyHeader {
+  name: string;
+  policy: string;
+}
+
+/** Per frozen limit object of a cached key: the policy header is built once, not per request. */
+const built = new WeakMap<Readonly<KeyLimit>, PolicyHeader>();
+
+/**
+ * Sets the IETF `RateLimit-Policy` and `RateLimit` headers (draft-ietf-httpapi-ratelimit-headers-08, the
+ * format of express-rate-limit's `standardHeaders: 'draft-8'`) for one limit, e.g.
+ * `RateLimit-Policy: "10-in-1s"; q=10; w=1` and `RateLimit: "10-in-1s"; r=7; t=1`.
+ *
+ * @example
+ * setRateLimitHeaders(res, { limit: 10, windowSeconds: 1 }, 7, 1);
+ */
+export function setRateLimitHeaders(
+  res: Response | undefined,
+  limit: Readonly<KeyLimit>,
+  remaining: number,
+  resetSeconds: number,
+): void {
+  if (res === undefined || res.headersSent) return;
+  let header = built.get(limit);
+  if (header === undefined) {
+    const name = `"${limit.limit}-in-${limit.windowSeconds}s"`;
+    header = { name, policy: `${name}; q=${limit.limit}; w=${limit.windowSeconds}` };
+    if (Object.isFrozen(limit)) built.set(limit, header);
+  }
+  res.setHeader('RateLimit-Policy', header.policy);
+  res.setHeader('RateLimit', `${header.name}; r=${remaining}; t=${resetSeconds}`);
+}
