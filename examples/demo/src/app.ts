@@ -6,6 +6,7 @@ import express, { type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Store as SessionStore } from 'express-session';
 import { demoErrorHandler, notFound } from './errors.js';
+import { formatEventLine } from './event-log.js';
 import { PAGE_CSP, renderSignupPage } from './pages.js';
 import { createSessions, currentSession } from './sessions.js';
 import { signoutHandler } from './signout.js';
@@ -53,7 +54,10 @@ export interface DemoOptions {
    * MongoDB then stop verifying after a restart; the server says so at start)
    */
   pepper?: string;
-  /** Receives one line per server fault (never a token). @default no logging */
+  /**
+   * Receives one line per server fault and one per audit event (`[event] key.created …`), never a token.
+   * @default no logging
+   */
   log?: (line: string) => void;
   /** Default limits of new keys and the most a customer may set. @default {@link DEMO_KEY_LIMITS} */
   keyLimits?: LimitOptions;
@@ -90,7 +94,9 @@ export function parseTrustProxy(value: string | undefined): boolean | number | s
  * app.listen(3000);
  */
 export function createDemoApp(options: DemoOptions): DemoApp {
+  const log = options.log ?? (() => {});
   const keyward = createKeyward({
+    onEvent: (event) => log(formatEventLine(event)),
     store: options.store,
     scopes: DEMO_SCOPES,
     publicScopes: DEMO_PUBLIC_SCOPES,
@@ -104,7 +110,6 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   });
   const session = sessions.middleware;
   const snippets = new Snippets();
-  const log = options.log ?? (() => {});
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? parseTrustProxy(process.env.TRUST_PROXY));
@@ -153,7 +158,13 @@ export function createDemoApp(options: DemoOptions): DemoApp {
       keyward,
       authorize: (req) => {
         const signedIn = currentSession(req);
-        return signedIn ? { organizationId: signedIn.organizationId } : null;
+        // One owner per organization in the demo: the actor of its audit events.
+        return signedIn
+          ? {
+              organizationId: signedIn.organizationId,
+              actor: { type: 'user', id: `${signedIn.organizationId}:owner` },
+            }
+          : null;
       },
     }),
   );

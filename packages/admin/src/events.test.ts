@@ -1,5 +1,6 @@
 import { MemoryKeyStore } from '@keyward/core';
 import { TEST_PEPPER } from '@keyward/core/testing';
+import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { Authorize } from './options.js';
 import { ISO, setup } from './test-app.js';
@@ -94,7 +95,6 @@ describe('GET <admin>/events and the events of admin mutations', () => {
     const { as, app } = eventsSetup();
     const plain = as('org_a');
     // No x-user header: authorize answers { organizationId } only.
-    const request = (await import('supertest')).default;
     const res = await request(app)
       .post('/api/keys')
       .set('x-org', 'org_a')

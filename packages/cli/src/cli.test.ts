@@ -261,3 +261,52 @@ describe('usage and connection errors exit 2', () => {
     expect(result.stderr).not.toContain('hunter2');
   });
 });
+
+describe('keyward events', () => {
+  it('lists every change made through the CLI, newest first, with no token in the output', async () => {
+    const org = newOrg();
+    const { token, id } = await createSecret(org);
+    expect((await keyward(['keys', 'disable', id, '--org', org])).code).toBe(0);
+    expect((await keyward(['keys', 'enable', id, '--org', org])).code).toBe(0);
+    const rolled = await keyward(['keys', 'roll', id, '--org', org, '--json']);
+    expect(rolled.code, rolled.stderr).toBe(0);
+    const successor = JSON.parse(rolled.stdout) as { token: string; key: { id: string } };
+    expect((await keyward(['keys', 'delete', successor.key.id, '--org', org])).code).toBe(0);
+
+    const listed = await keyward(['events', '--org', org, '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const events = JSON.parse(listed.stdout) as Array<{ type: string; keyId: string; actor: unknown }>;
+    expect(events.map((e) => [e.type, e.keyId])).toEqual([
+      ['key.deleted', successor.key.id],
+      ['key.rolled', id],
+      ['key.enabled', id],
+      ['key.disabled', id],
+      ['key.created', id],
+    ]);
+    for (const e of events) expect(e.actor).toEqual({ type: 'system', id: 'keyward' });
+
+    const table = await keyward(['events', '--org', org, '--key', id, '--type', 'key.rolled']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^AT\s+TYPE\s+KEY/);
+    expect(table.stdout.trim().split('\n')).toHaveLength(2);
+    for (const output of [listed, table]) {
+      for (const secret of [token, successor.token, PEPPER]) {
+        expect(output.stdout + output.stderr).not.toContain(secret);
+      }
+    }
+  });
+
+  it('shows another organization nothing, and refuses a bad --limit (exit 2) or --type (exit 1)', async () => {
+    const org = newOrg();
+    await createSecret(org);
+    const other = await keyward(['events', '--org', newOrg()]);
+    expect(other.code).toBe(0);
+    expect(other.stdout).toBe('');
+    expect(other.stderr).toMatch(/No events/);
+    expect((await keyward(['events', '--org', org, '--limit', '0'])).code).toBe(2);
+    expect((await keyward(['events'])).code).toBe(2);
+    const badType = await keyward(['events', '--org', org, '--type', 'key.exploded']);
+    expect(badType.code).toBe(1);
+    expect(badType.stderr).toMatch(/validation_error/);
+  });
+});

@@ -11,15 +11,21 @@ export interface Session {
 }
 
 // The CLI's lookups are not uses of a key: without recordUsage the service records no lastUsedAt.
+// Every other call (audit events included) goes through with all its arguments.
 function withoutUsage(store: MongoKeyStore): KeyStore {
   return {
-    insert: (key) => store.insert(key),
+    insert: (...args) => store.insert(...args),
     findByHash: (hash) => store.findByHash(hash),
     findById: (...args) => store.findById(...args),
     findBySlot: (slot) => store.findBySlot(slot),
     list: (...args) => store.list(...args),
     update: (...args) => store.update(...args),
     subscribe: (listener) => store.subscribe(listener),
+    listEvents: (...args) => store.listEvents(...args),
+    appendEvent: (event) => store.appendEvent(event),
+    deliverEvents: () => store.deliverEvents(),
+    sweepEvents: (now) => store.sweepEvents(now),
+    listExpiring: (query) => store.listExpiring(query),
     close: () => store.close(),
   };
 }

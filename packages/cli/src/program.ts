@@ -3,6 +3,7 @@ import { text } from 'node:stream/consumers';
 import { isKeywardError } from '@keyward/core';
 import { Command, CommanderError, Option } from 'commander';
 import { openSession, type Session } from './connect.js';
+import { registerEventsCommand } from './events-command.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { keyJSON, keyTable } from './format.js';
 import { type GlobalOptions, readSettings, splitList } from './settings.js';
@@ -161,6 +162,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       });
     },
   );
+
+  registerEventsCommand(program, { withSession, print, say });
 
   program
     .command('verify <token>')

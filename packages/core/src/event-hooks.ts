@@ -31,6 +31,8 @@ export class EventPublisher {
   readonly #onEvent: ((event: KeyEvent) => void | Promise<void>) | undefined;
   #timer: NodeJS.Timeout | null = null;
   #first: NodeJS.Immediate | null = null;
+  /** Rounds of upkeep run one after another, never two at once. */
+  #round: Promise<unknown> = Promise.resolve();
 
   constructor(
     store: KeyStore,
@@ -64,8 +66,17 @@ export class EventPublisher {
     }
   }
 
-  /** One round of upkeep now: deliver outboxes, then sweep. Store failures are logged and counted as 0. */
-  async maintain(): Promise<EventMaintenance> {
+  /**
+   * One round of upkeep: deliver outboxes, then sweep; after any round still running. Store failures are
+   * logged and counted as 0.
+   */
+  maintain(): Promise<EventMaintenance> {
+    const round = this.#round.then(() => this.#maintainNow());
+    this.#round = round.catch(() => {});
+    return round;
+  }
+
+  async #maintainNow(): Promise<EventMaintenance> {
     const store = this.#store;
     let delivered = 0;
     let swept = 0;

@@ -108,6 +108,29 @@ describe('audit events of the service (contract §7)', () => {
     expect(await all('org_other')).toEqual([]);
   });
 
+  it('calls onEvent once the change is in the store, with a copy the hook cannot use to change the log', async () => {
+    const store = new MemoryKeyStore();
+    const states: Array<[string, string | null]> = [];
+    const { keyward, all } = setUp({
+      store,
+      onEvent: async (event) => {
+        const key = await store.findById(ORG, event.keyId);
+        states.push([event.type, key ? key.name : null]);
+        event.keyName = 'tampered';
+      },
+    });
+    const { key } = await keyward.createKey(ORG, { name: 'Durable', type: 'secret' });
+    await keyward.updateKey(ORG, key.id, { name: 'Renamed' });
+    await keyward.deleteKey(ORG, key.id);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(states).toEqual([
+      ['key.created', 'Durable'],
+      ['key.updated', 'Renamed'],
+      ['key.deleted', null],
+    ]);
+    expect((await all()).map((e) => e.keyName).sort()).toEqual(['Durable', 'Renamed', 'Renamed']);
+  });
+
   it('never fails a change when onEvent throws or rejects, and logs only the event type and id', async () => {
     const throwing = setUp({
       onEvent: () => {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { DuplicateKeyError, isKeywardError } from './errors.js';
 import type { EventStoreOptions } from './event-log.js';
+import type { KeyEvent } from './events.js';
 import { createTokenHasher } from './hash.js';
 import { newKeyId } from './ids.js';
 import { generateToken, redactToken } from './key-format.js';
@@ -535,7 +536,11 @@ export function withLatency(
   {
     ms = 20,
     onWrite,
-  }: { ms?: number; onWrite?: (id: string, changes: KeyChanges, after: StoredKey) => void } = {},
+  }: {
+    ms?: number;
+    /** Each insert (`changes` = the key, `after` = the key) and update that succeeded, with its event. */
+    onWrite?: (id: string, changes: KeyChanges, after: StoredKey, event?: KeyEvent) => void;
+  } = {},
 ): KeyStore {
   const pause = () => sleep((ms / 2) * (0.5 + Math.random()));
   const delayed =
@@ -547,20 +552,29 @@ export function withLatency(
       return result;
     };
   return {
-    insert: delayed((key) => inner.insert(key)),
+    insert: delayed(async (key, event) => {
+      await inner.insert(key, event);
+      onWrite?.(key.id, {}, key, event);
+    }),
     findByHash: delayed((hash) => inner.findByHash(hash)),
     findById: delayed((org, id) => inner.findById(org, id)),
     findBySlot: delayed((slot) => inner.findBySlot(slot)),
     list: delayed((org, query) => inner.list(org, query)),
-    update: delayed(async (org, id, changes, conditions) => {
-      const after = await inner.update(org, id, changes, conditions);
-      if (after) onWrite?.(id, changes, after);
+    update: delayed(async (org, id, changes, conditions, event) => {
+      const after = await inner.update(org, id, changes, conditions, event);
+      if (after) onWrite?.(id, changes, after, event);
       return after;
     }),
     ...(inner.recordUsage && {
       recordUsage: delayed((entries) => inner.recordUsage?.(entries) ?? Promise.resolve()),
     }),
     ...(inner.subscribe && { subscribe: (listener) => inner.subscribe?.(listener) ?? (() => {}) }),
+    ...(inner.listEvents && {
+      listEvents: delayed((org, query) => inner.listEvents?.(org, query) ?? Promise.resolve([])),
+    }),
+    ...(inner.appendEvent && {
+      appendEvent: delayed((event) => inner.appendEvent?.(event) ?? Promise.resolve()),
+    }),
   };
 }
 
@@ -580,7 +594,8 @@ export type RaceInvariant =
   | 'one-successor'
   | 'one-roll-wins'
   | 'deleted-stays-deleted'
-  | 'serial-writes';
+  | 'serial-writes'
+  | 'one-event-per-change';
 
 export interface RaceScenarioOptions extends ConformanceOptions {
   /** Rounds per scenario, each on a fresh key. @default 20 */
@@ -610,7 +625,8 @@ const RACE_SCOPES = ['a:read'];
 /**
  * Races pairs of service calls on one key through `createKeyward`, with a delay on every store call, and
  * checks the contract's consistency rules (§1 "Consistency under concurrency and faults") after every
- * round: roll‖PATCH {expiresAt: null}, roll‖disable, roll‖delete, roll‖roll, delete‖verify. Call it inside
+ * round: roll‖PATCH {expiresAt: null}, roll‖disable, roll‖delete, roll‖roll, delete‖verify; and, on stores
+ * with `listEvents`, that the log holds exactly the events of the writes that succeeded. Call it inside
  * a Vitest test file; each scenario is one test.
  *
  * @example
@@ -782,9 +798,18 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
         async () => {
           const inner = await options.createStore();
           const writes: Write[] = [];
+          // The events of the writes that succeeded, by organization: exactly these must be in the log.
+          const written = new Map<string, Set<string>>();
           const store = withLatency(inner, {
             ms: latencyMs,
-            onWrite: (id, changes, after) => writes.push({ id, changes, version: after.version }),
+            onWrite: (id, changes, after, event) => {
+              if (Object.keys(changes).length > 0) writes.push({ id, changes, version: after.version });
+              if (event)
+                written.set(
+                  after.organizationId,
+                  (written.get(after.organizationId) ?? new Set()).add(event.id),
+                );
+            },
           });
           // A long usage flush: lastUsedAt writes are not part of the races.
           const keyward = createKeyward({
@@ -823,6 +848,21 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
             };
             for (let done = 0; done < rounds; done += parallel) {
               await Promise.all(Array.from({ length: Math.min(parallel, rounds - done) }, one));
+            }
+            // One event per change and no other (contract §7), on stores that keep events.
+            if (inner.listEvents) {
+              await inner.deliverEvents?.();
+              for (const [org, ids] of written) {
+                const listed = (await inner.listEvents(org, { limit: 1_000 }))
+                  .filter((e) => e.type !== 'key.used_after_roll')
+                  .map((e) => e.id);
+                const same = listed.length === ids.size && listed.every((id) => ids.has(id));
+                if (!same) {
+                  violations['one-event-per-change'] = (violations['one-event-per-change'] ?? 0) + 1;
+                  if (examples.length < 5)
+                    examples.push(`one-event-per-change: ${ids.size} changes, ${listed.length} events`);
+                }
+              }
             }
             // Compare-and-set held if no two successful writes of one key produced the same version.
             const byKey = new Map<string, number[]>();

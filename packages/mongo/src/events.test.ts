@@ -119,6 +119,34 @@ describe('audit events on FerretDB through the service', () => {
   });
 });
 
+describe('key.used_after_roll on FerretDB', () => {
+  it('is recorded at most once an hour per key, also when two instances see the use (injected clock)', async () => {
+    const a = setUp();
+    const org = uniqueOrganization();
+    const { key, token } = await a.keyward.createKey(org, { name: 'Old', type: 'secret' });
+    await a.keyward.rollKey(org, key.id, { gracePeriodSeconds: 86_400 });
+    const b = setUp({}, a.collection);
+    b.clock.set(a.clock.now());
+    // Uses every 20 minutes for 2 hours, on both instances.
+    for (let i = 0; i <= 6; i++) {
+      for (const { keyward } of [a, b]) expect((await keyward.verify(token)).valid).toBe(true);
+      a.clock.advance(20 * 60_000);
+      b.clock.advance(20 * 60_000);
+    }
+    await Promise.all([a.keyward.flushUsage(), b.keyward.flushUsage()]);
+    const { events } = await a.keyward.listEvents(org, { type: 'key.used_after_roll' });
+    const hours = events.map((e) => Math.floor(e.at.getTime() / 3_600_000));
+    expect(events).toHaveLength(3); // at 0, 60 and 120 minutes
+    expect(new Set(hours).size).toBe(3);
+    expect(events[0]).toMatchObject({
+      keyId: key.id,
+      keyName: 'Old',
+      actor: { type: 'api_key', id: key.id },
+    });
+    await Promise.all([a.keyward.close(), b.keyward.close()]);
+  });
+});
+
 describe('event retention on FerretDB (no TTL indexes)', () => {
   it('detects FerretDB, creates a plain expireAt index and sweeps old events on the injected clock', async () => {
     const { keyward, store, clock, collection } = setUp({ eventRetentionDays: 400 });

@@ -196,7 +196,7 @@ export class MongoKeyStore implements KeyStore {
       const doc = entry ? { ...toDocument(key), outbox: { [event.id]: entry.doc } } : toDocument(key);
       await this.#model.collection.insertOne(doc as never);
     });
-    if (entry) await this.#outbox.deliver(key.hash, entry.doc);
+    if (entry) await this.#deliver(key.hash, entry.doc);
   }
 
   findByHash(hash: string): Promise<StoredKey | null> {
@@ -233,16 +233,19 @@ export class MongoKeyStore implements KeyStore {
    * second entry tells pollers that read the first one before the write landed to read the key again; if
    * only the second fails the call still succeeds (logged). An update that matches nothing leaves a
    * spurious first entry, which only makes caches read the key again.
+   *
+   * With `event`, the same findOneAndUpdate sets `outbox.<eventId>`; after the write the event is moved to
+   * `<collection>_events` (see `EventOutbox`), which never fails the update.
    */
-  update(
+  async update(
     organizationId: string,
     id: string,
     changes: KeyChanges,
     conditions: UpdateConditions = {},
     event?: KeyEvent,
-  ) {
+  ): Promise<StoredKey | null> {
     const entry = event && this.#outbox.entry(event);
-    return this.#run('update', async () => {
+    const updated = await this.#run('update', async () => {
       const filter: Record<string, unknown> = { keyId: id, organizationId, deletedAt: null };
       const { version } = conditions;
       // A document written before versions existed has none: it is version 0 (`null` matches a missing field).
@@ -261,7 +264,6 @@ export class MongoKeyStore implements KeyStore {
         .lean<KeyDocument>()
         .exec();
       if (!doc) return null;
-      if (entry) await this.#outbox.deliver(doc._id, entry.doc);
       try {
         await this.#announce(id);
       } catch (error) {
@@ -270,6 +272,18 @@ export class MongoKeyStore implements KeyStore {
       }
       return fromDocument(doc);
     });
+    if (updated && entry) await this.#deliver(updated.hash, entry.doc);
+    return updated;
+  }
+
+  /**
+   * Moves a written event to the log, bounded by `timeoutMs`; never fails the write it follows (the event
+   * waits in the outbox for `deliverEvents`).
+   */
+  async #deliver(hash: string, doc: EventDocument): Promise<void> {
+    await withTimeout(this.#outbox.deliver(hash, doc), this.#timeoutMs, 'deliverEvent').catch(
+      (error: unknown) => log('event %s not moved to the log yet (%s)', doc._id, (error as Error).name),
+    );
   }
 
   #announce(id: string): Promise<unknown> {
