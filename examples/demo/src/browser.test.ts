@@ -167,7 +167,10 @@ describe('the API keys page in Chromium', () => {
     // The default key: public, active, never used; it can be shown in full and hidden again.
     expect(await rows(page).count()).toBe(1);
     const defaultRow = rows(page).first();
-    expect(await cell(defaultRow, 0)).toMatch(/^Default API Key Default snippets:read$/);
+    // The demo's default limits for public keys (contract §6) are in the policy line.
+    expect(await cell(defaultRow, 0)).toBe(
+      'Default API Key Default snippets:read Policies: 10 / second · 10,000 / day',
+    );
     expect(await cell(defaultRow, 1)).toBe('Public');
     expect(await cell(defaultRow, 6)).toBe('Active');
     expect(await cell(defaultRow, 5)).toBe('Never');

@@ -4,6 +4,7 @@
 
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { SCREENSHOTS, UPDATE_SCREENSHOTS } from './chromium.js';
 import { axeViolations, oneAtATime, pick, reload, rowNamed, useDashboard } from './dashboard-harness.js';
 
 const demo = useDashboard();
@@ -96,6 +97,7 @@ describe('the Activity panel', () => {
     const items = page.locator('#kw-events > li');
     expect(await items.first().locator('.kw-event-who').textContent()).toMatch(/^by user \S+ from \S+$/);
     expect(await items.first().locator('time').getAttribute('datetime')).toMatch(/Z$/);
+    if (UPDATE_SCREENSHOTS) await panel.screenshot({ path: new URL('activity.png', SCREENSHOTS).pathname });
 
     // Back to every key.
     await panel.getByLabel('Key').selectOption({ label: 'All keys' });

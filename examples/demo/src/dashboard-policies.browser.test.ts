@@ -4,6 +4,7 @@
 
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { SCREENSHOTS, UPDATE_SCREENSHOTS } from './chromium.js';
 import { axeViolations, pick, reload, rowNamed, useDashboard } from './dashboard-harness.js';
 
 const demo = useDashboard();
@@ -29,7 +30,8 @@ async function fillLimit(
 describe('policies in the dashboard', () => {
   it('edits limits, allowed origins and IPs, shows them in the table, and reads them back into the form', async () => {
     const { page, org, problems } = await signedIn();
-    const { key } = await keyward().createKey(org, { name: 'Website', type: 'public' });
+    // Without the demo's default limits for public keys, so the form starts empty.
+    const { key } = await keyward().createKey(org, { name: 'Website', type: 'public', limits: [] });
     await reload(page);
     await pick(page, 'Website', 'Edit…');
     const dialog = page.getByRole('dialog', { name: 'Edit key' });
@@ -96,7 +98,7 @@ describe('policies in the dashboard', () => {
 
   it('shows the server’s 400 details beside the limit, origin and IP fields, and clears them on the next try', async () => {
     const { page, org } = await signedIn();
-    await keyward().createKey(org, { name: 'Strict', type: 'public' });
+    await keyward().createKey(org, { name: 'Strict', type: 'public', limits: [] });
     await reload(page);
     await pick(page, 'Strict', 'Edit…');
     const dialog = page.getByRole('dialog', { name: 'Edit key' });
@@ -131,6 +133,8 @@ describe('policies in the dashboard', () => {
       /^Line 2 \(999\.1\.1\.1\): Must be an IPv4 or IPv6 address or CIDR range/,
     );
     expect(await dialog.getByRole('alert').textContent()).toContain('The request is invalid.');
+    if (UPDATE_SCREENSHOTS)
+      await dialog.screenshot({ path: new URL('edit-policies-errors.png', SCREENSHOTS).pathname });
 
     // Fixed and saved: the messages go away.
     await fillLimit(page, 'Edit key', 2, '1000', '1', 'days');
@@ -167,6 +171,16 @@ describe('policies in the dashboard', () => {
     await expect
       .poll(() => rowNamed(page, 'Widget').locator('.kw-policy').textContent())
       .toBe('Policies: 5 / minute · 1 origin · 1 IP address');
+
+    // A public key made without limits gets the app's defaults (the demo: 10 per second, 10,000 per day).
+    await page.getByRole('button', { name: 'New API key' }).click();
+    await dialog.getByText('Public key', { exact: true }).click();
+    await dialog.getByLabel('Name').fill('Defaults');
+    await dialog.getByRole('button', { name: 'Create key' }).click();
+    await page.getByRole('button', { name: 'Done' }).click();
+    await expect
+      .poll(() => rowNamed(page, 'Defaults').locator('.kw-policy').textContent())
+      .toBe('Policies: 10 / second · 10,000 / day');
   });
 
   it('says which keys expire within 7 days', async () => {
