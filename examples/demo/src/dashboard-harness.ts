@@ -77,9 +77,13 @@ export function oneAtATime() {
   };
 }
 
-/** Makes the page reload its list, as it does when the tab becomes visible again. */
+/**
+ * Makes the page reload its list and activity, as it does when the tab becomes visible again, and waits
+ * until both are shown (no element `aria-busy` any more).
+ */
 export async function reload(page: Page) {
   await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await page.waitForFunction(() => document.querySelector('[aria-busy="true"]') === null);
 }
 
 /**
@@ -135,6 +139,8 @@ export function useDashboard() {
     await page.getByRole('button', { name: 'Create organization' }).click();
     await page.waitForURL(`${base}/dashboard/api-keys`);
     await page.locator('#kw-rows > tr').first().waitFor();
+    // The Activity panel starts loading when the rows are shown: wait for it too.
+    await page.waitForFunction(() => document.querySelector('[aria-busy="true"]') === null);
     const org = await page.evaluate(async () => {
       const res = await fetch('/api/keys');
       return (

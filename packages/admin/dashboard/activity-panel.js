@@ -133,6 +133,7 @@ export function createActivityPanel({ api, keys }) {
   async function reload() {
     const mine = ++generation;
     const limit = Math.min(100, Math.max(PAGE_SIZE, events.length));
+    element.setAttribute('aria-busy', 'true');
     try {
       const page = await api.events({ keyId: filter.value, limit });
       if (mine !== generation) return;
@@ -147,6 +148,8 @@ export function createActivityPanel({ api, keys }) {
       state.textContent = 'The activity could not be loaded.';
       state.hidden = false;
       showError(alert, asApiError(error));
+    } finally {
+      if (mine === generation) element.setAttribute('aria-busy', 'false');
     }
   }
 

@@ -119,14 +119,18 @@ async function load() {
   await activity.load();
 }
 
-/** Reloads the list; a failure is shown above the table. */
+/** Reloads the list (and the activity); a failure is shown above the table. */
 async function refresh() {
+  // Busy while the rows are replaced: assistive technology (and tests) wait for the new list.
+  table.element.setAttribute('aria-busy', 'true');
   try {
     await readFirstPage();
     clearError(alertBox);
     render();
   } catch (error) {
     showError(alertBox, error, {}, signInAgain(error));
+  } finally {
+    table.element.setAttribute('aria-busy', 'false');
   }
   await activity.refresh();
 }
