@@ -49,6 +49,10 @@ describe('policies in the dashboard', () => {
     expect(await dialog.getByRole('button', { name: 'Add a limit' }).isVisible()).toBe(false);
     await dialog.getByRole('button', { name: 'Remove limit 3' }).click();
     expect(await dialog.getByRole('button', { name: 'Add a limit' }).isVisible()).toBe(true);
+    // The focus stays in the field, on the row above.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(
+      'Requests, limit 2',
+    );
     await dialog.getByLabel('Allowed origins').fill('https://app.example.com\n\n  https://*.example.com  \n');
     await dialog.getByLabel('Allowed IP addresses').fill('203.0.113.7\n10.0.0.0/8');
     await dialog.getByRole('button', { name: 'Save changes' }).click();
