@@ -126,6 +126,18 @@ describe('the Activity panel', () => {
     const { keys } = await keyward().listKeys(org, { q: 'Default API Key' });
     await panel.getByLabel('Key').selectOption(keys[0]?.id ?? '');
     await expect.poll(() => shownEvents(page)).toEqual(['Created Default API Key']);
+
+    // With the keyboard: "Show history" is the item above Delete; the focus lands on the panel's heading.
+    await rowNamed(page, 'Busy key 23')
+      .getByRole('button', { name: /^Actions for / })
+      .focus();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('kw-activity-title');
+    expect(await panel.getByLabel('Key').inputValue()).toBe(key.id);
+    await expect.poll(async () => (await shownEvents(page))[0]).toBe('Edited: name Busy key 23');
   });
 
   for (const theme of ['light', 'dark'] as const) {
