@@ -165,6 +165,39 @@ describe('dashboard v2 in Chromium', () => {
     await page.locator('#kw-table-state', { hasText: 'No keys match these filters.' }).waitFor();
   });
 
+  it('pages through 250 keys with Load more, each shown once, while keys are created and deleted between pages', async () => {
+    const { page, org } = await signedIn();
+    const made: string[] = [];
+    for (let i = 0; i < 250; i++)
+      made.push((await keyward().createKey(org, { name: `Many ${i}`, type: 'secret' })).key.id);
+    await reload(page);
+    await expect.poll(() => rows(page).count()).toBe(50);
+    const shownIds = () =>
+      rows(page).evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key-id') ?? ''));
+    const deletedUnseen: string[] = [];
+    const more = page.getByRole('button', { name: 'Load more keys' });
+    for (let round = 0; await more.isVisible(); round++) {
+      expect(round).toBeLessThan(10);
+      // Between page loads: a new key (newest, so on no later page) and a deleted key not shown yet.
+      await keyward().createKey(org, { name: `Between ${round}`, type: 'secret' });
+      const seen = new Set(await shownIds());
+      const victim = made.find((id) => !seen.has(id) && !deletedUnseen.includes(id));
+      if (victim) {
+        await keyward().deleteKey(org, victim);
+        deletedUnseen.push(victim);
+      }
+      const before = seen.size;
+      await more.click();
+      await expect.poll(async () => (await shownIds()).length).toBeGreaterThan(before);
+      await expect.poll(() => page.locator('#kw-load-more').textContent()).toBe('Load more keys');
+    }
+    const ids = await shownIds();
+    expect(new Set(ids).size).toBe(ids.length);
+    const expected = made.filter((id) => !deletedUnseen.includes(id));
+    expect(deletedUnseen.length).toBeGreaterThanOrEqual(4);
+    expect(ids.filter((id) => made.includes(id)).sort()).toEqual(expected.sort());
+  });
+
   it('runs create → edit → roll → delete with the keyboard only, focus returning to the key', async () => {
     const { page } = await signedIn();
     const focused = () =>
