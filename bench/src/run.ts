@@ -478,6 +478,15 @@ function toMarkdown(result: {
             `of which ${fmt(mongoCold.cpuOverBaselineUs, 1)} µs over a bare route — the share outside the database is that CPU against the request's latency.`,
         ]
       : []),
+    ...[row('limitMemory'), row('limitRedis')].flatMap((limited) => {
+      const hot = row('hot');
+      if (!limited || !hot) return [];
+      // Same round, same machine state: the median of per-round differences against apiKeyAuth without limits.
+      const over = median(limited.rounds.map((s, i) => s.cpuUsPerReq - (hot.rounds[i] ?? s).cpuUsPerReq));
+      return [
+        `- ${limited.name}: ${fmt(over, 1)} µs of server CPU per request over apiKeyAuth without limits (median of per-round differences).`,
+      ];
+    }),
     ...(flood
       ? [
           `- Unknown flood: ${int(floodReads.floodStoreReads ?? Number.NaN)} store reads for ${int(flood.requestsServed)} requests over all rounds ` +

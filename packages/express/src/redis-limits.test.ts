@@ -111,9 +111,10 @@ describeRedis('two app instances sharing a real Redis (redis-server on a loopbac
     }
   });
 
-  it('starts a new window when the old one ends, on both instances', async () => {
+  it('starts a new window when the old one ends, on both instances', { timeout: 20_000 }, async () => {
     const { a, b, key } = await twoInstances();
-    const { token } = await key({ limits: [{ limit: 2, windowSeconds: 2 }] });
+    // 3 s: each burst (a few ms of loopback requests) fits well inside one window even on a loaded machine.
+    const { token } = await key({ limits: [{ limit: 2, windowSeconds: 3 }] });
     const burst = async (n: number) => {
       const answers = await Promise.all(
         Array.from({ length: n }, (_, i) =>
@@ -126,7 +127,7 @@ describeRedis('two app instances sharing a real Redis (redis-server on a loopbac
     };
     expect(await burst(6)).toBe(2);
     // The next admitted request opens the next window (Redis expires the counter with the window).
-    await eventually('a request is admitted again after the 2 s window', 6_000, async () => {
+    await eventually('a request is admitted again after the 3 s window', 9_000, async () => {
       const res = await request(a.app).get('/r').set(bearer(token));
       return res.status === 200;
     });
