@@ -24,6 +24,10 @@ export interface EventMaintenance {
 /**
  * Hands events to the app's `onEvent` (a copy each, never awaited by the change, failures logged) and
  * runs the upkeep of the store's event log on a timer.
+ *
+ * @example
+ * const publisher = new EventPublisher(store, Date.now, onEvent, 60_000);
+ * publisher.publish(event);
  */
 export class EventPublisher {
   readonly #store: KeyStore;

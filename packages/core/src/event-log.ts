@@ -65,7 +65,13 @@ export function compareEvents(a: KeyEvent, b: KeyEvent): number {
   return b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }
 
-/** `MemoryKeyStore`'s event log: events by id (idempotent appends), swept by retention. */
+/**
+ * `MemoryKeyStore`'s event log: events by id (idempotent appends), swept by retention.
+ *
+ * @example
+ * const log = new EventLog({ eventRetentionDays: 30 });
+ * await log.append(event);
+ */
 export class EventLog {
   readonly #events = new Map<string, KeyEvent>();
   readonly #retentionMs: number;

@@ -12,6 +12,10 @@ export const ROLL_USE_INTERVAL_MS = 3_600_000;
  * (like `lastUsedAt`): at most once an hour per key on this instance, and, because the event id is derived
  * from the key and the clock hour, at most one per key and clock hour across instances. `note` never
  * waits; the write and `onEvent` happen on a later tick; failures are logged and dropped.
+ *
+ * @example
+ * const rollUses = new RollUseRecorder(store, Date.now, (event) => publisher.publish(event));
+ * rollUses.note(verifiedKey);
  */
 export class RollUseRecorder {
   readonly #store: KeyStore;

@@ -77,6 +77,7 @@ export class EventOutbox {
       if (after !== null) filter._id = { $gt: after };
       const docs = await this.#keys
         .find(filter)
+        .select({ _id: 1, outbox: 1 })
         .sort({ _id: 1 })
         .limit(RECOVERY_PAGE_SIZE)
         .lean<Array<{ _id: string; outbox?: Record<string, EventDocument> }>>()

@@ -12,6 +12,9 @@ export type EventDocument = Omit<KeyEvent, 'id'> & { _id: string; expireAt: Date
  * Registers the event model of `collection` (collection `<collection>_events`) on `connection`, built from
  * the connection's own mongoose. Indexes: newest first per organization and per key; `expireAt` is
  * indexed by `MongoKeyStore.ensureIndexes` (TTL where the server has TTL indexes).
+ *
+ * @example
+ * const events = eventModel(connection, 'keyward_keys'); // collection keyward_keys_events
  */
 export function eventModel(connection: Connection, collection: string): Model<EventDocument> {
   const modelName = `KeywardKeyEvent:${collection}`;
@@ -45,13 +48,23 @@ export function eventModel(connection: Connection, collection: string): Model<Ev
   return connection.model<EventDocument>(modelName, schema);
 }
 
-/** The document of `event`, deleted by retention at `at + retentionMs`. */
+/**
+ * The document of `event`, deleted by retention at `at + retentionMs`.
+ *
+ * @example
+ * await events.collection.insertOne(toEventDocument(event, 400 * 86_400_000));
+ */
 export function toEventDocument(event: KeyEvent, retentionMs: number): EventDocument {
   const { id, ...rest } = event;
   return { _id: id, ...rest, expireAt: new Date(event.at.getTime() + retentionMs) };
 }
 
-/** The event of a lean document (only the fields of `KeyEvent`). */
+/**
+ * The event of a lean document (only the fields of `KeyEvent`).
+ *
+ * @example
+ * const list = (await events.find({ organizationId }).lean<EventDocument[]>()).map(fromEventDocument);
+ */
 export function fromEventDocument(doc: EventDocument): KeyEvent {
   const event: KeyEvent = {
     id: doc._id,
