@@ -167,7 +167,10 @@ describe('the API keys page in Chromium', () => {
     // The default key: public, active, never used; it can be shown in full and hidden again.
     expect(await rows(page).count()).toBe(1);
     const defaultRow = rows(page).first();
-    expect(await cell(defaultRow, 0)).toMatch(/^Default API Key Default snippets:read$/);
+    // The demo's default limits for public keys (contract §6) are in the policy line.
+    expect(await cell(defaultRow, 0)).toBe(
+      'Default API Key Default snippets:read Policies: 10 / second · 10,000 / day',
+    );
     expect(await cell(defaultRow, 1)).toBe('Public');
     expect(await cell(defaultRow, 6)).toBe('Active');
     expect(await cell(defaultRow, 5)).toBe('Never');
@@ -281,8 +284,9 @@ describe('the API keys page in Chromium', () => {
     const oldRow = rowOf(page, id);
     expect(await rows(page).nth(1).getAttribute('data-key-id')).toBe(id);
     expect(await cell(newRow, 6)).toBe('Active');
+    // Used just before the roll (lastUsedAt is accurate to about a minute): no use seen since.
     expect(await cell(oldRow, 6)).toMatch(
-      /^Rolled until [A-Z][a-z]{2} \d{1,2}(, \d{4})?, \d{1,2}:\d{2} [AP]M$/,
+      /^Rolled until [A-Z][a-z]{2} \d{1,2}(, \d{4})?, \d{1,2}:\d{2} [AP]M no use seen since the roll$/,
     );
     expect(await cell(oldRow, 4)).toMatch(/^[A-Z][a-z]{2} \d{1,2}, \d{1,2}:\d{2} [AP]M in 11 hours$/);
     const end = Date.parse(
@@ -376,6 +380,8 @@ describe('the API keys page in Chromium', () => {
     expect(await focused()).toBe('Edit…');
     await page.keyboard.press('ArrowDown');
     expect(await focused()).toBe('Disable…');
+    await page.keyboard.press('ArrowDown');
+    expect(await focused()).toBe('Show history');
     await page.keyboard.press('ArrowDown');
     expect(await focused()).toBe('Delete…');
     await page.keyboard.press('ArrowDown');

@@ -5,6 +5,9 @@
  * @typedef {import('./types.js').Key} Key
  * @typedef {{ scopes: string[], publicScopes: string[] }} ScopeCatalog
  * @typedef {{ path: string, message: string }} Detail
+ * @typedef {import('./types.js').Event} KeyEvent
+ * @typedef {{ limit: number, windowSeconds: number }} Limit
+ * @typedef {{ limits?: Limit[], allowedOrigins?: string[], allowedIps?: string[] }} PolicyInput
  */
 
 /** A refused or failed request; `message` is meant for people. */
@@ -82,24 +85,19 @@ export function createApi(base) {
      * @returns {Promise<{ data: Key[], nextCursor: string | null }>}
      */
     list: async (query = {}) => {
-      const params = new URLSearchParams();
-      for (const [name, value] of Object.entries(query)) {
-        if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
-      }
-      const search = params.toString();
-      const json = await call('GET', search ? `/?${search}` : '/');
+      const json = await call('GET', `/${queryString(query)}`);
       return { data: json.data, nextCursor: typeof json.nextCursor === 'string' ? json.nextCursor : null };
     },
     /** @returns {Promise<ScopeCatalog>} */
     scopes: async () => (await call('GET', '/scopes')).data,
     /**
-     * @param {{ name: string, type: string, scopes?: string[], expiresAt?: string }} input
+     * @param {{ name: string, type: string, scopes?: string[], expiresAt?: string } & PolicyInput} input
      * @returns {Promise<{ data: Key, token: string }>}
      */
     create: (input) => call('POST', '/', input),
     /**
      * @param {string} id
-     * @param {{ disabled?: boolean, name?: string, scopes?: string[], expiresAt?: string | null }} changes
+     * @param {{ disabled?: boolean, name?: string, scopes?: string[], expiresAt?: string | null } & PolicyInput} changes
      * @returns {Promise<Key>}
      */
     update: async (id, changes) => (await call('PATCH', key(id), changes)).data,
@@ -113,10 +111,32 @@ export function createApi(base) {
     remove: async (id) => {
       await call('DELETE', key(id));
     },
+    /**
+     * One page of the organization's events, newest first (contract §7), optionally of one key.
+     * @param {{ keyId?: string, type?: string, limit?: number, cursor?: string | null }} [query]
+     * @returns {Promise<{ data: KeyEvent[], nextCursor: string | null }>}
+     */
+    events: async (query = {}) => {
+      const json = await call('GET', `/events${queryString(query)}`);
+      return { data: json.data, nextCursor: typeof json.nextCursor === 'string' ? json.nextCursor : null };
+    },
   };
 }
 
 /** @typedef {ReturnType<typeof createApi>} Api */
+
+/**
+ * `?a=1&b=2` of the query's non-empty values, or `''`.
+ * @param {Record<string, string | number | null | undefined>} query
+ */
+function queryString(query) {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
+  }
+  const search = params.toString();
+  return search ? `?${search}` : '';
+}
 
 /**
  * @param {number} status

@@ -1,10 +1,12 @@
-// The Edit dialog: a key's name, scopes and expiry. Builds its own <dialog>; `open(key)` shows it.
+// The Edit dialog: a key's name, scopes, expiry and policies (limits, allowed origins and IPs). Builds its
+// own <dialog>; `open(key)` shows it.
 
 import { withBusy } from './busy.js';
 import { h, replaceChildren } from './dom.js';
 import { expiryField } from './expiry.js';
-import { clearError, setupDialog, showError, showMessage } from './feedback.js';
+import { asApiError, clearError, setupDialog, showError, showMessage } from './feedback.js';
 import { exactTime } from './format.js';
+import { policyFields, samePolicies } from './policy-fields.js';
 import { scopeChoices } from './scope-choices.js';
 
 /** @typedef {import('./api.js').Key} Key */
@@ -47,6 +49,7 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
   );
   const currentExpiry = h('p', { class: 'kw-hint', id: 'kw-edit-current-expiry' });
   const expiry = expiryField('kw-edit', { keepOption: true, keyType: () => current?.type ?? 'secret' });
+  const policies = policyFields('kw-edit', { keyType: () => current?.type ?? 'secret' });
   const error = h('div', { class: 'kw-form-error', role: 'alert' });
   const title = h('h2', { class: 'kw-dialog-title', id: 'kw-edit-title' }, 'Edit key');
   const fields = {
@@ -55,6 +58,7 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
     get expiresAt() {
       return expiry.input;
     },
+    ...policies.fields,
   };
   const form = /** @type {HTMLFormElement} */ (
     h(
@@ -65,6 +69,7 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
       scopes,
       expiry.element,
       currentExpiry,
+      policies.element,
       error,
       h(
         'div',
@@ -102,6 +107,7 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
     const key = current;
     if (!key || busy) return;
     clearError(error, fields);
+    policies.clear();
     const newName = name.value.trim();
     if (newName === '') {
       showMessage(error, 'Give the key a name.', name);
@@ -112,7 +118,7 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
       showMessage(error, when.message, expiry.input);
       return;
     }
-    /** @type {{ name?: string, scopes?: string[], expiresAt?: string | null }} */
+    /** @type {Parameters<typeof api.update>[1]} */
     const changes = {};
     if (newName !== key.name) changes.name = newName;
     if (catalog()) {
@@ -123,6 +129,12 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
         changes.scopes = chosen;
     }
     if (when.value !== undefined) changes.expiresAt = when.value;
+    // Only the lists that changed are sent; each replaces the key's whole list (`[]` removes it).
+    const chosen = policies.value();
+    if (!samePolicies(chosen.limits, key.limits ?? [])) changes.limits = chosen.limits;
+    if (key.type === 'public' && !samePolicies(chosen.allowedOrigins, key.allowedOrigins ?? []))
+      changes.allowedOrigins = chosen.allowedOrigins;
+    if (!samePolicies(chosen.allowedIps, key.allowedIps ?? [])) changes.allowedIps = chosen.allowedIps;
     busy = true;
     let stale = false;
     try {
@@ -135,6 +147,7 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
       await onSaved(updated);
     } catch (failure) {
       showError(error, failure, fields);
+      policies.showDetails(asApiError(failure).details);
       const status = /** @type {{ status?: number }} */ (failure).status;
       stale = status === 404 || status === 409;
     } finally {
@@ -162,6 +175,7 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
       name.value = key.name;
       renderScopes(key);
       expiry.reset('keep');
+      policies.reset(key);
       currentExpiry.textContent = key.expiresAt
         ? `Now expires on ${exactTime(key.expiresAt)}.`
         : 'Now: never expires.';

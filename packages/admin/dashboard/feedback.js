@@ -12,6 +12,9 @@ const FIELD_LABELS = /** @type {Record<string, string>} */ ({
   expiresAt: 'Expiration date',
   gracePeriodSeconds: 'Grace period',
   disabled: 'Disabled',
+  limits: 'Rate limits',
+  allowedOrigins: 'Allowed origins',
+  allowedIps: 'Allowed IP addresses',
 });
 
 /**
@@ -106,15 +109,4 @@ export function setupDialog(dialog, isBusy = () => false) {
   dialog.addEventListener('cancel', (event) => {
     if (isBusy()) event.preventDefault();
   });
-}
-
-/**
- * Marks a form as working: its buttons are disabled and the submit button says so.
- *
- * @param {HTMLFormElement} form
- * @param {boolean} busy
- */
-export function setBusy(form, busy) {
-  form.setAttribute('aria-busy', String(busy));
-  for (const button of form.querySelectorAll('button')) button.disabled = busy;
 }

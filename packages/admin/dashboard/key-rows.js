@@ -3,6 +3,7 @@
 import { h } from './dom.js';
 import { timeElement } from './format.js';
 import { menuButton } from './menu.js';
+import { policySummary } from './policy-summary.js';
 
 /** @typedef {import('./api.js').Key} Key */
 
@@ -14,6 +15,7 @@ import { menuButton } from './menu.js';
  *   onRoll: (key: Key) => void,
  *   onEdit: (key: Key) => void,
  *   onToggleDisabled: (key: Key) => void,
+ *   onHistory: (key: Key) => void,
  *   onDelete: (key: Key) => void,
  * }} RowActions
  */
@@ -21,13 +23,14 @@ import { menuButton } from './menu.js';
 const STATUS_LABELS = { active: 'Active', rolled: 'Rolled', disabled: 'Disabled', expired: 'Expired' };
 
 /**
- * The keys in table order: newest first as the API lists them, each rolled key right after the key that
- * replaced it (its `successor`).
+ * The keys in table order: as the API lists them (newest first), or as `sort` orders them, each rolled
+ * key right after the key that replaced it (its `successor`).
  *
  * @param {Key[]} keys
+ * @param {(keys: Key[]) => Key[]} [sort] orders the keys that head a row group
  * @returns {Array<{ key: Key, successor: Key | null }>}
  */
-export function orderKeys(keys) {
+export function orderKeys(keys, sort) {
   const byId = new Map(keys.map((key) => [key.id, key]));
   /** @type {Map<string, Key[]>} */
   const predecessors = new Map();
@@ -46,7 +49,8 @@ export function orderKeys(keys) {
     ordered.push({ key, successor });
     for (const predecessor of predecessors.get(key.id) ?? []) visit(predecessor, key);
   };
-  for (const key of keys) if (!(key.replacedBy && byId.has(key.replacedBy))) visit(key, null);
+  const heads = keys.filter((key) => !(key.replacedBy && byId.has(key.replacedBy)));
+  for (const key of sort ? sort(heads) : heads) visit(key, null);
   for (const key of keys) visit(key, byId.get(key.replacedBy ?? '') ?? null);
   return ordered;
 }
@@ -88,6 +92,7 @@ export function keyRow(key, successor, actions) {
           },
           { label: 'Edit…', onSelect: () => actions.onEdit(key) },
           { label: key.disabled ? 'Enable…' : 'Disable…', onSelect: () => actions.onToggleDisabled(key) },
+          { label: 'Show history', onSelect: () => actions.onHistory(key) },
           { label: 'Delete…', danger: true, onSelect: () => actions.onDelete(key) },
         ],
       }),
@@ -102,6 +107,14 @@ function nameCell(key, successor) {
     // A rolled Default key is replaced: only its successor is the Default now.
     isDefault(key) && ' ',
     isDefault(key) && h('span', { class: 'kw-tag' }, 'Default'),
+    // Imported from before Keyward (contract §8): its token keeps its own format until it is rolled.
+    isLegacy(key) && ' ',
+    isLegacy(key) &&
+      h(
+        'span',
+        { class: 'kw-tag kw-tag-legacy', title: 'Imported key: roll it to get a Keyward key' },
+        'Legacy',
+      ),
     h(
       'span',
       { class: 'kw-scopes' },
@@ -109,6 +122,7 @@ function nameCell(key, successor) {
         ? 'No scopes'
         : key.scopes.map((scope) => h('code', { class: 'kw-scope' }, scope)),
     ),
+    policyLine(key),
     successor &&
       h(
         'span',
@@ -117,6 +131,23 @@ function nameCell(key, successor) {
         h('code', { class: 'kw-key' }, successor.redactedKey),
       ),
   ];
+}
+
+/**
+ * Whether the key was imported from before Keyward (`legacy`, contract §8; absent on servers without import).
+ * @param {Key} key
+ */
+function isLegacy(key) {
+  return /** @type {Key & { legacy?: boolean }} */ (key).legacy === true;
+}
+
+/** The key's limits, origins and addresses in a line, when it has any. @param {Key} key */
+function policyLine(key) {
+  const summary = policySummary(key);
+  return (
+    summary &&
+    h('span', { class: 'kw-policy' }, h('span', { class: 'kw-visually-hidden' }, 'Policies: '), summary)
+  );
 }
 
 /**
@@ -157,7 +188,23 @@ function statusCell(key) {
     STATUS_LABELS[key.status] ?? key.status,
   );
   if (key.status !== 'rolled' || !key.expiresAt) return badge;
-  return [badge, h('span', { class: 'kw-status-note' }, 'until ', timeElement(key.expiresAt, 'datetime'))];
+  return [
+    badge,
+    h('span', { class: 'kw-status-note' }, 'until ', timeElement(key.expiresAt, 'datetime')),
+    h('span', { class: 'kw-status-note kw-still-used' }, stillInUse(key)),
+  ];
+}
+
+/**
+ * Whether a rolled key is still being used (the question that decides when to cut it): its last use
+ * after the roll, from `lastUsedAt` (accurate to about a minute).
+ * @param {Key} key
+ */
+function stillInUse(key) {
+  const used = key.lastUsedAt ? Date.parse(key.lastUsedAt) : Number.NaN;
+  const rolled = key.rolledAt ? Date.parse(key.rolledAt) : Number.NaN;
+  if (!(used >= rolled) || !key.lastUsedAt) return 'no use seen since the roll';
+  return ['still in use ', timeElement(key.lastUsedAt, 'relative')];
 }
 
 /**

@@ -1,4 +1,5 @@
-// Generated from the `keySchema` of @keyward/core by `pnpm --filter @keyward/admin gen:types`.
+// Generated from the `keySchema` and `keyEventSchema` of @keyward/core by
+// `pnpm --filter @keyward/admin gen:types`.
 // Do not edit: change the schema in core and run the command again (a test compares this file).
 
 /**
@@ -29,6 +30,26 @@
  *   allowedIps: string[],
  *   legacy: boolean,
  * }} Key
+ */
+
+/**
+ * An audit event as `GET <admin>/events` answers it (contract §7).
+ *
+ * @typedef {{
+ *   id: string,
+ *   organizationId: string,
+ *   type: 'key.created' | 'key.imported' | 'key.updated' | 'key.rolled' | 'key.disabled' | 'key.enabled' | 'key.deleted' | 'key.used_after_roll',
+ *   keyId: string,
+ *   keyName: string,
+ *   at: string,
+ *   actor: {
+ *     type: 'user' | 'api_key' | 'system',
+ *     id: string,
+ *   },
+ *   ip?: string,
+ *   userAgent?: string,
+ *   changes?: string[],
+ * }} Event
  */
 
 export {};

@@ -1,4 +1,5 @@
-// `pnpm gen:types`: writes dashboard/types.js, the dashboard's JSDoc `Key`, from core's `keySchema`.
+// `pnpm gen:types`: writes dashboard/types.js, the dashboard's JSDoc `Key` and `Event`, from core's
+// `keySchema` and `keyEventSchema`.
 import { writeFileSync } from 'node:fs';
 import { renderDashboardTypes } from '../src/dashboard-types.js';
 

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { keySchema } from '@keyward/core';
+import { keyEventSchema, keySchema } from '@keyward/core';
 import { describe, expect, it } from 'vitest';
 import { renderDashboardTypes } from './dashboard-types.js';
 
 const read = (name: string) => readFileSync(new URL(`../dashboard/${name}`, import.meta.url), 'utf8');
 
-describe("the dashboard's Key type", () => {
+describe("the dashboard's Key and Event types", () => {
   it('is checked in as generated from core keySchema (run `pnpm --filter @keyward/admin gen:types`)', () => {
     expect(read('types.js')).toBe(renderDashboardTypes());
   });
@@ -17,7 +17,18 @@ describe("the dashboard's Key type", () => {
     }
   });
 
-  it('is the Key the API client uses', () => {
+  it('names every field of keyEventSchema, the optional ones optional', () => {
+    const source = renderDashboardTypes();
+    const event = source.slice(source.indexOf('An audit event'));
+    for (const field of Object.keys(keyEventSchema.shape)) {
+      const optional = ['ip', 'userAgent', 'changes'].includes(field);
+      expect(event).toContain(` ${field}${optional ? '?' : ''}: `);
+    }
+    expect(event).toContain("'key.used_after_roll'");
+  });
+
+  it('is the Key and Event the API client uses', () => {
     expect(read('api.js')).toContain("@typedef {import('./types.js').Key} Key");
+    expect(read('api.js')).toContain("@typedef {import('./types.js').Event} KeyEvent");
   });
 });

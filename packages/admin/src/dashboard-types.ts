@@ -1,8 +1,9 @@
-import { keySchema } from '@keyward/core';
+import { keyEventSchema, keySchema } from '@keyward/core';
 import { z } from 'zod';
 
-// The dashboard is plain JavaScript checked by TypeScript through JSDoc. Its `Key` type is not written by
-// hand: it is rendered from core's `keySchema` (the one definition of the wire Key) into
+// The dashboard is plain JavaScript checked by TypeScript through JSDoc. Its `Key` and `Event` types are not
+// written by hand: they are rendered from core's `keySchema` and `keyEventSchema` (the one definition of
+// each on the wire) into
 // `dashboard/types.js` by `pnpm --filter @keyward/admin gen:types`, and a test fails when the checked-in
 // file differs from what this renders.
 
@@ -20,28 +21,33 @@ type Schema = {
 };
 
 /**
- * The source of `dashboard/types.js`: a JSDoc `@typedef` of `Key`, generated from `keySchema`.
+ * The source of `dashboard/types.js`: JSDoc `@typedef`s of `Key` and `Event`, generated from `keySchema`
+ * and `keyEventSchema`.
  *
  * @example
  * fs.writeFileSync('dashboard/types.js', renderDashboardTypes());
  */
 export function renderDashboardTypes(): string {
-  const generated = z.toJSONSchema(keySchema, { io: 'output', target: 'draft-2020-12' }) as Schema;
-  const key = generated.$defs?.Key;
-  if (!key) throw new Error('Keyward admin: keySchema has no `Key` id');
   return [
-    '// Generated from the `keySchema` of @keyward/core by `pnpm --filter @keyward/admin gen:types`.',
+    '// Generated from the `keySchema` and `keyEventSchema` of @keyward/core by',
+    '// `pnpm --filter @keyward/admin gen:types`.',
     '// Do not edit: change the schema in core and run the command again (a test compares this file).',
     '',
-    '/**',
-    ' * A key as the admin API answers it (contract §3 `Key`).',
-    ' *',
-    ` * @typedef {${typeOf(key, ' * ')}} Key`,
-    ' */',
+    ...typedef(keySchema, 'Key', 'A key as the admin API answers it (contract §3 `Key`).'),
+    '',
+    ...typedef(keyEventSchema, 'Event', 'An audit event as `GET <admin>/events` answers it (contract §7).'),
     '',
     'export {};',
     '',
   ].join('\n');
+}
+
+/** The JSDoc block of one schema whose `.meta({ id })` is `id`. */
+function typedef(schema: z.ZodType, id: string, summary: string): string[] {
+  const generated = z.toJSONSchema(schema, { io: 'output', target: 'draft-2020-12' }) as Schema;
+  const type = generated.$defs?.[id];
+  if (!type) throw new Error(`Keyward admin: the schema has no \`${id}\` id`);
+  return ['/**', ` * ${summary}`, ' *', ` * @typedef {${typeOf(type, ' * ')}} ${id}`, ' */'];
 }
 
 function typeOf(schema: Schema, indent: string): string {

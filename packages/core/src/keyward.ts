@@ -684,7 +684,15 @@ interface ChangeRecord {
 }
 
 /** The fields a PATCH may change, in the order `changes` lists them. */
-const UPDATABLE_FIELDS = ['name', 'scopes', 'expiresAt', 'disabled'] as const;
+const UPDATABLE_FIELDS = [
+  'name',
+  'scopes',
+  'expiresAt',
+  'disabled',
+  'limits',
+  'allowedOrigins',
+  'allowedIps',
+] as const;
 
 /** The names of the fields in `changes` whose value differs from `current`'s. */
 function changedFields(current: StoredKey, changes: KeyChanges): string[] {
@@ -696,7 +704,8 @@ function changedFields(current: StoredKey, changes: KeyChanges): string[] {
       return !(next instanceof Date && now instanceof Date && next.getTime() === now.getTime());
     }
     if (Array.isArray(next) && Array.isArray(now)) {
-      return next.length !== now.length || next.some((s, i) => s !== now[i]);
+      // Lists of strings (scopes, origins, IPs) or of plain `{ limit, windowSeconds }` objects.
+      return JSON.stringify(next) !== JSON.stringify(now);
     }
     return next !== now;
   });

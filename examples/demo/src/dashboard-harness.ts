@@ -1,0 +1,161 @@
+// The dashboard browser tests' harness: the demo on a MemoryKeyStore listening on 127.0.0.1, Chromium,
+// a signed-up organization's API keys page, and axe-core. `useDashboard()` registers the vitest hooks that
+// start and stop them; each test file that calls it gets its own server and browser.
+
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { type Keyward, MemoryKeyStore } from '@keyward/core';
+import { TEST_PEPPER } from '@keyward/core/testing';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { createDemoApp } from './app.js';
+import { launchChromium, requireChromium } from './chromium.js';
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+export type Theme = 'light' | 'dark';
+
+export const rows = (page: Page) => page.locator('#kw-rows > tr');
+export const rowNamed = (page: Page, name: string) =>
+  page
+    .locator('#kw-rows > tr')
+    .filter({ has: page.locator('.kw-name', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }) });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Opens a row's "…" menu with the mouse and picks an item. */
+export async function pick(page: Page, name: string, item: string) {
+  await rowNamed(page, name)
+    .getByRole('button', { name: /^Actions for / })
+    .click();
+  await page.getByRole('menuitem', { name: item }).click();
+}
+
+/** axe-core's violations on the page as it is now (evaluated over CDP: the page's CSP stays untouched). */
+export async function axeViolations(page: Page, context = 'document'): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const result = (await page.evaluate(
+    (selector) =>
+      // biome-ignore lint/suspicious/noExplicitAny: axe is injected at run time.
+      (window as any).axe.run(selector === 'document' ? document : selector, { resultTypes: ['violations'] }),
+    context,
+  )) as { violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> };
+  return result.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+}
+
+/** axe-core's color-contrast answer for one element: [violations, passes]. */
+export async function contrastOf(page: Page, selector: string): Promise<[number, number]> {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(
+    (s) =>
+      // biome-ignore lint/suspicious/noExplicitAny: axe is injected at run time.
+      (window as any).axe
+        .run(s, { runOnly: ['color-contrast'] })
+        .then((r: { violations: unknown[]; passes: unknown[] }) => [r.violations.length, r.passes.length]),
+    selector,
+  );
+}
+
+/**
+ * Runs each call a later millisecond than the last one ended, so records made by consecutive calls (keys,
+ * events) have distinct times and "newest first" has one answer.
+ */
+export function oneAtATime() {
+  let last = Date.now();
+  return async <T>(make: () => Promise<T>): Promise<T> => {
+    while (Date.now() <= last) await new Promise((resolve) => setTimeout(resolve, 1));
+    const made = await make();
+    last = Date.now();
+    return made;
+  };
+}
+
+/**
+ * Makes the page reload its list and activity, as it does when the tab becomes visible again, and waits
+ * until both are shown (no element `aria-busy` any more).
+ */
+export async function reload(page: Page) {
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await page.waitForFunction(() => document.querySelector('[aria-busy="true"]') === null);
+}
+
+/**
+ * Starts the demo and Chromium for the calling test file (vitest hooks) and returns what its tests use.
+ * `keyward()` is the demo's service (to make keys behind the page's back); `base` its origin.
+ */
+export function useDashboard() {
+  let browser: Browser | undefined;
+  let service: Keyward | undefined;
+  let server: Server | undefined;
+  let base = '';
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    requireChromium();
+    const demo = createDemoApp({ store: new MemoryKeyStore(), pepper: TEST_PEPPER });
+    service = demo.keyward;
+    server = demo.app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await launchChromium();
+  });
+
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.close();
+    await service?.close();
+  });
+
+  /** A signed-up organization's API keys page; `problems` collects console errors and page errors. */
+  async function signedIn(options: { width?: number; theme?: Theme; organization?: string } = {}) {
+    if (!browser) throw new Error('no browser');
+    const context = await browser.newContext({
+      locale: 'en-US',
+      timezoneId: 'UTC',
+      viewport: { width: options.width ?? 1320, height: 820 },
+      colorScheme: options.theme ?? 'light',
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${base}/`);
+    await page.getByLabel('Organization name').fill(options.organization ?? 'Acme');
+    await page.getByRole('button', { name: 'Create organization' }).click();
+    await page.waitForURL(`${base}/dashboard/api-keys`);
+    await page.locator('#kw-rows > tr').first().waitFor();
+    // The Activity panel starts loading when the rows are shown: wait for it too.
+    await page.waitForFunction(() => document.querySelector('[aria-busy="true"]') === null);
+    const org = await page.evaluate(async () => {
+      const res = await fetch('/api/keys');
+      return (
+        ((await res.json()) as { data: Array<{ organizationId: string }> }).data[0]?.organizationId ?? ''
+      );
+    });
+    return { page, org, problems };
+  }
+
+  return {
+    signedIn,
+    keyward: (): Keyward => {
+      if (!service) throw new Error('the demo is not running');
+      return service;
+    },
+    base: () => base,
+  };
+}

@@ -1,0 +1,207 @@
+// The Activity panel (contract §7): the organization's key events, newest first, paged with "Load more",
+// filtered by key. A key's history (from its "…" menu) is this panel filtered by that key.
+
+import { h, replaceChildren } from './dom.js';
+import { asApiError, showError } from './feedback.js';
+import { timeElement } from './format.js';
+
+/** @typedef {import('./api.js').Key} Key */
+/** @typedef {import('./api.js').KeyEvent} KeyEvent */
+
+/** Events per page. */
+const PAGE_SIZE = 20;
+
+/** What each event type says, as people read it. */
+const EVENT_LABELS = /** @type {Record<string, string>} */ ({
+  'key.created': 'Created',
+  'key.imported': 'Imported',
+  'key.updated': 'Edited',
+  'key.rolled': 'Rolled',
+  'key.disabled': 'Disabled',
+  'key.enabled': 'Enabled',
+  'key.deleted': 'Deleted',
+  'key.used_after_roll': 'Used after its roll',
+});
+
+/** The API's field names as people read them (the names of changed fields on `key.updated`). */
+const CHANGE_LABELS = /** @type {Record<string, string>} */ ({
+  name: 'name',
+  scopes: 'scopes',
+  expiresAt: 'expiry',
+  disabled: 'disabled',
+  limits: 'rate limits',
+  allowedOrigins: 'allowed origins',
+  allowedIps: 'allowed IP addresses',
+});
+
+/**
+ * @param {{ api: import('./api.js').Api, keys: () => Key[] }} deps `keys`: the keys listed now (the
+ *   choices of the key filter)
+ */
+export function createActivityPanel({ api, keys }) {
+  /** @type {KeyEvent[]} */
+  let events = [];
+  /** @type {string | null} */
+  let nextCursor = null;
+  /** The key shown when it is no longer listed (deleted): its id and name. */
+  let extraKey = { id: '', name: '' };
+  let loaded = false;
+  /** Each load gets a number; an answer to an older load is dropped. */
+  let generation = 0;
+
+  const title = h('h2', { class: 'kw-section-title', id: 'kw-activity-title', tabindex: '-1' }, 'Activity');
+  const filter = /** @type {HTMLSelectElement} */ (
+    h('select', { class: 'kw-input', id: 'kw-activity-key', name: 'keyId' })
+  );
+  const list = h('ol', { class: 'kw-events', id: 'kw-events', 'aria-labelledby': title.id });
+  const state = h('p', { class: 'kw-table-state', id: 'kw-activity-state' }, 'Loading activity…');
+  const alert = h('div', { class: 'kw-alert', role: 'alert' });
+  const more = /** @type {HTMLButtonElement} */ (
+    h('button', { type: 'button', class: 'kw-button' }, 'Load more activity')
+  );
+  const paging = h('div', { class: 'kw-paging', hidden: true }, more);
+  const element = h(
+    'section',
+    { class: 'kw-card kw-activity', id: 'kw-activity', 'aria-labelledby': title.id },
+    h(
+      'div',
+      { class: 'kw-activity-head' },
+      title,
+      h(
+        'div',
+        { class: 'kw-field kw-activity-filter' },
+        h('label', { class: 'kw-label', for: filter.id }, 'Key'),
+        filter,
+      ),
+    ),
+    alert,
+    list,
+    state,
+    paging,
+  );
+
+  /** The filter's choices: every key, the listed keys, and the shown key when it is not listed. */
+  function renderFilter() {
+    const chosen = filter.value;
+    const listed = keys();
+    const options = [h('option', { value: '' }, 'All keys')];
+    for (const key of listed)
+      options.push(h('option', { value: key.id }, `${key.name} (${key.redactedKey})`));
+    if (extraKey.id && !listed.some((key) => key.id === extraKey.id)) {
+      options.push(h('option', { value: extraKey.id }, `${extraKey.name} (no longer listed)`));
+    }
+    replaceChildren(filter, options);
+    filter.value = chosen;
+    if (filter.value !== chosen) filter.value = '';
+  }
+
+  /** @param {KeyEvent} event */
+  function eventItem(event) {
+    const label = EVENT_LABELS[event.type] ?? event.type;
+    const changed =
+      event.type === 'key.updated' && event.changes && event.changes.length > 0
+        ? `: ${event.changes.map((/** @type {string} */ field) => CHANGE_LABELS[field] ?? field).join(', ')}`
+        : '';
+    const actor =
+      event.actor.type === 'system'
+        ? `by the system (${event.actor.id})`
+        : `by ${event.actor.type === 'api_key' ? 'API key' : 'user'} ${event.actor.id}`;
+    return h(
+      'li',
+      { class: `kw-event kw-event-${event.type.replace('.', '-')}`, 'data-event-type': event.type },
+      h('span', { class: 'kw-event-time' }, timeElement(event.at, 'datetime')),
+      h(
+        'span',
+        { class: 'kw-event-what' },
+        h('strong', {}, `${label}${changed}`),
+        ' ',
+        h('span', { class: 'kw-event-key' }, event.keyName),
+      ),
+      h('span', { class: 'kw-event-who' }, actor, event.ip ? ` from ${event.ip}` : ''),
+    );
+  }
+
+  function render() {
+    replaceChildren(list, events.map(eventItem));
+    state.textContent =
+      events.length > 0 ? '' : filter.value ? 'No activity for this key.' : 'No activity yet.';
+    state.hidden = events.length > 0;
+    paging.hidden = nextCursor === null;
+  }
+
+  /** Reads the first page again (as many events as are shown, at most 100). */
+  async function reload() {
+    const mine = ++generation;
+    const limit = Math.min(100, Math.max(PAGE_SIZE, events.length));
+    element.setAttribute('aria-busy', 'true');
+    try {
+      const page = await api.events({ keyId: filter.value, limit });
+      if (mine !== generation) return;
+      events = page.data;
+      nextCursor = page.nextCursor;
+      loaded = true;
+      replaceChildren(alert);
+      alert.classList.remove('kw-shown');
+      render();
+    } catch (error) {
+      if (mine !== generation) return;
+      state.textContent = 'The activity could not be loaded.';
+      state.hidden = false;
+      showError(alert, asApiError(error));
+    } finally {
+      if (mine === generation) element.setAttribute('aria-busy', 'false');
+    }
+  }
+
+  filter.addEventListener('change', () => {
+    events = [];
+    void reload();
+  });
+
+  more.addEventListener('click', async () => {
+    if (!nextCursor) return;
+    const mine = generation;
+    more.disabled = true;
+    more.textContent = 'Loading…';
+    try {
+      const page = await api.events({ keyId: filter.value, limit: PAGE_SIZE, cursor: nextCursor });
+      if (mine !== generation) return;
+      const known = new Set(events.map((event) => event.id));
+      events = [...events, ...page.data.filter((event) => !known.has(event.id))];
+      nextCursor = page.nextCursor;
+      render();
+    } catch (error) {
+      showError(alert, asApiError(error));
+    } finally {
+      more.disabled = false;
+      more.textContent = 'Load more activity';
+    }
+  });
+
+  return {
+    element,
+    /** Loads the first page (all keys). */
+    load: () => {
+      renderFilter();
+      return reload();
+    },
+    /** The key list changed (a reload, a change): new filter choices, and the newest events. */
+    refresh: () => {
+      renderFilter();
+      return loaded ? reload() : Promise.resolve();
+    },
+    /**
+     * A key's history: the panel filtered by `key`, scrolled into view, its heading focused.
+     * @param {{ id: string, name: string }} key
+     */
+    showKey: async (key) => {
+      extraKey = { id: key.id, name: key.name };
+      renderFilter();
+      filter.value = key.id;
+      events = [];
+      element.scrollIntoView({ block: 'start' });
+      title.focus();
+      await reload();
+    },
+  };
+}
