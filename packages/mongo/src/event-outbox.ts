@@ -73,6 +73,7 @@ export class EventOutbox {
    */
   async deliverMany(items: ReadonlyArray<{ hash: string; doc: EventDocument }>): Promise<void> {
     try {
+      for (const { doc } of items) await this.#faults.beforeAppend?.(doc._id);
       await this.#events.collection
         .insertMany(items.map((item) => item.doc) as never[], { ordered: false })
         .catch((error: unknown) => {
@@ -81,6 +82,7 @@ export class EventOutbox {
           // Events already in the log (an earlier, interrupted delivery) are success: idempotent by id.
           if (list.length === 0 || list.some((e: { code?: number }) => e.code !== 11000)) throw error;
         });
+      for (const { doc } of items) await this.#faults.beforeClear?.(doc._id);
       for (let from = 0; from < items.length; from += CLEAR_BATCH_SIZE) {
         const batch = items.slice(from, from + CLEAR_BATCH_SIZE);
         await this.#keys.collection.bulkWrite(

@@ -105,6 +105,33 @@ describe('audit events on FerretDB through the service', () => {
     });
   }
 
+  for (const step of ['beforeAppend', 'beforeClear'] as const) {
+    it(`records one key.imported per key of a bulk import, also when the log write fails (${step})`, async () => {
+      const fail = { [step]: () => Promise.reject(new Error('the process dies here')) };
+      const dying = setUp({ faults: fail });
+      const org = uniqueOrganization();
+      const rows = Array.from({ length: 45 }, (_, i) => ({
+        token: `legacy_token_number_${i}_${org}`,
+        name: `Imported ${i}`,
+        type: 'secret' as const,
+      }));
+      const results = await dying.keyward.importKeys(org, [...rows, rows[0]], BOB);
+      expect(results.filter((r) => r.status === 'imported')).toHaveLength(45);
+      expect((await dying.keyward.listEvents(org, { limit: 100 })).events).toHaveLength(
+        step === 'beforeAppend' ? 0 : 45,
+      );
+      const restarted = setUp({}, dying.collection);
+      await restarted.keyward.maintainEvents();
+      const { events } = await restarted.keyward.listEvents(org, { limit: 100 });
+      expect(events.map((e) => e.type)).toEqual(Array(45).fill('key.imported'));
+      expect(new Set(events.map((e) => e.keyName))).toEqual(new Set(rows.map((r) => r.name)));
+      expect(events.every((e) => e.actor.id === 'user_bob')).toBe(true);
+      const raw = connection.db?.collection(dying.collection);
+      expect(await raw?.countDocuments({ outbox: { $exists: true } })).toBe(0);
+      expect(JSON.stringify(events)).not.toContain('legacy_token_number');
+    });
+  }
+
   it('writes no event for a change that is refused', async () => {
     const { keyward, clock } = setUp();
     const org = uniqueOrganization();
