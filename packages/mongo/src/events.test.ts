@@ -115,7 +115,7 @@ describe('audit events on FerretDB through the service', () => {
         name: `Imported ${i}`,
         type: 'secret' as const,
       }));
-      const results = await dying.keyward.importKeys(org, [...rows, rows[0]], BOB);
+      const results = await dying.keyward.importKeys(org, [...rows, ...rows.slice(0, 1)], BOB);
       expect(results.filter((r) => r.status === 'imported')).toHaveLength(45);
       expect((await dying.keyward.listEvents(org, { limit: 100 })).events).toHaveLength(
         step === 'beforeAppend' ? 0 : 45,
