@@ -213,6 +213,15 @@ app.get('/hot', apiKeyAuth(memory, READ), ok);
 app.get('/limit-memory', apiKeyAuth(memory, READ), ok);
 if (redisLimiter) app.get('/limit-redis', apiKeyAuth(memory, { ...READ, limiter: redisLimiter }), ok);
 app.get('/passport', passport.authenticate('keyward', { session: false }), ok);
+// The floor of any Passport strategy: one whose authenticate() only calls success() with a fixed user.
+const FLOOR_USER = Object.freeze({ id: 'floor' });
+passport.use('floor', {
+  name: 'floor',
+  authenticate(this: { success(user: object): void }) {
+    this.success(FLOOR_USER);
+  },
+} as unknown as passport.Strategy);
+app.get('/passport-floor', passport.authenticate('floor', { session: false }), ok);
 app.get('/no-cache', apiKeyAuth(noCache, READ), ok);
 app.get('/hand-rolled', passport.authenticate('hand-rolled', { session: false }), ok);
 // The invalid-key throttle off: these scenarios measure what a flood costs verify and its caches (with the

@@ -98,6 +98,13 @@ const scenarios: Scenario[] = [
     options: (t) => ({ path: '/passport', ...bearer(t.hot) }),
   },
   {
+    id: 'passportFloor',
+    name: 'a Passport strategy that only calls success() (the floor of any Passport strategy)',
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/passport-floor', ...bearer(t.hot) }),
+  },
+  {
     id: 'noCache',
     name: 'apiKeyAuth, cache off (memory store)',
     baseline: 'bare',

@@ -93,6 +93,16 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
       this.error(throttled);
       return;
     }
+    // The hot path: a cached, admitted key without policies is decided here, with no callback to allocate.
+    const cached = auth.keyward.verifyCached(found.token);
+    if (cached !== undefined && cached.valid && cached.policy === null) {
+      const outcome = judge(auth, cached, (req as Request).res);
+      if (!isRefusal(outcome)) {
+        admit(req as Request, outcome, auth);
+        this.success(outcome, undefined);
+        return;
+      }
+    }
     // The base class's verified-callback protocol: error → error(), no user → fail(), else success().
     const verified: Verified = (err, user, info) => {
       if (err) return this.error(err);
