@@ -1,10 +1,7 @@
 import { z } from 'zod';
 import { isEventId, KEY_EVENT_TYPES } from './events.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './schemas.js';
+import { decodePageCursor, encodePageCursor, type PagePosition, pageFields } from './page-query.js';
 
-const limitMessage = `Must be an integer from 1 to ${MAX_PAGE_SIZE}.`;
-const LIMIT_PATTERN = /^(?:[1-9]\d?|100)$/;
-const cursorMessage = 'Must be the `nextCursor` of an earlier page.';
 const typeMessage = `Must be one of ${KEY_EVENT_TYPES.map((t) => `"${t}"`).join(', ')}.`;
 
 /** The event types of contract §7 as a schema. */
@@ -43,10 +40,7 @@ export const keyEventSchema = z
 export type KeyEventJSON = z.output<typeof keyEventSchema>;
 
 /** Where a page of events ends: the last event's time and id. */
-export interface EventListCursor {
-  at: Date;
-  id: string;
-}
+export type EventListCursor = PagePosition;
 
 /**
  * The `nextCursor` of an event page that ends with `event`.
@@ -55,7 +49,7 @@ export interface EventListCursor {
  * encodeEventListCursor({ at: new Date(0), id: 'evt_0123456789ABCDEFGHIJKL' }); // "eyJ0IjowLCJpZCI6..."
  */
 export function encodeEventListCursor(event: EventListCursor): string {
-  return Buffer.from(JSON.stringify({ t: event.at.getTime(), id: event.id })).toString('base64url');
+  return encodePageCursor(event);
 }
 
 /**
@@ -65,18 +59,7 @@ export function encodeEventListCursor(event: EventListCursor): string {
  * decodeEventListCursor('garbage'); // null
  */
 export function decodeEventListCursor(value: string): EventListCursor | null {
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(value)) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-  } catch {
-    return null;
-  }
-  const shape = z
-    .strictObject({ t: z.int().min(0).max(8.64e15), id: z.string().refine(isEventId) })
-    .safeParse(parsed);
-  if (!shape.success) return null;
-  return { at: new Date(shape.data.t), id: shape.data.id };
+  return decodePageCursor(value, isEventId);
 }
 
 /**
@@ -88,25 +71,7 @@ export function decodeEventListCursor(value: string): EventListCursor | null {
  */
 export const listEventsQuerySchema = z.strictObject(
   {
-    limit: z
-      .preprocess(
-        (value) => (typeof value === 'string' && LIMIT_PATTERN.test(value) ? Number(value) : value),
-        z.int({ error: limitMessage }).min(1, limitMessage).max(MAX_PAGE_SIZE, limitMessage),
-      )
-      .optional()
-      .meta({ description: `Events per page, 1 to ${MAX_PAGE_SIZE}. Default ${DEFAULT_PAGE_SIZE}.` }),
-    cursor: z
-      .string({ error: cursorMessage })
-      .transform((value, ctx) => {
-        const cursor = decodeEventListCursor(value);
-        if (!cursor) {
-          ctx.addIssue({ code: 'custom', message: cursorMessage });
-          return z.NEVER;
-        }
-        return cursor;
-      })
-      .optional()
-      .meta({ description: "The previous page's `nextCursor` (opaque)." }),
+    ...pageFields('Events', decodeEventListCursor),
     keyId: z
       .string({ error: 'Must be a string.' })
       .max(100, 'Must be at most 100 characters.')

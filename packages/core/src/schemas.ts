@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decodePageCursor, encodePageCursor, pageFields } from './page-query.js';
 import { allowedIpsSchema, allowedOriginsSchema, keyLimitSchema, limitsSchema } from './policy-schemas.js';
 
 // The input rules of contract §1 and the Key of §3, once. The service parses with them, the admin router
@@ -157,14 +158,8 @@ export const rollKeyInputSchema = z.strictObject(
   object,
 );
 
-/** The most keys one page of `listKeys` holds. */
-export const MAX_PAGE_SIZE = 100;
-/** The keys one page of `listKeys` holds when the caller does not say. */
-export const DEFAULT_PAGE_SIZE = 50;
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './page-query.js';
 
-const limitMessage = `Must be an integer from 1 to ${MAX_PAGE_SIZE}.`;
-const LIMIT_PATTERN = /^(?:[1-9]\d?|100)$/;
-const cursorMessage = 'Must be the `nextCursor` of an earlier page.';
 const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{20}$/;
 
 /**
@@ -183,23 +178,13 @@ export interface KeyListCursor {
  * encodeKeyListCursor({ createdAt: new Date(0), id: 'key_0123456789ABCDEFGHIJ' }); // "eyJ0IjowLCJpZCI6..."
  */
 export function encodeKeyListCursor(key: KeyListCursor): string {
-  return Buffer.from(JSON.stringify({ t: key.createdAt.getTime(), id: key.id })).toString('base64url');
+  return encodePageCursor({ at: key.createdAt, id: key.id });
 }
 
 /** The cursor in `value`, or `null` when it is not one `encodeKeyListCursor` could have made. */
 export function decodeKeyListCursor(value: string): KeyListCursor | null {
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(value)) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-  } catch {
-    return null;
-  }
-  const shape = z
-    .strictObject({ t: z.int().min(0).max(8.64e15), id: z.string().regex(KEY_ID_PATTERN) })
-    .safeParse(parsed);
-  if (!shape.success) return null;
-  return { createdAt: new Date(shape.data.t), id: shape.data.id };
+  const position = decodePageCursor(value, (id) => KEY_ID_PATTERN.test(id));
+  return position && { createdAt: position.at, id: position.id };
 }
 
 /**
@@ -212,25 +197,7 @@ export function decodeKeyListCursor(value: string): KeyListCursor | null {
  */
 export const listKeysQuerySchema = z.strictObject(
   {
-    limit: z
-      .preprocess(
-        (value) => (typeof value === 'string' && LIMIT_PATTERN.test(value) ? Number(value) : value),
-        z.int({ error: limitMessage }).min(1, limitMessage).max(MAX_PAGE_SIZE, limitMessage),
-      )
-      .optional()
-      .meta({ description: `Keys per page, 1 to ${MAX_PAGE_SIZE}. Default ${DEFAULT_PAGE_SIZE}.` }),
-    cursor: z
-      .string({ error: cursorMessage })
-      .transform((value, ctx) => {
-        const cursor = decodeKeyListCursor(value);
-        if (!cursor) {
-          ctx.addIssue({ code: 'custom', message: cursorMessage });
-          return z.NEVER;
-        }
-        return cursor;
-      })
-      .optional()
-      .meta({ description: "The previous page's `nextCursor` (opaque)." }),
+    ...pageFields('Keys', decodeKeyListCursor),
     q: z
       .string({ error: 'Must be a string.' })
       .max(MAX_NAME_LENGTH * 2, `Must be at most ${MAX_NAME_LENGTH * 2} characters.`)
