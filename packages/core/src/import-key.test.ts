@@ -182,8 +182,9 @@ describe('legacyTokens', () => {
     const { store, reads } = countingStore();
     const { keyward, clock } = testKeyward({ store, legacyTokens: LEGACY, cache: { negativeTtl: 5_000 } });
     const flood = Array.from({ length: 200 }, legacyToken);
-    // One lookup per token: the current hash, then the SHA-256 of an import by digest.
-    const readsPerLookup = 2;
+    // One lookup per token: the current hash, then the SHA-256 of an import by digest, then the current hash
+    // again (a concurrent first use may have moved the key between those reads).
+    const readsPerLookup = 3;
     for (let round = 0; round < 5; round++) {
       for (const token of flood)
         expect(await keyward.verify(token)).toEqual({ valid: false, code: 'invalid_api_key' });
@@ -211,7 +212,7 @@ describe('pepper rotation', () => {
   const A = 'rotation-pepper-a-not-secret';
   const B = 'rotation-pepper-b-not-secret';
 
-  it('reads the store once for an unknown Keyward token without rotation, and once per pepper with it', async () => {
+  it('reads the store once for an unknown Keyward token without rotation, and once per pepper (plus one) with it', async () => {
     const { store, reads } = countingStore();
     const { keyward } = testKeyward({ store, pepper: A });
     await keyward.verify('kw_sk_00000000000000000000000000000000000000');
@@ -222,7 +223,31 @@ describe('pepper rotation', () => {
     expect(reads.count).toBe(1);
     const { keyward: rotating } = testKeyward({ store, pepper: [B, A] });
     await rotating.verify(token);
-    expect(reads.count).toBe(3);
+    // B, A, and B once more (where a concurrent move would have put it).
+    expect(reads.count).toBe(4);
+  });
+
+  it('admits a key another request moves to the current pepper between its reads (no refusal in the race)', async () => {
+    const inner = new MemoryKeyStore();
+    const { keyward: old } = testKeyward({ store: inner, pepper: A });
+    const { key, token } = await old.createKey(ORG, { name: 'Raced', type: 'secret' });
+    const currentHash = createTokenHasher(B)(token);
+    let raced = false;
+    // The first read under B misses; right then another instance moves the key from A to B.
+    const store = delegatingStore(inner, {
+      findByHash: async (hash) => {
+        const found = await inner.findByHash(hash);
+        if (hash === currentHash && !raced) {
+          raced = true;
+          const stored = await inner.findById(ORG, key.id);
+          if (stored) await inner.rehash(stored, currentHash);
+        }
+        return found;
+      },
+    });
+    const { keyward } = testKeyward({ store, pepper: [B, A], cache: false });
+    expect(await keyward.verify(token)).toMatchObject({ valid: true, key: { id: key.id } });
+    expect(raced).toBe(true);
   });
 
   it('re-hashes on use only: a key never used keeps its old hash, a key not cached stays one read after its move', async () => {

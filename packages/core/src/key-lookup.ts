@@ -15,7 +15,8 @@ export interface LookupHashers {
 
 /**
  * Finds the stored key of a token: one read by the current hash; only on a miss, one read per older hash
- * (previous peppers; then, for a token outside Keyward's format, plain SHA-256 for imports by digest).
+ * (previous peppers; then, for a token outside Keyward's format, plain SHA-256 for imports by digest), and,
+ * when they all miss, the current hash once more (a concurrent move may have landed in between).
  * A Keyward-format token that is unknown thus costs one read unless a pepper is being rotated. A key found under an older hash is moved to
  * the current one (`store.rehash`) before it is returned, so its next lookup is one read again and the
  * older hash leaves the store. A failed or lost move never fails the lookup: the key is answered as found
@@ -44,7 +45,9 @@ export function createKeyLookup(
       const stored = await byHash(oldHash);
       if (stored) return upgrade(store, stored, hash, byHash);
     }
-    return null;
+    // Another request (here or on another instance) may have moved the key to the current hash between the
+    // first read and the older ones: look once more where a move puts it, or a valid key would be refused.
+    return store.rehash ? byHash(hash) : null;
   };
 }
 
@@ -67,6 +70,11 @@ async function upgrade(
     log('key %s re-hashed with the current pepper', stored.id);
     return moved;
   }
-  // Changed, moved or deleted meanwhile (another instance, a PATCH): answer what the store holds now.
-  return (await byHash(hash)) ?? (await byHash(stored.hash));
+  // Changed, moved or deleted meanwhile (another instance, a PATCH): answer what the store holds now. A
+  // concurrent move may be between its steps (neither hash answers for a moment): look a few times.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const now = (await byHash(hash)) ?? (await byHash(stored.hash));
+    if (now) return now;
+  }
+  return null;
 }
