@@ -18,6 +18,7 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 const env = () => ({
   PATH: process.env.PATH,
+  DEBUG: process.env.DEBUG,
   MONGO_URL: db.uri,
   KEYWARD_PEPPER: PEPPER,
   KEYWARD_SCOPES: 'snippets:read,snippets:write',

@@ -92,7 +92,17 @@ export function isEventId(id: unknown): id is string {
  */
 export function hourlyEventId(keyId: string, at: Date): string {
   const hour = Math.floor(at.getTime() / 3_600_000);
-  const digest = createHash('sha256').update(`used_after_roll:${keyId}:${hour}`).digest();
+  return derivedEventId(`used_after_roll:${keyId}:${hour}`);
+}
+
+/**
+ * An event id that is the same every time for the same `seed` (so writing the event twice keeps one).
+ *
+ * @example
+ * derivedEventId('key.imported:import:…'); // "evt_…" (22 base62 characters)
+ */
+export function derivedEventId(seed: string): string {
+  const digest = createHash('sha256').update(seed).digest();
   let id = 'evt_';
   for (let i = 0; i < 22; i++) id += BASE62[(digest[i] as number) % 62];
   return id;

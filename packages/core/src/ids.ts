@@ -1,4 +1,5 @@
-import { randomBase62 } from './base62.js';
+import { createHash } from 'node:crypto';
+import { BASE62, randomBase62 } from './base62.js';
 
 const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{20}$/;
 
@@ -15,4 +16,18 @@ export function newKeyId(): string {
  */
 export function isKeyId(id: unknown): id is string {
   return typeof id === 'string' && KEY_ID_PATTERN.test(id);
+}
+
+/**
+ * A key id that is the same every time for the same `seed`: an imported key's id comes from its import
+ * slot, so every attempt of one import names the key, and its `key.imported` event, alike.
+ *
+ * @example
+ * derivedKeyId('import:…'); // "key_…" (20 base62 characters)
+ */
+export function derivedKeyId(seed: string): string {
+  const digest = createHash('sha256').update(`key.id:${seed}`).digest();
+  let id = 'key_';
+  for (let i = 0; i < 20; i++) id += BASE62[(digest[i] as number) % 62];
+  return id;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { KeywardError } from './errors.js';
 import { createTokenHasher, type TokenHasher } from './hash.js';
-import { newKeyId } from './ids.js';
+import { derivedKeyId } from './ids.js';
 import { redactToken } from './key-format.js';
 import { redactLegacyToken } from './legacy.js';
 import { sha256Hex } from './pepper.js';
@@ -85,7 +85,9 @@ export function importedKey(
 ): StoredKey {
   const { token, sha256 } = input;
   const digest = sha256 ?? sha256Hex(token as string);
-  const id = newKeyId();
+  const slot = importSlot(digest, createTokenHasher(context.pepper));
+  // Derived from the slot: every attempt of one import gives the key the same id (see `importKeys`).
+  const id = derivedKeyId(slot);
   const type: KeyType = input.type;
   return {
     id,
@@ -97,7 +99,7 @@ export function importedKey(
     token: type === 'public' && token !== undefined ? token : null,
     redactedKey: token === undefined ? redactLegacyToken(null) : redactToken(token),
     isDefault: false,
-    slot: importSlot(digest, createTokenHasher(context.pepper)),
+    slot,
     createdAt: context.now,
     updatedAt: context.now,
     expiresAt: input.expiresAt ?? null,

@@ -1,7 +1,13 @@
 import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './errors.js';
 import { type EventMaintenance, EventPublisher } from './event-hooks.js';
 import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } from './event-schemas.js';
-import { buildKeyEvent, type EventContext, type KeyEvent, type KeyEventType } from './events.js';
+import {
+  buildKeyEvent,
+  derivedEventId,
+  type EventContext,
+  type KeyEvent,
+  type KeyEventType,
+} from './events.js';
 import { type ExpiringKeysQuery, parseExpiringQuery } from './expiring.js';
 import { createTokenHasher } from './hash.js';
 import { isKeyId, newKeyId } from './ids.js';
@@ -229,7 +235,9 @@ export function createKeyward(options: KeywardOptions): Keyward {
    * the write is durable). `key.imported` comes this way too.
    */
   async function insert(key: StoredKey, type?: KeyEventType, context?: EventContext): Promise<void> {
-    const event = type ? buildKeyEvent(type, key, key.createdAt, context) : undefined;
+    const built = type ? buildKeyEvent(type, key, key.createdAt, context) : undefined;
+    // An import's event has the same id on every attempt, single or bulk (see `insertMany`).
+    const event = built?.type === 'key.imported' ? { ...built, id: importEventId(key) } : built;
     try {
       await storeCall('insert', () => store.insert(key, event));
     } finally {
@@ -239,14 +247,19 @@ export function createKeyward(options: KeywardOptions): Keyward {
   }
 
   /**
-   * `insert` for many keys, each with its `key.imported` event written by the same write: one result per
+   * `insert` for many keys, each with its `key.imported` event (see `KeyStore.insertMany`): one result per
    * key, `null` when inserted or the duplicate that refused it. Events of inserted keys are published.
    */
   async function insertMany(
     keys: StoredKey[],
     context: EventContext | undefined,
   ): Promise<Array<DuplicateKeyError | null>> {
-    const events = keys.map((key) => buildKeyEvent('key.imported', key, key.createdAt, context));
+    // The same id on every attempt (from the import slot, unique per token): a re-run, or a retry after an
+    // import stopped between a key's event and the key, keeps one event per key.
+    const events = keys.map((key) => ({
+      ...buildKeyEvent('key.imported', key, key.createdAt, context),
+      id: importEventId(key),
+    }));
     const outcomes = await insertAll(keys, events);
     outcomes.forEach((duplicate, i) => {
       if (duplicate === null) publisher.publish(events[i] as KeyEvent);
@@ -717,6 +730,11 @@ function updateEvent(changed: string[], changes: KeyChanges): Pick<ChangeRecord,
     return { type: changes.disabled ? 'key.disabled' : 'key.enabled' };
   }
   return { type: 'key.updated', changes: changed };
+}
+
+/** The id of an imported key's `key.imported` event: from its import slot, the same on every attempt. */
+function importEventId(key: StoredKey): string {
+  return derivedEventId(`key.imported:${key.slot}`);
 }
 
 function rollConflict(): KeywardError {

@@ -137,8 +137,11 @@ export class MemoryKeyStore implements KeyStore {
   ): Promise<Array<DuplicateKeyError | null>> {
     const outcomes: Array<DuplicateKeyError | null> = [];
     for (const [i, key] of keys.entries()) {
+      const event = events?.[i];
+      // The event first, idempotently (see KeyStore.insertMany); a duplicate key keeps the one event.
+      if (event) await this.#events.append(event);
       try {
-        await this.insert(key, events?.[i]);
+        await this.insert(key);
         outcomes.push(null);
       } catch (error) {
         if (!(error instanceof DuplicateKeyError)) throw error;

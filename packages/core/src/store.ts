@@ -137,8 +137,11 @@ export interface KeyStore {
    * Optional: inserts many keys at once (bulk import). Resolves with one entry per key, in order: `null`
    * when it was inserted, or the `DuplicateKeyError` that refused it (`id`, `hash` or `slot` exists). Any
    * other fault rejects (then some keys may have been inserted: inserting them again reports duplicates).
-   * Without it, the service inserts one key at a time. `events[i]`, when given, goes with `keys[i]` as in
-   * `insert` (written with the key or not at all).
+   * Without it, the service inserts one key at a time. `events[i]`, when given, is the `key.imported` event
+   * of `keys[i]`, with an id that is the same on every attempt: write it to the event log idempotently
+   * **before** the key (one document write per key would cost a bulk import too much on FerretDB). If the
+   * import stops in between, the event waits for its key; running the import again inserts the key and
+   * keeps the one event.
    */
   insertMany?(
     keys: ReadonlyArray<StoredKey>,

@@ -217,18 +217,26 @@ export class MongoKeyStore implements KeyStore {
     const outcomes: Array<DuplicateKeyError | null> = keys.map(() => null);
     for (let from = 0; from < keys.length; from += INSERT_BATCH_SIZE) {
       const batch = keys.slice(from, from + INSERT_BATCH_SIZE);
-      // Each key's event rides in its own document (the outbox), as with `insert`.
-      const entries = batch.map((_, i) => {
+      // The batch's events first, idempotently by id (see KeyStore.insertMany), then the keys.
+      const eventDocs = batch.flatMap((_, i) => {
         const event = events?.[from + i];
-        return event ? this.#outbox.entry(event) : undefined;
+        return event ? [this.#outbox.entry(event).doc] : [];
       });
-      const docs = batch.map((key, i) => {
-        const entry = entries[i];
-        return entry ? { ...toDocument(key), outbox: { [entry.doc._id]: entry.doc } } : toDocument(key);
-      });
+      if (eventDocs.length > 0) {
+        await this.#run('insertMany', async () => {
+          await this.#events.collection
+            .insertMany(eventDocs as never[], { ordered: false })
+            .catch((error) => {
+              const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+              const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+              // Events written by an earlier attempt of the same import: kept once.
+              if (list.length === 0 || list.some((e: { code?: number }) => e.code !== 11000)) throw error;
+            });
+        });
+      }
       await this.#run('insertMany', async () => {
         try {
-          await this.#model.collection.insertMany(docs as never[], { ordered: false });
+          await this.#model.collection.insertMany(batch.map(toDocument) as never[], { ordered: false });
         } catch (error) {
           const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
           const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
@@ -240,15 +248,6 @@ export class MongoKeyStore implements KeyStore {
           }
         }
       });
-      const written = batch.flatMap((key, i) => {
-        const entry = entries[i];
-        return entry && outcomes[from + i] === null ? [{ hash: key.hash, doc: entry.doc }] : [];
-      });
-      if (written.length > 0) {
-        await withTimeout(this.#outbox.deliverMany(written), this.#timeoutMs, 'deliverEvents').catch(
-          (error: unknown) => log('events not moved to the log yet (%s)', (error as Error).name),
-        );
-      }
     }
     return outcomes;
   }
