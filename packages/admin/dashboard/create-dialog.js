@@ -4,7 +4,7 @@
 import { withBusy } from './busy.js';
 import { h, replaceChildren } from './dom.js';
 import { expiryField } from './expiry.js';
-import { asApiError, clearError, setupDialog, showError, showMessage } from './feedback.js';
+import { asApiError, clearError, formActions, setupDialog, showError, showMessage } from './feedback.js';
 import { policyFields } from './policy-fields.js';
 import { scopeChoices } from './scope-choices.js';
 
@@ -100,16 +100,7 @@ export function createCreateDialog({ api, catalog, onCreated }) {
       expiry.element,
       policies.element,
       error,
-      h(
-        'div',
-        { class: 'kw-dialog-actions' },
-        h('button', { type: 'button', class: 'kw-button', 'data-close': true }, 'Cancel'),
-        h(
-          'button',
-          { type: 'submit', class: 'kw-button kw-primary', 'data-busy-label': 'Creating…' },
-          'Create key',
-        ),
-      ),
+      formActions('Create key', 'Creating…'),
     )
   );
   const element = /** @type {HTMLDialogElement} */ (

@@ -4,7 +4,7 @@
 import { withBusy } from './busy.js';
 import { h, replaceChildren } from './dom.js';
 import { expiryField } from './expiry.js';
-import { asApiError, clearError, setupDialog, showError, showMessage } from './feedback.js';
+import { asApiError, clearError, formActions, setupDialog, showError, showMessage } from './feedback.js';
 import { exactTime } from './format.js';
 import { policyFields, samePolicies } from './policy-fields.js';
 import { scopeChoices } from './scope-choices.js';
@@ -71,16 +71,7 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
       currentExpiry,
       policies.element,
       error,
-      h(
-        'div',
-        { class: 'kw-dialog-actions' },
-        h('button', { type: 'button', class: 'kw-button', 'data-close': true }, 'Cancel'),
-        h(
-          'button',
-          { type: 'submit', class: 'kw-button kw-primary', 'data-busy-label': 'Saving…' },
-          'Save changes',
-        ),
-      ),
+      formActions('Save changes', 'Saving…'),
     )
   );
   const element = /** @type {HTMLDialogElement} */ (

@@ -95,6 +95,22 @@ export function announce(region, text) {
 }
 
 /**
+ * A form dialog's buttons: Cancel (closes it) and the primary submit button, which says `busyLabel`
+ * while the form is busy (see `withBusy`).
+ *
+ * @param {string} submitLabel
+ * @param {string} busyLabel
+ */
+export function formActions(submitLabel, busyLabel) {
+  return h(
+    'div',
+    { class: 'kw-dialog-actions' },
+    h('button', { type: 'button', class: 'kw-button', 'data-close': true }, 'Cancel'),
+    h('button', { type: 'submit', class: 'kw-button kw-primary', 'data-busy-label': busyLabel }, submitLabel),
+  );
+}
+
+/**
  * Wires a `<dialog>`: `[data-close]` buttons close it, and Escape does not close it while `isBusy()`.
  *
  * @param {HTMLDialogElement} dialog

@@ -2,6 +2,7 @@ import type { KeyEvent, KeyEventType } from '@keyward/core';
 import type { Command } from 'commander';
 import type { Session } from './connect.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { columns } from './format.js';
 
 /** What the `events` command needs from the program. */
 export interface EventsCommandIo {
@@ -76,13 +77,5 @@ function eventTable(events: KeyEvent[]): string {
       e.ip ?? '—',
     ]),
   ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return columns(rows);
 }

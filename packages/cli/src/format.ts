@@ -17,6 +17,16 @@ export function keyTable(keys: ApiKey[]): string {
       day(key.lastUsedAt),
     ]),
   ];
+  return columns(rows);
+}
+
+/**
+ * Rows of cells as aligned text columns, two spaces apart (the first row is the header).
+ *
+ * @example
+ * columns([['ID', 'NAME'], ['key_1', 'CI']]); // "ID     NAME\nkey_1  CI"
+ */
+export function columns(rows: string[][]): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
   return rows
     .map((row) =>
