@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { tokenPattern } from '@keyward/core';
 import { useTestDatabase } from '@keyward/test-db';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, spawnCli } from './test-run.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PEPPER = 'cli-test-pepper-not-a-secret';
@@ -12,37 +12,16 @@ const TOKEN = new RegExp(`^${tokenPattern().source}$`);
 
 const db = useTestDatabase('cli');
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function keyward(args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        MONGO_URL: db.uri,
-        KEYWARD_PEPPER: PEPPER,
-        KEYWARD_SCOPES: 'snippets:read,snippets:write',
-        KEYWARD_PUBLIC_SCOPES: 'snippets:read',
-        ...options.env,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
-  });
+function keyward(args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<CliRun> {
+  const env = {
+    PATH: process.env.PATH,
+    MONGO_URL: db.uri,
+    KEYWARD_PEPPER: PEPPER,
+    KEYWARD_SCOPES: 'snippets:read,snippets:write',
+    KEYWARD_PUBLIC_SCOPES: 'snippets:read',
+    ...options.env,
+  };
+  return spawnCli(CLI, args, env, options.stdin);
 }
 
 let orgCounter = 0;

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { useTestDatabase } from '@keyward/test-db';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
+import { spawnCli } from './test-run.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PEPPER = 'cli-import-test-pepper-not-secret';
@@ -26,21 +26,7 @@ const env = () => ({
   KEYWARD_LEGACY_PATTERN: PATTERN,
 });
 
-function keyward(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const keyward = (args: string[]) => spawnCli(CLI, args, env());
 
 let files = 0;
 function csv(text: string): string {

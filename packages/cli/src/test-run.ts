@@ -1,0 +1,31 @@
+import { spawn } from 'node:child_process';
+
+/** What a run of the CLI printed and how it exited. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built CLI at `cli` as its own process with exactly `env`, feeding it `stdin`; for the tests.
+ *
+ * @example
+ * const { code, stdout } = await spawnCli(CLI, ['keys', 'list', '--org', 'org_1'], { MONGO_URL });
+ */
+export function spawnCli(cli: string, args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
