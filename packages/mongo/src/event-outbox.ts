@@ -110,7 +110,12 @@ export class EventOutbox {
     let moved = 0;
     let after: string | null = null;
     for (;;) {
-      const filter: Record<string, unknown> = { outbox: { $exists: true } };
+      // Not a key on the move (see KeyMove): its one mover writes it, and a copy carries the outbox along.
+      const filter: Record<string, unknown> = {
+        outbox: { $exists: true },
+        moving: { $exists: false },
+        movedTo: { $exists: false },
+      };
       if (after !== null) filter._id = { $gt: after };
       const docs = await this.#keys
         .find(filter)

@@ -2,7 +2,7 @@ import { createKeyward, createTokenHasher } from '@keyward/core';
 import { makeStoredKey } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { KeyMove } from './key-move.js';
+import { KeyMove, MOVE_STALE_MS } from './key-move.js';
 import { MongoKeyStore } from './mongo-store.js';
 import type { KeyDocument } from './schema.js';
 import { MONGOOSE_MAJORS, useConnections } from './test-connections.js';
@@ -17,8 +17,11 @@ beforeAll(async () => {
   connection = (await connect(mongoose)) as unknown as Connection;
 });
 
-/** A store with one key, and the raw collection to leave a move half-done in, as a crash would. */
-async function setUp(fields: Parameters<typeof makeStoredKey>[0] = {}) {
+/**
+ * A store with one key, and the raw collection to leave a move half-done in: by a mover that died (its copy
+ * older than MOVE_STALE_MS), or by one still at work (`inProgress`).
+ */
+async function setUp(fields: Parameters<typeof makeStoredKey>[0] = {}, { inProgress = false } = {}) {
   const collection = uniqueCollection();
   const store = new MongoKeyStore({ connection, collection });
   const org = uniqueOrganization();
@@ -26,7 +29,8 @@ async function setUp(fields: Parameters<typeof makeStoredKey>[0] = {}) {
   await store.insert(key);
   if (!connection.db) throw new Error('not open');
   const raw = connection.db.collection<KeyDocument>(collection);
-  const move = new KeyMove(raw as never);
+  const startedAt = () => new Date(Date.now() - (inProgress ? 0 : MOVE_STALE_MS));
+  const move = new KeyMove(raw as never, startedAt);
   const docs = async () => (await raw.find({}).toArray()).map((d) => ({ id: d._id, keyId: d.keyId }));
   return { store, org, key, raw, move, docs };
 }
@@ -42,6 +46,67 @@ async function endOld(raw: Awaited<ReturnType<typeof setUp>>['raw'], from: strin
   );
   expect((await raw.findOne({ _id: from }))?.version).toBe(version + 1);
 }
+
+describe('a re-hash in progress, seen by other readers (MongoKeyStore)', () => {
+  it('before the old document is ended: both hashes answer the key, nothing is written', async () => {
+    const { store, org, key, raw, move } = await setUp({}, { inProgress: true });
+    await move.begin(toRawDocument(key) as KeyDocument, NEW_HASH);
+    const before = await raw.find({}).sort({ _id: 1 }).toArray();
+    expect(await store.findByHash(NEW_HASH)).toEqual({ ...key, hash: NEW_HASH, version: 1 });
+    expect(await store.findByHash(key.hash)).toEqual(key);
+    expect(await store.findById(org, key.id)).toEqual(key);
+    expect(await raw.find({}).sort({ _id: 1 }).toArray(), 'readers leave the move to its mover').toEqual(
+      before,
+    );
+    // A change in between makes the copy stale: the new hash no longer answers, the old one has the change.
+    await store.update(org, key.id, { name: 'Changed' });
+    expect(await store.findByHash(NEW_HASH)).toBeNull();
+    expect(await store.findByHash(key.hash)).toMatchObject({ name: 'Changed' });
+    await store.close();
+  });
+
+  it('once the old document is ended: the new hash, the id and the slot answer the key as the mover will finish it', async () => {
+    const { store, org, key, raw, move } = await setUp({}, { inProgress: true });
+    await move.begin(toRawDocument(key) as KeyDocument, NEW_HASH);
+    await endOld(raw, key.hash, 0);
+    const before = await raw.find({}).sort({ _id: 1 }).toArray();
+    const finished = { ...key, hash: NEW_HASH, version: 1 };
+    expect(await store.findByHash(NEW_HASH)).toEqual(finished);
+    expect(await store.findById(org, key.id)).toEqual(finished);
+    expect(await store.findBySlot(key.slot)).toEqual(finished);
+    expect(await store.findByHash(key.hash)).toBeNull();
+    expect(await raw.find({}).sort({ _id: 1 }).toArray(), 'readers leave the move to its mover').toEqual(
+      before,
+    );
+    // The mover finishes it.
+    const pending = await raw.findOne({ _id: NEW_HASH });
+    expect(await move.finish(pending as KeyDocument)).toMatchObject({ keyId: key.id, _id: NEW_HASH });
+    expect(await store.findByHash(NEW_HASH)).toEqual(finished);
+    await store.close();
+  });
+
+  it('finishes the move when a write that read the old document before step 2 wrote it back after', async () => {
+    const { store, org, key, raw, move } = await setUp({}, { inProgress: true });
+    const pending = await move.begin(toRawDocument(key) as KeyDocument, NEW_HASH);
+    const stale = await raw.findOne({ _id: key.hash });
+    await endOld(raw, key.hash, 0);
+    // What FerretDB's non-atomic update does: the whole document as it was read, written back.
+    await raw.replaceOne({ _id: key.hash }, stale as KeyDocument);
+    expect(await move.finish(pending as KeyDocument)).toMatchObject({ keyId: key.id, _id: NEW_HASH });
+    expect(await raw.find({}).toArray()).toHaveLength(1);
+    expect(await store.findById(org, key.id)).toEqual({ ...key, hash: NEW_HASH, version: 1 });
+    await store.close();
+  });
+
+  it('carries events still in the outbox of the old document to the copy', async () => {
+    const { store, key, raw, move } = await setUp({}, { inProgress: true });
+    await raw.updateOne({ _id: key.hash }, { $set: { 'outbox.evt_1': { _id: 'evt_1' } } } as never);
+    const pending = await move.begin(toRawDocument(key) as KeyDocument, NEW_HASH);
+    await move.finish(pending as KeyDocument);
+    expect(await raw.findOne({ _id: NEW_HASH })).toMatchObject({ outbox: { evt_1: { _id: 'evt_1' } } });
+    await store.close();
+  });
+});
 
 describe('a re-hash interrupted by a crash (MongoKeyStore)', () => {
   it('after the copy was inserted: the next read by the new hash finishes the move', async () => {
@@ -144,6 +209,34 @@ describe('a re-hash interrupted by a crash (MongoKeyStore)', () => {
     expect((after ?? 0) - (before ?? 0)).toBe(2);
     await rotating.close();
     await store.close();
+  });
+
+  it('across instances: 6 first uses of a key of an old pepper at once all verify, and one of them moves it', async () => {
+    const collection = uniqueCollection();
+    const org = uniqueOrganization();
+    const [A, B] = ['key-move-test-pepper-a', 'key-move-test-pepper-b'];
+    const old = createKeyward({
+      store: new MongoKeyStore({ connection, collection }),
+      pepper: A,
+      scopes: ['a:read'],
+    });
+    const { key, token } = await old.createKey(org, { name: 'K', type: 'secret' });
+    await old.close();
+    const stores = Array.from({ length: 6 }, () => new MongoKeyStore({ connection, collection }));
+    const instances = stores.map((store) =>
+      createKeyward({ store, pepper: [B, A], scopes: ['a:read'], cache: false }),
+    );
+    try {
+      const results = await Promise.all(instances.map((k) => k.verify(token)));
+      for (const result of results) expect(result).toMatchObject({ valid: true, key: { id: key.id } });
+      const raw = connection.db?.collection<KeyDocument>(collection);
+      expect(await raw?.find({}).toArray()).toMatchObject([
+        { _id: createTokenHasher(B)(token), keyId: key.id, deletedAt: null },
+      ]);
+    } finally {
+      await Promise.all(instances.map((k) => k.close()));
+      await Promise.all(stores.map((s) => s.close()));
+    }
   });
 
   it('across instances: one still on [A] alone that cached the key drops it within the bound once another moved it to B', async () => {

@@ -96,6 +96,7 @@ export class MongoKeyStore implements KeyStore {
   readonly #listeners = new Set<KeyChangeListener>();
   readonly #feed: ChangeFeed;
   readonly #move: KeyMove;
+  readonly #moves = new Map<string, Promise<StoredKey | null>>();
   #indexes: Promise<void> | null = null;
   #feedStart: Promise<void> | null = null;
 
@@ -257,15 +258,15 @@ export class MongoKeyStore implements KeyStore {
     return this.#run('findByHash', async () => {
       const doc = await this.#model.findOne({ _id: hash }).lean<KeyDocument>().exec();
       if (!doc) return null;
-      // A move left half-way (crash): finish or drop it, then answer as if it had never been interrupted.
+      // A move in progress (or left half-way by a crash): answer as if it were not there.
       if (doc.moving) {
-        const done = await this.#move.finish(doc);
+        const done = await this.#move.settle(doc);
         return done ? fromDocument(done) : null;
       }
       if (doc.movedTo) {
         // The old hash of a moved key: it answers nothing (fail closed), and is cleared away.
         const next = await this.#model.findOne({ _id: doc.movedTo }).lean<KeyDocument>().exec();
-        if (next?.moving) await this.#move.finish(next);
+        if (next?.moving) await this.#move.settle(next);
         else await this.#model.collection.deleteOne({ _id: hash, movedTo: doc.movedTo } as never);
         return null;
       }
@@ -298,6 +299,16 @@ export class MongoKeyStore implements KeyStore {
    * `KeyMove`, announced in the change log before and after like an update.
    */
   rehash(key: StoredKey, hash: string): Promise<StoredKey | null> {
+    // Concurrent first uses in this process share one move (see KeyMove: one mover per key).
+    const id = `${key.id}\u0000${hash}`;
+    const running = this.#moves.get(id);
+    if (running) return running;
+    const move = this.#rehash(key, hash).finally(() => this.#moves.delete(id));
+    this.#moves.set(id, move);
+    return move;
+  }
+
+  #rehash(key: StoredKey, hash: string): Promise<StoredKey | null> {
     return this.#run('rehash', async () => {
       try {
         await this.#announce(key.id);
@@ -317,7 +328,7 @@ export class MongoKeyStore implements KeyStore {
   async #finishPending(filter: Record<string, unknown>): Promise<StoredKey | null> {
     const pending = await this.#model.findOne(filter).lean<KeyDocument>().exec();
     if (!pending?.moving) return null;
-    const done = await this.#move.finish(pending);
+    const done = await this.#move.settle(pending);
     return done ? fromDocument(done) : null;
   }
 
