@@ -42,10 +42,12 @@ export function isBase62(text: string): boolean {
   return true;
 }
 
-/** The value of one base62 character code (0–61), or -1 for any other character. */
-export function base62Digit(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48;
-  if (code >= 65 && code <= 90) return code - 55;
-  if (code >= 97 && code <= 122) return code - 61;
-  return -1;
-}
+/**
+ * The value (0–61) of each base62 character code below 128, -1 for every other code: one typed-array read
+ * per character on the verify hot path.
+ */
+export const BASE62_DIGITS: Readonly<Int8Array> = (() => {
+  const digits = new Int8Array(128).fill(-1);
+  for (let i = 0; i < BASE62.length; i++) digits[BASE62.charCodeAt(i)] = i;
+  return digits;
+})();
