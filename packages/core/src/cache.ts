@@ -46,40 +46,42 @@ export interface VerifyCacheOptions {
  */
 export const SETTLE_MS = 1_000;
 
+/** A known key's cache entry: the key and when the entry goes stale (ms). */
+interface KnownEntry {
+  key: CachedKey;
+  staleAt: number;
+}
+
 /**
  * The verify cache: LRUs keyed by a digest of the token under a per-instance random secret, so neither the
  * token nor its stored hash is ever a cache key. Known keys and unknown tokens live in separate LRUs.
- * Entries never outlive the key's `expiresAt`.
+ * Entries never outlive the key's `expiresAt`. Each entry carries the time it goes stale, checked against
+ * the caller's `now`: one clock read per verify serves the cache and the key's expiry alike.
  */
 export class VerifyCache {
-  readonly #known: LRUCache<string, CachedKey>;
-  readonly #unknown: LRUCache<string, true>;
+  readonly #known: LRUCache<string, KnownEntry>;
+  /** Unknown tokens' slots, each with the time its "no such key" goes stale (ms). */
+  readonly #unknown: LRUCache<string, number>;
   readonly #slotById = new Map<string, string>();
   /** Keys another instance announced a change of, with the time until which answers are kept short. */
   readonly #settling = new Map<string, number>();
   readonly #secret = randomBytes(32).toString('base64url');
   readonly #clock: Clock;
   readonly #ttl: number;
+  readonly #negativeTtl: number;
   #generation = 0;
 
   constructor(options: Required<VerifyCacheOptions>, clock: Clock) {
     this.#clock = clock;
     this.#ttl = options.ttl;
-    this.#known = new LRUCache<string, CachedKey>({
+    this.#negativeTtl = Math.min(options.negativeTtl, options.ttl);
+    this.#known = new LRUCache<string, KnownEntry>({
       max: options.max,
-      ttl: options.ttl,
-      ttlResolution: 0,
-      perf: { now: clock },
       dispose: (entry, slot) => {
-        if (this.#slotById.get(entry.verified.id) === slot) this.#slotById.delete(entry.verified.id);
+        if (this.#slotById.get(entry.key.verified.id) === slot) this.#slotById.delete(entry.key.verified.id);
       },
     });
-    this.#unknown = new LRUCache<string, true>({
-      max: options.negativeMax,
-      ttl: Math.min(options.negativeTtl, options.ttl),
-      ttlResolution: 0,
-      perf: { now: clock },
-    });
+    this.#unknown = new LRUCache<string, number>({ max: options.negativeMax });
   }
 
   /** The cache slot of a token: one SHA-256 of the instance secret and the token. */
@@ -87,11 +89,18 @@ export class VerifyCache {
     return hash('sha256', this.#secret + token, 'base64url');
   }
 
-  /** The cached key, `null` for a cached miss, `undefined` when nothing is cached. */
-  get(slot: string): CachedKey | null | undefined {
-    const key = this.#known.get(slot);
-    if (key !== undefined) return key;
-    return this.#unknown.get(slot) ? null : undefined;
+  /** The cached key, `null` for a cached miss, `undefined` when nothing (fresh at `now`) is cached. */
+  get(slot: string, now: number): CachedKey | null | undefined {
+    const known = this.#known.get(slot);
+    if (known !== undefined) {
+      if (now < known.staleAt) return known.key;
+      this.#known.delete(slot);
+    }
+    const unknownUntil = this.#unknown.get(slot);
+    if (unknownUntil === undefined) return undefined;
+    if (now < unknownUntil) return null;
+    this.#unknown.delete(slot);
+    return undefined;
   }
 
   /** A number that changes on every invalidation; `set` ignores answers read before the last change. */
@@ -101,17 +110,17 @@ export class VerifyCache {
 
   set(slot: string, key: CachedKey | null, readAtGeneration: number): void {
     if (readAtGeneration !== this.#generation) return;
+    const now = this.#clock();
     if (key === null) {
-      this.#unknown.set(slot, true);
+      this.#unknown.set(slot, now + this.#negativeTtl);
       return;
     }
-    const now = this.#clock();
     const untilExpiry = key.expiresAt === null ? Number.POSITIVE_INFINITY : key.expiresAt - now;
     const settling = this.#settling.get(key.verified.id);
     const untilSettled = settling !== undefined && settling > now ? settling - now : Number.POSITIVE_INFINITY;
     // An expired key's answer cannot change without a write (which invalidates): keep it briefly.
     const ttl = untilExpiry > 0 ? Math.min(this.#ttl, untilExpiry, untilSettled) : Math.min(1_000, this.#ttl);
-    this.#known.set(slot, key, { ttl });
+    this.#known.set(slot, { key, staleAt: now + ttl });
     this.#slotById.set(key.verified.id, slot);
   }
 

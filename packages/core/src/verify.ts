@@ -103,9 +103,10 @@ export class Verifier {
       return FAILURES.invalid_api_key;
     const cache = this.#cache;
     if (cache === null) return undefined;
-    const key = cache.get(cache.slotFor(token as string));
+    const now = this.#options.clock();
+    const key = cache.get(cache.slotFor(token as string), now);
     if (key === undefined) return undefined;
-    return this.#judge(key, type, requirements);
+    return this.#judge(key, type, requirements, now);
   }
 
   verify(token: unknown, requirements: VerifyRequirements = NO_REQUIREMENTS): Promise<VerifyResult> {
@@ -128,18 +129,22 @@ export class Verifier {
     } catch {
       return FAILURES.key_store_unavailable;
     }
-    return this.#judge(key, tokenType(token, this.#options.prefix), requirements);
+    return this.#judge(key, tokenType(token, this.#options.prefix), requirements, this.#options.clock());
   }
 
   /**
    * Contract §2's answer for a looked-up key, in the order deleted, expired, disabled, type, scopes. `type`
    * is the token's kind, or `null` for a token outside Keyward's format (only an imported key matches it).
    */
-  #judge(key: CachedKey | null, type: KeyType | null, requirements: VerifyRequirements): VerifyResult {
+  #judge(
+    key: CachedKey | null,
+    type: KeyType | null,
+    requirements: VerifyRequirements,
+    now: number,
+  ): VerifyResult {
     if (key === null || key.deleted || (type === null ? !key.legacy : key.verified.type !== type))
       return FAILURES.invalid_api_key;
     const { expiresAt } = key;
-    const now = this.#options.clock();
     if (expiresAt !== null && now >= expiresAt) return FAILURES.expired_api_key;
     if (key.disabled) return FAILURES.disabled_api_key;
     if (requirements.type === 'secret' && key.verified.type !== 'secret') return FAILURES.secret_key_required;
