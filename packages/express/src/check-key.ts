@@ -39,5 +39,5 @@ export function isRefusal<T>(outcome: T | KeywardError): outcome is KeywardError
 /** Sets `req.apiKey` and notes which service authenticated it (for `requireScopes`' catalog check). */
 export function admit(req: Request, key: VerifiedKey, auth: ResolvedAuth): void {
   req.apiKey = key;
-  attachService(req, auth.keyward);
+  attachService(key, auth.keyward);
 }
