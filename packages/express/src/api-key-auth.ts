@@ -80,7 +80,8 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
   ): void {
     if (isRefusal(outcome)) {
       log('refused: %s', outcome.code);
-      req.apiKey = undefined;
+      // Only when set (by an earlier guard): adding a property to Express's req costs µs a request.
+      if (req.apiKey !== undefined) req.apiKey = undefined;
       // Express 4 ignores returned promises: a rejection of an async onError must reach next(err) by hand.
       const answered = onError(outcome, req, res, next);
       if (answered) answered.catch(next);
