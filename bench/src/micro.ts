@@ -1,16 +1,18 @@
 // Micro-benchmarks of `keyward.verify()` in one process, beside raw anchors measured in the same process
 // and run: what a cache hit cannot be cheaper than (one SHA-256 of the token and an LRU get) and what the
-// hashes cost alone. Cases run interleaved over rounds; the median round counts. Rates are per second of
-// this process's CPU time, so time the shared machine gives to other work does not count.
-// Usage: node --import tsx src/micro.ts  → prints one JSON line. Bounded: about ROUNDS x cases x SLICE_MS.
+// hashes cost alone. Rates are per second of this process's CPU time, so time the shared machine gives to
+// other work does not count. The machine's speed still drifts by tens of percent over seconds (other
+// tenants, clock changes), so each case is measured in pairs with the anchor, slice beside slice (order
+// alternating), and its ratio to the anchor is the median of the per-pair ratios.
+// Usage: node --import tsx src/micro.ts  → prints one JSON line. Bounded: about 2 x ROUNDS x cases x SLICE_MS.
 import { createHmac, hash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createKeyward, MemoryKeyStore, parseToken } from '@keyward/core';
 import { LRUCache } from 'lru-cache';
 import { BENCH_PEPPER, BENCH_SCOPES, badChecksumToken, ORG, unknownTokens } from './tokens.js';
 
-const ROUNDS = Number(process.env.BENCH_MICRO_ROUNDS ?? 7);
-const SLICE_MS = Number(process.env.BENCH_MICRO_MS ?? 300);
+const ROUNDS = Number(process.env.BENCH_MICRO_ROUNDS ?? 15);
+const SLICE_MS = Number(process.env.BENCH_MICRO_MS ?? 80);
 const BATCH = 1_000;
 
 const keyward = createKeyward({ store: new MemoryKeyStore(), ...BENCH_SCOPES, pepper: BENCH_PEPPER });
@@ -129,12 +131,20 @@ async function slice(c: Case, ms: number): Promise<{ cpu: number; wall: number }
 
 const started = performance.now();
 for (const c of cases) await slice(c, 100); // warm-up: JIT, inline caches
-const samples = new Map<string, { cpu: number; wall: number }[]>(cases.map((c) => [c.id, []]));
+const anchorCase = cases.find((c) => c.id === 'anchorHashLru') as Case;
+const samples = new Map<string, { cpu: number; wall: number; vsAnchor: number }[]>(
+  cases.map((c) => [c.id, []]),
+);
 for (let round = 0; round < ROUNDS; round++) {
   // Rotate the order each round so no case always runs right after the same neighbour.
   for (let k = 0; k < cases.length; k++) {
     const c = cases[(k + round) % cases.length] as Case;
-    samples.get(c.id)?.push(await slice(c, SLICE_MS));
+    // The anchor beside it, before or after in turn: the pair sees the same speed of the machine.
+    const anchorFirst = (round + k) % 2 === 0;
+    const before = anchorFirst ? await slice(anchorCase, SLICE_MS) : null;
+    const mine = await slice(c, SLICE_MS);
+    const anchor = before ?? (await slice(anchorCase, SLICE_MS));
+    samples.get(c.id)?.push({ ...mine, vsAnchor: mine.cpu / anchor.cpu });
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -147,6 +157,8 @@ const results = cases.map((c) => {
     opsPerSec: median(mine.map((s) => s.cpu)),
     /** Operations per second of wall time, median of the rounds (suffers from other work on the machine). */
     opsPerWallSec: median(mine.map((s) => s.wall)),
+    /** Its rate over the anchor's in the slice beside it, median of the pairs. */
+    vsAnchor: median(mine.map((s) => s.vsAnchor)),
     samples: mine,
   };
 });
