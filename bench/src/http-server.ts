@@ -1,15 +1,19 @@
 // The server side of the HTTP benchmark, in its own process so the load generator does not share its event
-// loop or its CPU account. Every scenario is a route of one Express app. The server measures itself:
+// loop or its CPU account. Every scenario is an Express app of its own with one route, picked by the exact
+// path (one Map read for every request alike), so no scenario pays for walking past other scenarios'
+// routes. The server measures itself:
 // GET /__cpu/start and GET /__cpu/stop bracket a measurement window, and /__cpu/stop answers with the
 // process CPU time (`process.cpuUsage()`) spent in the window, the requests it received in it (the two
-// control requests excluded) and how often each store was read.
+// control requests excluded) and how often each store was read. It also times each request's synchronous
+// dispatch through the app (every middleware and the route, up to the response's write, when nothing is
+// awaited): the part that differs between routes, without the HTTP parsing and socket work all routes share.
 //
 // Usage: node --import tsx src/http-server.ts [mongoUri]
 // Prints one JSON line { port, tokens, mongo } once listening on loopback. Without a mongo URI the two
 // FerretDB scenarios are left out (the profiler uses that). Exits on SIGTERM, and after 10 minutes anyway.
-import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
-import { createKeyward, type KeyStore, type Keyward, MemoryKeyStore } from '@keyward/core';
+import { createHash, hash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, ServerResponse } from 'node:http';
+import { createKeyward, type KeyStore, type Keyward, MemoryKeyStore, tokenType } from '@keyward/core';
 import { apiKeyAuth, createKeyLimiter, keywardErrorHandler } from '@keyward/express';
 import { createPassportStrategy } from '@keyward/express/passport';
 import { MongoKeyStore } from '@keyward/mongo';
@@ -167,17 +171,51 @@ if (mongoUri) {
   mongoTokens = { naive: naiveKeys[SEEDED_KEYS - 1]?.key ?? '', keyward: keywardToken };
 }
 
-const app = express();
-app.disable('x-powered-by');
-app.disable('etag');
+/** The app of each scenario path; the control routes are in `app`. */
+const apps = new Map<string, express.Express>();
+function newApp(): express.Express {
+  const made = express();
+  made.disable('x-powered-by');
+  made.disable('etag');
+  return made;
+}
+/** A scenario: an app of its own whose one route is `path`. */
+function route(path: string, ...handlers: express.RequestHandler[]): void {
+  const own = newApp();
+  own.get(path, ...handlers);
+  own.use(keywardErrorHandler());
+  apps.set(path, own);
+}
+const app = newApp();
 const ok = (_req: express.Request, res: express.Response) => {
   res.json({ ok: true });
 };
 
 let window: { cpu: NodeJS.CpuUsage; at: number; counters: typeof counters } | null = null;
 let received = 0;
+/** Dispatch-to-`end()` times of the window's requests in µs, per scenario path (the first MAX_TIMED each). */
+const MAX_TIMED = 200_000;
+const timings = new Map<string, { us: Float64Array; count: number }>();
+const DISPATCHED = Symbol('dispatched');
+const end = ServerResponse.prototype.end;
+ServerResponse.prototype.end = function timedEnd(this: ServerResponse, ...args: unknown[]) {
+  const req = this.req as IncomingMessage & { [DISPATCHED]?: number };
+  const at = req?.[DISPATCHED];
+  if (at !== undefined && window !== null) {
+    const elapsedUs = (performance.now() - at) * 1000;
+    const path = req.url ?? '';
+    let timing = timings.get(path);
+    if (timing === undefined && apps.has(path)) {
+      timing = { us: new Float64Array(MAX_TIMED), count: 0 };
+      timings.set(path, timing);
+    }
+    if (timing !== undefined && timing.count < MAX_TIMED) timing.us[timing.count++] = elapsedUs;
+  }
+  return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+} as typeof end;
 app.get('/__cpu/start', (_req, res) => {
   received = 0;
+  for (const timing of timings.values()) timing.count = 0;
   window = { cpu: process.cpuUsage(), at: performance.now(), counters: { ...counters } };
   // On the monotonic clock of V8's CPU profiles, so the profiler can leave out what came before.
   res.json({ ok: true, monotonicUs: Number(process.hrtime.bigint() / 1000n) });
@@ -196,23 +234,71 @@ app.get('/__cpu/stop', (_req, res) => {
       value - opened.counters[name as keyof typeof counters],
     ]),
   );
-  res.json({ ...cpu, wallMs: performance.now() - opened.at, requests, reads });
+  // Medians: a request the OS preempted mid-dispatch (other work on the machine) must not weigh in.
+  const inAppUs: Record<string, number> = {};
+  for (const [path, { us, count }] of timings) {
+    if (count > 0) inAppUs[path] = us.subarray(0, count).sort()[Math.floor(count / 2)] as number;
+  }
+  res.json({ ...cpu, wallMs: performance.now() - opened.at, requests, reads, inAppUs });
   window = null;
 });
 
-app.get('/bare', ok);
+route('/bare', ok);
 // The floor of any middleware: one more Express layer that does nothing (same request headers as /hot).
-app.get(
+route(
   '/noop',
   function noop(_req, _res, next) {
     next();
   },
   ok,
 );
-app.get('/hot', apiKeyAuth(memory, READ), ok);
-app.get('/limit-memory', apiKeyAuth(memory, READ), ok);
-if (redisLimiter) app.get('/limit-redis', apiKeyAuth(memory, { ...READ, limiter: redisLimiter }), ok);
-app.get('/passport', passport.authenticate('keyward', { session: false }), ok);
+route('/hot', apiKeyAuth(memory, READ), ok);
+route('/limit-memory', apiKeyAuth(memory, READ), ok);
+// The pieces of apiKeyAuth's cost on a cached key, each alone in a middleware (run.ts: floor… scenarios).
+const piece =
+  (work: (req: express.Request) => unknown): express.RequestHandler =>
+  (req, _res, next) => {
+    if (work(req) === PIECE_NEVER) throw new Error('unreachable');
+    next();
+  };
+const PIECE_NEVER = Symbol('never');
+const pieceSecret = randomBytes(32).toString('base64url');
+const FLOOR_KEY = Object.freeze({ id: 'floor' });
+route(
+  '/floor-header',
+  piece((req) => req.headers.authorization),
+  ok,
+);
+route(
+  '/floor-token-type',
+  piece(() => tokenType(hotToken, 'kw')),
+  ok,
+);
+route(
+  '/floor-hash',
+  piece(() => hash('sha256', pieceSecret + hotToken, 'base64url')),
+  ok,
+);
+route(
+  '/floor-verify',
+  piece(() => memory.verifyCached(hotToken)),
+  ok,
+);
+// What any 401 costs: the garbage flood's answer (status, challenge, JSON body) without Keyward.
+route('/floor-refusal', (_req, res) => {
+  res.status(401);
+  res.setHeader('WWW-Authenticate', 'Bearer realm="api", error="invalid_token"');
+  res.json({ error: { code: 'invalid_api_key', message: 'The API key is invalid.' } });
+});
+route(
+  '/floor-api-key',
+  piece((req) => {
+    req.apiKey = FLOOR_KEY as unknown as typeof req.apiKey;
+  }),
+  ok,
+);
+if (redisLimiter) route('/limit-redis', apiKeyAuth(memory, { ...READ, limiter: redisLimiter }), ok);
+route('/passport', passport.authenticate('keyward', { session: false }), ok);
 // The floor of any Passport strategy: one whose authenticate() only calls success() with a fixed user.
 const FLOOR_USER = Object.freeze({ id: 'floor' });
 passport.use('floor', {
@@ -221,30 +307,27 @@ passport.use('floor', {
     this.success(FLOOR_USER);
   },
 } as unknown as passport.Strategy);
-app.get('/passport-floor', passport.authenticate('floor', { session: false }), ok);
-app.get('/no-cache', apiKeyAuth(noCache, READ), ok);
-app.get('/hand-rolled', passport.authenticate('hand-rolled', { session: false }), ok);
+route('/passport-floor', passport.authenticate('floor', { session: false }), ok);
+route('/no-cache', apiKeyAuth(noCache, READ), ok);
+route('/hand-rolled', passport.authenticate('hand-rolled', { session: false }), ok);
 // The invalid-key throttle off: these scenarios measure what a flood costs verify and its caches (with the
 // throttle on, one address past 50 refused keys gets 429 before any of that).
-app.get(
-  '/flood',
-  apiKeyAuth(flood, { ...READ, limiter: createKeyLimiter({ invalidKeyThrottle: false }) }),
-  ok,
-);
+route('/flood', apiKeyAuth(flood, { ...READ, limiter: createKeyLimiter({ invalidKeyThrottle: false }) }), ok);
 if (mongoKeyward) {
-  app.get('/naive-mongo', passport.authenticate('naive-mongo', { session: false }), ok);
-  app.get('/naive-mongo-id', passport.authenticate('naive-mongo-id', { session: false }), ok);
-  app.get('/mongo-cached', apiKeyAuth(mongoKeyward, READ), ok);
-  if (coldKeyward) app.get('/mongo-cold', apiKeyAuth(coldKeyward, READ), ok);
+  route('/naive-mongo', passport.authenticate('naive-mongo', { session: false }), ok);
+  route('/naive-mongo-id', passport.authenticate('naive-mongo-id', { session: false }), ok);
+  route('/mongo-cached', apiKeyAuth(mongoKeyward, READ), ok);
+  if (coldKeyward) route('/mongo-cold', apiKeyAuth(coldKeyward, READ), ok);
 }
-app.use(keywardErrorHandler());
 
 const server = createServer();
-// Registered before the app, so it runs first: /__cpu/start then resets the count it was counted in.
-server.on('request', () => {
+server.on('request', (req, res) => {
+  // Counted first: /__cpu/start then resets the count it was counted in.
   received++;
+  const target = apps.get(req.url ?? '') ?? app;
+  (req as IncomingMessage & { [DISPATCHED]?: number })[DISPATCHED] = performance.now();
+  target(req, res);
 });
-server.on('request', app);
 server.keepAliveTimeout = 30_000;
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();

@@ -20,7 +20,10 @@ import autocannon from 'autocannon';
 import { unknownTokens } from './tokens.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 2);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+/** Rounds and window (s) of the in-app pairs: a scenario's requests alternated with the bare route's. */
+const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS ?? 5);
+const PAIR_DURATION_S = Number(process.env.BENCH_PAIR_DURATION ?? 1);
 const CONNECTIONS = 10;
 const DEADLINE_S = Number(process.env.BENCH_DEADLINE_S ?? 360);
 /** In the unknown-token flood, one request in this many carries the good key. */
@@ -45,6 +48,13 @@ interface Scenario {
   name: string;
   /** The scenario whose figures this one is compared with. */
   baseline: string;
+  /**
+   * The request waits for I/O (a database, Redis) between dispatch and response: its in-app time is then
+   * mostly waiting, not work, and is not reported.
+   */
+  io?: true;
+  /** One piece of a cached key's cost (`floor…`): measured only when BENCH_ONLY names it. */
+  breakdown?: true;
   /** Status the server should answer with (`mixed`: the unknown flood, whose good-key requests pass). */
   expect: 200 | 401 | 'mixed';
   options(tokens: Tokens): {
@@ -85,6 +95,7 @@ const scenarios: Scenario[] = [
   },
   {
     id: 'limitRedis',
+    io: true,
     name: 'apiKeyAuth + one limit (Redis, rate-limit-redis), cached key',
     baseline: 'bare',
     expect: 200,
@@ -120,6 +131,7 @@ const scenarios: Scenario[] = [
   },
   {
     id: 'naiveMongo',
+    io: true,
     name: 'naive: passport-headerapikey + mongoose findOne({ key }) per request (FerretDB)',
     baseline: 'bare',
     expect: 200,
@@ -127,6 +139,7 @@ const scenarios: Scenario[] = [
   },
   {
     id: 'naiveMongoId',
+    io: true,
     name: 'naive, key as _id: findOne({ _id: key }) per request (FerretDB pushes this filter down)',
     baseline: 'bare',
     expect: 200,
@@ -141,6 +154,7 @@ const scenarios: Scenario[] = [
   },
   {
     id: 'mongoCold',
+    io: true,
     name: 'apiKeyAuth, MongoKeyStore on FerretDB, cache off (the cold path: one store read per request)',
     baseline: 'bare',
     expect: 200,
@@ -153,6 +167,30 @@ const scenarios: Scenario[] = [
     expect: 401,
     options: (t) => ({ path: '/flood', ...bearer(t.garbage) }),
   },
+  // The pieces of a cached key's cost, one middleware each before the bare route's handler (BENCH_ONLY).
+  ...(
+    [
+      ['floorHeader', 'reads req.headers.authorization', '/floor-header'],
+      ['floorTokenType', "tokenType(token, 'kw') (format and checksum)", '/floor-token-type'],
+      ['floorHash', 'one crypto.hash sha256 of a 43-character secret + the token', '/floor-hash'],
+      ['floorVerify', 'keyward.verifyCached(token) on a cached key', '/floor-verify'],
+      ['floorApiKey', 'req.apiKey = a frozen object', '/floor-api-key'],
+      [
+        'floorRefusal',
+        "a 401 like Keyward's (status, WWW-Authenticate, JSON body), sent by hand",
+        '/floor-refusal',
+      ],
+    ] as const
+  ).map(
+    ([id, name, path]): Scenario => ({
+      id,
+      name,
+      baseline: 'bare',
+      breakdown: true,
+      expect: id === 'floorRefusal' ? 401 : 200,
+      options: (t) => ({ path, ...bearer(t.hot) }),
+    }),
+  ),
   {
     id: 'unknown',
     name: `unknown flood (new checksum-valid token per request, 401; 1 in ${FLOOD_GOOD_EVERY} the good key)`,
@@ -187,6 +225,8 @@ interface Sample {
   ok2xx: number;
   errors: number;
   cpuUsPerReq: number;
+  /** Median synchronous dispatch time of a request through the app, µs (see http-server.ts). */
+  dispatchUs: number;
   serverRequests: number;
   reads: Record<string, number>;
 }
@@ -226,7 +266,7 @@ try {
     (s) =>
       (mongo || !['naiveMongo', 'naiveMongoId', 'mongoCached', 'mongoCold'].includes(s.id)) &&
       (redis || s.id !== 'limitRedis') &&
-      (!wanted || wanted.has(s.id)),
+      (wanted ? wanted.has(s.id) : !s.breakdown),
   );
 
   // New keys' cache entries are kept short for a second after the store announces them: let that pass.
@@ -240,7 +280,19 @@ try {
       const sample = await measure(base, scenario, tokens, DURATION_S);
       samples.get(scenario.id)?.push(sample);
       log(
-        `round ${round + 1}/${ROUNDS} ${scenario.id}: ${Math.round(sample.rps)} req/s, ${sample.cpuUsPerReq.toFixed(1)} µs CPU/req`,
+        `round ${round + 1}/${ROUNDS} ${scenario.id}: ${Math.round(sample.rps)} req/s, ${sample.cpuUsPerReq.toFixed(1)} µs CPU/req, ${sample.dispatchUs.toFixed(2)} µs in the app`,
+      );
+    }
+  }
+  // In-app pairs: each scenario without I/O alternated request by request with the bare route in one
+  // window, so both see the same state of the machine; per round the difference of their in-app medians.
+  const pairs = new Map<string, Pair[]>();
+  for (let round = 0; round < PAIR_ROUNDS; round++) {
+    for (const scenario of active.filter((s) => s.id !== 'bare' && !s.io)) {
+      const pair = await measurePair(base, scenario, tokens);
+      pairs.set(scenario.id, [...(pairs.get(scenario.id) ?? []), pair]);
+      log(
+        `in-app pair ${round + 1}/${PAIR_ROUNDS} ${scenario.id}: ${pair.mineUs.toFixed(2)} µs, bare ${pair.bareUs.toFixed(2)} µs`,
       );
     }
   }
@@ -251,9 +303,9 @@ try {
   await database?.stop();
   database = null;
   if (only) {
-    for (const row of summarize(active, samples)) {
+    for (const row of summarize(active, samples, pairs)) {
       process.stdout.write(
-        `${row.id}: ${Math.round(row.rps)} req/s, server CPU ${row.cpuUsPerReq.toFixed(1)} µs/req (${row.cpuOverBaselineUs.toFixed(1)} over ${row.baseline})\n`,
+        `${row.id}: ${Math.round(row.rps)} req/s, server CPU ${row.cpuUsPerReq.toFixed(1)} µs/req (${row.cpuOverBaselineUs.toFixed(1)} over ${row.baseline}), in the app ${row.dispatchUs.toFixed(2)} µs/req (${row.inAppOverBareUs.toFixed(2)} over bare, × ${row.inAppVsBare.toFixed(3)}, paired)\n`,
       );
     }
     process.exit(0);
@@ -269,7 +321,7 @@ try {
   log('micro-benchmarks');
   const micro = await childJson(['--import', 'tsx', new URL('./micro.ts', import.meta.url).pathname]);
 
-  const http = summarize(active, samples);
+  const http = summarize(active, samples, pairs);
   const result = {
     date: new Date().toISOString(),
     machine: {
@@ -283,6 +335,8 @@ try {
       durationS: DURATION_S,
       connections: CONNECTIONS,
       floodGoodEvery: FLOOD_GOOD_EVERY,
+      pairRounds: PAIR_ROUNDS,
+      pairDurationS: PAIR_DURATION_S,
     },
     database: mongo ? 'FerretDB 1.24 (SQLite), same machine' : null,
     http,
@@ -315,6 +369,7 @@ async function measure(base: string, scenario: Scenario, tokens: Tokens, duratio
     system: number;
     requests: number;
     reads: Record<string, number>;
+    inAppUs: Record<string, number>;
   };
   const ok2xx = result['2xx'];
   const wrongStatus =
@@ -333,9 +388,37 @@ async function measure(base: string, scenario: Scenario, tokens: Tokens, duratio
     ok2xx,
     errors: result.errors,
     cpuUsPerReq: (window.user + window.system) / Math.max(1, window.requests),
+    dispatchUs:
+      window.inAppUs[path] ?? (Object.values(window.inAppUs)[0] as number | undefined) ?? Number.NaN,
     serverRequests: window.requests,
     reads: window.reads,
   };
+}
+
+/**
+ * One in-app pair window: the scenario's requests alternated with the bare route's on every connection;
+ * the scenario's in-app median minus the bare route's, in µs.
+ */
+/** One in-app pair window: the scenario's and the bare route's in-app medians, µs. */
+interface Pair {
+  mineUs: number;
+  bareUs: number;
+}
+
+async function measurePair(base: string, scenario: Scenario, tokens: Tokens): Promise<Pair> {
+  const { path = '/', headers, requests } = scenario.options(tokens);
+  const own: autocannon.Request[] = requests ?? [{ method: 'GET', path, ...(headers ? { headers } : {}) }];
+  const bare: autocannon.Request = { method: 'GET', path: '/bare' };
+  await control(base, 'start');
+  await autocannon({
+    url: base,
+    connections: CONNECTIONS,
+    duration: PAIR_DURATION_S,
+    requests: own.flatMap((request) => [bare, request]),
+  });
+  const { inAppUs } = (await control(base, 'stop')) as { inAppUs: Record<string, number> };
+  const mineUs = Object.entries(inAppUs).find(([timed]) => timed !== '/bare')?.[1] ?? Number.NaN;
+  return { mineUs, bareUs: inAppUs['/bare'] ?? Number.NaN };
 }
 
 async function control(base: string, what: 'start' | 'stop'): Promise<unknown> {
@@ -349,7 +432,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-function summarize(active: Scenario[], samples: Map<string, Sample[]>) {
+function summarize(active: Scenario[], samples: Map<string, Sample[]>, pairs: Map<string, Pair[]>) {
   // Ratios are taken within each round (both figures of one round share the machine's state at the time)
   // and the median of those per-round ratios is reported.
   const byRound = (id: string) => samples.get(id) ?? [];
@@ -377,6 +460,15 @@ function summarize(active: Scenario[], samples: Map<string, Sample[]>) {
       cpuVsBaseline: ratio((s) => s.cpuUsPerReq),
       /** Server CPU per request above the baseline's, in the same round; median over rounds. */
       cpuOverBaselineUs: median(mine.map((s, i) => s.cpuUsPerReq - (base[i] ?? s).cpuUsPerReq)),
+      io: scenario.io === true,
+      dispatchUs: median(mine.map((s) => s.dispatchUs)),
+      /** The route's own work over the bare route's, in the same windows: median over the pair rounds. */
+      inAppOverBareUs:
+        scenario.id === 'bare' ? 0 : median((pairs.get(scenario.id) ?? []).map((p) => p.mineUs - p.bareUs)),
+      /** In-app time over the bare route's in the same window, median of the pair rounds (scale-free). */
+      inAppVsBare:
+        scenario.id === 'bare' ? 1 : median((pairs.get(scenario.id) ?? []).map((p) => p.mineUs / p.bareUs)),
+      inAppPairs: pairs.get(scenario.id) ?? [],
       requestsServed: served,
       answered2xx: ok2xx,
       storeReads: reads,
@@ -402,7 +494,14 @@ type HttpRow = ReturnType<typeof summarize>[number];
 function toMarkdown(result: {
   date: string;
   machine: { node: string; cpus: string; loadAverageAtEnd: number[] };
-  settings: { rounds: number; durationS: number; connections: number; floodGoodEvery: number };
+  settings: {
+    rounds: number;
+    durationS: number;
+    connections: number;
+    floodGoodEvery: number;
+    pairRounds: number;
+    pairDurationS: number;
+  };
   database: string | null;
   http: HttpRow[];
   memory: Record<string, unknown>;
@@ -413,6 +512,14 @@ function toMarkdown(result: {
   const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
   const { http, memory, settings } = result;
   const row = (id: string) => http.find((r) => r.id === id);
+  const bare = row('bare');
+  // The share of a bare request's CPU spent in the app (main windows): scales the in-app ratio to CPU.
+  const inAppShare = bare ? bare.dispatchUs / bare.cpuUsPerReq : Number.NaN;
+  // In-app figures only where the request does no I/O: then its in-app time is its own work.
+  const inApp = (r: HttpRow) =>
+    r.io
+      ? '– | – | – | –'
+      : `${fmt(r.dispatchUs, 1)} | ${fmt(r.inAppVsBare, 2)} | ${fmt(r.inAppOverBareUs, 1)} | ${fmt(1 + (r.inAppVsBare - 1) * inAppShare, 3)}`;
   const flood = row('unknown');
   const floodReads = flood?.storeReads ?? {};
   // Every 2xx of the flood is the good key (invented tokens get 401; the run stops on any other answer).
@@ -427,10 +534,9 @@ function toMarkdown(result: {
       (mongoCold.storeReads.coldStoreReads ?? Number.NaN)
     : Number.NaN;
 
-  type MicroRow = { id: string; name: string; opsPerSec: number };
+  type MicroRow = { id: string; name: string; opsPerSec: number; vsAnchor: number };
   const micro = (result.micro.results ?? []) as MicroRow[];
-  const ops = (id: string) => micro.find((m) => m.id === id)?.opsPerSec ?? Number.NaN;
-  const anchor = ops('anchorHashLru');
+  const vs = (id: string) => micro.find((m) => m.id === id)?.vsAnchor ?? Number.NaN;
   const mem = memory as {
     tokens: number;
     seconds: number;
@@ -456,11 +562,23 @@ function toMarkdown(result: {
     'measurement window; "over bare" is that minus the bare route\'s in the same round: what authentication',
     `costs. Ratios are medians of per-round ratios.${result.database ? ` Database: ${result.database}; its own CPU is not in the server's figure.` : ''}`,
     '',
-    '| scenario | req/s | vs bare | p50 ms | p99 ms | server CPU µs/req | CPU vs bare | CPU over bare µs |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    "On this shared machine a window's CPU per request swings by ±25 % from round to round (the bare route",
+    'alone), far more than the few µs authentication adds. So the server also times each request in the app:',
+    'from its dispatch to the app until `res.end()` (routing, middleware, route or refusal, serialization; not',
+    'HTTP parsing or the socket write, which every route shares; each scenario is an app of its own with one',
+    'route). "In the app µs/req" is its median in the windows above. The pairs come from separate windows in',
+    "which every connection alternates the scenario's requests with the bare route's, request by request",
+    `(${settings.pairRounds} rounds of ${settings.pairDurationS} s), so both see the same state of the machine: "in the app vs bare" is the median of`,
+    'the per-round ratios of their in-app medians (scale-free: a busier machine slows both), "over bare" the median',
+    "difference. The last column turns the ratio into CPU: 1 + (ratio − 1) × the share of a bare request's CPU",
+    `spent in the app (${fmt(inAppShare * 100, 0)} % here), the ratio the window figure would show without its noise. Routes that wait for`,
+    'a database or Redis show "–" there (their in-app time is mostly waiting).',
+    '',
+    '| scenario | req/s | vs bare | p50 ms | p99 ms | server CPU µs/req | CPU vs bare | CPU over bare µs | in the app µs/req | in the app vs bare (pairs) | in the app over bare µs (pairs) | CPU vs bare, from the pairs |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...http.map(
       (r) =>
-        `| ${r.name} | ${int(r.rps)} | ${fmt(r.rpsVsBaseline, 2)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuUsPerReq, 1)} | ${fmt(r.cpuVsBaseline, 2)} | ${fmt(r.cpuOverBaselineUs, 1)} |`,
+        `| ${r.name} | ${int(r.rps)} | ${fmt(r.rpsVsBaseline, 2)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuUsPerReq, 1)} | ${fmt(r.cpuVsBaseline, 2)} | ${fmt(r.cpuOverBaselineUs, 1)} | ${inApp(r)} |`,
     ),
     '',
     ...(naive && mongoCached
@@ -512,20 +630,21 @@ function toMarkdown(result: {
     `${fmt(mem.seconds, 1)} s (${int(mem.tokens / mem.seconds)} verifies/s, each a store read: ${int(mem.storeReads)}); peak RSS ${fmt(mem.maxRssMB, 1)} MB; ` +
       `a good key checked every 1,000 tokens stayed cached: hit ratio ${fmt(100 * mem.goodKeyHitRatio, 2)} %.`,
     '',
-    `## Micro-benchmarks (one process; median of ${String(result.micro.rounds)} interleaved rounds of ${String(result.micro.sliceMs)} ms)`,
+    `## Micro-benchmarks (one process; ${String(result.micro.rounds)} interleaved rounds of ${String(result.micro.sliceMs)} ms slices)`,
     '',
-    "ops/s per second of the process's CPU time (time the shared machine gives to other work does not count).",
+    "ops/s per second of the process's CPU time (time the shared machine gives to other work does not count), median",
+    'of the rounds. "vs sha256 + LRU get" is the median, over the rounds, of the ratio to that anchor measured in the',
+    "slice beside it: the machine's speed drifts by tens of percent over seconds, so only paired slices compare.",
     '',
     '| operation | ops/s | µs/op | vs sha256 + LRU get |',
     '|---|---:|---:|---:|',
     ...micro.map(
-      (m) =>
-        `| ${m.name} | ${int(m.opsPerSec)} | ${fmt(1e6 / m.opsPerSec, 2)} | ${fmt(m.opsPerSec / anchor, 2)} |`,
+      (m) => `| ${m.name} | ${int(m.opsPerSec)} | ${fmt(1e6 / m.opsPerSec, 2)} | ${fmt(m.vsAnchor, 2)} |`,
     ),
     '',
-    `A cache hit costs ${fmt(anchor / ops('verifyHit'), 1)}× one sha256 + LRU get through \`verify()\`` +
-      (Number.isFinite(ops('verifyCachedHit'))
-        ? ` and ${fmt(anchor / ops('verifyCachedHit'), 1)}× through \`verifyCached()\``
+    `A cache hit costs ${fmt(1 / vs('verifyHit'), 2)}× one sha256 + LRU get through \`verify()\`` +
+      (Number.isFinite(vs('verifyCachedHit'))
+        ? ` and ${fmt(1 / vs('verifyCachedHit'), 2)}× through \`verifyCached()\``
         : '') +
       ' (the conventions\' target: "about one hash of the token").',
     '',
