@@ -110,9 +110,12 @@ export class EventOutbox {
     let moved = 0;
     let after: string | null = null;
     for (;;) {
-      // Not a key on the move (see KeyMove): its one mover writes it, and a copy carries the outbox along.
+      // Only outboxes that hold events: a write to a key whose outbox was emptied by its own delivery gains
+      // nothing, and on FerretDB (an update is a read plus a whole-document write) it could undo a PATCH,
+      // disable or delete landing in the same milliseconds. Not a key on the move (see KeyMove) either: its
+      // one mover writes it, and the copy carries the outbox along.
       const filter: Record<string, unknown> = {
-        outbox: { $exists: true },
+        outbox: { $exists: true, $ne: {} },
         moving: { $exists: false },
         movedTo: { $exists: false },
       };

@@ -105,6 +105,18 @@ describe('audit events on FerretDB through the service', () => {
     });
   }
 
+  it('leaves alone a key whose own delivery emptied its outbox (no write that FerretDB could turn into a lost update)', async () => {
+    const { keyward, collection } = setUp();
+    const org = uniqueOrganization();
+    const { key } = await keyward.createKey(org, { name: 'Delivered', type: 'secret' });
+    const raw = connection.db?.collection(collection);
+    const before = await raw?.findOne({ keyId: key.id });
+    expect(before?.outbox, 'the delivery emptied the outbox').toEqual({});
+    expect((await keyward.maintainEvents()).delivered).toBe(0);
+    // Before: the upkeep removed the empty outbox, one more whole-document write on FerretDB per key.
+    expect(await raw?.findOne({ keyId: key.id })).toEqual(before);
+  });
+
   it('records one key.imported per key of a bulk import, and still one after an import stopped between events and keys, then run again', async () => {
     const { store, keyward, clock } = setUp();
     const org = uniqueOrganization();
