@@ -8,7 +8,8 @@ export interface EventsOptions {
   /**
    * Every this many ms the service moves events left in key outboxes (by a process that died or a store
    * that failed between the key write and the event write) to the event log, and deletes events past the
-   * store's retention (the sweep for databases without TTL indexes). Also once at start. @default 60000
+   * store's retention (the sweep for databases without TTL indexes). The first round runs one interval after
+   * start. @default 60000
    */
   maintenanceIntervalMs?: number;
 }
@@ -34,7 +35,6 @@ export class EventPublisher {
   readonly #clock: Clock;
   readonly #onEvent: ((event: KeyEvent) => void | Promise<void>) | undefined;
   #timer: NodeJS.Timeout | null = null;
-  #first: NodeJS.Immediate | null = null;
   /** Rounds of upkeep run one after another, never two at once. */
   #round: Promise<unknown> = Promise.resolve();
 
@@ -48,9 +48,11 @@ export class EventPublisher {
     this.#clock = clock;
     this.#onEvent = onEvent;
     if (store.deliverEvents || store.sweepEvents) {
+      // No round at start: on FerretDB (an update is a read plus a whole-document write) a round clearing
+      // an outbox it found while the instance's first write was delivering it could undo that instance's
+      // next write to the key (CI saw a roll and a disable undone). Outboxes a dead instance left wait for
+      // the first interval instead.
       const tick = () => void this.maintain().catch(() => {});
-      this.#first = setImmediate(tick);
-      this.#first.unref();
       this.#timer = setInterval(tick, intervalMs);
       this.#timer.unref();
     }
@@ -99,9 +101,7 @@ export class EventPublisher {
 
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
-    if (this.#first) clearImmediate(this.#first);
     this.#timer = null;
-    this.#first = null;
   }
 }
 
