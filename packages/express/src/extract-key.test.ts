@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { extractKey } from './extract-key.js';
 
@@ -60,5 +61,73 @@ describe('extractKey', () => {
     const request = req({ authorization: 'Bearer abc', 'x-api-key': 'xyz' });
     expect(extractKey(request, { authorization: null, apiKey: 'x-api-key' })).toEqual({ token: 'xyz' });
     expect(extractKey(request, { authorization: 'authorization', apiKey: null })).toEqual({ token: 'abc' });
+  });
+
+  it('reads every form of Bearer value as the general rule does (the common form has a shortcut)', () => {
+    // The rule: trim SP/HTAB, split the scheme at the first SP/HTAB, compare it case-insensitively, trim the rest.
+    const byRule = (value: string): string | undefined => {
+      const trimmed = value.replace(/^[ \t]+|[ \t]+$/g, '');
+      const space = trimmed.search(/[ \t]/);
+      const scheme = space === -1 ? trimmed : trimmed.slice(0, space);
+      if (scheme.toLowerCase() !== 'bearer') return undefined;
+      const token = space === -1 ? '' : trimmed.slice(space + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+      return token === '' ? undefined : token;
+    };
+    const piece = fc.constantFrom(
+      'Bearer',
+      'bearer',
+      'BEARER',
+      'BeArEr',
+      'Bearerx',
+      'Bear',
+      ' ',
+      '\t',
+      '\u00a0',
+      'abc',
+      'k',
+      'é',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 6 }).map((parts) => parts.join('')),
+        (value) => {
+          const found = extractKey(req({ authorization: value }), SOURCE);
+          const expected = byRule(value);
+          expect(found).toEqual(expected === undefined ? { code: 'missing_api_key' } : { token: expected });
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    for (const [value, token] of [
+      ['Bearer abc', 'abc'],
+      ['bEARER abc', 'abc'],
+      ['Bearer  abc', 'abc'],
+      ['Bearer\tabc', 'abc'],
+      [' Bearer abc \t', 'abc'],
+      ['Bearer a b', 'a b'],
+    ] as const) {
+      expect(extractKey(req({ authorization: value }), SOURCE)).toEqual({ token });
+    }
+    for (const value of ['Bearer ', 'Bearer', 'Bearerx abc', 'Basic abc', 'Bearer\u00a0abc']) {
+      expect(extractKey(req({ authorization: value }), SOURCE)).toEqual({ code: 'missing_api_key' });
+    }
+  });
+
+  it('tells a repeated header by its name in any case, whatever characters the name has', () => {
+    const source = { authorization: null, apiKey: 'x_api~key' };
+    const repeated = {
+      headers: { 'x_api~key': 'abc, xyz' },
+      headersDistinct: { 'x_api~key': ['abc', 'xyz'] },
+      rawHeaders: ['X_API~Key', 'abc', 'x_api~KEY', 'xyz'],
+    } as unknown as IncomingMessage;
+    expect(extractKey(repeated, source)).toEqual({ code: 'conflicting_api_keys' });
+    // A name that only differs in a character case-folding must not touch ('^' is not '~').
+    const other = {
+      headers: { 'x_api~key': 'abc' },
+      // Read only if the other name were taken for this one: then it would answer conflicting.
+      headersDistinct: { 'x_api~key': ['abc', 'xyz'] },
+      rawHeaders: ['X_API~Key', 'abc', 'x_api^key', 'xyz'],
+    } as unknown as IncomingMessage;
+    expect(extractKey(other, source)).toEqual({ token: 'abc' });
   });
 });

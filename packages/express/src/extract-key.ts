@@ -41,6 +41,16 @@ export function extractKey(req: HeaderCarrier, source: KeySource): ExtractedKey 
 
 /** The credentials of a `Bearer` value (`''` when there are none), or `null` for any other scheme. */
 function bearerToken(value: string): string | null {
+  // The common form, `Bearer <token>` with one space and nothing around: one slice, no trimming or search.
+  const end = value.length - 1;
+  if (
+    end > 6 &&
+    value.charCodeAt(6) === 0x20 &&
+    !isOws(value.charCodeAt(7)) &&
+    !isOws(value.charCodeAt(end)) &&
+    startsWithBearer(value)
+  )
+    return value.slice(7);
   const trimmed = trimOws(value);
   const space = trimmed.search(/[ \t]/);
   const scheme = space === -1 ? trimmed : trimmed.slice(0, space);
@@ -62,6 +72,23 @@ function trimOws(value: string): string {
 
 function isOws(code: number): boolean {
   return code === 0x20 || code === 0x09;
+}
+
+/** Whether `value` starts with `bearer` in any case (`| 0x20` lowers a letter; only a letter's upper case maps onto it). */
+function startsWithBearer(value: string): boolean {
+  for (let i = 0; i < 6; i++) if ((value.charCodeAt(i) | 0x20) !== BEARER.charCodeAt(i)) return false;
+  return true;
+}
+const BEARER = 'bearer';
+
+/** Whether header name `raw`, as received, is `name` (lower case), without making a lower-case copy. */
+function isHeaderName(raw: string, name: string): boolean {
+  if (raw.length !== name.length) return false;
+  for (let i = 0; i < raw.length; i++) {
+    const code = raw.charCodeAt(i);
+    if ((code >= 65 && code <= 90 ? code | 0x20 : code) !== name.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /**
@@ -90,7 +117,7 @@ function repeats(req: HeaderCarrier, name: string): boolean {
   let seen = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const header = raw[i];
-    if (typeof header === 'string' && header.length === name.length && header.toLowerCase() === name) {
+    if (typeof header === 'string' && isHeaderName(header, name)) {
       if (++seen > 1) return true;
     }
   }
