@@ -79,7 +79,7 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
     next: NextFunction,
   ): void {
     if (isRefusal(outcome)) {
-      log('refused: %s', outcome.code);
+      if (log.enabled) log('refused: %s', outcome.code);
       // Only when set (by an earlier guard): adding a property to Express's req costs µs a request.
       if (req.apiKey !== undefined) req.apiKey = undefined;
       // Express 4 ignores returned promises: a rejection of an async onError must reach next(err) by hand.
@@ -101,8 +101,12 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
       return;
     }
     const denied = checkPolicy(limiter, result as VerifyResult & { valid: true }, outcome, req, res, realm);
-    if (denied instanceof Promise) denied.then((d) => finish(d ?? outcome, req, res, next)).catch(next);
-    else finish(denied ?? outcome, req, res, next);
+    if (denied === null) {
+      admit(req, outcome, auth);
+      next();
+    } else if (denied instanceof Promise)
+      denied.then((d) => finish(d ?? outcome, req, res, next)).catch(next);
+    else finish(denied, req, res, next);
   }
 
   return function apiKeyAuth(req, res, next) {

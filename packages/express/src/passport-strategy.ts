@@ -123,7 +123,7 @@ function verifyToken(
   req?: IncomingMessage,
 ): void {
   const refuse = (error: KeywardError) => {
-    log('refused: %s', error.code);
+    if (log.enabled) log('refused: %s', error.code);
     verified(error);
   };
   const failed = (error: unknown) =>
