@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { VerifyCache } from './cache.js';
+import { createTokenHasher } from './hash.js';
 import { generateToken } from './key-format.js';
 import { createKeyward } from './keyward.js';
 import { MemoryKeyStore } from './memory-store.js';
@@ -157,5 +160,26 @@ describe('the store change feed', () => {
     expect((await keyward.verify(token)).valid).toBe(true);
     announce({ reset: true });
     expect(await keyward.verify(token)).toEqual({ valid: false, code: 'disabled_api_key' });
+  });
+});
+
+describe('VerifyCache slots', () => {
+  const options = { max: 10, ttl: 60_000, negativeTtl: 5_000, negativeMax: 10 };
+
+  it('are neither the token nor its stored hash, nor made of them, and differ between instances', () => {
+    const token = generateToken('kw', 'secret');
+    const a = new VerifyCache(options, Date.now);
+    const b = new VerifyCache(options, Date.now);
+    const slot = a.slotFor(token);
+    const stored = [createTokenHasher(TEST_PEPPER)(token), createTokenHasher()(token)];
+    const forms = [token, ...stored, ...stored.map((h) => Buffer.from(h, 'hex').toString('latin1'))];
+    for (const form of forms) {
+      expect(slot).not.toBe(form);
+      expect(form.includes(slot) || slot.includes(form)).toBe(false);
+    }
+    expect(slot).not.toBe(createHash('sha256').update(token).digest('binary'));
+    expect(slot).toHaveLength(32);
+    expect(a.slotFor(token)).toBe(slot);
+    expect(b.slotFor(token)).not.toBe(slot);
   });
 });

@@ -65,7 +65,11 @@ export class VerifyCache {
   readonly #slotById = new Map<string, string>();
   /** Keys another instance announced a change of, with the time until which answers are kept short. */
   readonly #settling = new Map<string, number>();
-  readonly #secret = randomBytes(32).toString('base64url');
+  /**
+   * 64 random bits: enough that a slot is never the stored hash nor computable without it, and short enough
+   * that salt and a `kw` token (55 bytes) fit SHA-256's one block.
+   */
+  readonly #secret = randomBytes(8).toString('base64url');
   readonly #clock: Clock;
   readonly #ttl: number;
   readonly #negativeTtl: number;
@@ -84,9 +88,12 @@ export class VerifyCache {
     this.#unknown = new LRUCache<string, number>({ max: options.negativeMax });
   }
 
-  /** The cache slot of a token: one SHA-256 of the instance secret and the token. */
+  /**
+   * The cache slot of a token: one SHA-256 of the instance secret and the token, its 32 bytes as a 32-character
+   * string (`binary`, i.e. latin1: the cheapest string to make and to hash as a `Map` key; a slot is never printed).
+   */
   slotFor(token: string): string {
-    return hash('sha256', this.#secret + token, 'base64url');
+    return hash('sha256', this.#secret + token, 'binary');
   }
 
   /** The cached key, `null` for a cached miss, `undefined` when nothing (fresh at `now`) is cached. */
