@@ -4,6 +4,7 @@ import type { KeyType } from './types.js';
 
 /** Characters of random body in every token (about 190 bits). */
 export const BODY_LENGTH = 32;
+if (BODY_LENGTH % 4 !== 0) throw new Error('tokenType reads the body four characters at a time');
 /** Characters of base62 CRC32 at the end of every token. */
 export const CHECKSUM_LENGTH = 6;
 /** The default token prefix. */
@@ -62,10 +63,26 @@ export function tokenType(token: unknown, prefix: string): KeyType | null {
   let crc = -1;
   for (let i = 0; i < p + 4; i++) crc = crcStep(crc, token.charCodeAt(i));
   const end = length - CHECKSUM_LENGTH;
-  for (let i = p + 4; i < end; i++) {
-    const code = token.charCodeAt(i);
-    if (code > 127 || (BASE62_DIGITS[code] as number) < 0) return null;
-    crc = crcStep(crc, code);
+  // The body, four characters a step ("slicing-by-4"): a quarter of the table lookups that depend on each
+  // other. BODY_LENGTH is a multiple of 4.
+  for (let i = p + 4; i < end; i += 4) {
+    const a = token.charCodeAt(i);
+    const b = token.charCodeAt(i + 1);
+    const c = token.charCodeAt(i + 2);
+    const d = token.charCodeAt(i + 3);
+    if ((a | b | c | d) > 127) return null;
+    const digits =
+      (BASE62_DIGITS[a] as number) |
+      (BASE62_DIGITS[b] as number) |
+      (BASE62_DIGITS[c] as number) |
+      (BASE62_DIGITS[d] as number);
+    if (digits < 0) return null;
+    crc ^= a | (b << 8) | (c << 16) | (d << 24);
+    crc =
+      (CRC_TABLES[3 * 256 + (crc & 0xff)] as number) ^
+      (CRC_TABLES[2 * 256 + ((crc >>> 8) & 0xff)] as number) ^
+      (CRC_TABLES[256 + ((crc >>> 16) & 0xff)] as number) ^
+      (CRC_TABLES[crc >>> 24] as number);
   }
   let sum = 0;
   for (let i = end; i < length; i++) {
@@ -77,15 +94,24 @@ export function tokenType(token: unknown, prefix: string): KeyType | null {
   return sum === (crc ^ -1) >>> 0 ? type : null;
 }
 
-/** CRC-32 (IEEE) lookup table, as zlib computes it. */
-const CRC_TABLE = (() => {
-  const table = new Int32Array(256);
+/**
+ * CRC-32 (IEEE) lookup tables, as zlib computes it: table 0 advances the CRC by one byte, table k by a byte
+ * followed by k zero bytes (for four bytes a step).
+ */
+const CRC_TABLES = (() => {
+  const tables = new Int32Array(4 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c;
+    tables[n] = c;
   }
-  return table;
+  for (let k = 1; k < 4; k++) {
+    for (let n = 0; n < 256; n++) {
+      const previous = tables[(k - 1) * 256 + n] as number;
+      tables[k * 256 + n] = (tables[previous & 0xff] as number) ^ (previous >>> 8);
+    }
+  }
+  return tables;
 })();
 
 /**
@@ -93,7 +119,7 @@ const CRC_TABLE = (() => {
  * is several times faster than `zlib.crc32`, whose cost is mostly crossing into C++.
  */
 function crcStep(crc: number, code: number): number {
-  return (CRC_TABLE[(crc ^ code) & 0xff] as number) ^ (crc >>> 8);
+  return (CRC_TABLES[(crc ^ code) & 0xff] as number) ^ (crc >>> 8);
 }
 
 /**
