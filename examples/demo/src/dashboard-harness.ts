@@ -38,6 +38,7 @@ export async function pick(page: Page, name: string, item: string) {
 
 /** axe-core's violations on the page as it is now (evaluated over CDP: the page's CSP stays untouched). */
 export async function axeViolations(page: Page, context = 'document'): Promise<string[]> {
+  await settled(page);
   await page.evaluate(AXE_SOURCE);
   const result = (await page.evaluate(
     (selector) =>
@@ -50,8 +51,19 @@ export async function axeViolations(page: Page, context = 'document'): Promise<s
   );
 }
 
+/**
+ * Waits for the page's running CSS transitions to end: buttons fade their background for 0.12 s, so right
+ * after a theme switch (or a hover) the text already has its new color while the background is still on its
+ * way, and axe would judge a mix no user sees for longer than that (CI once caught the dark theme's "New key"
+ * button mid-fade, dark text on the light theme's indigo).
+ */
+async function settled(page: Page): Promise<void> {
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => null))));
+}
+
 /** axe-core's color-contrast answer for one element: [violations, passes]. */
 export async function contrastOf(page: Page, selector: string): Promise<[number, number]> {
+  await settled(page);
   await page.evaluate(AXE_SOURCE);
   return page.evaluate(
     (s) =>
