@@ -17,11 +17,12 @@ const BATCH = 1_000;
 
 const keyward = createKeyward({ store: new MemoryKeyStore(), ...BENCH_SCOPES, pepper: BENCH_PEPPER });
 const created = await keyward.createKey(ORG, { name: 'micro', type: 'secret' });
-// A flat string, as a token arrives in a request header (createKey's is a concatenation, which V8 keeps as a
+// Flat strings, as tokens arrive in a request header (these are made by concatenation, which V8 keeps as a
 // rope: every character read would go through it).
-const token = Buffer.from(created.token, 'latin1').toString('latin1');
-const garbage = badChecksumToken(token);
-const unknown = unknownTokens()();
+const flat = (text: string) => Buffer.from(text, 'latin1').toString('latin1');
+const token = flat(created.token);
+const garbage = flat(badChecksumToken(token));
+const unknown = flat(unknownTokens()());
 const requirements = { scopes: ['snippets:read'] };
 for (const t of [token, unknown]) await keyward.verify(t); // fill the cache and the negative cache
 
