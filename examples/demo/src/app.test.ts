@@ -409,10 +409,12 @@ describe('/v1 (by API key)', () => {
     const { app, keyward, org, secretKey } = await signedUp();
     const token = await secretKey();
     const [key] = (await keyward.listKeys(org)).keys;
-    await keyward.rollKey(org, key?.id as string, { gracePeriodSeconds: 3600 });
+    const { previous } = await keyward.rollKey(org, key?.id as string, { gracePeriodSeconds: 3600 });
     const res = await request(app).get('/v1/whoami').set(bearer(token));
     expect(res.status).toBe(200);
-    expect(Date.parse(res.headers.sunset as string)).toBeGreaterThan(Date.now());
+    // The end of the grace period (the old key's new expiry), as an HTTP-date (whole seconds).
+    expect(previous.expiresAt).not.toBeNull();
+    expect(res.headers.sunset).toBe(new Date(previous.expiresAt as string).toUTCString());
   });
 
   it('answers unknown /v1 routes with a JSON 404 that browsers can read', async () => {

@@ -61,6 +61,8 @@ export interface DemoOptions {
   log?: (line: string) => void;
   /** Default limits of new keys and the most a customer may set. @default {@link DEMO_KEY_LIMITS} */
   keyLimits?: LimitOptions;
+  /** The Keyward service's clock, in ms since the epoch (tests pin it). @default Date.now */
+  clock?: () => number;
 }
 
 /** The demo app and the Keyward service it runs on. */
@@ -102,6 +104,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     publicScopes: DEMO_PUBLIC_SCOPES,
     limits: options.keyLimits ?? DEMO_KEY_LIMITS,
     pepper: options.pepper || process.env.KEYWARD_PEPPER?.trim() || randomBytes(32).toString('base64url'),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const sessions = createSessions({
     ...(options.sessionStore ? { store: options.sessionStore } : {}),

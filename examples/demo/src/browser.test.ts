@@ -15,6 +15,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDemoApp, DEMO_PUBLIC_SCOPES, DEMO_SCOPES } from './app.js';
 import { launchChromium, requireChromium, SCREENSHOTS, UPDATE_SCREENSHOTS } from './chromium.js';
+import { pinnedClock } from './pinned-clock.js';
 
 const SECRET_TOKEN = /^kw_sk_[0-9A-Za-z]{38}$/;
 const PUBLIC_TOKEN = /^kw_pk_[0-9A-Za-z]{38}$/;
@@ -26,6 +27,8 @@ let store: MongoKeyStore | undefined;
 let keyward: Keyward | undefined;
 let server: Server | undefined;
 let base = '';
+// The server and the pages run on one pinned clock: what the page shows does not depend on today's date.
+const clock = pinnedClock();
 
 // Without Chromium every test fails with this message (a failing beforeAll would mark them skipped).
 beforeEach(requireChromium);
@@ -33,7 +36,7 @@ beforeEach(requireChromium);
 beforeAll(async () => {
   connection = await mongoose.createConnection(db.uri).asPromise();
   store = new MongoKeyStore({ connection });
-  const demo = createDemoApp({ store });
+  const demo = createDemoApp({ store, clock: clock.now });
   keyward = demo.keyward;
   server = await listen(demo.app);
   base = origin(server);
@@ -69,6 +72,7 @@ async function openPage(at: string) {
     timezoneId: 'UTC',
     viewport: { width: 1320, height: 820 },
   });
+  await clock.install(context);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: at });
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (event) => {
@@ -215,7 +219,7 @@ describe('the API keys page in Chromium', () => {
     expect(await dialog.getByLabel('Name').inputValue()).toBe('');
     expect(await page.locator('#kw-create-error').textContent()).toBe('');
     await dialog.getByLabel('Name').fill('Deploy bot');
-    const expiry = new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10);
+    const expiry = new Date(clock.now() + 20 * 86_400_000).toISOString().slice(0, 10);
     await dialog.getByLabel('Expires', { exact: true }).selectOption('date');
     await dialog.getByLabel(/Expiration date/).fill(expiry);
     await dialog.getByLabel('Name').focus();
@@ -292,7 +296,7 @@ describe('the API keys page in Chromium', () => {
     const end = Date.parse(
       (await oldRow.locator('td').nth(5).locator('time').getAttribute('datetime')) as string,
     );
-    expect(Math.abs(end - (Date.now() + 12 * 3_600_000))).toBeLessThan(60_000);
+    expect(Math.abs(end - (clock.now() + 12 * 3_600_000))).toBeLessThan(60_000);
     expect(await oldRow.locator('td').nth(5).locator('time').getAttribute('title')).toMatch(/UTC$/);
     expect(await cell(oldRow, 0)).toContain(`Replaced by kw_sk_…${newToken.slice(-4)}`);
 

@@ -1,6 +1,8 @@
 // The dashboard browser tests' harness: the demo on a MemoryKeyStore listening on 127.0.0.1, Chromium,
 // a signed-up organization's API keys page, and axe-core. `useDashboard()` registers the vitest hooks that
-// start and stop them; each test file that calls it gets its own server and browser.
+// start and stop them; each test file that calls it gets its own server and browser. The server and every
+// page share one pinned clock (`PINNED_NOW` unless a test passes `now`), and pages run in `UTC` and
+// `en-US`: no test sees today's date, time zone or locale.
 
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createDemoApp } from './app.js';
 import { launchChromium, requireChromium } from './chromium.js';
+import { PINNED_NOW, pinnedClock } from './pinned-clock.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -108,10 +111,17 @@ export function useDashboard() {
   let server: Server | undefined;
   let base = '';
   const contexts: BrowserContext[] = [];
+  const clock = pinnedClock();
 
   beforeAll(async () => {
     requireChromium();
-    const demo = createDemoApp({ store: new MemoryKeyStore(), pepper: TEST_PEPPER });
+    const demo = createDemoApp({
+      store: new MemoryKeyStore(),
+      pepper: TEST_PEPPER,
+      clock: clock.now,
+      // Every test signs up from 127.0.0.1: the demo's default (20 per 10 minutes) would refuse the 21st.
+      signupRateLimit: { limit: 1_000, windowMs: 600_000 },
+    });
     service = demo.keyward;
     server = demo.app.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -129,9 +139,15 @@ export function useDashboard() {
     await service?.close();
   });
 
-  /** A signed-up organization's API keys page; `problems` collects console errors and page errors. */
-  async function signedIn(options: { width?: number; theme?: Theme; organization?: string } = {}) {
+  /**
+   * A signed-up organization's API keys page; `problems` collects console errors and page errors. The
+   * server and the page run from `now` (default `PINNED_NOW`).
+   */
+  async function signedIn(
+    options: { width?: number; theme?: Theme; organization?: string; now?: string } = {},
+  ) {
     if (!browser) throw new Error('no browser');
+    clock.set(options.now ?? PINNED_NOW);
     const context = await browser.newContext({
       locale: 'en-US',
       timezoneId: 'UTC',
@@ -139,6 +155,7 @@ export function useDashboard() {
       colorScheme: options.theme ?? 'light',
     });
     contexts.push(context);
+    await clock.install(context);
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
     const problems: string[] = [];
@@ -168,6 +185,8 @@ export function useDashboard() {
       if (!service) throw new Error('the demo is not running');
       return service;
     },
+    /** The pinned time of the server and the pages, in ms since the epoch. */
+    now: clock.now,
     base: () => base,
   };
 }

@@ -192,12 +192,12 @@ describe('policies in the dashboard', () => {
     await keyward().createKey(org, {
       name: 'Soon',
       type: 'secret',
-      expiresAt: new Date(Date.now() + 3 * DAY),
+      expiresAt: new Date(demo.now() + 3 * DAY),
     });
     await keyward().createKey(org, {
       name: 'Later',
       type: 'secret',
-      expiresAt: new Date(Date.now() + 30 * DAY),
+      expiresAt: new Date(demo.now() + 30 * DAY),
     });
     const notice = page.locator('#kw-expiry-notice');
     expect(await notice.isVisible()).toBe(false);
@@ -229,7 +229,7 @@ describe('policies in the dashboard', () => {
       await keyward().createKey(org, {
         name: 'Limited',
         type: 'public',
-        expiresAt: new Date(Date.now() + 2 * DAY),
+        expiresAt: new Date(demo.now() + 2 * DAY),
         limits: [{ limit: 10, windowSeconds: 1 }],
         allowedOrigins: ['https://app.example.com'],
         allowedIps: ['10.0.0.0/8'],
