@@ -111,7 +111,10 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
 
   return function apiKeyAuth(req, res, next) {
     const found = extractKey(req, auth.source);
-    if (!('token' in found)) return finish(refusal(found.code, realm), req, res, next);
+    if (!('token' in found)) {
+      if ('fault' in found) return next(found.fault);
+      return finish(refusal(found.code, realm), req, res, next);
+    }
     const throttled = checkThrottle(limiter, req, realm);
     if (throttled !== null) return finish(throttled, req, res, next);
     // A cached key (or a malformed token) is answered without waiting: no promise on the hot path.

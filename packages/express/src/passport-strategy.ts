@@ -69,7 +69,8 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
   readonly [LIMITER]: KeyLimiter;
 
   constructor(auth: ResolvedAuth, name: string, limiter: KeyLimiter) {
-    const header = auth.source.authorization ?? auth.source.apiKey ?? 'authorization';
+    // Only for the base class's own reading, which `authenticate` below replaces.
+    const header = auth.source.authorization ?? auth.source.apiKeys[0] ?? 'authorization';
     const prefix = auth.source.authorization === null ? '' : 'Bearer ';
     super({ header, prefix }, true, (token, verified, req) =>
       verifyToken(auth, limiter, token, verified, req),
@@ -86,7 +87,7 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
     if ((req as Request).apiKey !== undefined) (req as Request).apiKey = undefined;
     const found = extractKey(req, auth.source);
     if (!('token' in found)) {
-      this.error(refusal(found.code, auth.realm));
+      this.error('fault' in found ? found.fault : refusal(found.code, auth.realm));
       return;
     }
     // Contract §6: a throttled address is refused before any lookup.
