@@ -56,7 +56,7 @@ describe.each(EXPRESS_VERSIONS)('the Passport strategy with resolveUser on %s', 
     }
     expect(handler.runs).toBe(2);
     expect(handler.seen?.user).toEqual({ _id: 'acct_1', permissionLevel: 2 });
-    expect((handler.seen?.apiKey as VerifiedKey).id).toBe(f.publicKey.key.id);
+    expect((handler.seen as { apiKey: VerifiedKey }).apiKey.id).toBe(f.publicKey.key.id);
     expect(calls).toHaveLength(2);
     expect(calls[1]?.key.id).toBe(f.publicKey.key.id);
     expect(calls[1]?.apiKeyOnRequest).toBe(calls[1]?.key);
