@@ -214,7 +214,8 @@ function giveUser(
   try {
     answer = resolveUser(key, req);
   } catch (error) {
-    return failed(error);
+    failed(error);
+    return;
   }
   if (isThenable(answer)) Promise.resolve(answer).then(deliver, failed);
   else deliver(answer);
