@@ -3,6 +3,7 @@ import type { Keyward, KeywardError, VerifiedKey, VerifyResult } from '@keyward/
 import type { Request } from 'express';
 import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
 import { admit, isRefusal, judge } from './check-key.js';
+import { corsForKey } from './cors-for-key.js';
 import { afterRefusal, checkPolicy, checkThrottle } from './enforce-policy.js';
 import { extractKey } from './extract-key.js';
 import { type KeyLimiter, resolveLimiter } from './key-limiter.js';
@@ -156,6 +157,8 @@ function verifyToken(
     verified(error instanceof Error ? error : new Error('Keyward verification failed'));
   const settle = (result: VerifyResult) => {
     const res = (req as Request | undefined)?.res;
+    if (req && result.valid && result.policy !== null)
+      corsForKey(result.policy, result.key, req as Request, res);
     const outcome = judge(auth, result, res);
     if (isRefusal(outcome)) {
       const answer = req ? afterRefusal(limiter, req as Request, outcome, auth.realm) : outcome;
