@@ -52,8 +52,9 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}$/;
 export function apiKeyCors(options?: ApiKeyCorsOptions): RequestHandler;
 export function apiKeyCors(...args: unknown[]): RequestHandler | undefined {
   if (isMiddlewareCall(args)) {
-    // Mounted without `()`: the defaults are all there is to guess.
-    DEFAULT(...args);
+    // Mounted without `()`: the defaults are all there is to guess (built per call: a mistake's path, and
+    // no state at module level).
+    build(undefined)(...args);
     return undefined;
   }
   return build(args[0]);
@@ -86,8 +87,6 @@ function build(options: unknown): RequestHandler {
     handler(req, res, next);
   };
 }
-
-const DEFAULT = build(undefined);
 
 function tokens(option: string, value: unknown, fallback: string[]): string[] {
   if (value === undefined) return fallback;
