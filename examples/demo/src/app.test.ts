@@ -399,7 +399,7 @@ describe('/v1 (by API key)', () => {
     ]) {
       expect(res.headers['access-control-allow-origin']).toBe('*');
       expect(res.headers['access-control-expose-headers']).toBe(
-        'Sunset,WWW-Authenticate,Retry-After,RateLimit,RateLimit-Policy',
+        'RateLimit,RateLimit-Policy,Retry-After,Sunset,Deprecation,WWW-Authenticate',
       );
       expect(res.headers['access-control-allow-credentials']).toBeUndefined();
     }

@@ -35,9 +35,10 @@ export interface DemoOptions {
   /** Where keys are kept (`MongoKeyStore`, or `MemoryKeyStore`). */
   store: KeyStore;
   /**
-   * Express's `trust proxy` (`true`, a hop count, or addresses such as `'loopback'`): set it when the demo
-   * runs behind a proxy, so that `req.protocol`, `req.ip` and the session cookie's `Secure` flag follow
-   * `X-Forwarded-Proto` / `X-Forwarded-For`.
+   * Express's `trust proxy` (a hop count, or addresses such as `'loopback'`): set it when the demo runs
+   * behind a proxy, so that `req.protocol`, `req.ip` and the session cookie's `Secure` flag follow
+   * `X-Forwarded-Proto` / `X-Forwarded-For`. Avoid `true`: it trusts the leftmost `X-Forwarded-For` entry,
+   * which the client writes, for `req.ip` (keys' `allowedIps`, the throttles, the audit log).
    * @default process.env.TRUST_PROXY (parsed by {@link parseTrustProxy}), else false
    */
   trustProxy?: boolean | number | string;

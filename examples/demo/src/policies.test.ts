@@ -1,4 +1,5 @@
-import { MemoryKeyStore } from '@keyward/core';
+import { generateToken, MemoryKeyStore } from '@keyward/core';
+import { delegatingStore } from '@keyward/core/testing';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDemoApp } from './app.js';
@@ -77,5 +78,30 @@ describe('demo key policies', () => {
       .set('Origin', 'https://evil.example')
       .set('Access-Control-Request-Method', 'GET');
     expect(preflight.headers['access-control-allow-origin']).toBe('*');
+  });
+
+  it('answers a throttled address before any lookup, CORS included: its requests cost the store nothing', async () => {
+    const inner = new MemoryKeyStore();
+    let lookups = 0;
+    const store = delegatingStore(inner, {
+      findByHash: (hash) => {
+        lookups++;
+        return inner.findByHash(hash);
+      },
+    });
+    const { app } = createDemoApp({ store });
+    const from = (token: string) =>
+      request(app).get('/v1/whoami').set('Origin', 'https://app.example').set(bearer(token));
+    // The default throttle: 50 refused keys per address in 5 minutes.
+    for (let i = 0; i < 50; i++) expect((await from(generateToken('kw', 'public'))).status).toBe(401);
+    const before = lookups;
+    expect(before).toBe(50);
+    for (let i = 0; i < 20; i++) {
+      const res = await from(generateToken('kw', 'public'));
+      expect(res.status).toBe(429);
+      expect(res.body.error.code).toBe('too_many_invalid_keys');
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+    }
+    expect(lookups).toBe(before);
   });
 });

@@ -1,7 +1,6 @@
 import type { Keyward } from '@keyward/core';
 import { KeywardError, type ValidationDetail } from '@keyward/core';
-import { apiKeyAuth } from '@keyward/express';
-import cors, { type CorsOptions, type CorsOptionsDelegate } from 'cors';
+import { apiKeyAuth, apiKeyCors } from '@keyward/express';
 import express, { type Router } from 'express';
 import { invalidBody } from './errors.js';
 import type { Snippets } from './snippets.js';
@@ -10,7 +9,7 @@ import type { Snippets } from './snippets.js';
  * The demo's public API, authenticated with API keys (contract §4):
  * `GET /whoami` (any key), `GET /snippets` (`snippets:read`), `POST /snippets` (a secret key with
  * `snippets:write`). It answers CORS requests from any origin, except that a key bound to `allowedOrigins`
- * gets CORS headers only for those origins.
+ * gets CORS headers only for those origins (`apiKeyCors`, narrowed by `apiKeyAuth` from its own verify).
  *
  * @example
  * app.use('/v1', createV1Router({ keyward, snippets }));
@@ -20,8 +19,9 @@ export function createV1Router({ keyward, snippets }: { keyward: Keyward; snippe
   const json = express.json({ limit: '4kb', strict: true, type: 'application/json' });
 
   // Any origin may call the API from a browser (public keys are meant to be published), with the key in a
-  // header and never with credentials: no cookie travels, so no session can be used from here.
-  router.use(cors(corsForKey(keyward)));
+  // header and never with credentials: no cookie travels, so no session can be used from here. A key bound
+  // to origins is answered CORS only for them, by apiKeyAuth once it has verified the key.
+  router.use(apiKeyCors({ methods: ['GET', 'POST'] }));
   router.get('/whoami', apiKeyAuth(keyward), function whoami(req, res) {
     res.set('Cache-Control', 'no-store').json({ apiKey: req.apiKey });
   });
@@ -46,43 +46,6 @@ export function createV1Router({ keyward, snippets }: { keyward: Keyward; snippe
     },
   );
   return router;
-}
-
-const CORS: CorsOptions = {
-  origin: '*',
-  credentials: false,
-  methods: ['GET', 'POST'],
-  allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type'],
-  exposedHeaders: ['Sunset', 'WWW-Authenticate', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
-  maxAge: 600,
-};
-/** A key bound to origins, from one of them: that origin only (with `Vary: Origin`). */
-const ECHO_ORIGIN: CorsOptions = { ...CORS, origin: true };
-/** A key bound to origins, from another one: no CORS headers, so the browser keeps the answer from the page. */
-const NO_CORS: CorsOptions = { ...CORS, origin: false };
-
-/**
- * The cors package's per-request options: `*` for every request, except one whose key (in `Authorization:
- * Bearer` or `X-API-Key`) is bound to `allowedOrigins`; that one is answered CORS only for its origins
- * (`apiKeyAuth` refuses the others with 403 `origin_not_allowed` too). Preflights carry no key: any origin.
- *
- * @example
- * router.use(cors(corsForKey(keyward)));
- */
-export function corsForKey(keyward: Keyward): CorsOptionsDelegate<express.Request> {
-  return function corsOptions(req, callback) {
-    const token = /^bearer[ \t]+(\S+)/i.exec(req.get('authorization') ?? '')?.[1] ?? req.get('x-api-key');
-    if (!token || req.method === 'OPTIONS') return callback(null, CORS);
-    const decide = (result: Awaited<ReturnType<Keyward['verify']>>) => {
-      const policy = result.valid ? result.policy : null;
-      if (!policy || policy.allowedOrigins.length === 0) return callback(null, CORS);
-      const origin = req.get('origin');
-      callback(null, origin !== undefined && policy.allowsOrigin(origin) ? ECHO_ORIGIN : NO_CORS);
-    };
-    const cached = keyward.verifyCached(token);
-    if (cached !== undefined) return decide(cached);
-    keyward.verify(token).then(decide, (error: unknown) => callback(error as Error));
-  };
 }
 
 function organizationOf(req: express.Request): string {

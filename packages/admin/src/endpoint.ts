@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { EventContext, Keyward } from '@keyward/core';
 import type { RequestHandler } from 'express';
 import { authorizeCaller } from './authorize.js';
@@ -88,10 +89,14 @@ export function endpoint(
   };
 }
 
-/** The event context of a request: the actor, `req.ip` and the `User-Agent` header (when present). */
+/**
+ * The event context of a request: the actor, `req.ip` and the `User-Agent` header (when present). `req.ip`
+ * is kept only when it is an IP address: behind `trust proxy`, it is whatever the client wrote in
+ * `X-Forwarded-For`, and the audit log must not record (or a page show) arbitrary text as an address.
+ */
 function requestContext(req: Parameters<RequestHandler>[0], actor: EventContext['actor']): EventContext {
   const context: EventContext = { ...(actor && { actor }) };
-  if (typeof req.ip === 'string' && req.ip !== '') context.ip = req.ip;
+  if (typeof req.ip === 'string' && isIP(req.ip) !== 0) context.ip = req.ip;
   const userAgent = req.get('user-agent');
   if (typeof userAgent === 'string' && userAgent !== '') context.userAgent = userAgent;
   return context;

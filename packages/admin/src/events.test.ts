@@ -91,6 +91,24 @@ describe('GET <admin>/events and the events of admin mutations', () => {
     }
   });
 
+  it('records req.ip only when it is an IP address, whatever X-Forwarded-For says behind trust proxy', async () => {
+    const context = setup({ authorize: userAuthorize, before: (app) => app.set('trust proxy', true) });
+    const sent = ['<img src=x onerror=alert(1)>', 'not-an-address', '203.0.113.9', '2001:db8::7'];
+    for (const [i, forwardedFor] of sent.entries()) {
+      const res = await request(context.app)
+        .post('/api/keys')
+        .set({ 'x-org': 'org_a', 'x-user': 'user_carol', 'X-Forwarded-For': forwardedFor })
+        .send({ name: `Key ${i}`, type: 'secret' });
+      expect(res.status).toBe(201);
+    }
+    const { body } = await context.as('org_a').get('/events');
+    const ipOf = Object.fromEntries(
+      body.data.map((event: { keyName: string; ip?: string }) => [event.keyName, event.ip ?? null]),
+    );
+    expect(ipOf).toEqual({ 'Key 0': null, 'Key 1': null, 'Key 2': '203.0.113.9', 'Key 3': '2001:db8::7' });
+    expect(JSON.stringify(body)).not.toContain('onerror');
+  });
+
   it('names an unnamed user when authorize answers the old shape, and refuses a malformed actor with 401', async () => {
     const { as, app } = eventsSetup();
     const plain = as('org_a');

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { tokenPattern } from '@keyward/core';
+import { generateToken, tokenPattern } from '@keyward/core';
 import { useTestDatabase } from '@keyward/test-db';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, spawnCli } from './test-run.js';
@@ -203,6 +203,94 @@ describe('keyward keys, against the database', () => {
       'snippets:write',
     ]);
     expect(publicOverCeiling.code).toBe(1);
+  });
+});
+
+describe('keyward --version and the repository script', () => {
+  it("prints the package's version and exits 0, without a database", async () => {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    for (const flag of ['--version', '-V']) {
+      const run = await keyward([flag], { env: { MONGO_URL: '' } });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe(`${manifest.version}\n`);
+    }
+  });
+
+  it("runs from the repository as `pnpm keyward`: the root script runs this package's bin", () => {
+    const root = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    const bin = String(manifest.bin.keyward).replace(/^\.\//, '');
+    expect(root.scripts.keyward).toBe(`node packages/cli/${bin}`);
+  });
+});
+
+describe('a missing scope catalog', () => {
+  it.each([
+    ['keys create', ['keys', 'create', '--org', 'o', '--name', 'CI', '--type', 'secret']],
+    ['import', ['import', 'keys.csv', '--org', 'o']],
+  ])(
+    'stops %s with exit 2 and a message naming KEYWARD_SCOPES, before any key is made',
+    async (_what, args) => {
+      const run = await keyward(args, { env: { KEYWARD_SCOPES: '' } });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('KEYWARD_SCOPES is not set');
+      expect(run.stdout).toBe('');
+    },
+  );
+
+  it('takes --scope-catalog instead of KEYWARD_SCOPES', async () => {
+    const org = newOrg();
+    const run = await keyward(
+      [
+        '--scope-catalog',
+        'snippets:read',
+        'keys',
+        'create',
+        '--org',
+        org,
+        '--name',
+        'CI',
+        '--type',
+        'secret',
+      ],
+      { env: { KEYWARD_SCOPES: '', KEYWARD_PUBLIC_SCOPES: '' } },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toMatch(TOKEN);
+  });
+});
+
+describe('keyward verify hints', () => {
+  it("says when a token outside Keyward's format meets no KEYWARD_LEGACY_PATTERN, without quoting it", async () => {
+    const legacy = 'sk_live_0123456789abcdef0123456789abcdef';
+    const run = await keyward(['verify', legacy]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('refused: invalid_api_key');
+    expect(run.stderr).toMatch(/hint: .*KEYWARD_LEGACY_PATTERN is not set/);
+    expect(run.stderr).not.toContain(legacy);
+    const json = await keyward(['verify', legacy, '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({
+      valid: false,
+      code: 'invalid_api_key',
+      hint: expect.stringContaining('KEYWARD_LEGACY_PATTERN'),
+    });
+  });
+
+  it('points at the pepper when a well-formed token is not found', async () => {
+    const org = newOrg();
+    const { token } = await createSecret(org);
+    const run = await keyward(['verify', token], {
+      env: { KEYWARD_PEPPER: 'another-pepper-of-enough-length' },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/hint: the token is well-formed but no key has it .*KEYWARD_PEPPER/);
+    expect(run.stderr).not.toContain(token);
+  });
+
+  it("points at KEYWARD_PREFIX when the token's prefix is another one", async () => {
+    const run = await keyward(['verify', generateToken('acme', 'secret')]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/hint: the token's prefix is acme, the CLI expects kw: set KEYWARD_PREFIX/);
   });
 });
 

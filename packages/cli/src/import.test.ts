@@ -68,7 +68,7 @@ describe('keyward import, against the database', () => {
     ]);
     const again = await keyward(['import', file, '--org', org, '--json']);
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toEqual({ imported: 0, existing: 2, refused: [] });
+    expect(JSON.parse(again.stdout)).toEqual({ imported: 0, existing: 2, disabled: 0, refused: [] });
   });
 
   it('imports the good rows, reports each refused row with its line number, and exits 1', async () => {
@@ -124,6 +124,98 @@ describe('keyward import, against the database', () => {
     expect(broken.stderr).not.toContain(secret);
     const noOrg = await keyward(['import', csv('name,type,token\n')]);
     expect(noOrg.code).toBe(2);
+    expect(noOrg.stderr).toContain('Give --org, or an organization column');
+  });
+
+  it('imports rows of several organizations from one file, --org for rows without one, and disables rows marked so', async () => {
+    const [orgA, orgB, fallback] = [newOrg(), newOrg(), newOrg()];
+    const [a, b, c, d] = [legacyToken(), legacyToken(), legacyToken(), legacyToken()];
+    const file = csv(
+      'organization,name,type,token,disabled\n' +
+        `${orgA},A live,secret,${a},false\n` +
+        `${orgB},B off,secret,${b},TRUE\n` +
+        `,Fallback,secret,${c},\n` +
+        `${orgA},A bad flag,secret,${d},maybe\n`,
+    );
+    const result = await keyward(['import', file, '--org', fallback, '--json']);
+    expect(result.code, result.stderr).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report).toEqual({
+      imported: 3,
+      existing: 0,
+      disabled: 1,
+      refused: [{ line: 5, problems: ['disabled: Must be true or false (or empty).'] }],
+    });
+    const names = async (org: string) =>
+      (
+        JSON.parse((await keyward(['keys', 'list', '--org', org, '--json'])).stdout) as { name: string }[]
+      ).map((k) => k.name);
+    expect(await names(orgA)).toEqual(['A live']);
+    expect(await names(orgB)).toEqual(['B off']);
+    expect(await names(fallback)).toEqual(['Fallback']);
+    expect((await keyward(['verify', a])).code).toBe(0);
+    const off = await keyward(['verify', b]);
+    expect(off.code).toBe(1);
+    expect(off.stderr).toContain('refused: disabled_api_key');
+    // Without --org, a row without an organization is refused, the others imported.
+    const e = legacyToken();
+    const noDefault = await keyward([
+      'import',
+      csv(`organization,name,type,token\n,Orphan,secret,${legacyToken()}\n${orgA},Owned,secret,${e}\n`),
+      '--json',
+    ]);
+    expect(JSON.parse(noDefault.stdout)).toMatchObject({
+      imported: 1,
+      refused: [{ line: 2, problems: [expect.stringContaining('organization: Required')] }],
+    });
+  });
+
+  it('refuses tokens under 16 characters, a repeated column and an over-long cell, never printing a value', async () => {
+    const org = newOrg();
+    const short = 'abc123DEF456ghi'; // 15 characters
+    const shortRun = await keyward(['import', csv(`name,type,token\nShort,secret,${short}\n`), '--org', org]);
+    expect(shortRun.code).toBe(1);
+    expect(shortRun.stderr).toContain('line 2: refused: token: Must be at least 16 characters.');
+    expect(shortRun.stderr).not.toContain(short);
+
+    const token = legacyToken();
+    const repeated = await keyward([
+      'import',
+      csv(`name,type,token,token\nTwice,secret,${token},x\n`),
+      '--org',
+      org,
+    ]);
+    expect(repeated.code).toBe(2);
+    expect(repeated.stderr).toContain('names the column token more than once');
+    expect(repeated.stderr).not.toContain(token);
+
+    const huge = 'A'.repeat(100_000);
+    const big = await keyward(['import', csv(`name,type,token\nBig,secret,${huge}\n`), '--org', org]);
+    expect(big.code).toBe(2);
+    expect(big.stderr).toMatch(/not valid CSV near line \d+ \(CSV_MAX_RECORD_SIZE\)/);
+    expect(big.stderr).not.toContain('AAAAAAAAAAAAAAAA');
+
+    // A file without a header row: its first row is taken as the header, and its token is not echoed.
+    const headless = await keyward(['import', csv(`Old,secret,${token}\n`), '--org', org]);
+    expect(headless.code).toBe(2);
+    expect(headless.stderr).toContain('unknown: Old, secret, column 3');
+    expect(headless.stderr).not.toContain(token);
+    const listed = await keyward(['keys', 'list', '--org', org, '--json']);
+    expect(JSON.parse(listed.stdout)).toEqual([]);
+  });
+
+  it('does not echo a token that landed in the scopes column in the unknown-scope error', async () => {
+    const org = newOrg();
+    const token = legacyToken();
+    const result = await keyward([
+      'import',
+      csv(`name,type,scopes,token\nMixed up,secret,${token},${legacyToken()}\n`),
+      '--org',
+      org,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/line 2: refused: scopes\.0: Unknown scope \(value not shown\)/);
+    expect(result.stderr).not.toContain(token);
   });
 
   it('draws a progress bar only on a terminal and not with --quiet', async () => {
@@ -178,12 +270,12 @@ describe('keyward import, against the database', () => {
     const first = await keyward(['import', file, '--org', org, '--json', '--quiet']);
     const importMs = performance.now() - start;
     expect(first.code, first.stderr).toBe(0);
-    expect(JSON.parse(first.stdout)).toEqual({ imported: ROWS, existing: 0, refused: [] });
+    expect(JSON.parse(first.stdout)).toEqual({ imported: ROWS, existing: 0, disabled: 0, refused: [] });
     start = performance.now();
     const again = await keyward(['import', file, '--org', org, '--json', '--quiet']);
     const rerunMs = performance.now() - start;
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toEqual({ imported: 0, existing: ROWS, refused: [] });
+    expect(JSON.parse(again.stdout)).toEqual({ imported: 0, existing: ROWS, disabled: 0, refused: [] });
     console.log(
       `[cli import] ${ROWS} rows: import ${(importMs / 1000).toFixed(1)} s, re-run ${(rerunMs / 1000).toFixed(1)} s`,
     );

@@ -1,13 +1,20 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { text } from 'node:stream/consumers';
-import { isKeywardError } from '@keyward/core';
+import { isKeywardError, parseToken } from '@keyward/core';
 import { Command, CommanderError, Option } from 'commander';
 import { openSession, type Session } from './connect.js';
 import { registerEventsCommand } from './events-command.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { keyJSON, keyTable } from './format.js';
 import { registerImport } from './import-command.js';
-import { type GlobalOptions, readSettings, splitList } from './settings.js';
+import {
+  type GlobalOptions,
+  readSettings,
+  requireScopeCatalog,
+  type Settings,
+  splitList,
+} from './settings.js';
 
 /** Where the CLI writes; tests pass their own. */
 export interface Io {
@@ -39,6 +46,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(keyward --help for usage)')
+    .version(packageVersion(), '-V, --version', "print the CLI's version")
     .option('--scope-catalog <list>', "the app's scope catalog, comma-separated (default: KEYWARD_SCOPES)")
     .option('--public-scopes <list>', 'the scopes public keys may hold (default: KEYWARD_PUBLIC_SCOPES)')
     .option('--prefix <prefix>', "the app's token prefix (default: KEYWARD_PREFIX, else kw)")
@@ -60,6 +68,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     .action(() => {
       print(randomBytes(32).toString('base64url'));
     });
+
+  const requireCatalog = (): void => requireScopeCatalog(program.opts<GlobalOptions>(), io.env);
 
   const keys = program.command('keys').description("list and change an organization's keys");
   const org = (command: Command): Command =>
@@ -97,6 +107,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     async (
       options: OrgOption & { name: string; type: 'public' | 'secret'; scopes?: string; expires?: string },
     ) => {
+      requireCatalog();
       await withSession(async ({ keyward }) => {
         const { key, token } = await keyward.createKey(options.org, {
           name: options.name,
@@ -174,6 +185,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     .option('--json', 'print JSON')
     .action(async (token: string, options: { json?: boolean }) => {
       const candidate = token === '-' ? (await text(io.stdin)).trim() : token;
+      const settings = readSettings(program.opts<GlobalOptions>(), io.env);
       await withSession(async ({ keyward }) => {
         const result = await keyward.verify(candidate);
         if (result.valid) {
@@ -189,8 +201,9 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         }
         if (result.code === 'key_store_unavailable')
           throw new CliError('The key store is unavailable.', EXIT.usage);
-        if (options.json) print(JSON.stringify(result));
-        else say(`refused: ${result.code}`);
+        const hint = result.code === 'invalid_api_key' ? invalidTokenHint(candidate, settings) : undefined;
+        if (options.json) print(JSON.stringify(hint ? { ...result, hint } : result));
+        else say(hint ? `refused: ${result.code}\nhint: ${hint}` : `refused: ${result.code}`);
         exitCode = EXIT.refused;
       });
     });
@@ -207,6 +220,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     (code) => {
       exitCode = code;
     },
+    requireCatalog,
   );
 
   try {
@@ -231,5 +245,49 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       return error.code === 'key_store_unavailable' ? EXIT.usage : EXIT.refused;
     }
     throw error;
+  }
+}
+
+/**
+ * Why `verify` may have answered `invalid_api_key`, for the two usual mistakes: a token outside Keyward's
+ * format (an imported one) while `KEYWARD_LEGACY_PATTERN` is unset or does not match it, or a well-formed
+ * token that no key has (most often another pepper or another database than the app's). Never quotes the
+ * token.
+ */
+export function invalidTokenHint(token: string, settings: Settings): string {
+  const parsed = parseToken(token);
+  const prefix = settings.prefix ?? 'kw';
+  if (parsed !== null && parsed.prefix !== prefix) {
+    return (
+      `the token's prefix is ${parsed.prefix}, the CLI expects ${prefix}: set KEYWARD_PREFIX (or --prefix) ` +
+      'to the prefix your app passes to createKeyward.'
+    );
+  }
+  if (parsed === null && settings.legacyPattern === undefined) {
+    return (
+      "the token is not in Keyward's format (prefix_sk_… or prefix_pk_…) and KEYWARD_LEGACY_PATTERN is not " +
+      "set: an imported key verifies only with your app's legacyTokens pattern in KEYWARD_LEGACY_PATTERN."
+    );
+  }
+  if (parsed === null && !settings.legacyPattern?.test(token)) {
+    return (
+      "the token is neither in Keyward's format nor matches KEYWARD_LEGACY_PATTERN: check it was copied " +
+      'whole (no missing or extra character).'
+    );
+  }
+  return (
+    'the token is well-formed but no key has it under this pepper: check that KEYWARD_PEPPER is the pepper ' +
+    'your app runs with (and KEYWARD_PREVIOUS_PEPPERS while it rotates one), and that MONGO_URL is its database. ' +
+    'A deleted key is refused the same way.'
+  );
+}
+
+/** The version in this package's package.json (one folder up from both `src/` and `dist/`). */
+function packageVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+  } catch {
+    return 'unknown';
   }
 }

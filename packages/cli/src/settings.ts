@@ -61,6 +61,19 @@ export function readSettings(options: GlobalOptions, env: NodeJS.ProcessEnv = pr
   };
 }
 
+/**
+ * Refuses to go on without a scope catalog (exit 2): a key made without one holds no scope and is refused
+ * with 403 on every route that asks for one, and `create` would still exit 0.
+ */
+export function requireScopeCatalog(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): void {
+  if (splitList(options.scopeCatalog ?? env.KEYWARD_SCOPES).length > 0) return;
+  throw new CliError(
+    "KEYWARD_SCOPES is not set: the app's scope catalog, comma-separated, as it passes to createKeyward " +
+      '(e.g. KEYWARD_SCOPES=snippets:read,snippets:write), or --scope-catalog',
+    EXIT.usage,
+  );
+}
+
 /** The URL without its password, for messages. */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');

@@ -54,6 +54,15 @@ describe('key names (issue 10, item 7)', () => {
     expect(key.name).toBe('Caf\u00e9');
   });
 
+  it('counts the length after NFC normalization, as the name is stored', async () => {
+    // 100 x "e" + U+0301 is 200 code points as sent and 100 (x "é") once composed.
+    expect(await nameError('e\u0301'.repeat(100))).toBeUndefined();
+    expect(await nameError('e\u0301'.repeat(101))).toBe('Must be at most 100 characters.');
+    // U+0958 is a composition exclusion: NFC writes it as two code points, so 51 of them are 102.
+    expect(await nameError('\u0958'.repeat(50))).toBeUndefined();
+    expect(await nameError('\u0958'.repeat(51))).toBe('Must be at most 100 characters.');
+  });
+
   it('says what is wrong with a name', async () => {
     expect(await nameError('   ')).toBe('Must not be empty.');
     expect(await nameError('x'.repeat(101))).toBe('Must be at most 100 characters.');

@@ -53,7 +53,9 @@ const required = (message: string) => (issue: { input?: unknown }) =>
 export const keyNameSchema = z
   .string({ error: required('Must be a string.') })
   .superRefine((value, ctx) => {
-    if (!NAME_PATTERN.test(value)) ctx.addIssue({ code: 'custom', message: nameMessage(value) });
+    // Counted as stored: after NFC normalization (`e` + U+0301 is one character, U+0958 two).
+    const nfc = value.normalize('NFC');
+    if (!NAME_PATTERN.test(nfc)) ctx.addIssue({ code: 'custom', message: nameMessage(nfc) });
   })
   .transform((value) => value.trim().normalize('NFC'))
   .meta({

@@ -1,6 +1,7 @@
 import type { Keyward, KeywardError, VerifiedKey, VerifyResult } from '@keyward/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { admit, isRefusal, judge } from './check-key.js';
+import { corsForKey } from './cors-for-key.js';
 import { afterRefusal, checkPolicy, checkThrottle } from './enforce-policy.js';
 import { extractKey } from './extract-key.js';
 import { type KeyLimiter, resolveLimiter } from './key-limiter.js';
@@ -93,6 +94,8 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
 
   /** Contract §6's order after the lookup: state, type, scopes (judge), then IP, origin and limits. */
   function decide(result: VerifyResult, req: Request, res: Response, next: NextFunction): void {
+    // CORS from this verify result (origin-bound public keys): no second lookup, after the throttle.
+    if (result.valid && result.policy !== null) corsForKey(result.policy, result.key, req, res);
     const outcome = judge(auth, result, res);
     if (isRefusal(outcome)) {
       const answer = afterRefusal(limiter, req, outcome, realm);
@@ -111,7 +114,10 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
 
   return function apiKeyAuth(req, res, next) {
     const found = extractKey(req, auth.source);
-    if (!('token' in found)) return finish(refusal(found.code, realm), req, res, next);
+    if (!('token' in found)) {
+      if ('fault' in found) return next(found.fault);
+      return finish(refusal(found.code, realm), req, res, next);
+    }
     const throttled = checkThrottle(limiter, req, realm);
     if (throttled !== null) return finish(throttled, req, res, next);
     // A cached key (or a malformed token) is answered without waiting: no promise on the hot path.

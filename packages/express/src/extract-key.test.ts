@@ -2,8 +2,18 @@ import type { IncomingMessage } from 'node:http';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { extractKey } from './extract-key.js';
+import type { KeySource } from './options.js';
 
-const SOURCE = { authorization: 'authorization', apiKey: 'x-api-key' };
+const SOURCE: KeySource = {
+  authorization: 'authorization',
+  schemes: ['bearer'],
+  apiKeys: ['x-api-key'],
+  getKey: null,
+};
+
+function source(overrides: Partial<KeySource>): KeySource {
+  return { ...SOURCE, ...overrides };
+}
 
 function req(headers: Record<string, unknown>, headersDistinct?: Record<string, string[]>) {
   return { headers, headersDistinct } as unknown as IncomingMessage;
@@ -59,8 +69,8 @@ describe('extractKey', () => {
 
   it('only reads the headers that are turned on', () => {
     const request = req({ authorization: 'Bearer abc', 'x-api-key': 'xyz' });
-    expect(extractKey(request, { authorization: null, apiKey: 'x-api-key' })).toEqual({ token: 'xyz' });
-    expect(extractKey(request, { authorization: 'authorization', apiKey: null })).toEqual({ token: 'abc' });
+    expect(extractKey(request, source({ authorization: null }))).toEqual({ token: 'xyz' });
+    expect(extractKey(request, source({ apiKeys: [] }))).toEqual({ token: 'abc' });
   });
 
   it('reads every form of Bearer value as the general rule does (the common form has a shortcut)', () => {
@@ -114,13 +124,13 @@ describe('extractKey', () => {
   });
 
   it('tells a repeated header by its name in any case, whatever characters the name has', () => {
-    const source = { authorization: null, apiKey: 'x_api~key' };
+    const only = source({ authorization: null, apiKeys: ['x_api~key'] });
     const repeated = {
       headers: { 'x_api~key': 'abc, xyz' },
       headersDistinct: { 'x_api~key': ['abc', 'xyz'] },
       rawHeaders: ['X_API~Key', 'abc', 'x_api~KEY', 'xyz'],
     } as unknown as IncomingMessage;
-    expect(extractKey(repeated, source)).toEqual({ code: 'conflicting_api_keys' });
+    expect(extractKey(repeated, only)).toEqual({ code: 'conflicting_api_keys' });
     // A name that only differs in a character case-folding must not touch ('^' is not '~').
     const other = {
       headers: { 'x_api~key': 'abc' },
@@ -128,6 +138,60 @@ describe('extractKey', () => {
       headersDistinct: { 'x_api~key': ['abc', 'xyz'] },
       rawHeaders: ['X_API~Key', 'abc', 'x_api^key', 'xyz'],
     } as unknown as IncomingMessage;
-    expect(extractKey(other, source)).toEqual({ token: 'abc' });
+    expect(extractKey(other, only)).toEqual({ token: 'abc' });
+  });
+
+  it('reads every accepted scheme, in any case, and no other', () => {
+    const schemes = source({ schemes: ['bearer', 'api-key'] });
+    for (const value of ['Api-Key abc', 'api-key abc', 'API-KEY  abc', ' Api-Key\tabc ', 'Bearer abc']) {
+      expect(extractKey(req({ authorization: value }), schemes)).toEqual({ token: 'abc' });
+    }
+    for (const value of ['Api-Keyx abc', 'Api_Key abc', 'Api-Key', 'Api-Key ', 'Basic abc', 'ApiKey abc']) {
+      expect(extractKey(req({ authorization: value }), schemes)).toEqual({ code: 'missing_api_key' });
+    }
+    // Only ASCII letters fold: a character whose code differs by 0x20 from '-' (CR) is not '-'.
+    expect(extractKey(req({ authorization: 'Api\rKey abc' }), schemes)).toEqual({ code: 'missing_api_key' });
+    const apiKeyOnly = source({ schemes: ['api-key'] });
+    expect(extractKey(req({ authorization: 'Bearer abc' }), apiKeyOnly)).toEqual({ code: 'missing_api_key' });
+  });
+
+  it('applies the conflict rule across schemes and headers', () => {
+    const schemes = source({ schemes: ['bearer', 'api-key'], apiKeys: ['x-api-key', 'api-key'] });
+    expect(extractKey(req({ authorization: 'Api-Key abc', 'api-key': 'abc' }), schemes)).toEqual({
+      token: 'abc',
+    });
+    expect(extractKey(req({ authorization: 'Api-Key abc', 'api-key': 'xyz' }), schemes)).toEqual({
+      code: 'conflicting_api_keys',
+    });
+    expect(extractKey(req({ 'x-api-key': 'abc', 'api-key': 'xyz' }), schemes)).toEqual({
+      code: 'conflicting_api_keys',
+    });
+    expect(extractKey(req({ 'api-key': ' abc\t' }), schemes)).toEqual({ token: 'abc' });
+  });
+
+  it('asks the getter instead of the headers, with the same whitespace and conflict rules', () => {
+    const headers = { authorization: 'Bearer from-header', 'x-api-key': 'from-header' };
+    const getter = (value: unknown) => source({ getKey: () => value as string });
+    expect(extractKey(req(headers), getter(' abc\t'))).toEqual({ token: 'abc' });
+    expect(extractKey(req(headers), getter(['abc', 'abc', undefined]))).toEqual({ token: 'abc' });
+    expect(extractKey(req(headers), getter(['abc', 'xyz']))).toEqual({ code: 'conflicting_api_keys' });
+    for (const none of [undefined, null, '', ' \t', [], ['']]) {
+      expect(extractKey(req(headers), getter(none))).toEqual({ code: 'missing_api_key' });
+    }
+    expect(extractKey(req(headers), getter('\u00a0abc'))).toEqual({ token: '\u00a0abc' });
+  });
+
+  it('reports a getter that throws or returns something else as a fault, never throwing', () => {
+    const thrown = new Error('boom');
+    const throwing = source({
+      getKey: () => {
+        throw thrown;
+      },
+    });
+    expect(extractKey(req({}), throwing)).toEqual({ fault: thrown });
+    for (const wrong of [42, { token: 'abc' }, ['abc', 7]]) {
+      const found = extractKey(req({}), source({ getKey: () => wrong as unknown as string }));
+      expect(found).toEqual({ fault: expect.any(TypeError) });
+    }
   });
 });

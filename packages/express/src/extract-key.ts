@@ -1,8 +1,14 @@
 import type { IncomingMessage } from 'node:http';
-import type { KeySource } from './options.js';
+import type { KeyGetter, KeySource } from './options.js';
 
-/** The one token a request carries, or why there is none to check. */
-export type ExtractedKey = { token: string } | { code: 'missing_api_key' | 'conflicting_api_keys' };
+/**
+ * The one token a request carries, or why there is none to check; `fault` when the app's own `getKey`
+ * threw or returned something that is not a token (a bug in the app, answered by its error handler).
+ */
+export type ExtractedKey =
+  | { token: string }
+  | { code: 'missing_api_key' | 'conflicting_api_keys' }
+  | { fault: Error };
 
 const MISSING = Object.freeze({ code: 'missing_api_key' as const });
 const CONFLICT = Object.freeze({ code: 'conflicting_api_keys' as const });
@@ -12,24 +18,27 @@ type HeaderCarrier = Pick<IncomingMessage, 'headers'> & {
 };
 
 /**
- * Finds the API key of a request: `Authorization: Bearer <token>` (scheme case-insensitive, one or more
- * spaces) and the API-key header, never the query string. Every value of a repeated header counts.
- * - No token anywhere (also: another scheme such as `Basic`, or an empty `Bearer`/API-key value) → missing.
+ * Finds the API key of a request: `Authorization: <scheme> <token>` for each accepted scheme (`Bearer` by
+ * default; case-insensitive, one or more spaces) and the API-key headers, never the query string. Every
+ * value of a repeated header counts. With `source.getKey`, the app's getter is asked instead.
+ * - No token anywhere (also: another scheme such as `Basic`, or an empty value) → missing.
  * - The same token any number of times → that token. Two different tokens → conflicting.
- * Never throws, whatever the headers hold.
+ * Never throws, whatever the headers hold (or the getter does).
  */
 export function extractKey(req: HeaderCarrier, source: KeySource): ExtractedKey {
+  if (source.getKey !== null) return fromGetter(req, source.getKey);
   let found: string | undefined;
   if (source.authorization !== null) {
     for (const value of headerValues(req, source.authorization)) {
-      const token = bearerToken(value);
+      const token = schemeToken(value, source.schemes);
       if (token === null || token.length === 0) continue;
       if (found !== undefined && found !== token) return CONFLICT;
       found = token;
     }
   }
-  if (source.apiKey !== null) {
-    for (const value of headerValues(req, source.apiKey)) {
+  const names = source.apiKeys;
+  for (let i = 0; i < names.length; i++) {
+    for (const value of headerValues(req, names[i] as string)) {
       const token = trimOws(value);
       if (token.length === 0) continue;
       if (found !== undefined && found !== token) return CONFLICT;
@@ -39,22 +48,61 @@ export function extractKey(req: HeaderCarrier, source: KeySource): ExtractedKey 
   return found === undefined ? MISSING : { token: found };
 }
 
-/** The credentials of a `Bearer` value (`''` when there are none), or `null` for any other scheme. */
-function bearerToken(value: string): string | null {
-  // The common form, `Bearer <token>` with one space and nothing around: one slice, no trimming or search.
+/**
+ * Asks the app's `getKey`: a string is the token (spaces and tabs around it ignored, empty = none),
+ * `null`/`undefined` is none, an array lists every place a key was found (the same rules as for headers:
+ * one token any number of times, or a conflict).
+ */
+function fromGetter(req: HeaderCarrier, getKey: KeyGetter): ExtractedKey {
+  let value: unknown;
+  try {
+    value = getKey(req as never);
+  } catch (error) {
+    return { fault: error instanceof Error ? error : new Error('getKey threw a non-Error value') };
+  }
+  if (value === undefined || value === null) return MISSING;
+  const values: readonly unknown[] = Array.isArray(value) ? value : [value];
+  let found: string | undefined;
+  for (const item of values) {
+    if (item === undefined || item === null) continue;
+    if (typeof item !== 'string') {
+      return {
+        fault: new TypeError(
+          '@keyward/express: getKey must return a string, an array of strings or undefined',
+        ),
+      };
+    }
+    const token = trimOws(item);
+    if (token.length === 0) continue;
+    if (found !== undefined && found !== token) return CONFLICT;
+    found = token;
+  }
+  return found === undefined ? MISSING : { token: found };
+}
+
+/**
+ * The credentials of an `Authorization` value whose scheme is one of `schemes` (lower case; `''` when
+ * there are none), or `null` for any other scheme.
+ */
+function schemeToken(value: string, schemes: readonly string[]): string | null {
+  // The common form, `<scheme> <token>` with one space and nothing around: one slice, no trimming or search.
   const end = value.length - 1;
-  if (
-    end > 6 &&
-    value.charCodeAt(6) === 0x20 &&
-    !isOws(value.charCodeAt(7)) &&
-    !isOws(value.charCodeAt(end)) &&
-    startsWithBearer(value)
-  )
-    return value.slice(7);
+  for (let s = 0; s < schemes.length; s++) {
+    const scheme = schemes[s] as string;
+    const n = scheme.length;
+    if (
+      end > n &&
+      value.charCodeAt(n) === 0x20 &&
+      !isOws(value.charCodeAt(n + 1)) &&
+      !isOws(value.charCodeAt(end)) &&
+      startsWithScheme(value, scheme)
+    )
+      return value.slice(n + 1);
+  }
   const trimmed = trimOws(value);
   const space = trimmed.search(/[ \t]/);
   const scheme = space === -1 ? trimmed : trimmed.slice(0, space);
-  if (scheme.toLowerCase() !== 'bearer') return null;
+  if (!schemes.includes(scheme.toLowerCase())) return null;
   return space === -1 ? '' : trimOws(trimmed.slice(space + 1));
 }
 
@@ -74,12 +122,14 @@ function isOws(code: number): boolean {
   return code === 0x20 || code === 0x09;
 }
 
-/** Whether `value` starts with `bearer` in any case (`| 0x20` lowers a letter; only a letter's upper case maps onto it). */
-function startsWithBearer(value: string): boolean {
-  for (let i = 0; i < 6; i++) if ((value.charCodeAt(i) | 0x20) !== BEARER.charCodeAt(i)) return false;
+/** Whether `value` starts with `scheme` (lower case) in any case; only ASCII letters are folded. */
+function startsWithScheme(value: string, scheme: string): boolean {
+  for (let i = 0; i < scheme.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code >= 65 && code <= 90 ? code | 0x20 : code) !== scheme.charCodeAt(i)) return false;
+  }
   return true;
 }
-const BEARER = 'bearer';
 
 /** Whether header name `raw`, as received, is `name` (lower case), without making a lower-case copy. */
 function isHeaderName(raw: string, name: string): boolean {

@@ -14,22 +14,46 @@ declare global {
 }
 
 /**
+ * Returns the API key of a request from wherever the app's clients send it: a string, `undefined` (or
+ * `null`) when there is none, or an array of every value found (two different ones answer 400
+ * `conflicting_api_keys`). Synchronous; a throw goes to `next(err)`.
+ *
+ * @example
+ * const getKey: KeyGetter = (req) => req.headers['x-legacy-token'];
+ */
+export type KeyGetter = (req: Request) => string | readonly (string | undefined)[] | null | undefined;
+
+/**
  * Where the key is read from and how 401 challenges look. Shared by `apiKeyAuth` and the Passport strategy.
  *
  * @example
  * apiKeyAuth(keyward, { authorizationHeader: false, apiKeyHeader: 'X-Snippets-Key', realm: 'snippets' });
+ * apiKeyAuth(keyward, { schemes: ['Bearer', 'Api-Key'] }); // also `Authorization: Api-Key <token>`
  */
 export interface KeySourceOptions {
   /**
-   * Header read as `<name>: Bearer <token>` (scheme case-insensitive), or `false` to ignore it.
+   * Header read as `<name>: <scheme> <token>` (scheme case-insensitive), or `false` to ignore it.
    * @default "Authorization"
    */
   authorizationHeader?: string | false;
   /**
-   * Header read as `<name>: <token>`, or `false` to ignore it.
+   * Authorization schemes accepted in `authorizationHeader`, compared case-insensitively, e.g.
+   * `['Bearer', 'Api-Key']`. `[]` ignores the header, like `authorizationHeader: false` (for apps whose
+   * `Authorization` carries their own sign-in token, such as a JWT).
+   * @default ["Bearer"]
+   */
+  schemes?: readonly string[];
+  /**
+   * Header (or headers) read as `<name>: <token>`, or `false` (or `[]`) to ignore it.
    * @default "X-API-Key"
    */
-  apiKeyHeader?: string | false;
+  apiKeyHeader?: string | readonly string[] | false;
+  /**
+   * Reads the key yourself instead of the headers above (which cannot be set with it). Spaces and tabs
+   * around the value are ignored and an empty value counts as no key, as for headers.
+   * @default undefined (the headers above are read)
+   */
+  getKey?: KeyGetter;
   /**
    * The `realm` of the `WWW-Authenticate` challenge on 401 answers.
    * @default "api"
@@ -83,10 +107,16 @@ export interface GuardOptions {
   onError?: AuthErrorHandler;
 }
 
-/** Lower-cased header names to read; `null` when that header is turned off. */
+/** Where to read the key, resolved: lower-cased names, `null` or `[]` for what is turned off. */
 export interface KeySource {
+  /** The header read as `<scheme> <token>`; `null` when it is not read. */
   authorization: string | null;
-  apiKey: string | null;
+  /** Accepted schemes, lower case; not empty when `authorization` is set. */
+  schemes: readonly string[];
+  /** Headers read as `<token>`. */
+  apiKeys: readonly string[];
+  /** The app's getter; when set, no header is read. */
+  getKey: KeyGetter | null;
 }
 
 /** Options resolved once per factory call. */
@@ -101,7 +131,7 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}$/;
 // Printable ASCII without `"` and `\`, so the realm can sit inside a quoted-string as is.
 const REALM = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}$/;
 
-export const SOURCE_OPTIONS = ['authorizationHeader', 'apiKeyHeader', 'realm'] as const;
+export const SOURCE_OPTIONS = ['authorizationHeader', 'schemes', 'apiKeyHeader', 'getKey', 'realm'] as const;
 export const REQUIREMENT_OPTIONS = ['type', 'scopes'] as const;
 
 /** `options` as a plain object with only `allowed` keys, else TypeError. Never mutates `options`. */
@@ -128,26 +158,70 @@ export function resolveAuth(
   options: Readonly<Record<string, unknown>>,
 ): ResolvedAuth {
   const service = checkKeyward(where, keyward);
-  const authorization = headerName(
-    where,
-    'authorizationHeader',
-    options.authorizationHeader,
-    'authorization',
-  );
-  const apiKey = headerName(where, 'apiKeyHeader', options.apiKeyHeader, 'x-api-key');
-  if (authorization === null && apiKey === null) {
-    throw new TypeError(`${where}: authorizationHeader and apiKeyHeader cannot both be false`);
-  }
-  if (authorization === apiKey) {
-    throw new TypeError(`${where}: authorizationHeader and apiKeyHeader must be different headers`);
-  }
   return Object.freeze({
     keyward: service,
-    source: Object.freeze({ authorization, apiKey }),
+    source: resolveSource(where, options),
     realm: resolveRealm(where, options.realm),
     requirements: resolveRequirements(where, service, options.type, options.scopes),
   });
 }
+
+/** Where the key is read: the getter alone, or the headers and schemes, checked (TypeError). */
+function resolveSource(where: string, options: Readonly<Record<string, unknown>>): KeySource {
+  if (options.getKey !== undefined) {
+    if (typeof options.getKey !== 'function') throw new TypeError(`${where}: getKey must be a function`);
+    const mixed = ['authorizationHeader', 'schemes', 'apiKeyHeader'].find((o) => options[o] !== undefined);
+    if (mixed !== undefined) {
+      throw new TypeError(`${where}: getKey reads the key instead of the headers; remove ${mixed}`);
+    }
+    return Object.freeze({
+      authorization: null,
+      schemes: [],
+      apiKeys: [],
+      getKey: options.getKey as KeyGetter,
+    });
+  }
+  const schemes = resolveSchemes(where, options.schemes);
+  let authorization = headerName(where, 'authorizationHeader', options.authorizationHeader, 'authorization');
+  if (authorization === null && options.schemes !== undefined && schemes.length > 0) {
+    throw new TypeError(`${where}: schemes are read from authorizationHeader, which is false`);
+  }
+  if (schemes.length === 0) authorization = null;
+  const apiKeys = apiKeyHeaders(where, options.apiKeyHeader);
+  if (authorization === null && apiKeys.length === 0) {
+    throw new TypeError(
+      `${where}: no header is left to read the key from (authorizationHeader, schemes, apiKeyHeader)`,
+    );
+  }
+  const names = authorization === null ? apiKeys : [authorization, ...apiKeys];
+  if (new Set(names).size !== names.length) {
+    throw new TypeError(`${where}: authorizationHeader and apiKeyHeader must be different headers`);
+  }
+  return Object.freeze({ authorization, schemes, apiKeys, getKey: null });
+}
+
+/** The accepted schemes, lower case and de-duplicated; each an HTTP token (RFC 9110 auth-scheme). */
+function resolveSchemes(where: string, value: unknown): readonly string[] {
+  if (value === undefined) return BEARER_ONLY;
+  if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && HEADER_NAME.test(s))) {
+    throw new TypeError(`${where}: schemes must be an array of authorization scheme names such as "Bearer"`);
+  }
+  return Object.freeze([...new Set(value.map((s: string) => s.toLowerCase()))]);
+}
+
+function apiKeyHeaders(where: string, value: unknown): readonly string[] {
+  if (value === undefined) return X_API_KEY;
+  if (value === false) return [];
+  const list: unknown[] = Array.isArray(value) ? value : [value];
+  if (!list.every((name) => typeof name === 'string')) {
+    throw new TypeError(`${where}: apiKeyHeader must be a header name, an array of them, or false`);
+  }
+  const names = list.map((name) => headerName(where, 'apiKeyHeader', name, 'x-api-key') as string);
+  return Object.freeze([...new Set(names)]);
+}
+
+const BEARER_ONLY: readonly string[] = Object.freeze(['bearer']);
+const X_API_KEY: readonly string[] = Object.freeze(['x-api-key']);
 
 /** The guards' options, resolved; `onError` defaults to `fallback`. */
 export function resolveGuard(where: string, options: unknown, fallback: AuthErrorHandler) {

@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import type { Keyward, KeywardError, VerifyResult } from '@keyward/core';
+import type { Keyward, KeywardError, VerifiedKey, VerifyResult } from '@keyward/core';
 import type { Request } from 'express';
 import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
 import { admit, isRefusal, judge } from './check-key.js';
+import { corsForKey } from './cors-for-key.js';
 import { afterRefusal, checkPolicy, checkThrottle } from './enforce-policy.js';
 import { extractKey } from './extract-key.js';
 import { type KeyLimiter, resolveLimiter } from './key-limiter.js';
@@ -33,7 +34,27 @@ export interface KeywardStrategyOptions extends KeySourceOptions, RouteRequireme
    * @default the Keyward service's in-memory limiter, shared with `apiKeyAuth`
    */
   limiter?: KeyLimiter;
+  /**
+   * Makes `req.user` your app's own record for the key (say the account or service that owns it), while
+   * `req.apiKey` stays the key. Called once per admitted request, after every check, with the verified key
+   * and the request (`req.apiKey` is already set); may return a promise. Returning `null`, `undefined` or
+   * `false` refuses the request with 401 `invalid_api_key` (the key has no user in your app any more); a
+   * throw or rejection goes to `next(err)`.
+   * @default undefined: `req.user` is the verified key itself (the same object as `req.apiKey`)
+   */
+  resolveUser?: UserResolver;
 }
+
+/** What `resolveUser` may answer: the app's user, or nothing to refuse the key. */
+export type ResolvedUser = object | null | undefined | false;
+
+/**
+ * Finds the app's own user for a verified key, e.g. `(key) => Accounts.findById(key.organizationId)`.
+ *
+ * @example
+ * const resolveUser: UserResolver = async (key) => await Users.findOne({ organizationId: key.organizationId });
+ */
+export type UserResolver = (key: VerifiedKey, req: Request) => ResolvedUser | PromiseLike<ResolvedUser>;
 
 /**
  * A Passport strategy (a `HeaderAPIKeyStrategy` of passport-headerapikey) that authenticates Keyward keys.
@@ -52,12 +73,13 @@ export interface KeywardStrategy {
 type Verified = (err: Error | null, user?: object | false, info?: object) => void;
 
 const WHERE = '@keyward/express createPassportStrategy';
-const ALLOWED = [...SOURCE_OPTIONS, ...REQUIREMENT_OPTIONS, 'name', 'limiter'];
+const ALLOWED = [...SOURCE_OPTIONS, ...REQUIREMENT_OPTIONS, 'name', 'limiter', 'resolveUser'];
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
 // Passport runs each request on `Object.create(strategy)`; a symbol-keyed property (unlike `#private`)
 // is found through that prototype chain.
 const AUTH = Symbol('keyward.auth');
 const LIMITER = Symbol('keyward.limiter');
+const RESOLVE_USER = Symbol('keyward.resolveUser');
 
 /**
  * The strategy class. passport-headerapikey reads a single header with a case-sensitive prefix and cannot
@@ -67,16 +89,19 @@ const LIMITER = Symbol('keyward.limiter');
 class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStrategy {
   readonly [AUTH]: ResolvedAuth;
   readonly [LIMITER]: KeyLimiter;
+  readonly [RESOLVE_USER]: UserResolver | null;
 
-  constructor(auth: ResolvedAuth, name: string, limiter: KeyLimiter) {
-    const header = auth.source.authorization ?? auth.source.apiKey ?? 'authorization';
+  constructor(auth: ResolvedAuth, name: string, limiter: KeyLimiter, resolveUser: UserResolver | null) {
+    // Only for the base class's own reading, which `authenticate` below replaces.
+    const header = auth.source.authorization ?? auth.source.apiKeys[0] ?? 'authorization';
     const prefix = auth.source.authorization === null ? '' : 'Bearer ';
     super({ header, prefix }, true, (token, verified, req) =>
-      verifyToken(auth, limiter, token, verified, req),
+      verifyToken(auth, limiter, resolveUser, token, verified, req),
     );
     this.name = name;
     this[AUTH] = auth;
     this[LIMITER] = limiter;
+    this[RESOLVE_USER] = resolveUser;
   }
 
   override authenticate(req: IncomingMessage, _options?: object): void {
@@ -86,7 +111,7 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
     if ((req as Request).apiKey !== undefined) (req as Request).apiKey = undefined;
     const found = extractKey(req, auth.source);
     if (!('token' in found)) {
-      this.error(refusal(found.code, auth.realm));
+      this.error('fault' in found ? found.fault : refusal(found.code, auth.realm));
       return;
     }
     // Contract §6: a throttled address is refused before any lookup.
@@ -95,8 +120,9 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
       this.error(throttled);
       return;
     }
-    // The hot path: a cached, admitted key without policies is decided here, with no callback to allocate.
-    const cached = auth.keyward.verifyCached(found.token);
+    // The hot path: a cached, admitted key without policies, whose user is the key, is decided here, with no
+    // callback to allocate.
+    const cached = this[RESOLVE_USER] === null ? auth.keyward.verifyCached(found.token) : undefined;
     if (cached !== undefined && cached.valid && cached.policy === null) {
       const outcome = judge(auth, cached, (req as Request).res);
       if (!isRefusal(outcome)) {
@@ -118,6 +144,7 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
 function verifyToken(
   auth: ResolvedAuth,
   limiter: KeyLimiter,
+  resolveUser: UserResolver | null,
   token: string,
   verified: Verified,
   req?: IncomingMessage,
@@ -130,6 +157,8 @@ function verifyToken(
     verified(error instanceof Error ? error : new Error('Keyward verification failed'));
   const settle = (result: VerifyResult) => {
     const res = (req as Request | undefined)?.res;
+    if (req && result.valid && result.policy !== null)
+      corsForKey(result.policy, result.key, req as Request, res);
     const outcome = judge(auth, result, res);
     if (isRefusal(outcome)) {
       const answer = req ? afterRefusal(limiter, req as Request, outcome, auth.realm) : outcome;
@@ -140,7 +169,8 @@ function verifyToken(
     const pass = (denied: KeywardError | null) => {
       if (denied !== null) return refuse(denied);
       if (req) admit(req as Request, outcome, auth);
-      verified(null, outcome);
+      if (resolveUser === null) return verified(null, outcome);
+      giveUser(resolveUser, outcome, req as Request, auth.realm, verified);
     };
     // Without a request (called directly) there is no address, origin or response to judge limits on.
     if (!req) return pass(null);
@@ -165,8 +195,43 @@ function verifyToken(
 }
 
 /**
+ * Hands Passport the app's user for an admitted key. No user refuses the request (and takes the key off
+ * it); a throw or a rejection is a fault of the app, passed on as it is.
+ */
+function giveUser(
+  resolveUser: UserResolver,
+  key: VerifiedKey,
+  req: Request,
+  realm: string,
+  verified: Verified,
+): void {
+  const deliver = (user: ResolvedUser) => {
+    if (user !== null && user !== undefined && user !== false) return verified(null, user);
+    if (log.enabled) log('refused: resolveUser found no user for the key');
+    if (req.apiKey !== undefined) req.apiKey = undefined;
+    verified(refusal('invalid_api_key', realm));
+  };
+  const failed = (error: unknown) =>
+    verified(error instanceof Error ? error : new Error('resolveUser failed', { cause: error }));
+  let answer: ResolvedUser | PromiseLike<ResolvedUser>;
+  try {
+    answer = resolveUser(key, req);
+  } catch (error) {
+    failed(error);
+    return;
+  }
+  if (isThenable(answer)) Promise.resolve(answer).then(deliver, failed);
+  else deliver(answer);
+}
+
+function isThenable(value: unknown): value is PromiseLike<ResolvedUser> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/**
  * Creates a Passport strategy named `'keyward'`, built on passport-headerapikey's `HeaderAPIKeyStrategy`.
- * On success `req.user` (and `req.apiKey`) is `{ id, organizationId, name, type, scopes }`, and a rolled
+ * On success `req.apiKey` is `{ id, organizationId, name, type, scopes }` and `req.user` is what
+ * `resolveUser` answers for it, or, without `resolveUser`, the same key object. A rolled
  * key in its grace period gets a `Sunset` header. Every refusal is passed to `next(err)` as a
  * `KeywardError`: mount `keywardErrorHandler()` to answer with the contract's JSON body (status and
  * `WWW-Authenticate` come from the error even without it). Options are checked once (TypeError).
@@ -176,9 +241,14 @@ function verifyToken(
  * import { keywardErrorHandler } from '@keyward/express';
  * import { createPassportStrategy } from '@keyward/express/passport';
  *
- * passport.use(createPassportStrategy(keyward));
+ * passport.use(
+ *   createPassportStrategy(keyward, {
+ *     // req.user: the app's own record; req.apiKey: the key. Without it, req.user is the key.
+ *     resolveUser: (key) => Accounts.findById(key.organizationId),
+ *   }),
+ * );
  * app.get('/v1/whoami', passport.authenticate('keyward', { session: false }), (req, res) => {
- *   res.json({ apiKey: req.user });
+ *   res.json({ account: req.user, apiKey: req.apiKey });
  * });
  * app.use(keywardErrorHandler());
  */
@@ -188,5 +258,9 @@ export function createPassportStrategy(keyward: Keyward, options?: KeywardStrate
   const name = checked.name ?? 'keyward';
   if (typeof name !== 'string' || !NAME.test(name))
     throw new TypeError(`${WHERE}: name must be a strategy name`);
-  return new KeywardPassportStrategy(auth, name, resolveLimiter(WHERE, checked.limiter, auth.keyward));
+  const resolveUser = checked.resolveUser ?? null;
+  if (resolveUser !== null && typeof resolveUser !== 'function')
+    throw new TypeError(`${WHERE}: resolveUser must be a function`);
+  const limiter = resolveLimiter(WHERE, checked.limiter, auth.keyward);
+  return new KeywardPassportStrategy(auth, name, limiter, resolveUser as UserResolver | null);
 }
