@@ -203,6 +203,36 @@ describe('dashboard v2 in Chromium', () => {
     expect(ids.filter((id) => made.includes(id)).sort()).toEqual(expected.sort());
   });
 
+  it('puts the focus on a new key’s row when its token dialog is closed before the list that has it arrives', async () => {
+    const { page } = await signedIn();
+    // Hold back the list read that follows the create until the dialog has been closed.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let created = false;
+    await page.route(
+      (url) => url.pathname === '/api/keys',
+      async (route) => {
+        if (route.request().method() === 'POST') created = true;
+        else if (created) await held;
+        await route.continue();
+      },
+    );
+    await page.getByRole('button', { name: 'New API key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New API key' });
+    await dialog.getByLabel('Name').fill('Slow list');
+    await dialog.getByRole('button', { name: 'Create key' }).click();
+    await page.getByRole('dialog', { name: 'Your new API key' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog', { name: 'Your new API key' }).waitFor({ state: 'hidden' });
+    expect(await rowNamed(page, 'Slow list').count()).toBe(0);
+    release();
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? ''))
+      .toMatch(/^Actions for Slow list/);
+  });
+
   it('runs create → edit → roll → delete with the keyboard only, focus returning to the key', async () => {
     const { page } = await signedIn();
     const focused = () =>

@@ -120,7 +120,18 @@ async function load() {
 }
 
 /** Reloads the list (and the activity); a failure is shown above the table. */
+/**
+ * Settles once the list being read now is shown. `focusKey` waits for it: the token dialog of a new key can
+ * be closed (Escape) before the list that has the key's row arrives.
+ */
+let listShown = Promise.resolve();
+
 async function refresh() {
+  /** @type {() => void} */
+  let shown = () => {};
+  listShown = new Promise((resolve) => {
+    shown = resolve;
+  });
   // Busy while the rows are replaced: assistive technology (and tests) wait for the new list.
   table.element.setAttribute('aria-busy', 'true');
   try {
@@ -131,6 +142,7 @@ async function refresh() {
     showError(alertBox, error, {}, signInAgain(error));
   } finally {
     table.element.setAttribute('aria-busy', 'false');
+    shown();
   }
   await activity.refresh();
 }
@@ -185,11 +197,23 @@ function render() {
   replaceChildren(notice, expiring);
 }
 
-/** Focus on the "…" button of a key, or on "New API key" when the key is gone. @param {string} id */
+/**
+ * Focus on the "…" button of a key, or on "New API key" when the key is gone. A key not shown yet is looked
+ * for again once the list being read is shown.
+ * @param {string} id
+ */
 function focusKey(id) {
-  const row = [...table.rows.rows].find((r) => r.dataset.keyId === id);
-  const button = row?.querySelector('button[aria-haspopup="menu"]');
-  (button instanceof HTMLButtonElement ? button : newKeyButton).focus();
+  const menuButton = () => {
+    const row = [...table.rows.rows].find((r) => r.dataset.keyId === id);
+    const button = row?.querySelector('button[aria-haspopup="menu"]');
+    return button instanceof HTMLButtonElement ? button : null;
+  };
+  const button = menuButton();
+  if (button) {
+    button.focus();
+    return;
+  }
+  void listShown.then(() => (menuButton() ?? newKeyButton).focus());
 }
 
 /** @param {string} text @param {HTMLButtonElement} button */
