@@ -212,7 +212,7 @@ describe('dashboard v2 in Chromium', () => {
     });
     let created = false;
     await page.route(
-      (url) => url.pathname === '/api/keys',
+      (url) => /^\/api\/keys\/?$/.test(url.pathname),
       async (route) => {
         if (route.request().method() === 'POST') created = true;
         else if (created) await held;
