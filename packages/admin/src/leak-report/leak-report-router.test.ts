@@ -268,6 +268,17 @@ describe('createLeakReportRouter', () => {
     }
   });
 
+  it('answers an empty body as any other: 401 unsigned, 400 signed', async () => {
+    const { app } = leakApp();
+    expect((await request(app).post(MOUNT)).status).toBe(401);
+    const signed = await request(app)
+      .post(MOUNT)
+      .set('Github-Public-Key-Identifier', GITHUB.id)
+      .set('Github-Public-Key-Signature', signature('', GITHUB));
+    expect(signed.status).toBe(400);
+    expect(signed.body.error.code).toBe('validation_error');
+  });
+
   it('refuses a body over maxBodyBytes with 413', async () => {
     const { app } = leakApp({ maxBodyBytes: 1024 });
     const body = JSON.stringify([entry('x'.repeat(2000), 'other')]);
@@ -345,11 +356,16 @@ describe('createLeakReportRouter', () => {
 
   it('answers 500 (and acts on nothing) when a body parser ran before it', async () => {
     keyServer.signers = [GITHUB];
+    keyServer.status = 200;
+    keyServer.fetches = 0;
     const keyward = createKeyward({ store: new MemoryKeyStore(), scopes: ['a'], pepper: TEST_PEPPER });
     const app = express();
     app.use(express.json());
     app.use(MOUNT, createLeakReportRouter({ keyward, onLeak: 'revoke', keysUrl: keyServer.url }));
-    const res = await post(app, '[]');
+    const { token } = await keyward.createKey(ORG, { name: 'K', type: 'secret' });
+    const res = await post(app, JSON.stringify([entry(token)]));
     expect(res.status).toBe(500);
+    expect(keyServer.fetches).toBe(0);
+    expect(await keyward.verify(token)).toMatchObject({ valid: true });
   });
 });

@@ -135,6 +135,10 @@ function leakReportHandler(options: ResolvedLeakReportOptions, keys: SigningKeys
 
 function rawBody(req: Request): Buffer {
   if (Buffer.isBuffer(req.body)) return req.body;
+  // No body at all (neither Content-Length nor Transfer-Encoding: the raw parser leaves `req.body` alone).
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    return Buffer.alloc(0);
+  }
   // A body parser mounted before the router consumed the body: the signature cannot be checked.
   log('leak report body was parsed before the router: mount it before express.json()');
   throw new KeywardError('internal_error', {
