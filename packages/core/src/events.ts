@@ -46,7 +46,7 @@ export interface KeyEvent {
   userAgent?: string;
   /** `key.updated` only: the names (never the values) of the fields changed, e.g. `["name", "scopes"]`. */
   changes?: string[];
-  /** `key.leaked` only: who found the token (e.g. `github`, or the scanner's own `source` such as `content`). */
+  /** `key.leaked` only: who found the token (`github:<where>`, e.g. `github:content`, or the scanner's name). */
   source?: string;
   /** `key.leaked` only: where the token was found (e.g. the GitHub URL of the commit). Never the token. */
   url?: string;

@@ -154,7 +154,7 @@ export interface Keyward {
    * `key.leaked` (with `source` and `url`, never the token; handed to `onEvent`), then, for a secret key,
    * acts per `onLeak` (default `revoke`: deleted; `disable`; `report`: nothing more). Public keys are only
    * reported. Other tokens answer `{ found: false }` without a store read. `createLeakReportRouter` in
-   * `@keyward/express` serves GitHub's secret-scanning reports with it.
+   * `@keyward/admin` serves GitHub's secret-scanning reports with it.
    *
    * @example
    * const { found, action } = await keyward.reportLeak(token, { source: 'my-scanner', url, onLeak: 'revoke' });
