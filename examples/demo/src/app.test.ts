@@ -405,7 +405,7 @@ describe('/v1 (by API key)', () => {
     }
   });
 
-  it('sends a Sunset header with a rolled key inside its grace period', async () => {
+  it('sends Sunset and Deprecation headers with a rolled key inside its grace period', async () => {
     const { app, keyward, org, secretKey } = await signedUp();
     const token = await secretKey();
     const [key] = (await keyward.listKeys(org)).keys;
@@ -414,7 +414,9 @@ describe('/v1 (by API key)', () => {
     expect(res.status).toBe(200);
     // The end of the grace period (the old key's new expiry), as an HTTP-date (whole seconds).
     expect(previous.expiresAt).not.toBeNull();
-    expect(res.headers.sunset).toBe(new Date(previous.expiresAt as string).toUTCString());
+    expect(res.headers.sunset).toBe((previous.expiresAt as Date).toUTCString());
+    // RFC 9745: since the roll, in unix seconds.
+    expect(res.headers.deprecation).toBe(`@${Math.floor((previous.rolledAt as Date).getTime() / 1000)}`);
   });
 
   it('answers unknown /v1 routes with a JSON 404 that browsers can read', async () => {

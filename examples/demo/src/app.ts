@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createAdminRouter, createDashboardRouter } from '@keyward/admin';
+import { createAdminRouter, createDashboardRouter, createLeakReportRouter } from '@keyward/admin';
 import { createKeyward, type KeyStore, type Keyward, type LimitOptions } from '@keyward/core';
 import express, { type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
@@ -64,6 +64,11 @@ export interface DemoOptions {
   keyLimits?: LimitOptions;
   /** The Keyward service's clock, in ms since the epoch (tests pin it). @default Date.now */
   clock?: () => number;
+  /**
+   * Where the keys that sign GitHub's secret-scanning reports (`POST /security/leaks/github`) are published.
+   * @default process.env.LEAK_REPORT_KEYS_URL, else GitHub's own URL
+   */
+  leakReportKeysUrl?: string;
 }
 
 /** The demo app and the Keyward service it runs on. */
@@ -184,6 +189,14 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     session,
     signedInPage,
     createDashboardRouter({ apiUrl: '/api/keys', title: 'API keys' }),
+  );
+
+  // GitHub's secret-scanning partner endpoint: a leaked secret key stops working at once (contract §11).
+  // Before any body parser: the signature is checked over the raw body.
+  const keysUrl = options.leakReportKeysUrl || process.env.LEAK_REPORT_KEYS_URL?.trim();
+  app.use(
+    '/security/leaks/github',
+    createLeakReportRouter({ keyward, onLeak: 'revoke', ...(keysUrl ? { keysUrl } : {}) }),
   );
 
   app.use('/v1', createV1Router({ keyward, snippets }));

@@ -21,6 +21,7 @@ const EVENT_LABELS = /** @type {Record<string, string>} */ ({
   'key.enabled': 'Enabled',
   'key.deleted': 'Deleted',
   'key.used_after_roll': 'Used after its roll',
+  'key.leaked': 'Reported leaked',
 });
 
 /** The API's field names as people read them (the names of changed fields on `key.updated`). */

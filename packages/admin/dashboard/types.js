@@ -38,7 +38,7 @@
  * @typedef {{
  *   id: string,
  *   organizationId: string,
- *   type: 'key.created' | 'key.imported' | 'key.updated' | 'key.rolled' | 'key.disabled' | 'key.enabled' | 'key.deleted' | 'key.used_after_roll',
+ *   type: 'key.created' | 'key.imported' | 'key.updated' | 'key.rolled' | 'key.disabled' | 'key.enabled' | 'key.deleted' | 'key.used_after_roll' | 'key.leaked',
  *   keyId: string,
  *   keyName: string,
  *   at: string,
@@ -49,6 +49,8 @@
  *   ip?: string,
  *   userAgent?: string,
  *   changes?: string[],
+ *   source?: string,
+ *   url?: string,
  * }} Event
  */
 

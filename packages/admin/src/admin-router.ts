@@ -14,6 +14,7 @@ import { listEvents } from './routes/list-events.js';
 import { listKeys } from './routes/list-keys.js';
 import { rollKey } from './routes/roll-key.js';
 import { updateKey } from './routes/update-key.js';
+import { createWriteLimit } from './write-limit.js';
 
 /**
  * Creates the admin API of contract §3 as a plain Express router (Express 4 or 5), to mount at any path.
@@ -29,6 +30,9 @@ import { updateKey } from './routes/update-key.js';
  * is refused with 403, and `POST` / `PATCH` need `Content-Type: application/json` (415 otherwise, an
  * empty body included: send `{}`). A `Content-Encoding` is refused with 415.
  *
+ * Writes are capped per organization (`writesPerMinute`, default 120): over the cap, 429
+ * `too_many_requests` with `Retry-After`, before the body is read.
+ *
  * @example
  * import express from 'express';
  * import { createAdminRouter } from '@keyward/admin';
@@ -41,13 +45,16 @@ import { updateKey } from './routes/update-key.js';
  * }));
  */
 export function createAdminRouter(options: AdminRouterOptions): Router {
-  const { keyward, authorize, trustedOrigins } = resolveAdminOptions(options);
+  const { keyward, authorize, trustedOrigins, writesPerMinute, writeLimitStore } =
+    resolveAdminOptions(options);
   const context: EndpointContext = {
     keyward,
     authorize,
     guard: createRequestGuard(trustedOrigins),
     readBody: createBodyReader(),
+    ...(writesPerMinute !== false && { limitWrites: createWriteLimit(writesPerMinute, writeLimitStore) }),
   };
+  const write = { readsBody: true, writes: true };
   const router = express.Router();
 
   router.get('/openapi.json', createOpenApiHandler({ scopes: keyward.scopes }));
@@ -56,11 +63,11 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   router.get('/events', endpoint(context, listEvents));
 
   router.get('/', endpoint(context, listKeys));
-  router.post('/', endpoint(context, createKey, { readsBody: true }));
+  router.post('/', endpoint(context, createKey, write));
   router.get('/:id', endpoint(context, getKey));
-  router.patch('/:id', endpoint(context, updateKey, { readsBody: true }));
-  router.post('/:id/roll', endpoint(context, rollKey, { readsBody: true }));
-  router.delete('/:id', endpoint(context, deleteKey));
+  router.patch('/:id', endpoint(context, updateKey, write));
+  router.post('/:id/roll', endpoint(context, rollKey, write));
+  router.delete('/:id', endpoint(context, deleteKey, { writes: true }));
   router.use(createErrorHandler());
   return router;
 }

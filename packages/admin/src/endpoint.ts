@@ -5,6 +5,7 @@ import { authorizeCaller } from './authorize.js';
 import type { BodyReader } from './body.js';
 import type { Authorize } from './options.js';
 import type { RequestGuard } from './request-guard.js';
+import type { WriteLimit } from './write-limit.js';
 
 /**
  * What a route handler gets: the service, the caller's organization, the `:id` and the parsed body.
@@ -56,12 +57,14 @@ export interface EndpointContext {
   /** Refuses cross-site and non-JSON requests before anything else runs. */
   guard: RequestGuard;
   readBody: BodyReader;
+  /** Counts a write against its organization's cap (429 over it); absent when writes are not capped. */
+  limitWrites?: WriteLimit;
 }
 
 /**
  * Wraps a route handler into Express middleware that works on Express 4 and 5. In this order: the request
  * guard (403 for a cross-site write, 415 for a compressed or non-JSON body), `authorize` (401 / 403), the
- * body when `readsBody` (413, 400), then the handler; its result is sent with `Cache-Control: no-store`.
+ * organization's write cap when `writes` (429), the body when `readsBody` (413, 400), then the handler; its result is sent with `Cache-Control: no-store`.
  * Any rejection goes to `next(err)`, so the router's error handler answers it.
  *
  * @example
@@ -70,14 +73,16 @@ export interface EndpointContext {
 export function endpoint(
   context: EndpointContext,
   handler: RouteHandler,
-  { readsBody = false }: { readsBody?: boolean } = {},
+  { readsBody = false, writes = false }: { readsBody?: boolean; writes?: boolean } = {},
 ): RequestHandler {
   const { keyward, authorize, guard, readBody } = context;
+  const limitWrites = writes ? context.limitWrites : undefined;
   return function keywardAdminEndpoint(req, res, next) {
     res.set('Cache-Control', 'no-store');
     const run = async () => {
       guard(req, { readsBody });
       const { organizationId, actor } = await authorizeCaller(authorize, req);
+      if (limitWrites) await limitWrites(req, res, organizationId);
       const body = readsBody ? await readBody(req, res) : undefined;
       const id = typeof req.params.id === 'string' ? req.params.id : '';
       const context = requestContext(req, actor);

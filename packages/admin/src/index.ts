@@ -4,6 +4,13 @@ export type { DashboardOptions } from './dashboard-options.js';
 export { DASHBOARD_CSP } from './dashboard-page.js';
 export { createDashboardRouter } from './dashboard-router.js';
 export {
+  createLeakReportRouter,
+  type LeakFeedback,
+  type LeakReportRouterOptions,
+  MAX_LEAK_REPORT_ENTRIES,
+} from './leak-report/leak-report-router.js';
+export { GITHUB_SECRET_SCANNING_KEYS_URL } from './leak-report/signing-keys.js';
+export {
   createOpenApiDocument,
   type OpenApiDocument,
   type OpenApiOptions,

@@ -53,6 +53,14 @@ function withKeys(run: (c: Context, ids: { secret: string; pub: string }) => Pro
   return async (c) => run(c, await keys(c));
 }
 
+/** `run` once `org_a` has used its 120 writes of the minute (the router's default `writesPerMinute`). */
+function overWriteCap(run: Run): Run {
+  return async (c) => {
+    for (let i = 0; i < 120; i++) await c.api.delete(UNKNOWN);
+    return run(c);
+  };
+}
+
 const UNKNOWN = '/key_0123456789ABCDEFGHIJ';
 const tooLarge = JSON.stringify({ name: 'x'.repeat(MAX_BODY_BYTES) });
 const json = 'application/json';
@@ -73,6 +81,7 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['post', '/', 403, (c) => c.api.post('', { name: 'New', type: 'secret' }).set('x-deny', 'forbidden')],
   ['post', '/', 413, (c) => c.api.post('').set('Content-Type', json).send(tooLarge)],
   ['post', '/', 415, (c) => c.api.post('').set('Content-Type', 'text/plain').send('name=New')],
+  ['post', '/', 429, overWriteCap((c) => c.api.post('', { name: 'N', type: 'secret' }))],
   ['post', '/', 500, failing('createKey', 'bug', (c) => c.api.post('', { name: 'N', type: 'secret' }))],
   ['post', '/', 503, failing('createKey', 'down', (c) => c.api.post('', { name: 'N', type: 'secret' }))],
 
@@ -105,6 +114,7 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ],
   ['patch', '/{id}', 413, (c) => c.api.patch(UNKNOWN).set('Content-Type', json).send(tooLarge)],
   ['patch', '/{id}', 415, (c) => c.api.patch(UNKNOWN).set('Content-Type', 'text/csv').send('a,b')],
+  ['patch', '/{id}', 429, overWriteCap((c) => c.api.patch(UNKNOWN, { name: 'A' }))],
   ['patch', '/{id}', 500, failing('updateKey', 'bug', (c) => c.api.patch(UNKNOWN, { name: 'A' }))],
   ['patch', '/{id}', 503, failing('updateKey', 'down', (c) => c.api.patch(UNKNOWN, { name: 'A' }))],
 
@@ -134,6 +144,7 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
     415,
     (c) => c.api.post(`${UNKNOWN}/roll`).set('Content-Type', 'text/plain').send('60'),
   ],
+  ['post', '/{id}/roll', 429, overWriteCap((c) => c.api.post(`${UNKNOWN}/roll`, {}))],
   ['post', '/{id}/roll', 500, failing('rollKey', 'bug', (c) => c.api.post(`${UNKNOWN}/roll`))],
   ['post', '/{id}/roll', 503, failing('rollKey', 'down', (c) => c.api.post(`${UNKNOWN}/roll`))],
 
@@ -141,6 +152,7 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['delete', '/{id}', 401, (c) => c.as(null).delete(UNKNOWN)],
   ['delete', '/{id}', 403, (c) => c.api.delete(UNKNOWN).set('x-deny', 'forbidden')],
   ['delete', '/{id}', 404, (c) => c.api.delete(UNKNOWN)],
+  ['delete', '/{id}', 429, overWriteCap((c) => c.api.delete(UNKNOWN))],
   ['delete', '/{id}', 500, failing('deleteKey', 'bug', (c) => c.api.delete(UNKNOWN))],
   ['delete', '/{id}', 503, failing('deleteKey', 'down', (c) => c.api.delete(UNKNOWN))],
 

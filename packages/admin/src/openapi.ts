@@ -83,6 +83,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
   const auth = ['401', '403'];
   const faults = ['500', '503'];
   const withBody = ['400', '413', '415'];
+  const capped = ['429'];
   return {
     openapi: '3.1.0',
     info: {
@@ -122,7 +123,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           ),
           responses: {
             '201': json('The key and its full token, shown this once.', ref('KeyWithToken')),
-            ...errors([...withBody, ...auth, ...faults]),
+            ...errors([...withBody, ...auth, ...capped, ...faults]),
           },
         },
       },
@@ -149,13 +150,16 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           ),
           responses: {
             '200': json('The updated key.', ref('KeyEnvelope')),
-            ...errors([...withBody, ...auth, '404', '409', ...faults]),
+            ...errors([...withBody, ...auth, '404', '409', ...capped, ...faults]),
           },
         },
         delete: {
           operationId: 'deleteKey',
           summary: 'Delete a key: it stops working at once',
-          responses: { '204': { description: 'Deleted.' }, ...errors([...auth, '404', ...faults]) },
+          responses: {
+            '204': { description: 'Deleted.' },
+            ...errors([...auth, '404', ...capped, ...faults]),
+          },
         },
       },
       '/{id}/roll': {
@@ -171,7 +175,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           ),
           responses: {
             '201': json('The new key with its token, and the old key as it is now.', ref('RolledKey')),
-            ...errors([...withBody, ...auth, '404', '409', ...faults]),
+            ...errors([...withBody, ...auth, '404', '409', ...capped, ...faults]),
           },
         },
       },
@@ -316,6 +320,19 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
             '`Content-Encoding`.',
           ['unsupported_media_type'],
         ),
+        '429': {
+          ...errorResponse(
+            "Too many writes for the caller's organization this minute (the router's `writesPerMinute`, " +
+              'default 120); retry after `Retry-After` seconds.',
+            ['too_many_requests'],
+          ),
+          headers: {
+            'Retry-After': {
+              description: 'Seconds until the organization may write again.',
+              schema: { type: 'integer', minimum: 0 },
+            },
+          },
+        },
         '500': errorResponse('A fault on the server; no details are given.', ['internal_error']),
         '503': errorResponse('The key store cannot be reached; try again shortly.', [
           'key_store_unavailable',

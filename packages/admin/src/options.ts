@@ -1,5 +1,7 @@
 import type { EventActor, Keyward } from '@keyward/core';
 import type { Request } from 'express';
+import type { Store } from 'express-rate-limit';
+import { DEFAULT_WRITES_PER_MINUTE } from './write-limit.js';
 
 /**
  * What `authorize` answers:
@@ -50,6 +52,18 @@ export interface AdminRouterOptions {
    * @default []
    */
   trustedOrigins?: readonly string[];
+  /**
+   * The most admin writes (`POST`, `PATCH`, `DELETE`) one organization — as `authorize` names it — may make
+   * per minute; more are refused with 429 `too_many_requests` and `Retry-After`, before their body is
+   * read. A positive integer, or `false` for no cap. Counted per process unless `writeLimitStore` is set.
+   * @default 120
+   */
+  writesPerMinute?: number | false;
+  /**
+   * Where the write counts live: any express-rate-limit `Store` (e.g. rate-limit-redis's `RedisStore`), so
+   * that several instances share one cap. @default express-rate-limit's `MemoryStore` (per process)
+   */
+  writeLimitStore?: Store;
 }
 
 /**
@@ -62,6 +76,9 @@ export interface ResolvedAdminOptions {
   keyward: Keyward;
   authorize: Authorize;
   trustedOrigins: readonly string[];
+  /** `false` when writes are not capped. */
+  writesPerMinute: number | false;
+  writeLimitStore: Store | undefined;
 }
 
 const SERVICE_METHODS = ['listKeys', 'getKey', 'createKey', 'updateKey', 'rollKey', 'deleteKey'] as const;
@@ -89,7 +106,32 @@ export function resolveAdminOptions(options: AdminRouterOptions): ResolvedAdminO
       'Keyward admin: options.authorize(req) is required; it returns { organizationId } or a refusal',
     );
   }
-  return { keyward, authorize, trustedOrigins: resolveTrustedOrigins(options.trustedOrigins) };
+  return {
+    keyward,
+    authorize,
+    trustedOrigins: resolveTrustedOrigins(options.trustedOrigins),
+    writesPerMinute: resolveWritesPerMinute(options.writesPerMinute),
+    writeLimitStore: resolveWriteLimitStore(options.writeLimitStore),
+  };
+}
+
+function resolveWritesPerMinute(value: unknown): number | false {
+  if (value === undefined) return DEFAULT_WRITES_PER_MINUTE;
+  if (value === false) return false;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new TypeError(
+      'Keyward admin: options.writesPerMinute must be a positive integer (writes per organization per minute) or false',
+    );
+  }
+  return value;
+}
+
+function resolveWriteLimitStore(value: unknown): Store | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || typeof (value as Store).increment !== 'function') {
+    throw new TypeError('Keyward admin: options.writeLimitStore must be an express-rate-limit Store');
+  }
+  return value as Store;
 }
 
 function resolveTrustedOrigins(value: unknown): readonly string[] {

@@ -19,6 +19,7 @@ export type KeywardErrorCode =
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'too_many_requests'
   | 'internal_error';
 
 interface CodeInfo {
@@ -55,6 +56,10 @@ export const ERROR_CODES: Readonly<Record<KeywardErrorCode, CodeInfo>> = {
   conflict: { status: 409, message: 'The API key cannot be changed this way in its current state.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'The request body must be JSON.' },
+  too_many_requests: {
+    status: 429,
+    message: "Too many changes to this organization's API keys. Retry later.",
+  },
   internal_error: { status: 500, message: 'Something went wrong on our side.' },
 };
 

@@ -33,6 +33,14 @@ export const keyEventSchema = z
       .array(z.string())
       .optional()
       .meta({ description: '`key.updated` only: the names of the fields changed.' }),
+    source: z
+      .string()
+      .optional()
+      .meta({ description: '`key.leaked` only: who found the token (e.g. `github:content`).' }),
+    url: z
+      .string()
+      .optional()
+      .meta({ description: '`key.leaked` only: where the token was found. Never the token.' }),
   })
   .meta({ id: 'Event' });
 
@@ -102,6 +110,8 @@ export function serializeEvent(event: {
   ip?: string;
   userAgent?: string;
   changes?: string[];
+  source?: string;
+  url?: string;
 }): KeyEventJSON {
   const out: KeyEventJSON = {
     id: event.id,
@@ -115,5 +125,7 @@ export function serializeEvent(event: {
   if (event.ip !== undefined) out.ip = event.ip;
   if (event.userAgent !== undefined) out.userAgent = event.userAgent;
   if (event.changes !== undefined) out.changes = [...event.changes];
+  if (event.source !== undefined) out.source = event.source;
+  if (event.url !== undefined) out.url = event.url;
   return out;
 }

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { BASE62, randomBase62 } from './base62.js';
 
-/** The event types of contract §7, one per kind of change (and one for a rolled key still in use). */
+/**
+ * The event types of contract §7, one per kind of change (and one for a rolled key still in use, one for a
+ * key whose token was reported leaked, §11).
+ */
 export const KEY_EVENT_TYPES = [
   'key.created',
   'key.imported',
@@ -11,6 +14,7 @@ export const KEY_EVENT_TYPES = [
   'key.enabled',
   'key.deleted',
   'key.used_after_roll',
+  'key.leaked',
 ] as const;
 
 /** One of `KEY_EVENT_TYPES`. */
@@ -42,6 +46,10 @@ export interface KeyEvent {
   userAgent?: string;
   /** `key.updated` only: the names (never the values) of the fields changed, e.g. `["name", "scopes"]`. */
   changes?: string[];
+  /** `key.leaked` only: who found the token (`github:<where>`, e.g. `github:content`, or the scanner's name). */
+  source?: string;
+  /** `key.leaked` only: where the token was found (e.g. the GitHub URL of the commit). Never the token. */
+  url?: string;
 }
 
 /**
@@ -158,6 +166,8 @@ export function copyKeyEvent(event: KeyEvent): KeyEvent {
   if (event.ip !== undefined) copy.ip = event.ip;
   if (event.userAgent !== undefined) copy.userAgent = event.userAgent;
   if (event.changes !== undefined) copy.changes = [...event.changes];
+  if (event.source !== undefined) copy.source = event.source;
+  if (event.url !== undefined) copy.url = event.url;
   return copy;
 }
 

@@ -79,6 +79,12 @@ export {
   type KeyWithToken,
   type Keyward,
 } from './keyward.js';
+export {
+  LEAK_ACTIONS,
+  type LeakAction,
+  type LeakReport,
+  type LeakResult,
+} from './leak-report.js';
 export { type LegacyTokensOptions, MAX_LEGACY_TOKEN_LENGTH } from './legacy.js';
 export { type LimitOptions, limitsOverMax } from './limit-options.js';
 export { MemoryKeyStore } from './memory-store.js';

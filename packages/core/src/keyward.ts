@@ -13,6 +13,7 @@ import { createTokenHasher } from './hash.js';
 import { isKeyId, newKeyId } from './ids.js';
 import { type ImportKeyInput, type ImportResult, importedKey, importKeyInputSchema } from './import-key.js';
 import { generateToken, redactToken } from './key-format.js';
+import { createLeakReporter, type LeakReport, type LeakResult } from './leak-report.js';
 import { limitsOverMax } from './limit-options.js';
 import { type KeywardOptions, resolveOptions } from './options.js';
 import { parseInput } from './parse-input.js';
@@ -148,6 +149,17 @@ export interface Keyward {
    * const soon = await keyward.expiringKeys({ within: 7 * 86_400_000 });
    */
   expiringKeys(query: ExpiringKeysQuery): Promise<ApiKey[]>;
+  /**
+   * A scanner found `token` in public (contract §11). For a Keyward-format token of this service: records
+   * `key.leaked` (with `source` and `url`, never the token; handed to `onEvent`), then, for a secret key,
+   * acts per `onLeak` (default `revoke`: deleted; `disable`; `report`: nothing more). Public keys are only
+   * reported. Other tokens answer `{ found: false }` without a store read. `createLeakReportRouter` in
+   * `@keyward/admin` serves GitHub's secret-scanning reports with it.
+   *
+   * @example
+   * const { found, action } = await keyward.reportLeak(token, { source: 'my-scanner', url, onLeak: 'revoke' });
+   */
+  reportLeak(token: unknown, report?: LeakReport): Promise<LeakResult>;
   /** Runs the event log's upkeep now (outbox delivery and retention sweep); it also runs on a timer. */
   maintainEvents(): Promise<EventMaintenance>;
   /**
@@ -193,6 +205,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
     if (rolled) rollUses.note(verified);
     return usage.touch(id, keyHash);
   });
+  const reportLeak = createLeakReporter(resolved, hash, (event) => publisher.publish(event));
   const unsubscribe = store.subscribe?.((event) => {
     if ('id' in event) verifier.invalidate(event.id, { remote: true });
     else verifier.clear();
@@ -375,7 +388,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
     }
   }
 
-  return {
+  const service: Keyward = {
     prefix,
     scopes: policy,
 
@@ -648,6 +661,8 @@ export function createKeyward(options: KeywardOptions): Keyward {
       return keys.map((k) => toApiKey(k, now));
     },
 
+    reportLeak: (token, report) => reportLeak(service, token, report),
+
     maintainEvents: () => publisher.maintain(),
 
     verify: (token, requirements) => verifier.verify(token, requirements),
@@ -662,6 +677,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
       await Promise.all([usage.flush(), rollUses.flush()]);
     },
   };
+  return service;
 
   /**
    * Takes back the successor of a roll that did not happen (best effort: its token was never shown), and

@@ -127,6 +127,11 @@ export type VerifyResult =
       key: VerifiedKey;
       /** End of the grace period when the key was rolled and still works; else `null`. */
       sunsetAt: Date | null;
+      /**
+       * When the key was rolled, while it still works in its grace period (the `Deprecation` header of
+       * RFC 9745); else `null`.
+       */
+      deprecatedAt: Date | null;
       /** The key's limits, allowed origins and addresses, compiled; `null` when it has none. */
       policy: KeyPolicy | null;
     }

@@ -19,6 +19,7 @@ describe('verify', () => {
         scopes: ['snippets:read', 'snippets:write'],
       },
       sunsetAt: null,
+      deprecatedAt: null,
       policy: null,
     });
     expect(JSON.stringify(result)).not.toContain(token);
@@ -145,14 +146,18 @@ describe('verify', () => {
     expect(result).toMatchObject({ valid: false, code: 'insufficient_scope' });
   });
 
-  it('keeps a rolled key valid until one millisecond before its grace period ends, with a sunset', async () => {
+  it('keeps a rolled key valid until one millisecond before its grace period ends, with a sunset and the roll as its deprecation', async () => {
     const { keyward, clock } = testKeyward();
     const { key, token } = await keyward.createKey(ORG, { name: 'Old', type: 'secret' });
     const rolledAt = clock.now();
     await keyward.rollKey(ORG, key.id, { gracePeriodSeconds: 3600 });
     const end = rolledAt + 3_600_000;
     clock.set(end - 1);
-    expect(await keyward.verify(token)).toMatchObject({ valid: true, sunsetAt: new Date(end) });
+    expect(await keyward.verify(token)).toMatchObject({
+      valid: true,
+      sunsetAt: new Date(end),
+      deprecatedAt: new Date(rolledAt),
+    });
     clock.set(end);
     expect(await keyward.verify(token)).toEqual({ valid: false, code: 'expired_api_key' });
   });

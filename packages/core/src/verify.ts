@@ -160,7 +160,13 @@ export class Verifier {
     if (now - key.touchedAt >= this.#options.usage.intervalMs)
       key.touchedAt = this.#onValid(key.verified.id, key.hash, key.verified, key.rolledAt !== null);
     if (key.rolledAt === null || expiresAt === null) return key.admitted;
-    return { valid: true, key: key.verified, sunsetAt: new Date(expiresAt), policy: key.policy };
+    return {
+      valid: true,
+      key: key.verified,
+      sunsetAt: new Date(expiresAt),
+      deprecatedAt: new Date(key.rolledAt),
+      policy: key.policy,
+    };
   }
 
   async #lookup(token: string): Promise<CachedKey | null> {
@@ -204,7 +210,13 @@ function toCached(key: StoredKey, scopes: string[]): CachedKey {
   const policy = compileKeyPolicy(key);
   return {
     verified,
-    admitted: Object.freeze({ valid: true as const, key: verified, sunsetAt: null, policy }),
+    admitted: Object.freeze({
+      valid: true as const,
+      key: verified,
+      sunsetAt: null,
+      deprecatedAt: null,
+      policy,
+    }),
     policy,
     hash: key.hash,
     expiresAt: key.expiresAt?.getTime() ?? null,

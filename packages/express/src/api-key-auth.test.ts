@@ -306,7 +306,7 @@ describe.each(EXPRESS_VERSIONS)('apiKeyAuth on %s', (_version, express) => {
     });
   });
 
-  describe('Sunset', () => {
+  describe('Sunset and Deprecation', () => {
     it('is set to the end of the grace period for a rolled key inside it', async () => {
       const f = await keywardFixture();
       await f.keyward.rollKey(ORG, f.secret.key.id, { gracePeriodSeconds: 3600 });
@@ -320,6 +320,9 @@ describe.each(EXPRESS_VERSIONS)('apiKeyAuth on %s', (_version, express) => {
       expect(handler.runs).toBe(1);
       expect(res.headers.sunset).toBe(new Date(T0 + 3_600_000).toUTCString());
       expect(res.headers.sunset).toBe('Tue, 01 Jan 2030 01:00:00 GMT');
+      // RFC 9745: the roll's unix seconds (2030-01-01T00:00:00Z), not the request's.
+      expect(res.headers.deprecation).toBe(`@${T0 / 1000}`);
+      expect(res.headers.deprecation).toBe('@1893456000');
     });
 
     it('is absent for the key that replaced a rolled key and for an active key', async () => {
@@ -332,8 +335,10 @@ describe.each(EXPRESS_VERSIONS)('apiKeyAuth on %s', (_version, express) => {
 
       expect(replacement.status).toBe(200);
       expect(replacement.headers.sunset).toBeUndefined();
+      expect(replacement.headers.deprecation).toBeUndefined();
       expect(active.status).toBe(200);
       expect(active.headers.sunset).toBeUndefined();
+      expect(active.headers.deprecation).toBeUndefined();
     });
   });
 
@@ -350,6 +355,7 @@ describe.each(EXPRESS_VERSIONS)('apiKeyAuth on %s', (_version, express) => {
 
       expectContractAnswer(res, { status: 403, code: 'secret_key_required', wwwAuthenticate: undefined });
       expect(res.headers.sunset).toBe(SUNSET);
+      expect(res.headers.deprecation).toBe('@1893456000');
       expect(handler.runs).toBe(0);
     });
 

@@ -48,7 +48,7 @@ const ALLOWED = [...SOURCE_OPTIONS, ...REQUIREMENT_OPTIONS, 'onError', 'limiter'
  *
  * Reads `Authorization: Bearer <token>` or `X-API-Key: <token>` (never the query string). Refusals get
  * the exact status, `error.code`, JSON body and `WWW-Authenticate` header of the contract; a rolled key
- * in its grace period gets a `Sunset` header. `type: 'secret'` and `scopes` make one-line route guards.
+ * in its grace period gets `Sunset` and `Deprecation` headers. `type: 'secret'` and `scopes` make one-line route guards.
  * Options are checked once, here: a wrong option throws `TypeError`. Works on Express 4 and 5.
  *
  * @example

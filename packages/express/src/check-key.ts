@@ -8,8 +8,8 @@ import { attachService } from './request-service.js';
  * Decides a request on core's verify result: a refusal, or the key once the route's requirements (type,
  * then scopes: the contract's order) hold. The requirements are checked here rather than passed to
  * `verify` because core answers a type or scope refusal without the key's grace period: once the key itself
- * is good, a rolled key's `Sunset` header (RFC 8594) is set on `res` at once, so a 403 that follows carries
- * it exactly like the split guards'. Synchronous: the hot path of a cached key never waits.
+ * is good, a rolled key's `Sunset` (RFC 8594) and `Deprecation` (RFC 9745) headers are set on `res` at once,
+ * so a 403 that follows carries them exactly like the split guards'. Synchronous: the hot path of a cached key never waits.
  */
 export function judge(
   auth: ResolvedAuth,
@@ -17,8 +17,10 @@ export function judge(
   res: Response | undefined,
 ): VerifiedKey | KeywardError {
   if (!result.valid) return refusal(result.code, auth.realm, result.required);
-  const { key, sunsetAt } = result;
+  const { key, sunsetAt, deprecatedAt } = result;
   if (sunsetAt !== null) res?.setHeader('Sunset', sunsetAt.toUTCString());
+  // RFC 9745: `@` and the unix seconds of the roll, since when the token is deprecated.
+  if (deprecatedAt) res?.setHeader('Deprecation', `@${Math.floor(deprecatedAt.getTime() / 1000)}`);
   const needs = auth.requirements;
   if (needs === undefined) return key;
   if (needs.type === 'secret' && key.type !== 'secret') return refusal('secret_key_required', auth.realm);

@@ -152,7 +152,7 @@ describe.each(EXPRESS_VERSIONS)(
       expect(handler.runs).toBe(1);
     });
 
-    it('sets the Sunset header for a rolled key inside its grace period, and not for its replacement', async () => {
+    it('sets the Sunset and Deprecation headers for a rolled key inside its grace period, and not for its replacement', async () => {
       const f = await keywardFixture();
       const rolled = await f.keyward.rollKey(ORG, f.secret.key.id, { gracePeriodSeconds: 7200 });
       const { app } = passportApp(express, f.keyward);
@@ -162,8 +162,10 @@ describe.each(EXPRESS_VERSIONS)(
 
       expect(old.status).toBe(200);
       expect(old.headers.sunset).toBe('Tue, 01 Jan 2030 02:00:00 GMT');
+      expect(old.headers.deprecation).toBe('@1893456000');
       expect(replacement.status).toBe(200);
       expect(replacement.headers.sunset).toBeUndefined();
+      expect(replacement.headers.deprecation).toBeUndefined();
     });
 
     it('sets the Sunset header on a 403 for a rolled key refused by the strategy options', async () => {
@@ -175,6 +177,7 @@ describe.each(EXPRESS_VERSIONS)(
 
       expectContractAnswer(res, { status: 403, code: 'secret_key_required', wwwAuthenticate: undefined });
       expect(res.headers.sunset).toBe('Tue, 01 Jan 2030 01:00:00 GMT');
+      expect(res.headers.deprecation).toBe('@1893456000');
       expect(handler.runs).toBe(0);
     });
 

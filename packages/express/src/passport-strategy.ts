@@ -232,7 +232,7 @@ function isThenable(value: unknown): value is PromiseLike<ResolvedUser> {
  * Creates a Passport strategy named `'keyward'`, built on passport-headerapikey's `HeaderAPIKeyStrategy`.
  * On success `req.apiKey` is `{ id, organizationId, name, type, scopes }` and `req.user` is what
  * `resolveUser` answers for it, or, without `resolveUser`, the same key object. A rolled
- * key in its grace period gets a `Sunset` header. Every refusal is passed to `next(err)` as a
+ * key in its grace period gets `Sunset` and `Deprecation` headers. Every refusal is passed to `next(err)` as a
  * `KeywardError`: mount `keywardErrorHandler()` to answer with the contract's JSON body (status and
  * `WWW-Authenticate` come from the error even without it). Options are checked once (TypeError).
  *
