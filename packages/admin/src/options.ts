@@ -1,5 +1,6 @@
 import type { EventActor, Keyward } from '@keyward/core';
 import type { Request } from 'express';
+import { DEFAULT_OPENAPI_SECURITY, type OpenApiSecurity } from './openapi.js';
 
 /**
  * What `authorize` answers:
@@ -50,6 +51,13 @@ export interface AdminRouterOptions {
    * @default []
    */
   trustedOrigins?: readonly string[];
+  /**
+   * What the served OpenAPI document (`GET <mount>/openapi.json`) says about the app: `security` is how
+   * callers authenticate — `{ type: 'cookie', name }` with the app's session cookie name, or
+   * `{ type: 'bearer', bearerFormat?: 'JWT' }` for apps that sign in with a token in `Authorization`.
+   * @default { security: { type: 'cookie', name: 'connect.sid' } }
+   */
+  openapi?: { security?: OpenApiSecurity };
 }
 
 /**
@@ -62,6 +70,7 @@ export interface ResolvedAdminOptions {
   keyward: Keyward;
   authorize: Authorize;
   trustedOrigins: readonly string[];
+  openapi: { security: OpenApiSecurity };
 }
 
 const SERVICE_METHODS = ['listKeys', 'getKey', 'createKey', 'updateKey', 'rollKey', 'deleteKey'] as const;
@@ -89,7 +98,38 @@ export function resolveAdminOptions(options: AdminRouterOptions): ResolvedAdminO
       'Keyward admin: options.authorize(req) is required; it returns { organizationId } or a refusal',
     );
   }
-  return { keyward, authorize, trustedOrigins: resolveTrustedOrigins(options.trustedOrigins) };
+  return {
+    keyward,
+    authorize,
+    trustedOrigins: resolveTrustedOrigins(options.trustedOrigins),
+    openapi: { security: resolveSecurity(options.openapi) },
+  };
+}
+
+// A cookie name as RFC 6265 allows it (a token: no separators, spaces or controls).
+const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function resolveSecurity(openapi: unknown): OpenApiSecurity {
+  const security =
+    typeof openapi === 'object' && openapi !== null ? (openapi as { security?: unknown }).security : openapi;
+  if (security === undefined) return DEFAULT_OPENAPI_SECURITY;
+  const value = security as Partial<Record<'type' | 'name' | 'bearerFormat' | 'description', unknown>> | null;
+  const description = typeof value?.description === 'string' ? { description: value.description } : {};
+  if (value?.type === 'cookie' && typeof value.name === 'string' && COOKIE_NAME.test(value.name)) {
+    return Object.freeze({ type: 'cookie', name: value.name, ...description });
+  }
+  const format = value?.bearerFormat;
+  if (value?.type === 'bearer' && (format === undefined || typeof format === 'string')) {
+    return Object.freeze({
+      type: 'bearer',
+      ...(typeof format === 'string' && { bearerFormat: format }),
+      ...description,
+    });
+  }
+  throw new TypeError(
+    "Keyward admin: options.openapi.security must be { type: 'cookie', name: '<your session cookie>' } or " +
+      "{ type: 'bearer', bearerFormat?: 'JWT' }",
+  );
 }
 
 function resolveTrustedOrigins(value: unknown): readonly string[] {
