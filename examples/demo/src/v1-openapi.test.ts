@@ -194,3 +194,15 @@ describe('GET /v1/openapi.json', () => {
     expect(validator(createV1OpenApiDocument())(method, path, res)).toEqual([]);
   });
 });
+
+describe('GET /api/keys/openapi.json of the demo', () => {
+  it("names the demo's session cookie as the security scheme", async () => {
+    const { app } = await signedUp();
+    const res = await request(app).get('/api/keys/openapi.json');
+    expect(res.body.components.securitySchemes.session).toMatchObject({
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'kw_demo_session',
+    });
+  });
+});
