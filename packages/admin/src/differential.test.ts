@@ -543,6 +543,12 @@ function evaluate(expression: string, body: unknown): unknown {
     .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], body);
 }
 
+function withoutOrigins(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null) return body;
+  const { allowedOrigins: _origins, ...rest } = body as Record<string, unknown>;
+  return rest;
+}
+
 describe('the links of the document: create, then what the answer links to', () => {
   it('names get, patch, roll and delete on the create and roll answers, by the id in the body', async () => {
     const doc = await served(setup());
@@ -575,26 +581,28 @@ describe('the links of the document: create, then what the answer links to', () 
       const createLinks = (
         doc.paths['/'] as { post: { responses: { '201': { links: Record<string, Link> } } } }
       ).post.responses['201'].links;
+      // Validators compile the whole document: built once per operation, not per generated body.
       const bodyFor = (operationId: string) => {
         const { method, path } = operationById(doc, operationId);
         if (method !== 'post' && method !== 'patch') return fc.constant(undefined);
         const valid = requestBodyValidator(doc, method, path);
-        const type = 'secret';
-        return fromSchema(requestBodySchema(doc, method, path) as Schema).filter(
-          (body) => valid(wire(body)) && !policyRefuses(wire(body), type) && !clockRefuses(wire(body)),
-        );
+        // The keys made here are secret: no origins (dropped rather than filtered, to keep rejections rare).
+        return fromSchema(requestBodySchema(doc, method, path) as Schema)
+          .map(withoutOrigins)
+          .filter(
+            (body) => valid(wire(body)) && !policyRefuses(wire(body), 'secret') && !clockRefuses(wire(body)),
+          );
       };
+      const validCreate = requestBodyValidator(doc, 'post', '/');
       const createBodies = fromSchema(requestBodySchema(doc, 'post', '/') as Schema)
-        .map((body) => ({ ...(body as object), type: 'secret' }))
-        .filter(
-          (body) =>
-            requestBodyValidator(doc, 'post', '/')(body) &&
-            !policyRefuses(body, undefined) &&
-            !clockRefuses(body),
-        );
+        .map((body) => ({ ...(withoutOrigins(body) as object), type: 'secret' }))
+        .filter((body) => validCreate(body) && !policyRefuses(body, undefined) && !clockRefuses(body));
+      const stepBodies = Object.fromEntries(
+        Object.entries(createLinks).map(([name, link]) => [name, bodyFor(link.operationId)]),
+      );
       const step = fc
         .constantFrom(...Object.keys(createLinks))
-        .chain((name) => bodyFor((createLinks[name] as Link).operationId).map((body) => ({ name, body })));
+        .chain((name) => (stepBodies[name] as fc.Arbitrary<unknown>).map((body) => ({ name, body })));
       await fc.assert(
         fc.asyncProperty(
           createBodies,
