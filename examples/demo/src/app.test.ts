@@ -414,7 +414,7 @@ describe('/v1 (by API key)', () => {
     expect(res.status).toBe(200);
     // The end of the grace period (the old key's new expiry), as an HTTP-date (whole seconds).
     expect(previous.expiresAt).not.toBeNull();
-    expect(res.headers.sunset).toBe(new Date(previous.expiresAt as string).toUTCString());
+    expect(res.headers.sunset).toBe(new Date(previous.expiresAt as Date).toUTCString());
   });
 
   it('answers unknown /v1 routes with a JSON 404 that browsers can read', async () => {

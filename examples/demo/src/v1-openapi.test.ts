@@ -21,14 +21,14 @@ function validator(doc: Doc) {
   addFormats(ajv);
   ajv.addVocabulary(['openapi', 'info', 'servers', 'security', 'paths', 'components']);
   ajv.addSchema(doc, 'v1.json');
-  const escape = (p: string) => p.replaceAll('~', '~0').replaceAll('/', '~1');
+  const pointerEscape = (p: string) => p.replaceAll('~', '~0').replaceAll('/', '~1');
   return (method: string, path: string, res: Response): string[] => {
     const operation = (
       doc.paths as Record<string, Record<string, { responses: Record<string, { $ref?: string }> }>>
     )[path]?.[method];
     const response = operation?.responses[String(res.status)];
     if (!response) return [`${method} ${path} does not document ${res.status}`];
-    let pointer = `/paths/${escape(path)}/${method}/responses/${res.status}`;
+    let pointer = `/paths/${pointerEscape(path)}/${method}/responses/${res.status}`;
     let resolved = response as { headers?: Record<string, unknown> };
     if (response.$ref) {
       pointer = response.$ref.slice(1);
