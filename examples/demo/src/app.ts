@@ -8,7 +8,7 @@ import type { Store as SessionStore } from 'express-session';
 import { demoErrorHandler, notFound } from './errors.js';
 import { formatEventLine } from './event-log.js';
 import { PAGE_CSP, renderSignupPage } from './pages.js';
-import { createSessions, currentSession } from './sessions.js';
+import { createSessions, currentSession, SESSION_COOKIE } from './sessions.js';
 import { signoutHandler } from './signout.js';
 import { signupHandlers } from './signup.js';
 import { Snippets } from './snippets.js';
@@ -175,6 +175,8 @@ export function createDemoApp(options: DemoOptions): DemoApp {
             }
           : null;
       },
+      // The document names the demo's own session cookie, so tools send the real credential.
+      openapi: { security: { type: 'cookie', name: SESSION_COOKIE } },
     }),
   );
 

@@ -4,11 +4,12 @@ import { apiKeyAuth, apiKeyCors } from '@keyward/express';
 import express, { type Router } from 'express';
 import { invalidBody } from './errors.js';
 import type { Snippets } from './snippets.js';
+import { createV1OpenApiDocument } from './v1-openapi.js';
 
 /**
  * The demo's public API, authenticated with API keys (contract §4):
  * `GET /whoami` (any key), `GET /snippets` (`snippets:read`), `POST /snippets` (a secret key with
- * `snippets:write`). It answers CORS requests from any origin, except that a key bound to `allowedOrigins`
+ * `snippets:write`), and `GET /openapi.json`, its OpenAPI document (no key). It answers CORS requests from any origin, except that a key bound to `allowedOrigins`
  * gets CORS headers only for those origins (`apiKeyCors`, narrowed by `apiKeyAuth` from its own verify).
  *
  * @example
@@ -22,6 +23,11 @@ export function createV1Router({ keyward, snippets }: { keyward: Keyward; snippe
   // header and never with credentials: no cookie travels, so no session can be used from here. A key bound
   // to origins is answered CORS only for them, by apiKeyAuth once it has verified the key.
   router.use(apiKeyCors({ methods: ['GET', 'POST'] }));
+  // The OpenAPI document of this API, built once; it needs no key.
+  const openApiDocument = JSON.stringify(createV1OpenApiDocument());
+  router.get('/openapi.json', function v1OpenApi(_req, res) {
+    res.type('application/json').send(openApiDocument);
+  });
   router.get('/whoami', apiKeyAuth(keyward), function whoami(req, res) {
     res.set('Cache-Control', 'no-store').json({ apiKey: req.apiKey });
   });

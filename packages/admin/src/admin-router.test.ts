@@ -97,14 +97,43 @@ describe('createAdminRouter', () => {
     ]);
   });
 
-  it('lets requests that match no route fall through to the host app', async () => {
+  it('lets requests for paths it does not have fall through to the host app', async () => {
     const { app } = setup();
     app.use((_req, res) => {
       res.status(418).send('host');
     });
-    const res = await request(app).put('/api/keys/key_0123456789ABCDEFGHIJ').set('x-org', 'org_a');
-    expect(res.status).toBe(418);
-    expect(res.text).toBe('host');
+    for (const path of ['/api/keys/key_0123456789ABCDEFGHIJ/usage', '/api/keys/a/b/c']) {
+      const res = await request(app).get(path).set('x-org', 'org_a');
+      expect(res.status).toBe(418);
+      expect(res.text).toBe('host');
+    }
+  });
+
+  it.each([
+    ['put', '/', 'GET, HEAD, POST'],
+    ['delete', '/', 'GET, HEAD, POST'],
+    ['patch', '/events', 'GET, HEAD'],
+    ['delete', '/scopes', 'GET, HEAD'],
+    ['post', '/openapi.json', 'GET, HEAD'],
+    ['put', '/key_0123456789ABCDEFGHIJ', 'GET, HEAD, PATCH, DELETE'],
+    ['post', '/key_0123456789ABCDEFGHIJ', 'GET, HEAD, PATCH, DELETE'],
+    ['get', '/key_0123456789ABCDEFGHIJ/roll', 'POST'],
+    ['delete', '/key_0123456789ABCDEFGHIJ/roll', 'POST'],
+  ] as const)('answers %s %s with 405 and Allow: %s, before authorize runs', async (method, path, allow) => {
+    const authorize = vi.fn(() => ({ organizationId: 'org_a' }));
+    const { app } = setup({ authorize });
+    const res = await request(app)[method](`/api/keys${path === '/' ? '' : path}`);
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe(allow);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body.error.code).toBe('method_not_allowed');
+    expect(authorize).not.toHaveBeenCalled();
+  });
+
+  it('leaves OPTIONS to Express and the host app (CORS preflights)', async () => {
+    const { app } = setup();
+    const res = await request(app).options('/api/keys/key_0123456789ABCDEFGHIJ');
+    expect(res.status).not.toBe(405);
   });
 
   it('answers errors of its own routes without reaching the host app error handler', async () => {

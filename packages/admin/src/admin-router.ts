@@ -3,6 +3,7 @@ import express from 'express';
 import { createBodyReader } from './body.js';
 import { type EndpointContext, endpoint } from './endpoint.js';
 import { createErrorHandler } from './error-handler.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 import { createOpenApiHandler } from './openapi.js';
 import { type AdminRouterOptions, resolveAdminOptions } from './options.js';
 import { createRequestGuard } from './request-guard.js';
@@ -23,7 +24,9 @@ import { createWriteLimit } from './write-limit.js';
  * scope catalog (for forms such as the dashboard's); `GET <mount>/events` pages the organization's audit
  * events (contract §7), each naming the actor `authorize` returned. `GET <mount>/openapi.json` serves the
  * OpenAPI 3.1 document without calling `authorize` (it holds nothing of any organization).
- * Requests that match no route fall through to the host app.
+ * A method a known path does not take (`PUT /`, `DELETE /events`) is answered 405 with `Allow`; requests
+ * that match no path fall through to the host app. The document's security scheme is the app's sign-in,
+ * `openapi.security`: its session cookie by name (default `connect.sid`, express-session's) or a bearer token.
  *
  * Against cross-site request forgery, every `POST`, `PATCH` and `DELETE` is checked before `authorize`:
  * a cross-site `Sec-Fetch-Site` or a foreign `Origin` (not the request's own, not in `trustedOrigins`)
@@ -42,10 +45,11 @@ import { createWriteLimit } from './write-limit.js';
  * app.use('/api/keys', createAdminRouter({
  *   keyward,
  *   authorize: (req) => (req.session.user ? { organizationId: req.session.user.orgId } : null),
+ *   openapi: { security: { type: 'cookie', name: 'connect.sid' } },
  * }));
  */
 export function createAdminRouter(options: AdminRouterOptions): Router {
-  const { keyward, authorize, trustedOrigins, writesPerMinute, writeLimitStore } =
+  const { keyward, authorize, trustedOrigins, writesPerMinute, writeLimitStore, openapi } =
     resolveAdminOptions(options);
   const context: EndpointContext = {
     keyward,
@@ -57,7 +61,9 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   const write = { readsBody: true, writes: true };
   const router = express.Router();
 
-  router.get('/openapi.json', createOpenApiHandler({ scopes: keyward.scopes }));
+  // Wrong methods on known paths: 405 with `Allow`, before `/:id` can read `events` as an id.
+  router.use(methodNotAllowed());
+  router.get('/openapi.json', createOpenApiHandler({ scopes: keyward.scopes, security: openapi.security }));
   // Fixed paths are registered before `/:id`, so they are never read as ids.
   router.get('/scopes', endpoint(context, getScopes));
   router.get('/events', endpoint(context, listEvents));

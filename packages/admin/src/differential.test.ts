@@ -3,11 +3,21 @@
 // of every rule) are accepted exactly when they validate under the document, modulo the one rule the
 // document cannot state (an `expiresAt` in the future depends on the clock), plus, on PATCH of a public
 // key, the public ceiling (the key's type is not in the body); and the policy rules JSON Schema cannot
-// state: an `allowedIps` entry must be an address or CIDR range, windows of `limits` distinct, and secret
-// keys take no `allowedOrigins`. Every response validates against the document's response schema.
-import { DATE_TIME_PATTERN, isIpOrCidr, NAME_PATTERN, ORIGIN_PATTERN } from '@keyward/core';
+// state: an `allowedIps` entry must be an address or CIDR range (the document has its shape), windows of
+// `limits` distinct, secret keys take no `allowedOrigins` on PATCH (the type is not in the body), and the
+// part of the name rule no portable regex states (its `pattern` is the flag-free part; the exact rule is
+// `x-pattern-ecmascript`). Every pattern is compiled without flags, as Python and RE2 tools would. Every
+// response validates against the document's response schema. The create answer's `links` are followed:
+// get, patch, roll and delete of the id it names, in random orders, every answer as documented.
+import {
+  DATE_TIME_PATTERN,
+  isIpOrCidr,
+  keyNameSchema,
+  NAME_PORTABLE_PATTERN,
+  ORIGIN_PATTERN,
+} from '@keyward/core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { OpenApiDocument } from './openapi.js';
 import { PUBLIC_SCOPES, START, setup } from './test-app.js';
 import { documentValidator, type Method, requestBodySchema, requestBodyValidator } from './test-openapi.js';
@@ -15,6 +25,20 @@ import { documentValidator, type Method, requestBodySchema, requestBodyValidator
 const RUNS = Number(process.env.KEYWARD_DIFF_RUNS ?? 150);
 /** A generous limit for a whole property (hundreds of requests), not a timed assertion. */
 const TIMEOUT = 120_000;
+
+/** Requests sent per property, reported once at the end (the figures a fuzzer run would quote). */
+const CASES: Record<string, number> = {};
+const count = (name: string) => {
+  CASES[name] = (CASES[name] ?? 0) + 1;
+};
+afterAll(() => {
+  const total = Object.values(CASES).reduce((a, b) => a + b, 0);
+  console.log(
+    `[differential] ${total} requests:\n${Object.entries(CASES)
+      .map(([k, v]) => `  ${v}  ${k}`)
+      .join('\n')}`,
+  );
+});
 
 type Schema = {
   type?: string | string[];
@@ -228,7 +252,7 @@ function fromSchema(schema: Schema): fc.Arbitrary<unknown> {
     case 'integer':
       return fc.integer({ min: schema.minimum ?? -1e6, max: schema.maximum ?? 1e6 });
     case 'string':
-      if (schema.pattern === NAME_PATTERN.source) return validName;
+      if (schema.pattern === NAME_PORTABLE_PATTERN.source) return validName;
       if (schema.pattern === DATE_TIME_PATTERN.source || schema.format === 'date-time') return futureDate;
       if (schema.pattern === ORIGIN_PATTERN.source) return nearOrigin;
       if (schema.examples?.includes('10.0.0.0/8')) return nearIp;
@@ -331,9 +355,16 @@ async function served(context: ReturnType<typeof setup>): Promise<OpenApiDocumen
 
 function send(context: ReturnType<typeof setup>, method: 'post' | 'patch', path: string, body: unknown) {
   const test = method === 'post' ? context.api.post(path) : context.api.patch(path);
-  // No body: `Content-Type: application/json` with nothing in it (what the contract asks for).
-  return test.set('Content-Type', 'application/json').send(body === undefined ? '' : JSON.stringify(body));
+  // No body: no body and no content type (the document requires one: 415).
+  if (body === undefined) return test.unset('Content-Type');
+  return test.set('Content-Type', 'application/json').send(JSON.stringify(body));
 }
+
+/** The part of the name rule the document only describes (`x-pattern-ecmascript`), on a body it accepts. */
+const nameRefuses = (body: unknown) => {
+  const name = (body as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && !keyNameSchema.safeParse(name).success;
+};
 
 interface Route {
   name: string;
@@ -355,8 +386,10 @@ const policyRefuses = (body: unknown, type: 'public' | 'secret' | undefined) => 
   const fields = (body ?? {}) as { limits?: { windowSeconds: number }[]; allowedIps?: string[] };
   const windows = fields.limits?.map((l) => l.windowSeconds) ?? [];
   const origins = (body as { allowedOrigins?: unknown[] } | null)?.allowedOrigins ?? [];
-  const bodyType = (body as { type?: unknown } | null)?.type ?? type;
+  // `type`: the key's type when the body cannot say it (PATCH); on create the document states the rule.
+  const bodyType = type;
   return (
+    nameRefuses(body) ||
     new Set(windows).size !== windows.length ||
     (fields.allowedIps ?? []).some((entry) => !isIpOrCidr(entry)) ||
     (bodyType === 'secret' && origins.length > 0)
@@ -369,6 +402,7 @@ const ROUTES: Route[] = [
     method: 'post',
     path: '/',
     target: async () => '',
+    // The create body states "no origins on secret keys" itself (`if`/`then`).
     refusedAnyway: (body) => policyRefuses(body, undefined),
   },
   {
@@ -406,6 +440,7 @@ describe.each(ROUTES)('$name: the server and the OpenAPI document agree', (route
       );
       await fc.assert(
         fc.asyncProperty(bodies, async (body) => {
+          count(`${route.name}: bodies generated from the document`);
           const res = await send(context, route.method, await route.target(context), body);
           expect(checkResponse(route.method, route.path, res)).toEqual([]);
           expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
@@ -429,6 +464,7 @@ describe.each(ROUTES)('$name: the server and the OpenAPI document agree', (route
       const bodies = fc.oneof(broadBody, mutated(generated));
       await fc.assert(
         fc.asyncProperty(bodies, async (body) => {
+          count(`${route.name}: broad and near-miss bodies`);
           const read = wire(body);
           const expected = valid(read) && !clockRefuses(read) && !route.refusedAnyway?.(read);
           const res = await send(context, route.method, await route.target(context), body);
@@ -436,7 +472,8 @@ describe.each(ROUTES)('$name: the server and the OpenAPI document agree', (route
           expect(res.status < 300, `${res.status} ${JSON.stringify(read)} ${JSON.stringify(res.body)}`).toBe(
             expected,
           );
-          if (!expected) expect(res.status).toBe(400);
+          // A missing body is a missing `Content-Type: application/json`: 415; a bad one 400.
+          if (!expected) expect(res.status).toBe(read === undefined ? 415 : 400);
           if (expected) accepted++;
           else refused++;
         }),
@@ -451,11 +488,17 @@ describe.each(ROUTES)('$name: the server and the OpenAPI document agree', (route
 });
 
 describe('the cases of issue 14, item by item', () => {
-  const cases: Array<[string, Record<string, unknown>, boolean]> = [
+  // [case, fields, the server accepts, the document (portable rules) accepts]
+  const cases: Array<[string, Record<string, unknown>, boolean, boolean?]> = [
     ['an expiresAt of year 9999 with offset -23:59', { expiresAt: '9999-12-31T23:59:59-23:59' }, false],
     ['a name of 100 emoji', { name: '😀'.repeat(100) }, true],
     ['a name of 100 characters with spaces around', { name: `  ${'a'.repeat(100)}  ` }, true],
-    ['a name of 101 characters', { name: 'a'.repeat(101) }, false],
+    // Over 100 after trimming: only the exact rule (`x-pattern-ecmascript`, described) says so.
+    ['a name of 101 characters', { name: 'a'.repeat(101) }, false, true],
+    ['a name of 401 code points as sent', { name: `${' '.repeat(400)}a` }, false],
+    ['a name with a bidi override', { name: 'evil\u202Etxt' }, false],
+    ['a name with a C1 control', { name: 'a\u0085b' }, false],
+    ['a name of 100 decomposed characters (200 code points as sent)', { name: 'e\u0301'.repeat(100) }, true],
     ['an expiresAt with 9 fractional digits', { expiresAt: '2031-01-01T00:00:00.123456789Z' }, true],
     ['an expiresAt with 10 fractional digits', { expiresAt: '2031-01-01T00:00:00.1234567890Z' }, false],
     ['an expiresAt with a lowercase t and z', { expiresAt: '2031-01-01t00:00:00z' }, false],
@@ -463,13 +506,137 @@ describe('the cases of issue 14, item by item', () => {
     ['an expiresAt on 29 February of another year', { expiresAt: '2031-02-29T00:00:00Z' }, false],
   ];
 
-  it.each(cases)('%s: the document and POST / agree', async (_case, fields, ok) => {
+  it.each(cases)('%s: the document and POST / agree', async (_case, fields, ok, documentOk = ok) => {
     const context = setup({ writesPerMinute: false }); // hundreds of writes: the cap has its own tests
     const doc = await served(context);
     const body = { name: 'Key', type: 'secret', ...fields };
-    expect(requestBodyValidator(doc, 'post', '/')(body)).toBe(ok);
+    expect(requestBodyValidator(doc, 'post', '/')(body)).toBe(documentOk);
     const res = await send(context, 'post', '', body);
     expect(res.status).toBe(ok ? 201 : 400);
     expect(documentValidator(doc)('post', '/', res)).toEqual([]);
   });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Links: create → get / patch / roll / delete of the id the answer names
+
+type Link = { operationId: string; parameters: Record<string, string> };
+
+/** The operation of `operationId`: its method and path. */
+function operationById(doc: OpenApiDocument, operationId: string): { method: Method; path: string } {
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(item as Record<string, { operationId?: string }>)) {
+      if (op.operationId === operationId) return { method: method as Method, path };
+    }
+  }
+  throw new Error(`no operation ${operationId}`);
+}
+
+/** A runtime expression `$response.body#/json/pointer` against an answer's body. */
+function evaluate(expression: string, body: unknown): unknown {
+  const match = /^\$response\.body#(\/.*)$/.exec(expression);
+  if (!match?.[1]) throw new Error(`unsupported runtime expression ${expression}`);
+  return match[1]
+    .split('/')
+    .slice(1)
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], body);
+}
+
+function withoutOrigins(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null) return body;
+  const { allowedOrigins: _origins, ...rest } = body as Record<string, unknown>;
+  return rest;
+}
+
+describe('the links of the document: create, then what the answer links to', () => {
+  it('names get, patch, roll and delete on the create and roll answers, by the id in the body', async () => {
+    const doc = await served(setup());
+    const ops = ['getKey', 'updateKey', 'rollKey', 'deleteKey'];
+    for (const [path, method] of [
+      ['/', 'post'],
+      ['/{id}/roll', 'post'],
+    ] as const) {
+      const links = (
+        doc.paths[path] as Record<string, { responses: Record<string, { links?: Record<string, Link> }> }>
+      )[method]?.responses['201']?.links;
+      expect(
+        Object.values(links ?? {})
+          .map((link) => link.operationId)
+          .sort(),
+      ).toEqual([...ops].sort());
+      for (const link of Object.values(links ?? {})) {
+        expect(link.parameters).toEqual({ id: '$response.body#/data/id' });
+        expect(operationById(doc, link.operationId).path).toMatch(/\{id\}/);
+      }
+    }
+  });
+
+  it(
+    'follows them in random orders with bodies from the document; every answer is documented',
+    async () => {
+      const context = setup({ writesPerMinute: false }); // hundreds of writes: the cap has its own tests
+      const doc = await served(context);
+      const checkResponse = documentValidator(doc);
+      const createLinks = (
+        doc.paths['/'] as { post: { responses: { '201': { links: Record<string, Link> } } } }
+      ).post.responses['201'].links;
+      // Validators compile the whole document: built once per operation, not per generated body.
+      const bodyFor = (operationId: string) => {
+        const { method, path } = operationById(doc, operationId);
+        if (method !== 'post' && method !== 'patch') return fc.constant(undefined);
+        const valid = requestBodyValidator(doc, method, path);
+        // The keys made here are secret: no origins (dropped rather than filtered, to keep rejections rare).
+        return fromSchema(requestBodySchema(doc, method, path) as Schema)
+          .map(withoutOrigins)
+          .filter(
+            (body) => valid(wire(body)) && !policyRefuses(wire(body), 'secret') && !clockRefuses(wire(body)),
+          );
+      };
+      const validCreate = requestBodyValidator(doc, 'post', '/');
+      const createBodies = fromSchema(requestBodySchema(doc, 'post', '/') as Schema)
+        .map((body) => ({ ...(withoutOrigins(body) as object), type: 'secret' }))
+        .filter((body) => validCreate(body) && !policyRefuses(body, undefined) && !clockRefuses(body));
+      const stepBodies = Object.fromEntries(
+        Object.entries(createLinks).map(([name, link]) => [name, bodyFor(link.operationId)]),
+      );
+      const step = fc
+        .constantFrom(...Object.keys(createLinks))
+        .chain((name) => (stepBodies[name] as fc.Arbitrary<unknown>).map((body) => ({ name, body })));
+      await fc.assert(
+        fc.asyncProperty(
+          createBodies,
+          fc.array(step, { minLength: 1, maxLength: 4 }),
+          async (create, steps) => {
+            count('links: create');
+            const created = await send(context, 'post', '', create);
+            expect(checkResponse('post', '/', created)).toEqual([]);
+            expect(created.status).toBe(201);
+            let deleted = false;
+            for (const [index, { name, body }] of steps.entries()) {
+              count(`links: ${name}`);
+              const link = createLinks[name] as Link;
+              const { method, path } = operationById(doc, link.operationId);
+              const id = evaluate(link.parameters.id as string, created.body);
+              expect(id).toEqual(expect.stringMatching(/^key_/));
+              const url = path.replace('{id}', String(id));
+              const res =
+                method === 'get'
+                  ? await context.api.get(url)
+                  : method === 'delete'
+                    ? await context.api.delete(url)
+                    : await send(context, method as 'post' | 'patch', url, body);
+              expect(checkResponse(method, path, res), `${name} ${res.status}`).toEqual([]);
+              if (deleted) expect(res.status).toBe(404);
+              // The first step acts on the fresh key: it succeeds.
+              if (index === 0) expect(res.status, `${name} ${JSON.stringify(res.body)}`).toBeLessThan(300);
+              if (name === 'DeleteKey' && res.status === 204) deleted = true;
+            }
+          },
+        ),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 });

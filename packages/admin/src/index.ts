@@ -15,6 +15,7 @@ export {
   type OpenApiDocument,
   type OpenApiOptions,
   type OpenApiScopes,
+  type OpenApiSecurity,
 } from './openapi.js';
 export type { AdminRouterOptions, Authorize, AuthorizeResult } from './options.js';
 export { createRequestGuard, type RequestGuard } from './request-guard.js';

@@ -1,12 +1,20 @@
-import { KeyStoreUnavailableError, keySchema, NAME_PATTERN } from '@keyward/core';
+import { execFileSync } from 'node:child_process';
+import {
+  KeyStoreUnavailableError,
+  keySchema,
+  MAX_NAME_INPUT_LENGTH,
+  NAME_PATTERN,
+  NAME_PORTABLE_PATTERN,
+} from '@keyward/core';
 import express from 'express';
 import request, { type Response } from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
 import { createAdminRouter } from './admin-router.js';
 import { MAX_BODY_BYTES } from './body.js';
+import { allowedMethods } from './method-not-allowed.js';
 import { createOpenApiDocument } from './openapi.js';
 import { headerAuthorize, MOUNT, PUBLIC_SCOPES, SCOPES, setup } from './test-app.js';
-import { documentValidator, type Method } from './test-openapi.js';
+import { componentResponseValidator, documentValidator, type Method } from './test-openapi.js';
 
 type Context = ReturnType<typeof setup>;
 
@@ -263,13 +271,34 @@ describe('the OpenAPI document', () => {
       additionalProperties: false,
       required: ['name', 'type'],
       properties: {
-        name: { type: 'string', pattern: NAME_PATTERN.source },
+        name: {
+          type: 'string',
+          pattern: NAME_PORTABLE_PATTERN.source,
+          minLength: 1,
+          maxLength: MAX_NAME_INPUT_LENGTH,
+          'x-pattern-ecmascript': NAME_PATTERN.source,
+        },
         type: { enum: ['public', 'secret'] },
         scopes: { type: 'array', items: { type: 'string', enum: SCOPES } },
+        allowedIps: {
+          items: { type: 'string', pattern: expect.any(String), description: expect.any(String) },
+        },
+        allowedOrigins: {
+          items: { type: 'string', pattern: expect.any(String), description: expect.any(String) },
+        },
       },
-      if: { properties: { type: { const: 'public' } } },
-      // biome-ignore lint/suspicious/noThenProperty: `then` is a JSON Schema keyword.
-      then: { properties: { scopes: { items: { enum: PUBLIC_SCOPES } } } },
+      allOf: [
+        {
+          if: { properties: { type: { const: 'secret' } } },
+          // biome-ignore lint/suspicious/noThenProperty: `then` is a JSON Schema keyword.
+          then: { properties: { allowedOrigins: { maxItems: 0 } } },
+        },
+        {
+          if: { properties: { type: { const: 'public' } } },
+          // biome-ignore lint/suspicious/noThenProperty: `then` is a JSON Schema keyword.
+          then: { properties: { scopes: { items: { enum: PUBLIC_SCOPES } } } },
+        },
+      ],
     });
     expect(schema('/{id}', 'patch')).toMatchObject({
       properties: { scopes: { items: { enum: SCOPES } } },
@@ -285,13 +314,157 @@ describe('the OpenAPI document', () => {
     expect(key.required).toEqual(Object.keys(keySchema.shape).filter((field) => field !== 'token'));
   });
 
-  it('says how a caller is authenticated, and that the document itself needs nothing', () => {
+  it('says how a caller is authenticated (express-session cookie by default), the document needs nothing', () => {
     const doc = createOpenApiDocument();
     expect(doc.security).toEqual([{ session: [] }]);
-    expect(doc.components.securitySchemes?.session).toMatchObject({ type: 'apiKey', in: 'cookie' });
+    expect(doc.components.securitySchemes).toEqual({
+      session: { type: 'apiKey', in: 'cookie', name: 'connect.sid', description: expect.any(String) },
+    });
     const served = (doc.paths['/openapi.json'] as { get: { security: unknown } }).get;
     expect(served.security).toEqual([]);
   });
+
+  it.each([
+    [
+      { type: 'cookie', name: 'kw_demo_session' },
+      { session: { type: 'apiKey', in: 'cookie', name: 'kw_demo_session' } },
+    ],
+    [{ type: 'bearer' }, { bearerAuth: { type: 'http', scheme: 'bearer' } }],
+    [
+      { type: 'bearer', bearerFormat: 'JWT' },
+      { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    ],
+  ] as const)(
+    'serves the security scheme of the router option openapi.security = %j',
+    async (security, scheme) => {
+      const { keyward } = setup();
+      const app = express().use(
+        '/k',
+        createAdminRouter({ keyward, authorize: headerAuthorize, openapi: { security } }),
+      );
+      const doc = (await request(app).get('/k/openapi.json')).body;
+      expect(doc.components.securitySchemes).toEqual({
+        [Object.keys(scheme)[0] as string]: { ...Object.values(scheme)[0], description: expect.any(String) },
+      });
+      expect(doc.security).toEqual([{ [Object.keys(scheme)[0] as string]: [] }]);
+    },
+  );
+
+  it.each([
+    [{ type: 'cookie' }],
+    [{ type: 'cookie', name: 'a b' }],
+    [{ type: 'header', name: 'x' }],
+    [{ type: 'bearer', bearerFormat: 1 }],
+    ['bearer'],
+  ])('throws a TypeError at start-up for openapi.security = %j', (security) => {
+    const { keyward } = setup();
+    expect(() =>
+      createAdminRouter({ keyward, authorize: headerAuthorize, openapi: { security: security as never } }),
+    ).toThrow(TypeError);
+  });
+
+  it('requires the PATCH and roll bodies ({} changes nothing), as every POST and PATCH needs JSON', async () => {
+    const doc = createOpenApiDocument();
+    const bodyOf = (path: string, method: string) =>
+      (doc.paths[path] as Record<string, { requestBody: { required: boolean } }>)[method]?.requestBody;
+    for (const [path, method] of [
+      ['/', 'post'],
+      ['/{id}', 'patch'],
+      ['/{id}/roll', 'post'],
+    ] as const) {
+      expect(bodyOf(path, method)?.required).toBe(true);
+    }
+    // The server: no body (and so no JSON content type) is 415; `{}` is accepted.
+    const context = setup();
+    const { key } = await context.createKey('org_a', { name: 'K', type: 'secret' });
+    expect((await context.api.patch(`/${key.id}`).unset('Content-Type')).status).toBe(415);
+    expect((await context.api.post(`/${key.id}/roll`).unset('Content-Type')).status).toBe(415);
+    expect((await context.api.patch(`/${key.id}`, {})).status).toBe(200);
+    expect((await context.api.post(`/${key.id}/roll`, {})).status).toBe(201);
+  });
+
+  it('types the 400 details items and the served document itself', () => {
+    const doc = createOpenApiDocument();
+    const responses = doc.components.responses as Record<
+      string,
+      { content: Record<string, { schema: unknown }> }
+    >;
+    expect(JSON.stringify(responses['400']?.content['application/json']?.schema)).toContain(
+      '"items":{"$ref":"#/components/schemas/ErrorDetail"}',
+    );
+    const served = (doc.paths['/openapi.json'] as { get: { responses: Record<string, unknown> } }).get;
+    expect(served.responses['200']).toMatchObject({
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/OpenApiDocument' } } },
+    });
+    expect(doc.components.schemas?.OpenApiDocument).toMatchObject({ required: ['openapi', 'info', 'paths'] });
+  });
+
+  it('answers wrong methods with the documented 405 and an Allow that lists what the document lists', async () => {
+    const context = setup();
+    const doc = (await context.as(null).get('/openapi.json')).body;
+    const validate405 = componentResponseValidator(doc, '405');
+    for (const path of Object.keys(doc.paths) as Array<Parameters<typeof allowedMethods>[0]>) {
+      const documented = Object.keys(doc.paths[path])
+        .filter((m) => m !== 'parameters')
+        .map((m) => m.toUpperCase());
+      const allow = allowedMethods(path);
+      // HEAD goes with GET (Express answers it); otherwise Allow is the document's list.
+      expect(
+        allow
+          .split(', ')
+          .filter((m) => m !== 'HEAD')
+          .sort(),
+      ).toEqual(documented.sort());
+      const wrong = (['get', 'post', 'patch', 'delete', 'put'] as const).find(
+        (m) => !documented.includes(m.toUpperCase()),
+      );
+      const url = path.replace('{id}', 'key_0123456789ABCDEFGHIJ');
+      const res = await request(context.app)[wrong ?? 'put'](`${MOUNT}${url === '/' ? '' : url}`);
+      expect(res.status).toBe(405);
+      expect(res.headers.allow).toBe(allow);
+      expect(validate405(res)).toEqual([]);
+    }
+  });
+
+  it('has only patterns that compile without flags and use nothing Python re or RE2 lacks', () => {
+    const doc = createOpenApiDocument({ scopes: { scopes: SCOPES, publicScopes: PUBLIC_SCOPES } });
+    const patterns = new Set<string>();
+    const walk = (value: unknown): void => {
+      if (Array.isArray(value)) value.forEach(walk);
+      else if (typeof value === 'object' && value !== null) {
+        for (const [key, inner] of Object.entries(value)) {
+          if (key === 'pattern' && typeof inner === 'string') patterns.add(inner);
+          else walk(inner);
+        }
+      }
+    };
+    walk(doc);
+    expect(patterns.size).toBeGreaterThanOrEqual(5); // name, date-time, origin, IP, token, id
+    for (const pattern of patterns) {
+      expect(() => new RegExp(pattern)).not.toThrow();
+      // No \p{…}, no lookaround (RE2 has neither), no \uHHHH (RE2), no backreferences.
+      expect(pattern).not.toMatch(/\\[pPu]|\(\?<?[=!]|\\[1-9]/);
+    }
+  });
+
+  it.skipIf(!hasPython())(
+    'has only patterns that Python re compiles (skipped without python3 on the PATH)',
+    () => {
+      const doc = JSON.stringify(createOpenApiDocument());
+      const script =
+        'import json,re,sys\n' +
+        'def walk(v):\n' +
+        '  if isinstance(v, dict):\n' +
+        '    for k, x in v.items():\n' +
+        '      if k == "pattern" and isinstance(x, str): re.compile(x); print("ok")\n' +
+        '      else: walk(x)\n' +
+        '  elif isinstance(v, list):\n' +
+        '    for x in v: walk(x)\n' +
+        'walk(json.load(sys.stdin))\n';
+      const out = execFileSync('python3', ['-c', script], { input: doc, encoding: 'utf8' });
+      expect(out.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(5);
+    },
+  );
 
   it.each([
     ['/api/keys', '/api/keys'],
@@ -321,3 +494,12 @@ describe('the OpenAPI document', () => {
     expect(createOpenApiDocument().info.title).toBe('Keyward admin API');
   });
 });
+
+function hasPython(): boolean {
+  try {
+    execFileSync('python3', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

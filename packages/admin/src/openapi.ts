@@ -46,6 +46,23 @@ export type OpenApiDocument = {
 export type OpenApiScopes = ScopePolicy | { scopes: readonly string[]; publicScopes?: readonly string[] };
 
 /**
+ * How callers of the admin API authenticate, as the document's security scheme says it: the host app's
+ * session cookie (its name, e.g. `connect.sid` for express-session's default or the app's own), or a bearer
+ * token in `Authorization` (a JWT from the app's sign-in). Tools that test "accepts requests without
+ * authentication" send the credential this names, so it must be the app's real one.
+ *
+ * @example
+ * const cookie: OpenApiSecurity = { type: 'cookie', name: 'sid' };
+ * const bearer: OpenApiSecurity = { type: 'bearer', bearerFormat: 'JWT' };
+ */
+export type OpenApiSecurity =
+  | { type: 'cookie'; name: string; description?: string }
+  | { type: 'bearer'; bearerFormat?: string; description?: string };
+
+/** express-session's default cookie name: the most common sign-in of an Express app. */
+export const DEFAULT_OPENAPI_SECURITY: OpenApiSecurity = { type: 'cookie', name: 'connect.sid' };
+
+/**
  * Options of `createOpenApiDocument`.
  *
  * @example
@@ -64,6 +81,11 @@ export interface OpenApiOptions {
    * @default "/"
    */
   serverUrl?: string;
+  /**
+   * How callers authenticate: the app's session cookie by name, or a bearer token.
+   * @default { type: 'cookie', name: 'connect.sid' } (express-session's default cookie)
+   */
+  security?: OpenApiSecurity;
 }
 
 /**
@@ -78,6 +100,7 @@ export interface OpenApiOptions {
  */
 export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
   const catalog = scopeLists(options.scopes);
+  const security = securityScheme(options.security ?? DEFAULT_OPENAPI_SECURITY);
   const idParameter = { $ref: '#/components/parameters/KeyId' };
   const ifNoneMatch = { $ref: '#/components/parameters/IfNoneMatch' };
   const auth = ['401', '403'];
@@ -93,12 +116,14 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
         "Manage one organization's API keys. The host app mounts the router (e.g. at `/api/keys`) and decides " +
         'who the caller is and which organization they act for; every route is confined to that organization. ' +
         'Every POST and PATCH carries `Content-Type: application/json` (an empty body too); bodies are at most ' +
-        '16 kB and sent without `Content-Encoding`. POST, PATCH and DELETE requests from another site ' +
-        '(`Sec-Fetch-Site`, `Origin`) are refused with 403. Responses carry `Cache-Control: no-store`.',
+        '16 kB and sent without `Content-Encoding`; a request that has nothing to change sends `{}`. POST, ' +
+        'PATCH and DELETE requests from another site (`Sec-Fetch-Site`, `Origin`) are refused with 403. ' +
+        'Responses carry `Cache-Control: no-store`. A method a path does not list is answered 405 ' +
+        '`method_not_allowed` with an `Allow` header naming the methods it does (`components.responses.405`).',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: serverUrl(options.serverUrl), description: 'Where the host app mounts the router.' }],
-    security: [{ session: [] }],
+    security: [{ [security.name]: [] }],
     paths: {
       '/': {
         get: {
@@ -117,12 +142,15 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           operationId: 'createKey',
           summary: 'Create a key',
           requestBody: body(
-            withCreateScopes(jsonSchema(createKeyInputSchema, 'input'), catalog),
-            'The new key. `scopes` defaults to every scope the key type may hold.',
-            true,
+            withCreateRules(jsonSchema(createKeyInputSchema, 'input'), catalog),
+            'The new key. `scopes` defaults to every scope the key type may hold. `allowedOrigins` only on ' +
+              'public keys (a secret key with origins: 400).',
           ),
           responses: {
-            '201': json('The key and its full token, shown this once.', ref('KeyWithToken')),
+            '201': {
+              ...json('The key and its full token, shown this once.', ref('KeyWithToken')),
+              links: keyLinks('$response.body#/data/id'),
+            },
             ...errors([...withBody, ...auth, ...capped, ...faults]),
           },
         },
@@ -144,9 +172,9 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           requestBody: body(
             withScopes(jsonSchema(updateKeyInputSchema, 'input'), catalog.scopes),
             'Any of the fields; `expiresAt: null` removes the expiry; `limits`, `allowedOrigins` and ' +
-              '`allowedIps` replace the whole list (`[]` removes it). `{}` (or no body) changes nothing. ' +
-              "A public key's scopes must stay under the public ceiling (`GET /scopes`).",
-            false,
+              '`allowedIps` replace the whole list (`[]` removes it). `{}` changes nothing. ' +
+              "A public key's scopes must stay under the public ceiling (`GET /scopes`), and only public " +
+              'keys take `allowedOrigins` (the type is not in the body: the server answers 400).',
           ),
           responses: {
             '200': json('The updated key.', ref('KeyEnvelope')),
@@ -169,12 +197,14 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           summary: 'Replace a key; the old one keeps working for a grace period',
           requestBody: body(
             jsonSchema(rollKeyInputSchema, 'input'),
-            `Optional. \`gracePeriodSeconds\` defaults to ${DEFAULT_GRACE_PERIOD_SECONDS} (12 hours); ` +
-              `0 revokes the old key now; at most ${MAX_GRACE_PERIOD_SECONDS} (7 days).`,
-            false,
+            `\`{}\` for the defaults. \`gracePeriodSeconds\` defaults to ${DEFAULT_GRACE_PERIOD_SECONDS} ` +
+              `(12 hours); 0 revokes the old key now; at most ${MAX_GRACE_PERIOD_SECONDS} (7 days).`,
           ),
           responses: {
-            '201': json('The new key with its token, and the old key as it is now.', ref('RolledKey')),
+            '201': {
+              ...json('The new key with its token, and the old key as it is now.', ref('RolledKey')),
+              links: keyLinks('$response.body#/data/id'),
+            },
             ...errors([...withBody, ...auth, '404', '409', ...capped, ...faults]),
           },
         },
@@ -212,23 +242,14 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           security: [],
           parameters: [ifNoneMatch],
           responses: {
-            '200': cacheable('The OpenAPI document.', { type: 'object' }),
+            '200': cacheable('The OpenAPI document.', ref('OpenApiDocument')),
             ...errors(['304']),
           },
         },
       },
     },
     components: {
-      securitySchemes: {
-        session: {
-          type: 'apiKey',
-          in: 'cookie',
-          name: 'session',
-          description:
-            "Whoever the host app's `authorize(req)` accepts, typically by its own session cookie (the cookie's " +
-            "name is the app's; `session` stands for it). Nobody signed in: 401; signed in but not allowed: 403.",
-        },
-      },
+      securitySchemes: { [security.name]: security.scheme },
       parameters: {
         KeyId: {
           name: 'id',
@@ -291,6 +312,26 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           pattern: '^[a-z][a-z0-9]{0,9}_(pk|sk)_[0-9A-Za-z]{38}$',
         },
         Error: errorSchema(),
+        ErrorDetail: errorDetailSchema(),
+        OpenApiDocument: {
+          type: 'object',
+          required: ['openapi', 'info', 'paths'],
+          properties: {
+            openapi: { type: 'string', pattern: '^3\\.1\\.[0-9]+$' },
+            info: {
+              type: 'object',
+              required: ['title', 'version'],
+              properties: { title: { type: 'string' }, version: { type: 'string' } },
+            },
+            servers: {
+              type: 'array',
+              items: { type: 'object', required: ['url'], properties: { url: { type: 'string' } } },
+            },
+            paths: { type: 'object', additionalProperties: { type: 'object' } },
+            components: { type: 'object', additionalProperties: { type: 'object' } },
+          },
+          description: 'An OpenAPI 3.1 document (https://spec.openapis.org/oas/3.1/schema/2022-10-07).',
+        },
       },
       responses: {
         '304': {
@@ -333,6 +374,16 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
             },
           },
         },
+        '405': {
+          ...errorResponse('The path exists, but not with this method.', ['method_not_allowed']),
+          headers: {
+            Allow: {
+              description: 'The methods this path answers, e.g. `GET, HEAD, PATCH, DELETE`.',
+              required: true,
+              schema: { type: 'string' },
+            },
+          },
+        },
         '500': errorResponse('A fault on the server; no details are given.', ['internal_error']),
         '503': errorResponse('The key store cannot be reached; try again shortly.', [
           'key_store_unavailable',
@@ -361,6 +412,50 @@ export function createOpenApiHandler(options: OpenApiOptions = {}): RequestHandl
       .set('Cache-Control', 'no-store')
       .type('application/json')
       .send(JSON.stringify({ openapi, info, servers, ...rest }));
+  };
+}
+
+/** The security scheme's name in the document and the scheme itself. */
+function securityScheme(security: OpenApiSecurity): { name: string; scheme: Record<string, unknown> } {
+  const who =
+    "Whoever the host app's `authorize(req)` accepts. Nobody signed in: 401; signed in but not allowed: 403.";
+  if (security.type === 'bearer') {
+    return {
+      name: 'bearerAuth',
+      scheme: {
+        type: 'http',
+        scheme: 'bearer',
+        ...(security.bearerFormat && { bearerFormat: security.bearerFormat }),
+        description: security.description ?? `The app's sign-in token in \`Authorization: Bearer\`. ${who}`,
+      },
+    };
+  }
+  return {
+    name: 'session',
+    scheme: {
+      type: 'apiKey',
+      in: 'cookie',
+      name: security.name,
+      description: security.description ?? `The app's session cookie \`${security.name}\`. ${who}`,
+    },
+  };
+}
+
+/**
+ * The links of an answer that names a key (create, roll): where a client (or a stateful tester) goes next
+ * with the key's id.
+ */
+function keyLinks(id: string) {
+  const link = (operationId: string, description: string) => ({
+    operationId,
+    parameters: { id },
+    description,
+  });
+  return {
+    GetKey: link('getKey', 'Get the key just made.'),
+    UpdateKey: link('updateKey', 'Change it.'),
+    RollKey: link('rollKey', 'Roll it.'),
+    DeleteKey: link('deleteKey', 'Delete it.'),
   };
 }
 
@@ -416,18 +511,32 @@ function withScopes(schema: JsonSchema, catalog: string[] | undefined): JsonSche
   };
 }
 
-/** Create: the catalog for every key, and the public ceiling when `type` is `public`. */
-function withCreateScopes(
+/**
+ * Create: the catalog for every key; no `allowedOrigins` on a secret key; and the public ceiling when
+ * `type` is `public` (each rule one `if`/`then` of an `allOf`).
+ */
+function withCreateRules(
   schema: JsonSchema,
   { scopes, publicScopes }: { scopes?: string[]; publicScopes?: string[] },
 ): JsonSchema {
   const withCatalog = withScopes(schema, scopes);
-  if (publicScopes === undefined) return withCatalog;
+  const rules: JsonSchema[] = [secretKeysTakeNoOrigins()];
+  if (publicScopes !== undefined) {
+    rules.push({
+      if: { type: 'object', required: ['type'], properties: { type: { const: 'public' } } },
+      // biome-ignore lint/suspicious/noThenProperty: `then` is a JSON Schema keyword.
+      then: { type: 'object', properties: { scopes: { type: 'array', ...scopeItems(publicScopes) } } },
+    });
+  }
+  return { ...withCatalog, allOf: rules };
+}
+
+/** Origins are for browsers, and only public keys are used from browsers: a secret key's list is empty. */
+function secretKeysTakeNoOrigins(): JsonSchema {
   return {
-    ...withCatalog,
-    if: { type: 'object', required: ['type'], properties: { type: { const: 'public' } } },
+    if: { type: 'object', required: ['type'], properties: { type: { const: 'secret' } } },
     // biome-ignore lint/suspicious/noThenProperty: `then` is a JSON Schema keyword.
-    then: { type: 'object', properties: { scopes: { type: 'array', ...scopeItems(publicScopes) } } },
+    then: { type: 'object', properties: { allowedOrigins: { type: 'array', maxItems: 0 } } },
   };
 }
 
@@ -440,7 +549,7 @@ function keyComponent(): JsonSchema {
     ...key,
     if: { type: 'object', required: ['type'], properties: { type: { const: 'secret' } } },
     // biome-ignore lint/suspicious/noThenProperty: `then` is a JSON Schema keyword.
-    then: { type: 'object', properties: { token: false } },
+    then: { type: 'object', properties: { token: false, allowedOrigins: { type: 'array', maxItems: 0 } } },
   };
 }
 
@@ -469,8 +578,9 @@ function errors(statuses: string[]) {
   return Object.fromEntries(statuses.map((status) => [status, { $ref: `#/components/responses/${status}` }]));
 }
 
-function body(schema: JsonSchema, description: string, required: boolean) {
-  return { description, required, content: { 'application/json': { schema } } };
+/** Every body is required: the router needs `Content-Type: application/json` on each POST and PATCH. */
+function body(schema: JsonSchema, description: string) {
+  return { description, required: true, content: { 'application/json': { schema } } };
 }
 
 function envelope(properties: Record<string, unknown>) {
@@ -491,24 +601,24 @@ function errorSchema() {
         properties: {
           code: { type: 'string' },
           message: { type: 'string' },
-          details: {
-            type: 'array',
-            maxItems: MAX_ERROR_DETAILS,
-            items: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['path', 'message'],
-              properties: {
-                path: {
-                  type: 'string',
-                  description: 'Dotted path of the field, e.g. `scopes.1`; `""` is the body.',
-                },
-                message: { type: 'string' },
-              },
-            },
-          },
+          details: { type: 'array', maxItems: MAX_ERROR_DETAILS, items: ref('ErrorDetail') },
         },
       },
+    },
+  };
+}
+
+function errorDetailSchema() {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path', 'message'],
+    properties: {
+      path: {
+        type: 'string',
+        description: 'Dotted path of the field, e.g. `scopes.1`; `""` is the body.',
+      },
+      message: { type: 'string' },
     },
   };
 }
@@ -519,7 +629,9 @@ function errorResponse(description: string, codes: string[]) {
     type: 'object',
     properties: {
       code: { type: 'string', enum: codes },
-      details: validation ? { type: 'array', minItems: 1 } : false,
+      details: validation
+        ? { type: 'array', minItems: 1, maxItems: MAX_ERROR_DETAILS, items: ref('ErrorDetail') }
+        : false,
     },
     ...(validation ? { required: ['details'] } : {}),
   };

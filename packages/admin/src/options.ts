@@ -2,6 +2,7 @@ import type { EventActor, Keyward } from '@keyward/core';
 import type { Request } from 'express';
 import type { Store } from 'express-rate-limit';
 import { DEFAULT_WRITES_PER_MINUTE } from './write-limit.js';
+import { DEFAULT_OPENAPI_SECURITY, type OpenApiSecurity } from './openapi.js';
 
 /**
  * What `authorize` answers:
@@ -64,6 +65,12 @@ export interface AdminRouterOptions {
    * that several instances share one cap. @default express-rate-limit's `MemoryStore` (per process)
    */
   writeLimitStore?: Store;
+   * What the served OpenAPI document (`GET <mount>/openapi.json`) says about the app: `security` is how
+   * callers authenticate — `{ type: 'cookie', name }` with the app's session cookie name, or
+   * `{ type: 'bearer', bearerFormat?: 'JWT' }` for apps that sign in with a token in `Authorization`.
+   * @default { security: { type: 'cookie', name: 'connect.sid' } }
+   */
+  openapi?: { security?: OpenApiSecurity };
 }
 
 /**
@@ -79,6 +86,7 @@ export interface ResolvedAdminOptions {
   /** `false` when writes are not capped. */
   writesPerMinute: number | false;
   writeLimitStore: Store | undefined;
+  openapi: { security: OpenApiSecurity };
 }
 
 const SERVICE_METHODS = ['listKeys', 'getKey', 'createKey', 'updateKey', 'rollKey', 'deleteKey'] as const;
@@ -112,6 +120,7 @@ export function resolveAdminOptions(options: AdminRouterOptions): ResolvedAdminO
     trustedOrigins: resolveTrustedOrigins(options.trustedOrigins),
     writesPerMinute: resolveWritesPerMinute(options.writesPerMinute),
     writeLimitStore: resolveWriteLimitStore(options.writeLimitStore),
+    openapi: { security: resolveSecurity(options.openapi) },
   };
 }
 
@@ -132,6 +141,32 @@ function resolveWriteLimitStore(value: unknown): Store | undefined {
     throw new TypeError('Keyward admin: options.writeLimitStore must be an express-rate-limit Store');
   }
   return value as Store;
+}
+
+// A cookie name as RFC 6265 allows it (a token: no separators, spaces or controls).
+const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function resolveSecurity(openapi: unknown): OpenApiSecurity {
+  const security =
+    typeof openapi === 'object' && openapi !== null ? (openapi as { security?: unknown }).security : openapi;
+  if (security === undefined) return DEFAULT_OPENAPI_SECURITY;
+  const value = security as Partial<Record<'type' | 'name' | 'bearerFormat' | 'description', unknown>> | null;
+  const description = typeof value?.description === 'string' ? { description: value.description } : {};
+  if (value?.type === 'cookie' && typeof value.name === 'string' && COOKIE_NAME.test(value.name)) {
+    return Object.freeze({ type: 'cookie', name: value.name, ...description });
+  }
+  const format = value?.bearerFormat;
+  if (value?.type === 'bearer' && (format === undefined || typeof format === 'string')) {
+    return Object.freeze({
+      type: 'bearer',
+      ...(typeof format === 'string' && { bearerFormat: format }),
+      ...description,
+    });
+  }
+  throw new TypeError(
+    "Keyward admin: options.openapi.security must be { type: 'cookie', name: '<your session cookie>' } or " +
+      "{ type: 'bearer', bearerFormat?: 'JWT' }",
+  );
 }
 
 function resolveTrustedOrigins(value: unknown): readonly string[] {

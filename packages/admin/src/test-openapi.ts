@@ -12,8 +12,12 @@ export type Method = 'get' | 'post' | 'patch' | 'delete';
 
 /** An ajv holding the whole document as one schema (`openapi.json`), so `$ref`s resolve. */
 function ajvFor(doc: OpenApiDocument) {
-  const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
+  // `unicodeRegExp: false`: every `pattern` is compiled without flags, as the document promises (a pattern
+  // that needs the `u` flag fails here, as it does in Python's `re` or RE2).
+  const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true, unicodeRegExp: false });
   addFormats(ajv);
+  // The exact ECMAScript form of a rule, beside its portable `pattern`: an annotation, as tools read it.
+  ajv.addKeyword({ keyword: 'x-pattern-ecmascript', schemaType: 'string' });
   // The OpenAPI members around the schemas, so that the whole document can be added as one schema.
   ajv.addVocabulary(['openapi', 'info', 'servers', 'security', 'paths', 'components']);
   ajv.addSchema(doc, 'openapi.json');
@@ -60,6 +64,27 @@ export function documentValidator(doc: OpenApiDocument) {
       return [...problems, 'the body is not JSON'];
     const validate = ajv.getSchema(`openapi.json#${pointer}/content/application~1json/schema`);
     if (!validate) return [...problems, `no schema at ${pointer}`];
+    if (validate(res.body)) return problems;
+    return [...problems, ...(validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`)];
+  };
+}
+
+/**
+ * Checks a response against one of `components.responses` (e.g. the 405 a path answers for a method it
+ * does not list): its headers and its body.
+ */
+export function componentResponseValidator(doc: OpenApiDocument, name: string) {
+  const ajv = ajvFor(doc);
+  const response = doc.components.responses?.[name] as { headers?: Record<string, unknown> } | undefined;
+  if (!response) throw new Error(`no response component ${name}`);
+  const validate = ajv.getSchema(
+    `openapi.json#/components/responses/${name}/content/application~1json/schema`,
+  );
+  if (!validate) throw new Error(`response component ${name} has no JSON body`);
+  return (res: Response): string[] => {
+    const problems = Object.keys(response.headers ?? {})
+      .filter((header) => res.headers[header.toLowerCase()] === undefined)
+      .map((header) => `the documented header ${header} is missing`);
     if (validate(res.body)) return problems;
     return [...problems, ...(validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`)];
   };

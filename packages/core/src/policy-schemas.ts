@@ -92,7 +92,13 @@ export const allowedOriginsSchema = z
       .string({ error: originMessage })
       .max(300, originMessage)
       .regex(ORIGIN_PATTERN, originMessage)
-      .meta({ examples: ['https://app.example.com', 'https://*.example.com'] }),
+      .meta({
+        description:
+          'An origin as browsers send it in `Origin`: `scheme://host[:port]` in lower case, without a path ' +
+          'or trailing slash; or `scheme://*.example.com[:port]`, every subdomain of example.com (not ' +
+          'example.com itself; at least two labels after `*.`).',
+        examples: ['https://app.example.com', 'https://*.example.com'],
+      }),
     { error: 'Must be an array of origins.' },
   )
   .max(MAX_ALLOWED_ORIGINS, `Must hold at most ${MAX_ALLOWED_ORIGINS} origins.`)
@@ -105,6 +111,13 @@ export const allowedOriginsSchema = z
 
 const ipMessage =
   'Must be an IPv4 or IPv6 address or CIDR range, e.g. 203.0.113.7, 10.0.0.0/8 or 2001:db8::/32.';
+
+/**
+ * The shape of an `allowedIps` entry, portable (ECMAScript without flags, Python `re`, RE2): hexadecimal
+ * digits, dots and colons, an optional IPv6 zone, an optional prefix length. Every entry `isIpOrCidr`
+ * accepts matches it; the ranges of the numbers are the server's check.
+ */
+export const IP_OR_CIDR_PATTERN = /^[0-9A-Fa-f:.]{2,45}(?:%[^/]+)?(?:\/(?:0|[1-9][0-9]{0,2}))?$/;
 
 /** Whether `value` is an IPv4/IPv6 address or a CIDR range with a prefix length that fits its family. */
 export function isIpOrCidr(value: string): boolean {
@@ -125,7 +138,15 @@ export const allowedIpsSchema = z
       .string({ error: ipMessage })
       .max(100, ipMessage)
       .refine(isIpOrCidr, ipMessage)
-      .meta({ examples: ['203.0.113.7', '10.0.0.0/8', '2001:db8::/32'] }),
+      .meta({
+        pattern: IP_OR_CIDR_PATTERN.source,
+        description:
+          'An IPv4 address (`203.0.113.7`), an IPv6 address (`2001:db8::1`, an IPv4-mapped one or a zone ' +
+          'such as `%eth0` included), or a CIDR range of either (`10.0.0.0/8`, `2001:db8::/32`; prefix at ' +
+          'most 32 or 128). `pattern` is the shape; that the numbers are in range is checked by the server ' +
+          '(400 `validation_error`).',
+        examples: ['203.0.113.7', '10.0.0.0/8', '2001:db8::/32'],
+      }),
     { error: 'Must be an array of addresses or CIDR ranges.' },
   )
   .max(MAX_ALLOWED_IPS, `Must hold at most ${MAX_ALLOWED_IPS} addresses or ranges.`)

@@ -1,6 +1,14 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeywardError } from './errors.js';
-import { createKeyInputSchema, DATE_TIME_PATTERN, NAME_PATTERN } from './schemas.js';
+import { IP_OR_CIDR_PATTERN, isIpOrCidr } from './policy-schemas.js';
+import {
+  createKeyInputSchema,
+  DATE_TIME_PATTERN,
+  MAX_NAME_INPUT_LENGTH,
+  NAME_PATTERN,
+  NAME_PORTABLE_PATTERN,
+} from './schemas.js';
 import { testKeyward } from './test-fixtures.js';
 
 const ORG = 'org_schemas';
@@ -136,5 +144,61 @@ describe('error size (issue 10, item 8)', () => {
     expect(error).toMatchObject({ code: 'validation_error' });
     expect((error as KeywardError).details).toHaveLength(20);
     expect(JSON.stringify((error as KeywardError).toJSON()).length).toBeLessThan(4_000);
+  });
+});
+
+describe('the portable forms of the rules, for the OpenAPI document', () => {
+  const nameChar = fc.oneof(
+    { weight: 5, arbitrary: fc.constantFrom(...'aZ09 -_.') },
+    fc.constantFrom('\t', '\n', '\u00A0', '\u3000', '\uFEFF', '\u200B', '\u0301', 'é', '名', '😀', '\u202E'),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+  );
+  const names = fc.array(nameChar, { maxLength: 12 }).map((chars) => chars.join(''));
+
+  it('NAME_PORTABLE_PATTERN accepts every name the exact rule accepts (after NFC, as the server reads it)', () => {
+    fc.assert(
+      fc.property(names, (name) => {
+        if (NAME_PATTERN.test(name.normalize('NFC'))) expect(NAME_PORTABLE_PATTERN.test(name)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('NAME_PORTABLE_PATTERN refuses controls, bidi controls and blank names', () => {
+    for (const name of ['a\u0000b', 'a\u0085b', 'evil\u202Etxt', 'a\u2066b', '', '   ', '\t\n']) {
+      expect(NAME_PORTABLE_PATTERN.test(name)).toBe(false);
+    }
+    expect(NAME_PORTABLE_PATTERN.flags).toBe('');
+  });
+
+  it(`refuses a name over ${MAX_NAME_INPUT_LENGTH} code points as sent, even when it trims to less`, async () => {
+    expect(await nameError(`${' '.repeat(MAX_NAME_INPUT_LENGTH)}a`)).toBe('Must be at most 100 characters.');
+    expect(await nameError(`${' '.repeat(MAX_NAME_INPUT_LENGTH - 1)}a`)).toBeUndefined();
+    // A decomposed name of 100 characters (e + U+0301, 200 code points as sent) is 100 after NFC.
+    expect(await nameError('e\u0301'.repeat(100))).toBeUndefined();
+  });
+
+  it('IP_OR_CIDR_PATTERN matches every entry isIpOrCidr accepts', () => {
+    const entries = fc.oneof(
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.tuple(fc.oneof(fc.ipV4(), fc.ipV6()), fc.integer({ min: 0, max: 200 })).map(([a, n]) => `${a}/${n}`),
+      fc.constantFrom('fe80::1%eth0', '::ffff:192.0.2.1', 'FE80::1', '10.0.0.0/08', '1.2.3.4/'),
+      fc.string({ maxLength: 10 }),
+    );
+    fc.assert(
+      fc.property(entries, (entry) => {
+        if (isIpOrCidr(entry)) expect(IP_OR_CIDR_PATTERN.test(entry)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(IP_OR_CIDR_PATTERN.flags).toBe('');
+  });
+
+  it('the patterns compile without flags and avoid what Python and RE2 lack (\\p, lookaround)', () => {
+    for (const pattern of [NAME_PORTABLE_PATTERN, DATE_TIME_PATTERN, IP_OR_CIDR_PATTERN]) {
+      expect(pattern.flags).toBe('');
+      expect(pattern.source).not.toMatch(/\\[pP]\{|\(\?<?[=!]|\\u/);
+    }
   });
 });

@@ -23,6 +23,8 @@ const VISIBLE = String.raw`[^\s\p{Cc}\p{Cf}\p{Z}\p{M}\p{Default_Ignorable_Code_P
 /**
  * A key name as sent: after trimming (`String.prototype.trim`, the same white space as `\s`) 1 to 100 code
  * points of allowed characters, at least one of them visible. The stored name is trimmed and NFC-normalized.
+ * An ECMAScript `u`-flag expression (`\p{…}`, lookbehind): the exact rule the server applies. Portable tools
+ * read `NAME_PORTABLE_PATTERN` and the lengths instead.
  */
 export const NAME_PATTERN = new RegExp(
   String.raw`^(?=[\s\S]*${VISIBLE})\s*(?=\S)${NAME_CHAR}{1,${MAX_NAME_LENGTH}}(?<=\S)\s*$`,
@@ -30,11 +32,39 @@ export const NAME_PATTERN = new RegExp(
 );
 
 /**
+ * The most code points a name may have as sent, before trimming and NFC normalization: four per stored
+ * character (the longest canonical decomposition of a character that NFC composes back into one, e.g.
+ * U+1F82, is four code points), so a name typed in decomposed form (as macOS often sends it) still fits,
+ * while the document can state a bound that tools without the full rule still apply.
+ */
+export const MAX_NAME_INPUT_LENGTH = 4 * MAX_NAME_LENGTH;
+
+// The characters no name holds, as a class body every regex engine reads: `\xHH` escapes (ECMAScript
+// without flags, Python `re`, RE2/Go) and, for the bidirectional controls, the characters themselves
+// (RE2 has no `\uHHHH`; ECMAScript without the `u` flag has no `\x{…}`).
+const BIDI_CONTROLS = `${String.fromCharCode(0x202a)}-${String.fromCharCode(0x202e)}${String.fromCharCode(0x2066)}-${String.fromCharCode(0x2069)}`;
+// Tab to carriage return are white space that trimming removes (in the middle they are refused, a rule
+// left to the description), so they are not in this class.
+const NEVER_IN_NAME = String.raw`\x00-\x08\x0E-\x1F\x7F-\x9F` + BIDI_CONTROLS;
+
+/**
+ * The name rule as a pattern that compiles the same in ECMAScript without flags, Python `re` and RE2 (no
+ * `\p{…}`, no lookaround): no C0/C1 control characters but tab to carriage return (trimmed white space), no
+ * bidirectional controls, at least one character other than those and a space. Every name `NAME_PATTERN` accepts (after NFC) matches it; the rest of the rule (a
+ * visible character in the Unicode sense, no lone surrogates, 100 code points after trimming and NFC) is in
+ * the document's description, and the server answers 400 for it.
+ */
+export const NAME_PORTABLE_PATTERN = new RegExp(
+  `^[^${NEVER_IN_NAME}]*[^${NEVER_IN_NAME}\\x09-\\x0D\\x20][^${NEVER_IN_NAME}]*$`,
+);
+
+/**
  * RFC 3339 `date-time` with an explicit offset (`Z` or `±hh:mm`), at most 9 fractional digits, and a year
  * of at most 9998 so that the instant, in UTC, is still a four-digit year (an ISO string every client reads).
+ * ASCII digits spelled `[0-9]` (Python's `\d` also matches other scripts' digits), no flags: portable as is.
  */
 export const DATE_TIME_PATTERN =
-  /^(?:[0-8]\d{3}|9[0-8]\d{2}|99[0-8]\d|999[0-8])-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+  /^(?:[0-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$/;
 
 const nameMessage = (value: string): string => {
   const trimmed = value.trim();
@@ -53,17 +83,29 @@ const required = (message: string) => (issue: { input?: unknown }) =>
 export const keyNameSchema = z
   .string({ error: required('Must be a string.') })
   .superRefine((value, ctx) => {
+    // A bound on the text as sent, which the document states as `maxLength` (see MAX_NAME_INPUT_LENGTH).
+    if (codePoints(value) > MAX_NAME_INPUT_LENGTH) {
+      ctx.addIssue({ code: 'custom', message: `Must be at most ${MAX_NAME_LENGTH} characters.` });
+      return;
+    }
     // Counted as stored: after NFC normalization (`e` + U+0301 is one character, U+0958 two).
     const nfc = value.normalize('NFC');
     if (!NAME_PATTERN.test(nfc)) ctx.addIssue({ code: 'custom', message: nameMessage(nfc) });
   })
   .transform((value) => value.trim().normalize('NFC'))
   .meta({
-    pattern: NAME_PATTERN.source,
+    // The portable form (ECMAScript without flags, Python, RE2); the exact rule is NAME_PATTERN, described.
+    pattern: NAME_PORTABLE_PATTERN.source,
+    minLength: 1,
+    maxLength: MAX_NAME_INPUT_LENGTH,
     description:
-      '1 to 100 characters (Unicode code points) after trimming white space; no control characters, ' +
-      'bidirectional controls (U+202A–U+202E, U+2066–U+2069) or lone surrogates; at least one visible ' +
-      'character. Stored trimmed and NFC-normalized.',
+      '1 to 100 characters (Unicode code points) after trimming white space and NFC normalization; no ' +
+      'control characters, bidirectional controls (U+202A–U+202E, U+2066–U+2069) or lone surrogates; at ' +
+      'least one visible character (not white space, a format character or a lone combining mark). At most ' +
+      `${MAX_NAME_INPUT_LENGTH} code points as sent. Stored trimmed and NFC-normalized. \`pattern\` is the ` +
+      'part of the rule every regex engine reads; the server answers 400 `validation_error` for the rest. ' +
+      `The exact rule, as an ECMAScript \`u\`-flag expression, is \`x-pattern-ecmascript\`.`,
+    'x-pattern-ecmascript': NAME_PATTERN.source,
     examples: ['Production server'],
   });
 
@@ -276,6 +318,13 @@ export type KeyJSON = z.output<typeof keySchema>;
 
 function isoOrInvalid(date: Date): string {
   return Number.isNaN(date.getTime()) ? 'Invalid Date' : date.toISOString();
+}
+
+/** The length in Unicode code points (a lone surrogate counts as one), as JSON Schema's `maxLength`. */
+function codePoints(value: string): number {
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
 }
 
 /** Whether the date part names a day that exists (no 31 April, 29 February only in leap years). */

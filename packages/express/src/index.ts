@@ -4,6 +4,11 @@ export { type ApiKeyCorsOptions, apiKeyCors } from './api-key-cors.js';
 export { CounterMemoryStore } from './counter-store.js';
 export { keywardErrorHandler } from './error-handler.js';
 export { createKeyLimiter, type KeyLimiter, type KeyLimiterOptions } from './key-limiter.js';
+export {
+  type ApiKeyOpenApiComponents,
+  type ApiKeyOpenApiOptions,
+  apiKeyOpenApiComponents,
+} from './openapi-components.js';
 export type {
   AuthErrorHandler,
   GuardOptions,

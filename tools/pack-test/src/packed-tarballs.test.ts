@@ -48,6 +48,84 @@ const APP_DEPENDENCIES = {
   '@types/passport': '^1.0.17',
 };
 
+// The oldest versions the peer ranges claim (`express ^4.17.0`, `passport >=0.4.0`, mongoose's own major 8):
+// an app pinned there must `npm install` the tarballs as it is (no --legacy-peer-deps) and run.
+const OLDEST_DEPENDENCIES = {
+  express: '~4.17.0',
+  passport: '~0.4.0',
+  'passport-headerapikey': '^1.2.2',
+  mongoose: '~8.0.0',
+};
+
+// A CommonJS app on the oldest peers: a key-protected route (apiKeyAuth and the Passport strategy) and the
+// admin API, started on a free port and called with fetch. Prints one JSON line with what it saw.
+const OLDEST_APP = `const { once } = require('node:events');
+const { randomBytes } = require('node:crypto');
+const express = require('express');
+const passport = require('passport');
+const { createKeyward, MemoryKeyStore } = require('@keyward/core');
+const { apiKeyAuth, keywardErrorHandler } = require('@keyward/express');
+const { createPassportStrategy } = require('@keyward/express/passport');
+const { createAdminRouter } = require('@keyward/admin');
+const { MongoKeyStore } = require('@keyward/mongo');
+
+async function main() {
+  const keyward = createKeyward({
+    store: new MemoryKeyStore(),
+    scopes: ['things:read'],
+    pepper: randomBytes(32).toString('base64url'),
+  });
+  const app = express();
+  app.use(passport.initialize());
+  passport.use(createPassportStrategy(keyward));
+  app.use('/api/keys', createAdminRouter({
+    keyward,
+    authorize: (req) => (req.get('x-org') ? { organizationId: req.get('x-org'), actor: { type: 'user', id: 'u_1' } } : null),
+  }));
+  app.get('/v1/things', apiKeyAuth(keyward, { scopes: ['things:read'] }), (req, res) => {
+    res.json({ organization: req.apiKey.organizationId });
+  });
+  app.get('/v1/passport', passport.authenticate('keyward', { session: false }), (req, res) => {
+    res.json({ key: req.user.id });
+  });
+  app.use(keywardErrorHandler());
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const base = 'http://127.0.0.1:' + server.address().port;
+  try {
+    const created = await fetch(base + '/api/keys', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-org': 'org_1' },
+      body: JSON.stringify({ name: 'CI', type: 'secret' }),
+    });
+    const { data, token } = await created.json();
+    const bearer = { authorization: 'Bearer ' + token };
+    const withKey = await fetch(base + '/v1/things', { headers: bearer });
+    const withoutKey = await fetch(base + '/v1/things');
+    const viaPassport = await fetch(base + '/v1/passport', { headers: { 'x-api-key': token } });
+    const list = await fetch(base + '/api/keys', { headers: { 'x-org': 'org_1' } });
+    const events = await fetch(base + '/api/keys/events', { headers: { 'x-org': 'org_1' } });
+    console.log(JSON.stringify({
+      express: require('express/package.json').version,
+      passport: require('passport/package.json').version,
+      mongoStore: typeof MongoKeyStore,
+      created: created.status,
+      withKey: [withKey.status, await withKey.json()],
+      withoutKey: [withoutKey.status, (await withoutKey.json()).error.code],
+      viaPassport: [viaPassport.status, (await viaPassport.json()).key === data.id],
+      listed: [list.status, (await list.json()).data.length],
+      actor: (await events.json()).data[0].actor,
+    }));
+  } finally {
+    server.close();
+  }
+}
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
 // Uses every entry point's types, so a type that does not resolve fails `tsc`.
 const CONSUMER_TS = `import express from 'express';
 import { createKeyward, MemoryKeyStore, type KeywardOptions } from '@keyward/core';
@@ -103,7 +181,23 @@ beforeAll(async () => {
   }
   // One node_modules for both apps: they sit in sub-folders and resolve it from their parent.
   await writeJSON(join(work, 'package.json'), { name: 'scratch', private: true, dependencies });
-  await sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], work);
+  // The app on the oldest peers is a project of its own, next to it; without --legacy-peer-deps, so an
+  // ERESOLVE (a peer range narrower than what it claims to support) fails the install.
+  const oldest = join(work, 'oldest-app');
+  await mkdir(oldest);
+  const oldestDependencies: Record<string, string> = { ...OLDEST_DEPENDENCIES };
+  for (const name of Object.keys(PUBLISHED)) {
+    oldestDependencies[name] = (dependencies[name] as string).replace('file:./', 'file:../');
+  }
+  await writeJSON(join(oldest, 'package.json'), {
+    name: 'oldest-app',
+    private: true,
+    type: 'commonjs',
+    dependencies: oldestDependencies,
+  });
+  const install = ['install', '--no-audit', '--no-fund', '--loglevel=error'];
+  // `--strict-peer-deps`: any peer of any package outside its range fails the install, not only ours.
+  await Promise.all([sh('npm', install, work), sh('npm', [...install, '--strict-peer-deps'], oldest)]);
   await mkdir(join(work, 'cjs-app'));
   await mkdir(join(work, 'esm-app'));
   await writeJSON(join(work, 'cjs-app', 'package.json'), {
@@ -169,6 +263,44 @@ describe('the packed tarballs, installed with npm', () => {
     const bin = join(work, 'node_modules', '.bin', 'keyward');
     expect(await sh(bin, ['pepper'], join(work, 'cjs-app'))).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
     expect(await sh(bin, ['--help'], work)).toContain('keys');
+  });
+
+  describe('in an app pinned at the oldest supported peers (express 4.17, passport 0.4, mongoose 8.0)', () => {
+    const oldest = () => join(work, 'oldest-app');
+
+    it('installed them with npm, without --legacy-peer-deps, at those versions', async () => {
+      const ls = JSON.parse(await sh('npm', ['ls', '--json', 'express', 'passport', 'mongoose'], oldest()));
+      expect(ls.dependencies.express.version).toMatch(/^4\.17\./);
+      expect(ls.dependencies.passport.version).toMatch(/^0\.4\./);
+      expect(ls.dependencies.mongoose.version).toMatch(/^8\.0\./);
+      // Every @keyward package took the app's own express and passport (no second copy of either).
+      const all = await sh('npm', ['ls', '--all', '--parseable', '--long'], oldest());
+      expect(all.split('\n').filter((line) => /node_modules\/express:express@/.test(line))).toHaveLength(1);
+      expect(all.split('\n').filter((line) => /node_modules\/passport:passport@/.test(line))).toHaveLength(1);
+    });
+
+    it('runs a key-protected route (apiKeyAuth and the Passport strategy) and the admin API', async () => {
+      await writeFile(join(oldest(), 'index.js'), OLDEST_APP);
+      const out = JSON.parse(await sh(process.execPath, ['index.js'], oldest()));
+      expect(out).toEqual({
+        express: expect.stringMatching(/^4\.17\./),
+        passport: expect.stringMatching(/^0\.4\./),
+        mongoStore: 'function',
+        created: 201,
+        withKey: [200, { organization: 'org_1' }],
+        withoutKey: [401, 'missing_api_key'],
+        viaPassport: [200, true],
+        listed: [200, 1],
+        actor: { type: 'user', id: 'u_1' },
+      });
+    });
+
+    it('runs the CLI that npm linked there', async () => {
+      const bin = join(oldest(), 'node_modules', '.bin', 'keyward');
+      const version = JSON.parse(await readFile(join(REPO, 'packages/cli/package.json'), 'utf8')).version;
+      expect((await sh(bin, ['--version'], oldest())).trim()).toBe(version);
+      expect(await sh(bin, ['pepper'], oldest())).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+    });
   });
 
   async function typeCheck(appDir: string, file: string, module: 'commonjs' | 'nodenext'): Promise<void> {

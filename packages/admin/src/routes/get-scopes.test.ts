@@ -70,9 +70,12 @@ describe('GET /scopes (the scope catalog)', () => {
     expect(Object.keys(res.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
   });
 
-  it('is a fixed path: it is never read as a key id, and other methods on it are not routes', async () => {
+  it('is a fixed path: it is never read as a key id, and other methods on it answer 405', async () => {
     const { api } = setup();
-    expect((await api.patch('/scopes', { name: 'x' })).status).toBe(404);
-    expect((await api.delete('/scopes')).status).toBe(404);
+    for (const res of [await api.patch('/scopes', { name: 'x' }), await api.delete('/scopes')]) {
+      expect(res.status).toBe(405);
+      expect(res.headers.allow).toBe('GET, HEAD');
+      expect(res.body.error.code).toBe('method_not_allowed');
+    }
   });
 });
