@@ -65,6 +65,7 @@ export interface AdminRouterOptions {
    * that several instances share one cap. @default express-rate-limit's `MemoryStore` (per process)
    */
   writeLimitStore?: Store;
+  /**
    * What the served OpenAPI document (`GET <mount>/openapi.json`) says about the app: `security` is how
    * callers authenticate — `{ type: 'cookie', name }` with the app's session cookie name, or
    * `{ type: 'bearer', bearerFormat?: 'JWT' }` for apps that sign in with a token in `Authorization`.
