@@ -66,6 +66,18 @@ describe('dashboard v2 in Chromium', () => {
     await rowNamed(page, 'Made elsewhere').waitFor();
   });
 
+  it('says a refused request was not authorized (not that a session ended) and links to sign in again', async () => {
+    const { page } = await signedIn();
+    await page.context().clearCookies();
+    await reload(page);
+    const alert = page.locator('#kw-alert');
+    await alert.getByText('This request was not authorized. Sign in again, then retry.').waitFor();
+    expect(await alert.textContent()).not.toMatch(/session/i);
+    await alert.getByRole('link', { name: 'Sign in again' }).click();
+    // The demo's page sends a visitor without a session to its sign-up page.
+    await page.getByLabel('Organization name').waitFor();
+  });
+
   it('wraps a long unbroken name inside the confirm dialog', async () => {
     const { page, org } = await signedIn();
     const name = 'x'.repeat(100);
