@@ -78,6 +78,27 @@ describe('dashboard v2 in Chromium', () => {
     await page.getByLabel('Organization name').waitFor();
   });
 
+  it('H1: offers “Save changes” again in the next Edit dialog after a 404', async () => {
+    const { page, org } = await signedIn();
+    const { key: gone } = await keyward().createKey(org, { name: 'Gone meanwhile', type: 'secret' });
+    await keyward().createKey(org, { name: 'Still here', type: 'secret' });
+    await reload(page);
+    await keyward().deleteKey(org, gone.id);
+    await pick(page, 'Gone meanwhile', 'Edit…');
+    const dialog = page.getByRole('dialog', { name: 'Edit key' });
+    await dialog.getByLabel('Name').fill('Renamed');
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await dialog.locator('.kw-error-message').waitFor();
+    expect(await dialog.getByRole('button', { name: 'Save changes' }).isDisabled()).toBe(true);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await pick(page, 'Still here', 'Edit…');
+    const save = dialog.getByRole('button', { name: 'Save changes' });
+    expect(await save.isDisabled()).toBe(false);
+    await dialog.getByLabel('Name').fill('Still here, renamed');
+    await save.click();
+    await rowNamed(page, 'Still here, renamed').waitFor();
+  });
+
   it('wraps a long unbroken name inside the confirm dialog', async () => {
     const { page, org } = await signedIn();
     const name = 'x'.repeat(100);

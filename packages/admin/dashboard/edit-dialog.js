@@ -144,12 +144,17 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
     } finally {
       busy = false;
     }
+    // The key changed or went away meanwhile: not offered again for this key (the next key's dialog
+    // offers it again: see open).
     if (stale) {
       onStale();
-      const submit = form.querySelector('button[type="submit"]');
-      if (submit instanceof HTMLButtonElement) submit.disabled = true;
+      submitButton().disabled = true;
     }
   });
+
+  function submitButton() {
+    return /** @type {HTMLButtonElement} */ (form.querySelector('button[type="submit"]'));
+  }
 
   element.addEventListener('close', () => {
     if (current) onClosed(current);
@@ -162,6 +167,7 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
       current = key;
       saved = false;
       form.reset();
+      submitButton().disabled = false;
       clearError(error, fields);
       name.value = key.name;
       renderScopes(key);
