@@ -236,6 +236,34 @@ describe('dashboard v2 in Chromium', () => {
     expect(ids.filter((id) => made.includes(id)).sort()).toEqual(expected.sort());
   });
 
+  it('H2: keeps the 251 loaded rows, the scroll and the focus after acting on row 201', async () => {
+    const { page, org } = await signedIn();
+    for (let i = 0; i < 250; i++) await keyward().createKey(org, { name: `Row ${i}`, type: 'secret' });
+    await reload(page);
+    const more = page.getByRole('button', { name: 'Load more keys' });
+    while (await more.isVisible()) {
+      const before = await rows(page).count();
+      await more.click();
+      await expect.poll(() => rows(page).count()).toBeGreaterThan(before);
+    }
+    expect(await rows(page).count()).toBe(251);
+    const target = rows(page).nth(200);
+    const name = (await target.locator('.kw-name').textContent()) ?? '';
+    await target.getByRole('button', { name: /^Actions for / }).click();
+    await page.getByRole('menuitem', { name: 'Disable…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Disable this key?' });
+    await dialog.getByRole('button', { name: 'Disable key' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await expect.poll(() => rowNamed(page, name).locator('.kw-badge').textContent()).toBe('Disabled');
+    expect(await rows(page).count()).toBe(251);
+    expect(
+      await page.evaluate(
+        () => document.activeElement?.closest('tr')?.querySelector('.kw-name')?.textContent,
+      ),
+    ).toBe(name);
+    expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(1000);
+  });
+
   it('runs create → edit → roll → delete with the keyboard only, focus returning to the key', async () => {
     const { page } = await signedIn();
     const focused = () =>
