@@ -264,6 +264,36 @@ describe('dashboard v2 in Chromium', () => {
     expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(1000);
   });
 
+  it('H3: says that sort and the expiry notice only see the loaded keys, until every key is loaded', async () => {
+    const { page, org } = await signedIn();
+    const soon = new Date(demo.now() + 2 * 86_400_000).toISOString();
+    const later = oneAtATime();
+    for (let i = 0; i < 3; i++)
+      await later(() =>
+        keyward().createKey(org, { name: `Ends soon ${i}`, type: 'secret', expiresAt: soon }),
+      );
+    for (let i = 0; i < 60; i++)
+      await later(() => keyward().createKey(org, { name: `Newer ${i}`, type: 'secret' }));
+    await reload(page);
+    await page.getByLabel('Sort').selectOption('expires');
+    const scope = page.locator('#kw-list-scope');
+    await expect
+      .poll(() => scope.textContent())
+      .toBe(
+        'Sorted and checked for expiry among the 50 keys loaded, not all keys. Load more keys to include the rest.',
+      );
+    expect(await scope.isVisible()).toBe(true);
+    expect(await page.locator('#kw-expiry-notice').isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Load more keys' }).click();
+    await expect.poll(() => rows(page).count()).toBe(64);
+    expect(await scope.isVisible()).toBe(false);
+    await expect
+      .poll(() => page.locator('#kw-expiry-notice').textContent())
+      .toMatch(/^3 keys expire within 7 days/);
+    expect(await rows(page).first().locator('.kw-name').textContent()).toMatch(/^Ends soon/);
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
   it('runs create → edit → roll → delete with the keyboard only, focus returning to the key', async () => {
     const { page } = await signedIn();
     const focused = () =>

@@ -87,11 +87,13 @@ export function mountDashboard(root, host) {
   const table = createKeyTable();
   const stickyBar = h('div', { class: 'kw-sticky' }, toolbar.element);
   const notice = h('p', { class: 'kw-notice', id: 'kw-expiry-notice', hidden: true });
+  // Sorting and the expiry notice work on the keys loaded so far: said as long as not every key is.
+  const listScope = h('p', { class: 'kw-hint kw-list-scope', id: 'kw-list-scope', hidden: true });
   const activity = createActivityPanel({ api, keys: () => state.keys });
   (root.querySelector('.kw-header') ?? root).append(newKeyButton);
   root
     .querySelector('.kw-header')
-    ?.after(alertBox, announcer, notice, stickyBar, table.element, activity.element);
+    ?.after(alertBox, announcer, notice, stickyBar, listScope, table.element, activity.element);
 
   /** @param {string} text */
   const announce = (text) => announceIn(announcer, text);
@@ -227,9 +229,18 @@ export function mountDashboard(root, host) {
           : 'No API keys yet. Create one with “New API key”.',
     );
     table.setMore(state.nextCursor !== null);
+    const partial = state.nextCursor !== null;
     const expiring = expiryNotice(state.keys);
     notice.hidden = expiring === null;
-    replaceChildren(notice, expiring);
+    replaceChildren(
+      notice,
+      partial && expiring ? `Among the ${state.keys.length} keys loaded: ` : null,
+      expiring,
+    );
+    listScope.hidden = !partial;
+    listScope.textContent = partial
+      ? `${order === 'newest' ? 'Checked for expiry' : 'Sorted and checked for expiry'} among the ${state.keys.length} keys loaded, not all keys. Load more keys to include the rest.`
+      : '';
   }
 
   /** Focus on the "…" button of a key, or on "New API key" when the key is gone. @param {string} id */
