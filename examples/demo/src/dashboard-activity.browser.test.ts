@@ -140,6 +140,28 @@ describe('the Activity panel', () => {
     await expect.poll(async () => (await shownEvents(page))[0]).toBe('Edited: name Busy key 23');
   });
 
+  it('H4: shows a rolled key’s history on the key that replaced it, through the whole roll chain', async () => {
+    const { page, org } = await signedIn();
+    const later = oneAtATime();
+    const { key: first } = await later(() => keyward().createKey(org, { name: 'Chained', type: 'secret' }));
+    const { key: second } = await later(() => keyward().rollKey(org, first.id));
+    await later(() => keyward().updateKey(org, second.id, { name: 'Chained again' }));
+    const { key: third } = await later(() => keyward().rollKey(org, second.id));
+    await reload(page);
+    await page
+      .locator(`#kw-rows > tr[data-key-id="${third.id}"]`)
+      .getByRole('button', { name: /^Actions for / })
+      .click();
+    await page.getByRole('menuitem', { name: 'Show history' }).click();
+    await expect
+      .poll(() => shownEvents(page))
+      .toEqual(['Rolled Chained again', 'Edited: name Chained again', 'Rolled Chained', 'Created Chained']);
+    expect(await page.locator('#kw-activity-chain').textContent()).toBe(
+      'Includes the 2 keys this key replaced.',
+    );
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
   for (const theme of ['light', 'dark'] as const) {
     it(`finds no axe-core violation in the ${theme} theme in the Activity panel and a key’s history`, async () => {
       const { page, org } = await signedIn({ theme });
