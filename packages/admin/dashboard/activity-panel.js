@@ -47,6 +47,8 @@ export function createActivityPanel({ api, keys }) {
    * @type {Array<[string, string | null]>}
    */
   let cursors = [];
+  /** Redacted keys seen in any listing, by key id (a deleted key's events still name it). */
+  const redacted = new Map();
   /** Roll links seen in any listing (new key id → the ids of the keys it replaced), kept after they go. */
   const replaced = new Map();
   /** The key shown when it is no longer listed (deleted): its id and name. */
@@ -92,6 +94,7 @@ export function createActivityPanel({ api, keys }) {
   function renderFilter() {
     const chosen = filter.value;
     const listed = keys();
+    for (const key of listed) redacted.set(key.id, key.redactedKey);
     const options = [h('option', { value: '' }, 'All keys')];
     for (const key of listed)
       options.push(h('option', { value: key.id }, `${key.name} (${key.redactedKey})`));
@@ -123,9 +126,13 @@ export function createActivityPanel({ api, keys }) {
         { class: 'kw-event-what' },
         h('strong', {}, `${label}${changed}`),
         ' ',
-        h('span', { class: 'kw-event-key' }, event.keyName),
+        h(
+          'span',
+          { class: 'kw-event-key' },
+          redacted.has(event.keyId) ? `${event.keyName} (${redacted.get(event.keyId)})` : event.keyName,
+        ),
       ),
-      h('span', { class: 'kw-event-who' }, actor, event.ip ? ` from ${event.ip}` : ''),
+      h('span', { class: 'kw-event-who' }, actor, event.ip ? ` from ${readableIp(event.ip)}` : ''),
     );
   }
 
@@ -263,4 +270,13 @@ export function createActivityPanel({ api, keys }) {
       await reload();
     },
   };
+}
+
+/**
+ * An address as people write it: an IPv4 address mapped into IPv6 (`::ffff:127.0.0.1`, how Node reports
+ * IPv4 clients of a dual-stack server) without its prefix.
+ * @param {string} ip
+ */
+function readableIp(ip) {
+  return ip.replace(/^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i, '$1');
 }

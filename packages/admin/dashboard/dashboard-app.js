@@ -32,10 +32,11 @@ const PAGE_SIZE = 50;
  *   apiUrl: string,
  *   auth?: () => import('./api.js').ApiAuth,
  *   signIn?: () => { href?: string, onClick?: () => void } | null,
+ *   dialogParent?: HTMLElement,
  * }} DashboardHost
  * `apiUrl`: the admin API's path, without a trailing slash; `auth`: how requests are authenticated (read at
  * each request); `signIn`: what "Sign in again" does after a 401 (a link, or a function of the app), or
- * `null` for no such control.
+ * `null` for no such control; `dialogParent`: where the <dialog>s go (default `root`).
  */
 
 /**
@@ -67,7 +68,7 @@ export function mountDashboard(root, host) {
     { type: 'button', class: 'kw-button kw-primary', id: 'kw-new-key', disabled: true },
     'New API key',
   );
-  const alertBox = h('div', { class: 'kw-alert', id: 'kw-alert', role: 'alert' });
+  const alertBox = h('div', { class: 'kw-alert', id: 'kw-alert', role: 'alert', tabindex: '-1' });
   const announcer = h('p', {
     class: 'kw-visually-hidden',
     id: 'kw-announcer',
@@ -77,7 +78,7 @@ export function mountDashboard(root, host) {
   const toolbar = createToolbar({
     onFilter: () => {
       state.keys = [];
-      void refresh();
+      void refresh({ announceCount: true });
     },
     onSort: () => {
       render();
@@ -125,9 +126,14 @@ export function mountDashboard(root, host) {
       keys = [...keys, ...page.data.filter((key) => !known.has(key.id))];
       cursor = page.nextCursor;
     } while (cursor !== null && keys.length < wanted);
-    state.keys = keys;
-    state.nextCursor = cursor;
+    return { keys, nextCursor: cursor };
   }
+
+  /**
+   * Each read of the list gets a number; the answer to an older one is dropped (typing "Al", then "Alp":
+   * the "Al" answer may arrive last).
+   */
+  let listGeneration = 0;
 
   async function load() {
     table.setState('Loading keys…');
@@ -155,20 +161,43 @@ export function mountDashboard(root, host) {
     await activity.load();
   }
 
-  /** Reloads the list (and the activity); a failure is shown above the table. */
-  async function refresh() {
+  /**
+   * Reloads the list (and the activity); a failure is shown above the table. `announceCount`: say how
+   * many keys match (after a search or a filter).
+   * @param {{ announceCount?: boolean }} [options]
+   */
+  async function refresh({ announceCount = false } = {}) {
+    const mine = ++listGeneration;
     // Busy while the rows are replaced: assistive technology (and tests) wait for the new list.
     table.element.setAttribute('aria-busy', 'true');
     try {
-      await readLoaded();
+      const list = await readLoaded();
+      if (mine !== listGeneration) return;
+      state.keys = list.keys;
+      state.nextCursor = list.nextCursor;
       clearError(alertBox);
       render();
+      if (announceCount) {
+        const n = state.keys.length;
+        announce(
+          n === 0
+            ? 'No keys match these filters.'
+            : `${n}${state.nextCursor ? ' or more' : ''} ${n === 1 ? 'key' : 'keys'} found.`,
+        );
+      }
     } catch (error) {
+      if (mine !== listGeneration) return;
       showError(alertBox, error, {}, signInAgain(error));
     } finally {
-      table.element.setAttribute('aria-busy', 'false');
+      if (mine === listGeneration) table.element.setAttribute('aria-busy', 'false');
     }
     await activity.refresh();
+  }
+
+  /** Shows an error above the table and puts the focus on it (so it is read, and the focus is not lost). @param {unknown} error */
+  function showPageError(error) {
+    showError(alertBox, error, {}, signInAgain(error));
+    alertBox.focus();
   }
 
   /**
@@ -191,22 +220,28 @@ export function mountDashboard(root, host) {
     return h('a', { class: 'kw-signin', href: how.href ?? window.location.href }, 'Sign in again');
   }
 
+  // "Load more keys": the button is never `disabled` while it loads (a disabled button drops the focus to
+  // the body); the focus then goes to the first new row, or to the error.
   table.loadMore.addEventListener('click', async () => {
-    if (!state.nextCursor) return;
     const button = table.loadMore;
-    button.disabled = true;
+    if (!state.nextCursor || button.getAttribute('aria-disabled') === 'true') return;
+    const mine = listGeneration;
+    button.setAttribute('aria-disabled', 'true');
     button.textContent = 'Loading…';
     try {
       const page = await api.list({ ...toolbar.query(), limit: PAGE_SIZE, cursor: state.nextCursor });
+      if (mine !== listGeneration) return;
       const known = new Set(state.keys.map((key) => key.id));
-      state.keys = [...state.keys, ...page.data.filter((key) => !known.has(key.id))];
+      const added = page.data.filter((key) => !known.has(key.id));
+      state.keys = [...state.keys, ...added];
       state.nextCursor = page.nextCursor;
       render();
-      announce(`${page.data.length} more keys shown.`);
+      announce(`${added.length} more keys shown.`);
+      if (added[0]) focusKey(added[0].id);
     } catch (error) {
-      showError(alertBox, error, {}, signInAgain(error));
+      if (mine === listGeneration) showPageError(error);
     } finally {
-      button.disabled = false;
+      button.removeAttribute('aria-disabled');
       button.textContent = 'Load more keys';
     }
   });
@@ -271,6 +306,7 @@ export function mountDashboard(root, host) {
 
   const createDialog = createCreateDialog({
     api,
+    errorAction: signInAgain,
     catalog: () => state.catalog,
     onCreated: async (key, token) => {
       tokenDialog.open(key, token, null);
@@ -287,6 +323,7 @@ export function mountDashboard(root, host) {
 
   const editDialog = createEditDialog({
     api,
+    errorAction: signInAgain,
     catalog: () => state.catalog,
     onSaved: async (key) => {
       announce(`Key ${key.name} saved.`);
@@ -300,7 +337,7 @@ export function mountDashboard(root, host) {
   });
 
   const dialogs = [createDialog, tokenDialog, confirmDialog, editDialog];
-  root.append(...dialogs.map((dialog) => dialog.element));
+  (host.dialogParent ?? root).append(...dialogs.map((dialog) => dialog.element));
 
   /** @type {import('./confirmations.js').ActionDeps} */
   const actionDeps = {
@@ -334,10 +371,29 @@ export function mountDashboard(root, host) {
   // Relative times ("in 11 hours") stay true while the page is open; the list is reloaded when the page
   // comes back into view.
   setInterval(() => refreshRelativeTimes(document), 30_000);
-  document.addEventListener('visibilitychange', () => {
+  // The list is reloaded when the tab becomes visible again and when the window regains focus (another
+  // window, e.g. a terminal, may have changed keys). A return during a reload asks for one more after it.
+  let reloading = false;
+  let again = false;
+  const reloadOnReturn = async () => {
     const busy = dialogs.some((dialog) => dialog.element.open);
-    if (document.visibilityState === 'visible' && !busy && !newKeyButton.disabled) void refresh();
-  });
+    if (document.visibilityState !== 'visible' || busy || newKeyButton.disabled) return;
+    if (reloading) {
+      again = true;
+      return;
+    }
+    reloading = true;
+    try {
+      do {
+        again = false;
+        await refresh();
+      } while (again);
+    } finally {
+      reloading = false;
+    }
+  };
+  document.addEventListener('visibilitychange', () => void reloadOnReturn());
+  window.addEventListener('focus', () => void reloadOnReturn());
 
   load().catch((error) => showError(alertBox, asApiError(error)));
 

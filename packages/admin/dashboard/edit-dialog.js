@@ -15,13 +15,14 @@ import { scopeChoices } from './scope-choices.js';
 /**
  * @param {{
  *   api: import('./api.js').Api,
+ *   errorAction?: (error: unknown) => HTMLElement | null,
  *   catalog: () => ScopeCatalog | null,
  *   onSaved: (key: Key) => Promise<void> | void,
  *   onStale: () => void,
  *   onClosed: (key: Key) => void,
  * }} deps
  */
-export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
+export function createEditDialog({ api, errorAction = () => null, catalog, onSaved, onStale, onClosed }) {
   /** @type {Key | null} */
   let current = null;
   let busy = false;
@@ -137,7 +138,7 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
       element.close();
       await onSaved(updated);
     } catch (failure) {
-      showError(error, failure, fields);
+      showError(error, failure, fields, errorAction(failure));
       policies.showDetails(asApiError(failure).details);
       const status = /** @type {{ status?: number }} */ (failure).status;
       stale = status === 404 || status === 409;

@@ -79,6 +79,7 @@ export class KeywardApiKeysElement extends HTMLElement {
     const apiUrl = (this.getAttribute('api-url') ?? '').replace(/\/+$/, '');
     this.#app = mountDashboard(frame, {
       apiUrl,
+      dialogParent: this,
       auth: () => ({
         getToken: /** @type {any} */ (this.#hooks.getToken),
         headers: /** @type {any} */ (this.#hooks.headers),

@@ -10,4 +10,5 @@ const signInUrl = root.dataset.signInUrl;
 mountDashboard(root, {
   apiUrl: root.dataset.apiUrl ?? '',
   signIn: () => ({ href: signInUrl || window.location.href }),
+  dialogParent: document.body,
 });
