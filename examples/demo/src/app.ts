@@ -183,7 +183,15 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     '/dashboard/api-keys',
     session,
     signedInPage,
-    createDashboardRouter({ apiUrl: '/api/keys', title: 'API keys' }),
+    createDashboardRouter({
+      apiUrl: '/api/keys',
+      title: 'API keys',
+      // First run: who is signed in, how to sign out, and how to call /v1 with a new key.
+      organizationName: (req) => currentSession(req)?.organizationName,
+      signOutUrl: '/signout',
+      apiBaseUrl: '/v1',
+      exampleRequestPath: '/whoami',
+    }),
   );
 
   app.use('/v1', createV1Router({ keyward, snippets }));

@@ -169,3 +169,34 @@ describe('dashboard, issue 24 medium items', () => {
     expect(await axeViolations(page)).toEqual([]);
   });
 });
+
+describe('dashboard, first run (issue 24)', () => {
+  for (const theme of ['light', 'dark'] as const) {
+    it(`names the organization, shows how to call the API with a new key, and signs out (${theme})`, async () => {
+      const { page } = await signedIn({ theme, organization: 'Initech' });
+      expect(await page.locator('#kw-organization').textContent()).toBe('Organization: Initech');
+      await page.getByRole('button', { name: 'New API key' }).click();
+      const create = page.getByRole('dialog', { name: 'New API key' });
+      await create.getByLabel('Name').fill('First call');
+      await create.getByRole('button', { name: 'Create key' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Your new API key' });
+      const call = dialog.getByRole('region', { name: 'Call the API' });
+      await expect.poll(() => dialog.getByLabel('API key', { exact: true }).inputValue()).toMatch(/^kw_sk_/);
+      const token = await dialog.getByLabel('API key', { exact: true }).inputValue();
+      expect(await call.locator('#kw-call-base').textContent()).toBe(`${demo.base()}/v1`);
+      expect(await call.locator('#kw-call-header').textContent()).toBe(`Authorization: Bearer ${token}`);
+      const curl = await call.getByLabel('With curl').inputValue();
+      expect(curl).toBe(`curl -H 'Authorization: Bearer ${token}' ${demo.base()}/v1/whoami`);
+      // The line works: the same request, made from here, is answered 200 for the new key.
+      const [, header, url] = curl.match(/^curl -H '([^']+)' (\S+)$/) ?? [];
+      const [name, value] = (header ?? '').split(': ');
+      const answer = await fetch(url ?? '', { headers: { [name ?? '']: value ?? '' } });
+      expect(answer.status).toBe(200);
+      expect(await axeViolations(page)).toEqual([]);
+      await dialog.getByRole('button', { name: 'Done' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('Organization name').waitFor();
+      expect((await page.request.get(`${demo.base()}/api/keys`)).status()).toBe(401);
+    });
+  }
+});

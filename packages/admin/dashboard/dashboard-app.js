@@ -33,10 +33,15 @@ const PAGE_SIZE = 50;
  *   auth?: () => import('./api.js').ApiAuth,
  *   signIn?: () => { href?: string, onClick?: () => void } | null,
  *   dialogParent?: HTMLElement,
+ *   callApi?: () => import('./token-dialog.js').CallApi | null,
+ *   organizationName?: string,
+ *   signOut?: { href?: string, onClick?: () => void } | null,
  * }} DashboardHost
  * `apiUrl`: the admin API's path, without a trailing slash; `auth`: how requests are authenticated (read at
  * each request); `signIn`: what "Sign in again" does after a 401 (a link, or a function of the app), or
- * `null` for no such control; `dialogParent`: where the <dialog>s go (default `root`).
+ * `null` for no such control; `dialogParent`: where the <dialog>s go (default `root`); `callApi`: the
+ * app's API base URL and header, for the "Call the API" part of the new key's dialog; `organizationName`
+ * and `signOut` (a URL the sign-out form posts to, or a function of the app): shown in the header.
  */
 
 /**
@@ -92,6 +97,8 @@ export function mountDashboard(root, host) {
   const listScope = h('p', { class: 'kw-hint kw-list-scope', id: 'kw-list-scope', hidden: true });
   const activity = createActivityPanel({ api, keys: () => state.keys });
   (root.querySelector('.kw-header') ?? root).append(newKeyButton);
+  const account = accountLine(host);
+  if (account) root.querySelector('.kw-header > div')?.prepend(account);
   root
     .querySelector('.kw-header')
     ?.after(alertBox, announcer, notice, stickyBar, listScope, table.element, activity.element);
@@ -302,7 +309,10 @@ export function mountDashboard(root, host) {
 
   // ---- Dialogs -----------------------------------------------------------------------------------------
 
-  const tokenDialog = createTokenDialog({ onClosed: (key) => focusKey(key.id) });
+  const tokenDialog = createTokenDialog({
+    onClosed: (key) => focusKey(key.id),
+    callApi: host.callApi ?? (() => null),
+  });
 
   const createDialog = createCreateDialog({
     api,
@@ -398,4 +408,32 @@ export function mountDashboard(root, host) {
   load().catch((error) => showError(alertBox, asApiError(error)));
 
   return { reload: () => load() };
+}
+
+/**
+ * "Organization: Acme · Sign out" above the title, from what the host says, or `null`. Signing out posts a
+ * form to the app's URL (a same-origin form: the page's CSP allows it), or runs the app's function.
+ * @param {DashboardHost} host
+ */
+function accountLine({ organizationName, signOut }) {
+  if (!organizationName && !signOut) return null;
+  /** @type {HTMLElement | null} */
+  let control = null;
+  if (signOut?.onClick) {
+    const run = signOut.onClick;
+    control = h('button', { type: 'button', class: 'kw-button kw-small', onclick: () => run() }, 'Sign out');
+  } else if (signOut?.href) {
+    control = h(
+      'form',
+      { method: 'post', action: signOut.href },
+      h('button', { type: 'submit', class: 'kw-button kw-small' }, 'Sign out'),
+    );
+  }
+  return h(
+    'div',
+    { class: 'kw-account' },
+    organizationName &&
+      h('span', { id: 'kw-organization' }, 'Organization: ', h('strong', {}, organizationName)),
+    control,
+  );
 }

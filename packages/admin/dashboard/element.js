@@ -10,9 +10,12 @@
 //   </script>
 //
 // Attributes: `api-url` (the admin API's path, required), `heading` (default "API keys"), `sign-in-url`
-// (where "Sign in again" goes after a 401; without it and without `signIn`, no such link).
-// Properties (hooks): `getToken`, `headers`, `fetch`, `credentials` (see `ApiAuth` in api.js) and
-// `signIn` (a function "Sign in again" runs). Setting a hook after the element started loads the list again.
+// (where "Sign in again" goes after a 401; without it and without `signIn`, no such link),
+// `organization-name`, `sign-out-url` (a sign-out form posts there), and for the new key's "Call the API"
+// part `api-base-url`, `api-key-header` (default `Authorization`, sent as `Bearer <key>`), `example-path`.
+// Properties (hooks): `getToken`, `headers`, `fetch`, `credentials` (see `ApiAuth` in api.js), `signIn`
+// (a function "Sign in again" runs) and `signOut` (a function the "Sign out" button runs; set it before
+// the element connects). Setting a hook after the element started loads the list again.
 // The element also dispatches `keyward-unauthorized` (bubbling) on each 401 answer.
 // One element per page: its parts have fixed ids.
 
@@ -20,7 +23,7 @@ import { mountDashboard } from './dashboard-app.js';
 import { h } from './dom.js';
 
 const STYLESHEET = new URL('./dashboard.css', import.meta.url).href;
-const HOOKS = /** @type {const} */ (['getToken', 'headers', 'fetch', 'credentials', 'signIn']);
+const HOOKS = /** @type {const} */ (['getToken', 'headers', 'fetch', 'credentials', 'signIn', 'signOut']);
 
 /** Puts the dashboard's stylesheet in the document's head once. */
 function addStylesheet() {
@@ -80,6 +83,23 @@ export class KeywardApiKeysElement extends HTMLElement {
     this.#app = mountDashboard(frame, {
       apiUrl,
       dialogParent: this,
+      organizationName: this.getAttribute('organization-name') || undefined,
+      signOut: (() => {
+        const signOut = this.#hooks.signOut;
+        if (typeof signOut === 'function') return { onClick: () => signOut() };
+        const href = this.getAttribute('sign-out-url');
+        return href ? { href } : null;
+      })(),
+      callApi: () => {
+        const baseUrl = this.getAttribute('api-base-url');
+        return baseUrl
+          ? {
+              baseUrl,
+              header: this.getAttribute('api-key-header') || 'Authorization',
+              examplePath: this.getAttribute('example-path') ?? '',
+            }
+          : null;
+      },
       auth: () => ({
         getToken: /** @type {any} */ (this.#hooks.getToken),
         headers: /** @type {any} */ (this.#hooks.headers),
@@ -99,7 +119,7 @@ export class KeywardApiKeysElement extends HTMLElement {
   /** @param {string} name @param {unknown} value */
   #set(name, value) {
     this.#hooks[name] = value;
-    if (this.#app && name !== 'signIn') void this.#app.reload();
+    if (this.#app && name !== 'signIn' && name !== 'signOut') void this.#app.reload();
   }
 
   get getToken() {
@@ -125,6 +145,12 @@ export class KeywardApiKeysElement extends HTMLElement {
   }
   set credentials(value) {
     this.#set('credentials', value);
+  }
+  get signOut() {
+    return this.#hooks.signOut;
+  }
+  set signOut(value) {
+    this.#set('signOut', value);
   }
   get signIn() {
     return this.#hooks.signIn;

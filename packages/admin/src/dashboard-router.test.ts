@@ -41,7 +41,7 @@ describe('the dashboard page', () => {
     expect(res.headers['content-security-policy']).toBe(CSP);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-frame-options']).toBe('DENY');
-    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['referrer-policy']).toBe('same-origin');
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.text).toMatch(/^<!doctype html>/);
     expect(res.text).toContain('<h1 class="kw-title">API keys</h1>');
@@ -219,8 +219,33 @@ describe('the options', () => {
     ['a number', { apiUrl: 42 }],
     ['an empty title', { apiUrl: '/api/keys', title: '  ' }],
     ['a title that is not a string', { apiUrl: '/api/keys', title: 7 }],
+    ['a sign-out URL on another origin', { apiUrl: '/api/keys', signOutUrl: 'https://evil.example/out' }],
+    ['a sign-in URL with a quote', { apiUrl: '/api/keys', signInUrl: '/login"' }],
+    ['an organizationName that is not a function', { apiUrl: '/api/keys', organizationName: 'Acme' }],
+    ['a javascript: apiBaseUrl', { apiUrl: '/api/keys', apiBaseUrl: 'javascript:alert(1)' }],
+    ['an apiKeyHeader with a space', { apiUrl: '/api/keys', apiKeyHeader: 'X API Key' }],
   ])('throws TypeError at start-up for %s', (_label, options) => {
     expect(() => createDashboardRouter(options as never)).toThrow(TypeError);
+  });
+
+  it('gives the page its extras as escaped data attributes: sign-in/out, organization, "Call the API"', async () => {
+    const app = appWith('/keys', {
+      apiUrl: '/api/keys',
+      signInUrl: '/login?next=/keys',
+      signOutUrl: '/signout',
+      organizationName: (req) => `Acme <${req.query.who}> & "Co"`,
+      apiBaseUrl: 'https://api.example.com/v1/',
+      apiKeyHeader: 'X-API-Key',
+      exampleRequestPath: '/whoami',
+    });
+    const { text } = await request(app).get('/keys?who=x');
+    expect(text).toContain(
+      'data-api-url="/api/keys" data-sign-in-url="/login?next=/keys" data-sign-out-url="/signout" ' +
+        'data-organization-name="Acme &lt;x&gt; &amp; &quot;Co&quot;" data-api-base-url="https://api.example.com/v1" ' +
+        'data-api-key-header="X-API-Key" data-example-request-path="/whoami">',
+    );
+    const plain = await request(appWith('/keys')).get('/keys');
+    expect(plain.text).toContain('data-api-url="/api/keys">');
   });
 
   it('does not change the options object', () => {

@@ -18,7 +18,7 @@ import { DASHBOARD_CSP, renderDashboardPage } from './dashboard-page.js';
  * app.use('/settings/api-keys', requireSignIn, createDashboardRouter({ apiUrl: '/api/keys' }));
  */
 export function createDashboardRouter(options: DashboardOptions): Router {
-  const { apiUrl, title } = resolveDashboardOptions(options);
+  const { apiUrl, title, extras } = resolveDashboardOptions(options);
   const assets = loadDashboardAssets();
   // mergeParams: a function `apiUrl` can read the parameters of the mount path (`/orgs/:org/keys`).
   const router = express.Router({ mergeParams: true });
@@ -33,9 +33,16 @@ export function createDashboardRouter(options: DashboardOptions): Router {
     }
     // One leading slash: a mount path can never turn into a protocol-relative (other origin) URL.
     const assetUrl = `${req.baseUrl.replace(/^\/+/, '/')}/assets`;
-    const html = renderDashboardPage({ title, apiUrl: api, assetUrl });
+    let organizationName: string;
+    try {
+      organizationName = extras.organizationName(req);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    const html = renderDashboardPage({ title, apiUrl: api, assetUrl, ...extras, organizationName });
     securityHeaders(res)
-      .set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' })
+      .set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'same-origin', 'X-Frame-Options': 'DENY' })
       .type('html')
       .send(html);
   });
