@@ -254,6 +254,14 @@ export function mountDashboard(root, host) {
   });
 
   function render() {
+    // The focus on a row's "…" button survives the rows being rebuilt (a reload after returning to the tab).
+    const focused = document.activeElement;
+    const focusedKey =
+      focused instanceof HTMLButtonElement &&
+      focused.getAttribute('aria-haspopup') === 'menu' &&
+      table.rows.contains(focused)
+        ? focused.closest('tr')?.dataset.keyId
+        : undefined;
     const ids = new Set(state.keys.map((key) => key.id));
     for (const id of state.revealed) if (!ids.has(id)) state.revealed.delete(id);
     const order = toolbar.sort();
@@ -271,6 +279,7 @@ export function mountDashboard(root, host) {
           : 'No API keys yet. Create one with “New API key”.',
     );
     table.setMore(state.nextCursor !== null);
+    if (focusedKey && !table.rows.contains(document.activeElement)) focusKey(focusedKey);
     const partial = state.nextCursor !== null;
     const expiring = expiryNotice(state.keys);
     notice.hidden = expiring === null;
@@ -386,7 +395,10 @@ export function mountDashboard(root, host) {
   let reloading = false;
   let again = false;
   const reloadOnReturn = async () => {
-    const busy = dialogs.some((dialog) => dialog.element.open);
+    // Not while a dialog or a key's "…" menu is open: the reload would replace the rows under it.
+    const busy =
+      dialogs.some((dialog) => dialog.element.open) ||
+      table.rows.querySelector('[role="menu"]:not([hidden])') !== null;
     if (document.visibilityState !== 'visible' || busy || newKeyButton.disabled) return;
     if (reloading) {
       again = true;

@@ -55,7 +55,7 @@ export function createTokenDialog({ onClosed, callApi = () => null }) {
       spellcheck: 'false',
     })
   );
-  const curlButton = h('button', { type: 'button', class: 'kw-button' }, 'Copy');
+  const curlButton = h('button', { type: 'button', class: 'kw-button' }, 'Copy command');
   const curlStatus = h('p', { class: 'kw-hint kw-copy-status', role: 'status' });
   const callTitle = h('h3', { class: 'kw-label kw-call-title', id: 'kw-call-title' }, 'Call the API');
   const call = h(
