@@ -35,6 +35,8 @@ export interface DashboardPage {
   apiBaseUrl?: string;
   apiKeyHeader?: string;
   exampleRequestPath?: string;
+  /** File name → version: the page links `<file>?v=<version>`, which the router caches for good. */
+  versions?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -61,7 +63,10 @@ export function renderDashboardPage(page: DashboardPage): string {
     .filter(([, value]) => value)
     .map(([name, value]) => ` data-${name}="${escapeHtml(value as string)}"`)
     .join('');
-  const asset = (name: string) => escapeHtml(`${assetUrl}/${name}`);
+  const asset = (name: string) => {
+    const version = page.versions?.[name];
+    return escapeHtml(`${assetUrl}/${name}${version ? `?v=${version}` : ''}`);
+  };
   return `<!doctype html>
 <html lang="en">
 <head>

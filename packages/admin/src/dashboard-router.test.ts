@@ -55,7 +55,7 @@ describe('the dashboard page', () => {
       const page = await request(app).get(`${mount}/`);
       expect(page.status).toBe(200);
       const urls = referencedUrls(page.text);
-      expect(urls.sort()).toEqual(
+      expect(urls.map((url) => url.replace(/\?v=[\w-]{12}$/, '')).sort()).toEqual(
         [`${mount}/assets/dashboard.css`, `${mount}/assets/icon.svg`, `${mount}/assets/main.js`].sort(),
       );
       for (const url of urls) expect((await request(app).get(url)).status).toBe(200);
@@ -114,7 +114,9 @@ describe('the dashboard page', () => {
     );
     const res = await request(app).get('/orgs/acme/keys');
     expect(res.text).toContain('data-api-url="/api/orgs/acme/keys"');
-    expect(referencedUrls(res.text)).toContain('/orgs/acme/keys/assets/main.js');
+    expect(referencedUrls(res.text).map((url) => url.split('?')[0])).toContain(
+      '/orgs/acme/keys/assets/main.js',
+    );
   });
 
   it('hands a bad apiUrl(req) answer to the host as an error, without serving the page', async () => {
@@ -158,6 +160,49 @@ describe('the dashboard files', () => {
         expect(files, `${name} imports ${imported}`).toContain(imported);
       }
     }
+  });
+
+  it('sends brotli or gzip to browsers that take it, with its own ETag, and the same bytes once decoded', async () => {
+    const app = appWith('/keys');
+    const plain = readFileSync(new URL('dashboard/dashboard-app.js', PACKAGE));
+    for (const [accept, encoding] of [
+      ['br;q=1, gzip;q=0.8', 'br'],
+      ['gzip', 'gzip'],
+    ] as const) {
+      const res = await request(app)
+        .get('/keys/assets/dashboard-app.js')
+        .set('Accept-Encoding', accept)
+        .buffer(true)
+        .parse((response, done) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => done(null, Buffer.concat(chunks)));
+        });
+      expect(res.headers['vary']).toBe('Accept-Encoding');
+      expect(res.headers['etag']).toMatch(new RegExp(`^"[\\w-]+-${encoding}"$`));
+      expect(res.headers['content-security-policy']).toBe(CSP);
+      // supertest decodes both: what arrives is the file.
+      expect(Buffer.compare(res.body as Buffer, plain)).toBe(0);
+      const again = await request(app)
+        .get('/keys/assets/dashboard-app.js')
+        .set('Accept-Encoding', accept)
+        .set('If-None-Match', String(res.headers.etag));
+      expect(again.status).toBe(304);
+    }
+    const identity = await request(app)
+      .get('/keys/assets/dashboard-app.js')
+      .set('Accept-Encoding', 'identity');
+    expect(identity.headers['content-encoding']).toBeUndefined();
+  });
+
+  it('caches a file for a year at the versioned URL the page links, and revalidates it elsewhere', async () => {
+    const app = appWith('/keys');
+    const page = await request(app).get('/keys');
+    const main = referencedUrls(page.text).find((url) => url.startsWith('/keys/assets/main.js?v=')) ?? '';
+    const versioned = await request(app).get(main);
+    expect(versioned.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    const stale = await request(app).get('/keys/assets/main.js?v=000000000000');
+    expect(stale.headers['cache-control']).toBe('no-cache');
   });
 
   it('answers 304 to a request for a file the browser has', async () => {

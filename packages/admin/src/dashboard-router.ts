@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import express from 'express';
-import { loadDashboardAssets } from './dashboard-assets.js';
+import { type AssetEncoding, encodedBody, loadDashboardAssets } from './dashboard-assets.js';
 import { type DashboardOptions, resolveDashboardOptions } from './dashboard-options.js';
 import { DASHBOARD_CSP, renderDashboardPage } from './dashboard-page.js';
 
@@ -40,7 +40,14 @@ export function createDashboardRouter(options: DashboardOptions): Router {
       next(error);
       return;
     }
-    const html = renderDashboardPage({ title, apiUrl: api, assetUrl, ...extras, organizationName });
+    const html = renderDashboardPage({
+      title,
+      apiUrl: api,
+      assetUrl,
+      ...extras,
+      organizationName,
+      versions: Object.fromEntries([...assets.values()].map((asset) => [asset.name, asset.version])),
+    });
     securityHeaders(res)
       .set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'same-origin', 'X-Frame-Options': 'DENY' })
       .type('html')
@@ -53,12 +60,24 @@ export function createDashboardRouter(options: DashboardOptions): Router {
       next();
       return;
     }
-    securityHeaders(res).set({ 'Cache-Control': 'no-cache', ETag: asset.etag, 'Content-Type': asset.type });
+    // Brotli or gzip when the browser takes it (compressed once, on first use); each encoding has its own
+    // ETag. A URL naming the file's current version (`?v=`, as the page links them) is cached for a year.
+    const accepted = req.acceptsEncodings('br', 'gzip', 'identity');
+    const encoding: AssetEncoding | null = accepted === 'br' || accepted === 'gzip' ? accepted : null;
+    const packed = encoding ? encodedBody(asset, encoding) : null;
+    const versioned = req.query.v === asset.version;
+    res.vary('Accept-Encoding');
+    securityHeaders(res).set({
+      'Cache-Control': versioned ? 'public, max-age=31536000, immutable' : 'no-cache',
+      ETag: packed && encoding ? `${asset.etag.slice(0, -1)}-${encoding}"` : asset.etag,
+      'Content-Type': asset.type,
+    });
+    if (packed && encoding) res.set('Content-Encoding', encoding);
     if (req.fresh) {
       res.status(304).end();
       return;
     }
-    res.send(asset.body);
+    res.send(packed ?? asset.body);
   });
 
   return router;
