@@ -134,7 +134,8 @@ async function act(tab: Page, row: number, item: string, confirm: string) {
 
 describe('<keyward-api-keys> in a bearer-token app', () => {
   it('creates, rolls and deletes a key with the token getToken gives, and never needs a cookie', async () => {
-    page = consolePage(`keys.getToken = async () => ${JSON.stringify(APP_TOKEN)};`);
+    page = consolePage(`keys.getToken = async () => ${JSON.stringify(APP_TOKEN)};
+keys.describeActor = (actor) => (actor.id === 'user_ada' ? 'Ada Lovelace' : null);`);
     Object.assign(seen, { authorized: 0, refused: 0, cookies: 0 });
     const { page: tab, problems } = await openConsole();
     await tab.getByText('No API keys yet.').waitFor();
@@ -169,6 +170,10 @@ describe('<keyward-api-keys> in a bearer-token app', () => {
     // The Activity panel names the app's user: the events were made with the token's actor.
     await idle(tab);
     expect(await tab.locator('#kw-events > li').count()).toBe(4);
+    // The app's name for its user (describeActor), not the raw id.
+    expect(await tab.locator('#kw-events > li .kw-event-who').first().textContent()).toMatch(
+      /^by Ada Lovelace from 127\.0\.0\.1$/,
+    );
     expect(seen).toMatchObject({ refused: 0, cookies: 0 });
     expect(seen.authorized).toBeGreaterThan(8);
     expect(await tab.locator('#kw-alert').textContent()).toBe('');

@@ -35,10 +35,14 @@ const CHANGE_LABELS = /** @type {Record<string, string>} */ ({
 });
 
 /**
- * @param {{ api: import('./api.js').Api, keys: () => Key[] }} deps `keys`: the keys listed now (the
- *   choices of the key filter)
+ * @param {{
+ *   api: import('./api.js').Api,
+ *   keys: () => Key[],
+ *   describeActor?: (actor: KeyEvent['actor']) => string | null | undefined,
+ * }} deps `keys`: the keys listed now (the choices of the key filter); `describeActor`: the host app's
+ *   name for an actor (e.g. a user's display name), or nothing to show the id
  */
-export function createActivityPanel({ api, keys }) {
+export function createActivityPanel({ api, keys, describeActor = () => null }) {
   /** @type {KeyEvent[]} */
   let events = [];
   /**
@@ -113,10 +117,18 @@ export function createActivityPanel({ api, keys }) {
       event.type === 'key.updated' && event.changes && event.changes.length > 0
         ? `: ${event.changes.map((/** @type {string} */ field) => CHANGE_LABELS[field] ?? field).join(', ')}`
         : '';
+    let named = null;
+    try {
+      named = describeActor(event.actor);
+    } catch {
+      // The app's function failed: the id is shown.
+    }
     const actor =
-      event.actor.type === 'system'
-        ? `by the system (${event.actor.id})`
-        : `by ${event.actor.type === 'api_key' ? 'API key' : 'user'} ${event.actor.id}`;
+      typeof named === 'string' && named !== ''
+        ? `by ${named}`
+        : event.actor.type === 'system'
+          ? `by the system (${event.actor.id})`
+          : `by ${event.actor.type === 'api_key' ? 'API key' : 'user'} ${event.actor.id}`;
     return h(
       'li',
       { class: `kw-event kw-event-${event.type.replace('.', '-')}`, 'data-event-type': event.type },

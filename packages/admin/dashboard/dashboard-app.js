@@ -35,13 +35,15 @@ const PAGE_SIZE = 50;
  *   dialogParent?: HTMLElement,
  *   callApi?: () => import('./token-dialog.js').CallApi | null,
  *   organizationName?: string,
+ *   describeActor?: (actor: { type: string, id: string }) => string | null | undefined,
  *   signOut?: { href?: string, onClick?: () => void } | null,
  * }} DashboardHost
  * `apiUrl`: the admin API's path, without a trailing slash; `auth`: how requests are authenticated (read at
  * each request); `signIn`: what "Sign in again" does after a 401 (a link, or a function of the app), or
  * `null` for no such control; `dialogParent`: where the <dialog>s go (default `root`); `callApi`: the
  * app's API base URL and header, for the "Call the API" part of the new key's dialog; `organizationName`
- * and `signOut` (a URL the sign-out form posts to, or a function of the app): shown in the header.
+ * and `signOut` (a URL the sign-out form posts to, or a function of the app): shown in the header;
+ * `describeActor`: the app's display name for the actor of an event (Activity), e.g. its user's name.
  */
 
 /**
@@ -95,7 +97,11 @@ export function mountDashboard(root, host) {
   const notice = h('p', { class: 'kw-notice', id: 'kw-expiry-notice', hidden: true });
   // Sorting and the expiry notice work on the keys loaded so far: said as long as not every key is.
   const listScope = h('p', { class: 'kw-hint kw-list-scope', id: 'kw-list-scope', hidden: true });
-  const activity = createActivityPanel({ api, keys: () => state.keys });
+  const activity = createActivityPanel({
+    api,
+    keys: () => state.keys,
+    describeActor: (actor) => host.describeActor?.(actor) ?? null,
+  });
   (root.querySelector('.kw-header') ?? root).append(newKeyButton);
   const account = accountLine(host);
   if (account) root.querySelector('.kw-header > div')?.prepend(account);

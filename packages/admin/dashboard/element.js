@@ -14,8 +14,9 @@
 // `organization-name`, `sign-out-url` (a sign-out form posts there), and for the new key's "Call the API"
 // part `api-base-url`, `api-key-header` (default `Authorization`, sent as `Bearer <key>`), `example-path`.
 // Properties (hooks): `getToken`, `headers`, `fetch`, `credentials` (see `ApiAuth` in api.js), `signIn`
-// (a function "Sign in again" runs) and `signOut` (a function the "Sign out" button runs; set it before
-// the element connects). Setting a hook after the element started loads the list again.
+// (a function "Sign in again" runs), `signOut` (a function the "Sign out" button runs; set it before
+// the element connects) and `describeActor` (`(actor) => name`: the app's display name for the person or
+// key behind an Activity event; the id is shown otherwise). Setting a hook after the element started loads the list again.
 // The element also dispatches `keyward-unauthorized` (bubbling) on each 401 answer.
 // One element per page: its parts have fixed ids.
 
@@ -23,7 +24,15 @@ import { mountDashboard } from './dashboard-app.js';
 import { h } from './dom.js';
 
 const STYLESHEET = new URL('./dashboard.css', import.meta.url).href;
-const HOOKS = /** @type {const} */ (['getToken', 'headers', 'fetch', 'credentials', 'signIn', 'signOut']);
+const HOOKS = /** @type {const} */ ([
+  'getToken',
+  'headers',
+  'fetch',
+  'credentials',
+  'signIn',
+  'signOut',
+  'describeActor',
+]);
 
 /** Puts the dashboard's stylesheet in the document's head once. */
 function addStylesheet() {
@@ -83,6 +92,10 @@ export class KeywardApiKeysElement extends HTMLElement {
     this.#app = mountDashboard(frame, {
       apiUrl,
       dialogParent: this,
+      describeActor: (actor) => {
+        const describe = this.#hooks.describeActor;
+        return typeof describe === 'function' ? describe(actor) : null;
+      },
       organizationName: this.getAttribute('organization-name') || undefined,
       signOut: (() => {
         const signOut = this.#hooks.signOut;
@@ -145,6 +158,12 @@ export class KeywardApiKeysElement extends HTMLElement {
   }
   set credentials(value) {
     this.#set('credentials', value);
+  }
+  get describeActor() {
+    return this.#hooks.describeActor;
+  }
+  set describeActor(value) {
+    this.#set('describeActor', value);
   }
   get signOut() {
     return this.#hooks.signOut;

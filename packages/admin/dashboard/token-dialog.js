@@ -51,7 +51,7 @@ export function createTokenDialog({ onClosed, callApi = () => null }) {
       class: 'kw-input kw-mono kw-curl',
       id: 'kw-call-curl',
       readonly: true,
-      rows: '2',
+      rows: '3',
       spellcheck: 'false',
     })
   );
