@@ -101,7 +101,10 @@ describe('dashboard, issue 24 medium items', () => {
   it('reloads the list when the window regains focus', async () => {
     const { page, org } = await signedIn();
     await keyward().createKey(org, { name: 'Made in another window', type: 'secret' });
-    await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+    await page.evaluate(() => {
+      window.dispatchEvent(new Event('blur'));
+      window.dispatchEvent(new Event('focus'));
+    });
     await rowNamed(page, 'Made in another window').waitFor();
   });
 

@@ -249,6 +249,12 @@ describe('dashboard v2 in Chromium', () => {
     expect(await rows(page).count()).toBe(251);
     const target = rows(page).nth(200);
     const name = (await target.locator('.kw-name').textContent()) ?? '';
+    // The "…" menu closes on any scroll: let the scrolling to the row (and to the focused new rows) end
+    // first — two animation frames after the row is in view.
+    await target.scrollIntoViewIfNeeded();
+    await page.evaluate(
+      () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+    );
     await target.getByRole('button', { name: /^Actions for / }).click();
     await page.getByRole('menuitem', { name: 'Disable…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Disable this key?' });

@@ -147,6 +147,8 @@ export function mountDashboard(root, host) {
    * the "Al" answer may arrive last).
    */
   let listGeneration = 0;
+  /** The latest refresh: one that is overtaken waits for it, so its caller sees the current list. */
+  let latestRefresh = Promise.resolve();
 
   async function load() {
     table.setState('Loading keys…');
@@ -179,30 +181,45 @@ export function mountDashboard(root, host) {
    * many keys match (after a search or a filter).
    * @param {{ announceCount?: boolean }} [options]
    */
-  async function refresh({ announceCount = false } = {}) {
+  function refresh({ announceCount = false } = {}) {
+    const run = refreshOnce(announceCount);
+    latestRefresh = run;
+    return run;
+  }
+
+  /** @param {boolean} announceCount */
+  async function refreshOnce(announceCount) {
     const mine = ++listGeneration;
     // Busy while the rows are replaced: assistive technology (and tests) wait for the new list.
     table.element.setAttribute('aria-busy', 'true');
+    let overtaken = false;
     try {
       const list = await readLoaded();
-      if (mine !== listGeneration) return;
-      state.keys = list.keys;
-      state.nextCursor = list.nextCursor;
-      clearError(alertBox);
-      render();
-      if (announceCount) {
-        const n = state.keys.length;
-        announce(
-          n === 0
-            ? 'No keys match these filters.'
-            : `${n}${state.nextCursor ? ' or more' : ''} ${n === 1 ? 'key' : 'keys'} found.`,
-        );
+      overtaken = mine !== listGeneration;
+      if (!overtaken) {
+        state.keys = list.keys;
+        state.nextCursor = list.nextCursor;
+        clearError(alertBox);
+        render();
+        if (announceCount) {
+          const n = state.keys.length;
+          announce(
+            n === 0
+              ? 'No keys match these filters.'
+              : `${n}${state.nextCursor ? ' or more' : ''} ${n === 1 ? 'key' : 'keys'} found.`,
+          );
+        }
       }
     } catch (error) {
-      if (mine !== listGeneration) return;
-      showError(alertBox, error, {}, signInAgain(error));
+      overtaken = mine !== listGeneration;
+      if (!overtaken) showError(alertBox, error, {}, signInAgain(error));
     } finally {
       if (mine === listGeneration) table.element.setAttribute('aria-busy', 'false');
+    }
+    // A newer read is under way: its answer is the list; wait for it (e.g. to focus a row it shows).
+    if (overtaken) {
+      await latestRefresh;
+      return;
     }
     await activity.refresh();
   }
@@ -421,7 +438,17 @@ export function mountDashboard(root, host) {
     }
   };
   document.addEventListener('visibilitychange', () => void reloadOnReturn());
-  window.addEventListener('focus', () => void reloadOnReturn());
+  // Only a real return: the window lost the focus first (a page gets a focus event when it is first
+  // focused, too).
+  let away = false;
+  window.addEventListener('blur', () => {
+    away = true;
+  });
+  window.addEventListener('focus', () => {
+    if (!away) return;
+    away = false;
+    void reloadOnReturn();
+  });
 
   load().catch((error) => showError(alertBox, asApiError(error)));
 
