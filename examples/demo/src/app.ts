@@ -190,7 +190,15 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     '/dashboard/api-keys',
     session,
     signedInPage,
-    createDashboardRouter({ apiUrl: '/api/keys', title: 'API keys' }),
+    createDashboardRouter({
+      apiUrl: '/api/keys',
+      title: 'API keys',
+      // First run: who is signed in, how to sign out, and how to call /v1 with a new key.
+      organizationName: (req) => currentSession(req)?.organizationName,
+      signOutUrl: '/signout',
+      apiBaseUrl: '/v1',
+      exampleRequestPath: '/whoami',
+    }),
   );
 
   // GitHub's secret-scanning partner endpoint: a leaked secret key stops working at once (contract §11).

@@ -233,7 +233,7 @@ describe('the API keys page in Chromium', () => {
     expect(await dialog.isVisible()).toBe(false);
     const token = await tokenDialog.getByLabel('API key', { exact: true }).inputValue();
     expect(token).toMatch(SECRET_TOKEN);
-    await tokenDialog.getByRole('button', { name: 'Copy' }).click();
+    await tokenDialog.getByRole('button', { name: 'Copy', exact: true }).click();
     await tokenDialog.getByText('Copied to the clipboard.').waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
     await tokenDialog.getByRole('button', { name: 'Done' }).click();

@@ -11,13 +11,19 @@ const demo = useDashboard();
 const { signedIn } = demo;
 const keyward = () => demo.keyward();
 
-/** The Activity panel's events as "<what> <key name>", newest first. */
+/**
+ * The Activity panel's events as "<what> <key name>", newest first (without the redacted key shown after
+ * the name of a listed key: dashboard-medium.browser.test.ts checks it).
+ */
 function shownEvents(page: Page) {
   return page
     .locator('#kw-events > li')
     .evaluateAll((items) =>
-      items.map(
-        (item) => `${item.querySelector('.kw-event-what')?.textContent?.replace(/\s+/g, ' ').trim()}`,
+      items.map((item) =>
+        `${item.querySelector('.kw-event-what')?.textContent?.replace(/\s+/g, ' ').trim()}`.replace(
+          / \(kw_[a-z]+_…\w+\)$/,
+          '',
+        ),
       ),
     );
 }
@@ -138,6 +144,28 @@ describe('the Activity panel', () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('kw-activity-title');
     expect(await panel.getByLabel('Key').inputValue()).toBe(key.id);
     await expect.poll(async () => (await shownEvents(page))[0]).toBe('Edited: name Busy key 23');
+  });
+
+  it('H4: shows a rolled key’s history on the key that replaced it, through the whole roll chain', async () => {
+    const { page, org } = await signedIn();
+    const later = oneAtATime();
+    const { key: first } = await later(() => keyward().createKey(org, { name: 'Chained', type: 'secret' }));
+    const { key: second } = await later(() => keyward().rollKey(org, first.id));
+    await later(() => keyward().updateKey(org, second.id, { name: 'Chained again' }));
+    const { key: third } = await later(() => keyward().rollKey(org, second.id));
+    await reload(page);
+    await page
+      .locator(`#kw-rows > tr[data-key-id="${third.id}"]`)
+      .getByRole('button', { name: /^Actions for / })
+      .click();
+    await page.getByRole('menuitem', { name: 'Show history' }).click();
+    await expect
+      .poll(() => shownEvents(page))
+      .toEqual(['Rolled Chained again', 'Edited: name Chained again', 'Rolled Chained', 'Created Chained']);
+    expect(await page.locator('#kw-activity-chain').textContent()).toBe(
+      'Includes the 2 keys this key replaced.',
+    );
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   for (const theme of ['light', 'dark'] as const) {

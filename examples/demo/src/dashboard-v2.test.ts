@@ -66,6 +66,39 @@ describe('dashboard v2 in Chromium', () => {
     await rowNamed(page, 'Made elsewhere').waitFor();
   });
 
+  it('says a refused request was not authorized (not that a session ended) and links to sign in again', async () => {
+    const { page } = await signedIn();
+    await page.context().clearCookies();
+    await reload(page);
+    const alert = page.locator('#kw-alert');
+    await alert.getByText('This request was not authorized. Sign in again, then retry.').waitFor();
+    expect(await alert.textContent()).not.toMatch(/session/i);
+    await alert.getByRole('link', { name: 'Sign in again' }).click();
+    // The demo's page sends a visitor without a session to its sign-up page.
+    await page.getByLabel('Organization name').waitFor();
+  });
+
+  it('H1: offers “Save changes” again in the next Edit dialog after a 404', async () => {
+    const { page, org } = await signedIn();
+    const { key: gone } = await keyward().createKey(org, { name: 'Gone meanwhile', type: 'secret' });
+    await keyward().createKey(org, { name: 'Still here', type: 'secret' });
+    await reload(page);
+    await keyward().deleteKey(org, gone.id);
+    await pick(page, 'Gone meanwhile', 'Edit…');
+    const dialog = page.getByRole('dialog', { name: 'Edit key' });
+    await dialog.getByLabel('Name').fill('Renamed');
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await dialog.locator('.kw-error-message').waitFor();
+    expect(await dialog.getByRole('button', { name: 'Save changes' }).isDisabled()).toBe(true);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await pick(page, 'Still here', 'Edit…');
+    const save = dialog.getByRole('button', { name: 'Save changes' });
+    expect(await save.isDisabled()).toBe(false);
+    await dialog.getByLabel('Name').fill('Still here, renamed');
+    await save.click();
+    await rowNamed(page, 'Still here, renamed').waitFor();
+  });
+
   it('wraps a long unbroken name inside the confirm dialog', async () => {
     const { page, org } = await signedIn();
     const name = 'x'.repeat(100);
@@ -231,6 +264,70 @@ describe('dashboard v2 in Chromium', () => {
     await expect
       .poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? ''))
       .toMatch(/^Actions for Slow list/);
+  });
+
+  it('H2: keeps the 251 loaded rows, the scroll and the focus after acting on row 201', async () => {
+    const { page, org } = await signedIn();
+    for (let i = 0; i < 250; i++) await keyward().createKey(org, { name: `Row ${i}`, type: 'secret' });
+    await reload(page);
+    const more = page.getByRole('button', { name: 'Load more keys' });
+    while (await more.isVisible()) {
+      const before = await rows(page).count();
+      await more.click();
+      await expect.poll(() => rows(page).count()).toBeGreaterThan(before);
+    }
+    expect(await rows(page).count()).toBe(251);
+    const target = rows(page).nth(200);
+    const name = (await target.locator('.kw-name').textContent()) ?? '';
+    // The "…" menu closes on any scroll: let the scrolling to the row (and to the focused new rows) end
+    // first — two animation frames after the row is in view.
+    await target.scrollIntoViewIfNeeded();
+    await page.evaluate(
+      () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+    );
+    await target.getByRole('button', { name: /^Actions for / }).click();
+    await page.getByRole('menuitem', { name: 'Disable…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Disable this key?' });
+    await dialog.getByRole('button', { name: 'Disable key' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await expect.poll(() => rowNamed(page, name).locator('.kw-badge').textContent()).toBe('Disabled');
+    expect(await rows(page).count()).toBe(251);
+    expect(
+      await page.evaluate(
+        () => document.activeElement?.closest('tr')?.querySelector('.kw-name')?.textContent,
+      ),
+    ).toBe(name);
+    expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(1000);
+  });
+
+  it('H3: says that sort and the expiry notice only see the loaded keys, until every key is loaded', async () => {
+    const { page, org } = await signedIn();
+    const soon = new Date(demo.now() + 2 * 86_400_000).toISOString();
+    const later = oneAtATime();
+    for (let i = 0; i < 3; i++)
+      await later(() =>
+        keyward().createKey(org, { name: `Ends soon ${i}`, type: 'secret', expiresAt: soon }),
+      );
+    for (let i = 0; i < 60; i++)
+      await later(() => keyward().createKey(org, { name: `Newer ${i}`, type: 'secret' }));
+    await reload(page);
+    await page.getByLabel('Sort').selectOption('expires');
+    const scope = page.locator('#kw-list-scope');
+    await expect
+      .poll(() => scope.textContent())
+      .toBe(
+        'Sorted and checked for expiry among the 50 keys loaded, not all keys. Load more keys to include the rest.',
+      );
+    expect(await scope.isVisible()).toBe(true);
+    expect(await page.locator('#kw-expiry-notice').isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Load more keys' }).click();
+    await expect.poll(() => rows(page).count()).toBe(64);
+    expect(await scope.isVisible()).toBe(false);
+    await expect
+      .poll(() => page.locator('#kw-expiry-notice').textContent())
+      .toMatch(/^3 keys expire within 7 days/);
+    expect(await rows(page).first().locator('.kw-name').textContent()).toMatch(/^Ends soon/);
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   it('runs create → edit → roll → delete with the keyboard only, focus returning to the key', async () => {

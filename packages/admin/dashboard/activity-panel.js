@@ -36,14 +36,26 @@ const CHANGE_LABELS = /** @type {Record<string, string>} */ ({
 });
 
 /**
- * @param {{ api: import('./api.js').Api, keys: () => Key[] }} deps `keys`: the keys listed now (the
- *   choices of the key filter)
+ * @param {{
+ *   api: import('./api.js').Api,
+ *   keys: () => Key[],
+ *   describeActor?: (actor: KeyEvent['actor']) => string | null | undefined,
+ * }} deps `keys`: the keys listed now (the choices of the key filter); `describeActor`: the host app's
+ *   name for an actor (e.g. a user's display name), or nothing to show the id
  */
-export function createActivityPanel({ api, keys }) {
+export function createActivityPanel({ api, keys, describeActor = () => null }) {
   /** @type {KeyEvent[]} */
   let events = [];
-  /** @type {string | null} */
-  let nextCursor = null;
+  /**
+   * Where the next page of each source starts: one source (`''` for every key, or the chosen key), or
+   * one per key of a roll chain. Empty when every event is shown.
+   * @type {Array<[string, string | null]>}
+   */
+  let cursors = [];
+  /** Redacted keys seen in any listing, by key id (a deleted key's events still name it). */
+  const redacted = new Map();
+  /** Roll links seen in any listing (new key id → the ids of the keys it replaced), kept after they go. */
+  const replaced = new Map();
   /** The key shown when it is no longer listed (deleted): its id and name. */
   let extraKey = { id: '', name: '' };
   let loaded = false;
@@ -54,6 +66,7 @@ export function createActivityPanel({ api, keys }) {
   const filter = /** @type {HTMLSelectElement} */ (
     h('select', { class: 'kw-input', id: 'kw-activity-key', name: 'keyId' })
   );
+  const chainNote = h('p', { class: 'kw-hint', id: 'kw-activity-chain', hidden: true });
   const list = h('ol', { class: 'kw-events', id: 'kw-events', 'aria-labelledby': title.id });
   const state = h('p', { class: 'kw-table-state', id: 'kw-activity-state' }, 'Loading activity…');
   const alert = h('div', { class: 'kw-alert', role: 'alert' });
@@ -75,6 +88,7 @@ export function createActivityPanel({ api, keys }) {
         filter,
       ),
     ),
+    chainNote,
     alert,
     list,
     state,
@@ -85,6 +99,7 @@ export function createActivityPanel({ api, keys }) {
   function renderFilter() {
     const chosen = filter.value;
     const listed = keys();
+    for (const key of listed) redacted.set(key.id, key.redactedKey);
     const options = [h('option', { value: '' }, 'All keys')];
     for (const key of listed)
       options.push(h('option', { value: key.id }, `${key.name} (${key.redactedKey})`));
@@ -103,10 +118,18 @@ export function createActivityPanel({ api, keys }) {
       event.type === 'key.updated' && event.changes && event.changes.length > 0
         ? `: ${event.changes.map((/** @type {string} */ field) => CHANGE_LABELS[field] ?? field).join(', ')}`
         : '';
+    let named = null;
+    try {
+      named = describeActor(event.actor);
+    } catch {
+      // The app's function failed: the id is shown.
+    }
     const actor =
-      event.actor.type === 'system'
-        ? `by the system (${event.actor.id})`
-        : `by ${event.actor.type === 'api_key' ? 'API key' : 'user'} ${event.actor.id}`;
+      typeof named === 'string' && named !== ''
+        ? `by ${named}`
+        : event.actor.type === 'system'
+          ? `by the system (${event.actor.id})`
+          : `by ${event.actor.type === 'api_key' ? 'API key' : 'user'} ${event.actor.id}`;
     return h(
       'li',
       { class: `kw-event kw-event-${event.type.replace('.', '-')}`, 'data-event-type': event.type },
@@ -116,10 +139,54 @@ export function createActivityPanel({ api, keys }) {
         { class: 'kw-event-what' },
         h('strong', {}, `${label}${changed}`),
         ' ',
-        h('span', { class: 'kw-event-key' }, event.keyName),
+        h(
+          'span',
+          { class: 'kw-event-key' },
+          redacted.has(event.keyId) ? `${event.keyName} (${redacted.get(event.keyId)})` : event.keyName,
+        ),
       ),
-      h('span', { class: 'kw-event-who' }, actor, event.ip ? ` from ${event.ip}` : ''),
+      h('span', { class: 'kw-event-who' }, actor, event.ip ? ` from ${readableIp(event.ip)}` : ''),
     );
+  }
+
+  /**
+   * The keys whose events make a key's history: the key and, through `replacedBy`, the keys it replaced
+   * by rolls, and theirs (the roll event is recorded on the old key; the new key has none of its own).
+   * @param {string} id
+   * @returns {string[]}
+   */
+  function chainOf(id) {
+    for (const key of keys()) {
+      if (!key.replacedBy) continue;
+      const before = replaced.get(key.replacedBy) ?? [];
+      if (!before.includes(key.id)) replaced.set(key.replacedBy, [...before, key.id]);
+    }
+    const ids = [id];
+    for (let i = 0; i < ids.length && ids.length < 20; i++) {
+      for (const previous of replaced.get(ids[i]) ?? []) if (!ids.includes(previous)) ids.push(previous);
+    }
+    return ids;
+  }
+
+  /**
+   * One page from each source, merged newest first.
+   * @param {Array<[string, string | null]>} sources
+   * @param {number} limit
+   */
+  async function readPages(sources, limit) {
+    const pages = await Promise.all(sources.map(([keyId, cursor]) => api.events({ keyId, limit, cursor })));
+    /** @type {Array<[string, string | null]>} */
+    const next = [];
+    sources.forEach(([keyId], index) => {
+      const cursor = pages[index]?.nextCursor ?? null;
+      if (cursor !== null) next.push([keyId, cursor]);
+    });
+    return { data: pages.flatMap((page) => page.data), next };
+  }
+
+  /** Events of several sources newest first (one source keeps the server's order). @param {KeyEvent[]} list */
+  function newestFirst(list) {
+    return [...list].sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || (a.id < b.id ? 1 : -1));
   }
 
   function render() {
@@ -127,7 +194,7 @@ export function createActivityPanel({ api, keys }) {
     state.textContent =
       events.length > 0 ? '' : filter.value ? 'No activity for this key.' : 'No activity yet.';
     state.hidden = events.length > 0;
-    paging.hidden = nextCursor === null;
+    paging.hidden = cursors.length === 0;
   }
 
   /** Reads the first page again (as many events as are shown, at most 100). */
@@ -136,10 +203,19 @@ export function createActivityPanel({ api, keys }) {
     const limit = Math.min(100, Math.max(PAGE_SIZE, events.length));
     element.setAttribute('aria-busy', 'true');
     try {
-      const page = await api.events({ keyId: filter.value, limit });
+      const chain = filter.value ? chainOf(filter.value) : [''];
+      const page = await readPages(
+        chain.map((keyId) => [keyId, null]),
+        limit,
+      );
       if (mine !== generation) return;
-      events = page.data;
-      nextCursor = page.nextCursor;
+      cursors = page.next;
+      events = chain.length > 1 ? newestFirst(page.data) : page.data;
+      chainNote.hidden = chain.length === 1;
+      chainNote.textContent =
+        chain.length === 2
+          ? 'Includes the key this key replaced.'
+          : `Includes the ${chain.length - 1} keys this key replaced.`;
       loaded = true;
       replaceChildren(alert);
       alert.classList.remove('kw-shown');
@@ -160,16 +236,18 @@ export function createActivityPanel({ api, keys }) {
   });
 
   more.addEventListener('click', async () => {
-    if (!nextCursor) return;
+    if (cursors.length === 0) return;
     const mine = generation;
     more.disabled = true;
     more.textContent = 'Loading…';
     try {
-      const page = await api.events({ keyId: filter.value, limit: PAGE_SIZE, cursor: nextCursor });
+      const several = cursors.length > 1 || !chainNote.hidden;
+      const page = await readPages(cursors, PAGE_SIZE);
       if (mine !== generation) return;
       const known = new Set(events.map((event) => event.id));
-      events = [...events, ...page.data.filter((event) => !known.has(event.id))];
-      nextCursor = page.nextCursor;
+      const merged = [...events, ...page.data.filter((event) => !known.has(event.id))];
+      cursors = page.next;
+      events = several ? newestFirst(merged) : merged;
       render();
     } catch (error) {
       showError(alert, asApiError(error));
@@ -205,4 +283,13 @@ export function createActivityPanel({ api, keys }) {
       await reload();
     },
   };
+}
+
+/**
+ * An address as people write it: an IPv4 address mapped into IPv6 (`::ffff:127.0.0.1`, how Node reports
+ * IPv4 clients of a dual-stack server) without its prefix.
+ * @param {string} ip
+ */
+function readableIp(ip) {
+  return ip.replace(/^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i, '$1');
 }

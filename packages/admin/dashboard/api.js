@@ -28,11 +28,29 @@ export class ApiError extends Error {
 }
 
 /**
+ * How the page's requests are authenticated (see "Embedding the dashboard" in the package's README):
+ * - nothing set: the browser's cookies (`credentials: 'same-origin'`), for cookie sign-in;
+ * - `getToken`: an `Authorization: Bearer <token>` header on every request, with the token the app's front
+ *   end returns (asked for each request, so a refreshed token is used at once; `null` sends none);
+ * - `headers`: extra headers on every request (an object, or a function returning one);
+ * - `fetch`: the app's own `fetch` (it may add headers, refresh tokens, retry); it gets the same arguments
+ *   as `window.fetch`.
+ *
+ * @typedef {{
+ *   getToken?: (() => string | null | undefined | Promise<string | null | undefined>) | null,
+ *   headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>) | null,
+ *   fetch?: typeof fetch | null,
+ *   credentials?: RequestCredentials,
+ * }} ApiAuth
+ */
+
+/**
  * A client of the admin API mounted at `base` (a same-origin path without a trailing slash).
  *
  * @param {string} base
+ * @param {() => ApiAuth} [auth] read at each request, so hooks set later are used
  */
-export function createApi(base) {
+export function createApi(base, auth = () => ({})) {
   /**
    * @param {string} method
    * @param {string} path
@@ -42,17 +60,22 @@ export function createApi(base) {
   async function call(method, path, body) {
     /** @type {Record<string, string>} */
     const headers = { Accept: 'application/json' };
+    const { getToken, headers: extra, fetch: appFetch, credentials = 'same-origin' } = auth();
     // The admin API takes every POST and PATCH as JSON only, a bodiless one included (its guard against
     // cross-site forms): send `{}` when there is nothing to say.
     const sendsJson = method === 'POST' || method === 'PATCH' || body !== undefined;
     if (sendsJson) headers['Content-Type'] = 'application/json';
     let response;
     try {
-      response = await fetch(base + path, {
+      const more = typeof extra === 'function' ? await extra() : extra;
+      if (more && typeof more === 'object') Object.assign(headers, more);
+      const token = typeof getToken === 'function' ? await getToken() : null;
+      if (typeof token === 'string' && token !== '') headers.Authorization = `Bearer ${token}`;
+      response = await (appFetch ?? window.fetch).call(window, base + path, {
         method,
         headers,
         body: sendsJson ? JSON.stringify(body ?? {}) : undefined,
-        credentials: 'same-origin',
+        credentials,
         cache: 'no-store',
       });
     } catch {
@@ -148,7 +171,8 @@ function toApiError(status, json) {
   const code = typeof error?.code === 'string' ? error.code : 'http_error';
   let message =
     typeof error?.message === 'string' ? error.message : `The server answered with status ${status}.`;
-  if (status === 401) message += ' Your session has ended.';
+  // Not "your session has ended": the app may sign in with tokens and have no session at all.
+  if (status === 401) message = 'This request was not authorized. Sign in again, then retry.';
   const details = Array.isArray(error?.details)
     ? error.details.filter(
         (/** @type {any} */ d) => d && typeof d.path === 'string' && typeof d.message === 'string',

@@ -14,12 +14,13 @@ import { scopeChoices } from './scope-choices.js';
 /**
  * @param {{
  *   api: import('./api.js').Api,
+ *   errorAction?: (error: unknown) => HTMLElement | null,
  *   catalog: () => ScopeCatalog | null,
  *   onCreated: (key: Key, token: string) => Promise<void> | void,
  * }} deps
  * @returns {{ element: HTMLDialogElement, open: () => void }}
  */
-export function createCreateDialog({ api, catalog, onCreated }) {
+export function createCreateDialog({ api, errorAction = () => null, catalog, onCreated }) {
   let busy = false;
   /** Scopes the user unchecked in this form: switching the type back and forth keeps them unchecked. */
   const uncheckedScopes = new Set();
@@ -185,7 +186,7 @@ export function createCreateDialog({ api, catalog, onCreated }) {
       element.close();
       await onCreated(data, token);
     } catch (failure) {
-      showError(error, failure, fields);
+      showError(error, failure, fields, errorAction(failure));
       policies.showDetails(asApiError(failure).details);
     } finally {
       busy = false;

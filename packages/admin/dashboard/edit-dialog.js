@@ -15,13 +15,14 @@ import { scopeChoices } from './scope-choices.js';
 /**
  * @param {{
  *   api: import('./api.js').Api,
+ *   errorAction?: (error: unknown) => HTMLElement | null,
  *   catalog: () => ScopeCatalog | null,
  *   onSaved: (key: Key) => Promise<void> | void,
  *   onStale: () => void,
  *   onClosed: (key: Key) => void,
  * }} deps
  */
-export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
+export function createEditDialog({ api, errorAction = () => null, catalog, onSaved, onStale, onClosed }) {
   /** @type {Key | null} */
   let current = null;
   let busy = false;
@@ -137,19 +138,24 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
       element.close();
       await onSaved(updated);
     } catch (failure) {
-      showError(error, failure, fields);
+      showError(error, failure, fields, errorAction(failure));
       policies.showDetails(asApiError(failure).details);
       const status = /** @type {{ status?: number }} */ (failure).status;
       stale = status === 404 || status === 409;
     } finally {
       busy = false;
     }
+    // The key changed or went away meanwhile: not offered again for this key (the next key's dialog
+    // offers it again: see open).
     if (stale) {
       onStale();
-      const submit = form.querySelector('button[type="submit"]');
-      if (submit instanceof HTMLButtonElement) submit.disabled = true;
+      submitButton().disabled = true;
     }
   });
+
+  function submitButton() {
+    return /** @type {HTMLButtonElement} */ (form.querySelector('button[type="submit"]'));
+  }
 
   element.addEventListener('close', () => {
     if (current) onClosed(current);
@@ -162,6 +168,7 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
       current = key;
       saved = false;
       form.reset();
+      submitButton().disabled = false;
       clearError(error, fields);
       name.value = key.name;
       renderScopes(key);

@@ -8,11 +8,25 @@ import { relativeTime, shortDateTime } from './format.js';
 /** @typedef {import('./api.js').Key} Key */
 
 /**
- * @param {{ onClosed: (key: Key) => void }} deps `onClosed` gets the key the token belongs to (e.g. to
- *   put the focus on its row)
+ * How to call the app's API with a key, as the host app says (`apiBaseUrl`, the header's name and an
+ * example path); `null` when it says nothing.
+ * @typedef {{ baseUrl: string, header: string, examplePath: string }} CallApi
+ */
+
+/**
+ * The header line that carries `token`: `Authorization: Bearer <token>`, or `<Header>: <token>`.
+ * @param {string} header @param {string} token
+ */
+export function headerLine(header, token) {
+  return header.toLowerCase() === 'authorization' ? `Authorization: Bearer ${token}` : `${header}: ${token}`;
+}
+
+/**
+ * @param {{ onClosed: (key: Key) => void, callApi?: () => CallApi | null }} deps `onClosed` gets the key
+ *   the token belongs to (e.g. to put the focus on its row); `callApi`: what the "Call the API" part shows
  * @returns {{ element: HTMLDialogElement, open: (key: Key, token: string, previous: Key | null) => void }}
  */
-export function createTokenDialog({ onClosed }) {
+export function createTokenDialog({ onClosed, callApi = () => null }) {
   /** @type {Key | null} */
   let current = null;
   const title = h('h2', { class: 'kw-dialog-title', id: 'kw-token-title' }, 'Your new API key');
@@ -29,6 +43,37 @@ export function createTokenDialog({ onClosed }) {
   const copyButton = h('button', { type: 'button', class: 'kw-button' }, 'Copy');
   const copyStatus = h('p', { class: 'kw-hint kw-copy-status', role: 'status' });
   const extra = h('p', { class: 'kw-hint' });
+  // "Call the API": the base URL, the header and a curl line with the new key, to copy.
+  const baseUrl = h('code', { class: 'kw-mono', id: 'kw-call-base' });
+  const header = h('code', { class: 'kw-mono', id: 'kw-call-header' });
+  const curl = /** @type {HTMLTextAreaElement} */ (
+    h('textarea', {
+      class: 'kw-input kw-mono kw-curl',
+      id: 'kw-call-curl',
+      readonly: true,
+      rows: '3',
+      spellcheck: 'false',
+    })
+  );
+  const curlButton = h('button', { type: 'button', class: 'kw-button' }, 'Copy command');
+  const curlStatus = h('p', { class: 'kw-hint kw-copy-status', role: 'status' });
+  const callTitle = h('h3', { class: 'kw-label kw-call-title', id: 'kw-call-title' }, 'Call the API');
+  const call = h(
+    'section',
+    { class: 'kw-call', id: 'kw-call', 'aria-labelledby': callTitle.id, hidden: true },
+    callTitle,
+    h(
+      'dl',
+      { class: 'kw-call-facts' },
+      h('dt', {}, 'Base URL'),
+      h('dd', {}, baseUrl),
+      h('dt', {}, 'Header'),
+      h('dd', {}, header),
+    ),
+    h('label', { class: 'kw-label', for: curl.id }, 'With curl'),
+    h('div', { class: 'kw-copy-row' }, curl, curlButton),
+    curlStatus,
+  );
   const element = /** @type {HTMLDialogElement} */ (
     h(
       'dialog',
@@ -51,6 +96,7 @@ export function createTokenDialog({ onClosed }) {
           copyStatus,
         ),
         extra,
+        call,
         h(
           'div',
           { class: 'kw-dialog-actions' },
@@ -71,9 +117,22 @@ export function createTokenDialog({ onClosed }) {
     }
   });
 
+  curlButton.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(curl.value);
+      curlStatus.textContent = 'Copied to the clipboard.';
+    } catch {
+      curl.select();
+      curlStatus.textContent = 'Copying did not work: the command is selected, copy it with Ctrl+C (⌘C).';
+    }
+  });
+
   element.addEventListener('close', () => {
     // The token is gone from the page once the dialog is closed.
     input.value = '';
+    curl.value = '';
+    header.textContent = '';
+    curlStatus.textContent = '';
     copyStatus.textContent = '';
     replaceChildren(extra);
     if (current) onClosed(current);
@@ -92,6 +151,14 @@ export function createTokenDialog({ onClosed }) {
       input.value = token;
       copyStatus.textContent = '';
       replaceChildren(extra, ...details(key, previous));
+      const how = callApi();
+      call.hidden = how === null;
+      if (how) {
+        const base = new URL(how.baseUrl, window.location.href).href.replace(/\/+$/, '');
+        baseUrl.textContent = base;
+        header.textContent = headerLine(how.header, token);
+        curl.value = `curl -H '${headerLine(how.header, token)}' ${base}${how.examplePath}`;
+      }
       element.showModal();
       copyButton.focus();
     },

@@ -28,6 +28,15 @@ export interface DashboardPage {
   apiUrl: string;
   /** The path the dashboard's files are served at, without a trailing slash. */
   assetUrl: string;
+  /** Optional extras, as `data-` attributes of the frame (empty: left out). */
+  signInUrl?: string;
+  signOutUrl?: string;
+  organizationName?: string;
+  apiBaseUrl?: string;
+  apiKeyHeader?: string;
+  exampleRequestPath?: string;
+  /** File name → version: the page links `<file>?v=<version>`, which the router caches for good. */
+  versions?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -38,9 +47,26 @@ export interface DashboardPage {
  * @example
  * res.type('html').send(renderDashboardPage({ title: 'API keys', apiUrl: '/api/keys', assetUrl: '/x/assets' }));
  */
-export function renderDashboardPage({ title, apiUrl, assetUrl }: DashboardPage): string {
+export function renderDashboardPage(page: DashboardPage): string {
+  const { title, apiUrl, assetUrl } = page;
   const t = escapeHtml(title);
-  const asset = (name: string) => escapeHtml(`${assetUrl}/${name}`);
+  const extras = (
+    [
+      ['sign-in-url', page.signInUrl],
+      ['sign-out-url', page.signOutUrl],
+      ['organization-name', page.organizationName],
+      ['api-base-url', page.apiBaseUrl],
+      ['api-key-header', page.apiBaseUrl ? page.apiKeyHeader : ''],
+      ['example-request-path', page.apiBaseUrl ? page.exampleRequestPath : ''],
+    ] as const
+  )
+    .filter(([, value]) => value)
+    .map(([name, value]) => ` data-${name}="${escapeHtml(value as string)}"`)
+    .join('');
+  const asset = (name: string) => {
+    const version = page.versions?.[name];
+    return escapeHtml(`${assetUrl}/${name}${version ? `?v=${version}` : ''}`);
+  };
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -52,7 +78,7 @@ export function renderDashboardPage({ title, apiUrl, assetUrl }: DashboardPage):
 <script type="module" src="${asset('main.js')}"></script>
 </head>
 <body class="kw-body">
-<main class="kw-page" id="kw-dashboard" data-api-url="${escapeHtml(apiUrl)}">
+<main class="kw-page" id="kw-dashboard" data-api-url="${escapeHtml(apiUrl)}"${extras}>
   <header class="kw-header">
     <div>
       <h1 class="kw-title">${t}</h1>

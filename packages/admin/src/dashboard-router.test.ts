@@ -41,7 +41,7 @@ describe('the dashboard page', () => {
     expect(res.headers['content-security-policy']).toBe(CSP);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-frame-options']).toBe('DENY');
-    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['referrer-policy']).toBe('same-origin');
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.text).toMatch(/^<!doctype html>/);
     expect(res.text).toContain('<h1 class="kw-title">API keys</h1>');
@@ -55,7 +55,7 @@ describe('the dashboard page', () => {
       const page = await request(app).get(`${mount}/`);
       expect(page.status).toBe(200);
       const urls = referencedUrls(page.text);
-      expect(urls.sort()).toEqual(
+      expect(urls.map((url) => url.replace(/\?v=[\w-]{12}$/, '')).sort()).toEqual(
         [`${mount}/assets/dashboard.css`, `${mount}/assets/icon.svg`, `${mount}/assets/main.js`].sort(),
       );
       for (const url of urls) expect((await request(app).get(url)).status).toBe(200);
@@ -114,7 +114,9 @@ describe('the dashboard page', () => {
     );
     const res = await request(app).get('/orgs/acme/keys');
     expect(res.text).toContain('data-api-url="/api/orgs/acme/keys"');
-    expect(referencedUrls(res.text)).toContain('/orgs/acme/keys/assets/main.js');
+    expect(referencedUrls(res.text).map((url) => url.split('?')[0])).toContain(
+      '/orgs/acme/keys/assets/main.js',
+    );
   });
 
   it('hands a bad apiUrl(req) answer to the host as an error, without serving the page', async () => {
@@ -158,6 +160,49 @@ describe('the dashboard files', () => {
         expect(files, `${name} imports ${imported}`).toContain(imported);
       }
     }
+  });
+
+  it('sends brotli or gzip to browsers that take it, with its own ETag, and the same bytes once decoded', async () => {
+    const app = appWith('/keys');
+    const plain = readFileSync(new URL('dashboard/dashboard-app.js', PACKAGE));
+    for (const [accept, encoding] of [
+      ['br;q=1, gzip;q=0.8', 'br'],
+      ['gzip', 'gzip'],
+    ] as const) {
+      const res = await request(app)
+        .get('/keys/assets/dashboard-app.js')
+        .set('Accept-Encoding', accept)
+        .buffer(true)
+        .parse((response, done) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => done(null, Buffer.concat(chunks)));
+        });
+      expect(res.headers['vary']).toBe('Accept-Encoding');
+      expect(res.headers['etag']).toMatch(new RegExp(`^"[\\w-]+-${encoding}"$`));
+      expect(res.headers['content-security-policy']).toBe(CSP);
+      // supertest decodes both: what arrives is the file.
+      expect(Buffer.compare(res.body as Buffer, plain)).toBe(0);
+      const again = await request(app)
+        .get('/keys/assets/dashboard-app.js')
+        .set('Accept-Encoding', accept)
+        .set('If-None-Match', String(res.headers.etag));
+      expect(again.status).toBe(304);
+    }
+    const identity = await request(app)
+      .get('/keys/assets/dashboard-app.js')
+      .set('Accept-Encoding', 'identity');
+    expect(identity.headers['content-encoding']).toBeUndefined();
+  });
+
+  it('caches a file for a year at the versioned URL the page links, and revalidates it elsewhere', async () => {
+    const app = appWith('/keys');
+    const page = await request(app).get('/keys');
+    const main = referencedUrls(page.text).find((url) => url.startsWith('/keys/assets/main.js?v=')) ?? '';
+    const versioned = await request(app).get(main);
+    expect(versioned.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    const stale = await request(app).get('/keys/assets/main.js?v=000000000000');
+    expect(stale.headers['cache-control']).toBe('no-cache');
   });
 
   it('answers 304 to a request for a file the browser has', async () => {
@@ -219,8 +264,33 @@ describe('the options', () => {
     ['a number', { apiUrl: 42 }],
     ['an empty title', { apiUrl: '/api/keys', title: '  ' }],
     ['a title that is not a string', { apiUrl: '/api/keys', title: 7 }],
+    ['a sign-out URL on another origin', { apiUrl: '/api/keys', signOutUrl: 'https://evil.example/out' }],
+    ['a sign-in URL with a quote', { apiUrl: '/api/keys', signInUrl: '/login"' }],
+    ['an organizationName that is not a function', { apiUrl: '/api/keys', organizationName: 'Acme' }],
+    ['a javascript: apiBaseUrl', { apiUrl: '/api/keys', apiBaseUrl: 'javascript:alert(1)' }],
+    ['an apiKeyHeader with a space', { apiUrl: '/api/keys', apiKeyHeader: 'X API Key' }],
   ])('throws TypeError at start-up for %s', (_label, options) => {
     expect(() => createDashboardRouter(options as never)).toThrow(TypeError);
+  });
+
+  it('gives the page its extras as escaped data attributes: sign-in/out, organization, "Call the API"', async () => {
+    const app = appWith('/keys', {
+      apiUrl: '/api/keys',
+      signInUrl: '/login?next=/keys',
+      signOutUrl: '/signout',
+      organizationName: (req) => `Acme <${req.query.who}> & "Co"`,
+      apiBaseUrl: 'https://api.example.com/v1/',
+      apiKeyHeader: 'X-API-Key',
+      exampleRequestPath: '/whoami',
+    });
+    const { text } = await request(app).get('/keys?who=x');
+    expect(text).toContain(
+      'data-api-url="/api/keys" data-sign-in-url="/login?next=/keys" data-sign-out-url="/signout" ' +
+        'data-organization-name="Acme &lt;x&gt; &amp; &quot;Co&quot;" data-api-base-url="https://api.example.com/v1" ' +
+        'data-api-key-header="X-API-Key" data-example-request-path="/whoami">',
+    );
+    const plain = await request(appWith('/keys')).get('/keys');
+    expect(plain.text).toContain('data-api-url="/api/keys">');
   });
 
   it('does not change the options object', () => {

@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import express from 'express';
-import { loadDashboardAssets } from './dashboard-assets.js';
+import { type AssetEncoding, encodedBody, loadDashboardAssets } from './dashboard-assets.js';
 import { type DashboardOptions, resolveDashboardOptions } from './dashboard-options.js';
 import { DASHBOARD_CSP, renderDashboardPage } from './dashboard-page.js';
 
@@ -18,7 +18,7 @@ import { DASHBOARD_CSP, renderDashboardPage } from './dashboard-page.js';
  * app.use('/settings/api-keys', requireSignIn, createDashboardRouter({ apiUrl: '/api/keys' }));
  */
 export function createDashboardRouter(options: DashboardOptions): Router {
-  const { apiUrl, title } = resolveDashboardOptions(options);
+  const { apiUrl, title, extras } = resolveDashboardOptions(options);
   const assets = loadDashboardAssets();
   // mergeParams: a function `apiUrl` can read the parameters of the mount path (`/orgs/:org/keys`).
   const router = express.Router({ mergeParams: true });
@@ -33,9 +33,23 @@ export function createDashboardRouter(options: DashboardOptions): Router {
     }
     // One leading slash: a mount path can never turn into a protocol-relative (other origin) URL.
     const assetUrl = `${req.baseUrl.replace(/^\/+/, '/')}/assets`;
-    const html = renderDashboardPage({ title, apiUrl: api, assetUrl });
+    let organizationName: string;
+    try {
+      organizationName = extras.organizationName(req);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    const html = renderDashboardPage({
+      title,
+      apiUrl: api,
+      assetUrl,
+      ...extras,
+      organizationName,
+      versions: Object.fromEntries([...assets.values()].map((asset) => [asset.name, asset.version])),
+    });
     securityHeaders(res)
-      .set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' })
+      .set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'same-origin', 'X-Frame-Options': 'DENY' })
       .type('html')
       .send(html);
   });
@@ -46,12 +60,24 @@ export function createDashboardRouter(options: DashboardOptions): Router {
       next();
       return;
     }
-    securityHeaders(res).set({ 'Cache-Control': 'no-cache', ETag: asset.etag, 'Content-Type': asset.type });
+    // Brotli or gzip when the browser takes it (compressed once, on first use); each encoding has its own
+    // ETag. A URL naming the file's current version (`?v=`, as the page links them) is cached for a year.
+    const accepted = req.acceptsEncodings('br', 'gzip', 'identity');
+    const encoding: AssetEncoding | null = accepted === 'br' || accepted === 'gzip' ? accepted : null;
+    const packed = encoding ? encodedBody(asset, encoding) : null;
+    const versioned = req.query.v === asset.version;
+    res.vary('Accept-Encoding');
+    securityHeaders(res).set({
+      'Cache-Control': versioned ? 'public, max-age=31536000, immutable' : 'no-cache',
+      ETag: packed && encoding ? `${asset.etag.slice(0, -1)}-${encoding}"` : asset.etag,
+      'Content-Type': asset.type,
+    });
+    if (packed && encoding) res.set('Content-Encoding', encoding);
     if (req.fresh) {
       res.status(304).end();
       return;
     }
-    res.send(asset.body);
+    res.send(packed ?? asset.body);
   });
 
   return router;
