@@ -124,7 +124,7 @@ export function mountDashboard(root, host) {
    * Reads the list again from the start, as many keys as are shown now (at least one page), in pages of
    * 100 (the API's largest): after an action on row 201 of 251 every loaded row is still there, so the
    * scroll position and the focus on that row stay.
-   * @returns {Promise<void>}
+   * @returns {Promise<{ keys: Key[], nextCursor: string | null }>}
    */
   async function readLoaded() {
     const wanted = Math.max(PAGE_SIZE, state.keys.length);
