@@ -127,7 +127,7 @@ export function delegatingStore(inner: KeyStore, overrides: Partial<KeyStore> = 
     findById: (org, id) => inner.findById(org, id),
     findBySlot: (slot) => inner.findBySlot(slot),
     list: (org, query) => inner.list(org, query),
-    update: (org, id, changes, conditions, event) => inner.update(org, id, changes, conditions, event),
+    update: (org, id, changes, options) => inner.update(org, id, changes, options),
     ...(inner.recordUsage && { recordUsage: (entries) => inner.recordUsage?.(entries) ?? Promise.resolve() }),
     ...(inner.subscribe && { subscribe: (listener) => inner.subscribe?.(listener) ?? (() => {}) }),
     ...(inner.insertMany && {
@@ -567,9 +567,12 @@ export function withLatency(
     findById: delayed((org, id) => inner.findById(org, id)),
     findBySlot: delayed((slot) => inner.findBySlot(slot)),
     list: delayed((org, query) => inner.list(org, query)),
-    update: delayed(async (org, id, changes, conditions, event) => {
-      const after = await inner.update(org, id, changes, conditions, event);
-      if (after) onWrite?.(id, changes, after, event);
+    update: delayed(async (org, id, changes, options) => {
+      const after = await inner.update(org, id, changes, options);
+      if (after) {
+        onWrite?.(id, changes, after, options?.event);
+        if (options?.successor) onWrite?.(options.successor.id, {}, options.successor);
+      }
       return after;
     }),
     ...(inner.recordUsage && {
