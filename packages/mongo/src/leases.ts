@@ -83,7 +83,7 @@ export class Leases {
   async record(lease: Lease, op: PendingWrite): Promise<void> {
     this.check(lease);
     const result = await this.#locks.updateOne({ _id: lease.id, owner: lease.owner }, { $set: { op } });
-    if (result.matchedCount !== 1) throw new Error('the lease was taken over while the write was recorded');
+    if (result.matchedCount !== 1) throw new LeaseLost('the lease was taken over before the write was recorded');
   }
 
   /** Ends the lease (the write it recorded, if any, is complete). */

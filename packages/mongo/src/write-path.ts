@@ -193,10 +193,16 @@ export class WritePath {
       return;
     }
     const key = await this.readKey(op.keyId);
-    if (key?.op === op.id) return; // landed already (the successor and the new pointer went first)
-    if (!key || (key.version ?? 0) !== op.base) {
+    if (!key) {
       await this.#undo(op);
-      throw new Superseded('the key moved on without this write');
+      throw new Superseded('the key is gone');
+    }
+    // Landed already: by this writer, or by the next holder of the lease, which finishes a recorded write
+    // before anything of its own (so a later version means this write landed first).
+    const version = key.version ?? 0;
+    if (key.op === op.id || version > (op.base as number)) {
+      if (op.rehash && key.hash !== op.rehash.from) await this.#dropPointer(op.rehash.from, op.keyId);
+      return;
     }
     if (op.successor) await this.#insertKey(op.successor, op.id);
     if (op.rehash) {
@@ -220,11 +226,17 @@ export class WritePath {
         await this.#undo(op); // a `slot` another key holds
         throw mapped;
       });
-    if (written.matchedCount !== 1 && (await this.readKey(op.keyId))?.op !== op.id) {
+    const after = written.matchedCount === 1 ? null : await this.readKey(op.keyId);
+    if (after && after.op !== op.id && (after.version ?? 0) <= base) {
       await this.#undo(op);
       throw new Superseded('the key moved on without this write');
     }
-    if (op.rehash) await this.#c.hashes.deleteOne({ _id: op.rehash.from, keyId: op.keyId });
+    if (op.rehash) await this.#dropPointer(op.rehash.from, op.keyId);
+  }
+
+  /** The old hash leaves the store once the key has its new one. */
+  async #dropPointer(hash: string, keyId: string): Promise<void> {
+    await this.#c.hashes.deleteOne({ _id: hash, keyId });
   }
 
   /** Takes back what a write that cannot land inserted (its successor, its new pointer). */
