@@ -36,14 +36,17 @@ try {
     await store.ensureIndexes();
     const keyward = createKeyward({ store, scopes: ['read'], pepper: PEPPER, cache: false });
     const ids: string[] = [];
-    for (let i = 0; i < 100; i++) ids.push((await keyward.createKey('org_bench', { name: `k${i}`, type: 'secret' })).key.id);
+    for (let i = 0; i < 100; i++)
+      ids.push((await keyward.createKey('org_bench', { name: `k${i}`, type: 'secret' })).key.id);
     const times: number[] = [];
     for (let i = 0; i < MUTATIONS; i++) {
       const start = performance.now();
       await keyward.updateKey('org_bench', ids[i % ids.length] as string, { name: `renamed ${i}` });
       times.push(performance.now() - start);
     }
-    console.log(`PATCH (rename), 100 keys, ${MUTATIONS} calls: p50 ${fmt(pct(times, 50))} ms, p99 ${fmt(pct(times, 99))} ms`);
+    console.log(
+      `PATCH (rename), 100 keys, ${MUTATIONS} calls: p50 ${fmt(pct(times, 50))} ms, p99 ${fmt(pct(times, 99))} ms`,
+    );
     await keyward.close();
     await store.close();
   }
@@ -62,10 +65,28 @@ try {
         if (i % Math.max(1, Math.floor(KEYS / 200)) === 0) tokens.push(token);
         const id = newKeyId();
         batch.push({
-          id, organizationId: `org_${i % 500}`, name: `key ${i}`, type: 'secret', scopes: ['read'],
-          hash: hash(token), token: null, redactedKey: redactToken(token), isDefault: false, slot: id,
-          createdAt: at, updatedAt: at, expiresAt: null, lastUsedAt: null, disabled: false, rolledAt: null,
-          replacedBy: null, deletedAt: null, version: 0, limits: [], allowedOrigins: [], allowedIps: [],
+          id,
+          organizationId: `org_${i % 500}`,
+          name: `key ${i}`,
+          type: 'secret',
+          scopes: ['read'],
+          hash: hash(token),
+          token: null,
+          redactedKey: redactToken(token),
+          isDefault: false,
+          slot: id,
+          createdAt: at,
+          updatedAt: at,
+          expiresAt: null,
+          lastUsedAt: null,
+          disabled: false,
+          rolledAt: null,
+          replacedBy: null,
+          deletedAt: null,
+          version: 0,
+          limits: [],
+          allowedOrigins: [],
+          allowedIps: [],
           lineageId: id,
         });
       }
@@ -81,7 +102,9 @@ try {
       times.push(performance.now() - start);
       if (!result.valid) throw new Error(`verify refused a stored key (${result.code})`);
     }
-    console.log(`cold verify, ${KEYS} keys, ${VERIFIES} calls: p50 ${fmt(pct(times, 50))} ms, p99 ${fmt(pct(times, 99))} ms`);
+    console.log(
+      `cold verify, ${KEYS} keys, ${VERIFIES} calls: p50 ${fmt(pct(times, 50))} ms, p99 ${fmt(pct(times, 99))} ms`,
+    );
     await keyward.close();
     await store.close();
   }

@@ -27,11 +27,20 @@ async function startInstance(): Promise<Instance> {
   const connection = await mongoose.createConnection(db.uri, { serverSelectionTimeoutMS: 5_000 }).asPromise();
   const store = new MongoKeyStore({ connection });
   await store.ensureIndexes();
-  const keyward = createKeyward({ store, scopes: ['a:read'], publicScopes: ['a:read'], pepper: PEPPER, usage: USAGE });
+  const keyward = createKeyward({
+    store,
+    scopes: ['a:read'],
+    publicScopes: ['a:read'],
+    pepper: PEPPER,
+    usage: USAGE,
+  });
   const app = express();
   app.use(
     '/api/keys',
-    createAdminRouter({ keyward, authorize: () => ({ organizationId: ORG, actor: { type: 'user', id: 'admin' } }) }),
+    createAdminRouter({
+      keyward,
+      authorize: () => ({ organizationId: ORG, actor: { type: 'user', id: 'admin' } }),
+    }),
   );
   app.get('/v1/whoami', apiKeyAuth(keyward), (req, res) => {
     res.json({ apiKey: req.apiKey });
@@ -83,7 +92,9 @@ describe('Revocation under load, over HTTP, on two instances sharing one databas
     const client = async (instance: Instance) => {
       while (using) {
         const { token } = keys[Math.floor(Math.random() * keys.length)] as { token: string };
-        const res = await fetch(`${instance.url}/v1/whoami`, { headers: { authorization: `Bearer ${token}` } });
+        const res = await fetch(`${instance.url}/v1/whoami`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
         await res.arrayBuffer();
         uses++;
       }
@@ -126,7 +137,8 @@ describe('Revocation under load, over HTTP, on two instances sharing one databas
       return true;
     };
     const deadline = Date.now() + 10_000;
-    while (!(await refusedEverywhere()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!(await refusedEverywhere()) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     for (const [n, { token }] of keys.entries()) {
       for (const instance of instances) {
         expect(await instance.keyward.verify(token)).toEqual({
@@ -141,7 +153,10 @@ describe('Revocation under load, over HTTP, on two instances sharing one databas
         const res = await fetch(`${instance.url}/api/keys/${id}`);
         if (n % 2 === 0) {
           expect(res.status).toBe(200);
-          expect(((await res.json()) as { data: unknown }).data).toMatchObject({ disabled: true, status: 'disabled' });
+          expect(((await res.json()) as { data: unknown }).data).toMatchObject({
+            disabled: true,
+            status: 'disabled',
+          });
         } else {
           expect(res.status).toBe(404);
           await res.arrayBuffer();

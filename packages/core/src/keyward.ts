@@ -1,13 +1,7 @@
 import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './errors.js';
 import { type EventMaintenance, EventPublisher } from './event-hooks.js';
 import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } from './event-schemas.js';
-import {
-  buildKeyEvent,
-  derivedEventId,
-  type EventContext,
-  type KeyEvent,
-  type KeyEventType,
-} from './events.js';
+import type { EventContext, KeyEvent } from './events.js';
 import { type ExpiringKeysQuery, parseExpiringQuery } from './expiring.js';
 import { createTokenHasher } from './hash.js';
 import { isKeyId, newKeyId } from './ids.js';
@@ -486,7 +480,11 @@ export function createKeyward(options: KeywardOptions): Keyward {
           organizationId,
           id,
           { rolledAt: new Date(now), replacedBy: key.id, expiresAt: end },
-          { version: old.version, record: { type: 'key.rolled', keyName: old.name, context }, successor: key },
+          {
+            version: old.version,
+            record: { type: 'key.rolled', keyName: old.name, context },
+            successor: key,
+          },
         );
       } catch (error) {
         if (error instanceof DuplicateKeyError) throw rollConflict();
@@ -505,9 +503,14 @@ export function createKeyward(options: KeywardOptions): Keyward {
       // Read for the event's key name. The write is unconditional: a delete wins over any concurrent change;
       // it is conditional only on the organization and on the key not being deleted yet.
       const current = await existing(organizationId, id);
-      const deleted = await change(organizationId, id, { deletedAt: new Date(clock()) }, {
-        record: { type: 'key.deleted', keyName: current.name, context },
-      });
+      const deleted = await change(
+        organizationId,
+        id,
+        { deletedAt: new Date(clock()) },
+        {
+          record: { type: 'key.deleted', keyName: current.name, context },
+        },
+      );
       if (!deleted) throw new KeywardError('not_found');
     },
 

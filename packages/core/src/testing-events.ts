@@ -136,7 +136,9 @@ export function runEventConformance(name: string, options: EventConformanceOptio
           await store.deliverEvents?.();
           expect(await list(store, org)).toEqual([created]);
           failing = true;
-          expect((await store.update(org, key.id, { name: 'After' }, { event: renamed }))?.name).toBe('After');
+          expect((await store.update(org, key.id, { name: 'After' }, { event: renamed }))?.name).toBe(
+            'After',
+          );
           expect(await list(store, org)).toEqual(step === 'beforeAppend' ? [created] : [renamed, created]);
           failing = false;
           await store.deliverEvents?.();

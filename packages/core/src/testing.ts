@@ -979,7 +979,10 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
           const onWrite = (id: string, changes: KeyChanges, after: StoredKey, event?: KeyEvent) => {
             if (Object.keys(changes).length > 0) writes.push({ id, changes, version: after.version });
             if (event)
-              written.set(after.organizationId, (written.get(after.organizationId) ?? new Set()).add(event.id));
+              written.set(
+                after.organizationId,
+                (written.get(after.organizationId) ?? new Set()).add(event.id),
+              );
           };
           const delayedStores = stores.map((store) => withLatency(store, { ms: latencyMs, onWrite, random }));
           const service = (store: KeyStore, pepper: string | [string, ...string[]], cache: boolean) =>

@@ -18,35 +18,32 @@ describe.each(MONGOOSE_MAJORS)(
       connection = (await connect(mongoose)) as unknown as Connection;
     });
 
-    it(
-      'lets exactly one of 20 concurrent updates conditional on one version succeed',
-      async () => {
-        const store = new MongoKeyStore({ connection, collection: uniqueCollection() });
-        try {
-          const org = uniqueOrganization();
-          const key = makeStoredKey({ organizationId: org });
-          await store.insert(key);
-          const results = await Promise.all(
-            Array.from({ length: 20 }, (_, i) =>
-              store.update(
-                org,
-                key.id,
-                { rolledAt: new Date(), replacedBy: `key_winner_${i}` },
-                { version: 0 },
-              ),
+    it('lets exactly one of 20 concurrent updates conditional on one version succeed', async () => {
+      const store = new MongoKeyStore({ connection, collection: uniqueCollection() });
+      try {
+        const org = uniqueOrganization();
+        const key = makeStoredKey({ organizationId: org });
+        await store.insert(key);
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.update(
+              org,
+              key.id,
+              { rolledAt: new Date(), replacedBy: `key_winner_${i}` },
+              { version: 0 },
             ),
-          );
-          const winners = results.filter((r) => r !== null);
-          expect(winners).toHaveLength(1);
-          expect(await store.findById(org, key.id)).toMatchObject({
-            replacedBy: winners[0]?.replacedBy,
-            version: 1,
-          });
-        } finally {
-          await store.close();
-        }
-      },
-    );
+          ),
+        );
+        const winners = results.filter((r) => r !== null);
+        expect(winners).toHaveLength(1);
+        expect(await store.findById(org, key.id)).toMatchObject({
+          replacedBy: winners[0]?.replacedBy,
+          version: 1,
+        });
+      } finally {
+        await store.close();
+      }
+    });
 
     it('lets exactly one of 10 concurrent rolls of one key succeed', async () => {
       const store = new MongoKeyStore({ connection, collection: uniqueCollection() });

@@ -16,7 +16,7 @@ import {
   uniqueOrganization,
 } from './test-helpers.js';
 
-const { connect, db } = useConnections('change-feed');
+const { connect } = useConnections('change-feed');
 
 type Mongoose = (typeof MONGOOSE_MAJORS)[number][1];
 const SCOPES = ['a:read', 'a:write'];

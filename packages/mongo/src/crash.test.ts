@@ -43,7 +43,8 @@ function setUp(step: WriteStep) {
   const b = new MongoKeyStore({ connection: connectionB, collection, leaseMs: LEASE_MS });
   const keyward = createKeyward({ store: b, scopes: ['a:read'], pepper: TEST_PEPPER, cache: false });
   const events = async (org: string) => (await keyward.listEvents(org)).events.map((e) => e.type);
-  const locks = () => connectionB.db?.collection(`${collection}_locks`).countDocuments({ claim: { $ne: true } });
+  const locks = () =>
+    connectionB.db?.collection(`${collection}_locks`).countDocuments({ claim: { $ne: true } });
   return { a, b, keyward, events, locks };
 }
 
@@ -84,7 +85,9 @@ describe.each(STEPS)('A writer stopped after the step "%s" of a guarded write', 
     // Reading back waits for the write to settle: definitive.
     expect(await keyward.getKey(org, key.id)).toEqual(lands ? null : expect.objectContaining({ id: key.id }));
     if (lands) {
-      await expect(keyward.updateKey(org, key.id, { name: 'Back?' })).rejects.toMatchObject({ code: 'not_found' });
+      await expect(keyward.updateKey(org, key.id, { name: 'Back?' })).rejects.toMatchObject({
+        code: 'not_found',
+      });
       expect(await keyward.verify(token)).toEqual({ valid: false, code: 'invalid_api_key' });
     }
     expect(await events(org)).toEqual(lands ? ['key.deleted', 'key.created'] : ['key.created']);

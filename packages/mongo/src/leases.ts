@@ -46,7 +46,11 @@ export class Leases {
   readonly #leaseMs: number;
   readonly #recover: (op: PendingWrite) => Promise<void>;
 
-  constructor(locks: mongo.Collection<LockDocument>, leaseMs: number, recover: (op: PendingWrite) => Promise<void>) {
+  constructor(
+    locks: mongo.Collection<LockDocument>,
+    leaseMs: number,
+    recover: (op: PendingWrite) => Promise<void>,
+  ) {
     this.#locks = locks;
     this.#leaseMs = leaseMs;
     this.#recover = recover;
@@ -83,7 +87,8 @@ export class Leases {
   async record(lease: Lease, op: PendingWrite): Promise<void> {
     this.check(lease);
     const result = await this.#locks.updateOne({ _id: lease.id, owner: lease.owner }, { $set: { op } });
-    if (result.matchedCount !== 1) throw new LeaseLost('the lease was taken over before the write was recorded');
+    if (result.matchedCount !== 1)
+      throw new LeaseLost('the lease was taken over before the write was recorded');
   }
 
   /** Ends the lease (the write it recorded, if any, is complete). */
@@ -134,7 +139,11 @@ export class Leases {
       if (state?.cancelled) throw new LeaseLost('the caller gave up before the lease was taken');
       const claim = `${stale._id}~${stale.owner}~${n}`;
       try {
-        await this.#locks.insertOne({ _id: claim, claim: true, expiresAt: new Date(Date.now() + this.#leaseMs) });
+        await this.#locks.insertOne({
+          _id: claim,
+          claim: true,
+          expiresAt: new Date(Date.now() + this.#leaseMs),
+        });
         break;
       } catch (error) {
         if (!isDuplicate(error)) throw error;

@@ -218,7 +218,9 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
         version: 1,
       });
       expect(await store.update(org, key.id, { name: 'Again' }, { version: 0 })).toBeNull();
-      expect(await raw(connection, collection).findOne({ _id: key.id as never })).toMatchObject({ version: 1 });
+      expect(await raw(connection, collection).findOne({ _id: key.id as never })).toMatchObject({
+        version: 1,
+      });
     } finally {
       await store.close();
     }

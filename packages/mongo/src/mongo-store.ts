@@ -23,7 +23,6 @@ import type { WriteState } from './leases.js';
 import { listFilter } from './list-filter.js';
 import { log } from './logger.js';
 import {
-  type ChangeDocument,
   fromDocument,
   type HashDocument,
   type KeyDocument,
@@ -121,7 +120,9 @@ export class MongoKeyStore implements KeyStore {
       }
     }
     if ('changeFeed' in options) {
-      throw new TypeError('MongoKeyStore: the changeFeed option is gone (the feed always polls the change log)');
+      throw new TypeError(
+        'MongoKeyStore: the changeFeed option is gone (the feed always polls the change log)',
+      );
     }
     this.#models = storeModels(connection, collection);
     this.#keys = this.#models.keys.collection as unknown as mongo.Collection<KeyDocument>;
@@ -223,7 +224,7 @@ export class MongoKeyStore implements KeyStore {
           const failed = await insertAll(this.#events.collection as never, eventDocs);
           if (failed.some((f) => !f.duplicate)) throw new Error('event insert failed');
         }
-        const docs: KeyDocument[] = batch.map((key) => ({ ...toDocument(key), op: "import" }));
+        const docs: KeyDocument[] = batch.map((key) => ({ ...toDocument(key), op: 'import' }));
         const refused = new Map<number, DuplicateKeyError>();
         for (const { index, error } of await insertAll(this.#keys as never, docs)) {
           const mapped = toStoreError(error);
@@ -233,7 +234,11 @@ export class MongoKeyStore implements KeyStore {
         // A refused key may be this import's own, inserted by an attempt that stopped before its pointer.
         const ours = refused.size
           ? new Set(
-              (await this.#keys.find({ _id: { $in: [...refused.keys()].map((i) => docs[i]?._id as string) } }).toArray())
+              (
+                await this.#keys
+                  .find({ _id: { $in: [...refused.keys()].map((i) => docs[i]?._id as string) } })
+                  .toArray()
+              )
                 .filter((d) => docs.some((doc) => doc._id === d._id && doc.hash === d.hash))
                 .map((d) => d._id),
             )
@@ -380,7 +385,9 @@ export class MongoKeyStore implements KeyStore {
 
   async #lastUse(ids: string[]): Promise<Map<string, Date>> {
     if (ids.length === 0) return new Map();
-    const docs = await this.#usage.find(ids.length === 1 ? { _id: ids[0] as string } : { _id: { $in: ids } }).toArray();
+    const docs = await this.#usage
+      .find(ids.length === 1 ? { _id: ids[0] as string } : { _id: { $in: ids } })
+      .toArray();
     const wanted = new Set(ids);
     return new Map(docs.filter((d) => wanted.has(d._id) && d.at instanceof Date).map((d) => [d._id, d.at]));
   }
@@ -540,4 +547,3 @@ async function insertAll(
     });
   }
 }
-

@@ -83,7 +83,11 @@ export function storeModels(connection: Connection, collection: string): Models 
     bufferCommands: false,
     strict: false,
   });
-  const model = <T>(suffix: string, fields: Record<string, unknown>, indexes: Array<[object, object]> = []) => {
+  const model = <T>(
+    suffix: string,
+    fields: Record<string, unknown>,
+    indexes: Array<[object, object]> = [],
+  ) => {
     const name = suffix ? `${collection}_${suffix}` : collection;
     const modelName = `Keyward:${name}`;
     const existing = connection.models[modelName];

@@ -57,7 +57,12 @@ export class WritePath {
   readonly #faults: WriteFaults;
   readonly #announce: (id: string) => Promise<unknown>;
 
-  constructor(c: Collections, leaseMs: number, faults: WriteFaults, announce: (id: string) => Promise<unknown>) {
+  constructor(
+    c: Collections,
+    leaseMs: number,
+    faults: WriteFaults,
+    announce: (id: string) => Promise<unknown>,
+  ) {
     this.#c = c;
     this.#faults = faults;
     this.#announce = announce;
@@ -78,7 +83,11 @@ export class WritePath {
    * A guarded write of an existing key: `plan` sees the key as read under the lease and answers what to
    * write, or `null` for nothing. Resolves with the key as written, or `null` when nothing was.
    */
-  async update(id: string, plan: (doc: KeyDocument) => Plan | null, state: WriteState): Promise<KeyDocument | null> {
+  async update(
+    id: string,
+    plan: (doc: KeyDocument) => Plan | null,
+    state: WriteState,
+  ): Promise<KeyDocument | null> {
     let after = null as KeyDocument | null;
     const written = this.#run(id, state, async () => {
       const doc = await this.readKey(id);
