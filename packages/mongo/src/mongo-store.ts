@@ -231,27 +231,24 @@ export class MongoKeyStore implements KeyStore {
           if (!(mapped instanceof DuplicateKeyError)) throw mapped;
           refused.set(index, mapped);
         }
-        // A refused key may be this import's own, inserted by an attempt that stopped before its pointer.
-        const ours = refused.size
-          ? new Set(
-              (
-                await this.#keys
-                  .find({ _id: { $in: [...refused.keys()].map((i) => docs[i]?._id as string) } })
-                  .toArray()
-              )
-                .filter((d) => docs.some((doc) => doc._id === d._id && doc.hash === d.hash))
-                .map((d) => d._id),
-            )
-          : new Set<string>();
-        const pointed = docs.filter((d, i) => !refused.has(i) || ours.has(d._id));
+        // Pointers for every key of the batch: a refused one may be this import's own, inserted by an
+        // attempt that stopped before its pointer (ids derive from the token). A pointer to a key that is
+        // not there finds nothing.
         const taken = await insertAll(
           this.#hashes as never,
-          pointed.map((d) => ({ _id: d.hash, keyId: d._id })),
+          docs.map((d) => ({ _id: d.hash, keyId: d._id })),
         );
-        for (const { index } of taken) {
-          const doc = pointed[index] as KeyDocument;
-          const pointer = await this.#hashes.findOne({ _id: doc.hash });
-          if (pointer?.keyId === doc._id) continue;
+        if (taken.some((t) => !t.duplicate)) throw new Error('hash pointer insert failed');
+        // Only a key inserted now can be refused by a pointer another key holds.
+        const takenDocs = taken
+          .filter(({ index }) => !refused.has(index))
+          .map(({ index }) => docs[index] as KeyDocument);
+        const pointers = takenDocs.length
+          ? await this.#hashes.find({ _id: { $in: takenDocs.map((d) => d.hash) } }).toArray()
+          : [];
+        const owner = new Map(pointers.map((p) => [p._id, p.keyId]));
+        for (const doc of takenDocs) {
+          if (owner.get(doc.hash) === doc._id) continue;
           // Another key holds this hash: this key is refused.
           await this.#keys.deleteOne({ _id: doc._id, op: 'import' });
           refused.set(docs.indexOf(doc), new DuplicateKeyError('hash'));
