@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { buildKeyEvent, createKeyward, KeyStoreUnavailableError } from '@keyward/core';
+import { buildKeyEvent, createKeyward, createTokenHasher, KeyStoreUnavailableError } from '@keyward/core';
 import { makeStoredKey, TEST_PEPPER } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -45,7 +45,9 @@ function setUp(step: WriteStep) {
   const events = async (org: string) => (await keyward.listEvents(org)).events.map((e) => e.type);
   const locks = () =>
     connectionB.db?.collection(`${collection}_locks`).countDocuments({ claim: { $ne: true } });
-  return { a, b, keyward, events, locks };
+  const pointers = (keyId: string) =>
+    connectionB.db?.collection(`${collection}_hashes`).countDocuments({ keyId });
+  return { a, b, keyward, events, locks, pointers };
 }
 
 describe.each(STEPS)('A writer stopped after the step "%s" of a guarded write', (step) => {
@@ -125,6 +127,23 @@ describe.each(STEPS)('A writer stopped after the step "%s" of a guarded write', 
     }
     expect((await events(org)).filter((t) => t === 'key.rolled')).toHaveLength(1);
     expect(await locks()).toBe(0);
+  });
+
+  it('re-hash: the key ends up under exactly one hash, the old pointer gone when it moved', async () => {
+    const { a, b, locks, pointers } = setUp(step);
+    const org = uniqueOrganization();
+    const key = makeStoredKey({ organizationId: org });
+    await b.insert(key);
+    const to = createTokenHasher('another-pepper-for-the-crash-test')('some token');
+    await expect(a.rehash(key, to)).rejects.toBeInstanceOf(KeyStoreUnavailableError);
+    expect(await b.findById(org, key.id)).toMatchObject({ hash: lands ? to : key.hash });
+    expect((await b.findByHash(to))?.id).toEqual(lands ? key.id : undefined);
+    expect((await b.findByHash(key.hash))?.id).toEqual(lands ? undefined : key.id);
+    // One pointer once the write settled: the old hash leaves the store with the move.
+    if (lands) {
+      expect(await pointers(key.id)).toBe(1);
+      expect(await locks()).toBe(0);
+    }
   });
 
   it('insert: the upkeep (deliverEvents) finishes a recorded insert with its event, once', async () => {

@@ -442,6 +442,11 @@ export class MongoKeyStore implements KeyStore {
         .sort({ expiresAt: 1, _id: 1 })
         .limit(query.limit)
         .toArray();
+      for (const doc of docs) {
+        const outside = query.organizationId !== undefined && doc.organizationId !== query.organizationId;
+        if (outside || doc.deletedAt || doc.rolledAt)
+          throw new Error('the server answered a key outside the query');
+      }
       return docs.map((d) => fromDocument(d));
     });
   }
