@@ -30,7 +30,9 @@ describe('Races through the service on MongoKeyStore', () => {
   });
   const store = (connection: Connection | undefined, collection: string) => {
     if (!connection) throw new Error('no connection');
-    return new MongoKeyStore({ connection, collection });
+    // A generous store timeout: on a loaded shared machine a slow call is not what these tests are about
+    // (a timed-out call would fail the round as an error, not as a broken invariant).
+    return new MongoKeyStore({ connection, collection, timeoutMs: 30_000 });
   };
 
   describe('one instance', () => {
