@@ -146,7 +146,7 @@ if (mongoUri) {
   );
 
   await keywardConnection.dropDatabase();
-  mongoStore = new MongoKeyStore({ connection: keywardConnection, changeFeed: 'poll' });
+  mongoStore = new MongoKeyStore({ connection: keywardConnection });
   await mongoStore.ensureIndexes();
   await mongoStore.feedReady();
   mongoKeyward = keyward(mongoStore);
@@ -156,7 +156,7 @@ if (mongoUri) {
   }
   countReads(mongoStore, () => counters.mongoStoreReads++);
   // The cold path: the same keys through a store of its own with Keyward's cache off (one read per request).
-  const coldStore = new MongoKeyStore({ connection: keywardConnection, changeFeed: 'poll' });
+  const coldStore = new MongoKeyStore({ connection: keywardConnection });
   const coldRead = coldStore.findByHash.bind(coldStore);
   coldStore.findByHash = async (hash) => {
     const started = performance.now();

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createKeyward } from '@keyward/core';
-import { type ChangeFeedMode, MongoKeyStore } from '@keyward/mongo';
+import { MongoKeyStore } from '@keyward/mongo';
 import { startTestDatabase } from '@keyward/test-db';
 import mongoose from 'mongoose';
 
@@ -12,8 +12,7 @@ const DELETIONS = 100;
 const database = await startTestDatabase({ replicaSet: process.env.KEYWARD_TEST_DB_REPLICA_SET === '1' });
 const lines: string[] = [];
 try {
-  const modes: ChangeFeedMode[] = database.isReplicaSet ? ['change-stream', 'poll'] : ['poll'];
-  for (const mode of modes) lines.push(await measure(mode));
+  lines.push(await measure('poll'));
 } finally {
   await database.stop();
 }
@@ -34,10 +33,10 @@ const report = [
 writeFileSync(new URL('../results/propagation.md', import.meta.url), report);
 process.stdout.write(report);
 
-async function measure(mode: ChangeFeedMode): Promise<string> {
+async function measure(mode: 'poll'): Promise<string> {
   const uri = database.uriFor(`kw_bench_propagation_${mode.replace('-', '_')}`);
   const connections = await Promise.all([1, 2].map(() => mongoose.createConnection(uri).asPromise()));
-  const stores = connections.map((connection) => new MongoKeyStore({ connection, changeFeed: mode }));
+  const stores = connections.map((connection) => new MongoKeyStore({ connection }));
   const [a, b] = stores.map((store) =>
     createKeyward({
       store,
@@ -67,7 +66,7 @@ async function measure(mode: ChangeFeedMode): Promise<string> {
     const at = (q: number) =>
       (delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? 0).toFixed(0);
     process.stderr.write(`${mode}: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms\n`);
-    return `| ${stores[1]?.changeFeedMechanism ?? mode} | ${at(0.5)} | ${at(0.99)} | ${(delays.at(-1) ?? 0).toFixed(0)} |`;
+    return `| ${mode} | ${at(0.5)} | ${at(0.99)} | ${(delays.at(-1) ?? 0).toFixed(0)} |`;
   } finally {
     await Promise.all([a.close(), b.close()]);
     await Promise.all(stores.map((s) => s.close()));

@@ -479,7 +479,7 @@ describe('pages', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-security-policy']).toBe(CSP);
     expect(res.text).toContain('data-api-url="/api/keys"');
-    expect(res.text).toContain('src="/dashboard/api-keys/assets/main.js"');
+    expect(res.text).toMatch(/src="\/dashboard\/api-keys\/assets\/main\.js\?v=[\w-]+"/);
     expect(res.text).not.toMatch(/<style\b|\sstyle=/i);
   });
 

@@ -218,7 +218,7 @@ describe('the sign-up rate limit', () => {
   });
 });
 
-describe('sessions in MongoDB (connect-mongo on the key store connection)', () => {
+describe('sessions in MongoDB (connect-mongo on a client of its own)', () => {
   const db = useTestDatabase('demo-sessions');
   let connection: mongoose.Connection;
   beforeAll(async () => {
@@ -230,7 +230,8 @@ describe('sessions in MongoDB (connect-mongo on the key store connection)', () =
 
   it('keeps sessions in the sessions collection, so a restarted demo keeps its users signed in', async () => {
     const options = { sessionSecret: 'shared-secret-for-the-test', store: new MemoryKeyStore() };
-    const before = demo({ ...options, sessionStore: mongoSessionStore(connection) });
+    const firstStore = mongoSessionStore(db.uri, db.dbName);
+    const before = demo({ ...options, sessionStore: firstStore });
     const signup = await before.agent.post('/signup').send(SIGNUP);
     expect(signup.status).toBe(201);
     const stored = await connection.collection('sessions').find({}).toArray();
@@ -240,7 +241,8 @@ describe('sessions in MongoDB (connect-mongo on the key store connection)', () =
 
     // Another app on the same store and secret (a restart): still signed in. Its keys were in memory, so
     // the organization has none there; the session is what this checks.
-    const after = demo({ ...options, sessionStore: mongoSessionStore(connection) });
+    const secondStore = mongoSessionStore(db.uri, db.dbName);
+    const after = demo({ ...options, sessionStore: secondStore });
     const id = sessionId(cookieOf(signup));
     const res = await request(after.app).get('/api/keys').set('Cookie', `kw_demo_session=${id}`);
     expect(res.status).toBe(200);
@@ -248,7 +250,8 @@ describe('sessions in MongoDB (connect-mongo on the key store connection)', () =
     const out = await request(after.app).post('/signout').set('Cookie', `kw_demo_session=${id}`).send({});
     expect(out.status).toBe(204);
     expect(await connection.collection('sessions').countDocuments()).toBe(0);
-    // The shared client is still open: the key store's connection works.
+    await Promise.all([firstStore.close(), secondStore.close()]);
+    // The key store's connection is not the sessions' client: still open.
     expect(connection.readyState).toBe(1);
   });
 });

@@ -3,7 +3,7 @@ import MongoStore from 'connect-mongo';
 import type { Request, RequestHandler } from 'express';
 import session, { type Store } from 'express-session';
 import createMemoryStore from 'memorystore';
-import type mongoose from 'mongoose';
+import mongoose from 'mongoose';
 
 declare module 'express-session' {
   interface SessionData {
@@ -72,7 +72,8 @@ export function createSessions(options: SessionOptions = {}): DemoSessions {
     store,
     resave: false,
     saveUninitialized: false,
-    unset: 'destroy',
+    // A session whose load failed (a store error) is kept, not deleted: the user stays signed in.
+    unset: 'keep',
     cookie: {
       path: '/',
       httpOnly: true,
@@ -84,26 +85,42 @@ export function createSessions(options: SessionOptions = {}): DemoSessions {
   return { middleware, close };
 }
 
+/** The demo's session store in MongoDB, with `close()` that stops its clean-up and closes its client. */
+export type MongoSessionStore = Store & { close(): Promise<void> };
+
+/** How often expired sessions are deleted. */
+const SESSION_CLEANUP_MS = 10 * 60_000;
+
 /**
- * A session store in the demo's MongoDB (or FerretDB) database, on the mongoose connection the key store
- * uses (`connection.getClient()`): collection `sessions`, expired sessions removed every 10 minutes
- * (`autoRemove: 'interval'` — FerretDB has no TTL indexes). Closing the connection is the app's job;
- * this store never closes it.
+ * A session store in the demo's MongoDB (or FerretDB) database, collection `sessions`, on a client of
+ * its own (never the key store's connection: a fault of one cannot reach the other's pooled sockets).
+ * Expired sessions are deleted every 10 minutes by an acknowledged `deleteMany` (connect-mongo's own
+ * interval sends an unacknowledged one, `w: 0`, and FerretDB has no TTL indexes). `close()` stops that
+ * and closes the client.
  *
  * @example
- * const sessionStore = mongoSessionStore(connection);
+ * const sessionStore = mongoSessionStore(process.env.MONGO_URL, 'keyward_demo');
  */
-export function mongoSessionStore(connection: mongoose.Connection): Store {
-  return MongoStore.create({
-    client: connection.getClient() as unknown as NonNullable<
-      Parameters<typeof MongoStore.create>[0]['client']
-    >,
-    dbName: connection.name,
+export function mongoSessionStore(uri: string, dbName: string): MongoSessionStore {
+  const client = new mongoose.mongo.MongoClient(uri, { serverSelectionTimeoutMS: 5_000 });
+  const store = MongoStore.create({
+    client: client as unknown as NonNullable<Parameters<typeof MongoStore.create>[0]['client']>,
+    dbName,
     collectionName: 'sessions',
     ttl: SESSION_MAX_AGE_MS / 1000,
-    autoRemove: 'interval',
-    autoRemoveInterval: 10,
+    autoRemove: 'disabled',
     stringify: false,
+  });
+  const sessions = client.db(dbName).collection('sessions');
+  const timer = setInterval(() => {
+    sessions.deleteMany({ expires: { $lt: new Date() } }).catch(() => {});
+  }, SESSION_CLEANUP_MS);
+  timer.unref();
+  return Object.assign(store, {
+    async close() {
+      clearInterval(timer);
+      await client.close();
+    },
   });
 }
 

@@ -77,12 +77,15 @@ async function openMongo(uri: string, description: string, stop: () => Promise<v
   }
   const store = new MongoKeyStore({ connection });
   await store.ensureIndexes();
+  // Sessions on a client of their own, never the key store's connection.
+  const sessionStore = mongoSessionStore(uri, connection.name);
   return {
     store,
-    sessionStore: mongoSessionStore(connection),
+    sessionStore,
     description,
     close: async () => {
       await store.close();
+      await sessionStore.close();
       await connection.close();
       await stop();
     },

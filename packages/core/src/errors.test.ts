@@ -37,4 +37,21 @@ describe('KeywardError', () => {
     expect(outage).toBeInstanceOf(KeywardError);
     expect(outage.name).toBe('KeyStoreUnavailableError');
   });
+
+  it('says a write may have been applied when the store cannot tell, and only then', () => {
+    const unknown = new KeyStoreUnavailableError(new Error('timed out'), { mayHaveApplied: true });
+    expect(unknown.status).toBe(503);
+    expect(unknown.mayHaveApplied).toBe(true);
+    expect(unknown.toJSON()).toEqual({
+      error: {
+        code: 'key_store_unavailable',
+        message:
+          'The key store did not confirm the change in time. It may have been applied: read the key back.',
+        mayHaveApplied: true,
+      },
+    });
+    const refused = new KeyStoreUnavailableError(new Error('ECONNREFUSED'));
+    expect(refused.mayHaveApplied).toBe(false);
+    expect(refused.toJSON().error).not.toHaveProperty('mayHaveApplied');
+  });
 });

@@ -150,11 +150,26 @@ export function isKeywardError(error: unknown): error is KeywardError {
   );
 }
 
-/** Thrown (or wrapped) when the key store cannot be reached; answers 503. */
+/**
+ * Thrown (or wrapped) when the key store cannot be reached; answers 503. With `mayHaveApplied`, a write
+ * whose outcome is not known: the store settles it (it lands whole or not at all, with its event), and the
+ * message tells the caller to read the key back, which then answers the settled state.
+ */
 export class KeyStoreUnavailableError extends KeywardError {
-  constructor(cause?: unknown) {
-    super('key_store_unavailable', { cause });
+  readonly mayHaveApplied: boolean;
+
+  constructor(cause?: unknown, options: { mayHaveApplied?: boolean } = {}) {
+    const mayHaveApplied = options.mayHaveApplied === true;
+    super('key_store_unavailable', {
+      cause,
+      ...(mayHaveApplied && {
+        message:
+          'The key store did not confirm the change in time. It may have been applied: read the key back.',
+        extra: { mayHaveApplied: true },
+      }),
+    });
     this.name = 'KeyStoreUnavailableError';
+    this.mayHaveApplied = mayHaveApplied;
   }
 }
 

@@ -148,6 +148,7 @@ export type {
   KeyListQuery,
   KeyStore,
   UpdateConditions,
+  UpdateOptions,
   UsageEntry,
 } from './store.js';
 export type {

@@ -1,13 +1,7 @@
 import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './errors.js';
 import { type EventMaintenance, EventPublisher } from './event-hooks.js';
 import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } from './event-schemas.js';
-import {
-  buildKeyEvent,
-  derivedEventId,
-  type EventContext,
-  type KeyEvent,
-  type KeyEventType,
-} from './events.js';
+import type { EventContext, KeyEvent } from './events.js';
 import { type ExpiringKeysQuery, parseExpiringQuery } from './expiring.js';
 import { createTokenHasher } from './hash.js';
 import { isKeyId, newKeyId } from './ids.js';
@@ -39,6 +33,7 @@ import { storeCall } from './store-call.js';
 import type { ApiKey, KeyLimit, KeyType, StoredKey, VerifyRequirements, VerifyResult } from './types.js';
 import { UsageRecorder } from './usage.js';
 import { Verifier } from './verify.js';
+import { type ChangeRecord, createWritePath } from './write-path.js';
 
 /** The name of the key every organization gets when provisioned. */
 export const DEFAULT_KEY_NAME = 'Default API Key';
@@ -243,63 +238,6 @@ export function createKeyward(options: KeywardOptions): Keyward {
     return { key, token };
   }
 
-  /**
-   * Inserts a key; with `type`, its event is written in the same store write (and handed to `onEvent` once
-   * the write is durable). `key.imported` comes this way too.
-   */
-  async function insert(key: StoredKey, type?: KeyEventType, context?: EventContext): Promise<void> {
-    const built = type ? buildKeyEvent(type, key, key.createdAt, context) : undefined;
-    // An import's event has the same id on every attempt, single or bulk (see `insertMany`).
-    const event = built?.type === 'key.imported' ? { ...built, id: importEventId(key) } : built;
-    try {
-      await storeCall('insert', () => store.insert(key, event));
-    } finally {
-      verifier.invalidate(key.id);
-    }
-    if (event) publisher.publish(event);
-  }
-
-  /**
-   * `insert` for many keys, each with its `key.imported` event (see `KeyStore.insertMany`): one result per
-   * key, `null` when inserted or the duplicate that refused it. Events of inserted keys are published.
-   */
-  async function insertMany(
-    keys: StoredKey[],
-    context: EventContext | undefined,
-  ): Promise<Array<DuplicateKeyError | null>> {
-    // The same id on every attempt (from the import slot, unique per token): a re-run, or a retry after an
-    // import stopped between a key's event and the key, keeps one event per key.
-    const events = keys.map((key) => ({
-      ...buildKeyEvent('key.imported', key, key.createdAt, context),
-      id: importEventId(key),
-    }));
-    const outcomes = await insertAll(keys, events);
-    outcomes.forEach((duplicate, i) => {
-      if (duplicate === null) publisher.publish(events[i] as KeyEvent);
-    });
-    return outcomes;
-  }
-
-  async function insertAll(keys: StoredKey[], events: KeyEvent[]): Promise<Array<DuplicateKeyError | null>> {
-    try {
-      const bulk = store.insertMany?.bind(store);
-      if (bulk) return keys.length === 0 ? [] : await storeCall('insertMany', () => bulk(keys, events));
-      const outcomes: Array<DuplicateKeyError | null> = [];
-      for (const [i, key] of keys.entries()) {
-        try {
-          await storeCall('insert', () => store.insert(key, events[i]));
-          outcomes.push(null);
-        } catch (error) {
-          if (!(error instanceof DuplicateKeyError)) throw error;
-          outcomes.push(error);
-        }
-      }
-      return outcomes;
-    } finally {
-      for (const key of keys) verifier.invalidate(key.id);
-    }
-  }
-
   /** Parses and checks one import (throws `validation_error`) and builds its record. */
   function prepareImport(organizationId: string, input: unknown): StoredKey {
     const body = parseInput(importKeyInputSchema, input);
@@ -315,44 +253,12 @@ export function createKeyward(options: KeywardOptions): Keyward {
     return { ...key, limits: [...resolved.limits.defaults[body.type]] };
   }
 
-  /**
-   * One conditional write. The local cache forgets the key whatever happens, also when the store throws
-   * half-way: a write that may have landed must not leave this instance answering from the old state.
-   */
-  async function change(
-    organizationId: string,
-    id: string,
-    changes: KeyChanges,
-    version?: number,
-    record?: ChangeRecord,
-  ) {
-    const now = new Date(clock());
-    const event = record
-      ? buildKeyEvent(
-          record.type,
-          { id, organizationId, name: record.keyName },
-          now,
-          record.context,
-          record.changes,
-        )
-      : undefined;
-    let updated: StoredKey | null;
-    try {
-      updated = await storeCall('update', () =>
-        store.update(
-          organizationId,
-          id,
-          { ...changes, updatedAt: now },
-          version === undefined ? {} : { version },
-          event,
-        ),
-      );
-    } finally {
-      verifier.invalidate(id);
-    }
-    if (updated && event) publisher.publish(event);
-    return updated;
-  }
+  const { insert, insertMany, change } = createWritePath({
+    store,
+    clock,
+    invalidate: (id) => verifier.invalidate(id),
+    publisher,
+  });
 
   async function existing(organizationId: string, id: string): Promise<StoredKey> {
     const key = isKeyId(id) ? await storeCall('findById', () => store.findById(organizationId, id)) : null;
@@ -543,10 +449,9 @@ export function createKeyward(options: KeywardOptions): Keyward {
           changed.map((field) => [field, changes[field as keyof KeyChanges]]),
         ) as KeyChanges;
         // Conditional on the version read: a roll, disable or delete in between makes it check again.
-        return change(organizationId, id, effective, current.version, {
-          ...updateEvent(changed, effective),
-          keyName: effective.name ?? current.name,
-          context,
+        return change(organizationId, id, effective, {
+          version: current.version,
+          record: { ...updateEvent(changed, effective), keyName: effective.name ?? current.name, context },
         });
       });
       return toApiKey(updated, clock());
@@ -574,42 +479,35 @@ export function createKeyward(options: KeywardOptions): Keyward {
         allowedIps: old.allowedIps ?? [],
         // The successor counts against the same limits as the key it replaces (one credential in transition).
         lineageId: old.lineageId ?? old.id,
-        // One successor per version of the old key, under a unique index: two rolls that read the same
-        // state cannot both insert one, even on a store whose conditional updates race (FerretDB).
+        // One successor per version of the old key, under a unique index.
         slot: `roll:${old.id}:${old.version}`,
       });
-      try {
-        await insert(key);
-      } catch (error) {
-        if (error instanceof DuplicateKeyError) throw rollConflict();
-        throw error;
-      }
       const now = clock();
       const graceEnd = now + gracePeriodSeconds * 1000;
       const end = old.expiresAt && old.expiresAt.getTime() < graceEnd ? old.expiresAt : new Date(graceEnd);
       let previous: StoredKey | null;
       try {
-        // Conditional on the version checked above: a PATCH, disable, roll or delete in between wins.
+        // One guarded write, conditional on the version checked above: the old key is rolled and its
+        // successor inserted together, or neither (a PATCH, disable, roll or delete in between wins).
         previous = await change(
           organizationId,
           id,
           { rolledAt: new Date(now), replacedBy: key.id, expiresAt: end },
-          old.version,
-          { type: 'key.rolled', keyName: old.name, context },
+          {
+            version: old.version,
+            record: { type: 'key.rolled', keyName: old.name, context },
+            successor: key,
+          },
         );
       } catch (error) {
-        // The write may or may not have landed: look, and keep the successor only if the roll happened.
+        if (error instanceof DuplicateKeyError) throw rollConflict();
+        // The write may have landed: read the key back (the store answers the settled state) and, if the
+        // roll happened, answer it, since its token is shown only here.
         const after = await storeCall('findById', () => store.findById(organizationId, id)).catch(() => null);
-        if (after?.replacedBy === key.id) previous = after;
-        else {
-          if (after) await retire(organizationId, key.id, now);
-          throw error;
-        }
+        if (after?.replacedBy !== key.id) throw error;
+        previous = after;
       }
-      if (!previous) {
-        await retire(organizationId, key.id, now);
-        throw rollConflict();
-      }
+      if (!previous) throw rollConflict();
       return { key: toApiKey(key, now), token, previous: toApiKey(previous, now) };
     },
 
@@ -618,11 +516,14 @@ export function createKeyward(options: KeywardOptions): Keyward {
       // Read for the event's key name. The write is unconditional: a delete wins over any concurrent change;
       // it is conditional only on the organization and on the key not being deleted yet.
       const current = await existing(organizationId, id);
-      const deleted = await change(organizationId, id, { deletedAt: new Date(clock()) }, undefined, {
-        type: 'key.deleted',
-        keyName: current.name,
-        context,
-      });
+      const deleted = await change(
+        organizationId,
+        id,
+        { deletedAt: new Date(clock()) },
+        {
+          record: { type: 'key.deleted', keyName: current.name, context },
+        },
+      );
       if (!deleted) throw new KeywardError('not_found');
     },
 
@@ -679,17 +580,6 @@ export function createKeyward(options: KeywardOptions): Keyward {
   };
   return service;
 
-  /**
-   * Takes back the successor of a roll that did not happen (best effort: its token was never shown), and
-   * gives back its claim on the roll slot so the key can be rolled again.
-   */
-  async function retire(organizationId: string, successorId: string, now: number): Promise<void> {
-    await change(organizationId, successorId, {
-      deletedAt: new Date(now),
-      slot: `retired:${successorId}`,
-    }).catch(() => null);
-  }
-
   async function currentDefault(slot: string): Promise<ApiKey | null> {
     let key = await storeCall('findBySlot', () => store.findBySlot(slot));
     // Follow rolls to the key that replaced the original default.
@@ -703,14 +593,6 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
 /** Read-check-write rounds of an update before it gives up with 409 under constant concurrent change. */
 const MAX_WRITE_ATTEMPTS = 3;
-
-/** The event a change records (built by `change` with the write's time). */
-interface ChangeRecord {
-  type: KeyEventType;
-  keyName: string;
-  context: EventContext | undefined;
-  changes?: string[];
-}
 
 /** The fields a PATCH may change, in the order `changes` lists them. */
 const UPDATABLE_FIELDS = [
@@ -746,11 +628,6 @@ function updateEvent(changed: string[], changes: KeyChanges): Pick<ChangeRecord,
     return { type: changes.disabled ? 'key.disabled' : 'key.enabled' };
   }
   return { type: 'key.updated', changes: changed };
-}
-
-/** The id of an imported key's `key.imported` event: from its import slot, the same on every attempt. */
-function importEventId(key: StoredKey): string {
-  return derivedEventId(`key.imported:${key.slot}`);
 }
 
 function rollConflict(): KeywardError {

@@ -9,7 +9,7 @@ import type {
   KeyChanges,
   KeyListQuery,
   KeyStore,
-  UpdateConditions,
+  UpdateOptions,
   UsageEntry,
 } from './store.js';
 import type { StoredKey } from './types.js';
@@ -28,6 +28,8 @@ export class MemoryKeyStore implements KeyStore {
   readonly #events: EventLog;
   readonly #idByHash = new Map<string, string>();
   readonly #idBySlot = new Map<string, string>();
+  /** Last use, apart from the key records (a last-use write never rewrites a key). */
+  readonly #lastUsed = new Map<string, Date>();
   readonly #listeners = new Set<KeyChangeListener>();
 
   /** `options.eventRetentionDays` (default 400) bounds how long events are listed. */
@@ -36,12 +38,8 @@ export class MemoryKeyStore implements KeyStore {
   }
 
   async insert(key: StoredKey, event?: KeyEvent): Promise<void> {
-    if (this.#byId.has(key.id)) throw new DuplicateKeyError('id');
-    if (this.#idByHash.has(key.hash)) throw new DuplicateKeyError('hash');
-    if (this.#idBySlot.has(key.slot)) throw new DuplicateKeyError('slot');
-    this.#byId.set(key.id, structuredClone(key));
-    this.#idByHash.set(key.hash, key.id);
-    this.#idBySlot.set(key.slot, key.id);
+    this.#checkFree(key);
+    this.#add(key);
     if (event) this.#stage(key.id, event);
     this.#emit(key.id);
     if (event) await this.#deliverKey(key.id, event.id);
@@ -54,7 +52,7 @@ export class MemoryKeyStore implements KeyStore {
   async findById(organizationId: string, id: string): Promise<StoredKey | null> {
     const key = this.#byId.get(id);
     if (!key || key.organizationId !== organizationId || key.deletedAt) return null;
-    return structuredClone(key);
+    return this.#withUse(key);
   }
 
   async findBySlot(slot: string): Promise<StoredKey | null> {
@@ -66,24 +64,29 @@ export class MemoryKeyStore implements KeyStore {
       (k) => k.organizationId === organizationId && !k.deletedAt && (!query || matchesListQuery(k, query)),
     );
     keys.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
-    return (query ? keys.slice(0, query.limit) : keys).map((k) => structuredClone(k));
+    return (query ? keys.slice(0, query.limit) : keys).map((k) => this.#withUse(k));
   }
 
+  /** The check and the write in one synchronous step: nothing can come between them in one process. */
   async update(
     organizationId: string,
     id: string,
     changes: KeyChanges,
-    conditions: UpdateConditions = {},
-    event?: KeyEvent,
+    options: UpdateOptions = {},
   ): Promise<StoredKey | null> {
+    const { event, successor } = options;
     const key = this.#byId.get(id);
     if (!key || key.organizationId !== organizationId || key.deletedAt) return null;
-    if (conditions.version !== undefined && key.version !== conditions.version) return null;
+    if (options.version !== undefined && key.version !== options.version) return null;
+    if (changes.slot !== undefined && changes.slot !== key.slot && this.#idBySlot.has(changes.slot)) {
+      throw new DuplicateKeyError('slot');
+    }
+    if (successor) this.#checkFree(successor);
     if (changes.slot !== undefined && changes.slot !== key.slot) {
-      if (this.#idBySlot.has(changes.slot)) throw new DuplicateKeyError('slot');
       this.#idBySlot.delete(key.slot);
       this.#idBySlot.set(changes.slot, id);
     }
+    if (successor) this.#add(successor);
     Object.assign(key, structuredClone(changes));
     key.version += 1;
     if (event) this.#stage(id, event);
@@ -151,7 +154,7 @@ export class MemoryKeyStore implements KeyStore {
     return outcomes;
   }
 
-  /** Moves the key to `hash` in one step (a process-local map cannot crash half-way). */
+  /** Gives the key `hash` in one step (a process-local map cannot crash half-way). */
   async rehash(key: StoredKey, hash: string): Promise<StoredKey | null> {
     const current = this.#byId.get(key.id);
     if (!current || current.deletedAt || current.hash !== key.hash || current.version !== key.version) {
@@ -168,9 +171,28 @@ export class MemoryKeyStore implements KeyStore {
 
   async recordUsage(entries: ReadonlyArray<UsageEntry>): Promise<void> {
     for (const { id, at } of entries) {
-      const key = this.#byId.get(id);
-      if (key && (!key.lastUsedAt || key.lastUsedAt < at)) key.lastUsedAt = new Date(at);
+      const last = this.#lastUsed.get(id);
+      if (this.#byId.has(id) && (!last || last < at)) this.#lastUsed.set(id, new Date(at));
     }
+  }
+
+  #checkFree(key: StoredKey): void {
+    if (this.#byId.has(key.id)) throw new DuplicateKeyError('id');
+    if (this.#idByHash.has(key.hash)) throw new DuplicateKeyError('hash');
+    if (this.#idBySlot.has(key.slot)) throw new DuplicateKeyError('slot');
+  }
+
+  #add(key: StoredKey): void {
+    this.#byId.set(key.id, structuredClone(key));
+    this.#idByHash.set(key.hash, key.id);
+    this.#idBySlot.set(key.slot, key.id);
+  }
+
+  #withUse(key: StoredKey): StoredKey {
+    const copy = structuredClone(key);
+    const used = this.#lastUsed.get(key.id);
+    if (used && (!copy.lastUsedAt || copy.lastUsedAt < used)) copy.lastUsedAt = new Date(used);
+    return copy;
   }
 
   subscribe(listener: KeyChangeListener): () => void {

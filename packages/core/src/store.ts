@@ -48,14 +48,27 @@ export interface UsageEntry {
   at: Date;
 }
 
-/** Extra conditions on an update; the update happens only if all hold at write time. */
-export interface UpdateConditions {
+/**
+ * How an update is guarded and what goes with it. The update happens only if every condition holds at
+ * write time; whatever goes with it (event, successor) exists if and only if the update happened.
+ */
+export interface UpdateOptions {
   /**
    * Only if the key's `version` is still this one: the state the caller checked is the state it changes
    * (compare-and-set). Without it the update applies to any version.
    */
   version?: number;
+  /** The change's audit event: listed (see `listEvents`) if and only if the update happened. */
+  event?: KeyEvent;
+  /**
+   * A key inserted by the same guarded write (the successor of a roll): it exists if and only if the update
+   * happened. Its `id`, `hash` or `slot` already taken rejects with `DuplicateKeyError` and changes nothing.
+   */
+  successor?: StoredKey;
 }
+
+/** @deprecated the name of `UpdateOptions` before events and successors went with it. */
+export type UpdateConditions = UpdateOptions;
 
 /**
  * A change announced by a store's feed: the key with `id` changed (or was deleted) somewhere, or
@@ -94,43 +107,53 @@ export interface ExpiringQuery {
  * service turns that into `KeyStoreUnavailableError`). Deleted keys keep their record with `deletedAt` set:
  * `findByHash` returns them (verify refuses them), `findById` and `list` do not.
  *
+ * Writes: `insert` adds a key, and every change of an existing key (update, disable, delete, roll, re-hash)
+ * is one guarded write, `update` (or `rehash`): the check (organization, not deleted, `version`) and the
+ * write are one step that no other write of that key can interleave with, on every server the store
+ * supports. A store that cannot say whether a failed write landed rejects with
+ * `KeyStoreUnavailableError` marked `mayHaveApplied`; it then settles the outcome itself, so that
+ * `findById` afterwards reads back the final state. Background data (last use) never rewrites the key:
+ * nothing but these writes can undo a change.
+ *
  * Run `runKeyStoreConformance` from `@keyward/core/testing` against every implementation.
  */
 export interface KeyStore {
   /**
    * Adds a key; rejects with `DuplicateKeyError` when `id`, `hash` or `slot` already exists. With `event`,
-   * the event is written in the same single write as the key (an outbox on the key's record) and then
-   * moved to the event log (see `listEvents`): the key exists if and only if its event does, eventually.
+   * the key exists if and only if its event is listed (see `listEvents`), eventually.
    */
   insert(key: StoredKey, event?: KeyEvent): Promise<void>;
   /** The key with this hash, deleted or not. */
   findByHash(hash: string): Promise<StoredKey | null>;
-  /** The organization's key with this id, unless deleted. */
+  /**
+   * The organization's key with this id, unless deleted, with its `lastUsedAt`. After a write that failed
+   * with `mayHaveApplied`, it answers the settled state (waiting briefly for the write to settle).
+   */
   findById(organizationId: string, id: string): Promise<StoredKey | null>;
   /** The key holding `slot`, deleted or not (used for default-key idempotency). */
   findBySlot(slot: string): Promise<StoredKey | null>;
   /**
-   * The organization's keys that are not deleted, newest first (ties broken by id, descending): all of
-   * them without `query`, else one page of them (see `KeyListQuery`), read with one query.
+   * The organization's keys that are not deleted, newest first (ties broken by id, descending), with their
+   * `lastUsedAt`: all of them without `query`, else one page of them (see `KeyListQuery`).
    */
   list(organizationId: string, query?: KeyListQuery): Promise<StoredKey[]>;
   /**
-   * Applies `changes` to the organization's key unless it is deleted (or a condition fails), and adds 1
-   * to its `version`, as one conditional write. Returns the updated key, or `null` when nothing matched.
-   * A store with a change feed must make the change visible to every subscriber whenever the key changed,
-   * even if the call then fails (e.g. announce it before and after the write).
+   * The guarded write: applies `changes` to the organization's key unless it is deleted (or `version`
+   * differs), adds 1 to its `version`, and writes `options.event` and `options.successor` with it (see
+   * `UpdateOptions`). Returns the updated key, or `null` when nothing matched (nothing was written).
+   * A store with a change feed makes the change visible to every subscriber whenever the key changed,
+   * even if the call then fails.
    */
   update(
     organizationId: string,
     id: string,
     changes: KeyChanges,
-    conditions?: UpdateConditions,
-    event?: KeyEvent,
+    options?: UpdateOptions,
   ): Promise<StoredKey | null>;
 
   /**
-   * Optional: records last use; each entry sets `lastUsedAt` only if it moves forward. Entries carry the
-   * key's hash too, for stores whose fastest lookup is by hash.
+   * Optional: records last use; each entry sets `lastUsedAt` only if it moves forward. Kept apart from the
+   * key's own record (a last-use write never rewrites a key), and shown by `findById` and `list`.
    */
   recordUsage?(entries: ReadonlyArray<UsageEntry>): Promise<void>;
   /**
@@ -148,22 +171,21 @@ export interface KeyStore {
     events?: ReadonlyArray<KeyEvent | undefined>,
   ): Promise<Array<DuplicateKeyError | null>>;
   /**
-   * Optional: moves `key` (as read, with its `hash` and `version`) to a new hash, as when its token is
-   * re-hashed with the current pepper or a SHA-256 import is upgraded. Only if the key still has that hash
-   * and version and is not deleted; adds 1 to `version`. Afterwards `findByHash(hash)` returns the key and
-   * `findByHash(key.hash)` returns `null`; nothing else about the key changes. Returns the moved key, or
-   * `null` when nothing matched (changed, deleted or moved meanwhile). Rejects with `DuplicateKeyError`
-   * when another key holds `hash`. A store with a change feed announces it like an update. A crash at any
-   * point must never lose the key, duplicate it, or bring back a deleted one. Without it, keys hashed
-   * under a previous pepper keep their hash (and keep needing that pepper).
+   * Optional: gives `key` (as read, with its `hash` and `version`) a new hash, as when its token is
+   * re-hashed with the current pepper or a SHA-256 import is upgraded: a guarded write like `update`,
+   * only if the key still has that hash and version and is not deleted; adds 1 to `version`. Afterwards
+   * `findByHash(hash)` returns the key and `findByHash(key.hash)` returns `null`; nothing else about the key
+   * changes. Returns the key, or `null` when nothing matched. Rejects with `DuplicateKeyError` when another
+   * key holds `hash`. Without it, keys hashed under a previous pepper keep their hash (and keep needing that
+   * pepper).
    */
   rehash?(key: StoredKey, hash: string): Promise<StoredKey | null>;
   /** Optional: calls `listener` whenever any key changes, from any process sharing the store. */
   subscribe?(listener: KeyChangeListener): () => void;
   /**
    * Optional (required for audit events): one page of the organization's event log (see `EventListQuery`).
-   * Events still in a key's outbox are not listed until `deliverEvents` (or the write's own delivery) moves
-   * them. Events past the store's retention may be left out.
+   * An event of a write that has not settled yet is listed once it has. Events past the store's retention
+   * may be left out.
    */
   listEvents?(organizationId: string, query: EventListQuery): Promise<KeyEvent[]>;
   /**
@@ -172,9 +194,8 @@ export interface KeyStore {
    */
   appendEvent?(event: KeyEvent): Promise<void>;
   /**
-   * Optional: moves every event still waiting in a key's outbox (left by a process that died, or a failed
-   * write, between the key write and the event log write) to the event log, idempotently. Resolves with
-   * how many it moved.
+   * Optional: settles writes left half-way (by a process that died, or a failed event write): each such
+   * write is completed with its event, idempotently. Resolves with how many it settled.
    */
   deliverEvents?(): Promise<number>;
   /** Optional: deletes events older than the store's retention at `now`; resolves with how many. */

@@ -59,7 +59,7 @@ export function runEventConformance(name: string, options: EventConformanceOptio
         const created = eventFor(key, 'key.created', Date.parse('2030-01-01T00:00:00.000Z'));
         await store.insert(key, created);
         const updated = eventFor(key, 'key.updated', Date.parse('2030-01-01T00:00:01.000Z'), ['name']);
-        await store.update(org, key.id, { name: 'Renamed' }, {}, updated);
+        await store.update(org, key.id, { name: 'Renamed' }, { event: updated });
         expect(await list(store, org)).toEqual([updated, created]);
       }));
 
@@ -68,7 +68,7 @@ export function runEventConformance(name: string, options: EventConformanceOptio
         const key = options.makeKey({ organizationId: org });
         await store.insert(key);
         const stale = eventFor(key, 'key.updated', Date.now(), ['name']);
-        expect(await store.update(org, key.id, { name: 'X' }, { version: 7 }, stale)).toBeNull();
+        expect(await store.update(org, key.id, { name: 'X' }, { version: 7, event: stale })).toBeNull();
         const duplicate = eventFor(key, 'key.created', Date.now());
         await expect(store.insert({ ...key }, duplicate)).rejects.toThrow();
         expect(await list(store, org)).toEqual([]);
@@ -127,16 +127,23 @@ export function runEventConformance(name: string, options: EventConformanceOptio
           const renamed = eventFor(key, 'key.updated', Date.parse('2030-03-01T00:00:01.000Z'), ['name']);
           // The key write succeeds: the change happened, so its event must follow.
           await store.insert(key, created);
-          expect((await store.update(org, key.id, { name: 'After' }, {}, renamed))?.name).toBe('After');
-          const before = await list(store, org);
-          // beforeAppend: not in the log yet; beforeClear: in the log but still in the outbox.
-          expect(before).toEqual(step === 'beforeAppend' ? [] : [renamed, created]);
-          // Recovery while still failing moves nothing and loses nothing.
+          // beforeAppend: not in the log yet; beforeClear: in the log, its delivery not finished.
+          expect(await list(store, org)).toEqual(step === 'beforeAppend' ? [] : [created]);
+          // Recovery while still failing loses nothing and adds nothing.
           await store.deliverEvents?.().catch(() => 0);
+          expect(await list(store, org)).toEqual(step === 'beforeAppend' ? [] : [created]);
           failing = false;
-          const moved = await store.deliverEvents?.();
-          expect(moved).toBe(2);
+          await store.deliverEvents?.();
+          expect(await list(store, org)).toEqual([created]);
+          failing = true;
+          expect((await store.update(org, key.id, { name: 'After' }, { event: renamed }))?.name).toBe(
+            'After',
+          );
+          expect(await list(store, org)).toEqual(step === 'beforeAppend' ? [created] : [renamed, created]);
+          failing = false;
+          await store.deliverEvents?.();
           expect(await list(store, org)).toEqual([renamed, created]);
+          // Everything was delivered: nothing is left to recover.
           expect(await store.deliverEvents?.()).toBe(0);
           expect((await store.findById(org, key.id))?.name).toBe('After');
         });

@@ -127,7 +127,7 @@ export function delegatingStore(inner: KeyStore, overrides: Partial<KeyStore> = 
     findById: (org, id) => inner.findById(org, id),
     findBySlot: (slot) => inner.findBySlot(slot),
     list: (org, query) => inner.list(org, query),
-    update: (org, id, changes, conditions, event) => inner.update(org, id, changes, conditions, event),
+    update: (org, id, changes, options) => inner.update(org, id, changes, options),
     ...(inner.recordUsage && { recordUsage: (entries) => inner.recordUsage?.(entries) ?? Promise.resolve() }),
     ...(inner.subscribe && { subscribe: (listener) => inner.subscribe?.(listener) ?? (() => {}) }),
     ...(inner.insertMany && {
@@ -533,7 +533,7 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
 /**
  * `store` with every call delayed by about `ms` (half before the call, half after, each jittered by ±50%),
  * as a remote database would: concurrent service calls then interleave their reads and writes.
- * `onWrite` sees every update that matched, with the version it produced.
+ * `onWrite` sees every write that happened, with the version it produced.
  *
  * @example
  * const keyward = createKeyward({ store: withLatency(new MemoryKeyStore(), { ms: 20 }), scopes, pepper });
@@ -543,13 +543,16 @@ export function withLatency(
   {
     ms = 20,
     onWrite,
+    random = Math.random,
   }: {
     ms?: number;
-    /** Each insert (`changes` = the key, `after` = the key) and update that succeeded, with its event. */
+    /** Each insert (`changes` = `{}`, `after` = the key), update and re-hash that happened, with its event. */
     onWrite?: (id: string, changes: KeyChanges, after: StoredKey, event?: KeyEvent) => void;
+    /** Source of the jitter (a seeded one makes a run replayable). @default Math.random */
+    random?: () => number;
   } = {},
 ): KeyStore {
-  const pause = () => sleep((ms / 2) * (0.5 + Math.random()));
+  const pause = () => sleep((ms / 2) * (0.5 + random()));
   const delayed =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
@@ -567,10 +570,20 @@ export function withLatency(
     findById: delayed((org, id) => inner.findById(org, id)),
     findBySlot: delayed((slot) => inner.findBySlot(slot)),
     list: delayed((org, query) => inner.list(org, query)),
-    update: delayed(async (org, id, changes, conditions, event) => {
-      const after = await inner.update(org, id, changes, conditions, event);
-      if (after) onWrite?.(id, changes, after, event);
+    update: delayed(async (org, id, changes, options) => {
+      const after = await inner.update(org, id, changes, options);
+      if (after) {
+        onWrite?.(id, changes, after, options?.event);
+        if (options?.successor) onWrite?.(options.successor.id, {}, options.successor);
+      }
       return after;
+    }),
+    ...(inner.rehash && {
+      rehash: delayed(async (key, hash) => {
+        const after = (await inner.rehash?.(key, hash)) ?? null;
+        if (after) onWrite?.(key.id, { hash } as KeyChanges, after);
+        return after;
+      }),
     }),
     ...(inner.recordUsage && {
       recordUsage: delayed((entries) => inner.recordUsage?.(entries) ?? Promise.resolve()),
@@ -586,6 +599,23 @@ export function withLatency(
 }
 
 /**
+ * A seeded pseudo-random source (mulberry32): the same seed gives the same sequence.
+ *
+ * @example
+ * const random = seededRandom(42); random(); // 0.6011037519201636
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
  * What `runRaceScenarios` checks after every round:
  * - `rolled-key-expiry`: a rolled key has an expiry, no later than the end of its grace period;
  * - `no-roll-of-disabled`: a roll never lands on a disabled key (a key disabled after its roll is fine);
@@ -593,7 +623,12 @@ export function withLatency(
  * - `one-roll-wins`: of two concurrent rolls of one key, exactly one succeeds;
  * - `deleted-stays-deleted`: once `deleteKey` returned, the key stays deleted and no verify started after
  *   it accepts the key (on the instance that deleted it);
- * - `serial-writes`: writes of one key that succeeded produced distinct versions (compare-and-set held).
+ * - `revocation-holds`: a disable or delete that returned is still in the store after usage flushes;
+ * - `no-lost-update`: a PATCH that returned is still in the store after a concurrent re-hash, and the key is
+ *   found by exactly one of its hashes;
+ * - `one-import`: of two concurrent imports of one token, exactly one succeeds, and the store holds one key;
+ * - `serial-writes`: writes of one key that succeeded produced distinct versions (compare-and-set held);
+ * - `one-event-per-change`: the event log holds exactly the events of the writes that happened.
  */
 export type RaceInvariant =
   | 'rolled-key-expiry'
@@ -601,19 +636,29 @@ export type RaceInvariant =
   | 'one-successor'
   | 'one-roll-wins'
   | 'deleted-stays-deleted'
+  | 'revocation-holds'
+  | 'no-lost-update'
+  | 'one-import'
   | 'serial-writes'
   | 'one-event-per-change';
 
 export interface RaceScenarioOptions extends ConformanceOptions {
+  /**
+   * More stores on the data of `store` (each another app instance with a connection of its own): the two
+   * sides of a race then run on different instances. Without it, both run on one.
+   */
+  createPeers?: (store: KeyStore) => Promise<KeyStore[]> | KeyStore[];
   /** Rounds per scenario, each on a fresh key. @default 20 */
   rounds?: number;
   /** Rounds run at the same time (each on its own key). @default 4 */
   parallel?: number;
   /** Delay added to every store call, in ms (see `withLatency`). @default 20 */
   latencyMs?: number;
+  /** Seed of every random choice (offsets, jitter): the same seed replays the same schedule. @default random */
+  seed?: number;
   /**
-   * Invariants the store cannot promise (FerretDB's non-atomic updates): counted and reported, not
-   * asserted. Everything else is asserted.
+   * Invariants the store cannot promise: counted and reported, not asserted. Everything else is asserted.
+   * @default none
    */
   measureOnly?: RaceInvariant[];
   /**
@@ -628,13 +673,18 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; code: string };
 const RACE_GRACE_SECONDS = 3_600;
 const raceHash = createTokenHasher(TEST_PEPPER);
 const RACE_SCOPES = ['a:read'];
+const ROTATED_PEPPER = 'keyward-race-pepper-b-not-secret';
+const rotatedHash = createTokenHasher(ROTATED_PEPPER);
+const LEGACY_PATTERN = /^legacy_[0-9a-f]{32}$/;
 
 /**
  * Races pairs of service calls on one key through `createKeyward`, with a delay on every store call, and
- * checks the contract's consistency rules (§1 "Consistency under concurrency and faults") after every
- * round: roll‖PATCH {expiresAt: null}, roll‖disable, roll‖delete, roll‖roll, delete‖verify; and, on stores
- * with `listEvents`, that the log holds exactly the events of the writes that succeeded. Call it inside
- * a Vitest test file; each scenario is one test.
+ * checks the contract's consistency rules after every round (see `RaceInvariant`): roll‖PATCH
+ * {expiresAt: null}, roll‖disable, roll‖delete, roll‖roll, delete‖verify, disable‖usage flush,
+ * delete‖usage flush, PATCH‖re-hash (first use after a pepper rotation), import‖import; and, on stores
+ * with `listEvents`, that the log holds exactly the events of the writes that happened. With
+ * `createPeers`, the two sides run on different instances. Call it inside a Vitest test file; each
+ * scenario is one test.
  *
  * @example
  * runRaceScenarios('MemoryKeyStore', { createStore: () => new MemoryKeyStore() });
@@ -643,6 +693,7 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
   const rounds = options.rounds ?? 20;
   const parallel = options.parallel ?? 4;
   const latencyMs = options.latencyMs ?? 20;
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const measureOnly = new Set(options.measureOnly ?? []);
   const report = options.report ?? (() => {});
 
@@ -652,13 +703,22 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
     version: number;
   }
 
+  type Service = ReturnType<typeof createKeyward>;
+
   interface Round {
     org: string;
     id: string;
     token: string;
-    keyward: ReturnType<typeof createKeyward>;
+    /** Side A's instance (the one that created the key). */
+    keyward: Service;
+    /** Side B's instance (another one when there are peers). */
+    other: Service;
+    /** Every instance, each with its own store connection. */
+    all: Service[];
+    /** Instances with the rotated pepper ([B, A]), one per store, without a cache. */
+    rotated: Service[];
     store: KeyStore;
-    /** The successful writes of every key so far, with the version each produced. */
+    random: () => number;
     writes: Write[];
     violate: (invariant: RaceInvariant, detail: string) => void;
   }
@@ -676,8 +736,12 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
   }
 
   /** Starts both calls after random offsets, so that each round interleaves them differently. */
-  async function race<A, B>(a: () => Promise<A>, b: () => Promise<B>): Promise<[Outcome<A>, Outcome<B>]> {
-    const offset = () => sleep(Math.random() * latencyMs * 2);
+  async function race<A, B>(
+    round: Round,
+    a: () => Promise<A>,
+    b: () => Promise<B>,
+  ): Promise<[Outcome<A>, Outcome<B>]> {
+    const offset = () => sleep(round.random() * latencyMs * 2);
     return Promise.all([offset().then(() => settle(a())), offset().then(() => settle(b()))]);
   }
 
@@ -699,20 +763,33 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
     }
   }
 
-  async function checkDeleted(round: Round): Promise<void> {
+  async function checkDeleted(round: Round, keyward: Service): Promise<void> {
     if (await stored(round, round.id)) round.violate('deleted-stays-deleted', 'findById still finds it');
-    const result = await round.keyward.verify(round.token);
+    const result = await keyward.verify(round.token);
     if (result.valid) round.violate('deleted-stays-deleted', 'verify accepts it after the round');
+  }
+
+  /** Uses the key on every instance, so that each has a last use to flush. */
+  async function useEverywhere(round: Round): Promise<void> {
+    for (const keyward of round.all) {
+      const result = await keyward.verify(round.token);
+      if (!result.valid) throw new Error(`a fresh key was refused (${result.code})`);
+    }
+  }
+
+  async function flushEverywhere(round: Round): Promise<void> {
+    await Promise.all(round.all.map((k) => k.flushUsage()));
   }
 
   const scenarios: Array<[string, (round: Round) => Promise<void>]> = [
     [
       'roll ‖ PATCH {expiresAt: null}',
       async (round) => {
-        const { keyward, org, id } = round;
+        const { keyward, other, org, id } = round;
         await race(
+          round,
           () => keyward.rollKey(org, id, { gracePeriodSeconds: RACE_GRACE_SECONDS }),
-          () => keyward.updateKey(org, id, { expiresAt: null }),
+          () => other.updateKey(org, id, { expiresAt: null }),
         );
         await checkRolled(round);
       },
@@ -720,10 +797,11 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
     [
       'roll ‖ disable',
       async (round) => {
-        const { keyward, org, id } = round;
-        await race(
+        const { keyward, other, org, id } = round;
+        const [, disabledCall] = await race(
+          round,
           () => keyward.rollKey(org, id, { gracePeriodSeconds: RACE_GRACE_SECONDS }),
-          () => keyward.updateKey(org, id, { disabled: true }),
+          () => other.updateKey(org, id, { disabled: true }),
         );
         const own = round.writes.filter((w) => w.id === id);
         const rolled = own.find((w) => w.changes.replacedBy !== undefined);
@@ -734,19 +812,23 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
             `disable wrote version ${disabled.version}, roll ${rolled.version}`,
           );
         }
+        if (disabledCall.ok && !(await stored(round, id))?.disabled) {
+          round.violate('revocation-holds', 'the acknowledged disable is not in the store');
+        }
         await checkRolled(round);
       },
     ],
     [
       'roll ‖ delete',
       async (round) => {
-        const { keyward, org, id } = round;
+        const { keyward, other, org, id } = round;
         const [, deleted] = await race(
+          round,
           () => keyward.rollKey(org, id, { gracePeriodSeconds: RACE_GRACE_SECONDS }),
-          () => keyward.deleteKey(org, id),
+          () => other.deleteKey(org, id),
         );
         if (!deleted.ok) throw new Error(`delete was refused (${deleted.code})`);
-        await checkDeleted(round);
+        await checkDeleted(round, other);
         // A successor may stay (the roll landed first) but only one, and only the one the old key names.
         const old = await round.store.findByHash(raceHash(round.token));
         const successors = (await round.store.list(org)).filter((k) => k.id !== id);
@@ -758,10 +840,11 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
     [
       'roll ‖ roll',
       async (round) => {
-        const { keyward, org, id } = round;
+        const { keyward, other, org, id } = round;
         const outcomes = await race(
+          round,
           () => keyward.rollKey(org, id, { gracePeriodSeconds: RACE_GRACE_SECONDS }),
-          () => keyward.rollKey(org, id, { gracePeriodSeconds: RACE_GRACE_SECONDS }),
+          () => other.rollKey(org, id, { gracePeriodSeconds: RACE_GRACE_SECONDS }),
         );
         const won = outcomes.filter((o) => o.ok).length;
         if (won !== 1) round.violate('one-roll-wins', `${won} rolls succeeded`);
@@ -773,10 +856,10 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
       async (round) => {
         const { keyward, org, id, token } = round;
         // Half the rounds start with the key cached, half with a verify in flight on an empty cache.
-        if (Math.random() < 0.5) await keyward.verify(token);
+        if (round.random() < 0.5) await keyward.verify(token);
         let deletedAt: number | null = null;
         const late: Array<Promise<boolean>> = [];
-        const deletion = sleep(Math.random() * latencyMs * 2)
+        const deletion = sleep(round.random() * latencyMs * 2)
           .then(() => keyward.deleteKey(org, id))
           .then(() => {
             deletedAt = performance.now();
@@ -793,44 +876,137 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
         const accepted = (await Promise.all(late)).filter(Boolean).length;
         if (accepted > 0)
           round.violate('deleted-stays-deleted', `${accepted} verify(s) accepted it after delete returned`);
-        await checkDeleted(round);
+        await checkDeleted(round, keyward);
+      },
+    ],
+    [
+      'disable ‖ usage flush',
+      async (round) => {
+        const { keyward, org, id } = round;
+        await useEverywhere(round);
+        const [disabled] = await race(
+          round,
+          () => keyward.updateKey(org, id, { disabled: true }),
+          () => flushEverywhere(round),
+        );
+        if (!disabled.ok) throw new Error(`disable was refused (${disabled.code})`);
+        await useEverywhere(round).catch(() => {});
+        await flushEverywhere(round);
+        if (!(await stored(round, id))?.disabled) {
+          round.violate('revocation-holds', 'the key is enabled again after usage flushes');
+        }
+        if ((await keyward.verify(round.token)).valid) round.violate('revocation-holds', 'verify accepts it');
+      },
+    ],
+    [
+      'delete ‖ usage flush',
+      async (round) => {
+        const { keyward, org, id } = round;
+        await useEverywhere(round);
+        const [deleted] = await race(
+          round,
+          () => keyward.deleteKey(org, id),
+          () => flushEverywhere(round),
+        );
+        if (!deleted.ok) throw new Error(`delete was refused (${deleted.code})`);
+        await flushEverywhere(round);
+        if (await stored(round, id)) round.violate('revocation-holds', 'the key is back after usage flushes');
+        if (!(await round.store.findByHash(raceHash(round.token)))?.deletedAt) {
+          round.violate('revocation-holds', 'the record lost its deletion');
+        }
+        await checkDeleted(round, keyward);
+      },
+    ],
+    [
+      'PATCH ‖ re-hash',
+      async (round) => {
+        const { other, org, id, token } = round;
+        const rotated = round.rotated[0] as Service;
+        const [used, patched] = await race(
+          round,
+          () => rotated.verify(token),
+          () => other.updateKey(org, id, { name: 'Patched' }),
+        );
+        if (used.ok && !used.value.valid) throw new Error(`the first use was refused (${used.value.code})`);
+        const key = await stored(round, id);
+        if (patched.ok && key?.name !== 'Patched') {
+          round.violate('no-lost-update', `the PATCH is lost (name ${key?.name})`);
+        }
+        const byOld = await round.store.findByHash(raceHash(token));
+        const byNew = await round.store.findByHash(rotatedHash(token));
+        if (Number(byOld?.id === id) + Number(byNew?.id === id) !== 1) {
+          round.violate('no-lost-update', `found by old hash: ${!!byOld}, by new hash: ${!!byNew}`);
+        }
+        for (const service of round.rotated) {
+          const result = await service.verify(token);
+          if (!result.valid) round.violate('no-lost-update', `refused after the re-hash (${result.code})`);
+        }
+      },
+    ],
+    [
+      'import ‖ import',
+      async (round) => {
+        const { keyward, other, org } = round;
+        const legacy = `legacy_${Array.from({ length: 32 }, () => Math.floor(round.random() * 16).toString(16)).join('')}`;
+        const input = { token: legacy, name: 'Imported', type: 'secret' as const };
+        const outcomes = await race(
+          round,
+          () => keyward.importKey(org, input),
+          () => other.importKey(org, input),
+        );
+        const won = outcomes.filter((o) => o.ok).length;
+        const keys = (await round.store.list(org)).filter((k) => k.name === 'Imported');
+        if (won !== 1 || keys.length !== 1) {
+          round.violate('one-import', `${won} imports succeeded, ${keys.length} key(s) stored`);
+        }
+        if (!(await keyward.verify(legacy)).valid) round.violate('one-import', 'the imported key is refused');
       },
     ],
   ];
 
-  describe(`Races through the service with ${latencyMs} ms store latency: ${name}`, () => {
-    for (const [scenario, run] of scenarios) {
+  describe(`Races through the service with ${latencyMs} ms store latency: ${name} (seed ${seed})`, () => {
+    for (const [index, [scenario, run]] of scenarios.entries()) {
       it(
         `keeps the contract under ${scenario} (${rounds} rounds)`,
         async () => {
+          const random = seededRandom(seed + index);
           const inner = await options.createStore();
+          const peers = (await options.createPeers?.(inner)) ?? [];
+          const stores = [inner, ...peers];
           const writes: Write[] = [];
-          // The events of the writes that succeeded, by organization: exactly these must be in the log.
+          // The events of the writes that happened, by organization: exactly these must be in the log.
           const written = new Map<string, Set<string>>();
-          const store = withLatency(inner, {
-            ms: latencyMs,
-            onWrite: (id, changes, after, event) => {
-              if (Object.keys(changes).length > 0) writes.push({ id, changes, version: after.version });
-              if (event)
-                written.set(
-                  after.organizationId,
-                  (written.get(after.organizationId) ?? new Set()).add(event.id),
-                );
-            },
-          });
-          // A long usage flush: lastUsedAt writes are not part of the races.
-          const keyward = createKeyward({
-            store,
-            scopes: RACE_SCOPES,
-            publicScopes: RACE_SCOPES,
-            pepper: TEST_PEPPER,
-            usage: { flushDelayMs: 600_000 },
-          });
+          const onWrite = (id: string, changes: KeyChanges, after: StoredKey, event?: KeyEvent) => {
+            if (Object.keys(changes).length > 0) writes.push({ id, changes, version: after.version });
+            if (event)
+              written.set(
+                after.organizationId,
+                (written.get(after.organizationId) ?? new Set()).add(event.id),
+              );
+          };
+          const delayedStores = stores.map((store) => withLatency(store, { ms: latencyMs, onWrite, random }));
+          const service = (store: KeyStore, pepper: string | [string, ...string[]], cache: boolean) =>
+            createKeyward({
+              store,
+              scopes: RACE_SCOPES,
+              publicScopes: RACE_SCOPES,
+              pepper,
+              legacyTokens: { pattern: LEGACY_PATTERN },
+              // Usage is flushed by the scenarios that race it, never by a timer.
+              usage: { flushDelayMs: 600_000 },
+              ...(cache ? {} : { cache: false }),
+            });
+          const all = delayedStores.map((store) => service(store, TEST_PEPPER, true));
+          const rotated = delayedStores.map((store) => service(store, [ROTATED_PEPPER, TEST_PEPPER], false));
           const violations: Partial<Record<RaceInvariant, number>> = {};
           const examples: string[] = [];
+          let turn = 0;
           try {
             const one = async () => {
               const org = `org_race_${Date.now()}_${++orgCounter}`;
+              const keyward = all[turn % all.length] as Service;
+              const other = all[(turn + 1) % all.length] as Service;
+              turn++;
               const { key, token } = await keyward.createKey(org, {
                 name: 'Raced',
                 type: 'secret',
@@ -842,7 +1018,11 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
                 id: key.id,
                 token,
                 keyward,
+                other,
+                all,
+                rotated,
                 store: inner,
+                random,
                 writes,
                 violate: (invariant, detail) => {
                   if (seen.has(invariant)) return;
@@ -856,7 +1036,7 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
             for (let done = 0; done < rounds; done += parallel) {
               await Promise.all(Array.from({ length: Math.min(parallel, rounds - done) }, one));
             }
-            // One event per change and no other (contract §7), on stores that keep events.
+            // One event per change and no other, on stores that keep events.
             if (inner.listEvents) {
               await inner.deliverEvents?.();
               for (const [org, ids] of written) {
@@ -881,16 +1061,17 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
               }
             }
           } finally {
-            await keyward.close();
+            await Promise.all([...all, ...rotated].map((k) => k.close()));
+            for (const peer of peers) await peer.close?.();
             await options.destroyStore?.(inner);
           }
           report(scenario, rounds, violations);
           const asserted = Object.fromEntries(
             Object.entries(violations).filter(([invariant]) => !measureOnly.has(invariant as RaceInvariant)),
           );
-          expect(asserted, examples.join('; ')).toEqual({});
+          expect(asserted, `${examples.join('; ')} (seed ${seed})`).toEqual({});
         },
-        60_000 + rounds * 2_000,
+        60_000 + rounds * 3_000,
       );
     }
   });

@@ -3,7 +3,7 @@ import type { KeyChangeEvent } from '@keyward/core';
 import mongoose9 from 'mongoose9';
 import { describe, expect, it } from 'vitest';
 import { ChangeFeed } from './change-feed.js';
-import { changeModel } from './schema.js';
+import { storeModels } from './schema.js';
 import { useConnections } from './test-connections.js';
 
 const { connect } = useConnections('change-feed-paging');
@@ -11,7 +11,7 @@ const { connect } = useConnections('change-feed-paging');
 describe('the polling change feed', () => {
   it('pages through a burst of more changes than one query reads', async () => {
     const connection = (await connect(mongoose9)) as unknown as mongoose9.Connection;
-    const model = changeModel(connection as never, 'paging_keys');
+    const model = storeModels(connection as never, 'paging_keys').changes;
     await model.createIndexes();
     const at = new Date();
     const ids = Array.from({ length: 23 }, (_, i) => `key_${String(i).padStart(20, '0')}`);
@@ -21,7 +21,7 @@ describe('the polling change feed', () => {
     const seen = new Set<string>();
     const feed = new ChangeFeed(
       model as never,
-      { mode: 'poll', pollIntervalMs: 50, overlapMs: 10_000, pageSize: 5 },
+      { pollIntervalMs: 50, overlapMs: 10_000, pageSize: 5 },
       (event: KeyChangeEvent) => {
         if ('id' in event) seen.add(event.id);
       },

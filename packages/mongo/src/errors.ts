@@ -13,27 +13,20 @@ export function toStoreError(error: unknown): Error {
 }
 
 /**
- * Which unique field a duplicate-key error is about: `_id` (the hash) is `hash`, `key_id_unique` is `id`,
- * `slot_unique` is `slot`. FerretDB 1.24 names no index; then it is `id`.
+ * Which unique field of a key document a duplicate-key error is about: `slot_unique` is `slot`, `_id` (the
+ * key id) is `id`. FerretDB 1.24 names no index; then it is `id`. (A taken hash is told by its pointer.)
  */
-function duplicateField(error: unknown): 'hash' | 'slot' | 'id' {
+function duplicateField(error: unknown): 'slot' | 'id' {
   const pattern = (error as { keyPattern?: Record<string, unknown> }).keyPattern;
   const message = String((error as { message?: unknown }).message ?? '');
   const names = pattern ? Object.keys(pattern) : [/\bindex: (\S+)/.exec(message)?.[1] ?? ''];
-  for (const name of names) {
-    if (name === 'keyId' || name === 'key_id_unique') return 'id';
-    if (name === 'slot' || name === 'slot_unique') return 'slot';
-    if (name === '_id' || name === '_id_') return 'hash';
-  }
-  return 'id';
+  return names.some((name) => name === 'slot' || name === 'slot_unique') ? 'slot' : 'id';
 }
 
 const SQLITE_UNIQUE = /UNIQUE constraint failed: index '([^']*)'/;
 
-function indexField(index: string): 'hash' | 'slot' | 'id' {
-  if (index.endsWith('slot_unique')) return 'slot';
-  if (index.endsWith('key_id_unique')) return 'id';
-  return 'hash';
+function indexField(index: string): 'slot' | 'id' {
+  return index.endsWith('slot_unique') ? 'slot' : 'id';
 }
 
 /** Rejects with `KeyStoreUnavailableError` when `promise` takes longer than `ms`. */

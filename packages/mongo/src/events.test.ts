@@ -80,47 +80,6 @@ describe('audit events on FerretDB through the service', () => {
     expect((await keyward.listEvents(uniqueOrganization(), { keyId: key.id })).events).toEqual([]);
   });
 
-  for (const step of ['beforeAppend', 'beforeClear'] as const) {
-    it(`matches changes and events one to one after the process "dies" ${step === 'beforeAppend' ? 'before' : 'after'} the log write`, async () => {
-      // The dying instance: every move to the log fails at `step`, as if the process stopped there.
-      const dying = setUp({
-        faults: {
-          [step]: () => {
-            throw new Error('process died');
-          },
-        },
-      });
-      const org = uniqueOrganization();
-      await mutateEverything(dying.keyward, dying.clock, org);
-      expect((await dying.keyward.listEvents(org)).events).toHaveLength(step === 'beforeAppend' ? 0 : 6);
-      // A fresh instance on the same collection recovers what the outboxes hold.
-      const restarted = setUp({}, dying.collection);
-      expect((await restarted.keyward.maintainEvents()).delivered).toBe(6);
-      const { events } = await restarted.keyward.listEvents(org);
-      expect(events.map((e) => e.type)).toEqual(EXPECTED_TYPES);
-      expect(new Set(events.map((e) => e.id)).size).toBe(6);
-      expect((await restarted.keyward.maintainEvents()).delivered).toBe(0);
-      const raw = connection.db?.collection(dying.collection);
-      expect(await raw?.countDocuments({ outbox: { $exists: true } })).toBe(0);
-    });
-  }
-
-  it('leaves alone a key whose own delivery emptied its outbox (no write that FerretDB could turn into a lost update)', async () => {
-    const { keyward, collection } = setUp();
-    // Let the instance's first round of upkeep (started on the next turn of the event loop) end first: a
-    // round that finds the outbox before the key's own delivery empties it rightly clears it afterwards.
-    await new Promise((resolve) => setImmediate(resolve));
-    await keyward.maintainEvents();
-    const org = uniqueOrganization();
-    const { key } = await keyward.createKey(org, { name: 'Delivered', type: 'secret' });
-    const raw = connection.db?.collection(collection);
-    const before = await raw?.findOne({ keyId: key.id });
-    expect(before?.outbox, 'the delivery emptied the outbox').toEqual({});
-    expect((await keyward.maintainEvents()).delivered).toBe(0);
-    // Before: the upkeep removed the empty outbox, one more whole-document write on FerretDB per key.
-    expect(await raw?.findOne({ keyId: key.id })).toEqual(before);
-  });
-
   it('records one key.imported per key of a bulk import, and still one after an import stopped between events and keys, then run again', async () => {
     const { store, keyward, clock } = setUp();
     const org = uniqueOrganization();

@@ -1,2 +1,2 @@
-export type { ChangeFeedMode } from './change-feed.js';
 export { MongoKeyStore, type MongoKeyStoreOptions } from './mongo-store.js';
+export type { WriteFaults, WriteStep } from './write-path.js';

@@ -7,7 +7,7 @@ import { escapeRegExp, type KeyListQuery } from '@keyward/core';
  * `_id` alone, so a page is still one query (sorted and limited by the server).
  *
  * @example
- * model.find(listFilter('org_1', { limit: 50, now: new Date() })).sort({ createdAt: -1, keyId: -1 });
+ * model.find(listFilter('org_1', { limit: 50, now: new Date() })).sort({ createdAt: -1, _id: -1 });
  */
 export function listFilter(organizationId: string, query: KeyListQuery): Record<string, unknown> {
   const { now } = query;
@@ -16,7 +16,7 @@ export function listFilter(organizationId: string, query: KeyListQuery): Record<
   const notExpired = { $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] };
   if (query.after) {
     const { createdAt, id } = query.after;
-    and.push({ $or: [{ createdAt: { $lt: createdAt } }, { createdAt, keyId: { $lt: id } }] });
+    and.push({ $or: [{ createdAt: { $lt: createdAt } }, { createdAt, _id: { $lt: id } }] });
   }
   if (query.q) {
     const search: Record<string, unknown>[] = [{ name: { $regex: escapeRegExp(query.q), $options: 'i' } }];

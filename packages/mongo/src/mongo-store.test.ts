@@ -57,10 +57,11 @@ describe('MongoKeyStore options', () => {
     expect(store({ pollIntervalMs: value as number })).toThrow(TypeError);
   });
 
-  it('throws a TypeError for an unknown changeFeed mode', () => {
-    expect(store({ changeFeed: 'stream' as never })).toThrow(TypeError);
-    expect(store({ changeFeed: '' as never })).toThrow(TypeError);
-    expect(store({ changeFeed: true as never })).toThrow(TypeError);
+  it('throws a TypeError for the removed changeFeed option and a bad leaseMs', () => {
+    expect(store({ changeFeed: 'change-stream' } as never)).toThrow(TypeError);
+    expect(store({ changeFeed: 'poll' } as never)).toThrow(TypeError);
+    expect(store({ leaseMs: 0 })).toThrow(TypeError);
+    expect(store({ leaseMs: 1.5 })).toThrow(TypeError);
   });
 
   it('accepts the documented values without changing the caller options object', () => {
@@ -68,14 +69,11 @@ describe('MongoKeyStore options', () => {
       connection,
       collection: uniqueCollection(),
       timeoutMs: 2_000,
-      changeFeed: 'poll' as const,
+      leaseMs: 3_000,
       pollIntervalMs: 100,
     });
     expect(() => new MongoKeyStore(options)).not.toThrow();
     expect(() => new MongoKeyStore({ connection, collection: 'tenant.keys-v2' })).not.toThrow();
-    for (const changeFeed of ['poll', 'change-stream', 'auto'] as const) {
-      expect(store({ changeFeed })).not.toThrow();
-    }
   });
 });
 
@@ -85,46 +83,85 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
     connection = (await connect(mongoose)) as unknown as Connection;
   });
 
-  it('stores the hash as _id and the key id as keyId, and never writes an id, hash or secret token', async () => {
+  it('stores the key id as _id and the hash in a pointer, and never writes a secret token', async () => {
     const collection = uniqueCollection();
     const store = new MongoKeyStore({ connection, collection });
     const keyward = createKeyward({ store, pepper: TEST_PEPPER, scopes: ['a:read'] });
     try {
       const org = uniqueOrganization();
       const { key, token } = await keyward.createKey(org, { name: 'Server', type: 'secret' });
+      const hash = createTokenHasher(TEST_PEPPER)(token);
       const docs = await raw(connection, collection).find({}).toArray();
       expect(docs).toHaveLength(1);
       const [doc] = docs;
-      expect(doc?._id).toBe(createTokenHasher(TEST_PEPPER)(token));
-      expect(doc?._id).toMatch(/^[0-9a-f]{64}$/);
-      expect(doc?.keyId).toBe(key.id);
-      for (const field of ['id', 'hash', 'changedAt']) expect(doc).not.toHaveProperty(field);
+      expect(doc?._id).toBe(key.id);
+      expect(doc?.hash).toBe(hash);
+      for (const field of ['id', 'keyId', 'lastUsedAt', 'outbox']) expect(doc).not.toHaveProperty(field);
       expect(doc).toMatchObject({ organizationId: org, name: 'Server', type: 'secret', token: null });
       expect(JSON.stringify(doc)).not.toContain(token);
+      expect(await raw(connection, `${collection}_hashes`).find({}).toArray()).toEqual([
+        { _id: hash, keyId: key.id },
+      ]);
+      // The write's lease is gone once it returned.
+      expect(await raw(connection, `${collection}_locks`).countDocuments()).toBe(0);
 
-      // ...and reads map it back: `id` and `hash`, no `_id` or `keyId`.
+      // ...and reads map it back: `id` and `hash`, no `_id`.
       const stored = await store.findById(org, key.id);
-      expect(stored).toMatchObject({ id: key.id, hash: doc?._id });
-      const byHash = await store.findByHash(String(doc?._id));
+      expect(stored).toMatchObject({ id: key.id, hash });
+      const byHash = await store.findByHash(hash);
       expect(byHash).toEqual(stored);
       for (const found of [stored, byHash]) {
         expect(found).not.toHaveProperty('_id');
-        expect(found).not.toHaveProperty('keyId');
+        expect(found).not.toHaveProperty('op');
       }
       const [listed] = await store.list(org);
-      expect(listed).toMatchObject({ id: key.id, hash: doc?._id });
+      expect(listed).toMatchObject({ id: key.id, hash });
       expect(listed).not.toHaveProperty('_id');
       const updated = await store.update(org, key.id, { name: 'Renamed' });
-      expect(updated).toMatchObject({ id: key.id, hash: doc?._id, name: 'Renamed' });
+      expect(updated).toMatchObject({ id: key.id, hash, name: 'Renamed' });
       expect(updated).not.toHaveProperty('_id');
-      expect(updated).not.toHaveProperty('keyId');
     } finally {
       await keyward.close();
       await store.close();
     }
   });
 
-  it('announces each update in the change log before and after the write, and no insert or recordUsage', async () => {
+  it('keeps last use in a document of its own, never in the key document, and shows it on reads', async () => {
+    const collection = uniqueCollection();
+    const store = new MongoKeyStore({ connection, collection });
+    try {
+      const org = uniqueOrganization();
+      const key = makeStoredKey({ organizationId: org });
+      await store.insert(key);
+      const before = await raw(connection, collection).findOne({ _id: key.id as never });
+      const at = new Date('2030-01-02T03:04:05.000Z');
+      await store.recordUsage([{ id: key.id, hash: key.hash, at }]);
+      expect(await raw(connection, collection).findOne({ _id: key.id as never })).toEqual(before);
+      expect(await raw(connection, `${collection}_usage`).find({}).toArray()).toEqual([{ _id: key.id, at }]);
+      expect((await store.findById(org, key.id))?.lastUsedAt).toEqual(at);
+      expect((await store.list(org))[0]?.lastUsedAt).toEqual(at);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('answers nothing for a hash pointer whose key has another hash', async () => {
+    const collection = uniqueCollection();
+    const store = new MongoKeyStore({ connection, collection });
+    try {
+      const org = uniqueOrganization();
+      const key = makeStoredKey({ organizationId: org });
+      await store.insert(key);
+      const stray = createTokenHasher(TEST_PEPPER)('a token no key has');
+      await raw(connection, `${collection}_hashes`).insertOne({ _id: stray, keyId: key.id } as never);
+      expect(await store.findByHash(stray)).toBeNull();
+      expect(await store.findByHash(key.hash)).toMatchObject({ id: key.id });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('announces each update in the change log before and after the write, and no insert, refused update or recordUsage', async () => {
     const collection = uniqueCollection();
     const store = new MongoKeyStore({ connection, collection });
     const keyward = createKeyward({ store, pepper: TEST_PEPPER, scopes: ['a:read'] });
@@ -151,14 +188,13 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
         expect(at.getTime()).toBeLessThanOrEqual(Date.now());
       }
 
-      // A deletion is an update too (two more entries); an update that matches nothing leaves only the entry
-      // announced before it, which merely makes caches read the key again.
+      // A deletion is an update too (two more entries); an update that matches nothing writes nothing.
       await keyward.deleteKey(org, key.id);
       expect(await changes.countDocuments()).toBe(4);
       expect(await store.update(org, key.id, { name: 'Gone' })).toBeNull();
-      expect(await changes.countDocuments()).toBe(5);
+      expect(await changes.countDocuments()).toBe(4);
       const all = await changes.find({}).toArray();
-      expect(new Set(all.map((e) => String(e._id))).size).toBe(5);
+      expect(new Set(all.map((e) => String(e._id))).size).toBe(4);
       expect(await raw(connection, collection).countDocuments()).toBe(1);
     } finally {
       await keyward.close();
@@ -182,7 +218,9 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
         version: 1,
       });
       expect(await store.update(org, key.id, { name: 'Again' }, { version: 0 })).toBeNull();
-      expect(await raw(connection, collection).findOne({ keyId: key.id })).toMatchObject({ version: 1 });
+      expect(await raw(connection, collection).findOne({ _id: key.id as never })).toMatchObject({
+        version: 1,
+      });
     } finally {
       await store.close();
     }
@@ -197,6 +235,7 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       const key = makeStoredKey({ organizationId: org });
       const { limits: _l, allowedOrigins: _o, allowedIps: _i, lineageId: _n, ...legacy } = toRawDocument(key);
       await raw(connection, collection).insertOne(legacy as never);
+      await raw(connection, `${collection}_hashes`).insertOne({ _id: key.hash, keyId: key.id } as never);
       expect(await store.findByHash(key.hash)).toEqual(key);
       expect(await store.findById(org, key.id)).toMatchObject({
         limits: [],
@@ -272,13 +311,12 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       const indexes = await raw(connection, collection).indexes();
       const byName = Object.fromEntries(indexes.map((index) => [index.name, index]));
       expect(Object.keys(byName).sort()).toEqual(
-        ['_id_', 'expires_at', 'key_id_unique', 'organization_newest', 'slot_unique'].sort(),
+        ['_id_', 'expires_at', 'organization_newest', 'slot_unique'].sort(),
       );
       expect(byName.expires_at).toMatchObject({ key: { expiresAt: 1 } });
-      expect(byName.key_id_unique).toMatchObject({ key: { keyId: 1 }, unique: true });
       expect(byName.slot_unique).toMatchObject({ key: { slot: 1 }, unique: true });
       expect(byName.organization_newest).toMatchObject({
-        key: { organizationId: 1, createdAt: -1, keyId: -1 },
+        key: { organizationId: 1, createdAt: -1, _id: -1 },
       });
       expect(byName.organization_newest?.unique).toBeFalsy();
       const changeIndexes = await raw(connection, `${collection}_changes`).indexes();
@@ -324,7 +362,7 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
         type: 'public',
         scopes: ['a:read'],
       });
-      expect(new Set(results.map((r) => r.key?.id))).toEqual(new Set([docs[0]?.keyId]));
+      expect(new Set(results.map((r) => r.key?.id))).toEqual(new Set([docs[0]?._id]));
     } finally {
       await keyward.close();
       await store.close();
@@ -336,7 +374,7 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
     const store = new MongoKeyStore({ connection, collection });
     try {
       await store.insert(makeStoredKey());
-      expect(connection.modelNames()).toContain(`KeywardKey:${collection}`);
+      expect(connection.modelNames()).toContain(`Keyward:${collection}`);
       expect(mongoose.modelNames()).toEqual([]);
       expect(Object.keys(mongoose.models)).toEqual([]);
       // ...and it never connected the global mongoose either.
@@ -349,14 +387,14 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
   it('lets two stores on one connection and collection share one model', async () => {
     const collection = uniqueCollection();
     const first = new MongoKeyStore({ connection, collection });
-    const model = connection.models[`KeywardKey:${collection}`];
+    const model = connection.models[`Keyward:${collection}`];
     let second: MongoKeyStore | undefined;
     try {
       expect(() => {
         second = new MongoKeyStore({ connection, collection, timeoutMs: 2_000 });
       }).not.toThrow();
-      expect(connection.models[`KeywardKey:${collection}`]).toBe(model);
-      expect(connection.modelNames().filter((name) => name === `KeywardKey:${collection}`)).toHaveLength(1);
+      expect(connection.models[`Keyward:${collection}`]).toBe(model);
+      expect(connection.modelNames().filter((name) => name === `Keyward:${collection}`)).toHaveLength(1);
       const key = makeStoredKey();
       await first.insert(key);
       expect((await second?.findByHash(key.hash))?.id).toBe(key.id);
@@ -375,6 +413,9 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       const org = uniqueOrganization();
       const keys = Array.from({ length: 250 }, () => makeStoredKey({ organizationId: org }));
       await raw(connection, collection).insertMany(keys.map((k) => toRawDocument(k)) as never[]);
+      await raw(connection, `${collection}_hashes`).insertMany(
+        keys.map((k) => ({ _id: k.hash, keyId: k.id })) as never[],
+      );
       const at = new Date('2030-01-01T00:00:00.000Z');
       const older = new Date('2029-01-01T00:00:00.000Z');
       const [, found] = await Promise.all([
@@ -384,9 +425,7 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       expect(found?.id).toBe(keys[0]?.id);
       // Only forward: an older time changes nothing.
       await store.recordUsage(keys.slice(0, 30).map((k) => ({ id: k.id, hash: k.hash, at: older })));
-      expect(await raw(connection, collection).countDocuments({ organizationId: org, lastUsedAt: at })).toBe(
-        250,
-      );
+      expect(await raw(connection, `${collection}_usage`).countDocuments({ at })).toBe(250);
     } finally {
       await store.close();
     }

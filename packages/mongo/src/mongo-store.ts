@@ -1,5 +1,4 @@
 import {
-  type DeliveryFaults,
   DuplicateKeyError,
   type EventListQuery,
   type ExpiringQuery,
@@ -12,36 +11,34 @@ import {
   KeyStoreUnavailableError,
   retentionMs,
   type StoredKey,
-  type UpdateConditions,
+  type UpdateOptions,
   type UsageEntry,
 } from '@keyward/core';
-import type { Connection, Model } from 'mongoose';
-import { ChangeFeed, type ChangeFeedMode } from './change-feed.js';
+import type { Connection, Model, mongo } from 'mongoose';
+import { ChangeFeed } from './change-feed.js';
 import { toStoreError, withTimeout } from './errors.js';
 import { eventFilter } from './event-filter.js';
-import { EventOutbox } from './event-outbox.js';
 import { type EventDocument, eventModel, fromEventDocument, toEventDocument } from './event-schema.js';
-import { KeyMove } from './key-move.js';
+import type { WriteState } from './leases.js';
 import { listFilter } from './list-filter.js';
 import { log } from './logger.js';
 import {
-  type ChangeDocument,
-  changeModel,
   fromDocument,
+  type HashDocument,
   type KeyDocument,
-  keyModel,
+  type LockDocument,
+  storeModels,
   toDocument,
+  type UsageDocument,
 } from './schema.js';
+import { type Plan, type WriteFaults, WritePath } from './write-path.js';
 
 /** The longest delay a Node.js timer takes. */
 const MAX_TIMER_MS = 2_147_483_647;
-
 /** Documents sent per command by `insertMany`. */
 const INSERT_BATCH_SIZE = 1000;
-
-/** `lastUsedAt` writes sent per command by `recordUsage`. */
+/** Last-use writes sent per command by `recordUsage` (FerretDB: ~100 statements exhaust its pool). */
 const USAGE_BATCH_SIZE = 20;
-
 /**
  * How far back each poll of the change log looks again, in ms. Change entries carry the writing instance's
  * clock, so the clocks of all instances must agree within this (NTP).
@@ -52,20 +49,19 @@ const POLL_OVERLAP_MS = 10_000;
 export interface MongoKeyStoreOptions {
   /** An open (or opening) mongoose connection of the app; the store never connects by itself. */
   connection: Connection;
-  /** Collection of the keys; the change log is `<collection>_changes`. @default "keyward_keys" */
+  /**
+   * Collection of the keys; the others are `<collection>_hashes`, `_usage`, `_locks`, `_changes` and
+   * `_events`. @default "keyward_keys"
+   */
   collection?: string;
   /** Longest time a store call may take before it fails with `KeyStoreUnavailableError`, in ms. @default 5000 */
   timeoutMs?: number;
   /**
-   * How instances learn of each other's changes. `poll` reads the change log every `pollIntervalMs` and
-   * works on every server. `change-stream` (verified only where a replica set was available) watches the
-   * change log and proves it with a heartbeat every 5 s: if none of its own comes back within 3 periods,
-   * or the stream cannot be opened, the instance falls back to polling, clears its cache and logs why
-   * (`changeFeedMechanism` then says `poll`). `auto` is an alias of `poll`, kept for apps written
-   * against 0.1. @default "poll"
+   * How long a write's lease on its key lasts, in ms: a writer that dies holding it blocks writes of that
+   * key this long at most, then the next writer finishes its write. @default 5000
    */
-  changeFeed?: ChangeFeedMode;
-  /** Poll period when polling, in ms. @default 250 */
+  leaseMs?: number;
+  /** Poll period of the change feed, in ms. @default 250 */
   pollIntervalMs?: number;
   /**
    * Audit events (collection `<collection>_events`) are deleted this many days after they happened: by a
@@ -73,30 +69,31 @@ export interface MongoKeyStoreOptions {
    * @default 400
    */
   eventRetentionDays?: number;
-  /** Fault injection for tests (fails the event log write or the outbox clear). */
-  faults?: DeliveryFaults;
+  /** Fault injection for tests: fail the event write, or stop a writer between two steps. */
+  faults?: WriteFaults;
 }
 
 /**
- * A `KeyStore` on MongoDB (4.4+, standalone, replica set or sharded) or FerretDB 1.24, through the app's
- * mongoose 8 or 9 connection.
+ * A `KeyStore` on MongoDB (5.0+, standalone, replica set or sharded) or FerretDB 1.24, through the app's
+ * mongoose 8 or 9 connection. Every key write is a guarded write under a per-key lease (write-path.ts);
+ * the same code runs on every server.
  *
  * @example
  * const connection = await mongoose.createConnection(process.env.MONGO_URL).asPromise();
  * const keyward = createKeyward({ store: new MongoKeyStore({ connection }), scopes: ['read'] });
  */
 export class MongoKeyStore implements KeyStore {
-  readonly #model: Model<KeyDocument>;
-  readonly #changes: Model<ChangeDocument>;
+  readonly #models: ReturnType<typeof storeModels>;
+  readonly #keys: mongo.Collection<KeyDocument>;
+  readonly #hashes: mongo.Collection<HashDocument>;
+  readonly #usage: mongo.Collection<UsageDocument>;
   readonly #events: Model<EventDocument>;
-  readonly #outbox: EventOutbox;
+  readonly #writes: WritePath;
   readonly #retentionMs: number;
   readonly #ObjectId: Connection['base']['Types']['ObjectId'];
   readonly #timeoutMs: number;
   readonly #listeners = new Set<KeyChangeListener>();
   readonly #feed: ChangeFeed;
-  readonly #move: KeyMove;
-  readonly #moves = new Map<string, Promise<StoredKey | null>>();
   #indexes: Promise<void> | null = null;
   #feedStart: Promise<void> | null = null;
 
@@ -115,42 +112,51 @@ export class MongoKeyStore implements KeyStore {
     }
     const timeoutMs = options.timeoutMs ?? 5_000;
     const pollIntervalMs = options.pollIntervalMs ?? 250;
-    for (const [name, value] of Object.entries({ timeoutMs, pollIntervalMs })) {
+    const leaseMs = options.leaseMs ?? 5_000;
+    for (const [name, value] of Object.entries({ timeoutMs, pollIntervalMs, leaseMs })) {
       // Node runs a timer of more than 2^31-1 ms after 1 ms, which would fail every call at once.
       if (!Number.isInteger(value) || value <= 0 || value > MAX_TIMER_MS) {
         throw new TypeError(`MongoKeyStore: ${name} must be a positive integer of at most ${MAX_TIMER_MS}`);
       }
     }
-    const mode = options.changeFeed ?? 'poll';
-    if (!['poll', 'change-stream', 'auto'].includes(mode)) {
-      throw new TypeError('MongoKeyStore: changeFeed must be "poll" or "change-stream"');
+    if ('changeFeed' in options) {
+      throw new TypeError(
+        'MongoKeyStore: the changeFeed option is gone (the feed always polls the change log)',
+      );
     }
-    this.#model = keyModel(connection, collection);
-    this.#changes = changeModel(connection, collection);
+    this.#models = storeModels(connection, collection);
+    this.#keys = this.#models.keys.collection as unknown as mongo.Collection<KeyDocument>;
+    this.#hashes = this.#models.hashes.collection as unknown as mongo.Collection<HashDocument>;
+    this.#usage = this.#models.usage.collection as unknown as mongo.Collection<UsageDocument>;
     this.#events = eventModel(connection, collection);
     this.#retentionMs = retentionMs(options, 'MongoKeyStore');
-    this.#outbox = new EventOutbox(this.#model, this.#events, this.#retentionMs, options.faults ?? {});
     this.#ObjectId = connection.base.Types.ObjectId;
-    this.#move = new KeyMove(this.#model.collection as never);
     this.#timeoutMs = timeoutMs;
-    this.#feed = new ChangeFeed(
-      this.#changes,
+    this.#writes = new WritePath(
       {
-        mode: mode === 'change-stream' ? 'change-stream' : 'poll',
-        pollIntervalMs,
-        overlapMs: POLL_OVERLAP_MS,
+        keys: this.#keys,
+        hashes: this.#hashes,
+        locks: this.#models.locks.collection as unknown as mongo.Collection<LockDocument>,
+        events: this.#events.collection as unknown as mongo.Collection<EventDocument>,
       },
+      leaseMs,
+      options.faults ?? {},
+      (id) => this.#announce(id),
+    );
+    this.#feed = new ChangeFeed(
+      this.#models.changes,
+      { pollIntervalMs, overlapMs: POLL_OVERLAP_MS },
       (event) => this.#emit(event),
     );
   }
 
-  /** Creates the indexes of the keys and of the change log (once; again after a failure). Every call awaits it. */
+  /** Creates the indexes (once; again after a failure). Every call awaits it. */
   ensureIndexes(): Promise<void> {
     this.#indexes ??= this.#opened()
       .then(() =>
         Promise.all([
-          this.#model.createIndexes(),
-          this.#changes.createIndexes(),
+          this.#models.keys.createIndexes(),
+          this.#models.changes.createIndexes(),
           this.#events.createIndexes(),
           this.#expiryIndex(),
         ]),
@@ -168,7 +174,7 @@ export class MongoKeyStore implements KeyStore {
    * refuses one that is closed with a message that says so, instead of mongoose's about `bufferCommands`.
    */
   async #opened(): Promise<void> {
-    const connection = this.#model.db;
+    const connection = this.#models.keys.db;
     if (connection.readyState === 1) return;
     if (connection.readyState === 2) {
       try {
@@ -189,27 +195,18 @@ export class MongoKeyStore implements KeyStore {
     );
   }
 
-  /**
-   * The change-feed mechanism in use once someone subscribed: `poll`, or `change-stream` while a stream
-   * asked for proves itself (it turns to `poll` when the instance falls back).
-   */
-  get changeFeedMechanism(): 'change-stream' | 'poll' | null {
-    return this.#feed.mechanism;
-  }
-
-  /** With `event`: the key and its event in one document write, then the event moved to the log. */
-  async insert(key: StoredKey, event?: KeyEvent): Promise<void> {
-    const entry = event && this.#outbox.entry(event);
-    await this.#run('insert', async () => {
-      const doc = entry ? { ...toDocument(key), outbox: { [event.id]: entry.doc } } : toDocument(key);
-      await this.#model.collection.insertOne(doc as never);
-    });
-    if (entry) await this.#deliver(key.hash, entry.doc);
+  /** A guarded write of a new key (see write-path.ts); no change-log entry (no instance has it cached). */
+  insert(key: StoredKey, event?: KeyEvent): Promise<void> {
+    return this.#write('insert', (state) =>
+      this.#writes.insert(toDocument(key), event && toEventDocument(event, this.#retentionMs), state),
+    );
   }
 
   /**
-   * Bulk import: sequential `insertMany` commands of 1,000 documents, unordered, so a duplicate refuses only
-   * its own document (reported in order as `DuplicateKeyError`). No change-log entry, as for `insert`.
+   * Bulk import: sequential batches of 1,000 unordered inserts (a duplicate refuses only its own key):
+   * the batch's events first (idempotent by id: a re-run keeps one), then the keys, then their hash
+   * pointers. One guarded write per key would cost too much here; an import that stops half-way is run
+   * again, and reports the keys it inserted before as duplicates while completing their pointers.
    */
   async insertMany(
     keys: ReadonlyArray<StoredKey>,
@@ -218,215 +215,178 @@ export class MongoKeyStore implements KeyStore {
     const outcomes: Array<DuplicateKeyError | null> = keys.map(() => null);
     for (let from = 0; from < keys.length; from += INSERT_BATCH_SIZE) {
       const batch = keys.slice(from, from + INSERT_BATCH_SIZE);
-      // The batch's events first, idempotently by id (see KeyStore.insertMany), then the keys.
       const eventDocs = batch.flatMap((_, i) => {
         const event = events?.[from + i];
-        return event ? [this.#outbox.entry(event).doc] : [];
+        return event ? [toEventDocument(event, this.#retentionMs)] : [];
       });
-      if (eventDocs.length > 0) {
-        await this.#run('insertMany', async () => {
-          await this.#events.collection
-            .insertMany(eventDocs as never[], { ordered: false })
-            .catch((error) => {
-              const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-              const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-              // Events written by an earlier attempt of the same import: kept once.
-              if (list.length === 0 || list.some((e: { code?: number }) => e.code !== 11000)) throw error;
-            });
-        });
-      }
       await this.#run('insertMany', async () => {
-        try {
-          await this.#model.collection.insertMany(batch.map(toDocument) as never[], { ordered: false });
-        } catch (error) {
-          const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-          const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-          if (list.length === 0) throw error;
-          for (const writeError of list as Array<{ index: number; code?: number; err?: { code?: number } }>) {
-            const mapped = toStoreError({ code: writeError.code ?? writeError.err?.code, ...writeError });
-            if (!(mapped instanceof DuplicateKeyError)) throw error;
-            outcomes[from + writeError.index] = mapped;
-          }
+        if (eventDocs.length > 0) {
+          const failed = await insertAll(this.#events.collection as never, eventDocs);
+          if (failed.some((f) => !f.duplicate)) throw new Error('event insert failed');
         }
+        const docs: KeyDocument[] = batch.map((key) => ({ ...toDocument(key), op: 'import' }));
+        const refused = new Map<number, DuplicateKeyError>();
+        for (const { index, error } of await insertAll(this.#keys as never, docs)) {
+          const mapped = toStoreError(error);
+          if (!(mapped instanceof DuplicateKeyError)) throw mapped;
+          refused.set(index, mapped);
+        }
+        // Pointers for every key of the batch: a refused one may be this import's own, inserted by an
+        // attempt that stopped before its pointer (ids derive from the token). A pointer to a key that is
+        // not there finds nothing.
+        const taken = await insertAll(
+          this.#hashes as never,
+          docs.map((d) => ({ _id: d.hash, keyId: d._id })),
+        );
+        if (taken.some((t) => !t.duplicate)) throw new Error('hash pointer insert failed');
+        // Only a key inserted now can be refused by a pointer another key holds.
+        const takenDocs = taken
+          .filter(({ index }) => !refused.has(index))
+          .map(({ index }) => docs[index] as KeyDocument);
+        const pointers = takenDocs.length
+          ? await this.#hashes.find({ _id: { $in: takenDocs.map((d) => d.hash) } }).toArray()
+          : [];
+        const owner = new Map(pointers.map((p) => [p._id, p.keyId]));
+        for (const doc of takenDocs) {
+          if (owner.get(doc.hash) === doc._id) continue;
+          // Another key holds this hash: this key is refused.
+          await this.#keys.deleteOne({ _id: doc._id, op: 'import' });
+          refused.set(docs.indexOf(doc), new DuplicateKeyError('hash'));
+        }
+        for (const [index, error] of refused) outcomes[from + index] = error;
       });
     }
     return outcomes;
   }
 
+  /** The hash pointer, then the key it names, each checked to be the one asked for. */
   findByHash(hash: string): Promise<StoredKey | null> {
-    // `_id` is the hash: one indexed lookup on MongoDB and on FerretDB 1.24.
     return this.#run('findByHash', async () => {
-      const doc = await this.#model.findOne({ _id: hash }).lean<KeyDocument>().exec();
-      if (!doc) return null;
-      // A move in progress (or left half-way by a crash): answer as if it were not there.
-      if (doc.moving) {
-        const done = await this.#move.settle(doc);
-        return done ? fromDocument(done) : null;
-      }
-      if (doc.movedTo) {
-        // The old hash of a moved key: it answers nothing (fail closed), and is cleared away.
-        const next = await this.#model.findOne({ _id: doc.movedTo }).lean<KeyDocument>().exec();
-        if (next?.moving) await this.#move.settle(next);
-        else await this.#model.collection.deleteOne({ _id: hash, movedTo: doc.movedTo } as never);
-        return null;
-      }
-      return fromDocument(doc);
+      const pointer = await this.#hashes.findOne({ _id: hash });
+      if (!pointer) return null;
+      if (pointer._id !== hash) throw new Error('the server answered another hash pointer');
+      const doc = await this.#writes.readKey(pointer.keyId);
+      // A pointer whose key has another hash (a re-hash half-way) or none finds nothing.
+      return doc && doc.hash === hash ? fromDocument(doc) : null;
     });
   }
 
   findById(organizationId: string, id: string): Promise<StoredKey | null> {
     return this.#run('findById', async () => {
-      const doc = await this.#model
-        .findOne({ keyId: id, organizationId, deletedAt: null })
-        .lean<KeyDocument>();
-      if (doc) return fromDocument(doc);
-      // Only on a miss: a move between its steps 2 and 3 (or left there by a crash) holds the id aside.
-      const moved = await this.#finishPending({ keyId: `moving:${id}`, organizationId });
-      return moved && !moved.deletedAt ? moved : null;
+      // A write of this key still settling (or left by a writer that died) is finished first.
+      await this.#writes.leases.settle(id);
+      const [doc, used] = await Promise.all([this.#writes.readKey(id), this.#lastUse([id])]);
+      if (!doc || doc.organizationId !== organizationId || doc.deletedAt) return null;
+      return fromDocument(doc, used.get(id) ?? null);
     });
   }
 
   findBySlot(slot: string): Promise<StoredKey | null> {
     return this.#run('findBySlot', async () => {
-      const doc = await this.#model.findOne({ slot }).lean<KeyDocument>().exec();
-      if (doc) return fromDocument(doc);
-      return this.#finishPending({ slot: `moving:${slot}` });
+      const doc = await this.#keys.findOne({ slot });
+      if (doc && doc.slot !== slot) throw new Error('the server answered another key document');
+      return doc ? fromDocument(doc) : null;
     });
   }
 
-  /**
-   * Moves the key to `hash` (pepper rotation, SHA-256 import upgrade) in the crash-safe steps of
-   * `KeyMove`, announced in the change log before and after like an update.
-   */
-  rehash(key: StoredKey, hash: string): Promise<StoredKey | null> {
-    // Concurrent first uses in this process share one move (see KeyMove: one mover per key).
-    const id = `${key.id}\u0000${hash}`;
-    const running = this.#moves.get(id);
-    if (running) return running;
-    const move = this.#rehash(key, hash).finally(() => this.#moves.delete(id));
-    this.#moves.set(id, move);
-    return move;
-  }
-
-  #rehash(key: StoredKey, hash: string): Promise<StoredKey | null> {
-    return this.#run('rehash', async () => {
-      try {
-        await this.#announce(key.id);
-      } catch (error) {
-        log('change-log entry before a re-hash failed (%s); key not moved', (error as Error).name);
-        throw new KeyStoreUnavailableError(error);
-      }
-      const pending = await this.#move.begin(toDocument(key), hash);
-      const moved = pending ? await this.#move.finish(pending) : null;
-      await this.#announce(key.id).catch((error: unknown) => {
-        log('change-log entry after a re-hash failed (%s); announced before it', (error as Error).name);
-      });
-      return moved ? fromDocument(moved) : null;
-    });
-  }
-
-  async #finishPending(filter: Record<string, unknown>): Promise<StoredKey | null> {
-    const pending = await this.#model.findOne(filter).lean<KeyDocument>().exec();
-    if (!pending?.moving) return null;
-    const done = await this.#move.settle(pending);
-    return done ? fromDocument(done) : null;
-  }
-
-  /** One query: filter, sort and (for a page) limit all run on the server. */
+  /** One query for the keys (filter, sort, limit on the server), one for their last use (`$in`). */
   list(organizationId: string, query?: KeyListQuery): Promise<StoredKey[]> {
     return this.#run('list', async () => {
       const filter = query ? listFilter(organizationId, query) : { organizationId, deletedAt: null };
-      let find = this.#model.find(filter).sort({ createdAt: -1, keyId: -1 });
+      let find = this.#keys.find(filter as never).sort({ createdAt: -1, _id: -1 });
       if (query) find = find.limit(query.limit);
-      const docs = await find.lean<KeyDocument[]>().exec();
-      return docs.map(fromDocument);
+      const docs = await find.toArray();
+      for (const doc of docs) {
+        if (doc.organizationId !== organizationId || doc.deletedAt) {
+          throw new Error('the server answered a key outside the query');
+        }
+      }
+      const used = await this.#lastUse(docs.map((d) => d._id));
+      return docs.map((doc) => fromDocument(doc, used.get(doc._id) ?? null));
     });
   }
 
-  /**
-   * Announces, then writes, then announces again: one change-log entry, one conditional write of the key
-   * (filter on `version` when given, `$inc` of `version` and `$set` of the changes in one
-   * findOneAndUpdate), one more change-log entry.
-   *
-   * The first entry makes sure every instance hears of a change that reaches the store, whatever fails
-   * after it; if it cannot be written, the key is not touched and the call fails (nothing changed). The
-   * second entry tells pollers that read the first one before the write landed to read the key again; if
-   * only the second fails the call still succeeds (logged). An update that matches nothing leaves a
-   * spurious first entry, which only makes caches read the key again.
-   *
-   * With `event`, the same findOneAndUpdate sets `outbox.<eventId>`; after the write the event is moved to
-   * `<collection>_events` (see `EventOutbox`), which never fails the update.
-   */
-  async update(
+  /** The guarded write (see write-path.ts): check and write under the key's lease. */
+  update(
     organizationId: string,
     id: string,
     changes: KeyChanges,
-    conditions: UpdateConditions = {},
-    event?: KeyEvent,
+    options: UpdateOptions = {},
   ): Promise<StoredKey | null> {
-    const entry = event && this.#outbox.entry(event);
-    const updated = await this.#run('update', async () => {
-      const filter: Record<string, unknown> = { keyId: id, organizationId, deletedAt: null };
-      const { version } = conditions;
-      // A document written before versions existed has none: it is version 0 (`null` matches a missing field).
-      if (version !== undefined) filter.version = version === 0 ? { $in: [0, null] } : version;
-      try {
-        await this.#announce(id);
-      } catch (error) {
-        // Never a DuplicateKeyError: a change log that refuses entries is a store that cannot be written.
-        log('change-log entry before an update failed (%s); key not written', (error as Error).name);
-        throw new KeyStoreUnavailableError(error);
-      }
-      // The event rides in the same single-document write as the change (`outbox.<eventId>`).
-      const set = entry ? { ...changes, [entry.path]: entry.doc } : { ...changes };
-      const doc = await this.#model
-        .findOneAndUpdate(filter, { $set: set, $inc: { version: 1 } }, { returnDocument: 'after' })
-        .lean<KeyDocument>()
-        .exec();
-      if (!doc) return null;
-      try {
-        await this.#announce(id);
-      } catch (error) {
-        // The first entry already announced the change; its readers keep answers short until it settles.
-        log('change-log entry after an update failed (%s); announced before it', (error as Error).name);
-      }
-      return fromDocument(doc);
+    const { version, event, successor } = options;
+    return this.#write('update', async (state) => {
+      const doc = await this.#writes.update(
+        id,
+        (current): Plan | null => {
+          if (current.organizationId !== organizationId || current.deletedAt) return null;
+          if (version !== undefined && (current.version ?? 0) !== version) return null;
+          return {
+            set: { ...changes },
+            ...(event && { event: toEventDocument(event, this.#retentionMs) }),
+            ...(successor && { successor: toDocument(successor) }),
+          };
+        },
+        state,
+      );
+      return doc && fromDocument(doc);
     });
-    if (updated && entry) await this.#deliver(updated.hash, entry.doc);
-    return updated;
   }
 
-  /**
-   * Moves a written event to the log, bounded by `timeoutMs`; never fails the write it follows (the event
-   * waits in the outbox for `deliverEvents`).
-   */
-  async #deliver(hash: string, doc: EventDocument): Promise<void> {
-    await withTimeout(this.#outbox.deliver(hash, doc), this.#timeoutMs, 'deliverEvent').catch(
-      (error: unknown) => log('event %s not moved to the log yet (%s)', doc._id, (error as Error).name),
-    );
+  /** A guarded write that gives the key its new hash, with the hash pointers kept in step. */
+  rehash(key: StoredKey, hash: string): Promise<StoredKey | null> {
+    return this.#write('rehash', async (state) => {
+      const doc = await this.#writes.update(
+        key.id,
+        (current): Plan | null => {
+          if (current.deletedAt || current.hash !== key.hash || (current.version ?? 0) !== key.version) {
+            return null;
+          }
+          return { set: { hash }, rehash: { from: key.hash, to: hash } };
+        },
+        state,
+      );
+      return doc && fromDocument(doc);
+    });
   }
 
   #announce(id: string): Promise<unknown> {
-    return this.#changes.collection.insertOne({ _id: new this.#ObjectId(), keyId: id, at: new Date() });
+    return this.#models.changes.collection.insertOne({
+      _id: new this.#ObjectId(),
+      keyId: id,
+      at: new Date(),
+    } as never);
   }
 
+  /** Last use, in `<collection>_usage`: never a write of a key document. */
   async recordUsage(entries: ReadonlyArray<UsageEntry>): Promise<void> {
-    // Small sequential batches: FerretDB 1.24 (SQLite) keeps a pooled connection per statement of an update
-    // command until the command ends, and about 100 statements exhaust its pool of 100 and hang the database.
     for (let from = 0; from < entries.length; from += USAGE_BATCH_SIZE) {
       const batch = entries.slice(from, from + USAGE_BATCH_SIZE);
       await this.#run('recordUsage', async () => {
-        await this.#model.bulkWrite(
-          // `$max` moves lastUsedAt forward only (null sorts before any date). Filtering on `_id` (the hash)
-          // alone keeps each write one indexed lookup: FerretDB 1.24 scans the whole collection for any other
-          // filter. No change-log entry: lastUsedAt changes nothing a cache holds.
-          batch.map(({ hash, at }) => ({
-            updateOne: { filter: { _id: hash }, update: { $max: { lastUsedAt: at } } },
-          })),
-          { ordered: false },
-        );
+        try {
+          await this.#usage.bulkWrite(
+            // `$max` moves it forward only; `_id`-only filters are FerretDB's cheapest lookup.
+            batch.map(({ id, at }) => ({
+              updateOne: { filter: { _id: id }, update: { $max: { at } }, upsert: true },
+            })),
+            { ordered: false },
+          );
+        } catch (error) {
+          // Two instances creating one key's usage document at once: one insert wins, the other's use is
+          // at most a flush interval apart.
+          const writeErrors = (error as { writeErrors?: Array<{ code?: number }> }).writeErrors;
+          if (!Array.isArray(writeErrors) || writeErrors.some((e) => e.code !== 11000)) throw error;
+        }
       });
     }
+  }
+
+  async #lastUse(ids: string[]): Promise<Map<string, Date>> {
+    if (ids.length === 0) return new Map();
+    const docs = await this.#usage
+      .find(ids.length === 1 ? { _id: ids[0] as string } : { _id: { $in: ids } })
+      .toArray();
+    const wanted = new Set(ids);
+    return new Map(docs.filter((d) => wanted.has(d._id) && d.at instanceof Date).map((d) => [d._id, d.at]));
   }
 
   /** One query on `<collection>_events`: filter, sort and limit run on the server. */
@@ -438,6 +398,9 @@ export class MongoKeyStore implements KeyStore {
         .limit(query.limit)
         .lean<EventDocument[]>()
         .exec();
+      if (docs.some((d) => d.organizationId !== organizationId)) {
+        throw new Error('the server answered an event of another organization');
+      }
       return docs.map(fromEventDocument);
     });
   }
@@ -453,9 +416,9 @@ export class MongoKeyStore implements KeyStore {
     });
   }
 
-  /** Moves events left in key outboxes to the log (see `EventOutbox`). */
+  /** Finishes writes whose writer died or whose event write failed (expired leases with a recorded write). */
   deliverEvents(): Promise<number> {
-    return this.#run('deliverEvents', () => this.#outbox.deliverAll());
+    return this.#run('deliverEvents', () => this.#writes.recoverAll());
   }
 
   /** Deletes events whose retention ended before `now` (the sweep for servers without TTL indexes). */
@@ -474,21 +437,23 @@ export class MongoKeyStore implements KeyStore {
         expiresAt: { $gt: query.from, $lte: query.until },
       };
       if (query.organizationId !== undefined) filter.organizationId = query.organizationId;
-      const docs = await this.#model
-        .find(filter)
-        .sort({ expiresAt: 1, keyId: 1 })
+      const docs = await this.#keys
+        .find(filter as never)
+        .sort({ expiresAt: 1, _id: 1 })
         .limit(query.limit)
-        .lean<KeyDocument[]>()
-        .exec();
-      return docs.map(fromDocument);
+        .toArray();
+      for (const doc of docs) {
+        const outside = query.organizationId !== undefined && doc.organizationId !== query.organizationId;
+        if (outside || doc.deletedAt || doc.rolledAt)
+          throw new Error('the server answered a key outside the query');
+      }
+      return docs.map((d) => fromDocument(d));
     });
   }
 
-  /**
-   * Whether the server is FerretDB (`buildInfo.ferretdbVersion`), which has no TTL indexes.
-   */
+  /** Whether the server is FerretDB (`buildInfo.ferretdbVersion`), which has no TTL indexes. */
   async isFerretDB(): Promise<boolean> {
-    const info = await this.#model.db.db?.admin().command({ buildInfo: 1 });
+    const info = await this.#models.keys.db.db?.admin().command({ buildInfo: 1 });
     return typeof info?.ferretdbVersion === 'string';
   }
 
@@ -531,11 +496,56 @@ export class MongoKeyStore implements KeyStore {
     }
   }
 
+  /**
+   * A guarded write bounded by `timeoutMs`. A caller that gives up before the write was recorded stops
+   * it there (nothing happens); after, the write goes on and settles, and the caller hears that it may
+   * have been applied.
+   */
+  async #write<T>(operation: string, call: (state: WriteState) => Promise<T>): Promise<T> {
+    const state: WriteState = { cancelled: false, recorded: false };
+    try {
+      return await withTimeout(
+        this.ensureIndexes().then(() => call(state)),
+        this.#timeoutMs,
+        operation,
+      );
+    } catch (error) {
+      state.cancelled = true;
+      if (error instanceof DuplicateKeyError) throw error;
+      if (error instanceof KeyStoreUnavailableError && error.mayHaveApplied) throw error;
+      if (state.recorded) {
+        log('%s may have been applied (%s); it settles', operation, (error as Error).name);
+        throw new KeyStoreUnavailableError(error, { mayHaveApplied: true });
+      }
+      throw toStoreError(error);
+    }
+  }
+
   async #run<T>(operation: string, call: () => Promise<T>): Promise<T> {
     try {
       return await withTimeout(this.ensureIndexes().then(call), this.#timeoutMs, operation);
     } catch (error) {
       throw toStoreError(error);
     }
+  }
+}
+
+/** Unordered `insertMany`; resolves with the documents refused (by index), rejects on other faults. */
+async function insertAll(
+  collection: mongo.Collection,
+  docs: object[],
+): Promise<Array<{ index: number; duplicate: boolean; error: unknown }>> {
+  if (docs.length === 0) return [];
+  try {
+    await collection.insertMany(docs as never[], { ordered: false });
+    return [];
+  } catch (error) {
+    const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+    if (list.length === 0) throw error;
+    return (list as Array<{ index: number; code?: number; err?: { code?: number } }>).map((e) => {
+      const code = e.code ?? e.err?.code;
+      return { index: e.index, duplicate: code === 11000, error: { ...e, code } };
+    });
   }
 }

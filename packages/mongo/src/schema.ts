@@ -1,141 +1,124 @@
 import type { StoredKey } from '@keyward/core';
 import type { Connection, Model, Types } from 'mongoose';
+import type { EventDocument } from './event-schema.js';
 
 /**
- * A key document: `StoredKey` with the hash as `_id` and the id as `keyId`.
- *
- * Unlike the usual mapping of `_id` to `id` (conventions.md), `_id` holds the hash: FerretDB 1.24 (SQLite)
- * reaches an index only for a filter on `_id` alone and scans the whole collection for any other filter,
- * and `findByHash` (each uncached verify) is the hot path. Keying documents by hash makes that read one
- * indexed lookup on MongoDB and on FerretDB.
+ * A key document: `StoredKey` with the id as `_id`, without `lastUsedAt` (kept in `<collection>_usage`),
+ * and `op`, the id of the guarded write that wrote it last (how recovery tells whether a write landed).
+ * Only guarded writes (write-path.ts) write it.
  */
-export type KeyDocument = Omit<StoredKey, 'id' | 'hash'> & {
+export type KeyDocument = Omit<StoredKey, 'id' | 'lastUsedAt'> & { _id: string; op?: string };
+
+/** `<collection>_hashes`: the lookup by hash, `{ _id: hash, keyId }`, checked against the key's own hash. */
+export interface HashDocument {
   _id: string;
   keyId: string;
-  /** On a copy being moved to this hash (see key-move.ts): the old hash and the real id and slot. */
-  moving?: { from: string; keyId: string; slot: string };
-  /** On an old document a move has ended: the hash the key moved to. */
-  movedTo?: string;
-  /** Events written with a change and not yet moved to `<collection>_events`, by event id. */
-  outbox?: Record<string, unknown>;
-};
+}
 
-/**
- * One entry of the change log the change feed reads: key `keyId` changed at `at` (the writer's clock).
- * A change-stream instance also writes heartbeats (`heartbeat` = its instance id, no `keyId`) to prove that
- * its stream delivers; pollers skip them.
- */
-export interface ChangeDocument {
-  _id: Types.ObjectId;
-  keyId?: string;
-  heartbeat?: string;
+/** `<collection>_usage`: a key's last use, `{ _id: keyId, at }`, written by usage flushes only. */
+export interface UsageDocument {
+  _id: string;
   at: Date;
 }
 
 /**
- * Registers the key model on `connection`, built from the connection's own mongoose (`connection.base`),
- * so one build of this package serves apps on mongoose 8 and 9. Indexes are plain or compound unique
- * ones only, which MongoDB and FerretDB both support.
+ * A guarded write, as recorded in its lease before it touches anything else: everything needed to finish
+ * it (or to see that it finished) without its writer.
  */
-export function keyModel(connection: Connection, collection: string): Model<KeyDocument> {
-  const modelName = `KeywardKey:${collection}`;
-  const existing = connection.models[modelName];
-  if (existing) return existing as Model<KeyDocument>;
-  const { Schema } = connection.base;
-  const nullableDate = { type: Date, default: null };
-  const schema = new Schema<KeyDocument>(
-    {
-      // The key's hash (HMAC-SHA-256 of the token, hex): `_id` is unique, so no separate hash index.
-      _id: { type: String, required: true },
-      keyId: { type: String, required: true },
-      organizationId: { type: String, required: true },
-      name: { type: String, required: true },
-      type: { type: String, required: true, enum: ['public', 'secret'] },
-      scopes: { type: [String], default: [] },
-      token: { type: String, default: null },
-      redactedKey: { type: String, required: true },
-      isDefault: { type: Boolean, default: false },
-      slot: { type: String, required: true },
-      createdAt: { type: Date, required: true },
-      updatedAt: { type: Date, required: true },
-      expiresAt: nullableDate,
-      lastUsedAt: nullableDate,
-      disabled: { type: Boolean, default: false },
-      rolledAt: nullableDate,
-      replacedBy: { type: String, default: null },
-      deletedAt: nullableDate,
-      // Counts the writes (compare-and-set). Documents written before it existed have none: read as 0.
-      version: { type: Number, default: 0 },
-      // Policies (contract §6). Documents written before they existed have none: read as [] and the key's
-      // own id as its lineage.
-      limits: {
-        type: [
-          new Schema(
-            { limit: { type: Number, required: true }, windowSeconds: { type: Number, required: true } },
-            { _id: false, strict: 'throw' },
-          ),
-        ],
-        default: [],
-      },
-      allowedOrigins: { type: [String], default: [] },
-      allowedIps: { type: [String], default: [] },
-      lineageId: { type: String, default: null },
-      // An imported key (contract §8).
-      legacy: { type: Boolean, default: false },
-      // A move to a new hash under way (key-move.ts); absent otherwise.
-      moving: { type: { from: String, keyId: String, slot: String }, default: undefined, _id: false },
-      movedTo: { type: String, default: undefined },
-      // Audit events waiting to be moved to the event log (see EventOutbox); usually absent or empty.
-      outbox: { type: Schema.Types.Mixed, default: undefined },
-    },
-    { collection, versionKey: false, autoIndex: false, bufferCommands: false, strict: 'throw' },
-  );
-  schema.index({ keyId: 1 }, { unique: true, name: 'key_id_unique' });
-  // Default-key idempotency: every key holds a unique slot (its id, or "default:<org>" for the default key).
-  schema.index({ slot: 1 }, { unique: true, name: 'slot_unique' });
-  schema.index({ organizationId: 1, createdAt: -1, keyId: -1 }, { name: 'organization_newest' });
-  schema.index({ expiresAt: 1 }, { name: 'expires_at' });
-  return connection.model<KeyDocument>(modelName, schema);
+export interface PendingWrite {
+  /** Random; stored on the key document by the write (`op`). */
+  id: string;
+  keyId: string;
+  /** The version read under the lease: the write takes the key from it to `base + 1`. Absent for an insert. */
+  base?: number;
+  /** Fields of the key document the write sets. */
+  set?: Record<string, unknown>;
+  /** An insert: the new key's document. */
+  insert?: KeyDocument;
+  /** The successor of a roll, inserted by the same write. */
+  successor?: KeyDocument;
+  /** A re-hash: the lookup moves from `from` to `to`. */
+  rehash?: { from: string; to: string };
+  event?: EventDocument;
 }
 
 /**
- * Registers the change-log model of `collection` (collection `<collection>_changes`): one document per key
- * update, read by the change feed. Its size follows the rate of changes (old entries are pruned), not the
- * number of keys.
+ * `<collection>_locks`: a lease `{ _id: keyId, owner, expiresAt, op? }` (one per key at most, taken by
+ * inserting it), or a takeover claim `{ _id: "<keyId>~<owner>~<n>", expiresAt, claim: true }`.
  */
-export function changeModel(connection: Connection, collection: string): Model<ChangeDocument> {
-  const modelName = `KeywardKeyChange:${collection}`;
-  const existing = connection.models[modelName];
-  if (existing) return existing as Model<ChangeDocument>;
-  const { Schema } = connection.base;
-  const schema = new Schema<ChangeDocument>(
-    {
-      _id: { type: Schema.Types.ObjectId, required: true },
-      keyId: { type: String },
-      heartbeat: { type: String },
-      at: { type: Date, required: true },
-    },
-    {
-      collection: `${collection}_changes`,
-      versionKey: false,
-      autoIndex: false,
-      bufferCommands: false,
-      strict: 'throw',
-    },
-  );
-  schema.index({ at: 1 }, { name: 'at' });
-  return connection.model<ChangeDocument>(modelName, schema);
+export interface LockDocument {
+  _id: string;
+  owner?: string;
+  expiresAt: Date;
+  op?: PendingWrite;
+  claim?: boolean;
 }
 
-/** A stored key from a lean document (`_id` becomes `hash`, `keyId` becomes `id`). */
-export function fromDocument(doc: KeyDocument): StoredKey {
+/** One entry of the change log the change feed reads: key `keyId` changed at `at` (the writer's clock). */
+export interface ChangeDocument {
+  _id: Types.ObjectId;
+  keyId: string;
+  at: Date;
+}
+
+type Models = {
+  keys: Model<KeyDocument>;
+  hashes: Model<HashDocument>;
+  usage: Model<UsageDocument>;
+  locks: Model<LockDocument>;
+  changes: Model<ChangeDocument>;
+};
+
+/**
+ * Registers the models of `collection` on `connection`, built from the connection's own mongoose
+ * (`connection.base`), so one build of this package serves apps on mongoose 8 and 9. Indexes are plain or
+ * compound ones only (unique: `_id` everywhere, and the key's `slot`), which MongoDB and FerretDB both have.
+ */
+export function storeModels(connection: Connection, collection: string): Models {
+  const { Schema } = connection.base;
+  const options = (name: string) => ({
+    collection: name,
+    versionKey: false as const,
+    autoIndex: false,
+    bufferCommands: false,
+    strict: false,
+  });
+  const model = <T>(
+    suffix: string,
+    fields: Record<string, unknown>,
+    indexes: Array<[object, object]> = [],
+  ) => {
+    const name = suffix ? `${collection}_${suffix}` : collection;
+    const modelName = `Keyward:${name}`;
+    const existing = connection.models[modelName];
+    if (existing) return existing as Model<T>;
+    const schema = new Schema<T>(fields, options(name));
+    for (const [spec, opts] of indexes) schema.index(spec as never, opts);
+    return connection.model<T>(modelName, schema);
+  };
   return {
-    id: doc.keyId,
+    keys: model<KeyDocument>('', { _id: String }, [
+      // Default-key idempotency: every key holds a unique slot (its id, or "default:<org>", "roll:…", …).
+      [{ slot: 1 }, { unique: true, name: 'slot_unique' }],
+      [{ organizationId: 1, createdAt: -1, _id: -1 }, { name: 'organization_newest' }],
+      [{ expiresAt: 1 }, { name: 'expires_at' }],
+    ]),
+    hashes: model<HashDocument>('hashes', { _id: String }),
+    usage: model<UsageDocument>('usage', { _id: String }),
+    locks: model<LockDocument>('locks', { _id: String }),
+    changes: model<ChangeDocument>('changes', { _id: Schema.Types.ObjectId }, [[{ at: 1 }, { name: 'at' }]]),
+  };
+}
+
+/** A stored key from a document (`_id` becomes `id`), with its last use. */
+export function fromDocument(doc: KeyDocument, lastUsedAt: Date | null = null): StoredKey {
+  return {
+    id: doc._id,
     organizationId: doc.organizationId,
     name: doc.name,
     type: doc.type,
     scopes: [...(doc.scopes ?? [])],
-    hash: doc._id,
+    hash: doc.hash,
     token: doc.token ?? null,
     redactedKey: doc.redactedKey,
     isDefault: doc.isDefault ?? false,
@@ -143,33 +126,30 @@ export function fromDocument(doc: KeyDocument): StoredKey {
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
     expiresAt: doc.expiresAt ?? null,
-    lastUsedAt: doc.lastUsedAt ?? null,
+    lastUsedAt,
     disabled: doc.disabled ?? false,
     rolledAt: doc.rolledAt ?? null,
     replacedBy: doc.replacedBy ?? null,
     deletedAt: doc.deletedAt ?? null,
-    // Written before versions existed: version 0 (the update filter treats a missing version as 0 too).
     version: doc.version ?? 0,
     limits: (doc.limits ?? []).map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
     allowedOrigins: [...(doc.allowedOrigins ?? [])],
     allowedIps: [...(doc.allowedIps ?? [])],
-    lineageId: doc.lineageId ?? doc.keyId,
-    // Only imported keys carry it, as the memory store keeps them.
+    lineageId: doc.lineageId ?? doc._id,
     ...(doc.legacy === true ? { legacy: true } : {}),
   };
 }
 
-/** A document for `key` (`hash` becomes `_id`, `id` becomes `keyId`). */
+/** The document of `key` (`id` becomes `_id`; `lastUsedAt` is not part of it). */
 export function toDocument(key: StoredKey): KeyDocument {
-  const { id, hash, ...rest } = key;
+  const { id, lastUsedAt: _lastUsedAt, legacy, ...rest } = key;
   return {
-    _id: hash,
-    keyId: id,
+    _id: id,
     ...rest,
     scopes: [...key.scopes],
     limits: key.limits.map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
     allowedOrigins: [...key.allowedOrigins],
     allowedIps: [...key.allowedIps],
-    legacy: key.legacy === true,
+    ...(legacy === true ? { legacy: true } : {}),
   };
 }

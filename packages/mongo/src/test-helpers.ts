@@ -52,10 +52,10 @@ export function everythingShownBy(error: unknown): string {
   return parts.join('\n');
 }
 
-/** A raw document as `MongoKeyStore` writes it: `hash` becomes `_id` and `id` becomes `keyId`. */
-export function toRawDocument(key: StoredKey): Record<string, unknown> & { _id: string; keyId: string } {
-  const { id, hash, ...rest } = key;
-  return { _id: hash, keyId: id, ...rest };
+/** A raw key document as `MongoKeyStore` writes it: `id` becomes `_id`; last use is kept elsewhere. */
+export function toRawDocument(key: StoredKey): Record<string, unknown> & { _id: string; hash: string } {
+  const { id, lastUsedAt: _lastUsedAt, ...rest } = key;
+  return { _id: id, ...rest };
 }
 
 type Subscribable = { subscribe(listener: (event: { id: string } | { reset: true }) => void): () => void };
