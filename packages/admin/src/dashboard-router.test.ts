@@ -178,8 +178,8 @@ describe('the dashboard files', () => {
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('end', () => done(null, Buffer.concat(chunks)));
         });
-      expect(res.headers['vary']).toBe('Accept-Encoding');
-      expect(res.headers['etag']).toMatch(new RegExp(`^"[\\w-]+-${encoding}"$`));
+      expect(res.headers.vary).toBe('Accept-Encoding');
+      expect(res.headers.etag).toMatch(new RegExp(`^"[\\w-]+-${encoding}"$`));
       expect(res.headers['content-security-policy']).toBe(CSP);
       // supertest decodes both: what arrives is the file.
       expect(Buffer.compare(res.body as Buffer, plain)).toBe(0);

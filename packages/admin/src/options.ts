@@ -1,8 +1,8 @@
 import type { EventActor, Keyward } from '@keyward/core';
 import type { Request } from 'express';
 import type { Store } from 'express-rate-limit';
-import { DEFAULT_WRITES_PER_MINUTE } from './write-limit.js';
 import { DEFAULT_OPENAPI_SECURITY, type OpenApiSecurity } from './openapi.js';
+import { DEFAULT_WRITES_PER_MINUTE } from './write-limit.js';
 
 /**
  * What `authorize` answers:

@@ -123,7 +123,7 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
     // The hot path: a cached, admitted key without policies, whose user is the key, is decided here, with no
     // callback to allocate.
     const cached = this[RESOLVE_USER] === null ? auth.keyward.verifyCached(found.token) : undefined;
-    if (cached !== undefined && cached.valid && cached.policy === null) {
+    if (cached?.valid && cached.policy === null) {
       const outcome = judge(auth, cached, (req as Request).res);
       if (!isRefusal(outcome)) {
         admit(req as Request, outcome, auth);
