@@ -128,7 +128,7 @@ export {
   updateKeyInputSchema,
 } from './schemas.js';
 export type { ScopePolicy } from './scopes.js';
-export { serializeKey } from './serialize.js';
+export { keyVersion, parseIfMatch, serializeKey } from './serialize.js';
 export { keyStatus } from './status.js';
 export type {
   EventListQuery,
@@ -156,3 +156,4 @@ export type {
   VerifyResult,
 } from './types.js';
 export type { UsageOptions } from './usage.js';
+export type { WriteConditions } from './write-path.js';

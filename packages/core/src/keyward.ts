@@ -32,7 +32,7 @@ import { storeCall } from './store-call.js';
 import type { ApiKey, KeyLimit, KeyType, StoredKey, VerifyRequirements, VerifyResult } from './types.js';
 import { UsageRecorder } from './usage.js';
 import { Verifier } from './verify.js';
-import { type ChangeRecord, createWritePath } from './write-path.js';
+import { type ChangeRecord, createWritePath, type WriteConditions } from './write-path.js';
 
 /** The name of the key every organization gets when provisioned. */
 export const DEFAULT_KEY_NAME = 'Default API Key';
@@ -109,23 +109,37 @@ export interface Keyward {
    * Changes name, scopes, expiry or `disabled`. Fields given with their current value are no change; a
    * call that changes nothing writes nothing and records no event. One event per call: `key.disabled` /
    * `key.enabled` when `disabled` is the only field that changes, else `key.updated` with the names of
-   * every changed field (`disabled` included).
+   * every changed field (`disabled` included). With `conditions.ifVersion` (see `keyEtag`), 412
+   * `precondition_failed` unless the key is still at that version when written.
    */
   updateKey(
     organizationId: string,
     id: string,
     input: UpdateKeyInput,
     context?: EventContext,
+    conditions?: WriteConditions,
   ): Promise<ApiKey>;
-  /** Replaces a key; the old one keeps working for the grace period. */
+  /**
+   * Replaces a key; the old one keeps working for the grace period. With `conditions.ifVersion`, 412
+   * `precondition_failed` unless the old key is still at that version when written.
+   */
   rollKey(
     organizationId: string,
     id: string,
     options?: RollKeyInput,
     context?: EventContext,
+    conditions?: WriteConditions,
   ): Promise<KeyWithToken & { previous: ApiKey }>;
-  /** Revokes a key at once (event `key.deleted`). */
-  deleteKey(organizationId: string, id: string, context?: EventContext): Promise<void>;
+  /**
+   * Revokes a key at once (event `key.deleted`). With `conditions.ifVersion`, 412 `precondition_failed`
+   * unless the key is still at that version when written.
+   */
+  deleteKey(
+    organizationId: string,
+    id: string,
+    context?: EventContext,
+    conditions?: WriteConditions,
+  ): Promise<void>;
   /**
    * One page of the organization's audit events (contract §7), newest first: `limit` (default 50), after
    * `cursor`, filtered by `keyId` and `type`. Empty when the store keeps no events.
@@ -408,12 +422,14 @@ export function createKeyward(options: KeywardOptions): Keyward {
       return key ? toApiKey(key, clock()) : null;
     },
 
-    async updateKey(organizationId, id, input, context) {
+    async updateKey(organizationId, id, input, context, conditions = {}) {
       checkOrganization(organizationId);
       // Shape first (400), then existence (404), then what depends on the key (400 / 409).
       const body = parseInput(updateKeyInputSchema, input === undefined ? {} : input);
       const updated = await withRetries(async () => {
         const current = await existing(organizationId, id);
+        // A lost compare-and-set below comes back here: a key changed since `ifVersion` is 412.
+        checkPrecondition(current, conditions);
         const changes: KeyChanges = {};
         if (body.name !== undefined) changes.name = body.name;
         if (body.scopes !== undefined) changes.scopes = unique(body.scopes);
@@ -444,13 +460,14 @@ export function createKeyward(options: KeywardOptions): Keyward {
       return toApiKey(updated, clock());
     },
 
-    async rollKey(organizationId, id, rollOptions, context) {
+    async rollKey(organizationId, id, rollOptions, context, conditions = {}) {
       checkOrganization(organizationId);
       const { gracePeriodSeconds = DEFAULT_GRACE_PERIOD_SECONDS } = parseInput(
         rollKeyInputSchema,
         rollOptions === undefined ? {} : rollOptions,
       );
       const old = await existing(organizationId, id);
+      checkPrecondition(old, conditions);
       const status = keyStatus(old, clock());
       if (status !== 'active') {
         throw new KeywardError('conflict', { message: `A key that is ${status} cannot be rolled.` });
@@ -494,24 +511,36 @@ export function createKeyward(options: KeywardOptions): Keyward {
         if (after?.replacedBy !== key.id) throw error;
         previous = after;
       }
-      if (!previous) throw rollConflict();
+      if (!previous) {
+        // Lost the compare-and-set: with `ifVersion` the caller's version is gone (412), else try again (409).
+        throw conditions.ifVersion === undefined ? rollConflict() : preconditionFailed();
+      }
       return { key: toApiKey(key, now), token, previous: toApiKey(previous, now) };
     },
 
-    async deleteKey(organizationId, id, context) {
+    async deleteKey(organizationId, id, context, conditions = {}) {
       checkOrganization(organizationId);
-      // Read for the event's key name. The write is unconditional: a delete wins over any concurrent change;
-      // it is conditional only on the organization and on the key not being deleted yet.
+      // Read for the event's key name. Without `ifVersion` the write is unconditional: a delete wins over any
+      // concurrent change; it is conditional only on the organization and on the key not being deleted yet.
+      // With it, the guarded write is conditional on that version too.
       const current = await existing(organizationId, id);
+      checkPrecondition(current, conditions);
+      const { ifVersion } = conditions;
       const deleted = await change(
         organizationId,
         id,
         { deletedAt: new Date(clock()) },
         {
+          ...(ifVersion !== undefined && { version: ifVersion }),
           record: { type: 'key.deleted', keyName: current.name, context },
         },
       );
-      if (!deleted) throw new KeywardError('not_found');
+      if (!deleted) {
+        if (ifVersion === undefined) throw new KeywardError('not_found');
+        // Changed or deleted in between: which one decides the answer.
+        const after = await storeCall('findById', () => store.findById(organizationId, id));
+        throw after ? preconditionFailed() : new KeywardError('not_found');
+      }
     },
 
     async listEvents(organizationId, query = {}) {
@@ -612,6 +641,15 @@ function updateEvent(changed: string[], changes: KeyChanges): Pick<ChangeRecord,
     return { type: changes.disabled ? 'key.disabled' : 'key.enabled' };
   }
   return { type: 'key.updated', changes: changed };
+}
+
+/** 412 when the caller asked for a version (`If-Match`) the key is no longer at. */
+function checkPrecondition(key: StoredKey, { ifVersion }: WriteConditions): void {
+  if (ifVersion !== undefined && key.version !== ifVersion) throw preconditionFailed();
+}
+
+function preconditionFailed(): KeywardError {
+  return new KeywardError('precondition_failed');
 }
 
 function rollConflict(): KeywardError {
