@@ -103,6 +103,12 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
       return c.api.patch(`/${secret}`, { expiresAt: null });
     }),
   ],
+  [
+    'patch',
+    '/{id}',
+    412,
+    withKeys((c, { secret }) => c.api.patch(`/${secret}`, { name: 'A' }).set('If-Match', '"7"')),
+  ],
   ['patch', '/{id}', 413, (c) => c.api.patch(UNKNOWN).set('Content-Type', json).send(tooLarge)],
   ['patch', '/{id}', 415, (c) => c.api.patch(UNKNOWN).set('Content-Type', 'text/csv').send('a,b')],
   ['patch', '/{id}', 500, failing('updateKey', 'bug', (c) => c.api.patch(UNKNOWN, { name: 'A' }))],
@@ -127,6 +133,12 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
       return c.api.post(`/${secret}/roll`);
     }),
   ],
+  [
+    'post',
+    '/{id}/roll',
+    412,
+    withKeys((c, { secret }) => c.api.post(`/${secret}/roll`).set('If-Match', '"7"')),
+  ],
   ['post', '/{id}/roll', 413, (c) => c.api.post(`${UNKNOWN}/roll`).set('Content-Type', json).send(tooLarge)],
   [
     'post',
@@ -141,6 +153,7 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['delete', '/{id}', 401, (c) => c.as(null).delete(UNKNOWN)],
   ['delete', '/{id}', 403, (c) => c.api.delete(UNKNOWN).set('x-deny', 'forbidden')],
   ['delete', '/{id}', 404, (c) => c.api.delete(UNKNOWN)],
+  ['delete', '/{id}', 412, withKeys((c, { secret }) => c.api.delete(`/${secret}`).set('If-Match', '"7"'))],
   ['delete', '/{id}', 500, failing('deleteKey', 'bug', (c) => c.api.delete(UNKNOWN))],
   ['delete', '/{id}', 503, failing('deleteKey', 'down', (c) => c.api.delete(UNKNOWN))],
 

@@ -80,6 +80,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
   const catalog = scopeLists(options.scopes);
   const idParameter = { $ref: '#/components/parameters/KeyId' };
   const ifNoneMatch = { $ref: '#/components/parameters/IfNoneMatch' };
+  const ifMatch = { $ref: '#/components/parameters/IfMatch' };
   const auth = ['401', '403'];
   const faults = ['500', '503'];
   const withBody = ['400', '413', '415'];
@@ -147,15 +148,17 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
               "A public key's scopes must stay under the public ceiling (`GET /scopes`).",
             false,
           ),
+          parameters: [ifMatch],
           responses: {
-            '200': json('The updated key.', ref('KeyEnvelope')),
-            ...errors([...withBody, ...auth, '404', '409', ...faults]),
+            '200': cacheable('The updated key.', ref('KeyEnvelope')),
+            ...errors([...withBody, ...auth, '404', '409', '412', ...faults]),
           },
         },
         delete: {
           operationId: 'deleteKey',
           summary: 'Delete a key: it stops working at once',
-          responses: { '204': { description: 'Deleted.' }, ...errors([...auth, '404', ...faults]) },
+          parameters: [ifMatch],
+          responses: { '204': { description: 'Deleted.' }, ...errors([...auth, '404', '412', ...faults]) },
         },
       },
       '/{id}/roll': {
@@ -169,9 +172,13 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
               `0 revokes the old key now; at most ${MAX_GRACE_PERIOD_SECONDS} (7 days).`,
             false,
           ),
+          parameters: [ifMatch],
           responses: {
-            '201': json('The new key with its token, and the old key as it is now.', ref('RolledKey')),
-            ...errors([...withBody, ...auth, '404', '409', ...faults]),
+            '201': cacheable(
+              'The new key with its token, and the old key as it is now; `ETag` is the new key’s.',
+              ref('RolledKey'),
+            ),
+            ...errors([...withBody, ...auth, '404', '409', '412', ...faults]),
           },
         },
       },
@@ -240,10 +247,23 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           description: 'The `ETag` of an earlier answer: 304 without a body while the answer is the same.',
           schema: { type: 'string' },
         },
+        IfMatch: {
+          name: 'If-Match',
+          in: 'header',
+          required: false,
+          description:
+            'The `ETag` of `GET /{id}` (or of a PATCH answer): the change is made only if the key has not ' +
+            'been changed since (412 otherwise). Only its version part counts, so a use of the key ' +
+            '(`lastUsedAt`) does not make it stale; weak tags (`W/`) never match; `*` matches any key.',
+          schema: { type: 'string' },
+        },
       },
       headers: {
         ETag: {
-          description: 'A validator of this answer (Express computes it from the body).',
+          description:
+            "A validator of this answer (Express computes it from the body). On a key's answer it is " +
+            'strong, `"<version>-<digest>"`: send it back as `If-Match` to change the key only if nobody ' +
+            'else has since.',
           schema: { type: 'string' },
         },
       },
@@ -309,6 +329,11 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           'The key cannot be changed this way in its current state (e.g. rolling a rolled, expired or ' +
             'disabled key, or giving a rolled key more time).',
           ['conflict'],
+        ),
+        '412': errorResponse(
+          'The key was changed since the `If-Match` tag was read (or the tag is weak or foreign): ' +
+            'nothing was done. Read the key again.',
+          ['precondition_failed'],
         ),
         '413': errorResponse('The body is larger than 16 kB.', ['payload_too_large']),
         '415': errorResponse(
