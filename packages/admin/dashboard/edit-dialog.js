@@ -130,7 +130,7 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
     let stale = false;
     try {
       const updated = await withBusy(form, () =>
-        Object.keys(changes).length === 0 ? Promise.resolve(key) : api.update(key.id, changes),
+        Object.keys(changes).length === 0 ? Promise.resolve(key) : api.update(key.id, changes, key),
       );
       busy = false;
       saved = true;
@@ -140,7 +140,7 @@ export function createEditDialog({ api, catalog, onSaved, onStale, onClosed }) {
       showError(error, failure, fields);
       policies.showDetails(asApiError(failure).details);
       const status = /** @type {{ status?: number }} */ (failure).status;
-      stale = status === 404 || status === 409;
+      stale = status === 404 || status === 409 || status === 412;
     } finally {
       busy = false;
     }
