@@ -47,6 +47,11 @@ export {
 } from './events.js';
 export type { ExpiringKeysQuery } from './expiring.js';
 export { createTokenHasher, safeEqual, type TokenHasher } from './hash.js';
+export {
+  IDEMPOTENCY_LOCK_MS,
+  IDEMPOTENCY_TTL_MS,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+} from './idempotency.js';
 export { isKeyId, newKeyId } from './ids.js';
 export {
   IMPORT_TOKEN_PATTERN,
@@ -133,6 +138,7 @@ export { keyStatus } from './status.js';
 export type {
   EventListQuery,
   ExpiringQuery,
+  IdempotencyRecord,
   KeyChangeEvent,
   KeyChangeListener,
   KeyChanges,

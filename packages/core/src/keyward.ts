@@ -4,6 +4,7 @@ import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } fr
 import type { EventContext, KeyEvent } from './events.js';
 import { type ExpiringKeysQuery, parseExpiringQuery } from './expiring.js';
 import { createTokenHasher } from './hash.js';
+import { createIdempotency } from './idempotency.js';
 import { isKeyId, newKeyId } from './ids.js';
 import { type ImportKeyInput, type ImportResult, importedKey, importKeyInputSchema } from './import-key.js';
 import { generateToken, redactToken } from './key-format.js';
@@ -172,6 +173,22 @@ export interface Keyward {
    * const result = keyward.verifyCached(token) ?? (await keyward.verify(token));
    */
   verifyCached(token: unknown, requirements?: VerifyRequirements): VerifyResult | undefined;
+  /**
+   * Runs `run` once per organization and `idempotencyKey` within 24 h, across instances sharing the store
+   * (`Idempotency-Key`, contract §11): a repeat with the same `request` (route and body, compared by a
+   * hash) answers the stored answer of the first, also while it is in progress (it waits for it); another
+   * `request` is 422 `idempotency_key_reused`. The answer must be JSON; it is stored encrypted under a key
+   * derived from the pepper (it may hold a token). See idempotency.ts for the details.
+   *
+   * @example
+   * const answer = await keyward.idempotent('org_1', req.get('idempotency-key'), req.body, () => create());
+   */
+  idempotent<T>(
+    organizationId: string,
+    idempotencyKey: string,
+    request: unknown,
+    run: () => Promise<T>,
+  ): Promise<T>;
   /** Writes pending `lastUsedAt` updates and noted uses of rolled keys now (otherwise batched). */
   flushUsage(): Promise<void>;
   /** Stops listening to the store's change feed and writes pending `lastUsedAt` updates. */
@@ -201,6 +218,11 @@ export function createKeyward(options: KeywardOptions): Keyward {
   const verifier = new Verifier(resolved, hash, (id, keyHash, verified, rolled) => {
     if (rolled) rollUses.note(verified);
     return usage.touch(id, keyHash);
+  });
+  const idempotent = createIdempotency({
+    store,
+    clock,
+    peppers: resolved.pepper === undefined ? [] : [resolved.pepper, ...resolved.previousPeppers],
   });
   const unsubscribe = store.subscribe?.((event) => {
     if ('id' in event) verifier.invalidate(event.id, { remote: true });
@@ -579,6 +601,11 @@ export function createKeyward(options: KeywardOptions): Keyward {
     },
 
     maintainEvents: () => publisher.maintain(),
+
+    idempotent(organizationId, idempotencyKey, request, run) {
+      checkOrganization(organizationId);
+      return idempotent(organizationId, idempotencyKey, request, run);
+    },
 
     verify: (token, requirements) => verifier.verify(token, requirements),
     verifyCached: (token, requirements) => verifier.verifyCached(token, requirements),

@@ -4,6 +4,7 @@ import { DuplicateKeyError, isKeywardError } from './errors.js';
 import type { EventStoreOptions } from './event-log.js';
 import type { KeyEvent } from './events.js';
 import { createTokenHasher } from './hash.js';
+import { describeIdempotencyConformance } from './idempotency-conformance.js';
 import { newKeyId } from './ids.js';
 import { generateToken, redactToken } from './key-format.js';
 import { createKeyward } from './keyward.js';
@@ -394,6 +395,7 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
       }));
 
     describeRehashConformance(withStore, makeStoredKey);
+    describeIdempotencyConformance(withStore);
 
     describe('pages and filters (list with a query)', () => {
       const now = new Date('2030-06-01T00:00:00Z');
