@@ -1,4 +1,4 @@
-import { KeyStoreUnavailableError, keySchema, NAME_PATTERN } from '@keyward/core';
+import { KeyStoreUnavailableError, KeywardError, keySchema, NAME_PATTERN } from '@keyward/core';
 import express from 'express';
 import request, { type Response } from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
@@ -71,6 +71,24 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['post', '/', 400, (c) => c.api.post('', { name: '', type: 'root', extra: true })],
   ['post', '/', 401, (c) => c.as(null).post('', { name: 'New', type: 'secret' })],
   ['post', '/', 403, (c) => c.api.post('', { name: 'New', type: 'secret' }).set('x-deny', 'forbidden')],
+  [
+    'post',
+    '/',
+    409,
+    (c) => {
+      vi.spyOn(c.keyward, 'idempotent').mockRejectedValue(new KeywardError('conflict'));
+      return c.api.post('', { name: 'N', type: 'secret' }).set('Idempotency-Key', 'k');
+    },
+  ],
+  [
+    'post',
+    '/',
+    422,
+    async (c) => {
+      await c.api.post('', { name: 'N', type: 'secret' }).set('Idempotency-Key', 'k');
+      return c.api.post('', { name: 'M', type: 'secret' }).set('Idempotency-Key', 'k');
+    },
+  ],
   ['post', '/', 413, (c) => c.api.post('').set('Content-Type', json).send(tooLarge)],
   ['post', '/', 415, (c) => c.api.post('').set('Content-Type', 'text/plain').send('name=New')],
   ['post', '/', 500, failing('createKey', 'bug', (c) => c.api.post('', { name: 'N', type: 'secret' }))],
@@ -138,6 +156,15 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
     '/{id}/roll',
     412,
     withKeys((c, { secret }) => c.api.post(`/${secret}/roll`).set('If-Match', '"7"')),
+  ],
+  [
+    'post',
+    '/{id}/roll',
+    422,
+    withKeys(async (c, { secret }) => {
+      await c.api.post(`/${secret}/roll`, { gracePeriodSeconds: 1 }).set('Idempotency-Key', 'k');
+      return c.api.post(`/${secret}/roll`, { gracePeriodSeconds: 2 }).set('Idempotency-Key', 'k');
+    }),
   ],
   ['post', '/{id}/roll', 413, (c) => c.api.post(`${UNKNOWN}/roll`).set('Content-Type', json).send(tooLarge)],
   [

@@ -81,6 +81,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
   const idParameter = { $ref: '#/components/parameters/KeyId' };
   const ifNoneMatch = { $ref: '#/components/parameters/IfNoneMatch' };
   const ifMatch = { $ref: '#/components/parameters/IfMatch' };
+  const idempotencyKey = { $ref: '#/components/parameters/IdempotencyKey' };
   const auth = ['401', '403'];
   const faults = ['500', '503'];
   const withBody = ['400', '413', '415'];
@@ -121,9 +122,13 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
             'The new key. `scopes` defaults to every scope the key type may hold.',
             true,
           ),
+          parameters: [idempotencyKey],
           responses: {
-            '201': json('The key and its full token, shown this once.', ref('KeyWithToken')),
-            ...errors([...withBody, ...auth, ...faults]),
+            '201': json(
+              'The key and its full token, shown this once (and to retries with the same `Idempotency-Key`).',
+              ref('KeyWithToken'),
+            ),
+            ...errors([...withBody, ...auth, '409', '422', ...faults]),
           },
         },
       },
@@ -172,13 +177,13 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
               `0 revokes the old key now; at most ${MAX_GRACE_PERIOD_SECONDS} (7 days).`,
             false,
           ),
-          parameters: [ifMatch],
+          parameters: [ifMatch, idempotencyKey],
           responses: {
             '201': cacheable(
               'The new key with its token, and the old key as it is now; `ETag` is the new key’s.',
               ref('RolledKey'),
             ),
-            ...errors([...withBody, ...auth, '404', '409', '412', ...faults]),
+            ...errors([...withBody, ...auth, '404', '409', '412', '422', ...faults]),
           },
         },
       },
@@ -246,6 +251,18 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           required: false,
           description: 'The `ETag` of an earlier answer: 304 without a body while the answer is the same.',
           schema: { type: 'string' },
+        },
+        IdempotencyKey: {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description:
+            'Any unique string (1–255 printable ASCII characters, e.g. a UUID) to make a retry safe: the same ' +
+            'key with the same request within 24 h answers the first answer (the same key and token) and ' +
+            'does nothing again, on every instance; a duplicate sent while the first is in progress waits ' +
+            'for its answer (409 after about 10 s). The same key with another request is 422. A refused ' +
+            'request (4xx, 5xx) is not kept.',
+          schema: { type: 'string', minLength: 1, maxLength: 255 },
         },
         IfMatch: {
           name: 'If-Match',
@@ -327,7 +344,8 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
         ]),
         '409': errorResponse(
           'The key cannot be changed this way in its current state (e.g. rolling a rolled, expired or ' +
-            'disabled key, or giving a rolled key more time).',
+            'disabled key, or giving a rolled key more time), or a request with the same ' +
+            '`Idempotency-Key` is still in progress.',
           ['conflict'],
         ),
         '412': errorResponse(
@@ -336,6 +354,10 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           ['precondition_failed'],
         ),
         '413': errorResponse('The body is larger than 16 kB.', ['payload_too_large']),
+        '422': errorResponse(
+          'The `Idempotency-Key` was used with another request (route, key or body) within 24 h.',
+          ['idempotency_key_reused'],
+        ),
         '415': errorResponse(
           'The request has no `Content-Type: application/json`, a charset other than UTF-8, or a ' +
             '`Content-Encoding`.',
