@@ -85,6 +85,7 @@ export {
   type Keyward,
 } from './keyward.js';
 export { type LegacyTokensOptions, MAX_LEGACY_TOKEN_LENGTH } from './legacy.js';
+export type { LifetimeOptions, LifetimePolicy } from './lifetime.js';
 export { type LimitOptions, limitsOverMax } from './limit-options.js';
 export { MemoryKeyStore } from './memory-store.js';
 export type { KeywardOptions } from './options.js';

@@ -8,6 +8,7 @@ import { createIdempotency } from './idempotency.js';
 import { isKeyId, newKeyId } from './ids.js';
 import { type ImportKeyInput, type ImportResult, importedKey, importKeyInputSchema } from './import-key.js';
 import { generateToken, redactToken } from './key-format.js';
+import { isNonCompliant, lifetimeDetails, newKeyExpiry } from './lifetime.js';
 import { limitsOverMax } from './limit-options.js';
 import { type KeywardOptions, resolveOptions } from './options.js';
 import { parseInput } from './parse-input.js';
@@ -158,6 +159,14 @@ export interface Keyward {
    * const soon = await keyward.expiringKeys({ within: 7 * 86_400_000 });
    */
   expiringKeys(query: ExpiringKeysQuery): Promise<ApiKey[]>;
+  /**
+   * The organization's keys (not deleted, not rolled) whose expiry the lifetime policy would refuse if it
+   * were written now: keys made before a tighter policy (contract §11). Oldest first.
+   *
+   * @example
+   * const stale = await keyward.nonCompliantKeys('org_1');
+   */
+  nonCompliantKeys(organizationId: string): Promise<ApiKey[]>;
   /** Runs the event log's upkeep now (outbox delivery and retention sweep); it also runs on a timer. */
   maintainEvents(): Promise<EventMaintenance>;
   /**
@@ -265,13 +274,18 @@ export function createKeyward(options: KeywardOptions): Keyward {
   function prepareImport(organizationId: string, input: unknown): StoredKey {
     const body = parseInput(importKeyInputSchema, input);
     const scopes = body.scopes === undefined ? policy.defaults(body.type) : unique(body.scopes);
-    checkSemantics({ scopes, expiresAt: body.expiresAt ?? null }, body.type);
-    const key = importedKey(organizationId, body, {
-      hash,
-      pepper: resolved.pepper,
-      scopes,
-      now: new Date(clock()),
-    });
+    const expiresAt = newKeyExpiry(resolved.lifetime, body.type, body.expiresAt, clock());
+    checkSemantics({ scopes, expiresAt }, body.type);
+    const key = importedKey(
+      organizationId,
+      { ...body, expiresAt },
+      {
+        hash,
+        pepper: resolved.pepper,
+        scopes,
+        now: new Date(clock()),
+      },
+    );
     // Imported keys get the app's default limits for their type, like created ones (contract §6).
     return { ...key, limits: [...resolved.limits.defaults[body.type]] };
   }
@@ -295,6 +309,9 @@ export function createKeyward(options: KeywardOptions): Keyward {
     if (fields.scopes) details.push(...policy.check(fields.scopes, type));
     if (fields.expiresAt && fields.expiresAt.getTime() <= clock()) {
       details.push({ path: 'expiresAt', message: 'Must be in the future.' });
+    }
+    if (fields.expiresAt !== undefined) {
+      details.push(...lifetimeDetails(resolved.lifetime, type, fields.expiresAt, clock()));
     }
     if (fields.limits) details.push(...limitsOverMax(fields.limits, resolved.limits.max[type]));
     if (type === 'secret' && fields.allowedOrigins && fields.allowedOrigins.length > 0) {
@@ -328,7 +345,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
         name: DEFAULT_KEY_NAME,
         type: 'public',
         scopes: policy.defaults('public'),
-        expiresAt: null,
+        expiresAt: newKeyExpiry(resolved.lifetime, 'public', undefined, clock()),
         isDefault: true,
         slot,
         limits: resolved.limits.defaults.public,
@@ -350,11 +367,12 @@ export function createKeyward(options: KeywardOptions): Keyward {
       const scopes = body.scopes === undefined ? policy.defaults(body.type) : unique(body.scopes);
       const allowedOrigins = unique(body.allowedOrigins ?? []);
       const allowedIps = unique(body.allowedIps ?? []);
+      const expiresAt = newKeyExpiry(resolved.lifetime, body.type, body.expiresAt, clock());
       // The app's defaults obey its maximum (checked at start-up); only limits the caller names are judged.
       checkSemantics(
         {
           scopes,
-          expiresAt: body.expiresAt ?? null,
+          expiresAt,
           allowedOrigins,
           ...(body.limits && { limits: body.limits }),
         },
@@ -364,7 +382,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
         name: body.name,
         type: body.type,
         scopes,
-        expiresAt: body.expiresAt ?? null,
+        expiresAt,
         isDefault: false,
         limits: body.limits ?? resolved.limits.defaults[body.type],
         allowedOrigins,
@@ -494,6 +512,8 @@ export function createKeyward(options: KeywardOptions): Keyward {
       if (status !== 'active') {
         throw new KeywardError('conflict', { message: `A key that is ${status} cannot be rolled.` });
       }
+      // The successor keeps the key's expiry: it must obey the lifetime policy as if written now.
+      checkSemantics({ expiresAt: old.expiresAt }, old.type);
       const { key, token } = newKey(organizationId, {
         name: old.name,
         type: old.type,
@@ -601,6 +621,16 @@ export function createKeyward(options: KeywardOptions): Keyward {
     },
 
     maintainEvents: () => publisher.maintain(),
+
+    async nonCompliantKeys(organizationId) {
+      checkOrganization(organizationId);
+      const now = clock();
+      const keys = await storeCall('list', () => store.list(organizationId));
+      return keys
+        .filter((k) => !k.rolledAt && isNonCompliant(resolved.lifetime, k, now))
+        .reverse()
+        .map((k) => toApiKey(k, now));
+    },
 
     idempotent(organizationId, idempotencyKey, request, run) {
       checkOrganization(organizationId);
