@@ -344,8 +344,9 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
         ]),
         '409': errorResponse(
           'The key cannot be changed this way in its current state (e.g. rolling a rolled, expired or ' +
-            'disabled key, or giving a rolled key more time), or a request with the same ' +
-            '`Idempotency-Key` is still in progress.',
+            'disabled key, or giving a rolled key more time), the organization has as many keys as it ' +
+            'may have (`maxKeysPerOrganization`), or a request with the same `Idempotency-Key` is still ' +
+            'in progress.',
           ['conflict'],
         ),
         '412': errorResponse(

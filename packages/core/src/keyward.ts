@@ -7,6 +7,7 @@ import { createTokenHasher } from './hash.js';
 import { createIdempotency } from './idempotency.js';
 import { isKeyId, newKeyId } from './ids.js';
 import { type ImportKeyInput, type ImportResult, importedKey, importKeyInputSchema } from './import-key.js';
+import { keyCapReached, roomForKeys } from './key-cap.js';
 import { generateToken, redactToken } from './key-format.js';
 import { isNonCompliant, lifetimeDetails, newKeyExpiry } from './lifetime.js';
 import { limitsOverMax } from './limit-options.js';
@@ -297,6 +298,12 @@ export function createKeyward(options: KeywardOptions): Keyward {
     publisher,
   });
 
+  const keyCap = resolved.maxKeysPerOrganization;
+  /** 409 when the organization has no room for `n` more keys (see key-cap.ts). */
+  async function checkRoom(organizationId: string, n: number): Promise<void> {
+    if ((await roomForKeys(store, organizationId, keyCap)) < n) throw keyCapReached(keyCap);
+  }
+
   async function existing(organizationId: string, id: string): Promise<StoredKey> {
     const key = isKeyId(id) ? await storeCall('findById', () => store.findById(organizationId, id)) : null;
     if (!key) throw new KeywardError('not_found');
@@ -388,6 +395,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
         allowedOrigins,
         allowedIps,
       });
+      await checkRoom(organizationId, 1);
       await insert(key, 'key.created', context);
       return { key: toApiKey(key, clock()), token };
     },
@@ -395,6 +403,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
     async importKey(organizationId, input, context) {
       checkOrganization(organizationId);
       const key = prepareImport(organizationId, input);
+      await checkRoom(organizationId, 1);
       try {
         await insert(key, 'key.imported', context);
       } catch (error) {
@@ -421,6 +430,10 @@ export function createKeyward(options: KeywardOptions): Keyward {
           results[row] = { status: 'refused', error };
         }
       });
+      // Rows beyond the organization's cap are refused; the others are imported.
+      const room = keys.length === 0 ? 0 : await roomForKeys(store, organizationId, keyCap);
+      for (const row of rows.splice(room)) results[row] = { status: 'refused', error: keyCapReached(keyCap) };
+      keys.splice(room);
       const outcomes = await insertMany(keys, context);
       const now = clock();
       outcomes.forEach((duplicate, i) => {

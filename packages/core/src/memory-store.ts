@@ -66,6 +66,14 @@ export class MemoryKeyStore implements KeyStore {
     if (this.#idempotency.get(id)?.claim === claim) this.#idempotency.delete(id);
   }
 
+  async countKeys(organizationId: string): Promise<number> {
+    let count = 0;
+    for (const key of this.#byId.values()) {
+      if (key.organizationId === organizationId && !key.deletedAt) count += 1;
+    }
+    return count;
+  }
+
   async findByHash(hash: string): Promise<StoredKey | null> {
     return this.#copy(this.#idByHash.get(hash));
   }

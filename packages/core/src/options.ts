@@ -1,6 +1,7 @@
 import type { VerifyCacheOptions } from './cache.js';
 import type { EventsOptions } from './event-hooks.js';
 import type { KeyEvent } from './events.js';
+import { resolveKeyCap } from './key-cap.js';
 import { DEFAULT_PREFIX, isValidPrefix } from './key-format.js';
 import { type LegacyTokensOptions, type LegacyTokenTest, legacyTokenTest } from './legacy.js';
 import { type LifetimeOptions, type ResolvedLifetime, resolveLifetime } from './lifetime.js';
@@ -54,6 +55,11 @@ export interface KeywardOptions {
   events?: EventsOptions;
   /** Lifetime policy per key type, in days (contract §11). @default {} */
   lifetime?: LifetimeOptions;
+  /**
+   * The most keys (not deleted) one organization may have; create and import beyond it are 409 `conflict`
+   * (needs the store's `countKeys`). @default 1000
+   */
+  maxKeysPerOrganization?: number;
 }
 
 export interface ResolvedOptions {
@@ -72,6 +78,7 @@ export interface ResolvedOptions {
   onEvent: ((event: KeyEvent) => void | Promise<void>) | undefined;
   events: Required<EventsOptions>;
   lifetime: ResolvedLifetime;
+  maxKeysPerOrganization: number;
 }
 
 /** Validates options once (TypeError when wrong) and fills in defaults; never mutates `options`. */
@@ -104,6 +111,7 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
     onEvent: options.onEvent,
     events: positiveIntegers('events', { maintenanceIntervalMs: 60_000, ...defined(options.events) }),
     lifetime: resolveLifetime(options.lifetime),
+    maxKeysPerOrganization: resolveKeyCap(options.maxKeysPerOrganization),
   };
 }
 

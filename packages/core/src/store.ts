@@ -236,6 +236,11 @@ export interface KeyStore {
   completeIdempotency?(id: string, claim: string, response: string): Promise<void>;
   /** Optional: deletes the record `id` if `claim` still holds it (its request failed: it may be retried). */
   releaseIdempotency?(id: string, claim: string): Promise<void>;
+  /**
+   * Optional: how many keys the organization has that are not deleted (rolled ones included). Used for the
+   * per-organization cap on keys (`maxKeysPerOrganization`); without it the cap is not enforced.
+   */
+  countKeys?(organizationId: string): Promise<number>;
   /** Optional: releases timers, feeds and connections the store opened itself. */
   close?(): Promise<void>;
 }

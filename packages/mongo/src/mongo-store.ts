@@ -296,6 +296,13 @@ export class MongoKeyStore implements KeyStore {
   }
 
   /** One query for the keys (filter, sort, limit on the server), one for their last use (`$in`). */
+  /** One `countDocuments` on the organization's index. */
+  countKeys(organizationId: string): Promise<number> {
+    return this.#run('countKeys', () =>
+      this.#keys.countDocuments({ organizationId, deletedAt: null } as never),
+    );
+  }
+
   list(organizationId: string, query?: KeyListQuery): Promise<StoredKey[]> {
     return this.#run('list', async () => {
       const filter = query ? listFilter(organizationId, query) : { organizationId, deletedAt: null };
