@@ -55,11 +55,13 @@ export function createApi(base, auth = () => ({})) {
    * @param {string} method
    * @param {string} path
    * @param {unknown} [body]
+   * @param {Record<string, string>} [extraHeaders] e.g. `If-Match`
+   * @param {(etag: string | null) => void} [onTag] gets the answer's `ETag`
    * @returns {Promise<any>}
    */
-  async function call(method, path, body) {
+  async function call(method, path, body, extraHeaders = {}, onTag = undefined) {
     /** @type {Record<string, string>} */
-    const headers = { Accept: 'application/json' };
+    const headers = { Accept: 'application/json', ...extraHeaders };
     const { getToken, headers: extra, fetch: appFetch, credentials = 'same-origin' } = auth();
     // The admin API takes every POST and PATCH as JSON only, a bodiless one included (its guard against
     // cross-site forms): send `{}` when there is nothing to say.
@@ -85,6 +87,7 @@ export function createApi(base, auth = () => ({})) {
         'The server could not be reached. Check your connection and try again.',
       );
     }
+    if (response.ok) onTag?.(response.headers.get('ETag'));
     if (response.status === 204) return null;
     /** @type {any} */
     let json = null;
@@ -101,6 +104,29 @@ export function createApi(base, auth = () => ({})) {
   }
 
   const key = (/** @type {string} */ id) => `/${encodeURIComponent(id)}`;
+
+  /**
+   * `If-Match` for a change of the key as the page showed it (`seen`): its current `ETag`, or a 412 at once
+   * when someone changed it since the page showed it (its `updatedAt` moved). The server checks the tag in
+   * the write itself, so a change between this read and the write is a 412 too.
+   * @param {Key | undefined} seen
+   * @returns {Promise<Record<string, string>>}
+   */
+  async function ifMatch(seen) {
+    if (!seen) return {};
+    /** @type {string | null} */
+    let etag = null;
+    const now = (
+      await call('GET', key(seen.id), undefined, {}, (tag) => {
+        etag = tag;
+      })
+    ).data;
+    if (now?.updatedAt !== seen.updatedAt) {
+      throw new ApiError(412, 'precondition_failed', CHANGED_MESSAGE);
+    }
+    return etag ? { 'If-Match': etag } : {};
+  }
+
   return {
     /**
      * One page of keys.
@@ -119,20 +145,27 @@ export function createApi(base, auth = () => ({})) {
      */
     create: (input) => call('POST', '/', input),
     /**
+     * `seen` (the key as the page showed it): change it only if nobody else has since (else 412).
      * @param {string} id
      * @param {{ disabled?: boolean, name?: string, scopes?: string[], expiresAt?: string | null } & PolicyInput} changes
+     * @param {Key} [seen]
      * @returns {Promise<Key>}
      */
-    update: async (id, changes) => (await call('PATCH', key(id), changes)).data,
+    update: async (id, changes, seen) => (await call('PATCH', key(id), changes, await ifMatch(seen))).data,
     /**
      * @param {string} id
      * @param {number} gracePeriodSeconds
+     * @param {Key} [seen]
      * @returns {Promise<{ data: Key, token: string, previous: Key }>}
      */
-    roll: (id, gracePeriodSeconds) => call('POST', `${key(id)}/roll`, { gracePeriodSeconds }),
-    /** @param {string} id */
-    remove: async (id) => {
-      await call('DELETE', key(id));
+    roll: async (id, gracePeriodSeconds, seen) =>
+      call('POST', `${key(id)}/roll`, { gracePeriodSeconds }, await ifMatch(seen)),
+    /**
+     * @param {string} id
+     * @param {Key} [seen]
+     */
+    remove: async (id, seen) => {
+      await call('DELETE', key(id), undefined, await ifMatch(seen));
     },
     /**
      * One page of the organization's events, newest first (contract §7), optionally of one key.
@@ -147,6 +180,9 @@ export function createApi(base, auth = () => ({})) {
 }
 
 /** @typedef {ReturnType<typeof createApi>} Api */
+
+const CHANGED_MESSAGE =
+  'Someone else changed this key since this page showed it. The list now shows it as it is: check it and try again.';
 
 /**
  * `?a=1&b=2` of the query's non-empty values, or `''`.
@@ -173,6 +209,7 @@ function toApiError(status, json) {
     typeof error?.message === 'string' ? error.message : `The server answered with status ${status}.`;
   // Not "your session has ended": the app may sign in with tokens and have no session at all.
   if (status === 401) message = 'This request was not authorized. Sign in again, then retry.';
+  if (status === 412) message = CHANGED_MESSAGE;
   const details = Array.isArray(error?.details)
     ? error.details.filter(
         (/** @type {any} */ d) => d && typeof d.path === 'string' && typeof d.message === 'string',

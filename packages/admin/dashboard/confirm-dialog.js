@@ -81,7 +81,7 @@ export function createConfirmDialog({ onStale, errorAction, onDismissed }) {
     } catch (failure) {
       showError(error, failure, {}, errorAction(failure));
       const status = /** @type {{ status?: number }} */ (failure).status;
-      stale = status === 404 || status === 409;
+      stale = status === 404 || status === 409 || status === 412;
     } finally {
       busy = false;
     }

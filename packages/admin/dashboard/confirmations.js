@@ -79,7 +79,7 @@ export function rollConfirmation(key, { api, refresh, announce, showToken }) {
     confirmLabel: 'Roll key',
     danger: false,
     run: async () => {
-      const { data, token, previous } = await api.roll(key.id, Number(select.value));
+      const { data, token, previous } = await api.roll(key.id, Number(select.value), key);
       await refresh();
       announce(`Key ${key.name} rolled.`);
       return () => showToken(data, token, previous);
@@ -103,7 +103,7 @@ export function toggleConfirmation(key, { api, refresh, announce, focusKey }) {
     confirmLabel: enable ? 'Enable key' : 'Disable key',
     danger: !enable,
     run: async () => {
-      await api.update(key.id, { disabled: !enable });
+      await api.update(key.id, { disabled: !enable }, key);
       await refresh();
       announce(`Key ${key.name} ${enable ? 'enabled' : 'disabled'}.`);
       return () => focusKey(key.id);
@@ -152,7 +152,7 @@ export function deleteConfirmation(key, { api, refresh, announce, focusKey, keys
     confirmLabel: 'Delete key',
     danger: true,
     run: async () => {
-      await api.remove(key.id);
+      await api.remove(key.id, key);
       await refresh();
       announce(`Key ${key.name} deleted.`);
       return () => focusKey(key.id);

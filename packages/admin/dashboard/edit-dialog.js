@@ -131,7 +131,7 @@ export function createEditDialog({ api, errorAction = () => null, catalog, onSav
     let stale = false;
     try {
       const updated = await withBusy(form, () =>
-        Object.keys(changes).length === 0 ? Promise.resolve(key) : api.update(key.id, changes),
+        Object.keys(changes).length === 0 ? Promise.resolve(key) : api.update(key.id, changes, key),
       );
       busy = false;
       saved = true;
@@ -141,7 +141,7 @@ export function createEditDialog({ api, errorAction = () => null, catalog, onSav
       showError(error, failure, fields, errorAction(failure));
       policies.showDetails(asApiError(failure).details);
       const status = /** @type {{ status?: number }} */ (failure).status;
-      stale = status === 404 || status === 409;
+      stale = status === 404 || status === 409 || status === 412;
     } finally {
       busy = false;
     }

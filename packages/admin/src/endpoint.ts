@@ -24,6 +24,8 @@ export interface RouteInput {
   query: unknown;
   /** Who acts (from `authorize`) and from where (`req.ip`, `User-Agent`), for the audit events. */
   context: EventContext;
+  /** A request header by name (case-insensitive), e.g. `If-Match`; `undefined` when absent. */
+  header: (name: string) => string | undefined;
 }
 
 /**
@@ -35,6 +37,8 @@ export interface RouteInput {
 export interface RouteResult {
   status: number;
   body?: unknown;
+  /** Response headers, e.g. `ETag`. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -86,7 +90,9 @@ export function endpoint(
       const body = readsBody ? await readBody(req, res) : undefined;
       const id = typeof req.params.id === 'string' ? req.params.id : '';
       const context = requestContext(req, actor);
-      const result = await handler({ keyward, organizationId, id, body, query: req.query, context });
+      const header = (name: string) => req.get(name);
+      const result = await handler({ keyward, organizationId, id, body, query: req.query, context, header });
+      if (result.headers) res.set(result.headers);
       if (result.body === undefined) res.status(result.status).end();
       else res.status(result.status).json(result.body);
     };

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import {
   KeyStoreUnavailableError,
+  KeywardError,
   keySchema,
   MAX_NAME_INPUT_LENGTH,
   NAME_PATTERN,
@@ -87,6 +88,24 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['post', '/', 400, (c) => c.api.post('', { name: '', type: 'root', extra: true })],
   ['post', '/', 401, (c) => c.as(null).post('', { name: 'New', type: 'secret' })],
   ['post', '/', 403, (c) => c.api.post('', { name: 'New', type: 'secret' }).set('x-deny', 'forbidden')],
+  [
+    'post',
+    '/',
+    409,
+    (c) => {
+      vi.spyOn(c.keyward, 'idempotent').mockRejectedValue(new KeywardError('conflict'));
+      return c.api.post('', { name: 'N', type: 'secret' }).set('Idempotency-Key', 'k');
+    },
+  ],
+  [
+    'post',
+    '/',
+    422,
+    async (c) => {
+      await c.api.post('', { name: 'N', type: 'secret' }).set('Idempotency-Key', 'k');
+      return c.api.post('', { name: 'M', type: 'secret' }).set('Idempotency-Key', 'k');
+    },
+  ],
   ['post', '/', 413, (c) => c.api.post('').set('Content-Type', json).send(tooLarge)],
   ['post', '/', 415, (c) => c.api.post('').set('Content-Type', 'text/plain').send('name=New')],
   ['post', '/', 429, overWriteCap((c) => c.api.post('', { name: 'N', type: 'secret' }))],
@@ -120,6 +139,12 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
       return c.api.patch(`/${secret}`, { expiresAt: null });
     }),
   ],
+  [
+    'patch',
+    '/{id}',
+    412,
+    withKeys((c, { secret }) => c.api.patch(`/${secret}`, { name: 'A' }).set('If-Match', '"7"')),
+  ],
   ['patch', '/{id}', 413, (c) => c.api.patch(UNKNOWN).set('Content-Type', json).send(tooLarge)],
   ['patch', '/{id}', 415, (c) => c.api.patch(UNKNOWN).set('Content-Type', 'text/csv').send('a,b')],
   ['patch', '/{id}', 429, overWriteCap((c) => c.api.patch(UNKNOWN, { name: 'A' }))],
@@ -145,6 +170,21 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
       return c.api.post(`/${secret}/roll`);
     }),
   ],
+  [
+    'post',
+    '/{id}/roll',
+    412,
+    withKeys((c, { secret }) => c.api.post(`/${secret}/roll`).set('If-Match', '"7"')),
+  ],
+  [
+    'post',
+    '/{id}/roll',
+    422,
+    withKeys(async (c, { secret }) => {
+      await c.api.post(`/${secret}/roll`, { gracePeriodSeconds: 1 }).set('Idempotency-Key', 'k');
+      return c.api.post(`/${secret}/roll`, { gracePeriodSeconds: 2 }).set('Idempotency-Key', 'k');
+    }),
+  ],
   ['post', '/{id}/roll', 413, (c) => c.api.post(`${UNKNOWN}/roll`).set('Content-Type', json).send(tooLarge)],
   [
     'post',
@@ -161,6 +201,7 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['delete', '/{id}', 403, (c) => c.api.delete(UNKNOWN).set('x-deny', 'forbidden')],
   ['delete', '/{id}', 404, (c) => c.api.delete(UNKNOWN)],
   ['delete', '/{id}', 429, overWriteCap((c) => c.api.delete(UNKNOWN))],
+  ['delete', '/{id}', 412, withKeys((c, { secret }) => c.api.delete(`/${secret}`).set('If-Match', '"7"'))],
   ['delete', '/{id}', 500, failing('deleteKey', 'bug', (c) => c.api.delete(UNKNOWN))],
   ['delete', '/{id}', 503, failing('deleteKey', 'down', (c) => c.api.delete(UNKNOWN))],
 

@@ -103,6 +103,8 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
   const security = securityScheme(options.security ?? DEFAULT_OPENAPI_SECURITY);
   const idParameter = { $ref: '#/components/parameters/KeyId' };
   const ifNoneMatch = { $ref: '#/components/parameters/IfNoneMatch' };
+  const ifMatch = { $ref: '#/components/parameters/IfMatch' };
+  const idempotencyKey = { $ref: '#/components/parameters/IdempotencyKey' };
   const auth = ['401', '403'];
   const faults = ['500', '503'];
   const withBody = ['400', '413', '415'];
@@ -146,12 +148,16 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
             'The new key. `scopes` defaults to every scope the key type may hold. `allowedOrigins` only on ' +
               'public keys (a secret key with origins: 400).',
           ),
+          parameters: [idempotencyKey],
           responses: {
             '201': {
-              ...json('The key and its full token, shown this once.', ref('KeyWithToken')),
+              ...json(
+                'The key and its full token, shown this once (and to retries with the same `Idempotency-Key`).',
+                ref('KeyWithToken'),
+              ),
               links: keyLinks('$response.body#/data/id'),
             },
-            ...errors([...withBody, ...auth, ...capped, ...faults]),
+            ...errors([...withBody, ...auth, '409', '422', ...capped, ...faults]),
           },
         },
       },
@@ -176,17 +182,19 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
               "A public key's scopes must stay under the public ceiling (`GET /scopes`), and only public " +
               'keys take `allowedOrigins` (the type is not in the body: the server answers 400).',
           ),
+          parameters: [ifMatch],
           responses: {
-            '200': json('The updated key.', ref('KeyEnvelope')),
-            ...errors([...withBody, ...auth, '404', '409', ...capped, ...faults]),
+            '200': cacheable('The updated key.', ref('KeyEnvelope')),
+            ...errors([...withBody, ...auth, '404', '409', '412', ...capped, ...faults]),
           },
         },
         delete: {
           operationId: 'deleteKey',
           summary: 'Delete a key: it stops working at once',
+          parameters: [ifMatch],
           responses: {
             '204': { description: 'Deleted.' },
-            ...errors([...auth, '404', ...capped, ...faults]),
+            ...errors([...auth, '404', '412', ...capped, ...faults]),
           },
         },
       },
@@ -200,12 +208,16 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
             `\`{}\` for the defaults. \`gracePeriodSeconds\` defaults to ${DEFAULT_GRACE_PERIOD_SECONDS} ` +
               `(12 hours); 0 revokes the old key now; at most ${MAX_GRACE_PERIOD_SECONDS} (7 days).`,
           ),
+          parameters: [ifMatch, idempotencyKey],
           responses: {
             '201': {
-              ...json('The new key with its token, and the old key as it is now.', ref('RolledKey')),
+              ...cacheable(
+                'The new key with its token, and the old key as it is now; `ETag` is the new key’s.',
+                ref('RolledKey'),
+              ),
               links: keyLinks('$response.body#/data/id'),
             },
-            ...errors([...withBody, ...auth, '404', '409', ...capped, ...faults]),
+            ...errors([...withBody, ...auth, '404', '409', '412', '422', ...capped, ...faults]),
           },
         },
       },
@@ -265,10 +277,35 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           description: 'The `ETag` of an earlier answer: 304 without a body while the answer is the same.',
           schema: { type: 'string' },
         },
+        IdempotencyKey: {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description:
+            'Any unique string (1–255 printable ASCII characters, e.g. a UUID) to make a retry safe: the same ' +
+            'key with the same request within 24 h answers the first answer (the same key and token) and ' +
+            'does nothing again, on every instance; a duplicate sent while the first is in progress waits ' +
+            'for its answer (409 after about 10 s). The same key with another request is 422. A refused ' +
+            'request (4xx, 5xx) is not kept.',
+          schema: { type: 'string', minLength: 1, maxLength: 255 },
+        },
+        IfMatch: {
+          name: 'If-Match',
+          in: 'header',
+          required: false,
+          description:
+            'The `ETag` of `GET /{id}` (or of a PATCH answer): the change is made only if the key has not ' +
+            'been changed since (412 otherwise). Only its version part counts, so a use of the key ' +
+            '(`lastUsedAt`) does not make it stale; weak tags (`W/`) never match; `*` matches any key.',
+          schema: { type: 'string' },
+        },
       },
       headers: {
         ETag: {
-          description: 'A validator of this answer (Express computes it from the body).',
+          description:
+            "A validator of this answer (Express computes it from the body). On a key's answer it is " +
+            'strong, `"<version>-<digest>"`: send it back as `If-Match` to change the key only if nobody ' +
+            'else has since.',
           schema: { type: 'string' },
         },
       },
@@ -352,10 +389,21 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
         ]),
         '409': errorResponse(
           'The key cannot be changed this way in its current state (e.g. rolling a rolled, expired or ' +
-            'disabled key, or giving a rolled key more time).',
+            'disabled key, or giving a rolled key more time), the organization has as many keys as it ' +
+            'may have (`maxKeysPerOrganization`), or a request with the same `Idempotency-Key` is still ' +
+            'in progress.',
           ['conflict'],
         ),
+        '412': errorResponse(
+          'The key was changed since the `If-Match` tag was read (or the tag is weak or foreign): ' +
+            'nothing was done. Read the key again.',
+          ['precondition_failed'],
+        ),
         '413': errorResponse('The body is larger than 16 kB.', ['payload_too_large']),
+        '422': errorResponse(
+          'The `Idempotency-Key` was used with another request (route, key or body) within 24 h.',
+          ['idempotency_key_reused'],
+        ),
         '415': errorResponse(
           'The request has no `Content-Type: application/json`, a charset other than UTF-8, or a ' +
             '`Content-Encoding`.',

@@ -17,6 +17,8 @@ export type KeywardErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'precondition_failed'
+  | 'idempotency_key_reused'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'too_many_requests'
@@ -54,6 +56,14 @@ export const ERROR_CODES: Readonly<Record<KeywardErrorCode, CodeInfo>> = {
   forbidden: { status: 403, message: 'You may not manage these API keys.' },
   not_found: { status: 404, message: 'No such API key.' },
   conflict: { status: 409, message: 'The API key cannot be changed this way in its current state.' },
+  precondition_failed: {
+    status: 412,
+    message: 'The API key was changed by someone else since you read it. Reload it and try again.',
+  },
+  idempotency_key_reused: {
+    status: 422,
+    message: 'This Idempotency-Key was already used with another request.',
+  },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'The request body must be JSON.' },
   too_many_requests: {

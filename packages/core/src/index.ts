@@ -47,6 +47,11 @@ export {
 } from './events.js';
 export type { ExpiringKeysQuery } from './expiring.js';
 export { createTokenHasher, safeEqual, type TokenHasher } from './hash.js';
+export {
+  IDEMPOTENCY_LOCK_MS,
+  IDEMPOTENCY_TTL_MS,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+} from './idempotency.js';
 export { isKeyId, newKeyId } from './ids.js';
 export {
   IMPORT_TOKEN_PATTERN,
@@ -86,6 +91,7 @@ export {
   type LeakResult,
 } from './leak-report.js';
 export { type LegacyTokensOptions, MAX_LEGACY_TOKEN_LENGTH } from './legacy.js';
+export type { LifetimeOptions, LifetimePolicy } from './lifetime.js';
 export { type LimitOptions, limitsOverMax } from './limit-options.js';
 export { MemoryKeyStore } from './memory-store.js';
 export type { KeywardOptions } from './options.js';
@@ -137,11 +143,12 @@ export {
   updateKeyInputSchema,
 } from './schemas.js';
 export type { ScopePolicy } from './scopes.js';
-export { serializeKey } from './serialize.js';
+export { keyVersion, parseIfMatch, serializeKey } from './serialize.js';
 export { keyStatus } from './status.js';
 export type {
   EventListQuery,
   ExpiringQuery,
+  IdempotencyRecord,
   KeyChangeEvent,
   KeyChangeListener,
   KeyChanges,
@@ -165,3 +172,4 @@ export type {
   VerifyResult,
 } from './types.js';
 export type { UsageOptions } from './usage.js';
+export type { WriteConditions } from './write-path.js';

@@ -4,10 +4,13 @@ import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } fr
 import type { EventContext, KeyEvent } from './events.js';
 import { type ExpiringKeysQuery, parseExpiringQuery } from './expiring.js';
 import { createTokenHasher } from './hash.js';
+import { createIdempotency } from './idempotency.js';
 import { isKeyId, newKeyId } from './ids.js';
 import { type ImportKeyInput, type ImportResult, importedKey, importKeyInputSchema } from './import-key.js';
+import { keyCapReached, roomForKeys } from './key-cap.js';
 import { generateToken, redactToken } from './key-format.js';
 import { createLeakReporter, type LeakReport, type LeakResult } from './leak-report.js';
+import { isNonCompliant, lifetimeDetails, newKeyExpiry } from './lifetime.js';
 import { limitsOverMax } from './limit-options.js';
 import { type KeywardOptions, resolveOptions } from './options.js';
 import { parseInput } from './parse-input.js';
@@ -33,7 +36,7 @@ import { storeCall } from './store-call.js';
 import type { ApiKey, KeyLimit, KeyType, StoredKey, VerifyRequirements, VerifyResult } from './types.js';
 import { UsageRecorder } from './usage.js';
 import { Verifier } from './verify.js';
-import { type ChangeRecord, createWritePath } from './write-path.js';
+import { type ChangeRecord, createWritePath, type WriteConditions } from './write-path.js';
 
 /** The name of the key every organization gets when provisioned. */
 export const DEFAULT_KEY_NAME = 'Default API Key';
@@ -110,23 +113,37 @@ export interface Keyward {
    * Changes name, scopes, expiry or `disabled`. Fields given with their current value are no change; a
    * call that changes nothing writes nothing and records no event. One event per call: `key.disabled` /
    * `key.enabled` when `disabled` is the only field that changes, else `key.updated` with the names of
-   * every changed field (`disabled` included).
+   * every changed field (`disabled` included). With `conditions.ifVersion` (see `keyEtag`), 412
+   * `precondition_failed` unless the key is still at that version when written.
    */
   updateKey(
     organizationId: string,
     id: string,
     input: UpdateKeyInput,
     context?: EventContext,
+    conditions?: WriteConditions,
   ): Promise<ApiKey>;
-  /** Replaces a key; the old one keeps working for the grace period. */
+  /**
+   * Replaces a key; the old one keeps working for the grace period. With `conditions.ifVersion`, 412
+   * `precondition_failed` unless the old key is still at that version when written.
+   */
   rollKey(
     organizationId: string,
     id: string,
     options?: RollKeyInput,
     context?: EventContext,
+    conditions?: WriteConditions,
   ): Promise<KeyWithToken & { previous: ApiKey }>;
-  /** Revokes a key at once (event `key.deleted`). */
-  deleteKey(organizationId: string, id: string, context?: EventContext): Promise<void>;
+  /**
+   * Revokes a key at once (event `key.deleted`). With `conditions.ifVersion`, 412 `precondition_failed`
+   * unless the key is still at that version when written.
+   */
+  deleteKey(
+    organizationId: string,
+    id: string,
+    context?: EventContext,
+    conditions?: WriteConditions,
+  ): Promise<void>;
   /**
    * One page of the organization's audit events (contract §7), newest first: `limit` (default 50), after
    * `cursor`, filtered by `keyId` and `type`. Empty when the store keeps no events.
@@ -155,6 +172,13 @@ export interface Keyward {
    * const { found, action } = await keyward.reportLeak(token, { source: 'my-scanner', url, onLeak: 'revoke' });
    */
   reportLeak(token: unknown, report?: LeakReport): Promise<LeakResult>;
+   * The organization's keys (not deleted, not rolled) whose expiry the lifetime policy would refuse if it
+   * were written now: keys made before a tighter policy (contract §11). Oldest first.
+   *
+   * @example
+   * const stale = await keyward.nonCompliantKeys('org_1');
+   */
+  nonCompliantKeys(organizationId: string): Promise<ApiKey[]>;
   /** Runs the event log's upkeep now (outbox delivery and retention sweep); it also runs on a timer. */
   maintainEvents(): Promise<EventMaintenance>;
   /**
@@ -170,6 +194,22 @@ export interface Keyward {
    * const result = keyward.verifyCached(token) ?? (await keyward.verify(token));
    */
   verifyCached(token: unknown, requirements?: VerifyRequirements): VerifyResult | undefined;
+  /**
+   * Runs `run` once per organization and `idempotencyKey` within 24 h, across instances sharing the store
+   * (`Idempotency-Key`, contract §11): a repeat with the same `request` (route and body, compared by a
+   * hash) answers the stored answer of the first, also while it is in progress (it waits for it); another
+   * `request` is 422 `idempotency_key_reused`. The answer must be JSON; it is stored encrypted under a key
+   * derived from the pepper (it may hold a token). See idempotency.ts for the details.
+   *
+   * @example
+   * const answer = await keyward.idempotent('org_1', req.get('idempotency-key'), req.body, () => create());
+   */
+  idempotent<T>(
+    organizationId: string,
+    idempotencyKey: string,
+    request: unknown,
+    run: () => Promise<T>,
+  ): Promise<T>;
   /** Writes pending `lastUsedAt` updates and noted uses of rolled keys now (otherwise batched). */
   flushUsage(): Promise<void>;
   /** Stops listening to the store's change feed and writes pending `lastUsedAt` updates. */
@@ -201,6 +241,11 @@ export function createKeyward(options: KeywardOptions): Keyward {
     return usage.touch(id, keyHash);
   });
   const reportLeak = createLeakReporter(resolved, hash, (event) => publisher.publish(event));
+  const idempotent = createIdempotency({
+    store,
+    clock,
+    peppers: resolved.pepper === undefined ? [] : [resolved.pepper, ...resolved.previousPeppers],
+  });
   const unsubscribe = store.subscribe?.((event) => {
     if ('id' in event) verifier.invalidate(event.id, { remote: true });
     else verifier.clear();
@@ -242,13 +287,18 @@ export function createKeyward(options: KeywardOptions): Keyward {
   function prepareImport(organizationId: string, input: unknown): StoredKey {
     const body = parseInput(importKeyInputSchema, input);
     const scopes = body.scopes === undefined ? policy.defaults(body.type) : unique(body.scopes);
-    checkSemantics({ scopes, expiresAt: body.expiresAt ?? null }, body.type);
-    const key = importedKey(organizationId, body, {
-      hash,
-      pepper: resolved.pepper,
-      scopes,
-      now: new Date(clock()),
-    });
+    const expiresAt = newKeyExpiry(resolved.lifetime, body.type, body.expiresAt, clock());
+    checkSemantics({ scopes, expiresAt }, body.type);
+    const key = importedKey(
+      organizationId,
+      { ...body, expiresAt },
+      {
+        hash,
+        pepper: resolved.pepper,
+        scopes,
+        now: new Date(clock()),
+      },
+    );
     // Imported keys get the app's default limits for their type, like created ones (contract §6).
     return { ...key, limits: [...resolved.limits.defaults[body.type]] };
   }
@@ -259,6 +309,12 @@ export function createKeyward(options: KeywardOptions): Keyward {
     invalidate: (id) => verifier.invalidate(id),
     publisher,
   });
+
+  const keyCap = resolved.maxKeysPerOrganization;
+  /** 409 when the organization has no room for `n` more keys (see key-cap.ts). */
+  async function checkRoom(organizationId: string, n: number): Promise<void> {
+    if ((await roomForKeys(store, organizationId, keyCap)) < n) throw keyCapReached(keyCap);
+  }
 
   async function existing(organizationId: string, id: string): Promise<StoredKey> {
     const key = isKeyId(id) ? await storeCall('findById', () => store.findById(organizationId, id)) : null;
@@ -272,6 +328,9 @@ export function createKeyward(options: KeywardOptions): Keyward {
     if (fields.scopes) details.push(...policy.check(fields.scopes, type));
     if (fields.expiresAt && fields.expiresAt.getTime() <= clock()) {
       details.push({ path: 'expiresAt', message: 'Must be in the future.' });
+    }
+    if (fields.expiresAt !== undefined) {
+      details.push(...lifetimeDetails(resolved.lifetime, type, fields.expiresAt, clock()));
     }
     if (fields.limits) details.push(...limitsOverMax(fields.limits, resolved.limits.max[type]));
     if (type === 'secret' && fields.allowedOrigins && fields.allowedOrigins.length > 0) {
@@ -305,7 +364,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
         name: DEFAULT_KEY_NAME,
         type: 'public',
         scopes: policy.defaults('public'),
-        expiresAt: null,
+        expiresAt: newKeyExpiry(resolved.lifetime, 'public', undefined, clock()),
         isDefault: true,
         slot,
         limits: resolved.limits.defaults.public,
@@ -327,11 +386,12 @@ export function createKeyward(options: KeywardOptions): Keyward {
       const scopes = body.scopes === undefined ? policy.defaults(body.type) : unique(body.scopes);
       const allowedOrigins = unique(body.allowedOrigins ?? []);
       const allowedIps = unique(body.allowedIps ?? []);
+      const expiresAt = newKeyExpiry(resolved.lifetime, body.type, body.expiresAt, clock());
       // The app's defaults obey its maximum (checked at start-up); only limits the caller names are judged.
       checkSemantics(
         {
           scopes,
-          expiresAt: body.expiresAt ?? null,
+          expiresAt,
           allowedOrigins,
           ...(body.limits && { limits: body.limits }),
         },
@@ -341,12 +401,13 @@ export function createKeyward(options: KeywardOptions): Keyward {
         name: body.name,
         type: body.type,
         scopes,
-        expiresAt: body.expiresAt ?? null,
+        expiresAt,
         isDefault: false,
         limits: body.limits ?? resolved.limits.defaults[body.type],
         allowedOrigins,
         allowedIps,
       });
+      await checkRoom(organizationId, 1);
       await insert(key, 'key.created', context);
       return { key: toApiKey(key, clock()), token };
     },
@@ -354,6 +415,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
     async importKey(organizationId, input, context) {
       checkOrganization(organizationId);
       const key = prepareImport(organizationId, input);
+      await checkRoom(organizationId, 1);
       try {
         await insert(key, 'key.imported', context);
       } catch (error) {
@@ -380,6 +442,10 @@ export function createKeyward(options: KeywardOptions): Keyward {
           results[row] = { status: 'refused', error };
         }
       });
+      // Rows beyond the organization's cap are refused; the others are imported.
+      const room = keys.length === 0 ? 0 : await roomForKeys(store, organizationId, keyCap);
+      for (const row of rows.splice(room)) results[row] = { status: 'refused', error: keyCapReached(keyCap) };
+      keys.splice(room);
       const outcomes = await insertMany(keys, context);
       const now = clock();
       outcomes.forEach((duplicate, i) => {
@@ -421,12 +487,14 @@ export function createKeyward(options: KeywardOptions): Keyward {
       return key ? toApiKey(key, clock()) : null;
     },
 
-    async updateKey(organizationId, id, input, context) {
+    async updateKey(organizationId, id, input, context, conditions = {}) {
       checkOrganization(organizationId);
       // Shape first (400), then existence (404), then what depends on the key (400 / 409).
       const body = parseInput(updateKeyInputSchema, input === undefined ? {} : input);
       const updated = await withRetries(async () => {
         const current = await existing(organizationId, id);
+        // A lost compare-and-set below comes back here: a key changed since `ifVersion` is 412.
+        checkPrecondition(current, conditions);
         const changes: KeyChanges = {};
         if (body.name !== undefined) changes.name = body.name;
         if (body.scopes !== undefined) changes.scopes = unique(body.scopes);
@@ -457,17 +525,20 @@ export function createKeyward(options: KeywardOptions): Keyward {
       return toApiKey(updated, clock());
     },
 
-    async rollKey(organizationId, id, rollOptions, context) {
+    async rollKey(organizationId, id, rollOptions, context, conditions = {}) {
       checkOrganization(organizationId);
       const { gracePeriodSeconds = DEFAULT_GRACE_PERIOD_SECONDS } = parseInput(
         rollKeyInputSchema,
         rollOptions === undefined ? {} : rollOptions,
       );
       const old = await existing(organizationId, id);
+      checkPrecondition(old, conditions);
       const status = keyStatus(old, clock());
       if (status !== 'active') {
         throw new KeywardError('conflict', { message: `A key that is ${status} cannot be rolled.` });
       }
+      // The successor keeps the key's expiry: it must obey the lifetime policy as if written now.
+      checkSemantics({ expiresAt: old.expiresAt }, old.type);
       const { key, token } = newKey(organizationId, {
         name: old.name,
         type: old.type,
@@ -507,24 +578,36 @@ export function createKeyward(options: KeywardOptions): Keyward {
         if (after?.replacedBy !== key.id) throw error;
         previous = after;
       }
-      if (!previous) throw rollConflict();
+      if (!previous) {
+        // Lost the compare-and-set: with `ifVersion` the caller's version is gone (412), else try again (409).
+        throw conditions.ifVersion === undefined ? rollConflict() : preconditionFailed();
+      }
       return { key: toApiKey(key, now), token, previous: toApiKey(previous, now) };
     },
 
-    async deleteKey(organizationId, id, context) {
+    async deleteKey(organizationId, id, context, conditions = {}) {
       checkOrganization(organizationId);
-      // Read for the event's key name. The write is unconditional: a delete wins over any concurrent change;
-      // it is conditional only on the organization and on the key not being deleted yet.
+      // Read for the event's key name. Without `ifVersion` the write is unconditional: a delete wins over any
+      // concurrent change; it is conditional only on the organization and on the key not being deleted yet.
+      // With it, the guarded write is conditional on that version too.
       const current = await existing(organizationId, id);
+      checkPrecondition(current, conditions);
+      const { ifVersion } = conditions;
       const deleted = await change(
         organizationId,
         id,
         { deletedAt: new Date(clock()) },
         {
+          ...(ifVersion !== undefined && { version: ifVersion }),
           record: { type: 'key.deleted', keyName: current.name, context },
         },
       );
-      if (!deleted) throw new KeywardError('not_found');
+      if (!deleted) {
+        if (ifVersion === undefined) throw new KeywardError('not_found');
+        // Changed or deleted in between: which one decides the answer.
+        const after = await storeCall('findById', () => store.findById(organizationId, id));
+        throw after ? preconditionFailed() : new KeywardError('not_found');
+      }
     },
 
     async listEvents(organizationId, query = {}) {
@@ -565,6 +648,21 @@ export function createKeyward(options: KeywardOptions): Keyward {
     reportLeak: (token, report) => reportLeak(service, token, report),
 
     maintainEvents: () => publisher.maintain(),
+
+    async nonCompliantKeys(organizationId) {
+      checkOrganization(organizationId);
+      const now = clock();
+      const keys = await storeCall('list', () => store.list(organizationId));
+      return keys
+        .filter((k) => !k.rolledAt && isNonCompliant(resolved.lifetime, k, now))
+        .reverse()
+        .map((k) => toApiKey(k, now));
+    },
+
+    idempotent(organizationId, idempotencyKey, request, run) {
+      checkOrganization(organizationId);
+      return idempotent(organizationId, idempotencyKey, request, run);
+    },
 
     verify: (token, requirements) => verifier.verify(token, requirements),
     verifyCached: (token, requirements) => verifier.verifyCached(token, requirements),
@@ -628,6 +726,15 @@ function updateEvent(changed: string[], changes: KeyChanges): Pick<ChangeRecord,
     return { type: changes.disabled ? 'key.disabled' : 'key.enabled' };
   }
   return { type: 'key.updated', changes: changed };
+}
+
+/** 412 when the caller asked for a version (`If-Match`) the key is no longer at. */
+function checkPrecondition(key: StoredKey, { ifVersion }: WriteConditions): void {
+  if (ifVersion !== undefined && key.version !== ifVersion) throw preconditionFailed();
+}
+
+function preconditionFailed(): KeywardError {
+  return new KeywardError('precondition_failed');
 }
 
 function rollConflict(): KeywardError {

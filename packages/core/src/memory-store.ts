@@ -5,6 +5,7 @@ import { matchesListQuery } from './key-list.js';
 import type {
   EventListQuery,
   ExpiringQuery,
+  IdempotencyRecord,
   KeyChangeListener,
   KeyChanges,
   KeyListQuery,
@@ -31,6 +32,8 @@ export class MemoryKeyStore implements KeyStore {
   /** Last use, apart from the key records (a last-use write never rewrites a key). */
   readonly #lastUsed = new Map<string, Date>();
   readonly #listeners = new Set<KeyChangeListener>();
+  /** `Idempotency-Key` records by id. */
+  readonly #idempotency = new Map<string, IdempotencyRecord>();
 
   /** `options.eventRetentionDays` (default 400) bounds how long events are listed. */
   constructor(options: EventStoreOptions = {}) {
@@ -43,6 +46,32 @@ export class MemoryKeyStore implements KeyStore {
     if (event) this.#stage(key.id, event);
     this.#emit(key.id);
     if (event) await this.#deliverKey(key.id, event.id);
+  }
+
+  async claimIdempotency(record: IdempotencyRecord, now: Date): Promise<IdempotencyRecord | null> {
+    const existing = this.#idempotency.get(record.id);
+    const dead =
+      !existing || existing.expiresAt <= now || (existing.response === null && existing.lockedUntil <= now);
+    if (!dead) return { ...existing };
+    this.#idempotency.set(record.id, { ...record, response: null });
+    return null;
+  }
+
+  async completeIdempotency(id: string, claim: string, response: string): Promise<void> {
+    const existing = this.#idempotency.get(id);
+    if (existing?.claim === claim) existing.response = response;
+  }
+
+  async releaseIdempotency(id: string, claim: string): Promise<void> {
+    if (this.#idempotency.get(id)?.claim === claim) this.#idempotency.delete(id);
+  }
+
+  async countKeys(organizationId: string): Promise<number> {
+    let count = 0;
+    for (const key of this.#byId.values()) {
+      if (key.organizationId === organizationId && !key.deletedAt) count += 1;
+    }
+    return count;
   }
 
   async findByHash(hash: string): Promise<StoredKey | null> {

@@ -1,8 +1,10 @@
 import type { VerifyCacheOptions } from './cache.js';
 import type { EventsOptions } from './event-hooks.js';
 import type { KeyEvent } from './events.js';
+import { resolveKeyCap } from './key-cap.js';
 import { DEFAULT_PREFIX, isValidPrefix } from './key-format.js';
 import { type LegacyTokensOptions, type LegacyTokenTest, legacyTokenTest } from './legacy.js';
+import { type LifetimeOptions, type ResolvedLifetime, resolveLifetime } from './lifetime.js';
 import { type LimitOptions, type ResolvedLimits, resolveLimits } from './limit-options.js';
 import { type Pepper, type PepperOption, resolvePeppers } from './pepper.js';
 import { createScopePolicy, type ScopePolicy } from './scopes.js';
@@ -51,6 +53,13 @@ export interface KeywardOptions {
   onEvent?: (event: KeyEvent) => void | Promise<void>;
   /** Background upkeep of the event log. @default {} */
   events?: EventsOptions;
+  /** Lifetime policy per key type, in days (contract §11). @default {} */
+  lifetime?: LifetimeOptions;
+  /**
+   * The most keys (not deleted) one organization may have; create and import beyond it are 409 `conflict`
+   * (needs the store's `countKeys`). @default 1000
+   */
+  maxKeysPerOrganization?: number;
 }
 
 export interface ResolvedOptions {
@@ -68,6 +77,8 @@ export interface ResolvedOptions {
   limits: ResolvedLimits;
   onEvent: ((event: KeyEvent) => void | Promise<void>) | undefined;
   events: Required<EventsOptions>;
+  lifetime: ResolvedLifetime;
+  maxKeysPerOrganization: number;
 }
 
 /** Validates options once (TypeError when wrong) and fills in defaults; never mutates `options`. */
@@ -99,6 +110,8 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
     limits: resolveLimits(options.limits),
     onEvent: options.onEvent,
     events: positiveIntegers('events', { maintenanceIntervalMs: 60_000, ...defined(options.events) }),
+    lifetime: resolveLifetime(options.lifetime),
+    maxKeysPerOrganization: resolveKeyCap(options.maxKeysPerOrganization),
   };
 }
 

@@ -2,6 +2,42 @@ import type { KeyJSON } from './schemas.js';
 import { keyStatus } from './status.js';
 import type { ApiKey, StoredKey } from './types.js';
 
+/** The stored version of every key the service answered (see `keyEtag`); weak, so keys are not kept. */
+const versions = new WeakMap<ApiKey, number>();
+
+/**
+ * The stored `version` of a key the service answered (`getKey`, `updateKey`, `rollKey`, `createKey`, …):
+ * every write of the key raises it, so it names the key's stored state (`status` and `lastUsedAt`, which
+ * change without a write, are not part of it). `undefined` for an object the service did not answer.
+ * The admin API sends it in `ETag`; `If-Match` brings it back (see `parseIfMatch`).
+ *
+ * @example
+ * keyVersion(await keyward.getKey(org, id)); // 3
+ */
+export function keyVersion(key: ApiKey): number | undefined {
+  return versions.get(key);
+}
+
+/**
+ * The key version an `If-Match` header asks for (`ifVersion` of `updateKey`, `rollKey`, `deleteKey`):
+ * `undefined` when the header is absent or `*` (any current key); the version for one strong tag
+ * `"<version>"` or `"<version>-<digest>"` (the admin API's `ETag`: the digest tells answers apart for
+ * `If-None-Match`, the version is what `If-Match` asks for); `-1`, a version no key has, when it can match
+ * none (a weak tag `W/"…"`, which `If-Match` never matches under RFC 9110's strong comparison, a foreign
+ * tag, or several tags).
+ *
+ * @example
+ * parseIfMatch('"3"'); // 3
+ */
+export function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (value === '*') return undefined;
+  const match = /^"(0|[1-9][0-9]{0,15})(?:-[0-9A-Za-z_-]{1,64})?"$/.exec(value);
+  const version = match ? Number(match[1]) : -1;
+  return Number.isSafeInteger(version) ? version : -1;
+}
+
 /** The service's view of a stored key: no hash, the token for public keys only, and its status at `now`. */
 export function toApiKey(key: StoredKey, now: number): ApiKey {
   const out: ApiKey = {
@@ -27,6 +63,7 @@ export function toApiKey(key: StoredKey, now: number): ApiKey {
     legacy: key.legacy === true,
   };
   if (key.type === 'public' && key.token) out.token = key.token;
+  versions.set(out, key.version);
   return out;
 }
 

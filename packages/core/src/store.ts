@@ -103,6 +103,25 @@ export interface ExpiringQuery {
 }
 
 /**
+ * A claim of an `Idempotency-Key` (see `KeyStore.claimIdempotency`): one document per organization and
+ * idempotency key, inserted before the request's work is done.
+ */
+export interface IdempotencyRecord {
+  /** SHA-256 of the organization and the idempotency key: the record's unique id. */
+  id: string;
+  /** SHA-256 of the request (route and body): the same key with another request is refused. */
+  fingerprint: string;
+  /** Random: names this claim, so that only its holder completes or releases it. */
+  claim: string;
+  /** The answer, encrypted (AES-256-GCM), once the request is done; `null` while it is in progress. */
+  response: string | null;
+  /** A claim still in progress after this may be taken over (its holder is presumed dead). */
+  lockedUntil: Date;
+  /** The record is forgotten after this (24 h after the claim). */
+  expiresAt: Date;
+}
+
+/**
  * Where keys live. Promise-based; misses return `null`; a store that cannot be reached rejects (the
  * service turns that into `KeyStoreUnavailableError`). Deleted keys keep their record with `deletedAt` set:
  * `findByHash` returns them (verify refuses them), `findById` and `list` do not.
@@ -205,6 +224,23 @@ export interface KeyStore {
    * `limit`.
    */
   listExpiring?(query: ExpiringQuery): Promise<StoredKey[]>;
+  /**
+   * Optional (with `completeIdempotency` and `releaseIdempotency`; required for `Idempotency-Key`): inserts
+   * `record` (its `response` `null`) unless a live record with its `id` exists — one atomic insert of a
+   * unique id, so that of concurrent claims exactly one wins. A record is dead once `expiresAt <= now`, or
+   * while it has no `response` once `lockedUntil <= now`; a dead record is replaced. Resolves with `null`
+   * when `record` was inserted (the caller holds the claim), else with the live record.
+   */
+  claimIdempotency?(record: IdempotencyRecord, now: Date): Promise<IdempotencyRecord | null>;
+  /** Optional: sets the `response` of the record `id` if `claim` still holds it. */
+  completeIdempotency?(id: string, claim: string, response: string): Promise<void>;
+  /** Optional: deletes the record `id` if `claim` still holds it (its request failed: it may be retried). */
+  releaseIdempotency?(id: string, claim: string): Promise<void>;
+  /**
+   * Optional: how many keys the organization has that are not deleted (rolled ones included). Used for the
+   * per-organization cap on keys (`maxKeysPerOrganization`); without it the cap is not enforced.
+   */
+  countKeys?(organizationId: string): Promise<number>;
   /** Optional: releases timers, feeds and connections the store opened itself. */
   close?(): Promise<void>;
 }

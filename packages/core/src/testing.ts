@@ -4,6 +4,7 @@ import { DuplicateKeyError, isKeywardError } from './errors.js';
 import type { EventStoreOptions } from './event-log.js';
 import type { KeyEvent } from './events.js';
 import { createTokenHasher } from './hash.js';
+import { describeIdempotencyConformance } from './idempotency-conformance.js';
 import { newKeyId } from './ids.js';
 import { generateToken, redactToken } from './key-format.js';
 import { createKeyward } from './keyward.js';
@@ -365,6 +366,16 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
         expect(await store.findByHash(key.hash)).toMatchObject({ name: 'Key', scopes: ['a:read'] });
       }));
 
+    it('counts an organization keys that are not deleted (countKeys)', () =>
+      withStore(async (store, org) => {
+        if (!store.countKeys) return;
+        const keys = [1, 2, 3].map(() => makeStoredKey({ organizationId: org }));
+        for (const key of keys) await store.insert(key);
+        await store.insert(makeStoredKey({ organizationId: `${org}_other` }));
+        await store.update(org, (keys[0] as StoredKey).id, { deletedAt: new Date(), updatedAt: new Date() });
+        expect(await store.countKeys(org)).toBe(2);
+      }));
+
     it('records last use only forward in time', () =>
       withStore(async (store, org) => {
         if (!store.recordUsage) return;
@@ -394,6 +405,7 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
       }));
 
     describeRehashConformance(withStore, makeStoredKey);
+    describeIdempotencyConformance(withStore);
 
     describe('pages and filters (list with a query)', () => {
       const now = new Date('2030-06-01T00:00:00Z');

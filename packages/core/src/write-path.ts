@@ -19,6 +19,15 @@ export interface ChangeRecord {
   changes?: string[];
 }
 
+/**
+ * Conditions of a change asked by the caller (HTTP `If-Match`): with `ifVersion`, the change happens only
+ * if the key's `version` is still this one when it is written — the check is the guarded write's own
+ * condition, not a read before it — and is refused with 412 `precondition_failed` otherwise.
+ */
+export interface WriteConditions {
+  ifVersion?: number;
+}
+
 /** What the write path needs of the service. */
 export interface WritePathDeps {
   store: KeyStore;

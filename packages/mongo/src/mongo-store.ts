@@ -2,6 +2,7 @@ import {
   DuplicateKeyError,
   type EventListQuery,
   type ExpiringQuery,
+  type IdempotencyRecord,
   type KeyChangeEvent,
   type KeyChangeListener,
   type KeyChanges,
@@ -50,8 +51,8 @@ export interface MongoKeyStoreOptions {
   /** An open (or opening) mongoose connection of the app; the store never connects by itself. */
   connection: Connection;
   /**
-   * Collection of the keys; the others are `<collection>_hashes`, `_usage`, `_locks`, `_changes` and
-   * `_events`. @default "keyward_keys"
+   * Collection of the keys; the others are `<collection>_hashes`, `_usage`, `_locks`, `_changes`,
+   * `_events` and `_idempotency`. @default "keyward_keys"
    */
   collection?: string;
   /** Longest time a store call may take before it fails with `KeyStoreUnavailableError`, in ms. @default 5000 */
@@ -87,6 +88,8 @@ export class MongoKeyStore implements KeyStore {
   readonly #keys: mongo.Collection<KeyDocument>;
   readonly #hashes: mongo.Collection<HashDocument>;
   readonly #usage: mongo.Collection<UsageDocument>;
+  /** `Idempotency-Key` records (`<collection>_idempotency`): one document per organization and key. */
+  readonly #idempotency: mongo.Collection<IdempotencyDocument>;
   readonly #events: Model<EventDocument>;
   readonly #writes: WritePath;
   readonly #retentionMs: number;
@@ -128,6 +131,9 @@ export class MongoKeyStore implements KeyStore {
     this.#keys = this.#models.keys.collection as unknown as mongo.Collection<KeyDocument>;
     this.#hashes = this.#models.hashes.collection as unknown as mongo.Collection<HashDocument>;
     this.#usage = this.#models.usage.collection as unknown as mongo.Collection<UsageDocument>;
+    this.#idempotency = connection.collection(
+      `${collection}_idempotency`,
+    ) as unknown as mongo.Collection<IdempotencyDocument>;
     this.#events = eventModel(connection, collection);
     this.#retentionMs = retentionMs(options, 'MongoKeyStore');
     this.#ObjectId = connection.base.Types.ObjectId;
@@ -290,6 +296,13 @@ export class MongoKeyStore implements KeyStore {
   }
 
   /** One query for the keys (filter, sort, limit on the server), one for their last use (`$in`). */
+  /** One `countDocuments` on the organization's index. */
+  countKeys(organizationId: string): Promise<number> {
+    return this.#run('countKeys', () =>
+      this.#keys.countDocuments({ organizationId, deletedAt: null } as never),
+    );
+  }
+
   list(organizationId: string, query?: KeyListQuery): Promise<StoredKey[]> {
     return this.#run('list', async () => {
       const filter = query ? listFilter(organizationId, query) : { organizationId, deletedAt: null };
@@ -422,8 +435,58 @@ export class MongoKeyStore implements KeyStore {
   }
 
   /** Deletes events whose retention ended before `now` (the sweep for servers without TTL indexes). */
+  /**
+   * The claim is one `insertOne` of the record's unique `_id` (atomic on MongoDB and FerretDB: of concurrent
+   * claims one wins). A dead record is deleted by its own `claim` (so a concurrent taker's new claim is
+   * never deleted) and the insert tried again.
+   */
+  claimIdempotency(record: IdempotencyRecord, now: Date): Promise<IdempotencyRecord | null> {
+    return this.#run('claimIdempotency', async () => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        try {
+          await this.#idempotency.insertOne({
+            _id: record.id,
+            fingerprint: record.fingerprint,
+            claim: record.claim,
+            response: null,
+            lockedUntil: record.lockedUntil,
+            expiresAt: record.expiresAt,
+          });
+          return null;
+        } catch (error) {
+          const code = (error as { code?: unknown }).code;
+          if (code !== 11000 && code !== 11001) throw error;
+        }
+        const doc = await this.#idempotency.findOne({ _id: record.id });
+        if (!doc) continue; // Released in between: claim it again.
+        if (doc._id !== record.id) throw new Error('the server answered another idempotency record');
+        const dead = doc.expiresAt <= now || (doc.response === null && doc.lockedUntil <= now);
+        if (!dead) {
+          const { _id, ...fields } = doc;
+          return { id: _id, ...fields };
+        }
+        await this.#idempotency.deleteOne({ _id: record.id, claim: doc.claim });
+      }
+      throw new Error('the idempotency record kept changing');
+    });
+  }
+
+  completeIdempotency(id: string, claim: string, response: string): Promise<void> {
+    return this.#run('completeIdempotency', async () => {
+      await this.#idempotency.updateOne({ _id: id, claim }, { $set: { response } });
+    });
+  }
+
+  releaseIdempotency(id: string, claim: string): Promise<void> {
+    return this.#run('releaseIdempotency', async () => {
+      await this.#idempotency.deleteOne({ _id: id, claim });
+    });
+  }
+
+  /** Deletes old events and, with them, `Idempotency-Key` records past their 24 h (no TTL index needed). */
   sweepEvents(now: Date): Promise<number> {
     return this.#run('sweepEvents', async () => {
+      await this.#idempotency.deleteMany({ expiresAt: { $lt: now } });
       const result = await this.#events.deleteMany({ expireAt: { $lt: now } }).exec();
       return result.deletedCount ?? 0;
     });
@@ -528,6 +591,16 @@ export class MongoKeyStore implements KeyStore {
       throw toStoreError(error);
     }
   }
+}
+
+/** An `Idempotency-Key` record as stored (see `IdempotencyRecord`). */
+interface IdempotencyDocument {
+  _id: string;
+  fingerprint: string;
+  claim: string;
+  response: string | null;
+  lockedUntil: Date;
+  expiresAt: Date;
 }
 
 /** Unordered `insertMany`; resolves with the documents refused (by index), rejects on other faults. */
