@@ -172,6 +172,7 @@ export interface Keyward {
    * const { found, action } = await keyward.reportLeak(token, { source: 'my-scanner', url, onLeak: 'revoke' });
    */
   reportLeak(token: unknown, report?: LeakReport): Promise<LeakResult>;
+  /**
    * The organization's keys (not deleted, not rolled) whose expiry the lifetime policy would refuse if it
    * were written now: keys made before a tighter policy (contract §11). Oldest first.
    *
