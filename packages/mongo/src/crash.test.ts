@@ -10,7 +10,9 @@ import type { WriteStep } from './write-path.js';
 
 const { connect } = useConnections('crash');
 const [, mongoose] = MONGOOSE_MAJORS[1];
-const LEASE_MS = 300;
+// Short, so that recovery after a crash is quick to see, but long enough for a whole guarded write (five
+// round trips) on a loaded 2-core machine: at 300 ms a set-up insert lost its lease under CI-like load.
+const LEASE_MS = 1_000;
 const STEPS: WriteStep[] = ['leased', 'recorded', 'written', 'event-written', 'announced'];
 
 let connectionA: Connection;
