@@ -140,7 +140,10 @@ export type {
   KeyStore,
   UpdateConditions,
   UpdateOptions,
+  UsageBucket,
   UsageEntry,
+  UsageReadQuery,
+  UsageRow,
 } from './store.js';
 export type {
   ApiKey,
@@ -156,3 +159,24 @@ export type {
   VerifyResult,
 } from './types.js';
 export type { UsageOptions } from './usage.js';
+export {
+  bucketStart,
+  GRANULARITY_MS,
+  USAGE_OUTCOMES,
+  USAGE_RETENTION_MS,
+  type UsageGranularity,
+  type UsageOutcome,
+  type UsageRefusalCode,
+} from './usage-outcomes.js';
+export {
+  type KeyUsage,
+  keyUsageSchema,
+  MAX_USAGE_BUCKETS,
+  type OrganizationUsage,
+  organizationUsageSchema,
+  type UsageBucketJSON,
+  type UsageQuery,
+  usageBucketSchema,
+  usageQuerySchema,
+} from './usage-schemas.js';
+export type { VerifyOptions } from './verify.js';

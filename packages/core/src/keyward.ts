@@ -29,8 +29,21 @@ import { toApiKey } from './serialize.js';
 import { keyStatus } from './status.js';
 import type { KeyChanges } from './store.js';
 import { storeCall } from './store-call.js';
-import type { ApiKey, KeyLimit, KeyType, StoredKey, VerifyRequirements, VerifyResult } from './types.js';
+import type {
+  ApiKey,
+  KeyLimit,
+  KeyType,
+  StoredKey,
+  VerifiedKey,
+  VerifyRequirements,
+  VerifyResult,
+} from './types.js';
 import { UsageRecorder } from './usage.js';
+import { UsageCounter } from './usage-counter.js';
+import type { UsageOutcome } from './usage-outcomes.js';
+import { topKeys, type UsageRange, usageBuckets, usageRange } from './usage-report.js';
+import type { KeyUsage, OrganizationUsage, UsageQuery } from './usage-schemas.js';
+import type { VerifyOptions } from './verify.js';
 import { Verifier } from './verify.js';
 import { type ChangeRecord, createWritePath } from './write-path.js';
 
@@ -149,7 +162,7 @@ export interface Keyward {
    * Checks a token; expected refusals are data (`{ valid: false, code }`), never exceptions. On success
    * `key` is frozen (a handler cannot change what later requests see).
    */
-  verify(token: unknown, requirements?: VerifyRequirements): Promise<VerifyResult>;
+  verify(token: unknown, requirements?: VerifyRequirements, options?: VerifyOptions): Promise<VerifyResult>;
   /**
    * `verify` without waiting: the same answer when it needs no store read (no token, a malformed token, a
    * cached key or a cached miss), else `undefined` (then call `verify`). For middleware hot paths.
@@ -157,8 +170,33 @@ export interface Keyward {
    * @example
    * const result = keyward.verifyCached(token) ?? (await keyward.verify(token));
    */
-  verifyCached(token: unknown, requirements?: VerifyRequirements): VerifyResult | undefined;
-  /** Writes pending `lastUsedAt` updates and noted uses of rolled keys now (otherwise batched). */
+  verifyCached(
+    token: unknown,
+    requirements?: VerifyRequirements,
+    options?: VerifyOptions,
+  ): VerifyResult | undefined;
+  /**
+   * Counts the final outcome of a verification that `verify` admitted with `{ count: 'refusals' }` (contract
+   * §9): `admitted`, or the refusal the caller answered (`ip_not_allowed`, `rate_limited`, …). Call it once
+   * per such verification. A counter increment; written by the next usage flush.
+   *
+   * @example
+   * const result = keyward.verifyCached(token, undefined, { count: 'refusals' });
+   * if (result?.valid) keyward.recordOutcome(result.key, allowed ? 'admitted' : 'ip_not_allowed');
+   */
+  recordOutcome(key: Pick<VerifiedKey, 'id' | 'organizationId'>, outcome: UsageOutcome): void;
+  /**
+   * The key's usage (contract §9), or `null` for an unknown, deleted or other organization's id: one bucket
+   * per `granularity` from `from` to `to`, oldest first, empty buckets included. A bad query (or one of more
+   * than `MAX_USAGE_BUCKETS` buckets) throws `validation_error`. Empty when the store keeps no usage.
+   *
+   * @example
+   * const usage = await keyward.keyUsage('org_1', 'key_…', { granularity: 'day', from: '2030-01-01T00:00:00Z' });
+   */
+  keyUsage(organizationId: string, id: string, query?: UsageQuery): Promise<KeyUsage | null>;
+  /** The organization's usage (every key summed) as `keyUsage`, with its most used keys (`topKeys`). */
+  usage(organizationId: string, query?: UsageQuery): Promise<OrganizationUsage>;
+  /** Writes pending usage counts, `lastUsedAt` updates and noted uses of rolled keys now (otherwise batched). */
   flushUsage(): Promise<void>;
   /** Stops listening to the store's change feed and writes pending `lastUsedAt` updates. */
   close(): Promise<void>;
@@ -182,12 +220,18 @@ export function createKeyward(options: KeywardOptions): Keyward {
   const { store, clock, prefix, scopes: policy } = resolved;
   const hash = createTokenHasher(resolved.pepper);
   const usage = new UsageRecorder(store, clock, resolved.usage);
+  const counter = new UsageCounter(store, clock, resolved.usage.flushIntervalMs);
   const publisher = new EventPublisher(store, clock, resolved.onEvent, resolved.events.maintenanceIntervalMs);
   const rollUses = new RollUseRecorder(store, clock, (event) => publisher.publish(event));
-  const verifier = new Verifier(resolved, hash, (id, keyHash, verified, rolled) => {
-    if (rolled) rollUses.note(verified);
-    return usage.touch(id, keyHash);
-  });
+  const verifier = new Verifier(
+    resolved,
+    hash,
+    (id, keyHash, verified, rolled) => {
+      if (rolled) rollUses.note(verified);
+      return usage.touch(id, keyHash);
+    },
+    (id, organizationId, outcome) => counter.count(id, organizationId, outcome),
+  );
   const unsubscribe = store.subscribe?.((event) => {
     if ('id' in event) verifier.invalidate(event.id, { remote: true });
     else verifier.clear();
@@ -551,18 +595,51 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
     maintainEvents: () => publisher.maintain(),
 
-    verify: (token, requirements) => verifier.verify(token, requirements),
-    verifyCached: (token, requirements) => verifier.verifyCached(token, requirements),
+    verify: (token, requirements, options) => verifier.verify(token, requirements, options),
+    verifyCached: (token, requirements, options) => verifier.verifyCached(token, requirements, options),
+    recordOutcome: (key, outcome) => counter.countOutcome(key.id, key.organizationId, outcome),
 
-    flushUsage: () => Promise.all([usage.flush(), rollUses.flush()]).then(() => undefined),
+    async keyUsage(organizationId, id, query) {
+      const range = usageRange(query, clock());
+      const key = await storeCall('findById', () => store.findById(organizationId, id));
+      if (!key) return null;
+      const rows = await readUsage({ organizationId, keyId: id, ...range });
+      return { data: usageBuckets(rows, range), granularity: range.granularity };
+    },
+
+    async usage(organizationId, query) {
+      const range = usageRange(query, clock());
+      const rows = await readUsage({ organizationId, ...range });
+      return { data: usageBuckets(rows, range), granularity: range.granularity, topKeys: topKeys(rows) };
+    },
+
+    flushUsage: () => Promise.all([counter.flush(), usage.flush(), rollUses.flush()]).then(() => undefined),
 
     async close() {
       unsubscribe?.();
       publisher.stop();
       verifier.clear();
-      await Promise.all([usage.flush(), rollUses.flush()]);
+      counter.stop();
+      await Promise.all([counter.flush(), usage.flush(), rollUses.flush()]);
     },
   };
+
+  /** The store's usage rows of an organization's range (none when the store keeps no usage). */
+  async function readUsage(query: {
+    organizationId: string;
+    keyId?: string;
+    granularity: UsageRange['granularity'];
+    from: number;
+    to: number;
+  }) {
+    const read = store.readUsage;
+    if (!read) return [];
+    const { from, to, ...rest } = query;
+    const rows = await storeCall('readUsage', () =>
+      read.call(store, { ...rest, from: new Date(from), to: new Date(to) }),
+    );
+    return query.keyId === undefined ? rows : rows.filter((r) => r.keyId === query.keyId);
+  }
 
   async function currentDefault(slot: string): Promise<ApiKey | null> {
     let key = await storeCall('findBySlot', () => store.findBySlot(slot));
