@@ -197,7 +197,10 @@ export class MemoryKeyStore implements KeyStore {
         continue;
       const id = `${b.keyId}|${b.at.getTime()}`;
       let row = rows.get(id);
-      if (!row) rows.set(id, (row = { keyId: b.keyId, at: new Date(b.at), counts: {} }));
+      if (!row) {
+        row = { keyId: b.keyId, at: new Date(b.at), counts: {} };
+        rows.set(id, row);
+      }
       for (const [outcome, n] of Object.entries(b.counts) as Array<[UsageOutcome, number]>)
         row.counts[outcome] = (row.counts[outcome] ?? 0) + n;
     }

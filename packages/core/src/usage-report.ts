@@ -60,7 +60,10 @@ export function topKeys(rows: readonly UsageRow[]): Array<{ id: string } & Omit<
   const byKey = new Map<string, { id: string; admitted: number; refused: UsageBucketJSON['refused'] }>();
   for (const row of rows) {
     let entry = byKey.get(row.keyId);
-    if (!entry) byKey.set(row.keyId, (entry = { id: row.keyId, admitted: 0, refused: {} }));
+    if (!entry) {
+      entry = { id: row.keyId, admitted: 0, refused: {} };
+      byKey.set(row.keyId, entry);
+    }
     add(entry, row.counts);
   }
   const total = (e: { admitted: number; refused: UsageBucketJSON['refused'] }) =>

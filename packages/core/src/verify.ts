@@ -21,8 +21,8 @@ import { outcomeIndex } from './usage-outcomes.js';
  * `Keyward.recordOutcome`; `verify` counts only the refusals it answers itself.
  */
 export interface VerifyOptions {
-  /** @default 'all' */
-  count?: 'all' | 'refusals';
+  /** `'none'`: nothing is counted (a caller that may verify the same request again). @default 'all' */
+  count?: 'all' | 'refusals' | 'none';
 }
 
 /** One frozen answer per refusal code: refusals allocate nothing. */
@@ -126,7 +126,7 @@ export class Verifier {
     const now = this.#options.clock();
     const key = cache.get(cache.slotFor(token as string), now);
     if (key === undefined) return undefined;
-    return this.#judge(key, type, requirements, now, options?.count === 'refusals');
+    return this.#judge(key, type, requirements, now, options?.count);
   }
 
   verify(
@@ -136,7 +136,7 @@ export class Verifier {
   ): Promise<VerifyResult> {
     const cached = this.verifyCached(token, requirements, options);
     if (cached !== undefined) return this.#settled.get(cached) ?? this.#settle(cached);
-    return this.#verifyFromStore(token as string, requirements, options?.count === 'refusals');
+    return this.#verifyFromStore(token as string, requirements, options?.count);
   }
 
   #settle(result: VerifyResult): Promise<VerifyResult> {
@@ -149,7 +149,7 @@ export class Verifier {
   async #verifyFromStore(
     token: string,
     requirements: VerifyRequirements,
-    refusalsOnly: boolean,
+    count: VerifyOptions['count'],
   ): Promise<VerifyResult> {
     let key: CachedKey | null;
     try {
@@ -162,7 +162,7 @@ export class Verifier {
       tokenType(token, this.#options.prefix),
       requirements,
       this.#options.clock(),
-      refusalsOnly,
+      count,
     );
   }
 
@@ -175,18 +175,19 @@ export class Verifier {
     type: KeyType | null,
     requirements: VerifyRequirements,
     now: number,
-    refusalsOnly = false,
+    count: VerifyOptions['count'] = 'all',
   ): VerifyResult {
     if (key === null || key.deleted || (type === null ? !key.legacy : key.verified.type !== type))
       return FAILURES.invalid_api_key;
     const refused = this.#refusal(key, requirements, now);
     if (refused !== null) {
       // Usage (contract §9): a refusal of an existing key is counted under its code.
-      this.#count(key.verified.id, key.verified.organizationId, outcomeIndex(refused.code));
+      if (count !== 'none')
+        this.#count(key.verified.id, key.verified.organizationId, outcomeIndex(refused.code));
       return refused;
     }
     const { expiresAt } = key;
-    if (!refusalsOnly) this.#count(key.verified.id, key.verified.organizationId, 0);
+    if (count === 'all') this.#count(key.verified.id, key.verified.organizationId, 0);
     // Last use is noted at most once per interval per cached entry; the recorder batches the writes.
     if (now - key.touchedAt >= this.#options.usage.intervalMs)
       key.touchedAt = this.#onValid(key.verified.id, key.hash, key.verified, key.rolledAt !== null);
