@@ -17,6 +17,7 @@ import {
   SOURCE_OPTIONS,
 } from './options.js';
 import { refusal } from './refusal.js';
+import { COUNT_NONE, COUNT_REFUSALS, reportOutcome } from './report-outcome.js';
 
 /**
  * Options of `createPassportStrategy`: the strategy name, what it requires of keys, and where to read them.
@@ -96,10 +97,12 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
       return;
     }
     // The hot path: a cached, admitted key without policies is decided here, with no callback to allocate.
-    const cached = auth.keyward.verifyCached(found.token);
+    // Counts nothing: a request that does not finish here is verified (and counted) again by verifyToken.
+    const cached = auth.keyward.verifyCached(found.token, undefined, COUNT_NONE);
     if (cached !== undefined && cached.valid && cached.policy === null) {
       const outcome = judge(auth, cached, (req as Request).res);
       if (!isRefusal(outcome)) {
+        reportOutcome(auth.keyward, outcome, null);
         admit(req as Request, outcome, auth);
         this.success(outcome, undefined);
         return;
@@ -132,12 +135,14 @@ function verifyToken(
     const res = (req as Request | undefined)?.res;
     const outcome = judge(auth, result, res);
     if (isRefusal(outcome)) {
+      if (result.valid) reportOutcome(auth.keyward, result.key, outcome);
       const answer = req ? afterRefusal(limiter, req as Request, outcome, auth.realm) : outcome;
       if (answer instanceof Promise) answer.then(refuse, failed);
       else refuse(answer);
       return;
     }
     const pass = (denied: KeywardError | null) => {
+      reportOutcome(auth.keyward, outcome, denied);
       if (denied !== null) return refuse(denied);
       if (req) admit(req as Request, outcome, auth);
       verified(null, outcome);
@@ -156,12 +161,12 @@ function verifyToken(
     else pass(denied);
   };
   // A cached key (or a malformed token) is decided without waiting, as in apiKeyAuth.
-  const cached = auth.keyward.verifyCached(token);
+  const cached = auth.keyward.verifyCached(token, undefined, COUNT_REFUSALS);
   if (cached !== undefined) {
     settle(cached);
     return;
   }
-  auth.keyward.verify(token).then(settle, failed);
+  auth.keyward.verify(token, undefined, COUNT_REFUSALS).then(settle, failed);
 }
 
 /**
