@@ -78,6 +78,7 @@ export {
   type KeyPage,
   type KeyWithToken,
   type Keyward,
+  type RecordOutcomeOptions,
 } from './keyward.js';
 export { type LegacyTokensOptions, MAX_LEGACY_TOKEN_LENGTH } from './legacy.js';
 export { type LimitOptions, limitsOverMax } from './limit-options.js';

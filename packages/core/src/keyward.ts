@@ -69,6 +69,15 @@ export interface EventPage {
   nextCursor: string | null;
 }
 
+/** Options of `Keyward.recordOutcome`. */
+export interface RecordOutcomeOptions {
+  /**
+   * `'admitted'`: this verification was reported as admitted already (by an earlier guard on the same
+   * request) and is refused now: its count moves from admitted to `outcome`.
+   */
+  replaces?: 'admitted';
+}
+
 /** The Keyward service: the whole key lifecycle and verification. Create it with `createKeyward`. */
 export interface Keyward {
   /** The token prefix, e.g. `kw`. */
@@ -184,7 +193,11 @@ export interface Keyward {
    * const result = keyward.verifyCached(token, undefined, { count: 'refusals' });
    * if (result?.valid) keyward.recordOutcome(result.key, allowed ? 'admitted' : 'ip_not_allowed');
    */
-  recordOutcome(key: Pick<VerifiedKey, 'id' | 'organizationId'>, outcome: UsageOutcome): void;
+  recordOutcome(
+    key: Pick<VerifiedKey, 'id' | 'organizationId'>,
+    outcome: UsageOutcome,
+    options?: RecordOutcomeOptions,
+  ): void;
   /**
    * The key's usage (contract §9), or `null` for an unknown, deleted or other organization's id: one bucket
    * per `granularity` from `from` to `to`, oldest first, empty buckets included. A bad query (or one of more
@@ -597,7 +610,8 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
     verify: (token, requirements, options) => verifier.verify(token, requirements, options),
     verifyCached: (token, requirements, options) => verifier.verifyCached(token, requirements, options),
-    recordOutcome: (key, outcome) => counter.countOutcome(key.id, key.organizationId, outcome),
+    recordOutcome: (key, outcome, options) =>
+      counter.countOutcome(key.id, key.organizationId, outcome, options?.replaces === 'admitted'),
 
     async keyUsage(organizationId, id, query) {
       const range = usageRange(query, clock());

@@ -88,9 +88,17 @@ export class UsageCounter {
     tally.minute.dirty = true;
   }
 
-  /** Counts by outcome name (`recordOutcome` of the service). */
-  countOutcome(keyId: string, organizationId: string, outcome: UsageOutcome): void {
-    this.count(keyId, organizationId, USAGE_OUTCOMES.indexOf(outcome));
+  /**
+   * Counts by outcome name (`recordOutcome` of the service). `replacesAdmitted`: the verification was
+   * counted as admitted already (by an earlier guard of the same request) and is refused now: the admitted
+   * count of the current minute moves to `outcome` (if that minute has ended, it is only added).
+   */
+  countOutcome(keyId: string, organizationId: string, outcome: UsageOutcome, replacesAdmitted = false): void {
+    const index = USAGE_OUTCOMES.indexOf(outcome);
+    if (index <= 0 && replacesAdmitted) return;
+    this.count(keyId, organizationId, index);
+    const counts = this.#keys.get(keyId)?.minute.counts;
+    if (replacesAdmitted && counts && (counts[0] as number) > 0) counts[0] = (counts[0] as number) - 1;
   }
 
   /** Writes every changed bucket now. */

@@ -97,7 +97,7 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
     const outcome = judge(auth, result, res);
     if (isRefusal(outcome)) {
       // A type or scope refusal of a key core admitted is this middleware's to count.
-      if (result.valid) reportOutcome(auth.keyward, result.key, outcome);
+      if (result.valid) reportOutcome(auth.keyward, req, result.key, outcome);
       const answer = afterRefusal(limiter, req, outcome, realm);
       if (answer instanceof Promise) answer.then((a) => finish(a, req, res, next)).catch(next);
       else finish(answer, req, res, next);
@@ -105,18 +105,18 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
     }
     const denied = checkPolicy(limiter, result as VerifyResult & { valid: true }, outcome, req, res, realm);
     if (denied === null) {
-      reportOutcome(auth.keyward, outcome, null);
+      reportOutcome(auth.keyward, req, outcome, null);
       admit(req, outcome, auth);
       next();
     } else if (denied instanceof Promise)
       denied
         .then((d) => {
-          reportOutcome(auth.keyward, outcome, d);
+          reportOutcome(auth.keyward, req, outcome, d);
           finish(d ?? outcome, req, res, next);
         })
         .catch(next);
     else {
-      reportOutcome(auth.keyward, outcome, denied);
+      reportOutcome(auth.keyward, req, outcome, denied);
       finish(denied, req, res, next);
     }
   }

@@ -102,7 +102,7 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
     if (cached !== undefined && cached.valid && cached.policy === null) {
       const outcome = judge(auth, cached, (req as Request).res);
       if (!isRefusal(outcome)) {
-        reportOutcome(auth.keyward, outcome, null);
+        reportOutcome(auth.keyward, req, outcome, null);
         admit(req as Request, outcome, auth);
         this.success(outcome, undefined);
         return;
@@ -135,14 +135,14 @@ function verifyToken(
     const res = (req as Request | undefined)?.res;
     const outcome = judge(auth, result, res);
     if (isRefusal(outcome)) {
-      if (result.valid) reportOutcome(auth.keyward, result.key, outcome);
+      if (result.valid) reportOutcome(auth.keyward, req, result.key, outcome);
       const answer = req ? afterRefusal(limiter, req as Request, outcome, auth.realm) : outcome;
       if (answer instanceof Promise) answer.then(refuse, failed);
       else refuse(answer);
       return;
     }
     const pass = (denied: KeywardError | null) => {
-      reportOutcome(auth.keyward, outcome, denied);
+      reportOutcome(auth.keyward, req, outcome, denied);
       if (denied !== null) return refuse(denied);
       if (req) admit(req as Request, outcome, auth);
       verified(null, outcome);

@@ -8,6 +8,8 @@ import { apiKeyAuth } from './api-key-auth.js';
 import { keywardErrorHandler } from './error-handler.js';
 import { createKeyLimiter } from './key-limiter.js';
 import { createPassportStrategy } from './passport.js';
+import { requireScopes } from './require-scopes.js';
+import { requireSecretKey } from './require-secret-key.js';
 import { EXPRESS_VERSIONS, type ExpressFactory, ORG } from './test-fixtures.js';
 
 const NOW = Date.parse('2030-06-01T00:00:00Z');
@@ -118,6 +120,43 @@ describe.each(EXPRESS_VERSIONS)('usage counts over HTTP on %s', (_version, expre
       const org = await ka.usage(ORG, { granularity: 'day', from: new Date(NOW).toISOString() });
       expect(org.data[0]).toMatchObject({ admitted: 7 });
       expect(org.topKeys[0]?.id).toBe(open.key.id);
+    });
+  });
+});
+
+describe.each(EXPRESS_VERSIONS)('usage counts through stacked guards on %s', (_version, express) => {
+  it('counts a request through two apiKeyAuth (and the split guards) once, under its final outcome', async () => {
+    const keyward = createKeyward({
+      store: new MemoryKeyStore(),
+      pepper: 'express-test-pepper-0123456789abcdef',
+      scopes: ['snippets:read', 'snippets:write'],
+      publicScopes: ['snippets:read'],
+      usage: { flushIntervalMs: 600_000 },
+    });
+    const app = express();
+    const ok: RequestHandler = (_req, res) => {
+      res.json({ ok: true });
+    };
+    app.use('/v1', apiKeyAuth(keyward));
+    app.get('/v1/r', apiKeyAuth(keyward, { scopes: ['snippets:read'] }), ok);
+    app.get('/v1/w', apiKeyAuth(keyward, { scopes: ['snippets:write'] }), ok);
+    app.get('/v1/split', requireScopes(['snippets:write']), ok);
+    app.get('/v1/secret', requireSecretKey(), ok);
+    const { key, token } = await keyward.createKey(ORG, { name: 'Web', type: 'public' });
+    const get = (path: string) => request(app).get(path).set('Authorization', `Bearer ${token}`);
+    expect((await get('/v1/r')).status).toBe(200);
+    expect((await get('/v1/r')).status).toBe(200);
+    expect((await get('/v1/w')).status).toBe(403);
+    expect((await get('/v1/split')).status).toBe(403);
+    expect((await get('/v1/secret')).status).toBe(403);
+    await keyward.flushUsage();
+    const usage = await keyward.keyUsage(ORG, key.id, {
+      granularity: 'day',
+      from: new Date(NOW).toISOString(),
+    });
+    expect(usage?.data[0]).toMatchObject({
+      admitted: 2,
+      refused: { insufficient_scope: 2, secret_key_required: 1 },
     });
   });
 });
