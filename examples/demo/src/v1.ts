@@ -60,6 +60,8 @@ const CORS: CorsOptions = {
 const ECHO_ORIGIN: CorsOptions = { ...CORS, origin: true };
 /** A key bound to origins, from another one: no CORS headers, so the browser keeps the answer from the page. */
 const NO_CORS: CorsOptions = { ...CORS, origin: false };
+/** Verify options of a look that is not the request's verification: usage counts nothing for it. */
+const LOOK_ONLY = Object.freeze({ count: 'none' as const });
 
 /**
  * The cors package's per-request options: `*` for every request, except one whose key (in `Authorization:
@@ -79,9 +81,10 @@ export function corsForKey(keyward: Keyward): CorsOptionsDelegate<express.Reques
       const origin = req.get('origin');
       callback(null, origin !== undefined && policy.allowsOrigin(origin) ? ECHO_ORIGIN : NO_CORS);
     };
-    const cached = keyward.verifyCached(token);
+    // A look at the key's policy, not a verification: apiKeyAuth counts the request (contract §9).
+    const cached = keyward.verifyCached(token, undefined, LOOK_ONLY);
     if (cached !== undefined) return decide(cached);
-    keyward.verify(token).then(decide, (error: unknown) => callback(error as Error));
+    keyward.verify(token, undefined, LOOK_ONLY).then(decide, (error: unknown) => callback(error as Error));
   };
 }
 
