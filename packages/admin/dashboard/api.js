@@ -120,13 +120,6 @@ export function createApi(base) {
       const json = await call('GET', `/events${queryString(query)}`);
       return { data: json.data, nextCursor: typeof json.nextCursor === 'string' ? json.nextCursor : null };
     },
-    /**
-     * Usage (contract §9) of one key, or of the organization (`id` null).
-     * @param {string | null} id
-     * @param {string} query
-     * @returns {Promise<{ data: Array<{ at: string, admitted: number, refused: Record<string, number> }>, granularity: string }>}
-     */
-    usage: (id, query) => call('GET', `${id === null ? '' : key(id)}/usage?${query}`),
   };
 }
 

@@ -16,7 +16,6 @@ import { policySummary } from './policy-summary.js';
  *   onEdit: (key: Key) => void,
  *   onToggleDisabled: (key: Key) => void,
  *   onHistory: (key: Key) => void,
- *   onUsage: (key: Key) => void,
  *   onDelete: (key: Key) => void,
  * }} RowActions
  */
@@ -94,7 +93,6 @@ export function keyRow(key, successor, actions) {
           { label: 'Edit…', onSelect: () => actions.onEdit(key) },
           { label: key.disabled ? 'Enable…' : 'Disable…', onSelect: () => actions.onToggleDisabled(key) },
           { label: 'Show history', onSelect: () => actions.onHistory(key) },
-          { label: 'Show usage', onSelect: () => actions.onUsage(key) },
           { label: 'Delete…', danger: true, onSelect: () => actions.onDelete(key) },
         ],
       }),

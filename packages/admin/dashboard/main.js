@@ -17,7 +17,6 @@ import { createKeyTable } from './key-table.js';
 import { sortKeys } from './sort.js';
 import { createTokenDialog } from './token-dialog.js';
 import { createToolbar } from './toolbar.js';
-import { createUsagePanel } from './usage-panel.js';
 
 /** @typedef {import('./api.js').Key} Key */
 /** @typedef {import('./api.js').ScopeCatalog} ScopeCatalog */
@@ -67,11 +66,10 @@ const table = createKeyTable();
 const stickyBar = h('div', { class: 'kw-sticky' }, toolbar.element);
 const notice = h('p', { class: 'kw-notice', id: 'kw-expiry-notice', hidden: true });
 const activity = createActivityPanel({ api, keys: () => state.keys });
-const usage = createUsagePanel({ api });
 (root.querySelector('.kw-header') ?? root).append(newKeyButton);
 root
   .querySelector('.kw-header')
-  ?.after(alertBox, announcer, notice, stickyBar, table.element, usage.element, activity.element);
+  ?.after(alertBox, announcer, notice, stickyBar, table.element, activity.element);
 
 /** @param {string} text */
 const announce = (text) => announceIn(announcer, text);
@@ -118,7 +116,7 @@ async function load() {
   state.keys = keys.value.data;
   state.nextCursor = keys.value.nextCursor;
   render();
-  await Promise.all([activity.load(), usage.load()]);
+  await activity.load();
 }
 
 /** Reloads the list (and the activity); a failure is shown above the table. */
@@ -268,7 +266,6 @@ const rowActions = {
   onEdit: (key) => editDialog.open(key),
   onToggleDisabled: (key) => confirmDialog.open(toggleConfirmation(key, actionDeps)),
   onHistory: (key) => void activity.showKey(key),
-  onUsage: (key) => void usage.showKey(key),
   onDelete: (key) => confirmDialog.open(deleteConfirmation(key, actionDeps)),
 };
 
