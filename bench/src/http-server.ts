@@ -49,6 +49,12 @@ const counters = {
 const memory = keyward(new MemoryKeyStore());
 const hotToken = (await memory.createKey(ORG, { name: 'hot', type: 'secret' })).token;
 const noCache = keyward(new MemoryKeyStore(), false);
+// The same hot path with usage counting off (a store without `recordOutcomes`): its pair with `/hot` is
+// what counting costs a cached key (contract §9).
+const uncountedStore = new MemoryKeyStore();
+Object.assign(uncountedStore, { recordOutcomes: undefined });
+const uncounted = keyward(uncountedStore);
+const uncountedToken = (await uncounted.createKey(ORG, { name: 'uncounted', type: 'secret' })).token;
 const noCacheToken = (await noCache.createKey(ORG, { name: 'no-cache', type: 'secret' })).token;
 passport.use(createPassportStrategy(memory, READ));
 
@@ -253,6 +259,7 @@ route(
   ok,
 );
 route('/hot', apiKeyAuth(memory, READ), ok);
+route('/hot-uncounted', apiKeyAuth(uncounted, READ), ok);
 route('/limit-memory', apiKeyAuth(memory, READ), ok);
 // The pieces of apiKeyAuth's cost on a cached key, each alone in a middleware (run.ts: floor… scenarios).
 const piece =
@@ -334,6 +341,7 @@ server.listen(0, '127.0.0.1', () => {
   const port = typeof address === 'object' && address ? address.port : 0;
   const tokens = {
     hot: hotToken,
+    uncounted: uncountedToken,
     limited: limitedToken,
     noCache: noCacheToken,
     handRolled: handRolledToken,

@@ -95,6 +95,13 @@ const scenarios: Scenario[] = [
     options: (t) => ({ path: '/hot', ...bearer(t.hot) }),
   },
   {
+    id: 'hotUncounted',
+    name: 'apiKeyAuth, cached key, usage counting off (pair with "hot": what counting costs)',
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/hot-uncounted', ...bearer(t.uncounted) }),
+  },
+  {
     id: 'limitMemory',
     name: 'apiKeyAuth + one limit (memory store), cached key',
     baseline: 'bare',

@@ -11,8 +11,10 @@ import { createKey } from './routes/create-key.js';
 import { deleteKey } from './routes/delete-key.js';
 import { getKey } from './routes/get-key.js';
 import { getScopes } from './routes/get-scopes.js';
+import { keyUsage } from './routes/key-usage.js';
 import { listEvents } from './routes/list-events.js';
 import { listKeys } from './routes/list-keys.js';
+import { organizationUsage } from './routes/organization-usage.js';
 import { rollKey } from './routes/roll-key.js';
 import { updateKey } from './routes/update-key.js';
 import { createWriteLimit } from './write-limit.js';
@@ -67,10 +69,12 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   // Fixed paths are registered before `/:id`, so they are never read as ids.
   router.get('/scopes', endpoint(context, getScopes));
   router.get('/events', endpoint(context, listEvents));
+  router.get('/usage', endpoint(context, organizationUsage));
 
   router.get('/', endpoint(context, listKeys));
   router.post('/', endpoint(context, createKey, write));
   router.get('/:id', endpoint(context, getKey));
+  router.get('/:id/usage', endpoint(context, keyUsage));
   router.patch('/:id', endpoint(context, updateKey, write));
   router.post('/:id/roll', endpoint(context, rollKey, write));
   router.delete('/:id', endpoint(context, deleteKey, { writes: true }));

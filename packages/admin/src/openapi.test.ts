@@ -44,7 +44,9 @@ type ServiceMethod =
   | 'updateKey'
   | 'rollKey'
   | 'deleteKey'
-  | 'listEvents';
+  | 'listEvents'
+  | 'keyUsage'
+  | 'usage';
 type Run = (c: Context) => Promise<Response>;
 
 /** `run`, with the service method `method` rejecting: a bug (500) or the store being down (503). */
@@ -212,6 +214,20 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['get', '/events', 403, (c) => c.api.get('/events').set('x-deny', 'forbidden')],
   ['get', '/events', 500, failing('listEvents', 'bug', (c) => c.api.get('/events'))],
   ['get', '/events', 503, failing('listEvents', 'down', (c) => c.api.get('/events'))],
+  // Usage (contract §9).
+  ['get', '/usage', 200, withKeys((c) => c.api.get('/usage?granularity=day'))],
+  ['get', '/usage', 400, (c) => c.api.get('/usage?granularity=week')],
+  ['get', '/usage', 401, (c) => c.as(null).get('/usage')],
+  ['get', '/usage', 403, (c) => c.api.get('/usage').set('x-deny', 'forbidden')],
+  ['get', '/usage', 500, failing('usage', 'bug', (c) => c.api.get('/usage'))],
+  ['get', '/usage', 503, failing('usage', 'down', (c) => c.api.get('/usage'))],
+  ['get', '/{id}/usage', 200, withKeys((c, { pub }) => c.api.get(`/${pub}/usage`))],
+  ['get', '/{id}/usage', 400, withKeys((c, { pub }) => c.api.get(`/${pub}/usage?from=soon`))],
+  ['get', '/{id}/usage', 401, (c) => c.as(null).get(`${UNKNOWN}/usage`)],
+  ['get', '/{id}/usage', 403, (c) => c.api.get(`${UNKNOWN}/usage`).set('x-deny', 'forbidden')],
+  ['get', '/{id}/usage', 404, (c) => c.api.get(`${UNKNOWN}/usage`)],
+  ['get', '/{id}/usage', 500, failing('keyUsage', 'bug', (c) => c.api.get(`${UNKNOWN}/usage`))],
+  ['get', '/{id}/usage', 503, failing('keyUsage', 'down', (c) => c.api.get(`${UNKNOWN}/usage`))],
 
   ['get', '/scopes', 200, (c) => c.api.get('/scopes')],
   ['get', '/scopes', 304, (c) => notModified(c, '/scopes')],
@@ -246,8 +262,10 @@ describe('the OpenAPI document', () => {
       '/events',
       '/openapi.json',
       '/scopes',
+      '/usage',
       '/{id}',
       '/{id}/roll',
+      '/{id}/usage',
     ]);
     expect(res.body).toEqual(
       JSON.parse(JSON.stringify(createOpenApiDocument({ scopes: keyward.scopes, serverUrl: MOUNT }))),

@@ -14,6 +14,7 @@ import {
 } from '@keyward/core';
 import type { RequestHandler } from 'express';
 import { type ZodType, z } from 'zod';
+import { usageComponents, usagePaths } from './openapi-usage.js';
 
 /**
  * An OpenAPI 3.1 document, as plain JSON.
@@ -246,6 +247,8 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           },
         },
       },
+      // Usage (contract §9): its own block, in openapi-usage.ts.
+      ...usagePaths(idParameter),
       '/openapi.json': {
         get: {
           operationId: 'getOpenApiDocument',
@@ -320,6 +323,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           },
         }),
         KeyWithToken: envelope({ data: ref('Key'), token: ref('Token') }),
+        ...usageComponents(),
         Event: eventComponent(),
         EventList: envelope({
           data: { type: 'array', items: ref('Event') },

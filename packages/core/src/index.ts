@@ -83,6 +83,7 @@ export {
   type KeyPage,
   type KeyWithToken,
   type Keyward,
+  type RecordOutcomeOptions,
 } from './keyward.js';
 export {
   LEAK_ACTIONS,
@@ -156,7 +157,10 @@ export type {
   KeyStore,
   UpdateConditions,
   UpdateOptions,
+  UsageBucket,
   UsageEntry,
+  UsageReadQuery,
+  UsageRow,
 } from './store.js';
 export type {
   ApiKey,
@@ -173,3 +177,24 @@ export type {
 } from './types.js';
 export type { UsageOptions } from './usage.js';
 export type { WriteConditions } from './write-path.js';
+export {
+  bucketStart,
+  GRANULARITY_MS,
+  USAGE_OUTCOMES,
+  USAGE_RETENTION_MS,
+  type UsageGranularity,
+  type UsageOutcome,
+  type UsageRefusalCode,
+} from './usage-outcomes.js';
+export {
+  type KeyUsage,
+  keyUsageSchema,
+  MAX_USAGE_BUCKETS,
+  type OrganizationUsage,
+  organizationUsageSchema,
+  type UsageBucketJSON,
+  type UsageQuery,
+  usageBucketSchema,
+  usageQuerySchema,
+} from './usage-schemas.js';
+export type { VerifyOptions } from './verify.js';

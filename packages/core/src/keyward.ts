@@ -33,8 +33,21 @@ import { toApiKey } from './serialize.js';
 import { keyStatus } from './status.js';
 import type { KeyChanges } from './store.js';
 import { storeCall } from './store-call.js';
-import type { ApiKey, KeyLimit, KeyType, StoredKey, VerifyRequirements, VerifyResult } from './types.js';
+import type {
+  ApiKey,
+  KeyLimit,
+  KeyType,
+  StoredKey,
+  VerifiedKey,
+  VerifyRequirements,
+  VerifyResult,
+} from './types.js';
 import { UsageRecorder } from './usage.js';
+import { UsageCounter } from './usage-counter.js';
+import type { UsageOutcome } from './usage-outcomes.js';
+import { topKeys, type UsageRange, usageBuckets, usageRange } from './usage-report.js';
+import type { KeyUsage, OrganizationUsage, UsageQuery } from './usage-schemas.js';
+import type { VerifyOptions } from './verify.js';
 import { Verifier } from './verify.js';
 import { type ChangeRecord, createWritePath, type WriteConditions } from './write-path.js';
 
@@ -58,6 +71,15 @@ export interface KeyPage {
 export interface EventPage {
   events: KeyEvent[];
   nextCursor: string | null;
+}
+
+/** Options of `Keyward.recordOutcome`. */
+export interface RecordOutcomeOptions {
+  /**
+   * `'admitted'`: this verification was reported as admitted already (by an earlier guard on the same
+   * request) and is refused now: its count moves from admitted to `outcome`.
+   */
+  replaces?: 'admitted';
 }
 
 /** The Keyward service: the whole key lifecycle and verification. Create it with `createKeyward`. */
@@ -186,7 +208,7 @@ export interface Keyward {
    * Checks a token; expected refusals are data (`{ valid: false, code }`), never exceptions. On success
    * `key` is frozen (a handler cannot change what later requests see).
    */
-  verify(token: unknown, requirements?: VerifyRequirements): Promise<VerifyResult>;
+  verify(token: unknown, requirements?: VerifyRequirements, options?: VerifyOptions): Promise<VerifyResult>;
   /**
    * `verify` without waiting: the same answer when it needs no store read (no token, a malformed token, a
    * cached key or a cached miss), else `undefined` (then call `verify`). For middleware hot paths.
@@ -194,7 +216,36 @@ export interface Keyward {
    * @example
    * const result = keyward.verifyCached(token) ?? (await keyward.verify(token));
    */
-  verifyCached(token: unknown, requirements?: VerifyRequirements): VerifyResult | undefined;
+  verifyCached(
+    token: unknown,
+    requirements?: VerifyRequirements,
+    options?: VerifyOptions,
+  ): VerifyResult | undefined;
+  /**
+   * Counts the final outcome of a verification that `verify` admitted with `{ count: 'refusals' }` (contract
+   * §9): `admitted`, or the refusal the caller answered (`ip_not_allowed`, `rate_limited`, …). Call it once
+   * per such verification. A counter increment; written by the next usage flush.
+   *
+   * @example
+   * const result = keyward.verifyCached(token, undefined, { count: 'refusals' });
+   * if (result?.valid) keyward.recordOutcome(result.key, allowed ? 'admitted' : 'ip_not_allowed');
+   */
+  recordOutcome(
+    key: Pick<VerifiedKey, 'id' | 'organizationId'>,
+    outcome: UsageOutcome,
+    options?: RecordOutcomeOptions,
+  ): void;
+  /**
+   * The key's usage (contract §9), or `null` for an unknown, deleted or other organization's id: one bucket
+   * per `granularity` from `from` to `to`, oldest first, empty buckets included. A bad query (or one of more
+   * than `MAX_USAGE_BUCKETS` buckets) throws `validation_error`. Empty when the store keeps no usage.
+   *
+   * @example
+   * const usage = await keyward.keyUsage('org_1', 'key_…', { granularity: 'day', from: '2030-01-01T00:00:00Z' });
+   */
+  keyUsage(organizationId: string, id: string, query?: UsageQuery): Promise<KeyUsage | null>;
+  /** The organization's usage (every key summed) as `keyUsage`, with its most used keys (`topKeys`). */
+  usage(organizationId: string, query?: UsageQuery): Promise<OrganizationUsage>;
   /**
    * Runs `run` once per organization and `idempotencyKey` within 24 h, across instances sharing the store
    * (`Idempotency-Key`, contract §11): a repeat with the same `request` (route and body, compared by a
@@ -211,7 +262,7 @@ export interface Keyward {
     request: unknown,
     run: () => Promise<T>,
   ): Promise<T>;
-  /** Writes pending `lastUsedAt` updates and noted uses of rolled keys now (otherwise batched). */
+  /** Writes pending usage counts, `lastUsedAt` updates and noted uses of rolled keys now (otherwise batched). */
   flushUsage(): Promise<void>;
   /** Stops listening to the store's change feed and writes pending `lastUsedAt` updates. */
   close(): Promise<void>;
@@ -235,12 +286,18 @@ export function createKeyward(options: KeywardOptions): Keyward {
   const { store, clock, prefix, scopes: policy } = resolved;
   const hash = createTokenHasher(resolved.pepper);
   const usage = new UsageRecorder(store, clock, resolved.usage);
+  const counter = new UsageCounter(store, clock, resolved.usage.flushIntervalMs);
   const publisher = new EventPublisher(store, clock, resolved.onEvent, resolved.events.maintenanceIntervalMs);
   const rollUses = new RollUseRecorder(store, clock, (event) => publisher.publish(event));
-  const verifier = new Verifier(resolved, hash, (id, keyHash, verified, rolled) => {
-    if (rolled) rollUses.note(verified);
-    return usage.touch(id, keyHash);
-  });
+  const verifier = new Verifier(
+    resolved,
+    hash,
+    (id, keyHash, verified, rolled) => {
+      if (rolled) rollUses.note(verified);
+      return usage.touch(id, keyHash);
+    },
+    (id, organizationId, outcome) => counter.count(id, organizationId, outcome),
+  );
   const reportLeak = createLeakReporter(resolved, hash, (event) => publisher.publish(event));
   const idempotent = createIdempotency({
     store,
@@ -665,19 +722,53 @@ export function createKeyward(options: KeywardOptions): Keyward {
       return idempotent(organizationId, idempotencyKey, request, run);
     },
 
-    verify: (token, requirements) => verifier.verify(token, requirements),
-    verifyCached: (token, requirements) => verifier.verifyCached(token, requirements),
+    verify: (token, requirements, options) => verifier.verify(token, requirements, options),
+    verifyCached: (token, requirements, options) => verifier.verifyCached(token, requirements, options),
+    recordOutcome: (key, outcome, options) =>
+      counter.countOutcome(key.id, key.organizationId, outcome, options?.replaces === 'admitted'),
 
-    flushUsage: () => Promise.all([usage.flush(), rollUses.flush()]).then(() => undefined),
+    async keyUsage(organizationId, id, query) {
+      const range = usageRange(query, clock());
+      const key = await storeCall('findById', () => store.findById(organizationId, id));
+      if (!key) return null;
+      const rows = await readUsage({ organizationId, keyId: id, ...range });
+      return { data: usageBuckets(rows, range), granularity: range.granularity };
+    },
+
+    async usage(organizationId, query) {
+      const range = usageRange(query, clock());
+      const rows = await readUsage({ organizationId, ...range });
+      return { data: usageBuckets(rows, range), granularity: range.granularity, topKeys: topKeys(rows) };
+    },
+
+    flushUsage: () => Promise.all([counter.flush(), usage.flush(), rollUses.flush()]).then(() => undefined),
 
     async close() {
       unsubscribe?.();
       publisher.stop();
       verifier.clear();
-      await Promise.all([usage.flush(), rollUses.flush()]);
+      counter.stop();
+      await Promise.all([counter.flush(), usage.flush(), rollUses.flush()]);
     },
   };
   return service;
+
+  /** The store's usage rows of an organization's range (none when the store keeps no usage). */
+  async function readUsage(query: {
+    organizationId: string;
+    keyId?: string;
+    granularity: UsageRange['granularity'];
+    from: number;
+    to: number;
+  }) {
+    const read = store.readUsage;
+    if (!read) return [];
+    const { from, to, ...rest } = query;
+    const rows = await storeCall('readUsage', () =>
+      read.call(store, { ...rest, from: new Date(from), to: new Date(to) }),
+    );
+    return query.keyId === undefined ? rows : rows.filter((r) => r.keyId === query.keyId);
+  }
 
   async function currentDefault(slot: string): Promise<ApiKey | null> {
     let key = await storeCall('findBySlot', () => store.findBySlot(slot));

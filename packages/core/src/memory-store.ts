@@ -11,9 +11,13 @@ import type {
   KeyListQuery,
   KeyStore,
   UpdateOptions,
+  UsageBucket,
   UsageEntry,
+  UsageReadQuery,
+  UsageRow,
 } from './store.js';
 import type { StoredKey } from './types.js';
+import { USAGE_RETENTION_MS, type UsageOutcome } from './usage-outcomes.js';
 
 /**
  * A complete in-process `KeyStore`, for tests, demos and single-process apps. Instances of the service
@@ -34,6 +38,8 @@ export class MemoryKeyStore implements KeyStore {
   readonly #listeners = new Set<KeyChangeListener>();
   /** `Idempotency-Key` records by id. */
   readonly #idempotency = new Map<string, IdempotencyRecord>();
+  /** Usage buckets by key, granularity, start and instance (each written by its instance only). */
+  readonly #usage = new Map<string, UsageBucket>();
 
   /** `options.eventRetentionDays` (default 400) bounds how long events are listed. */
   constructor(options: EventStoreOptions = {}) {
@@ -203,6 +209,42 @@ export class MemoryKeyStore implements KeyStore {
       const last = this.#lastUsed.get(id);
       if (this.#byId.has(id) && (!last || last < at)) this.#lastUsed.set(id, new Date(at));
     }
+  }
+
+  async recordOutcomes(buckets: ReadonlyArray<UsageBucket>): Promise<void> {
+    for (const bucket of buckets) {
+      const id = `${bucket.keyId}|${bucket.granularity}|${bucket.at.getTime()}|${bucket.instanceId}`;
+      this.#usage.set(id, structuredClone(bucket));
+    }
+  }
+
+  async readUsage(query: UsageReadQuery): Promise<UsageRow[]> {
+    const rows = new Map<string, UsageRow>();
+    for (const b of this.#usage.values()) {
+      if (b.organizationId !== query.organizationId || b.granularity !== query.granularity) continue;
+      if ((query.keyId !== undefined && b.keyId !== query.keyId) || b.at < query.from || b.at >= query.to)
+        continue;
+      const id = `${b.keyId}|${b.at.getTime()}`;
+      let row = rows.get(id);
+      if (!row) {
+        row = { keyId: b.keyId, at: new Date(b.at), counts: {} };
+        rows.set(id, row);
+      }
+      for (const [outcome, n] of Object.entries(b.counts) as Array<[UsageOutcome, number]>)
+        row.counts[outcome] = (row.counts[outcome] ?? 0) + n;
+    }
+    return [...rows.values()];
+  }
+
+  async sweepUsage(now: Date): Promise<number> {
+    let swept = 0;
+    for (const [id, b] of this.#usage) {
+      if (b.at.getTime() + USAGE_RETENTION_MS[b.granularity] < now.getTime()) {
+        this.#usage.delete(id);
+        swept++;
+      }
+    }
+    return swept;
   }
 
   #checkFree(key: StoredKey): void {

@@ -105,7 +105,12 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
     previousPeppers,
     legacyTokens: legacyTokenTest(options.legacyTokens),
     cache: resolveCache(options.cache, typeof store.subscribe === 'function'),
-    usage: positiveIntegers('usage', { intervalMs: 60_000, flushDelayMs: 1_000, ...defined(options.usage) }),
+    usage: positiveIntegers('usage', {
+      intervalMs: 60_000,
+      flushDelayMs: 1_000,
+      flushIntervalMs: 60_000,
+      ...defined(options.usage),
+    }),
     clock,
     limits: resolveLimits(options.limits),
     onEvent: options.onEvent,

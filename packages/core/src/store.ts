@@ -1,6 +1,7 @@
 import type { DuplicateKeyError } from './errors.js';
 import type { KeyEvent, KeyEventType } from './events.js';
 import type { KeyStatus, KeyType, StoredKey } from './types.js';
+import type { UsageGranularity, UsageOutcome } from './usage-outcomes.js';
 
 /** Fields the service changes on an existing key. */
 export type KeyChanges = Partial<
@@ -176,6 +177,20 @@ export interface KeyStore {
    */
   recordUsage?(entries: ReadonlyArray<UsageEntry>): Promise<void>;
   /**
+   * Optional (required for usage counts, contract §9): writes usage buckets, each replacing the earlier
+   * write of the same bucket by the same instance (see `UsageBucket`). Never writes a key's own record.
+   * A bucket whose retention has passed (`USAGE_RETENTION_MS`) may be dropped.
+   */
+  recordOutcomes?(buckets: ReadonlyArray<UsageBucket>): Promise<void>;
+  /**
+   * Optional (with `recordOutcomes`): the organization's buckets of `query.granularity` with
+   * `from <= at < to`, one row per key and bucket with the counts of every instance summed; buckets
+   * nothing was counted in may be left out. Any order.
+   */
+  readUsage?(query: UsageReadQuery): Promise<UsageRow[]>;
+  /** Optional: deletes usage buckets whose retention ended before `now`; resolves with how many. */
+  sweepUsage?(now: Date): Promise<number>;
+  /**
    * Optional: inserts many keys at once (bulk import). Resolves with one entry per key, in order: `null`
    * when it was inserted, or the `DuplicateKeyError` that refused it (`id`, `hash` or `slot` exists). Any
    * other fault rejects (then some keys may have been inserted: inserting them again reports duplicates).
@@ -243,4 +258,38 @@ export interface KeyStore {
   countKeys?(organizationId: string): Promise<number>;
   /** Optional: releases timers, feeds and connections the store opened itself. */
   close?(): Promise<void>;
+}
+
+/**
+ * One instance's counts of one key in one bucket (`UsageBucket`s are written by `KeyStore.recordOutcomes`).
+ * `counts` are the instance's running totals for that bucket, not increments: writing the same bucket
+ * again (same `keyId`, `granularity`, `at` and `instanceId`) replaces the earlier write. Only the instance
+ * named by `instanceId` ever writes its buckets, so no two writers meet on one record.
+ */
+export interface UsageBucket {
+  keyId: string;
+  organizationId: string;
+  granularity: UsageGranularity;
+  /** The bucket's start (UTC, aligned to its granularity). */
+  at: Date;
+  /** The writing service instance (random per service). */
+  instanceId: string;
+  counts: Partial<Record<UsageOutcome, number>>;
+}
+
+/** What `KeyStore.readUsage` reads: one organization's buckets with `from <= at < to`. */
+export interface UsageReadQuery {
+  organizationId: string;
+  /** Only this key's buckets. */
+  keyId?: string;
+  granularity: UsageGranularity;
+  from: Date;
+  to: Date;
+}
+
+/** Counts of one key in one bucket, summed over every instance that wrote it. */
+export interface UsageRow {
+  keyId: string;
+  at: Date;
+  counts: Partial<Record<UsageOutcome, number>>;
 }

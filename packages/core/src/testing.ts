@@ -386,6 +386,64 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
         expect((await store.findById(org, key.id))?.lastUsedAt).toEqual(new Date('2030-01-02T00:00:00Z'));
       }));
 
+    it('keeps usage buckets per instance: a rewrite replaces, instances add up, outside the range is left out', () =>
+      withStore(async (store, org) => {
+        if (!store.recordOutcomes || !store.readUsage) return;
+        const at = new Date('2030-01-01T10:00:00Z');
+        const bucket = (instanceId: string, counts: Record<string, number>, when = at, keyId = 'key_a') => ({
+          keyId,
+          organizationId: org,
+          granularity: 'hour' as const,
+          at: when,
+          instanceId,
+          counts,
+        });
+        await store.recordOutcomes([bucket('i1', { admitted: 1 }), bucket('i2', { admitted: 2 })]);
+        // A running total replaces the instance's earlier write of the bucket.
+        await store.recordOutcomes([bucket('i1', { admitted: 5, rate_limited: 1 })]);
+        await store.recordOutcomes([
+          bucket('i1', { admitted: 7 }, new Date('2030-01-01T11:00:00Z')),
+          bucket('i1', { admitted: 9 }, at, 'key_b'),
+          { ...bucket('i1', { admitted: 100 }), granularity: 'minute' as const },
+          { ...bucket('i1', { admitted: 100 }, at, 'key_c'), organizationId: `${org}_other` },
+        ]);
+        const rows = await store.readUsage({
+          organizationId: org,
+          granularity: 'hour',
+          from: at,
+          to: new Date('2030-01-01T11:00:00Z'),
+        });
+        const byKey = Object.fromEntries(rows.map((r) => [r.keyId, { at: r.at.toISOString(), ...r.counts }]));
+        expect(byKey).toEqual({
+          key_a: { at: at.toISOString(), admitted: 7, rate_limited: 1 },
+          key_b: { at: at.toISOString(), admitted: 9 },
+        });
+        const one = await store.readUsage({
+          organizationId: org,
+          keyId: 'key_a',
+          granularity: 'hour',
+          from: at,
+          to: new Date('2030-01-02T00:00:00Z'),
+        });
+        expect(one.map((r) => [r.keyId, r.at.toISOString(), r.counts.admitted]).sort()).toEqual([
+          ['key_a', '2030-01-01T10:00:00.000Z', 7],
+          ['key_a', '2030-01-01T11:00:00.000Z', 7],
+        ]);
+        if (store.sweepUsage) {
+          // Hours are kept 90 days.
+          expect(await store.sweepUsage(new Date('2030-01-02T00:00:00Z'))).toBe(0);
+          expect(await store.sweepUsage(new Date('2030-04-02T00:00:00Z'))).toBeGreaterThanOrEqual(4);
+          expect(
+            await store.readUsage({
+              organizationId: org,
+              granularity: 'minute',
+              from: at,
+              to: new Date('2030-01-02T00:00:00Z'),
+            }),
+          ).toEqual([]);
+        }
+      }));
+
     it('creates one default key when 20 provisioning calls race', () =>
       withStore(async (store, org) => {
         const keyward = createKeyward({

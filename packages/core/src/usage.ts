@@ -9,6 +9,11 @@ export interface UsageOptions {
   intervalMs?: number;
   /** Writes are gathered for this many ms and sent as one batch. @default 1000 */
   flushDelayMs?: number;
+  /**
+   * Usage counts (contract §9) are written this often; a crash loses at most this much of them.
+   * @default 60000
+   */
+  flushIntervalMs?: number;
 }
 
 /**
@@ -25,7 +30,11 @@ export class UsageRecorder {
   #timer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> = Promise.resolve();
 
-  constructor(store: KeyStore, clock: Clock, options: Required<UsageOptions>) {
+  constructor(
+    store: KeyStore,
+    clock: Clock,
+    options: Pick<Required<UsageOptions>, 'intervalMs' | 'flushDelayMs'>,
+  ) {
     this.#store = store;
     this.#clock = clock;
     this.#intervalMs = options.intervalMs;

@@ -13,6 +13,17 @@ import type {
   VerifyRequirements,
   VerifyResult,
 } from './types.js';
+import { outcomeIndex } from './usage-outcomes.js';
+
+/**
+ * How a verification is counted in usage (contract §9). `'refusals'`: the caller decides the final outcome
+ * of a key that `verify` admits (e.g. middleware checking IP, origin and limits next) and reports it with
+ * `Keyward.recordOutcome`; `verify` counts only the refusals it answers itself.
+ */
+export interface VerifyOptions {
+  /** `'none'`: nothing is counted (a caller that may verify the same request again). @default 'all' */
+  count?: 'all' | 'refusals' | 'none';
+}
 
 /** One frozen answer per refusal code: refusals allocate nothing. */
 const FAILURES = Object.freeze(
@@ -36,6 +47,8 @@ type VerifyOwnFailure = Exclude<
   'insufficient_scope' | 'ip_not_allowed' | 'origin_not_allowed' | 'rate_limited' | 'too_many_invalid_keys'
 >;
 
+const REFUSED = FAILURES as Readonly<Record<VerifyOwnFailure, VerifyResult & { valid: false }>>;
+
 const NO_REQUIREMENTS: VerifyRequirements = Object.freeze({});
 
 /**
@@ -49,6 +62,7 @@ export class Verifier {
   readonly #cache: VerifyCache | null;
   readonly #inflight = new Map<string, Promise<CachedKey | null>>();
   readonly #onValid: (id: string, hash: string, key: VerifiedKey, rolled: boolean) => number;
+  readonly #count: (id: string, organizationId: string, outcome: number) => void;
   /**
    * Settled promises of the shared, frozen answers: `verify` hands out the same settled promise for the same
    * answer (a settled promise cannot change), so a cache hit or a refusal allocates no promise either.
@@ -63,7 +77,9 @@ export class Verifier {
     options: ResolvedOptions,
     hash: TokenHasher,
     onValid: (id: string, hash: string, key: VerifiedKey, rolled: boolean) => number,
+    count: (id: string, organizationId: string, outcome: number) => void = () => {},
   ) {
+    this.#count = count;
     this.#options = options;
     // The current hash is `hash`; older peppers (and plain SHA-256 for imports) only on a miss.
     const { previous, digest } = createHashers({
@@ -95,7 +111,11 @@ export class Verifier {
   }
 
   /** The answer when it needs no store read (no token, malformed, cached key or cached miss); else `undefined`. */
-  verifyCached(token: unknown, requirements: VerifyRequirements = NO_REQUIREMENTS): VerifyResult | undefined {
+  verifyCached(
+    token: unknown,
+    requirements: VerifyRequirements = NO_REQUIREMENTS,
+    options?: VerifyOptions,
+  ): VerifyResult | undefined {
     if (token === undefined || token === null || token === '') return FAILURES.missing_api_key;
     const type = tokenType(token, this.#options.prefix);
     // Outside Keyward's format: refused without a lookup, unless `legacyTokens` accepts it (imports).
@@ -106,13 +126,17 @@ export class Verifier {
     const now = this.#options.clock();
     const key = cache.get(cache.slotFor(token as string), now);
     if (key === undefined) return undefined;
-    return this.#judge(key, type, requirements, now);
+    return this.#judge(key, type, requirements, now, options?.count);
   }
 
-  verify(token: unknown, requirements: VerifyRequirements = NO_REQUIREMENTS): Promise<VerifyResult> {
-    const cached = this.verifyCached(token, requirements);
+  verify(
+    token: unknown,
+    requirements: VerifyRequirements = NO_REQUIREMENTS,
+    options?: VerifyOptions,
+  ): Promise<VerifyResult> {
+    const cached = this.verifyCached(token, requirements, options);
     if (cached !== undefined) return this.#settled.get(cached) ?? this.#settle(cached);
-    return this.#verifyFromStore(token as string, requirements);
+    return this.#verifyFromStore(token as string, requirements, options?.count);
   }
 
   #settle(result: VerifyResult): Promise<VerifyResult> {
@@ -122,14 +146,24 @@ export class Verifier {
     return promise;
   }
 
-  async #verifyFromStore(token: string, requirements: VerifyRequirements): Promise<VerifyResult> {
+  async #verifyFromStore(
+    token: string,
+    requirements: VerifyRequirements,
+    count: VerifyOptions['count'],
+  ): Promise<VerifyResult> {
     let key: CachedKey | null;
     try {
       key = await this.#lookup(token);
     } catch {
       return FAILURES.key_store_unavailable;
     }
-    return this.#judge(key, tokenType(token, this.#options.prefix), requirements, this.#options.clock());
+    return this.#judge(
+      key,
+      tokenType(token, this.#options.prefix),
+      requirements,
+      this.#options.clock(),
+      count,
+    );
   }
 
   /**
@@ -141,21 +175,19 @@ export class Verifier {
     type: KeyType | null,
     requirements: VerifyRequirements,
     now: number,
+    count: VerifyOptions['count'] = 'all',
   ): VerifyResult {
     if (key === null || key.deleted || (type === null ? !key.legacy : key.verified.type !== type))
       return FAILURES.invalid_api_key;
-    const { expiresAt } = key;
-    if (expiresAt !== null && now >= expiresAt) return FAILURES.expired_api_key;
-    if (key.disabled) return FAILURES.disabled_api_key;
-    if (requirements.type === 'secret' && key.verified.type !== 'secret') return FAILURES.secret_key_required;
-    const required = requirements.scopes;
-    if (required !== undefined) {
-      for (let i = 0; i < required.length; i++) {
-        if (!key.verified.scopes.includes(required[i] as string)) {
-          return { valid: false, code: 'insufficient_scope', required: [...required] };
-        }
-      }
+    const refused = this.#refusal(key, requirements, now);
+    if (refused !== null) {
+      // Usage (contract §9): a refusal of an existing key is counted under its code.
+      if (count !== 'none')
+        this.#count(key.verified.id, key.verified.organizationId, outcomeIndex(refused.code));
+      return refused;
     }
+    const { expiresAt } = key;
+    if (count === 'all') this.#count(key.verified.id, key.verified.organizationId, 0);
     // Last use is noted at most once per interval per cached entry; the recorder batches the writes.
     if (now - key.touchedAt >= this.#options.usage.intervalMs)
       key.touchedAt = this.#onValid(key.verified.id, key.hash, key.verified, key.rolledAt !== null);
@@ -167,6 +199,27 @@ export class Verifier {
       deprecatedAt: new Date(key.rolledAt),
       policy: key.policy,
     };
+  }
+
+  /** The refusal of an existing key in the contract's order (expired, disabled, type, scopes), or `null`. */
+  #refusal(
+    key: CachedKey,
+    requirements: VerifyRequirements,
+    now: number,
+  ): (VerifyResult & { valid: false }) | null {
+    const { expiresAt } = key;
+    if (expiresAt !== null && now >= expiresAt) return REFUSED.expired_api_key;
+    if (key.disabled) return REFUSED.disabled_api_key;
+    if (requirements.type === 'secret' && key.verified.type !== 'secret') return REFUSED.secret_key_required;
+    const required = requirements.scopes;
+    if (required !== undefined) {
+      for (let i = 0; i < required.length; i++) {
+        if (!key.verified.scopes.includes(required[i] as string)) {
+          return { valid: false, code: 'insufficient_scope', required: [...required] };
+        }
+      }
+    }
+    return null;
   }
 
   async #lookup(token: string): Promise<CachedKey | null> {

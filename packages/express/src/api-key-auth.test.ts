@@ -653,7 +653,7 @@ describe('options', () => {
     expect(options).toEqual({ scopes: ['snippets:read', 'snippets:write'], realm: 'api' });
   });
 
-  it('calls verify once per request, with the token only: the route requirements are checked after it', async () => {
+  it('calls verify once per request, without the route requirements: they requirements are checked after it', async () => {
     const f = await keywardFixture();
     const verify = vi.spyOn(f.keyward, 'verify');
     const app = appWith(
@@ -664,6 +664,10 @@ describe('options', () => {
     expect((await request(app).get('/r').set('X-API-Key', f.secret.token)).status).toBe(200);
     expect((await request(app).get('/r').set('X-API-Key', f.publicKey.token)).status).toBe(403);
     expect(verify).toHaveBeenCalledTimes(2);
-    expect(verify.mock.calls).toEqual([[f.secret.token], [f.publicKey.token]]);
+    // No requirements: only the final outcome is this middleware's to count (contract §9).
+    expect(verify.mock.calls).toEqual([
+      [f.secret.token, undefined, { count: 'refusals' }],
+      [f.publicKey.token, undefined, { count: 'refusals' }],
+    ]);
   });
 });

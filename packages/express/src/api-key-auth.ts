@@ -18,6 +18,7 @@ import {
   SOURCE_OPTIONS,
 } from './options.js';
 import { refusal, sendRefusal } from './refusal.js';
+import { COUNT_REFUSALS, reportOutcome } from './report-outcome.js';
 
 /**
  * Options of `apiKeyAuth`: where to read the key, what the route requires, and who answers refusals.
@@ -98,6 +99,8 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
     if (result.valid && result.policy !== null) corsForKey(result.policy, result.key, req, res);
     const outcome = judge(auth, result, res);
     if (isRefusal(outcome)) {
+      // A type or scope refusal of a key core admitted is this middleware's to count.
+      if (result.valid) reportOutcome(auth.keyward, req, result.key, outcome);
       const answer = afterRefusal(limiter, req, outcome, realm);
       if (answer instanceof Promise) answer.then((a) => finish(a, req, res, next)).catch(next);
       else finish(answer, req, res, next);
@@ -105,11 +108,20 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
     }
     const denied = checkPolicy(limiter, result as VerifyResult & { valid: true }, outcome, req, res, realm);
     if (denied === null) {
+      reportOutcome(auth.keyward, req, outcome, null);
       admit(req, outcome, auth);
       next();
     } else if (denied instanceof Promise)
-      denied.then((d) => finish(d ?? outcome, req, res, next)).catch(next);
-    else finish(denied, req, res, next);
+      denied
+        .then((d) => {
+          reportOutcome(auth.keyward, req, outcome, d);
+          finish(d ?? outcome, req, res, next);
+        })
+        .catch(next);
+    else {
+      reportOutcome(auth.keyward, req, outcome, denied);
+      finish(denied, req, res, next);
+    }
   }
 
   return function apiKeyAuth(req, res, next) {
@@ -121,10 +133,10 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
     const throttled = checkThrottle(limiter, req, realm);
     if (throttled !== null) return finish(throttled, req, res, next);
     // A cached key (or a malformed token) is answered without waiting: no promise on the hot path.
-    const cached = auth.keyward.verifyCached(found.token);
+    const cached = auth.keyward.verifyCached(found.token, undefined, COUNT_REFUSALS);
     if (cached !== undefined) return decide(cached, req, res, next);
     auth.keyward
-      .verify(found.token)
+      .verify(found.token, undefined, COUNT_REFUSALS)
       .then((result) => decide(result, req, res, next))
       .catch(next);
   };

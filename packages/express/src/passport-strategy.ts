@@ -18,6 +18,7 @@ import {
   SOURCE_OPTIONS,
 } from './options.js';
 import { refusal } from './refusal.js';
+import { COUNT_NONE, COUNT_REFUSALS, reportOutcome } from './report-outcome.js';
 
 /**
  * Options of `createPassportStrategy`: the strategy name, what it requires of keys, and where to read them.
@@ -121,11 +122,14 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
       return;
     }
     // The hot path: a cached, admitted key without policies, whose user is the key, is decided here, with no
-    // callback to allocate.
-    const cached = this[RESOLVE_USER] === null ? auth.keyward.verifyCached(found.token) : undefined;
+    // callback to allocate. Counts nothing: a request that does not finish here is verified (and counted)
+    // again by verifyToken.
+    const cached =
+      this[RESOLVE_USER] === null ? auth.keyward.verifyCached(found.token, undefined, COUNT_NONE) : undefined;
     if (cached?.valid && cached.policy === null) {
       const outcome = judge(auth, cached, (req as Request).res);
       if (!isRefusal(outcome)) {
+        reportOutcome(auth.keyward, req, outcome, null);
         admit(req as Request, outcome, auth);
         this.success(outcome, undefined);
         return;
@@ -161,12 +165,14 @@ function verifyToken(
       corsForKey(result.policy, result.key, req as Request, res);
     const outcome = judge(auth, result, res);
     if (isRefusal(outcome)) {
+      if (result.valid) reportOutcome(auth.keyward, req, result.key, outcome);
       const answer = req ? afterRefusal(limiter, req as Request, outcome, auth.realm) : outcome;
       if (answer instanceof Promise) answer.then(refuse, failed);
       else refuse(answer);
       return;
     }
     const pass = (denied: KeywardError | null) => {
+      reportOutcome(auth.keyward, req, outcome, denied);
       if (denied !== null) return refuse(denied);
       if (req) admit(req as Request, outcome, auth);
       if (resolveUser === null) return verified(null, outcome);
@@ -186,12 +192,12 @@ function verifyToken(
     else pass(denied);
   };
   // A cached key (or a malformed token) is decided without waiting, as in apiKeyAuth.
-  const cached = auth.keyward.verifyCached(token);
+  const cached = auth.keyward.verifyCached(token, undefined, COUNT_REFUSALS);
   if (cached !== undefined) {
     settle(cached);
     return;
   }
-  auth.keyward.verify(token).then(settle, failed);
+  auth.keyward.verify(token, undefined, COUNT_REFUSALS).then(settle, failed);
 }
 
 /**

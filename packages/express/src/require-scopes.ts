@@ -10,6 +10,7 @@ import {
   resolveScopes,
 } from './options.js';
 import { refusal, sendRefusal } from './refusal.js';
+import { reportOutcome } from './report-outcome.js';
 import { serviceOf } from './request-service.js';
 
 /**
@@ -105,7 +106,10 @@ export function requireScopes(...args: unknown[]): RequestHandler {
     }
     if (required.every((scope) => key.scopes.includes(scope))) return next();
     log('refused by requireScopes: insufficient_scope');
-    return onError(refusal('insufficient_scope', realm, required), req, res, next);
+    const refused = refusal('insufficient_scope', realm, required);
+    // Usage (contract §9): the request was counted admitted by apiKeyAuth; it is refused after all.
+    if (authenticatedBy) reportOutcome(authenticatedBy, req, key, refused);
+    return onError(refused, req, res, next);
   }
 
   return function requireScopes(req, res, next) {

@@ -3,6 +3,8 @@ import { log } from './logger.js';
 import { isMiddlewareCall } from './middleware-call.js';
 import { type GuardOptions, resolveGuard } from './options.js';
 import { refusal, sendRefusal } from './refusal.js';
+import { reportOutcome } from './report-outcome.js';
+import { serviceOf } from './request-service.js';
 
 const WHERE = '@keyward/express requireSecretKey';
 
@@ -43,7 +45,11 @@ function createGuard(options: unknown): RequestHandler {
     }
     if (key.type === 'secret') return next();
     log('refused by requireSecretKey: secret_key_required');
-    return onError(refusal('secret_key_required', realm), req, res, next);
+    const refused = refusal('secret_key_required', realm);
+    // Usage (contract §9): the request was counted admitted by apiKeyAuth; it is refused after all.
+    const service = serviceOf(req);
+    if (service) reportOutcome(service, req, key, refused);
+    return onError(refused, req, res, next);
   }
 
   return function requireSecretKey(req, res, next) {

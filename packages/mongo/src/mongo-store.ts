@@ -13,7 +13,10 @@ import {
   retentionMs,
   type StoredKey,
   type UpdateOptions,
+  type UsageBucket,
   type UsageEntry,
+  type UsageReadQuery,
+  type UsageRow,
 } from '@keyward/core';
 import type { Connection, Model, mongo } from 'mongoose';
 import { ChangeFeed } from './change-feed.js';
@@ -32,6 +35,7 @@ import {
   toDocument,
   type UsageDocument,
 } from './schema.js';
+import { readBuckets, type UsageBucketDocument, writeBuckets } from './usage-buckets.js';
 import { type Plan, type WriteFaults, WritePath } from './write-path.js';
 
 /** The longest delay a Node.js timer takes. */
@@ -90,6 +94,7 @@ export class MongoKeyStore implements KeyStore {
   readonly #usage: mongo.Collection<UsageDocument>;
   /** `Idempotency-Key` records (`<collection>_idempotency`): one document per organization and key. */
   readonly #idempotency: mongo.Collection<IdempotencyDocument>;
+  readonly #buckets: mongo.Collection<UsageBucketDocument>;
   readonly #events: Model<EventDocument>;
   readonly #writes: WritePath;
   readonly #retentionMs: number;
@@ -134,6 +139,7 @@ export class MongoKeyStore implements KeyStore {
     this.#idempotency = connection.collection(
       `${collection}_idempotency`,
     ) as unknown as mongo.Collection<IdempotencyDocument>;
+    this.#buckets = this.#models.usageBuckets.collection as unknown as mongo.Collection<UsageBucketDocument>;
     this.#events = eventModel(connection, collection);
     this.#retentionMs = retentionMs(options, 'MongoKeyStore');
     this.#ObjectId = connection.base.Types.ObjectId;
@@ -164,6 +170,7 @@ export class MongoKeyStore implements KeyStore {
           this.#models.keys.createIndexes(),
           this.#models.changes.createIndexes(),
           this.#events.createIndexes(),
+          this.#models.usageBuckets.createIndexes(),
           this.#expiryIndex(),
         ]),
       )
@@ -393,6 +400,27 @@ export class MongoKeyStore implements KeyStore {
     }
   }
 
+  /**
+   * Usage counts (contract §9) in `<collection>_usage_buckets`: each bucket is one instance's running
+   * total, replaced whole by that instance only (never a write of a key document, never two writers).
+   */
+  recordOutcomes(buckets: ReadonlyArray<UsageBucket>): Promise<void> {
+    return this.#run('recordOutcomes', () => writeBuckets(this.#buckets, buckets));
+  }
+
+  /** A key's buckets by `_id` range, an organization's by index; instances summed here. */
+  readUsage(query: UsageReadQuery): Promise<UsageRow[]> {
+    return this.#run('readUsage', () => readBuckets(this.#buckets, query));
+  }
+
+  /** Deletes usage buckets whose retention ended before `now` (the sweep for servers without TTL indexes). */
+  sweepUsage(now: Date): Promise<number> {
+    return this.#run('sweepUsage', async () => {
+      const result = await this.#buckets.deleteMany({ expireAt: { $lt: now } });
+      return result.deletedCount ?? 0;
+    });
+  }
+
   async #lastUse(ids: string[]): Promise<Map<string, Date>> {
     if (ids.length === 0) return new Map();
     const docs = await this.#usage
@@ -523,10 +551,9 @@ export class MongoKeyStore implements KeyStore {
   /** A TTL index on the events' `expireAt` on MongoDB; a plain index on FerretDB (the sweep uses it). */
   async #expiryIndex(): Promise<void> {
     const ttl = !(await this.isFerretDB());
-    await this.#events.collection.createIndex(
-      { expireAt: 1 },
-      ttl ? { name: 'expire_at_ttl', expireAfterSeconds: 0 } : { name: 'expire_at' },
-    );
+    const options = ttl ? { name: 'expire_at_ttl', expireAfterSeconds: 0 } : { name: 'expire_at' };
+    await this.#events.collection.createIndex({ expireAt: 1 }, options);
+    await this.#buckets.createIndex({ expireAt: 1 }, options);
   }
 
   subscribe(listener: KeyChangeListener): () => void {

@@ -1,6 +1,7 @@
 import type { StoredKey } from '@keyward/core';
 import type { Connection, Model, Types } from 'mongoose';
 import type { EventDocument } from './event-schema.js';
+import type { UsageBucketDocument } from './usage-buckets.js';
 
 /**
  * A key document: `StoredKey` with the id as `_id`, without `lastUsedAt` (kept in `<collection>_usage`),
@@ -67,6 +68,7 @@ type Models = {
   usage: Model<UsageDocument>;
   locks: Model<LockDocument>;
   changes: Model<ChangeDocument>;
+  usageBuckets: Model<UsageBucketDocument>;
 };
 
 /**
@@ -107,6 +109,10 @@ export function storeModels(connection: Connection, collection: string): Models 
     usage: model<UsageDocument>('usage', { _id: String }),
     locks: model<LockDocument>('locks', { _id: String }),
     changes: model<ChangeDocument>('changes', { _id: Schema.Types.ObjectId }, [[{ at: 1 }, { name: 'at' }]]),
+    // An organization's usage in a range; a key's is an `_id` range (see usage-buckets.ts).
+    usageBuckets: model<UsageBucketDocument>('usage_buckets', { _id: String }, [
+      [{ organizationId: 1, granularity: 1, at: 1 }, { name: 'organization_usage' }],
+    ]),
   };
 }
 
