@@ -176,7 +176,6 @@ export type {
   VerifyResult,
 } from './types.js';
 export type { UsageOptions } from './usage.js';
-export type { WriteConditions } from './write-path.js';
 export {
   bucketStart,
   GRANULARITY_MS,
@@ -198,3 +197,4 @@ export {
   usageQuerySchema,
 } from './usage-schemas.js';
 export type { VerifyOptions } from './verify.js';
+export type { WriteConditions } from './write-path.js';
