@@ -83,6 +83,15 @@ export { type LegacyTokensOptions, MAX_LEGACY_TOKEN_LENGTH } from './legacy.js';
 export { type LimitOptions, limitsOverMax } from './limit-options.js';
 export { MemoryKeyStore } from './memory-store.js';
 export type { KeywardOptions } from './options.js';
+export {
+  keyOwnerSchema,
+  MAX_META_BYTES,
+  MAX_OWNER_ID_LENGTH,
+  metaSchema,
+  ownerFilterSchema,
+  ownerTypeSchema,
+  revokeOwnerInputSchema,
+} from './owner-schemas.js';
 export { parseInput } from './parse-input.js';
 export { type Pepper, type PepperOption, sha256Hex } from './pepper.js';
 export {
@@ -145,7 +154,9 @@ export type {
 export type {
   ApiKey,
   Clock,
+  KeyCreator,
   KeyLimit,
+  KeyOwner,
   KeyPolicy,
   KeyStatus,
   KeyType,

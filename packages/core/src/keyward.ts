@@ -1,7 +1,7 @@
 import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './errors.js';
 import { type EventMaintenance, EventPublisher } from './event-hooks.js';
 import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } from './event-schemas.js';
-import type { EventContext, KeyEvent } from './events.js';
+import { type EventContext, type KeyEvent, MAX_EVENT_TEXT, SYSTEM_ACTOR } from './events.js';
 import { type ExpiringKeysQuery, parseExpiringQuery } from './expiring.js';
 import { createTokenHasher } from './hash.js';
 import { isKeyId, newKeyId } from './ids.js';
@@ -9,6 +9,7 @@ import { type ImportKeyInput, type ImportResult, importedKey, importKeyInputSche
 import { generateToken, redactToken } from './key-format.js';
 import { limitsOverMax } from './limit-options.js';
 import { type KeywardOptions, resolveOptions } from './options.js';
+import { revokeOwnerInputSchema } from './owner-schemas.js';
 import { parseInput } from './parse-input.js';
 import { RollUseRecorder } from './roll-use.js';
 import {
@@ -29,7 +30,16 @@ import { toApiKey } from './serialize.js';
 import { keyStatus } from './status.js';
 import type { KeyChanges } from './store.js';
 import { storeCall } from './store-call.js';
-import type { ApiKey, KeyLimit, KeyType, StoredKey, VerifyRequirements, VerifyResult } from './types.js';
+import type {
+  ApiKey,
+  KeyCreator,
+  KeyLimit,
+  KeyOwner,
+  KeyType,
+  StoredKey,
+  VerifyRequirements,
+  VerifyResult,
+} from './types.js';
 import { UsageRecorder } from './usage.js';
 import { Verifier } from './verify.js';
 import { type ChangeRecord, createWritePath } from './write-path.js';
@@ -127,6 +137,21 @@ export interface Keyward {
   /** Revokes a key at once (event `key.deleted`). */
   deleteKey(organizationId: string, id: string, context?: EventContext): Promise<void>;
   /**
+   * Disables or deletes every key of one owner of the organization (a member who leaves, a retired service
+   * account), each through the guarded write path with its own event (`key.disabled` / `key.deleted`);
+   * keys already disabled (or deleted) are left as they are. Answers the ids of the keys it changed. Each
+   * write applies on this instance at once and on every other within the freshness bound (contract §2).
+   *
+   * @example
+   * await keyward.revokeOwnerKeys('org_1', { type: 'user', id: 'u_1' }, { action: 'disable' });
+   */
+  revokeOwnerKeys(
+    organizationId: string,
+    owner: KeyOwner,
+    options: { action: 'disable' | 'delete' },
+    context?: EventContext,
+  ): Promise<{ keyIds: string[] }>;
+  /**
    * One page of the organization's audit events (contract §7), newest first: `limit` (default 50), after
    * `cursor`, filtered by `keyId` and `type`. Empty when the store keeps no events.
    *
@@ -221,12 +246,15 @@ export function createKeyward(options: KeywardOptions): Keyward {
       allowedOrigins: [...fields.allowedOrigins],
       allowedIps: [...fields.allowedIps],
       lineageId: fields.lineageId ?? id,
+      meta: fields.meta ?? null,
+      owner: fields.owner ?? null,
+      createdBy: fields.createdBy ?? null,
     };
     return { key, token };
   }
 
   /** Parses and checks one import (throws `validation_error`) and builds its record. */
-  function prepareImport(organizationId: string, input: unknown): StoredKey {
+  function prepareImport(organizationId: string, input: unknown, context?: EventContext): StoredKey {
     const body = parseInput(importKeyInputSchema, input);
     const scopes = body.scopes === undefined ? policy.defaults(body.type) : unique(body.scopes);
     checkSemantics({ scopes, expiresAt: body.expiresAt ?? null }, body.type);
@@ -237,7 +265,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
       now: new Date(clock()),
     });
     // Imported keys get the app's default limits for their type, like created ones (contract §6).
-    return { ...key, limits: [...resolved.limits.defaults[body.type]] };
+    return { ...key, limits: [...resolved.limits.defaults[body.type]], createdBy: creatorOf(context) };
   }
 
   const { insert, insertMany, change } = createWritePath({
@@ -333,6 +361,9 @@ export function createKeyward(options: KeywardOptions): Keyward {
         limits: body.limits ?? resolved.limits.defaults[body.type],
         allowedOrigins,
         allowedIps,
+        meta: body.meta ?? null,
+        owner: body.owner ?? null,
+        createdBy: creatorOf(context),
       });
       await insert(key, 'key.created', context);
       return { key: toApiKey(key, clock()), token };
@@ -340,7 +371,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
     async importKey(organizationId, input, context) {
       checkOrganization(organizationId);
-      const key = prepareImport(organizationId, input);
+      const key = prepareImport(organizationId, input, context);
       try {
         await insert(key, 'key.imported', context);
       } catch (error) {
@@ -360,7 +391,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
       const rows: number[] = [];
       inputs.forEach((input, row) => {
         try {
-          keys.push(prepareImport(organizationId, input));
+          keys.push(prepareImport(organizationId, input, context));
           rows.push(row);
         } catch (error) {
           if (!isKeywardError(error)) throw error;
@@ -380,7 +411,14 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
     async listKeys(organizationId, query = {}) {
       checkOrganization(organizationId);
-      const { limit = DEFAULT_PAGE_SIZE, cursor, q, type, status } = parseInput(listKeysQuerySchema, query);
+      const {
+        limit = DEFAULT_PAGE_SIZE,
+        cursor,
+        q,
+        type,
+        status,
+        owner,
+      } = parseInput(listKeysQuerySchema, query);
       const now = clock();
       // One more than asked: whether it exists says whether there is a next page.
       const keys = await storeCall('list', () =>
@@ -391,6 +429,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
           ...(q && { q }),
           ...(type && { type }),
           ...(status && { status }),
+          ...(owner && { owner }),
         }),
       );
       const page = keys.slice(0, limit);
@@ -422,6 +461,8 @@ export function createKeyward(options: KeywardOptions): Keyward {
         if (body.limits !== undefined) changes.limits = body.limits;
         if (body.allowedOrigins !== undefined) changes.allowedOrigins = unique(body.allowedOrigins);
         if (body.allowedIps !== undefined) changes.allowedIps = unique(body.allowedIps);
+        if (body.meta !== undefined) changes.meta = body.meta;
+        if (body.owner !== undefined) changes.owner = body.owner;
         checkSemantics(changes, current.type);
         if (current.rolledAt && changes.expiresAt !== undefined) {
           const later =
@@ -464,6 +505,9 @@ export function createKeyward(options: KeywardOptions): Keyward {
         limits: old.limits ?? [],
         allowedOrigins: old.allowedOrigins ?? [],
         allowedIps: old.allowedIps ?? [],
+        meta: old.meta ?? null,
+        owner: old.owner ?? null,
+        createdBy: old.createdBy ?? null,
         // The successor counts against the same limits as the key it replaces (one credential in transition).
         lineageId: old.lineageId ?? old.id,
         // One successor per version of the old key, under a unique index.
@@ -512,6 +556,67 @@ export function createKeyward(options: KeywardOptions): Keyward {
         },
       );
       if (!deleted) throw new KeywardError('not_found');
+    },
+
+    async revokeOwnerKeys(organizationId, owner, options, context) {
+      checkOrganization(organizationId);
+      const { owner: who, action } = parseInput(revokeOwnerInputSchema, { owner, action: options?.action });
+      const keyIds: string[] = [];
+      const revokeOne = async (key: StoredKey): Promise<void> => {
+        if (action === 'delete') {
+          const deleted = await change(
+            organizationId,
+            key.id,
+            { deletedAt: new Date(clock()) },
+            { record: { type: 'key.deleted', keyName: key.name, context } },
+          );
+          if (deleted) keyIds.push(key.id);
+          return;
+        }
+        let current: StoredKey | null = key;
+        for (let tries = 1; current && !current.disabled && !current.deletedAt; tries++) {
+          const done = await change(
+            organizationId,
+            current.id,
+            { disabled: true },
+            { version: current.version, record: { type: 'key.disabled', keyName: current.name, context } },
+          );
+          if (done) {
+            keyIds.push(current.id);
+            return;
+          }
+          if (tries >= MAX_WRITE_ATTEMPTS) throw rollConflict();
+          const id: string = current.id;
+          current = await storeCall(
+            'findById',
+            (): Promise<StoredKey | null> => store.findById(organizationId, id),
+          );
+        }
+      };
+      // Deleting: expired rolled keys too (they are not listed by default); disabling: the listed ones.
+      const statuses = action === 'delete' ? [undefined, 'expired' as const] : [undefined];
+      for (const status of statuses) {
+        let after: { createdAt: Date; id: string } | undefined;
+        for (;;) {
+          const page = await storeCall('list', () =>
+            store.list(organizationId, {
+              limit: REVOKE_PAGE,
+              now: new Date(clock()),
+              owner: who,
+              ...(after && { after }),
+              ...(status && { status }),
+            }),
+          );
+          // A few writes at a time: one key's lease never waits on another's.
+          for (let i = 0; i < page.length; i += REVOKE_PARALLEL) {
+            await Promise.all(page.slice(i, i + REVOKE_PARALLEL).map(revokeOne));
+          }
+          const last = page.at(-1);
+          if (page.length < REVOKE_PAGE || !last) break;
+          after = { createdAt: last.createdAt, id: last.id };
+        }
+      }
+      return { keyIds };
     },
 
     async listEvents(organizationId, query = {}) {
@@ -575,6 +680,11 @@ export function createKeyward(options: KeywardOptions): Keyward {
   }
 }
 
+/** Keys read per page by `revokeOwnerKeys`. */
+const REVOKE_PAGE = 100;
+/** Keys `revokeOwnerKeys` writes at the same time. */
+const REVOKE_PARALLEL = 8;
+
 /** Read-check-write rounds of an update before it gives up with 409 under constant concurrent change. */
 const MAX_WRITE_ATTEMPTS = 3;
 
@@ -587,6 +697,8 @@ const UPDATABLE_FIELDS = [
   'limits',
   'allowedOrigins',
   'allowedIps',
+  'meta',
+  'owner',
 ] as const;
 
 /** The names of the fields in `changes` whose value differs from `current`'s. */
@@ -595,6 +707,7 @@ function changedFields(current: StoredKey, changes: KeyChanges): string[] {
     const next = changes[field];
     if (next === undefined) return false;
     const now = current[field];
+    if (field === 'meta' || field === 'owner') return JSON.stringify(next) !== JSON.stringify(now ?? null);
     if (next instanceof Date || now instanceof Date) {
       return !(next instanceof Date && now instanceof Date && next.getTime() === now.getTime());
     }
@@ -634,6 +747,15 @@ interface NewKeyFields {
   allowedIps: readonly string[];
   /** The roll chain's first key id; a new chain starts with the key's own id. */
   lineageId?: string;
+  meta?: Record<string, unknown> | null;
+  owner?: KeyOwner | null;
+  createdBy?: KeyCreator | null;
+}
+
+/** The actor of a creation event, as the key keeps it (`createdBy`). */
+function creatorOf(context: EventContext | undefined): KeyCreator {
+  const actor = context?.actor ?? SYSTEM_ACTOR;
+  return { type: actor.type, id: actor.id.slice(0, MAX_EVENT_TEXT) };
 }
 
 interface SemanticFields {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { keyOwnerSchema, metaSchema, ownerFilterSchema, ownerTypeSchema } from './owner-schemas.js';
 import { decodePageCursor, encodePageCursor, pageFields } from './page-query.js';
 import { allowedIpsSchema, allowedOriginsSchema, keyLimitSchema, limitsSchema } from './policy-schemas.js';
 
@@ -123,6 +124,8 @@ export const createKeyInputSchema = z.strictObject(
     limits: limitsSchema.optional(),
     allowedOrigins: allowedOriginsSchema.optional(),
     allowedIps: allowedIpsSchema.optional(),
+    meta: metaSchema.optional(),
+    owner: keyOwnerSchema.optional(),
   },
   object,
 );
@@ -143,6 +146,8 @@ export const updateKeyInputSchema = z.strictObject(
     limits: limitsSchema.optional(),
     allowedOrigins: allowedOriginsSchema.optional(),
     allowedIps: allowedIpsSchema.optional(),
+    meta: metaSchema.optional(),
+    owner: keyOwnerSchema.optional(),
   },
   object,
 );
@@ -216,6 +221,7 @@ export const listKeysQuerySchema = z.strictObject(
         description:
           'Only keys with this status. Without it, rolled keys whose grace period has ended are left out.',
       }),
+    owner: ownerFilterSchema.optional(),
   },
   { error: 'Must be an object.' },
 );
@@ -266,6 +272,18 @@ export const keySchema = z
       description:
         'An imported key (its token keeps its own format); rolling it issues a Keyward-format key.',
     }),
+    meta: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .meta({ description: 'App data returned with the key on verify; `null`: none.' }),
+    owner: z
+      .strictObject({ type: ownerTypeSchema, id: z.string() })
+      .nullable()
+      .meta({ description: 'Who in the organization owns the key; `null`: the organization.' }),
+    createdBy: z
+      .strictObject({ type: z.enum(['user', 'api_key', 'system']), id: z.string() })
+      .nullable()
+      .meta({ description: "The actor of the key's creation event; `null`: unknown (older keys)." }),
   })
   .meta({ id: 'Key' });
 

@@ -25,6 +25,9 @@ export function toApiKey(key: StoredKey, now: number): ApiKey {
     allowedOrigins: [...(key.allowedOrigins ?? [])],
     allowedIps: [...(key.allowedIps ?? [])],
     legacy: key.legacy === true,
+    meta: key.meta ? structuredClone(key.meta) : null,
+    owner: key.owner ? { type: key.owner.type, id: key.owner.id } : null,
+    createdBy: key.createdBy ? { type: key.createdBy.type, id: key.createdBy.id } : null,
   };
   if (key.type === 'public' && key.token) out.token = key.token;
   return out;
@@ -61,6 +64,9 @@ export function serializeKey(key: ApiKey): KeyJSON {
     allowedOrigins: [...key.allowedOrigins],
     allowedIps: [...key.allowedIps],
     legacy: key.legacy,
+    meta: key.meta === null ? null : structuredClone(key.meta),
+    owner: key.owner && { type: key.owner.type, id: key.owner.id },
+    createdBy: key.createdBy && { type: key.createdBy.type, id: key.createdBy.id },
   };
 }
 

@@ -18,6 +18,8 @@ export type KeyChanges = Partial<
     | 'limits'
     | 'allowedOrigins'
     | 'allowedIps'
+    | 'meta'
+    | 'owner'
   >
 >;
 
@@ -37,6 +39,8 @@ export interface KeyListQuery {
   type?: KeyType;
   /** Only keys with this status at `now`. */
   status?: KeyStatus;
+  /** Only keys of this owner (contract §10). */
+  owner?: { type: 'user' | 'service'; id: string };
   /** The clock reading statuses are judged at. */
   now: Date;
 }

@@ -50,6 +50,24 @@ export interface StoredKey {
   lineageId: string;
   /** `true` for a key brought in by `importKey` (its token keeps its own format). @default false */
   legacy?: boolean;
+  /** App data returned by verify (contract §10); absent or `null`: none. Copied on roll. */
+  meta?: Record<string, unknown> | null;
+  /** Who in the organization owns the key (contract §10); absent or `null`: the organization. */
+  owner?: KeyOwner | null;
+  /** The actor of the key's `key.created` (or `key.imported`) event; absent on keys made before it was kept. */
+  createdBy?: KeyCreator | null;
+}
+
+/** Who owns a key inside its organization (contract §10). */
+export interface KeyOwner {
+  type: 'user' | 'service';
+  id: string;
+}
+
+/** Who created a key: the actor of its creation event. */
+export interface KeyCreator {
+  type: 'user' | 'api_key' | 'system';
+  id: string;
 }
 
 /** A key as the service returns it (contract §3 `Key`), with `Date`s. */
@@ -76,6 +94,12 @@ export interface ApiKey {
   allowedIps: string[];
   /** `true` for a key brought in by `importKey`; rolling it issues a Keyward-format key. */
   legacy: boolean;
+  /** App data (contract §10); `null`: none. */
+  meta: Record<string, unknown> | null;
+  /** Who in the organization owns the key; `null`: the organization. */
+  owner: KeyOwner | null;
+  /** The actor of the key's creation event; `null` when unknown (keys made before it was kept). */
+  createdBy: KeyCreator | null;
 }
 
 /** What a request authenticated with a key knows about it (`req.apiKey`). Never the token or hash. */
@@ -85,6 +109,11 @@ export interface VerifiedKey {
   name: string;
   type: KeyType;
   scopes: string[];
+  /**
+   * The key's app data (contract §10), frozen; `null` when it has none. Always set by verify; optional in
+   * the type so that middleware setting `req.apiKey` itself keeps compiling.
+   */
+  meta?: Readonly<Record<string, unknown>> | null;
 }
 
 /**

@@ -200,6 +200,7 @@ function toCached(key: StoredKey, scopes: string[]): CachedKey {
     name: key.name,
     type: key.type,
     scopes: frozenScopes as string[],
+    meta: key.meta ? deepFreeze(structuredClone(key.meta)) : null,
   });
   const policy = compileKeyPolicy(key);
   return {
@@ -214,4 +215,13 @@ function toCached(key: StoredKey, scopes: string[]): CachedKey {
     legacy: key.legacy === true,
     touchedAt: Number.NEGATIVE_INFINITY,
   };
+}
+
+/** Freezes a JSON value and everything in it: one `meta` object is shared by every request of a key. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }

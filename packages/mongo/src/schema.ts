@@ -137,6 +137,9 @@ export function fromDocument(doc: KeyDocument, lastUsedAt: Date | null = null): 
     allowedIps: [...(doc.allowedIps ?? [])],
     lineageId: doc.lineageId ?? doc._id,
     ...(doc.legacy === true ? { legacy: true } : {}),
+    ...(doc.meta ? { meta: doc.meta } : {}),
+    ...(doc.owner ? { owner: { type: doc.owner.type, id: doc.owner.id } } : {}),
+    ...(doc.createdBy ? { createdBy: { type: doc.createdBy.type, id: doc.createdBy.id } } : {}),
   };
 }
 
