@@ -29,6 +29,16 @@
  *   allowedOrigins: string[],
  *   allowedIps: string[],
  *   legacy: boolean,
+ *   meta: {
+ *   } | null,
+ *   owner: {
+ *     type: 'user' | 'service',
+ *     id: string,
+ *   } | null,
+ *   createdBy: {
+ *     type: 'user' | 'api_key' | 'system',
+ *     id: string,
+ *   } | null,
  * }} Key
  */
 

@@ -18,9 +18,17 @@ const metaMessage = `Must be a JSON object of at most ${MAX_META_BYTES} bytes se
  * metaSchema.parse({ customerId: 'cus_42', plan: 'pro' });
  */
 export const metaSchema = z
-  .record(z.string(), z.json(), { error: metaMessage })
+  // z.unknown() rather than z.json(): the latter is recursive, and the OpenAPI document (generated from
+  // these schemas) must stay free of $defs references. The JSON round trip below is the check.
+  .record(z.string(), z.unknown(), { error: metaMessage })
   .superRefine((value, ctx) => {
-    if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_META_BYTES) {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch {
+      json = undefined;
+    }
+    if (json === undefined || Buffer.byteLength(json, 'utf8') > MAX_META_BYTES) {
       ctx.addIssue({ code: 'custom', message: metaMessage });
     }
   })
