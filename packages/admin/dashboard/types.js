@@ -22,10 +22,11 @@
  *   rolledAt: string | null,
  *   replacedBy: string | null,
  *   status: 'active' | 'rolled' | 'disabled' | 'expired',
- *   limits: {
+ *   limits: ({
  *     limit: number,
  *     windowSeconds: number,
- *   }[],
+ *     per?: 'key' | 'owner' | 'organization',
+ *   })[],
  *   allowedOrigins: string[],
  *   allowedIps: string[],
  *   legacy: boolean,
@@ -39,6 +40,7 @@
  *     type: 'user' | 'api_key' | 'system',
  *     id: string,
  *   } | null,
+ *   plan: string | null,
  * }} Key
  */
 

@@ -50,7 +50,7 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   };
   const router = express.Router();
 
-  router.get('/openapi.json', createOpenApiHandler({ scopes: keyward.scopes }));
+  router.get('/openapi.json', createOpenApiHandler({ scopes: keyward.scopes, plans: keyward.plans }));
   // Fixed paths are registered before `/:id`, so they are never read as ids.
   router.get('/scopes', endpoint(context, getScopes));
   router.get('/events', endpoint(context, listEvents));

@@ -189,7 +189,11 @@ describe('the OpenAPI document', () => {
       '/{id}/roll',
     ]);
     expect(res.body).toEqual(
-      JSON.parse(JSON.stringify(createOpenApiDocument({ scopes: keyward.scopes, serverUrl: MOUNT }))),
+      JSON.parse(
+        JSON.stringify(
+          createOpenApiDocument({ scopes: keyward.scopes, plans: keyward.plans, serverUrl: MOUNT }),
+        ),
+      ),
     );
   });
 

@@ -94,9 +94,11 @@ export {
 } from './owner-schemas.js';
 export { parseInput } from './parse-input.js';
 export { type Pepper, type PepperOption, sha256Hex } from './pepper.js';
+export { PLAN_NAME_PATTERN, type PlanDefinition, type PlansOption } from './plans.js';
 export {
   allowedIpsSchema,
   allowedOriginsSchema,
+  copyLimit,
   isIpOrCidr,
   keyLimitSchema,
   limitsSchema,
@@ -130,6 +132,7 @@ export {
   MAX_NAME_LENGTH,
   MAX_PAGE_SIZE,
   NAME_PATTERN,
+  planNameSchema,
   type RollKeyInput,
   rollKeyInputSchema,
   scopesSchema,
@@ -160,6 +163,7 @@ export type {
   KeyPolicy,
   KeyStatus,
   KeyType,
+  PolicyLimit,
   StoredKey,
   VerifiedKey,
   VerifyFailureCode,

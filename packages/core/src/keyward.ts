@@ -11,6 +11,7 @@ import { limitsOverMax } from './limit-options.js';
 import { type KeywardOptions, resolveOptions } from './options.js';
 import { revokeOwnerInputSchema } from './owner-schemas.js';
 import { parseInput } from './parse-input.js';
+import { copyLimit } from './policy-schemas.js';
 import { RollUseRecorder } from './roll-use.js';
 import {
   type CreateKeyInput,
@@ -20,6 +21,7 @@ import {
   encodeKeyListCursor,
   type ListKeysQuery,
   listKeysQuerySchema,
+  planNameSchema,
   type RollKeyInput,
   rollKeyInputSchema,
   type UpdateKeyInput,
@@ -72,6 +74,8 @@ export interface Keyward {
   readonly prefix: string;
   /** The scope catalog and the public ceiling. */
   readonly scopes: ScopePolicy;
+  /** The names of the app's `plans` (contract §10). */
+  readonly plans: readonly string[];
   /**
    * Creates the organization's public `Default API Key` once (also under concurrent calls); later calls
    * return `{ created: false }` with the current default key, following rolls to the replacement, or with
@@ -134,6 +138,17 @@ export interface Keyward {
     options?: RollKeyInput,
     context?: EventContext,
   ): Promise<KeyWithToken & { previous: ApiKey }>;
+  /**
+   * Puts the organization on one of the app's `plans` (`null`: none); its keys without a plan or limits
+   * of their own follow it from the next request on this instance, and on others once the store's change
+   * feed announces it. Needs a store with `setOrganizationPlan` (MemoryKeyStore, MongoKeyStore).
+   *
+   * @example
+   * await keyward.setOrganizationPlan('org_1', 'pro');
+   */
+  setOrganizationPlan(organizationId: string, plan: string | null): Promise<void>;
+  /** The organization's plan, or `null`. */
+  getOrganizationPlan(organizationId: string): Promise<string | null>;
   /** Revokes a key at once (event `key.deleted`). */
   deleteKey(organizationId: string, id: string, context?: EventContext): Promise<void>;
   /**
@@ -242,12 +257,13 @@ export function createKeyward(options: KeywardOptions): Keyward {
       replacedBy: null,
       deletedAt: null,
       version: 0,
-      limits: fields.limits.map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
+      limits: fields.limits.map((l) => copyLimit(l)),
       allowedOrigins: [...fields.allowedOrigins],
       allowedIps: [...fields.allowedIps],
       lineageId: fields.lineageId ?? id,
       meta: fields.meta ?? null,
       owner: fields.owner ?? null,
+      plan: fields.plan ?? null,
       createdBy: fields.createdBy ?? null,
     };
     return { key, token };
@@ -289,6 +305,9 @@ export function createKeyward(options: KeywardOptions): Keyward {
       details.push({ path: 'expiresAt', message: 'Must be in the future.' });
     }
     if (fields.limits) details.push(...limitsOverMax(fields.limits, resolved.limits.max[type]));
+    if (typeof fields.plan === 'string' && !resolved.plans.has(fields.plan)) {
+      details.push({ path: 'plan', message: 'Unknown plan.' });
+    }
     if (type === 'secret' && fields.allowedOrigins && fields.allowedOrigins.length > 0) {
       details.push({
         path: 'allowedOrigins',
@@ -312,6 +331,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
   return {
     prefix,
     scopes: policy,
+    plans: Object.freeze([...resolved.plans.keys()]),
 
     async provisionOrganization(organizationId) {
       checkOrganization(organizationId);
@@ -349,6 +369,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
           expiresAt: body.expiresAt ?? null,
           allowedOrigins,
           ...(body.limits && { limits: body.limits }),
+          ...(body.plan !== undefined && { plan: body.plan }),
         },
         body.type,
       );
@@ -358,9 +379,11 @@ export function createKeyward(options: KeywardOptions): Keyward {
         scopes,
         expiresAt: body.expiresAt ?? null,
         isDefault: false,
-        limits: body.limits ?? resolved.limits.defaults[body.type],
+        // A key on a plan follows the plan's limits unless it is given its own.
+        limits: body.limits ?? (typeof body.plan === 'string' ? [] : resolved.limits.defaults[body.type]),
         allowedOrigins,
         allowedIps,
+        plan: body.plan ?? null,
         meta: body.meta ?? null,
         owner: body.owner ?? null,
         createdBy: creatorOf(context),
@@ -463,6 +486,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
         if (body.allowedIps !== undefined) changes.allowedIps = unique(body.allowedIps);
         if (body.meta !== undefined) changes.meta = body.meta;
         if (body.owner !== undefined) changes.owner = body.owner;
+        if (body.plan !== undefined) changes.plan = body.plan;
         checkSemantics(changes, current.type);
         if (current.rolledAt && changes.expiresAt !== undefined) {
           const later =
@@ -507,6 +531,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
         allowedIps: old.allowedIps ?? [],
         meta: old.meta ?? null,
         owner: old.owner ?? null,
+        plan: old.plan ?? null,
         createdBy: old.createdBy ?? null,
         // The successor counts against the same limits as the key it replaces (one credential in transition).
         lineageId: old.lineageId ?? old.id,
@@ -556,6 +581,25 @@ export function createKeyward(options: KeywardOptions): Keyward {
         },
       );
       if (!deleted) throw new KeywardError('not_found');
+    },
+
+    async setOrganizationPlan(organizationId, plan) {
+      checkOrganization(organizationId);
+      const name = parseInput(planNameSchema, plan);
+      if (name !== null && !resolved.plans.has(name)) {
+        throw new KeywardError('validation_error', { details: [{ path: 'plan', message: 'Unknown plan.' }] });
+      }
+      const set = store.setOrganizationPlan;
+      if (!set) throw new TypeError('Keyward: the store does not implement setOrganizationPlan');
+      await storeCall('setOrganizationPlan', () => set.call(store, organizationId, name));
+      // This instance at once (also without a change feed); other instances through the store's feed.
+      verifier.clear();
+    },
+
+    async getOrganizationPlan(organizationId) {
+      checkOrganization(organizationId);
+      const get = store.getOrganizationPlan;
+      return get ? storeCall('getOrganizationPlan', () => get.call(store, organizationId)) : null;
     },
 
     async revokeOwnerKeys(organizationId, owner, options, context) {
@@ -699,6 +743,7 @@ const UPDATABLE_FIELDS = [
   'allowedIps',
   'meta',
   'owner',
+  'plan',
 ] as const;
 
 /** The names of the fields in `changes` whose value differs from `current`'s. */
@@ -707,7 +752,8 @@ function changedFields(current: StoredKey, changes: KeyChanges): string[] {
     const next = changes[field];
     if (next === undefined) return false;
     const now = current[field];
-    if (field === 'meta' || field === 'owner') return JSON.stringify(next) !== JSON.stringify(now ?? null);
+    if (field === 'meta' || field === 'owner' || field === 'plan')
+      return JSON.stringify(next) !== JSON.stringify(now ?? null);
     if (next instanceof Date || now instanceof Date) {
       return !(next instanceof Date && now instanceof Date && next.getTime() === now.getTime());
     }
@@ -750,6 +796,7 @@ interface NewKeyFields {
   meta?: Record<string, unknown> | null;
   owner?: KeyOwner | null;
   createdBy?: KeyCreator | null;
+  plan?: string | null;
 }
 
 /** The actor of a creation event, as the key keeps it (`createdBy`). */
@@ -759,6 +806,7 @@ function creatorOf(context: EventContext | undefined): KeyCreator {
 }
 
 interface SemanticFields {
+  plan?: string | null;
   scopes?: string[];
   expiresAt?: Date | null;
   limits?: readonly KeyLimit[];

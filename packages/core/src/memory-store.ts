@@ -31,6 +31,7 @@ export class MemoryKeyStore implements KeyStore {
   /** Last use, apart from the key records (a last-use write never rewrites a key). */
   readonly #lastUsed = new Map<string, Date>();
   readonly #listeners = new Set<KeyChangeListener>();
+  readonly #organizationPlans = new Map<string, string>();
 
   /** `options.eventRetentionDays` (default 400) bounds how long events are listed. */
   constructor(options: EventStoreOptions = {}) {
@@ -193,6 +194,22 @@ export class MemoryKeyStore implements KeyStore {
     const used = this.#lastUsed.get(key.id);
     if (used && (!copy.lastUsedAt || copy.lastUsedAt < used)) copy.lastUsedAt = new Date(used);
     return copy;
+  }
+
+  async getOrganizationPlan(organizationId: string): Promise<string | null> {
+    return this.#organizationPlans.get(organizationId) ?? null;
+  }
+
+  async setOrganizationPlan(organizationId: string, plan: string | null): Promise<void> {
+    if (plan === null) this.#organizationPlans.delete(organizationId);
+    else this.#organizationPlans.set(organizationId, plan);
+    for (const listener of this.#listeners) {
+      try {
+        listener({ reset: true });
+      } catch {
+        // A failing subscriber must not fail the write.
+      }
+    }
   }
 
   subscribe(listener: KeyChangeListener): () => void {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { keyOwnerSchema, metaSchema, ownerFilterSchema, ownerTypeSchema } from './owner-schemas.js';
 import { decodePageCursor, encodePageCursor, pageFields } from './page-query.js';
+import { PLAN_NAME_PATTERN } from './plans.js';
 import { allowedIpsSchema, allowedOriginsSchema, keyLimitSchema, limitsSchema } from './policy-schemas.js';
 
 // The input rules of contract §1 and the Key of §3, once. The service parses with them, the admin router
@@ -109,6 +110,16 @@ export const gracePeriodSecondsSchema = z
 
 const object = { error: 'Must be a JSON object.' };
 
+/** A plan name (one of the app's `plans`, checked by the service) or `null` for the organization's plan. */
+export const planNameSchema = z
+  .string({ error: 'Must be a plan name or null.' })
+  .regex(PLAN_NAME_PATTERN, 'Must be a plan name or null.')
+  .nullable()
+  .meta({
+    description:
+      "One of the app's plans; the key's own limits override the plan's. `null`: the organization's plan.",
+  });
+
 /**
  * Input of `createKey` (and the body of `POST /`).
  *
@@ -126,6 +137,7 @@ export const createKeyInputSchema = z.strictObject(
     allowedIps: allowedIpsSchema.optional(),
     meta: metaSchema.optional(),
     owner: keyOwnerSchema.optional(),
+    plan: planNameSchema.optional(),
   },
   object,
 );
@@ -148,6 +160,7 @@ export const updateKeyInputSchema = z.strictObject(
     allowedIps: allowedIpsSchema.optional(),
     meta: metaSchema.optional(),
     owner: keyOwnerSchema.optional(),
+    plan: planNameSchema.optional(),
   },
   object,
 );
@@ -284,6 +297,10 @@ export const keySchema = z
       .strictObject({ type: z.enum(['user', 'api_key', 'system']), id: z.string() })
       .nullable()
       .meta({ description: "The actor of the key's creation event; `null`: unknown (older keys)." }),
+    plan: z
+      .string()
+      .nullable()
+      .meta({ description: "The key's plan; `null`: its organization's plan, if any." }),
   })
   .meta({ id: 'Key' });
 

@@ -20,6 +20,7 @@ export type KeyChanges = Partial<
     | 'allowedIps'
     | 'meta'
     | 'owner'
+    | 'plan'
   >
 >;
 
@@ -160,6 +161,16 @@ export interface KeyStore {
    * key's own record (a last-use write never rewrites a key), and shown by `findById` and `list`.
    */
   recordUsage?(entries: ReadonlyArray<UsageEntry>): Promise<void>;
+  /**
+   * Optional (contract §10, with `setOrganizationPlan`): the plan an organization is on, from a small
+   * per-organization document; `null` when it has none (or the organization is unknown).
+   */
+  getOrganizationPlan?(organizationId: string): Promise<string | null>;
+  /**
+   * Optional: sets (or with `null` clears) the organization's plan. A store with `subscribe` announces it
+   * with `{ reset: true }` so every instance re-reads the limits of its cached keys.
+   */
+  setOrganizationPlan?(organizationId: string, plan: string | null): Promise<void>;
   /**
    * Optional: inserts many keys at once (bulk import). Resolves with one entry per key, in order: `null`
    * when it was inserted, or the `DuplicateKeyError` that refused it (`id`, `hash` or `slot` exists). Any

@@ -5,6 +5,7 @@ import { createKeyLookup } from './key-lookup.js';
 import { compileKeyPolicy } from './key-policy.js';
 import type { ResolvedOptions } from './options.js';
 import { createHashers } from './pepper.js';
+import { effectiveLimits } from './plans.js';
 import type {
   KeyType,
   StoredKey,
@@ -186,8 +187,18 @@ export class Verifier {
   async #load(token: string): Promise<CachedKey | null> {
     const stored = await this.#find(token, tokenType(token, this.#options.prefix) === null);
     if (!stored) return null;
+    // Limits as held now: the key's own, else its plan's, else its organization's plan's (contract §10).
+    const { plans, store } = this.#options;
+    let limits = stored.limits;
+    if (plans.size > 0 && (stored.limits ?? []).length === 0) {
+      const organizationPlan =
+        stored.plan == null && store.getOrganizationPlan
+          ? await store.getOrganizationPlan(stored.organizationId)
+          : null;
+      limits = [...effectiveLimits(stored, plans, organizationPlan)];
+    }
     // Scopes as held now (catalog, public ceiling), computed once per load rather than per request.
-    return toCached(stored, this.#options.scopes.effective(stored.scopes, stored.type));
+    return toCached({ ...stored, limits }, this.#options.scopes.effective(stored.scopes, stored.type));
   }
 }
 

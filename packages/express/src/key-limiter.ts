@@ -235,14 +235,12 @@ class Limiter implements KeyLimiter {
   }
 
   async consume(policy: KeyPolicy, res: Response | undefined, realm: string): Promise<KeywardError | null> {
-    const { limits, lineageId } = policy;
+    const { limits } = policy;
     const stores = limits.map((l) => this.#store(l.windowSeconds));
     let counts: ClientRateLimitInfo[];
     try {
       counts = await Promise.all(
-        limits.map((l, i) =>
-          bounded((stores[i] as Store).increment(counterKey(lineageId, l.windowSeconds)), this.#timeoutMs),
-        ),
+        limits.map((l, i) => bounded((stores[i] as Store).increment(l.counter), this.#timeoutMs)),
       );
     } catch (error) {
       // A slow store is kept (its connection is alive, only late); a failing one is made again.
@@ -292,10 +290,10 @@ class Limiter implements KeyLimiter {
     setRateLimitHeaders(res, limits[exceeded] as KeyPolicy['limits'][number], 0, retryAfter);
     // Only admitted requests count: give this one back to every window it did not exceed.
     for (let i = 0; i < limits.length; i++) {
-      const { limit, windowSeconds } = limits[i] as KeyPolicy['limits'][number];
+      const { limit, counter } = limits[i] as KeyPolicy['limits'][number];
       if ((counts[i] as ClientRateLimitInfo).totalHits <= limit) {
-        bounded(stores[i]?.decrement(counterKey(lineageId, windowSeconds)), this.#timeoutMs).catch(
-          (error: unknown) => log('rate limits: giving back a refused request failed (%s)', nameOf(error)),
+        bounded(stores[i]?.decrement(counter), this.#timeoutMs).catch((error: unknown) =>
+          log('rate limits: giving back a refused request failed (%s)', nameOf(error)),
         );
       }
     }
@@ -337,11 +335,6 @@ class Limiter implements KeyLimiter {
     }
     return store;
   }
-}
-
-/** Counter names hold the roll chain's first key id (not secret) and the window; never a token or hash. */
-function counterKey(lineageId: string, windowSeconds: number): string {
-  return `limit:${lineageId}:${windowSeconds}`;
 }
 
 /** Whole seconds until the window resets (at least 1), from the store's reset time or the window length. */

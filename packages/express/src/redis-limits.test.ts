@@ -63,6 +63,9 @@ describeRedis('two app instances sharing a real Redis (redis-server on a loopbac
           store: () =>
             new RedisStore({ sendCommand: (...args: string[]) => client.sendCommand(args), prefix }),
           onStoreError: mode,
+          // Above the default 200 ms: on a loaded shared 2-core machine a healthy Redis round trip can take
+          // longer, and a timed-out count would be admitted uncounted (the freeze test needs only a bound).
+          timeoutMs: 1000,
         });
         const app = express5();
         let runs = 0;
@@ -132,6 +135,24 @@ describeRedis('two app instances sharing a real Redis (redis-server on a loopbac
       return res.status === 200;
     });
     expect(await burst(5)).toBe(1);
+  });
+
+  it('counts two keys of one owner on one count across both instances (per: owner): exactly the limit admitted', async () => {
+    const { a, b, key } = await twoInstances();
+    const owner = { type: 'service' as const, id: 'billing' };
+    const limits = [{ limit: 6, windowSeconds: 60, per: 'owner' as const }];
+    const first = await key({ owner, limits });
+    const second = await key({ owner, limits });
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        request((i % 2 ? a : b).app)
+          .get('/r')
+          .set(bearer(i % 4 < 2 ? first.token : second.token)),
+      ),
+    );
+    expect(answers.filter((r) => r.status === 200)).toHaveLength(6);
+    expect(answers.filter((r) => r.status === 429)).toHaveLength(10);
+    expect(a.runs() + b.runs()).toBe(6);
   });
 
   it('counts a rolled key and its successor together', async () => {

@@ -35,6 +35,7 @@ describe('POST / (create a key)', () => {
       meta: null,
       owner: null,
       createdBy: { type: 'user', id: 'unknown' },
+      plan: null,
     });
   });
 
