@@ -3,6 +3,7 @@ import express from 'express';
 import { createBodyReader } from './body.js';
 import { type EndpointContext, endpoint } from './endpoint.js';
 import { createErrorHandler } from './error-handler.js';
+import { onlyGrantable } from './grantable-scopes.js';
 import { createOpenApiHandler } from './openapi.js';
 import { type AdminRouterOptions, resolveAdminOptions } from './options.js';
 import { createRequestGuard } from './request-guard.js';
@@ -41,7 +42,7 @@ import { updateKey } from './routes/update-key.js';
  * }));
  */
 export function createAdminRouter(options: AdminRouterOptions): Router {
-  const { keyward, authorize, trustedOrigins } = resolveAdminOptions(options);
+  const { keyward, authorize, trustedOrigins, grantableScopes } = resolveAdminOptions(options);
   const context: EndpointContext = {
     keyward,
     authorize,
@@ -56,9 +57,15 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   router.get('/events', endpoint(context, listEvents));
 
   router.get('/', endpoint(context, listKeys));
-  router.post('/', endpoint(context, createKey, { readsBody: true }));
+  router.post(
+    '/',
+    endpoint(context, onlyGrantable(createKey, grantableScopes, 'create'), { readsBody: true }),
+  );
   router.get('/:id', endpoint(context, getKey));
-  router.patch('/:id', endpoint(context, updateKey, { readsBody: true }));
+  router.patch(
+    '/:id',
+    endpoint(context, onlyGrantable(updateKey, grantableScopes, 'update'), { readsBody: true }),
+  );
   router.post('/:id/roll', endpoint(context, rollKey, { readsBody: true }));
   router.delete('/:id', endpoint(context, deleteKey));
   router.use(createErrorHandler());

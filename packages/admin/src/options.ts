@@ -50,6 +50,13 @@ export interface AdminRouterOptions {
    * @default []
    */
   trustedOrigins?: readonly string[];
+  /**
+   * The scopes customers may grant to keys through this router (contract §10): a create or update naming
+   * any other scope is refused with 400 `validation_error`, and a create without `scopes` gets the
+   * grantable ones of its type's defaults. Each must be in the service's catalog. Unset: every scope of
+   * the catalog.
+   */
+  grantableScopes?: readonly string[];
 }
 
 /**
@@ -62,6 +69,8 @@ export interface ResolvedAdminOptions {
   keyward: Keyward;
   authorize: Authorize;
   trustedOrigins: readonly string[];
+  /** `null`: every scope of the catalog. */
+  grantableScopes: ReadonlySet<string> | null;
 }
 
 const SERVICE_METHODS = ['listKeys', 'getKey', 'createKey', 'updateKey', 'rollKey', 'deleteKey'] as const;
@@ -89,7 +98,25 @@ export function resolveAdminOptions(options: AdminRouterOptions): ResolvedAdminO
       'Keyward admin: options.authorize(req) is required; it returns { organizationId } or a refusal',
     );
   }
-  return { keyward, authorize, trustedOrigins: resolveTrustedOrigins(options.trustedOrigins) };
+  return {
+    keyward,
+    authorize,
+    trustedOrigins: resolveTrustedOrigins(options.trustedOrigins),
+    grantableScopes: resolveGrantable(options.grantableScopes, keyward),
+  };
+}
+
+function resolveGrantable(value: unknown, keyward: Keyward): ReadonlySet<string> | null {
+  if (value === undefined) return null;
+  if (!Array.isArray(value)) throw new TypeError('Keyward admin: options.grantableScopes must be an array');
+  for (const scope of value) {
+    if (typeof scope !== 'string' || !keyward.scopes.catalog.has(scope)) {
+      throw new TypeError(
+        `Keyward admin: options.grantableScopes has ${JSON.stringify(scope)}, which is not in the scope catalog`,
+      );
+    }
+  }
+  return new Set(value as string[]);
 }
 
 function resolveTrustedOrigins(value: unknown): readonly string[] {

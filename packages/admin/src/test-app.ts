@@ -41,6 +41,8 @@ export interface SetupOptions {
   before?: (app: express.Express) => void;
   /** The router's `trustedOrigins`. */
   trustedOrigins?: string[];
+  /** The router's `grantableScopes`. */
+  grantableScopes?: string[];
 }
 
 /** Builds a fresh Keyward, clock and app for one test. */
@@ -68,6 +70,7 @@ export function setup(options: SetupOptions = {}) {
       keyward,
       authorize: options.authorize ?? headerAuthorize,
       ...(options.trustedOrigins ? { trustedOrigins: options.trustedOrigins } : {}),
+      ...(options.grantableScopes ? { grantableScopes: options.grantableScopes } : {}),
     }),
   );
 
