@@ -7,6 +7,7 @@ const KEY_FIELDS = [
   'allowedIps',
   'allowedOrigins',
   'createdAt',
+  'createdBy',
   'disabled',
   'expiresAt',
   'id',
@@ -14,8 +15,11 @@ const KEY_FIELDS = [
   'lastUsedAt',
   'legacy',
   'limits',
+  'meta',
   'name',
   'organizationId',
+  'owner',
+  'plan',
   'redactedKey',
   'replacedBy',
   'rolledAt',
@@ -254,6 +258,7 @@ describe('/v1 (by API key)', () => {
         name: 'Default API Key',
         type: 'public',
         scopes: ['snippets:read'],
+        meta: null,
       },
     };
     const viaBearer = await request(app).get('/v1/whoami').set(bearer(publicToken));

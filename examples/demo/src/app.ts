@@ -26,6 +26,8 @@ export const DEMO_KEY_LIMITS: LimitOptions = {
       { limit: 10_000, windowSeconds: 86_400 },
     ],
   },
+  // The most a customer may set (on average): without it a customer could PATCH its limits away.
+  max: { public: { limit: 10, windowSeconds: 1 } },
 };
 
 const PUBLIC_FOLDER = fileURLToPath(new URL('../public/', import.meta.url));

@@ -22,13 +22,25 @@
  *   rolledAt: string | null,
  *   replacedBy: string | null,
  *   status: 'active' | 'rolled' | 'disabled' | 'expired',
- *   limits: {
+ *   limits: ({
  *     limit: number,
  *     windowSeconds: number,
- *   }[],
+ *     per?: 'key' | 'owner' | 'organization',
+ *   })[],
  *   allowedOrigins: string[],
  *   allowedIps: string[],
  *   legacy: boolean,
+ *   meta: {
+ *   } | null,
+ *   owner: {
+ *     type: 'user' | 'service',
+ *     id: string,
+ *   } | null,
+ *   createdBy: {
+ *     type: 'user' | 'api_key' | 'system',
+ *     id: string,
+ *   } | null,
+ *   plan: string | null,
  * }} Key
  */
 

@@ -4,6 +4,7 @@ import { createBodyReader } from './body.js';
 import { type EndpointContext, endpoint } from './endpoint.js';
 import { createErrorHandler } from './error-handler.js';
 import { methodNotAllowed } from './method-not-allowed.js';
+import { onlyGrantable } from './grantable-scopes.js';
 import { createOpenApiHandler } from './openapi.js';
 import { type AdminRouterOptions, resolveAdminOptions } from './options.js';
 import { createRequestGuard } from './request-guard.js';
@@ -51,7 +52,7 @@ import { createWriteLimit } from './write-limit.js';
  * }));
  */
 export function createAdminRouter(options: AdminRouterOptions): Router {
-  const { keyward, authorize, trustedOrigins, writesPerMinute, writeLimitStore, openapi } =
+  const { keyward, authorize, trustedOrigins, writesPerMinute, writeLimitStore, openapi, grantableScopes } =
     resolveAdminOptions(options);
   const context: EndpointContext = {
     keyward,
@@ -65,17 +66,21 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
 
   // Wrong methods on known paths: 405 with `Allow`, before `/:id` can read `events` as an id.
   router.use(methodNotAllowed());
-  router.get('/openapi.json', createOpenApiHandler({ scopes: keyward.scopes, security: openapi.security }));
+  router.get('/openapi.json', createOpenApiHandler({
+      scopes: keyward.scopes,
+      security: openapi.security,
+      plans: keyward.plans,
+    }));
   // Fixed paths are registered before `/:id`, so they are never read as ids.
   router.get('/scopes', endpoint(context, getScopes));
   router.get('/events', endpoint(context, listEvents));
   router.get('/usage', endpoint(context, organizationUsage));
 
   router.get('/', endpoint(context, listKeys));
-  router.post('/', endpoint(context, createKey, write));
+  router.post('/', endpoint(context, onlyGrantable(createKey, grantableScopes, 'create'), write));
   router.get('/:id', endpoint(context, getKey));
   router.get('/:id/usage', endpoint(context, keyUsage));
-  router.patch('/:id', endpoint(context, updateKey, write));
+  router.patch('/:id', endpoint(context, onlyGrantable(updateKey, grantableScopes, 'update'), write));
   router.post('/:id/roll', endpoint(context, rollKey, write));
   router.delete('/:id', endpoint(context, deleteKey, { writes: true }));
   router.use(createErrorHandler());

@@ -268,7 +268,11 @@ describe('the OpenAPI document', () => {
       '/{id}/usage',
     ]);
     expect(res.body).toEqual(
-      JSON.parse(JSON.stringify(createOpenApiDocument({ scopes: keyward.scopes, serverUrl: MOUNT }))),
+      JSON.parse(
+        JSON.stringify(
+          createOpenApiDocument({ scopes: keyward.scopes, plans: keyward.plans, serverUrl: MOUNT }),
+        ),
+      ),
     );
   });
 

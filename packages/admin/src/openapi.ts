@@ -76,6 +76,11 @@ export interface OpenApiOptions {
    */
   scopes?: OpenApiScopes;
   /**
+   * The names of the app's plans (`keyward.plans`): `plan` in request bodies is then one of them or
+   * `null`. Without it, any plan name is documented (the service refuses names it does not know).
+   */
+  plans?: readonly string[];
+  /**
    * The URL the paths are relative to: where the router is mounted, e.g. `/api/keys` (a trailing `/` is
    * dropped, so `/{id}` resolves to `/api/keys/{id}`). The router serves the document with its mount path
    * (`req.baseUrl`).
@@ -145,7 +150,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           operationId: 'createKey',
           summary: 'Create a key',
           requestBody: body(
-            withCreateRules(jsonSchema(createKeyInputSchema, 'input'), catalog),
+            withPlans(withCreateRules(jsonSchema(createKeyInputSchema, 'input'), catalog), options.plans),
             'The new key. `scopes` defaults to every scope the key type may hold. `allowedOrigins` only on ' +
               'public keys (a secret key with origins: 400).',
           ),
@@ -177,7 +182,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           operationId: 'updateKey',
           summary: 'Change name, scopes, expiry, disabled or policies',
           requestBody: body(
-            withScopes(jsonSchema(updateKeyInputSchema, 'input'), catalog.scopes),
+            withPlans(withScopes(jsonSchema(updateKeyInputSchema, 'input'), catalog.scopes), options.plans),
             'Any of the fields; `expiresAt: null` removes the expiry; `limits`, `allowedOrigins` and ' +
               '`allowedIps` replace the whole list (`[]` removes it). `{}` changes nothing. ' +
               "A public key's scopes must stay under the public ceiling (`GET /scopes`), and only public " +
@@ -560,6 +565,18 @@ function withScopes(schema: JsonSchema, catalog: string[] | undefined): JsonSche
   return {
     ...schema,
     properties: { ...schema.properties, scopes: { ...scopes, ...scopeItems(catalog) } },
+  };
+}
+
+/** `plan` limited to the app's plans (or `null`). */
+function withPlans(schema: JsonSchema, plans: readonly string[] | undefined): JsonSchema {
+  const plan = schema.properties?.plan;
+  if (plans === undefined || !plan) return schema;
+  const names = plans.length === 0 ? [] : [{ type: 'string', enum: [...plans] }];
+  const { anyOf: _anyOf, type: _type, pattern: _pattern, ...rest } = plan as JsonSchema & { anyOf?: unknown };
+  return {
+    ...schema,
+    properties: { ...schema.properties, plan: { ...rest, anyOf: [...names, { type: 'null' }] } },
   };
 }
 

@@ -72,6 +72,13 @@ export interface AdminRouterOptions {
    * @default { security: { type: 'cookie', name: 'connect.sid' } }
    */
   openapi?: { security?: OpenApiSecurity };
+  /**
+   * The scopes customers may grant to keys through this router (contract §10): a create or update naming
+   * any other scope is refused with 400 `validation_error`, and a create without `scopes` gets the
+   * grantable ones of its type's defaults. Each must be in the service's catalog. Unset: every scope of
+   * the catalog.
+   */
+  grantableScopes?: readonly string[];
 }
 
 /**
@@ -88,6 +95,8 @@ export interface ResolvedAdminOptions {
   writesPerMinute: number | false;
   writeLimitStore: Store | undefined;
   openapi: { security: OpenApiSecurity };
+  /** `null`: every scope of the catalog. */
+  grantableScopes: ReadonlySet<string> | null;
 }
 
 const SERVICE_METHODS = ['listKeys', 'getKey', 'createKey', 'updateKey', 'rollKey', 'deleteKey'] as const;
@@ -122,6 +131,7 @@ export function resolveAdminOptions(options: AdminRouterOptions): ResolvedAdminO
     writesPerMinute: resolveWritesPerMinute(options.writesPerMinute),
     writeLimitStore: resolveWriteLimitStore(options.writeLimitStore),
     openapi: { security: resolveSecurity(options.openapi) },
+    grantableScopes: resolveGrantable(options.grantableScopes, keyward),
   };
 }
 
@@ -168,6 +178,19 @@ function resolveSecurity(openapi: unknown): OpenApiSecurity {
     "Keyward admin: options.openapi.security must be { type: 'cookie', name: '<your session cookie>' } or " +
       "{ type: 'bearer', bearerFormat?: 'JWT' }",
   );
+}
+
+function resolveGrantable(value: unknown, keyward: Keyward): ReadonlySet<string> | null {
+  if (value === undefined) return null;
+  if (!Array.isArray(value)) throw new TypeError('Keyward admin: options.grantableScopes must be an array');
+  for (const scope of value) {
+    if (typeof scope !== 'string' || !keyward.scopes.catalog.has(scope)) {
+      throw new TypeError(
+        `Keyward admin: options.grantableScopes has ${JSON.stringify(scope)}, which is not in the scope catalog`,
+      );
+    }
+  }
+  return new Set(value as string[]);
 }
 
 function resolveTrustedOrigins(value: unknown): readonly string[] {

@@ -43,6 +43,8 @@ export interface SetupOptions {
   trustedOrigins?: string[];
   /** The router's `writesPerMinute`. @default its own default (120) */
   writesPerMinute?: number | false;
+  /** The router's `grantableScopes`. */
+  grantableScopes?: string[];
 }
 
 /** Builds a fresh Keyward, clock and app for one test. */
@@ -71,6 +73,7 @@ export function setup(options: SetupOptions = {}) {
       authorize: options.authorize ?? headerAuthorize,
       ...(options.trustedOrigins ? { trustedOrigins: options.trustedOrigins } : {}),
       ...(options.writesPerMinute !== undefined ? { writesPerMinute: options.writesPerMinute } : {}),
+      ...(options.grantableScopes ? { grantableScopes: options.grantableScopes } : {}),
     }),
   );
 

@@ -95,6 +95,44 @@ describe('keyward keys, against the database', () => {
     expect(json.stdout + json.stderr + list.stderr).not.toContain(token.slice(6));
   });
 
+  it("create takes --owner and --meta, and refuses a malformed one with the service's message", async () => {
+    const org = newOrg();
+    const created = await keyward([
+      'keys',
+      'create',
+      '--org',
+      org,
+      '--name',
+      'Billing',
+      '--type',
+      'secret',
+      '--owner',
+      'service:billing',
+      '--meta',
+      '{"customerId":"cus_1"}',
+      '--json',
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout).key).toMatchObject({
+      owner: { type: 'service', id: 'billing' },
+      meta: { customerId: 'cus_1' },
+    });
+    const bad = await keyward([
+      'keys',
+      'create',
+      '--org',
+      org,
+      '--name',
+      'X',
+      '--type',
+      'secret',
+      '--meta',
+      '[1]',
+    ]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('meta');
+  });
+
   it('list shows only the organization asked for', async () => {
     const [a, b] = [newOrg(), newOrg()];
     await createSecret(a);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { text } from 'node:stream/consumers';
-import { isKeywardError, parseToken } from '@keyward/core';
+import { isKeywardError, ownerFilterSchema, parseToken } from '@keyward/core';
 import { Command, CommanderError, Option } from 'commander';
 import { openSession, type Session } from './connect.js';
 import { registerEventsCommand } from './events-command.js';
@@ -102,10 +102,19 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         new Option('--type <type>', 'public or secret').choices(['public', 'secret']).makeOptionMandatory(),
       )
       .option('--scopes <list>', "the key's scopes, comma-separated, from the catalog")
-      .option('--expires <date>', 'when it stops working, RFC 3339, e.g. 2027-01-31T00:00:00Z'),
+      .option('--expires <date>', 'when it stops working, RFC 3339, e.g. 2027-01-31T00:00:00Z')
+      .option('--owner <owner>', 'who owns it in the organization: user:<id> or service:<id>')
+      .option('--meta <json>', 'app data returned on verify: a JSON object of at most 1 kB'),
   ).action(
     async (
-      options: OrgOption & { name: string; type: 'public' | 'secret'; scopes?: string; expires?: string },
+      options: OrgOption & {
+        name: string;
+        type: 'public' | 'secret';
+        scopes?: string;
+        expires?: string;
+        owner?: string;
+        meta?: string;
+      },
     ) => {
       requireCatalog();
       await withSession(async ({ keyward }) => {
@@ -114,6 +123,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
           type: options.type,
           ...(options.scopes !== undefined ? { scopes: splitList(options.scopes) } : {}),
           ...(options.expires !== undefined ? { expiresAt: options.expires } : {}),
+          ...(options.owner !== undefined ? { owner: parseOwner(options.owner) } : {}),
+          ...(options.meta !== undefined ? { meta: parseMeta(options.meta) } : {}),
         });
         if (options.json) print(JSON.stringify({ token, key: keyJSON(key) }, null, 2));
         else {
@@ -289,5 +300,21 @@ function packageVersion(): string {
     return typeof manifest.version === 'string' ? manifest.version : 'unknown';
   } catch {
     return 'unknown';
+  }
+}
+
+/** `--owner user:u_1` as the service takes it; anything else goes through as is, for its 400. */
+function parseOwner(value: string): { type: 'user' | 'service'; id: string } {
+  const parsed = ownerFilterSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  return value as never;
+}
+
+/** `--meta '{"customerId":"cus_1"}'`; text that is not JSON goes through as is, for the service's 400. */
+function parseMeta(value: string): Record<string, unknown> {
+  try {
+    return JSON.parse(value) as Record<string, unknown>;
+  } catch {
+    return value as never;
   }
 }

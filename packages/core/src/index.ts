@@ -96,12 +96,23 @@ export type { LifetimeOptions, LifetimePolicy } from './lifetime.js';
 export { type LimitOptions, limitsOverMax } from './limit-options.js';
 export { MemoryKeyStore } from './memory-store.js';
 export type { KeywardOptions } from './options.js';
+export {
+  keyOwnerSchema,
+  MAX_META_BYTES,
+  MAX_OWNER_ID_LENGTH,
+  metaSchema,
+  ownerFilterSchema,
+  ownerTypeSchema,
+  revokeOwnerInputSchema,
+} from './owner-schemas.js';
 export { parseInput } from './parse-input.js';
 export { type Pepper, type PepperOption, sha256Hex } from './pepper.js';
+export { PLAN_NAME_PATTERN, type PlanDefinition, type PlansOption } from './plans.js';
 export {
   allowedIpsSchema,
   allowedOriginsSchema,
   IP_OR_CIDR_PATTERN,
+  copyLimit,
   isIpOrCidr,
   keyLimitSchema,
   limitsSchema,
@@ -137,6 +148,7 @@ export {
   MAX_PAGE_SIZE,
   NAME_PATTERN,
   NAME_PORTABLE_PATTERN,
+  planNameSchema,
   type RollKeyInput,
   rollKeyInputSchema,
   scopesSchema,
@@ -165,10 +177,13 @@ export type {
 export type {
   ApiKey,
   Clock,
+  KeyCreator,
   KeyLimit,
+  KeyOwner,
   KeyPolicy,
   KeyStatus,
   KeyType,
+  PolicyLimit,
   StoredKey,
   VerifiedKey,
   VerifyFailureCode,

@@ -17,6 +17,12 @@ export function matchesListQuery(key: StoredKey, query: KeyListQuery): boolean {
     if (!(at < after || (at === after && key.id < query.after.id))) return false;
   }
   if (query.type !== undefined && key.type !== query.type) return false;
+  if (
+    query.owner !== undefined &&
+    (key.owner?.type !== query.owner.type || key.owner.id !== query.owner.id)
+  ) {
+    return false;
+  }
   if (query.q !== undefined && query.q !== '' && !matchesSearch(key, query.q)) return false;
   switch (query.status) {
     case undefined:

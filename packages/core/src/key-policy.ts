@@ -1,5 +1,25 @@
 import { BlockList, isIP } from 'node:net';
-import type { KeyPolicy, StoredKey } from './types.js';
+import { copyLimit } from './policy-schemas.js';
+import type { KeyLimit, KeyPolicy, StoredKey } from './types.js';
+
+/**
+ * The counter a limit of `key` counts on (contract §10). Counts follow the customer: per-owner and
+ * per-organization counters are named by the owner or organization, so deleting a key and creating
+ * another does not start a fresh count, and every key of the customer shares it (across instances when
+ * the counting store is shared, e.g. Redis). A per-key counter is named by the roll chain's first key.
+ */
+export function counterName(
+  key: Pick<StoredKey, 'id' | 'organizationId' | 'lineageId' | 'owner'>,
+  l: KeyLimit,
+): string {
+  const per = l.per ?? 'key';
+  const org = encodeURIComponent(key.organizationId);
+  if (per === 'organization' || (per === 'owner' && !key.owner)) return `limit:org:${org}:${l.windowSeconds}`;
+  if (per === 'owner' && key.owner) {
+    return `limit:owner:${org}:${key.owner.type}:${encodeURIComponent(key.owner.id)}:${l.windowSeconds}`;
+  }
+  return `limit:${key.lineageId ?? key.id}:${l.windowSeconds}`;
+}
 
 const ANY = (): boolean => true;
 
@@ -21,7 +41,7 @@ export function compileKeyPolicy(key: StoredKey): KeyPolicy | null {
   return Object.freeze({
     lineageId: key.lineageId ?? key.id,
     limits: Object.freeze(
-      limits.map((l) => Object.freeze({ limit: l.limit, windowSeconds: l.windowSeconds })),
+      limits.map((l) => Object.freeze({ ...copyLimit(l), counter: counterName(key, l) })),
     ),
     allowedOrigins: Object.freeze([...allowedOrigins]),
     allowedIps: Object.freeze([...allowedIps]),

@@ -1,7 +1,7 @@
 import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './errors.js';
 import { type EventMaintenance, EventPublisher } from './event-hooks.js';
 import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } from './event-schemas.js';
-import type { EventContext, KeyEvent } from './events.js';
+import { type EventContext, type KeyEvent, MAX_EVENT_TEXT, SYSTEM_ACTOR } from './events.js';
 import { type ExpiringKeysQuery, parseExpiringQuery } from './expiring.js';
 import { createTokenHasher } from './hash.js';
 import { createIdempotency } from './idempotency.js';
@@ -13,7 +13,9 @@ import { createLeakReporter, type LeakReport, type LeakResult } from './leak-rep
 import { isNonCompliant, lifetimeDetails, newKeyExpiry } from './lifetime.js';
 import { limitsOverMax } from './limit-options.js';
 import { type KeywardOptions, resolveOptions } from './options.js';
+import { revokeOwnerInputSchema } from './owner-schemas.js';
 import { parseInput } from './parse-input.js';
+import { copyLimit } from './policy-schemas.js';
 import { RollUseRecorder } from './roll-use.js';
 import {
   type CreateKeyInput,
@@ -23,6 +25,7 @@ import {
   encodeKeyListCursor,
   type ListKeysQuery,
   listKeysQuerySchema,
+  planNameSchema,
   type RollKeyInput,
   rollKeyInputSchema,
   type UpdateKeyInput,
@@ -35,7 +38,9 @@ import type { KeyChanges } from './store.js';
 import { storeCall } from './store-call.js';
 import type {
   ApiKey,
+  KeyCreator,
   KeyLimit,
+  KeyOwner,
   KeyType,
   StoredKey,
   VerifiedKey,
@@ -88,6 +93,8 @@ export interface Keyward {
   readonly prefix: string;
   /** The scope catalog and the public ceiling. */
   readonly scopes: ScopePolicy;
+  /** The names of the app's `plans` (contract §10). */
+  readonly plans: readonly string[];
   /**
    * Creates the organization's public `Default API Key` once (also under concurrent calls); later calls
    * return `{ created: false }` with the current default key, following rolls to the replacement, or with
@@ -157,6 +164,17 @@ export interface Keyward {
     conditions?: WriteConditions,
   ): Promise<KeyWithToken & { previous: ApiKey }>;
   /**
+   * Puts the organization on one of the app's `plans` (`null`: none); its keys without a plan or limits
+   * of their own follow it from the next request on this instance, and on others once the store's change
+   * feed announces it. Needs a store with `setOrganizationPlan` (MemoryKeyStore, MongoKeyStore).
+   *
+   * @example
+   * await keyward.setOrganizationPlan('org_1', 'pro');
+   */
+  setOrganizationPlan(organizationId: string, plan: string | null): Promise<void>;
+  /** The organization's plan, or `null`. */
+  getOrganizationPlan(organizationId: string): Promise<string | null>;
+  /**
    * Revokes a key at once (event `key.deleted`). With `conditions.ifVersion`, 412 `precondition_failed`
    * unless the key is still at that version when written.
    */
@@ -166,6 +184,21 @@ export interface Keyward {
     context?: EventContext,
     conditions?: WriteConditions,
   ): Promise<void>;
+  /**
+   * Disables or deletes every key of one owner of the organization (a member who leaves, a retired service
+   * account), each through the guarded write path with its own event (`key.disabled` / `key.deleted`);
+   * keys already disabled (or deleted) are left as they are. Answers the ids of the keys it changed. Each
+   * write applies on this instance at once and on every other within the freshness bound (contract §2).
+   *
+   * @example
+   * await keyward.revokeOwnerKeys('org_1', { type: 'user', id: 'u_1' }, { action: 'disable' });
+   */
+  revokeOwnerKeys(
+    organizationId: string,
+    owner: KeyOwner,
+    options: { action: 'disable' | 'delete' },
+    context?: EventContext,
+  ): Promise<{ keyIds: string[] }>;
   /**
    * One page of the organization's audit events (contract §7), newest first: `limit` (default 50), after
    * `cursor`, filtered by `keyId` and `type`. Empty when the store keeps no events.
@@ -333,16 +366,20 @@ export function createKeyward(options: KeywardOptions): Keyward {
       replacedBy: null,
       deletedAt: null,
       version: 0,
-      limits: fields.limits.map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
+      limits: fields.limits.map((l) => copyLimit(l)),
       allowedOrigins: [...fields.allowedOrigins],
       allowedIps: [...fields.allowedIps],
       lineageId: fields.lineageId ?? id,
+      meta: fields.meta ?? null,
+      owner: fields.owner ?? null,
+      plan: fields.plan ?? null,
+      createdBy: fields.createdBy ?? null,
     };
     return { key, token };
   }
 
   /** Parses and checks one import (throws `validation_error`) and builds its record. */
-  function prepareImport(organizationId: string, input: unknown): StoredKey {
+  function prepareImport(organizationId: string, input: unknown, context?: EventContext): StoredKey {
     const body = parseInput(importKeyInputSchema, input);
     const scopes = body.scopes === undefined ? policy.defaults(body.type) : unique(body.scopes);
     const expiresAt = newKeyExpiry(resolved.lifetime, body.type, body.expiresAt, clock());
@@ -358,7 +395,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
       },
     );
     // Imported keys get the app's default limits for their type, like created ones (contract §6).
-    return { ...key, limits: [...resolved.limits.defaults[body.type]] };
+    return { ...key, limits: [...resolved.limits.defaults[body.type]], createdBy: creatorOf(context) };
   }
 
   const { insert, insertMany, change } = createWritePath({
@@ -391,6 +428,9 @@ export function createKeyward(options: KeywardOptions): Keyward {
       details.push(...lifetimeDetails(resolved.lifetime, type, fields.expiresAt, clock()));
     }
     if (fields.limits) details.push(...limitsOverMax(fields.limits, resolved.limits.max[type]));
+    if (typeof fields.plan === 'string' && !resolved.plans.has(fields.plan)) {
+      details.push({ path: 'plan', message: 'Unknown plan.' });
+    }
     if (type === 'secret' && fields.allowedOrigins && fields.allowedOrigins.length > 0) {
       details.push({
         path: 'allowedOrigins',
@@ -414,6 +454,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
   const service: Keyward = {
     prefix,
     scopes: policy,
+    plans: Object.freeze([...resolved.plans.keys()]),
 
     async provisionOrganization(organizationId) {
       checkOrganization(organizationId);
@@ -452,6 +493,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
           expiresAt,
           allowedOrigins,
           ...(body.limits && { limits: body.limits }),
+          ...(body.plan !== undefined && { plan: body.plan }),
         },
         body.type,
       );
@@ -461,9 +503,14 @@ export function createKeyward(options: KeywardOptions): Keyward {
         scopes,
         expiresAt,
         isDefault: false,
-        limits: body.limits ?? resolved.limits.defaults[body.type],
+        // A key on a plan follows the plan's limits unless it is given its own.
+        limits: body.limits ?? (typeof body.plan === 'string' ? [] : resolved.limits.defaults[body.type]),
         allowedOrigins,
         allowedIps,
+        plan: body.plan ?? null,
+        meta: body.meta ?? null,
+        owner: body.owner ?? null,
+        createdBy: creatorOf(context),
       });
       await checkRoom(organizationId, 1);
       await insert(key, 'key.created', context);
@@ -472,7 +519,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
     async importKey(organizationId, input, context) {
       checkOrganization(organizationId);
-      const key = prepareImport(organizationId, input);
+      const key = prepareImport(organizationId, input, context);
       await checkRoom(organizationId, 1);
       try {
         await insert(key, 'key.imported', context);
@@ -493,7 +540,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
       const rows: number[] = [];
       inputs.forEach((input, row) => {
         try {
-          keys.push(prepareImport(organizationId, input));
+          keys.push(prepareImport(organizationId, input, context));
           rows.push(row);
         } catch (error) {
           if (!isKeywardError(error)) throw error;
@@ -517,7 +564,14 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
     async listKeys(organizationId, query = {}) {
       checkOrganization(organizationId);
-      const { limit = DEFAULT_PAGE_SIZE, cursor, q, type, status } = parseInput(listKeysQuerySchema, query);
+      const {
+        limit = DEFAULT_PAGE_SIZE,
+        cursor,
+        q,
+        type,
+        status,
+        owner,
+      } = parseInput(listKeysQuerySchema, query);
       const now = clock();
       // One more than asked: whether it exists says whether there is a next page.
       const keys = await storeCall('list', () =>
@@ -528,6 +582,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
           ...(q && { q }),
           ...(type && { type }),
           ...(status && { status }),
+          ...(owner && { owner }),
         }),
       );
       const page = keys.slice(0, limit);
@@ -561,6 +616,9 @@ export function createKeyward(options: KeywardOptions): Keyward {
         if (body.limits !== undefined) changes.limits = body.limits;
         if (body.allowedOrigins !== undefined) changes.allowedOrigins = unique(body.allowedOrigins);
         if (body.allowedIps !== undefined) changes.allowedIps = unique(body.allowedIps);
+        if (body.meta !== undefined) changes.meta = body.meta;
+        if (body.owner !== undefined) changes.owner = body.owner;
+        if (body.plan !== undefined) changes.plan = body.plan;
         checkSemantics(changes, current.type);
         if (current.rolledAt && changes.expiresAt !== undefined) {
           const later =
@@ -606,6 +664,10 @@ export function createKeyward(options: KeywardOptions): Keyward {
         limits: old.limits ?? [],
         allowedOrigins: old.allowedOrigins ?? [],
         allowedIps: old.allowedIps ?? [],
+        meta: old.meta ?? null,
+        owner: old.owner ?? null,
+        plan: old.plan ?? null,
+        createdBy: old.createdBy ?? null,
         // The successor counts against the same limits as the key it replaces (one credential in transition).
         lineageId: old.lineageId ?? old.id,
         // One successor per version of the old key, under a unique index.
@@ -666,6 +728,86 @@ export function createKeyward(options: KeywardOptions): Keyward {
         const after = await storeCall('findById', () => store.findById(organizationId, id));
         throw after ? preconditionFailed() : new KeywardError('not_found');
       }
+    },
+
+    async setOrganizationPlan(organizationId, plan) {
+      checkOrganization(organizationId);
+      const name = parseInput(planNameSchema, plan);
+      if (name !== null && !resolved.plans.has(name)) {
+        throw new KeywardError('validation_error', { details: [{ path: 'plan', message: 'Unknown plan.' }] });
+      }
+      const set = store.setOrganizationPlan;
+      if (!set) throw new TypeError('Keyward: the store does not implement setOrganizationPlan');
+      await storeCall('setOrganizationPlan', () => set.call(store, organizationId, name));
+      // This instance at once (also without a change feed); other instances through the store's feed.
+      verifier.clear();
+    },
+
+    async getOrganizationPlan(organizationId) {
+      checkOrganization(organizationId);
+      const get = store.getOrganizationPlan;
+      return get ? storeCall('getOrganizationPlan', () => get.call(store, organizationId)) : null;
+    },
+
+    async revokeOwnerKeys(organizationId, owner, options, context) {
+      checkOrganization(organizationId);
+      const { owner: who, action } = parseInput(revokeOwnerInputSchema, { owner, action: options?.action });
+      const keyIds: string[] = [];
+      const revokeOne = async (key: StoredKey): Promise<void> => {
+        if (action === 'delete') {
+          const deleted = await change(
+            organizationId,
+            key.id,
+            { deletedAt: new Date(clock()) },
+            { record: { type: 'key.deleted', keyName: key.name, context } },
+          );
+          if (deleted) keyIds.push(key.id);
+          return;
+        }
+        let current: StoredKey | null = key;
+        for (let tries = 1; current && !current.disabled && !current.deletedAt; tries++) {
+          const done = await change(
+            organizationId,
+            current.id,
+            { disabled: true },
+            { version: current.version, record: { type: 'key.disabled', keyName: current.name, context } },
+          );
+          if (done) {
+            keyIds.push(current.id);
+            return;
+          }
+          if (tries >= MAX_WRITE_ATTEMPTS) throw rollConflict();
+          const id: string = current.id;
+          current = await storeCall(
+            'findById',
+            (): Promise<StoredKey | null> => store.findById(organizationId, id),
+          );
+        }
+      };
+      // Deleting: expired rolled keys too (they are not listed by default); disabling: the listed ones.
+      const statuses = action === 'delete' ? [undefined, 'expired' as const] : [undefined];
+      for (const status of statuses) {
+        let after: { createdAt: Date; id: string } | undefined;
+        for (;;) {
+          const page = await storeCall('list', () =>
+            store.list(organizationId, {
+              limit: REVOKE_PAGE,
+              now: new Date(clock()),
+              owner: who,
+              ...(after && { after }),
+              ...(status && { status }),
+            }),
+          );
+          // A few writes at a time: one key's lease never waits on another's.
+          for (let i = 0; i < page.length; i += REVOKE_PARALLEL) {
+            await Promise.all(page.slice(i, i + REVOKE_PARALLEL).map(revokeOne));
+          }
+          const last = page.at(-1);
+          if (page.length < REVOKE_PAGE || !last) break;
+          after = { createdAt: last.createdAt, id: last.id };
+        }
+      }
+      return { keyIds };
     },
 
     async listEvents(organizationId, query = {}) {
@@ -781,6 +923,11 @@ export function createKeyward(options: KeywardOptions): Keyward {
   }
 }
 
+/** Keys read per page by `revokeOwnerKeys`. */
+const REVOKE_PAGE = 100;
+/** Keys `revokeOwnerKeys` writes at the same time. */
+const REVOKE_PARALLEL = 8;
+
 /** Read-check-write rounds of an update before it gives up with 409 under constant concurrent change. */
 const MAX_WRITE_ATTEMPTS = 3;
 
@@ -793,6 +940,9 @@ const UPDATABLE_FIELDS = [
   'limits',
   'allowedOrigins',
   'allowedIps',
+  'meta',
+  'owner',
+  'plan',
 ] as const;
 
 /** The names of the fields in `changes` whose value differs from `current`'s. */
@@ -801,6 +951,8 @@ function changedFields(current: StoredKey, changes: KeyChanges): string[] {
     const next = changes[field];
     if (next === undefined) return false;
     const now = current[field];
+    if (field === 'meta' || field === 'owner' || field === 'plan')
+      return JSON.stringify(next) !== JSON.stringify(now ?? null);
     if (next instanceof Date || now instanceof Date) {
       return !(next instanceof Date && now instanceof Date && next.getTime() === now.getTime());
     }
@@ -849,9 +1001,20 @@ interface NewKeyFields {
   allowedIps: readonly string[];
   /** The roll chain's first key id; a new chain starts with the key's own id. */
   lineageId?: string;
+  meta?: Record<string, unknown> | null;
+  owner?: KeyOwner | null;
+  createdBy?: KeyCreator | null;
+  plan?: string | null;
+}
+
+/** The actor of a creation event, as the key keeps it (`createdBy`). */
+function creatorOf(context: EventContext | undefined): KeyCreator {
+  const actor = context?.actor ?? SYSTEM_ACTOR;
+  return { type: actor.type, id: actor.id.slice(0, MAX_EVENT_TEXT) };
 }
 
 interface SemanticFields {
+  plan?: string | null;
   scopes?: string[];
   expiresAt?: Date | null;
   limits?: readonly KeyLimit[];

@@ -40,6 +40,7 @@ export class MemoryKeyStore implements KeyStore {
   readonly #idempotency = new Map<string, IdempotencyRecord>();
   /** Usage buckets by key, granularity, start and instance (each written by its instance only). */
   readonly #usage = new Map<string, UsageBucket>();
+  readonly #organizationPlans = new Map<string, string>();
 
   /** `options.eventRetentionDays` (default 400) bounds how long events are listed. */
   constructor(options: EventStoreOptions = {}) {
@@ -264,6 +265,22 @@ export class MemoryKeyStore implements KeyStore {
     const used = this.#lastUsed.get(key.id);
     if (used && (!copy.lastUsedAt || copy.lastUsedAt < used)) copy.lastUsedAt = new Date(used);
     return copy;
+  }
+
+  async getOrganizationPlan(organizationId: string): Promise<string | null> {
+    return this.#organizationPlans.get(organizationId) ?? null;
+  }
+
+  async setOrganizationPlan(organizationId: string, plan: string | null): Promise<void> {
+    if (plan === null) this.#organizationPlans.delete(organizationId);
+    else this.#organizationPlans.set(organizationId, plan);
+    for (const listener of this.#listeners) {
+      try {
+        listener({ reset: true });
+      } catch {
+        // A failing subscriber must not fail the write.
+      }
+    }
   }
 
   subscribe(listener: KeyChangeListener): () => void {

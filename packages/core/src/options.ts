@@ -7,6 +7,7 @@ import { type LegacyTokensOptions, type LegacyTokenTest, legacyTokenTest } from 
 import { type LifetimeOptions, type ResolvedLifetime, resolveLifetime } from './lifetime.js';
 import { type LimitOptions, type ResolvedLimits, resolveLimits } from './limit-options.js';
 import { type Pepper, type PepperOption, resolvePeppers } from './pepper.js';
+import { type PlanDefinition, type PlansOption, resolvePlans } from './plans.js';
 import { createScopePolicy, type ScopePolicy } from './scopes.js';
 import type { KeyStore } from './store.js';
 import type { Clock } from './types.js';
@@ -45,6 +46,13 @@ export interface KeywardOptions {
   /** Default limits per key type and the loosest limit a customer may set (contract §6). @default {} */
   limits?: LimitOptions;
   /**
+   * Named plans (contract §10): `{ free: { limits: [{ limit: 1000, windowSeconds: 86400, per: 'organization' }] } }`.
+   * A key names one (`plan`), or its organization does (`setOrganizationPlan`); a key's own `limits`
+   * override its plan's. Plans live in the app's configuration: a changed definition applies to every
+   * key on it as soon as the app runs with it, without rewriting keys. @default {}
+   */
+  plans?: PlansOption;
+  /**
    * Called with every audit event (contract §7) once its change is durable, e.g. to send mail or webhooks.
    * Not awaited by the change; a throw or rejection is logged and never fails the change. At most once per
    * event (a process that dies right after a change skips it): read `listEvents` for the complete log.
@@ -75,6 +83,7 @@ export interface ResolvedOptions {
   usage: Required<UsageOptions>;
   clock: Clock;
   limits: ResolvedLimits;
+  plans: ReadonlyMap<string, Readonly<PlanDefinition>>;
   onEvent: ((event: KeyEvent) => void | Promise<void>) | undefined;
   events: Required<EventsOptions>;
   lifetime: ResolvedLifetime;
@@ -113,6 +122,7 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
     }),
     clock,
     limits: resolveLimits(options.limits),
+    plans: resolvePlans(options.plans),
     onEvent: options.onEvent,
     events: positiveIntegers('events', { maintenanceIntervalMs: 60_000, ...defined(options.events) }),
     lifetime: resolveLifetime(options.lifetime),

@@ -39,26 +39,52 @@ export const keyLimitSchema = z
         .min(1, windowMessage)
         .max(MAX_WINDOW_SECONDS, windowMessage)
         .meta({ description: 'Length of the window in seconds (1 second to 31 days).' }),
+      per: z
+        .enum(['key', 'owner', 'organization'], { error: 'Must be "key", "owner" or "organization".' })
+        .optional()
+        .meta({
+          description:
+            'Who the count belongs to: the key (default; a rolled key and its successor share it), its ' +
+            'owner (every key of the owner; a key without owner counts with its organization), or its ' +
+            'organization (every key of it).',
+        }),
     },
     { error: 'Must be an object { limit, windowSeconds }.' },
   )
   .meta({ description: 'At most `limit` requests per `windowSeconds`.' });
+
+/**
+ * A copy of one limit with exactly its fields (`per` only when it is not the default).
+ *
+ * @example
+ * key.limits.map(copyLimit);
+ */
+export function copyLimit(l: {
+  limit: number;
+  windowSeconds: number;
+  per?: 'key' | 'owner' | 'organization' | undefined;
+}): { limit: number; windowSeconds: number; per?: 'owner' | 'organization' } {
+  return l.per === undefined || l.per === 'key'
+    ? { limit: l.limit, windowSeconds: l.windowSeconds }
+    : { limit: l.limit, windowSeconds: l.windowSeconds, per: l.per };
+}
 
 /** Up to 3 limits with distinct windows, e.g. 20 per second and 100,000 per 30 days. */
 export const limitsSchema = z
   .array(keyLimitSchema, { error: 'Must be an array of { limit, windowSeconds }.' })
   .max(MAX_LIMITS, `Must hold at most ${MAX_LIMITS} limits.`)
   .superRefine((limits, ctx) => {
-    const seen = new Set<number>();
+    const seen = new Set<string>();
     limits.forEach((entry, index) => {
-      if (seen.has(entry.windowSeconds)) {
+      const counter = `${entry.per ?? 'key'}:${entry.windowSeconds}`;
+      if (seen.has(counter)) {
         ctx.addIssue({
           code: 'custom',
           path: [index, 'windowSeconds'],
-          message: 'Each limit must have a different window.',
+          message: 'Each limit must have a different window (or count per a different owner).',
         });
       }
-      seen.add(entry.windowSeconds);
+      seen.add(counter);
     });
   })
   .meta({

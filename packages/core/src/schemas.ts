@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { keyOwnerSchema, metaSchema, ownerFilterSchema, ownerTypeSchema } from './owner-schemas.js';
 import { decodePageCursor, encodePageCursor, pageFields } from './page-query.js';
+import { PLAN_NAME_PATTERN } from './plans.js';
 import { allowedIpsSchema, allowedOriginsSchema, keyLimitSchema, limitsSchema } from './policy-schemas.js';
 
 // The input rules of contract §1 and the Key of §3, once. The service parses with them, the admin router
@@ -152,6 +154,16 @@ export const gracePeriodSecondsSchema = z
 
 const object = { error: 'Must be a JSON object.' };
 
+/** A plan name (one of the app's `plans`, checked by the service) or `null` for the organization's plan. */
+export const planNameSchema = z
+  .string({ error: 'Must be a plan name or null.' })
+  .regex(PLAN_NAME_PATTERN, 'Must be a plan name or null.')
+  .nullable()
+  .meta({
+    description:
+      "One of the app's plans; the key's own limits override the plan's. `null`: the organization's plan.",
+  });
+
 /**
  * Input of `createKey` (and the body of `POST /`).
  *
@@ -167,6 +179,9 @@ export const createKeyInputSchema = z.strictObject(
     limits: limitsSchema.optional(),
     allowedOrigins: allowedOriginsSchema.optional(),
     allowedIps: allowedIpsSchema.optional(),
+    meta: metaSchema.optional(),
+    owner: keyOwnerSchema.optional(),
+    plan: planNameSchema.optional(),
   },
   object,
 );
@@ -187,6 +202,9 @@ export const updateKeyInputSchema = z.strictObject(
     limits: limitsSchema.optional(),
     allowedOrigins: allowedOriginsSchema.optional(),
     allowedIps: allowedIpsSchema.optional(),
+    meta: metaSchema.optional(),
+    owner: keyOwnerSchema.optional(),
+    plan: planNameSchema.optional(),
   },
   object,
 );
@@ -260,6 +278,7 @@ export const listKeysQuerySchema = z.strictObject(
         description:
           'Only keys with this status. Without it, rolled keys whose grace period has ended are left out.',
       }),
+    owner: ownerFilterSchema.optional(),
   },
   { error: 'Must be an object.' },
 );
@@ -310,6 +329,22 @@ export const keySchema = z
       description:
         'An imported key (its token keeps its own format); rolling it issues a Keyward-format key.',
     }),
+    meta: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .meta({ description: 'App data returned with the key on verify; `null`: none.' }),
+    owner: z
+      .strictObject({ type: ownerTypeSchema, id: z.string() })
+      .nullable()
+      .meta({ description: 'Who in the organization owns the key; `null`: the organization.' }),
+    createdBy: z
+      .strictObject({ type: z.enum(['user', 'api_key', 'system']), id: z.string() })
+      .nullable()
+      .meta({ description: "The actor of the key's creation event; `null`: unknown (older keys)." }),
+    plan: z
+      .string()
+      .nullable()
+      .meta({ description: "The key's plan; `null`: its organization's plan, if any." }),
   })
   .meta({ id: 'Key' });
 

@@ -1,3 +1,4 @@
+import { copyLimit } from './policy-schemas.js';
 import type { KeyJSON } from './schemas.js';
 import { keyStatus } from './status.js';
 import type { ApiKey, StoredKey } from './types.js';
@@ -57,10 +58,14 @@ export function toApiKey(key: StoredKey, now: number): ApiKey {
     rolledAt: key.rolledAt,
     replacedBy: key.replacedBy,
     status: keyStatus(key, now),
-    limits: (key.limits ?? []).map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
+    limits: (key.limits ?? []).map((l) => copyLimit(l)),
     allowedOrigins: [...(key.allowedOrigins ?? [])],
     allowedIps: [...(key.allowedIps ?? [])],
     legacy: key.legacy === true,
+    meta: key.meta ? structuredClone(key.meta) : null,
+    owner: key.owner ? { type: key.owner.type, id: key.owner.id } : null,
+    createdBy: key.createdBy ? { type: key.createdBy.type, id: key.createdBy.id } : null,
+    plan: key.plan ?? null,
   };
   if (key.type === 'public' && key.token) out.token = key.token;
   versions.set(out, key.version);
@@ -94,10 +99,14 @@ export function serializeKey(key: ApiKey): KeyJSON {
     rolledAt: isoOrNull(key.rolledAt),
     replacedBy: key.replacedBy,
     status: key.status,
-    limits: key.limits.map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
+    limits: key.limits.map((l) => copyLimit(l)),
     allowedOrigins: [...key.allowedOrigins],
     allowedIps: [...key.allowedIps],
     legacy: key.legacy,
+    meta: key.meta === null ? null : structuredClone(key.meta),
+    owner: key.owner && { type: key.owner.type, id: key.owner.id },
+    createdBy: key.createdBy && { type: key.createdBy.type, id: key.createdBy.id },
+    plan: key.plan,
   };
 }
 

@@ -19,6 +19,9 @@ export type KeyChanges = Partial<
     | 'limits'
     | 'allowedOrigins'
     | 'allowedIps'
+    | 'meta'
+    | 'owner'
+    | 'plan'
   >
 >;
 
@@ -38,6 +41,8 @@ export interface KeyListQuery {
   type?: KeyType;
   /** Only keys with this status at `now`. */
   status?: KeyStatus;
+  /** Only keys of this owner (contract §10). */
+  owner?: { type: 'user' | 'service'; id: string };
   /** The clock reading statuses are judged at. */
   now: Date;
 }
@@ -190,6 +195,16 @@ export interface KeyStore {
   readUsage?(query: UsageReadQuery): Promise<UsageRow[]>;
   /** Optional: deletes usage buckets whose retention ended before `now`; resolves with how many. */
   sweepUsage?(now: Date): Promise<number>;
+  /**
+   * Optional (contract §10, with `setOrganizationPlan`): the plan an organization is on, from a small
+   * per-organization document; `null` when it has none (or the organization is unknown).
+   */
+  getOrganizationPlan?(organizationId: string): Promise<string | null>;
+  /**
+   * Optional: sets (or with `null` clears) the organization's plan. A store with `subscribe` announces it
+   * with `{ reset: true }` so every instance re-reads the limits of its cached keys.
+   */
+  setOrganizationPlan?(organizationId: string, plan: string | null): Promise<void>;
   /**
    * Optional: inserts many keys at once (bulk import). Resolves with one entry per key, in order: `null`
    * when it was inserted, or the `DuplicateKeyError` that refused it (`id`, `hash` or `slot` exists). Any

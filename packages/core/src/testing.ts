@@ -465,6 +465,43 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
     describeRehashConformance(withStore, makeStoredKey);
     describeIdempotencyConformance(withStore);
 
+    it('keeps meta, owner, createdBy, plan and per-owner limits, and changes them on update', () =>
+      withStore(async (store, org) => {
+        const key = makeStoredKey({
+          organizationId: org,
+          meta: { customerId: 'cus_1', nested: { list: [1, 'two', null] } },
+          owner: { type: 'service', id: 'billing' },
+          createdBy: { type: 'user', id: 'admin_1' },
+          plan: 'pro',
+          limits: [{ limit: 5, windowSeconds: 60, per: 'owner' }],
+        });
+        await store.insert(key);
+        expect(await store.findById(org, key.id)).toEqual(key);
+        const updated = await store.update(org, key.id, { meta: null, owner: null, plan: null });
+        // Cleared fields may come back as null or be left out (both read as "none").
+        for (const read of [updated, await store.findById(org, key.id)]) {
+          expect(read).not.toBeNull();
+          expect(read?.meta ?? null).toBeNull();
+          expect(read?.owner ?? null).toBeNull();
+          expect(read?.plan ?? null).toBeNull();
+          expect(read?.createdBy).toEqual({ type: 'user', id: 'admin_1' });
+        }
+      }));
+
+    it('keeps one plan per organization when it has getOrganizationPlan/setOrganizationPlan', () =>
+      withStore(async (store, org) => {
+        if (!store.getOrganizationPlan || !store.setOrganizationPlan) return;
+        expect(await store.getOrganizationPlan(org)).toBeNull();
+        await store.setOrganizationPlan(org, 'free');
+        await store.setOrganizationPlan(`${org}_other`, 'pro');
+        expect(await store.getOrganizationPlan(org)).toBe('free');
+        await store.setOrganizationPlan(org, 'pro');
+        expect(await store.getOrganizationPlan(org)).toBe('pro');
+        await store.setOrganizationPlan(org, null);
+        expect(await store.getOrganizationPlan(org)).toBeNull();
+        expect(await store.getOrganizationPlan(`${org}_other`)).toBe('pro');
+      }));
+
     describe('pages and filters (list with a query)', () => {
       const now = new Date('2030-06-01T00:00:00Z');
       const at = (minutes: number) => new Date(now.getTime() - minutes * 60_000);

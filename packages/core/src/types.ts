@@ -8,6 +8,21 @@ export type KeyStatus = 'active' | 'rolled' | 'disabled' | 'expired';
 export interface KeyLimit {
   limit: number;
   windowSeconds: number;
+  /**
+   * Whose count it is (contract §10): the key's (default), its owner's (all keys of the owner share it)
+   * or its organization's. Absent: `'key'`.
+   */
+  per?: 'key' | 'owner' | 'organization';
+}
+
+/** A limit as a compiled policy holds it: with the name of the counter it counts on. */
+export interface PolicyLimit extends KeyLimit {
+  /**
+   * The counter's name: `limit:<lineageId>:<window>` per key, `limit:owner:<org>:<type>:<id>:<window>`
+   * per owner, `limit:org:<org>:<window>` per organization (organization and owner ids URI-encoded).
+   * Never a token or a hash.
+   */
+  readonly counter: string;
 }
 
 /** A key as the store keeps it. Never leaves the service: `hash` and secret tokens stay inside. */
@@ -50,6 +65,26 @@ export interface StoredKey {
   lineageId: string;
   /** `true` for a key brought in by `importKey` (its token keeps its own format). @default false */
   legacy?: boolean;
+  /** App data returned by verify (contract §10); absent or `null`: none. Copied on roll. */
+  meta?: Record<string, unknown> | null;
+  /** Who in the organization owns the key (contract §10); absent or `null`: the organization. */
+  owner?: KeyOwner | null;
+  /** The actor of the key's `key.created` (or `key.imported`) event; absent on keys made before it was kept. */
+  createdBy?: KeyCreator | null;
+  /** The app plan the key is on (contract §10); absent or `null`: its organization's plan, if any. */
+  plan?: string | null;
+}
+
+/** Who owns a key inside its organization (contract §10). */
+export interface KeyOwner {
+  type: 'user' | 'service';
+  id: string;
+}
+
+/** Who created a key: the actor of its creation event. */
+export interface KeyCreator {
+  type: 'user' | 'api_key' | 'system';
+  id: string;
 }
 
 /** A key as the service returns it (contract §3 `Key`), with `Date`s. */
@@ -76,6 +111,14 @@ export interface ApiKey {
   allowedIps: string[];
   /** `true` for a key brought in by `importKey`; rolling it issues a Keyward-format key. */
   legacy: boolean;
+  /** App data (contract §10); `null`: none. */
+  meta: Record<string, unknown> | null;
+  /** Who in the organization owns the key; `null`: the organization. */
+  owner: KeyOwner | null;
+  /** The actor of the key's creation event; `null` when unknown (keys made before it was kept). */
+  createdBy: KeyCreator | null;
+  /** The key's plan; `null`: its organization's plan, if any. */
+  plan: string | null;
 }
 
 /** What a request authenticated with a key knows about it (`req.apiKey`). Never the token or hash. */
@@ -85,6 +128,11 @@ export interface VerifiedKey {
   name: string;
   type: KeyType;
   scopes: string[];
+  /**
+   * The key's app data (contract §10), frozen; `null` when it has none. Always set by verify; optional in
+   * the type so that middleware setting `req.apiKey` itself keeps compiling.
+   */
+  meta?: Readonly<Record<string, unknown>> | null;
 }
 
 /**
@@ -94,7 +142,7 @@ export interface VerifiedKey {
 export interface KeyPolicy {
   /** Names the key's rate-limit counters; shared by a rolled key and its successor. */
   readonly lineageId: string;
-  readonly limits: readonly Readonly<KeyLimit>[];
+  readonly limits: readonly Readonly<PolicyLimit>[];
   readonly allowedOrigins: readonly string[];
   readonly allowedIps: readonly string[];
   /** Whether the origin (e.g. `https://app.example.com`) matches `allowedOrigins`; true when it is empty. */

@@ -17,6 +17,7 @@ describe('verify', () => {
         name: 'Server',
         type: 'secret',
         scopes: ['snippets:read', 'snippets:write'],
+        meta: null,
       },
       sunsetAt: null,
       deprecatedAt: null,

@@ -5,6 +5,7 @@ import { createKeyLookup } from './key-lookup.js';
 import { compileKeyPolicy } from './key-policy.js';
 import type { ResolvedOptions } from './options.js';
 import { createHashers } from './pepper.js';
+import { effectiveLimits } from './plans.js';
 import type {
   KeyType,
   StoredKey,
@@ -245,8 +246,18 @@ export class Verifier {
   async #load(token: string): Promise<CachedKey | null> {
     const stored = await this.#find(token, tokenType(token, this.#options.prefix) === null);
     if (!stored) return null;
+    // Limits as held now: the key's own, else its plan's, else its organization's plan's (contract §10).
+    const { plans, store } = this.#options;
+    let limits = stored.limits;
+    if (plans.size > 0 && (stored.limits ?? []).length === 0) {
+      const organizationPlan =
+        stored.plan == null && store.getOrganizationPlan
+          ? await store.getOrganizationPlan(stored.organizationId)
+          : null;
+      limits = [...effectiveLimits(stored, plans, organizationPlan)];
+    }
     // Scopes as held now (catalog, public ceiling), computed once per load rather than per request.
-    return toCached(stored, this.#options.scopes.effective(stored.scopes, stored.type));
+    return toCached({ ...stored, limits }, this.#options.scopes.effective(stored.scopes, stored.type));
   }
 }
 
@@ -259,6 +270,7 @@ function toCached(key: StoredKey, scopes: string[]): CachedKey {
     name: key.name,
     type: key.type,
     scopes: frozenScopes as string[],
+    meta: key.meta ? deepFreeze(structuredClone(key.meta)) : null,
   });
   const policy = compileKeyPolicy(key);
   return {
@@ -279,4 +291,13 @@ function toCached(key: StoredKey, scopes: string[]): CachedKey {
     legacy: key.legacy === true,
     touchedAt: Number.NEGATIVE_INFINITY,
   };
+}
+
+/** Freezes a JSON value and everything in it: one `meta` object is shared by every request of a key. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -80,12 +80,13 @@ describe.each(EXPRESS_VERSIONS)('apiKeyAuth on %s', (_version, express) => {
           name: 'Server',
           type: 'secret',
           scopes: ['snippets:read', 'snippets:write'],
+          meta: null,
         },
       });
     });
   });
 
-  it('sets req.apiKey to exactly { id, organizationId, name, type, scopes } and never the token', async () => {
+  it('sets req.apiKey to exactly { id, organizationId, name, type, scopes, meta } and never the token', async () => {
     const f = await keywardFixture();
     const handler = countingHandler();
     const app = appWith(express, [apiKeyAuth(f.keyward)], handler);
@@ -95,6 +96,7 @@ describe.each(EXPRESS_VERSIONS)('apiKeyAuth on %s', (_version, express) => {
     expect(res.status).toBe(200);
     expect(Object.keys(handler.seen?.apiKey as object).sort()).toEqual([
       'id',
+      'meta',
       'name',
       'organizationId',
       'scopes',

@@ -35,6 +35,13 @@ export interface KeyLimiterOptions {
    */
   onStoreError?: 'open' | 'closed';
   /**
+   * Longest a counting call (`increment`, `decrement`) may take; past it the call counts as failed and
+   * `onStoreError` applies, so a stalled store (a frozen Redis host keeps its connection open and never
+   * answers) delays a request by this much at most instead of stalling it. An integer from 1 to 60,000.
+   * @default 200
+   */
+  timeoutMs?: number;
+  /**
    * The invalid-key throttle of contract §6: a client address (`req.ip`; IPv6 grouped by /56 as
    * express-rate-limit does) that sent `limit` refused keys (`invalid_api_key`) within `windowSeconds` gets
    * 429 `too_many_invalid_keys` before any lookup until the window ends. `false` turns it off.
@@ -94,7 +101,7 @@ export function createKeyLimiter(options?: KeyLimiterOptions): KeyLimiter {
     throw new TypeError(`${WHERE}: options must be an object`);
   }
   for (const name of Object.keys(options ?? {})) {
-    if (!['store', 'onStoreError', 'invalidKeyThrottle'].includes(name)) {
+    if (!['store', 'onStoreError', 'timeoutMs', 'invalidKeyThrottle'].includes(name)) {
       throw new TypeError(`${WHERE}: unknown option "${name}"`);
     }
   }
@@ -105,7 +112,33 @@ export function createKeyLimiter(options?: KeyLimiterOptions): KeyLimiter {
   if (failMode !== 'open' && failMode !== 'closed') {
     throw new TypeError(`${WHERE}: onStoreError must be 'open' or 'closed'`);
   }
-  return new Limiter(factory, failMode === 'closed', resolveThrottle(options?.invalidKeyThrottle));
+  const timeoutMs = options?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
+    throw new TypeError(`${WHERE}: timeoutMs must be an integer from 1 to 60000`);
+  }
+  return new Limiter(factory, failMode === 'closed', timeoutMs, resolveThrottle(options?.invalidKeyThrottle));
+}
+
+/** Default bound of one counting call: far above a healthy Redis round trip (< 1 ms on a LAN). */
+const DEFAULT_TIMEOUT_MS = 200;
+
+/** Thrown (and caught) when a counting call outlives `timeoutMs`. */
+class CountingTimeoutError extends Error {
+  override name = 'CountingTimeoutError';
+}
+
+/**
+ * `call` bounded by `ms`: rejects with `CountingTimeoutError` past it. A late answer is dropped (a late
+ * increment may still count: the store counted a request that was already answered per `onStoreError`).
+ */
+function bounded<T>(call: Promise<T> | T, ms: number): Promise<T> {
+  if (!(call instanceof Promise)) return Promise.resolve(call);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CountingTimeoutError(`no answer within ${ms} ms`)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
 }
 
 const defaults = new WeakMap<Keyward, KeyLimiter>();
@@ -139,6 +172,7 @@ class Limiter implements KeyLimiter {
   readonly [BRAND] = true;
   readonly #factory: (windowMs: number) => Store;
   readonly #failClosed: boolean;
+  readonly #timeoutMs: number;
   readonly #throttle: { limit: number; windowMs: number; store: Store | null } | null;
   readonly #stores = new Map<number, Store>();
   readonly #blocked = new Map<string, number>();
@@ -146,10 +180,12 @@ class Limiter implements KeyLimiter {
   constructor(
     factory: (windowMs: number) => Store,
     failClosed: boolean,
+    timeoutMs: number,
     throttle: { limit: number; windowSeconds: number } | null,
   ) {
     this.#factory = factory;
     this.#failClosed = failClosed;
+    this.#timeoutMs = timeoutMs;
     this.#throttle = throttle && {
       limit: throttle.limit,
       windowMs: throttle.windowSeconds * 1000,
@@ -180,7 +216,7 @@ class Limiter implements KeyLimiter {
     throttle.store ??= this.#make(throttle.windowMs);
     let count: ClientRateLimitInfo;
     try {
-      count = await throttle.store.increment(`invalid:${address}`);
+      count = await bounded(throttle.store.increment(`invalid:${address}`), this.#timeoutMs);
     } catch (error) {
       log('invalid-key throttle: the counting store failed (%s); not counted', nameOf(error));
       throttle.store = null;
@@ -199,15 +235,16 @@ class Limiter implements KeyLimiter {
   }
 
   async consume(policy: KeyPolicy, res: Response | undefined, realm: string): Promise<KeywardError | null> {
-    const { limits, lineageId } = policy;
+    const { limits } = policy;
     const stores = limits.map((l) => this.#store(l.windowSeconds));
     let counts: ClientRateLimitInfo[];
     try {
       counts = await Promise.all(
-        limits.map((l, i) => (stores[i] as Store).increment(counterKey(lineageId, l.windowSeconds))),
+        limits.map((l, i) => bounded((stores[i] as Store).increment(l.counter), this.#timeoutMs)),
       );
     } catch (error) {
-      this.#forget(limits, stores);
+      // A slow store is kept (its connection is alive, only late); a failing one is made again.
+      if (!(error instanceof CountingTimeoutError)) this.#forget(limits, stores);
       log(
         'rate limits: the counting store failed (%s); %s',
         nameOf(error),
@@ -253,9 +290,9 @@ class Limiter implements KeyLimiter {
     setRateLimitHeaders(res, limits[exceeded] as KeyPolicy['limits'][number], 0, retryAfter);
     // Only admitted requests count: give this one back to every window it did not exceed.
     for (let i = 0; i < limits.length; i++) {
-      const { limit, windowSeconds } = limits[i] as KeyPolicy['limits'][number];
+      const { limit, counter } = limits[i] as KeyPolicy['limits'][number];
       if ((counts[i] as ClientRateLimitInfo).totalHits <= limit) {
-        Promise.resolve(stores[i]?.decrement(counterKey(lineageId, windowSeconds))).catch((error: unknown) =>
+        bounded(stores[i]?.decrement(counter), this.#timeoutMs).catch((error: unknown) =>
           log('rate limits: giving back a refused request failed (%s)', nameOf(error)),
         );
       }
@@ -298,11 +335,6 @@ class Limiter implements KeyLimiter {
     }
     return store;
   }
-}
-
-/** Counter names hold the roll chain's first key id (not secret) and the window; never a token or hash. */
-function counterKey(lineageId: string, windowSeconds: number): string {
-  return `limit:${lineageId}:${windowSeconds}`;
 }
 
 /** Whole seconds until the window resets (at least 1), from the store's reset time or the window length. */

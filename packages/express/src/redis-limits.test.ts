@@ -63,6 +63,9 @@ describeRedis('two app instances sharing a real Redis (redis-server on a loopbac
           store: () =>
             new RedisStore({ sendCommand: (...args: string[]) => client.sendCommand(args), prefix }),
           onStoreError: mode,
+          // Above the default 200 ms: on a loaded shared 2-core machine a healthy Redis round trip can take
+          // longer, and a timed-out count would be admitted uncounted (the freeze test needs only a bound).
+          timeoutMs: 1000,
         });
         const app = express5();
         let runs = 0;
@@ -134,6 +137,24 @@ describeRedis('two app instances sharing a real Redis (redis-server on a loopbac
     expect(await burst(5)).toBe(1);
   });
 
+  it('counts two keys of one owner on one count across both instances (per: owner): exactly the limit admitted', async () => {
+    const { a, b, key } = await twoInstances();
+    const owner = { type: 'service' as const, id: 'billing' };
+    const limits = [{ limit: 6, windowSeconds: 60, per: 'owner' as const }];
+    const first = await key({ owner, limits });
+    const second = await key({ owner, limits });
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        request((i % 2 ? a : b).app)
+          .get('/r')
+          .set(bearer(i % 4 < 2 ? first.token : second.token)),
+      ),
+    );
+    expect(answers.filter((r) => r.status === 200)).toHaveLength(6);
+    expect(answers.filter((r) => r.status === 429)).toHaveLength(10);
+    expect(a.runs() + b.runs()).toBe(6);
+  });
+
   it('counts a rolled key and its successor together', async () => {
     const { a, b, key } = await twoInstances();
     const old = await key({ limits: [{ limit: 4, windowSeconds: 60 }] });
@@ -190,6 +211,52 @@ describeRedis('two app instances sharing a real Redis (redis-server on a loopbac
       );
     }
     expect(statuses).toEqual([200, 200, 429, 429]);
+  }, 30_000);
+
+  it('answers every request while Redis is frozen (SIGSTOP): admitted uncounted (open) or 503 (closed), within the counting timeout', async () => {
+    const { a, b, key } = await twoInstances(['open', 'closed']);
+    const { token } = await key({ limits: [{ limit: 1000, windowSeconds: 60 }] });
+    expect((await request(a.app).get('/r').set(bearer(token))).status).toBe(200);
+    const before = a.runs() + b.runs();
+    // Mid-traffic: requests already in flight when the server stops answering.
+    const inFlight = Array.from({ length: 10 }, (_, i) =>
+      request((i % 2 ? a : b).app)
+        .get('/r')
+        .set(bearer(token)),
+    );
+    redis.freeze();
+    try {
+      const started = Date.now();
+      const frozen = await Promise.all([
+        ...inFlight,
+        ...Array.from({ length: 10 }, (_, i) =>
+          request((i % 2 ? a : b).app)
+            .get('/r')
+            .set(bearer(token)),
+        ),
+      ]);
+      const took = Date.now() - started;
+      // Generous bound (the timeout is 200 ms; a stall without it lasts as long as the freeze): the
+      // point is that every request completes while Redis stays frozen.
+      console.info(`20 requests answered in ${took} ms with Redis frozen`);
+      expect(took).toBeLessThan(10_000);
+      for (const [i, res] of frozen.entries()) {
+        const open = i % 2 === 1; // odd requests went to a (open), even ones to b (closed)
+        if (open) expect(res.status).toBe(200);
+        // An in-flight request may have been counted before the freeze: 200 or 503 on the closed one.
+        else if (i >= 10) {
+          expect(res.status).toBe(503);
+          expect(res.body.error.code).toBe('key_store_unavailable');
+        } else expect([200, 503]).toContain(res.status);
+      }
+      expect(a.runs() + b.runs() - before).toBeGreaterThanOrEqual(10);
+    } finally {
+      redis.thaw();
+    }
+    await eventually('counting resumes after Redis is thawed', 10_000, async () => {
+      const res = await request(b.app).get('/r').set(bearer(token));
+      return res.status === 200 && res.headers.ratelimit !== undefined;
+    });
   }, 30_000);
 
   it('throttles an address over 50 refused keys counted by both instances together', async () => {

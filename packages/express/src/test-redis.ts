@@ -78,12 +78,23 @@ export async function startRedis(port?: number) {
     child = null;
     if (!proc || proc.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGCONT'); // a frozen server must not keep the test waiting
     proc.kill('SIGKILL');
     await exited;
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers, as a stalled host would. */
+  function freeze(): void {
+    child?.kill('SIGSTOP');
+  }
+
+  /** Resumes a frozen server (SIGCONT). */
+  function thaw(): void {
+    child?.kill('SIGCONT');
+  }
+
   await start();
-  return { port: chosen, url: `redis://127.0.0.1:${chosen}`, start, stop };
+  return { port: chosen, url: `redis://127.0.0.1:${chosen}`, start, stop, freeze, thaw };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { KeyChangeEvent } from '@keyward/core';
 import type { Model } from 'mongoose';
 import { log } from './logger.js';
-import type { ChangeDocument } from './schema.js';
+import { type ChangeDocument, RESET_ALL } from './schema.js';
 
 /** Change-log entries older than this are deleted. */
 export const CHANGE_RETENTION_MS = 10 * 60_000;
@@ -103,7 +103,8 @@ export class ChangeFeed {
           const time = at.getTime();
           this.#seen.set(changeId, time);
           this.#watermark = Math.max(this.#watermark, time);
-          if (typeof keyId === 'string') this.#emit({ id: keyId });
+          if (keyId === RESET_ALL) this.#emit({ reset: true });
+          else if (typeof keyId === 'string') this.#emit({ id: keyId });
         }
         const last = page.at(-1);
         if (page.length < pageSize || !last || this.#stopped) break;

@@ -18,6 +18,7 @@ export function listFilter(organizationId: string, query: KeyListQuery): Record<
     const { createdAt, id } = query.after;
     and.push({ $or: [{ createdAt: { $lt: createdAt } }, { createdAt, _id: { $lt: id } }] });
   }
+  if (query.owner) and.push({ 'owner.type': query.owner.type, 'owner.id': query.owner.id });
   if (query.q) {
     const search: Record<string, unknown>[] = [{ name: { $regex: escapeRegExp(query.q), $options: 'i' } }];
     if (query.q.length === 4) search.push({ redactedKey: { $regex: `${escapeRegExp(query.q)}$` } });

@@ -31,6 +31,7 @@ import {
   type HashDocument,
   type KeyDocument,
   type LockDocument,
+  RESET_ALL,
   storeModels,
   toDocument,
   type UsageDocument,
@@ -366,6 +367,30 @@ export class MongoKeyStore implements KeyStore {
         state,
       );
       return doc && fromDocument(doc);
+    });
+  }
+
+  /** The organization's plan, from `<collection>_organizations`. */
+  getOrganizationPlan(organizationId: string): Promise<string | null> {
+    return this.#run('getOrganizationPlan', async () => {
+      const doc = await this.#models.organizations.collection.findOne({ _id: organizationId } as never);
+      const plan = (doc as { plan?: unknown } | null)?.plan;
+      return typeof plan === 'string' ? plan : null;
+    });
+  }
+
+  /**
+   * Sets the organization's plan: one whole-document write of its own document (last writer wins: there
+   * is nothing to check), then a change-log entry that has every instance re-read its cached keys.
+   */
+  setOrganizationPlan(organizationId: string, plan: string | null): Promise<void> {
+    return this.#run('setOrganizationPlan', async () => {
+      await this.#models.organizations.collection.replaceOne(
+        { _id: organizationId } as never,
+        { plan } as never,
+        { upsert: true },
+      );
+      await this.#announce(RESET_ALL);
     });
   }
 

@@ -1,4 +1,5 @@
 import type { StoredKey } from '@keyward/core';
+import { copyLimit } from '@keyward/core';
 import type { Connection, Model, Types } from 'mongoose';
 import type { EventDocument } from './event-schema.js';
 import type { UsageBucketDocument } from './usage-buckets.js';
@@ -56,6 +57,15 @@ export interface LockDocument {
 }
 
 /** One entry of the change log the change feed reads: key `keyId` changed at `at` (the writer's clock). */
+/** `<collection>_organizations`: what Keyward keeps per organization, `{ _id: organizationId, plan }`. */
+export interface OrganizationDocument {
+  _id: string;
+  plan: string | null;
+}
+
+/** The `keyId` of a change-log entry that tells every instance to re-read all its cached keys. */
+export const RESET_ALL = '*';
+
 export interface ChangeDocument {
   _id: Types.ObjectId;
   keyId: string;
@@ -69,6 +79,7 @@ type Models = {
   locks: Model<LockDocument>;
   changes: Model<ChangeDocument>;
   usageBuckets: Model<UsageBucketDocument>;
+  organizations: Model<OrganizationDocument>;
 };
 
 /**
@@ -108,6 +119,7 @@ export function storeModels(connection: Connection, collection: string): Models 
     hashes: model<HashDocument>('hashes', { _id: String }),
     usage: model<UsageDocument>('usage', { _id: String }),
     locks: model<LockDocument>('locks', { _id: String }),
+    organizations: model<OrganizationDocument>('organizations', { _id: String }),
     changes: model<ChangeDocument>('changes', { _id: Schema.Types.ObjectId }, [[{ at: 1 }, { name: 'at' }]]),
     // An organization's usage in a range; a key's is an `_id` range (see usage-buckets.ts).
     usageBuckets: model<UsageBucketDocument>('usage_buckets', { _id: String }, [
@@ -138,11 +150,15 @@ export function fromDocument(doc: KeyDocument, lastUsedAt: Date | null = null): 
     replacedBy: doc.replacedBy ?? null,
     deletedAt: doc.deletedAt ?? null,
     version: doc.version ?? 0,
-    limits: (doc.limits ?? []).map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
+    limits: (doc.limits ?? []).map((l) => copyLimit(l)),
     allowedOrigins: [...(doc.allowedOrigins ?? [])],
     allowedIps: [...(doc.allowedIps ?? [])],
     lineageId: doc.lineageId ?? doc._id,
     ...(doc.legacy === true ? { legacy: true } : {}),
+    ...(doc.meta ? { meta: doc.meta } : {}),
+    ...(doc.owner ? { owner: { type: doc.owner.type, id: doc.owner.id } } : {}),
+    ...(typeof doc.plan === 'string' ? { plan: doc.plan } : {}),
+    ...(doc.createdBy ? { createdBy: { type: doc.createdBy.type, id: doc.createdBy.id } } : {}),
   };
 }
 
@@ -153,7 +169,7 @@ export function toDocument(key: StoredKey): KeyDocument {
     _id: id,
     ...rest,
     scopes: [...key.scopes],
-    limits: key.limits.map((l) => ({ limit: l.limit, windowSeconds: l.windowSeconds })),
+    limits: key.limits.map((l) => copyLimit(l)),
     allowedOrigins: [...key.allowedOrigins],
     allowedIps: [...key.allowedIps],
     ...(legacy === true ? { legacy: true } : {}),

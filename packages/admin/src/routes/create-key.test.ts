@@ -32,6 +32,10 @@ describe('POST / (create a key)', () => {
       allowedOrigins: [],
       allowedIps: [],
       legacy: false,
+      meta: null,
+      owner: null,
+      createdBy: { type: 'user', id: 'unknown' },
+      plan: null,
     });
   });
 
@@ -132,8 +136,8 @@ describe('POST / validation', () => {
   const cases: Array<[string, unknown, Array<{ path: string; message?: RegExp }>]> = [
     [
       'an unknown field',
-      { name: 'A', type: 'secret', owner: 'me' },
-      [{ path: 'owner', message: /Unknown field/ }],
+      { name: 'A', type: 'secret', ownerId: 'me' },
+      [{ path: 'ownerId', message: /Unknown field/ }],
     ],
     [
       'a missing name and type',
