@@ -3,8 +3,8 @@ import express from 'express';
 import { createBodyReader } from './body.js';
 import { type EndpointContext, endpoint } from './endpoint.js';
 import { createErrorHandler } from './error-handler.js';
-import { methodNotAllowed } from './method-not-allowed.js';
 import { onlyGrantable } from './grantable-scopes.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 import { createOpenApiHandler } from './openapi.js';
 import { type AdminRouterOptions, resolveAdminOptions } from './options.js';
 import { createRequestGuard } from './request-guard.js';
@@ -66,11 +66,14 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
 
   // Wrong methods on known paths: 405 with `Allow`, before `/:id` can read `events` as an id.
   router.use(methodNotAllowed());
-  router.get('/openapi.json', createOpenApiHandler({
+  router.get(
+    '/openapi.json',
+    createOpenApiHandler({
       scopes: keyward.scopes,
       security: openapi.security,
       plans: keyward.plans,
-    }));
+    }),
+  );
   // Fixed paths are registered before `/:id`, so they are never read as ids.
   router.get('/scopes', endpoint(context, getScopes));
   router.get('/events', endpoint(context, listEvents));

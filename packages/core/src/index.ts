@@ -111,8 +111,8 @@ export { PLAN_NAME_PATTERN, type PlanDefinition, type PlansOption } from './plan
 export {
   allowedIpsSchema,
   allowedOriginsSchema,
-  IP_OR_CIDR_PATTERN,
   copyLimit,
+  IP_OR_CIDR_PATTERN,
   isIpOrCidr,
   keyLimitSchema,
   limitsSchema,
