@@ -102,7 +102,7 @@ describe('createAdminRouter', () => {
     app.use((_req, res) => {
       res.status(418).send('host');
     });
-    for (const path of ['/api/keys/key_0123456789ABCDEFGHIJ/usage', '/api/keys/a/b/c']) {
+    for (const path of ['/api/keys/key_0123456789ABCDEFGHIJ/nope', '/api/keys/a/b/c']) {
       const res = await request(app).get(path).set('x-org', 'org_a');
       expect(res.status).toBe(418);
       expect(res.text).toBe('host');
@@ -119,6 +119,8 @@ describe('createAdminRouter', () => {
     ['post', '/key_0123456789ABCDEFGHIJ', 'GET, HEAD, PATCH, DELETE'],
     ['get', '/key_0123456789ABCDEFGHIJ/roll', 'POST'],
     ['delete', '/key_0123456789ABCDEFGHIJ/roll', 'POST'],
+    ['post', '/usage', 'GET, HEAD'],
+    ['delete', '/key_0123456789ABCDEFGHIJ/usage', 'GET, HEAD'],
   ] as const)('answers %s %s with 405 and Allow: %s, before authorize runs', async (method, path, allow) => {
     const authorize = vi.fn(() => ({ organizationId: 'org_a' }));
     const { app } = setup({ authorize });

@@ -40,7 +40,9 @@ export const metaSchema = z
   });
 
 const ownerIdMessage = `Must be 1 to ${MAX_OWNER_ID_LENGTH} characters without control characters.`;
-const OWNER_ID_PATTERN = new RegExp(`^[^\\p{Cc}]{1,${MAX_OWNER_ID_LENGTH}}$`, 'u');
+// No control characters (Unicode's Cc: U+0000–U+001F, U+007F–U+009F), written with `\x` escapes so that
+// the OpenAPI document's pattern compiles in Python's re and RE2 as well as in ECMAScript.
+const OWNER_ID_PATTERN = new RegExp(`^[^\\x00-\\x1f\\x7f-\\x9f]{1,${MAX_OWNER_ID_LENGTH}}$`, 'u');
 
 /** The kinds of owner a key may have inside its organization. */
 export const ownerTypeSchema = z.enum(['user', 'service'], { error: 'Must be "user" or "service".' });
@@ -80,7 +82,10 @@ export const revokeOwnerInputSchema = z.strictObject({
 });
 
 const ownerFilterMessage = 'Must be "user:<id>" or "service:<id>".';
-const OWNER_FILTER_PATTERN = new RegExp(`^(user|service):[^\\p{Cc}]{1,${MAX_OWNER_ID_LENGTH}}$`, 'u');
+const OWNER_FILTER_PATTERN = new RegExp(
+  `^(user|service):[^\\x00-\\x1f\\x7f-\\x9f]{1,${MAX_OWNER_ID_LENGTH}}$`,
+  'u',
+);
 
 /**
  * The owner filter of a list (`?owner=user:u_1`), parsed to `{ type, id }`.

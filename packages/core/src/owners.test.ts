@@ -92,8 +92,9 @@ describe('owner and createdBy', () => {
 
   it('revokeOwnerKeys disables 1,000 keys of one owner with one event each: refused at once here and by another instance on the store', async () => {
     const store = new MemoryKeyStore();
-    const { keyward: a } = testKeyward({ store });
-    const { keyward: b } = testKeyward({ store });
+    // 1,001 keys in one organization: over the default cap of 1,000 keys per organization.
+    const { keyward: a } = testKeyward({ store, maxKeysPerOrganization: 2_000 });
+    const { keyward: b } = testKeyward({ store, maxKeysPerOrganization: 2_000 });
     const tokens: string[] = [];
     for (let i = 0; i < 1000; i++) {
       tokens.push((await a.createKey(ORG, { name: `K${i}`, type: 'secret', owner: alice })).token);
