@@ -125,6 +125,7 @@ describe.each(EXPRESS_VERSIONS)(
         name: 'Server',
         type: 'secret',
         scopes: ['snippets:read', 'snippets:write'],
+        meta: null,
       };
       expect(handler.seen?.user).toEqual(expected);
       expect(handler.seen?.apiKey).toBe(handler.seen?.user);
