@@ -13,7 +13,7 @@ import { type Keyward, MemoryKeyStore } from '@keyward/core';
 import { TEST_PEPPER } from '@keyward/core/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { createDemoApp } from './app.js';
+import { createDemoApp, DEMO_KEY_LIMITS } from './app.js';
 import { launchChromium, requireChromium } from './chromium.js';
 import { PINNED_NOW, pinnedClock } from './pinned-clock.js';
 
@@ -121,6 +121,9 @@ export function useDashboard() {
       clock: clock.now,
       // Every test signs up from 127.0.0.1: the demo's default (20 per 10 minutes) would refuse the 21st.
       signupRateLimit: { limit: 1_000, windowMs: 600_000 },
+      // The demo's default limits without its `max`, so that tests can give a public key no limits at all
+      // (the demo's own tests hold its `max`).
+      keyLimits: { defaults: DEMO_KEY_LIMITS.defaults },
     });
     service = demo.keyward;
     server = demo.app.listen(0, '127.0.0.1');

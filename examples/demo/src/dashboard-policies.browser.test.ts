@@ -117,7 +117,9 @@ describe('policies in the dashboard', () => {
     const limitsError = dialog.locator('#kw-edit-limits-error');
     await limitsError.waitFor();
     expect(await limitsError.textContent()).toMatch(/^Limit 2: Must be an integer from 1 to 1000000000\./);
-    expect(await limitsError.textContent()).toContain('Limit 2: Each limit must have a different window.');
+    expect(await limitsError.textContent()).toContain(
+      'Limit 2: Each limit must have a different window (or count per a different owner).',
+    );
     expect(
       await dialog.getByRole('spinbutton', { name: 'Requests, limit 2' }).getAttribute('aria-invalid'),
     ).toBe('true');
