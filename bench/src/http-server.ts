@@ -50,7 +50,7 @@ const memory = keyward(new MemoryKeyStore());
 const hotToken = (await memory.createKey(ORG, { name: 'hot', type: 'secret' })).token;
 const noCache = keyward(new MemoryKeyStore(), false);
 // The same hot path with usage counting off (a store without `recordOutcomes`): its pair with `/hot` is
-// what counting costs a cached key (contract §9).
+// what counting costs a cached key (docs/reference.md §9).
 const uncountedStore = new MemoryKeyStore();
 Object.assign(uncountedStore, { recordOutcomes: undefined });
 const uncounted = keyward(uncountedStore);
@@ -58,7 +58,7 @@ const uncountedToken = (await uncounted.createKey(ORG, { name: 'uncounted', type
 const noCacheToken = (await noCache.createKey(ORG, { name: 'no-cache', type: 'secret' })).token;
 passport.use(createPassportStrategy(memory, READ));
 
-// --- One limit on a key (contract §6), never reached: counted in memory (the default limiter), and on a
+// --- One limit on a key (docs/reference.md §6), never reached: counted in memory (the default limiter), and on a
 // redis-server of our own through rate-limit-redis (left out when redis-server is not installed).
 const limitedToken = (
   await memory.createKey(ORG, {

@@ -14,7 +14,7 @@ import { signupHandlers } from './signup.js';
 import { Snippets } from './snippets.js';
 import { createV1Router } from './v1.js';
 
-/** The demo's scope catalog (contract §4). */
+/** The demo's scope catalog (docs/reference.md §4). */
 export const DEMO_SCOPES = ['snippets:read', 'snippets:write'];
 /** What public keys may hold. */
 export const DEMO_PUBLIC_SCOPES = ['snippets:read'];
@@ -96,7 +96,7 @@ export function parseTrustProxy(value: string | undefined): boolean | number | s
 }
 
 /**
- * The demo server of contract §4 as an Express app that does not listen: tests drive it with supertest,
+ * The demo server of docs/reference.md §4 as an Express app that does not listen: tests drive it with supertest,
  * `server.ts` listens.
  *
  * @example
@@ -203,7 +203,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     }),
   );
 
-  // GitHub's secret-scanning partner endpoint: a leaked secret key stops working at once (contract §11).
+  // GitHub's secret-scanning partner endpoint: a leaked secret key stops working at once (docs/reference.md §11).
   // Before any body parser: the signature is checked over the raw body.
   const keysUrl = options.leakReportKeysUrl || process.env.LEAK_REPORT_KEYS_URL?.trim();
   app.use(

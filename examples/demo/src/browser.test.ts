@@ -171,7 +171,7 @@ describe('the API keys page in Chromium', () => {
     // The default key: public, active, never used; it can be shown in full and hidden again.
     expect(await rows(page).count()).toBe(1);
     const defaultRow = rows(page).first();
-    // The demo's default limits for public keys (contract §6) are in the policy line.
+    // The demo's default limits for public keys (docs/reference.md §6) are in the policy line.
     expect(await cell(defaultRow, 0)).toBe(
       'Default API Key Default snippets:read Policies: 10 / second · 10,000 / day',
     );

@@ -1,4 +1,4 @@
-// The dashboard's Activity panel in Chromium (contract §5/§7): the organization's events newest first,
+// The dashboard's Activity panel in Chromium (docs/reference.md §5/§7): the organization's events newest first,
 // paged with "Load more", filtered by key, and a key's history from its "…" menu, after create → roll →
 // use of the old key → delete; axe-core in both themes.
 

@@ -1,4 +1,4 @@
-// The dashboard as an element in an app's own page (issue 23, item 1): <keyward-api-keys> in an app that
+// The dashboard as an element in an app's own page (for apps that sign in without cookies): <keyward-api-keys> in an app that
 // signs in with a bearer token (JWT-header style, no cookie, no session), whose admin router's `authorize`
 // reads `Authorization: Bearer <app token>` and whose page hands the element the token with `getToken`.
 // The cookie app (the demo) is covered by the other dashboard test files.

@@ -1,4 +1,4 @@
-// Imported keys in the dashboard (contract §5/§8): a key brought in with `importKey` carries the Legacy tag;
+// Imported keys in the dashboard (docs/reference.md §5/§8): a key brought in with `importKey` carries the Legacy tag;
 // rolling it gives a Keyward-format key without the tag; axe-core finds nothing in either theme.
 
 import { describe, expect, it } from 'vitest';

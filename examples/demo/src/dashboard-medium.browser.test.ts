@@ -1,4 +1,4 @@
-// The dashboard's medium defects of issue 24 in Chromium: search answers out of order, focus after
+// The dashboard's smaller defects in Chromium: search answers out of order, focus after
 // "Load more" and after errors, "Sign in again" in the dialogs, reload on window focus, announced search
 // results, input and placeholder contrast, print in a dark OS theme, and Activity naming keys.
 
@@ -17,7 +17,7 @@ const demo = useDashboard();
 const { signedIn } = demo;
 const keyward = () => demo.keyward();
 
-describe('dashboard, issue 24 medium items', () => {
+describe('dashboard, smaller defects', () => {
   it('ignores a search answer that arrives after a newer one, and announces the results', async () => {
     const { page, org } = await signedIn();
     await keyward().createKey(org, { name: 'Alpha', type: 'secret' });
@@ -173,7 +173,7 @@ describe('dashboard, issue 24 medium items', () => {
   });
 });
 
-describe('dashboard, first run (issue 24)', () => {
+describe('dashboard, first run', () => {
   for (const theme of ['light', 'dark'] as const) {
     it(`names the organization, shows how to call the API with a new key, and signs out (${theme})`, async () => {
       const { page } = await signedIn({ theme, organization: 'Initech' });

@@ -1,4 +1,4 @@
-// The dashboard's policy fields in Chromium (contract §5/§6): limits, allowed origins and IPs in the create
+// The dashboard's policy fields in Chromium (docs/reference.md §5/§6): limits, allowed origins and IPs in the create
 // and edit dialogs with the server's 400 details beside the field, the compact policy line in the table,
 // the notice for keys expiring within 7 days, "still in use" on rolled keys, and axe-core in both themes.
 

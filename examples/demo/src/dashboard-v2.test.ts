@@ -1,4 +1,4 @@
-// Dashboard v2 in Chromium (issue 12): phone layout, a list that never lies (404/409, focus), paging and
+// Dashboard v2 in Chromium: phone layout, a list that never lies (404/409, focus), paging and
 // search, Edit, expiry presets, warnings, the Default tag after a roll, print, and axe-core in both themes.
 // The demo runs on a MemoryKeyStore here (the Mongo-backed run is browser.test.ts).
 

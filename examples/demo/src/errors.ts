@@ -37,7 +37,7 @@ export function invalidBody(message: string): KeywardError {
 }
 
 /**
- * The app's last error handler: the contract's JSON error body, `Cache-Control: no-store`, and a one-line
+ * The app's last error handler: the documented JSON error body, `Cache-Control: no-store`, and a one-line
  * log of server faults (the error's name only: messages can quote what a client sent).
  *
  * @example

@@ -7,7 +7,7 @@ import type { Snippets } from './snippets.js';
 import { createV1OpenApiDocument } from './v1-openapi.js';
 
 /**
- * The demo's public API, authenticated with API keys (contract §4):
+ * The demo's public API, authenticated with API keys (docs/reference.md §4):
  * `GET /whoami` (any key), `GET /snippets` (`snippets:read`), `POST /snippets` (a secret key with
  * `snippets:write`), and `GET /openapi.json`, its OpenAPI document (no key). It answers CORS requests from any origin, except that a key bound to `allowedOrigins`
  * gets CORS headers only for those origins (`apiKeyCors`, narrowed by `apiKeyAuth` from its own verify).

@@ -1,4 +1,4 @@
-// The Activity panel (contract §7): the organization's key events, newest first, paged with "Load more",
+// The Activity panel (docs/reference.md §7): the organization's key events, newest first, paged with "Load more",
 // filtered by key. A key's history (from its "…" menu) is this panel filtered by that key.
 
 import { h, replaceChildren } from './dom.js';

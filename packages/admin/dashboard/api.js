@@ -168,7 +168,7 @@ export function createApi(base, auth = () => ({})) {
       await call('DELETE', key(id), undefined, await ifMatch(seen));
     },
     /**
-     * One page of the organization's events, newest first (contract §7), optionally of one key.
+     * One page of the organization's events, newest first (docs/reference.md §7), optionally of one key.
      * @param {{ keyId?: string, type?: string, limit?: number, cursor?: string | null }} [query]
      * @returns {Promise<{ data: KeyEvent[], nextCursor: string | null }>}
      */

@@ -107,7 +107,7 @@ function nameCell(key, successor) {
     // A rolled Default key is replaced: only its successor is the Default now.
     isDefault(key) && ' ',
     isDefault(key) && h('span', { class: 'kw-tag' }, 'Default'),
-    // Imported from before Keyward (contract §8): its token keeps its own format until it is rolled.
+    // Imported from before Keyward (docs/reference.md §8): its token keeps its own format until it is rolled.
     isLegacy(key) && ' ',
     isLegacy(key) &&
       h(
@@ -134,7 +134,7 @@ function nameCell(key, successor) {
 }
 
 /**
- * Whether the key was imported from before Keyward (`legacy`, contract §8; absent on servers without import).
+ * Whether the key was imported from before Keyward (`legacy`, docs/reference.md §8; absent on servers without import).
  * @param {Key} key
  */
 function isLegacy(key) {

@@ -1,4 +1,4 @@
-// The policy fields of the create and edit dialogs (contract §6): up to 3 limits (requests per window),
+// The policy fields of the create and edit dialogs (docs/reference.md §6): up to 3 limits (requests per window),
 // allowed origins (public keys only) and allowed IPs. The server checks every value (one schema, in core);
 // its 400 details are shown beside the field they are about.
 

@@ -3,7 +3,7 @@
 // Do not edit: change the schema in core and run the command again (a test compares this file).
 
 /**
- * A key as the admin API answers it (contract §3 `Key`).
+ * A key as the admin API answers it (docs/reference.md §3 `Key`).
  *
  * @typedef {{
  *   id: string,
@@ -45,7 +45,7 @@
  */
 
 /**
- * An audit event as `GET <admin>/events` answers it (contract §7).
+ * An audit event as `GET <admin>/events` answers it (docs/reference.md §7).
  *
  * @typedef {{
  *   id: string,

@@ -21,11 +21,11 @@ import { updateKey } from './routes/update-key.js';
 import { createWriteLimit } from './write-limit.js';
 
 /**
- * Creates the admin API of contract §3 as a plain Express router (Express 4 or 5), to mount at any path.
+ * Creates the admin API of docs/reference.md §3 as a plain Express router (Express 4 or 5), to mount at any path.
  * Every route asks `authorize(req)` which organization the caller acts for and is confined to it;
  * errors are answered as `{ error: { code, message, details? } }`. `GET <mount>/scopes` answers the app's
  * scope catalog (for forms such as the dashboard's); `GET <mount>/events` pages the organization's audit
- * events (contract §7), each naming the actor `authorize` returned. `GET <mount>/openapi.json` serves the
+ * events (docs/reference.md §7), each naming the actor `authorize` returned. `GET <mount>/openapi.json` serves the
  * OpenAPI 3.1 document without calling `authorize` (it holds nothing of any organization).
  * A method a known path does not take (`PUT /`, `DELETE /events`) is answered 405 with `Allow`; requests
  * that match no path fall through to the host app. The document's security scheme is the app's sign-in,

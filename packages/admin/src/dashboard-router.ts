@@ -5,7 +5,7 @@ import { type DashboardOptions, resolveDashboardOptions } from './dashboard-opti
 import { DASHBOARD_CSP, renderDashboardPage } from './dashboard-page.js';
 
 /**
- * Creates the API keys page (contract §5) as a plain Express router (Express 4 or 5): the page at the
+ * Creates the API keys page (docs/reference.md §5) as a plain Express router (Express 4 or 5): the page at the
  * router's mount path and its static files (ES modules, a stylesheet, an icon) under `<mount>/assets/`.
  * The page talks to the admin API at `apiUrl` (mount `createAdminRouter` there) and works at any mount
  * path, without any external network resource, under a strict Content-Security-Policy (sent with every

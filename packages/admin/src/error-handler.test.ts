@@ -97,7 +97,7 @@ describe('server-side faults', () => {
   });
 });
 
-describe('bodies the parser cannot read (issue 10, item 2)', () => {
+describe('bodies the parser cannot read', () => {
   it.each([
     ['gzip', 'not gzip at all'],
     ['deflate', 'not deflate either'],

@@ -5,7 +5,7 @@ import { log } from './logger.js';
 /**
  * Maps anything a route can throw to a `KeywardError`: Keyward's own errors as they are (from any copy of
  * `@keyward/core`, told by its brand), a path that cannot be decoded to `not_found`, any client error (a
- * 4xx `status` or `statusCode`, as `body-parser` and `http-errors` raise) to the contract's 4xx code with
+ * 4xx `status` or `statusCode`, as `body-parser` and `http-errors` raise) to the documented 4xx code with
  * a message of our own, and everything else to `internal_error` (the original kept as `cause`).
  *
  * @example
@@ -21,7 +21,7 @@ export function toKeywardError(error: unknown): KeywardError {
 }
 
 /**
- * The router's last middleware: answers every error with the contract's JSON body and status, with
+ * The router's last middleware: answers every error with the documented JSON body and status, with
  * `Cache-Control: no-store`; 5xx bodies never carry the error's message, stack or internals.
  *
  * @example
@@ -45,7 +45,7 @@ export function createErrorHandler(): ErrorRequestHandler {
 
 /**
  * An error that blames the request: a 4xx `status` (or `statusCode`) not marked `expose: false`. Its own
- * message is never sent (it may quote internals); the answer is one of the contract's codes.
+ * message is never sent (it may quote internals); the answer is one of the documented codes.
  */
 function fromClientError(error: unknown): KeywardError | null {
   if (typeof error !== 'object' || error === null) return null;

@@ -3,7 +3,7 @@ import type { RouteHandler } from './endpoint.js';
 
 /**
  * Wraps the create and update routes so that a key made or changed through the admin API holds only the
- * scopes the app lets its customers grant (contract §10 `grantableScopes`): any other scope in `scopes`
+ * scopes the app lets its customers grant (docs/reference.md §10 `grantableScopes`): any other scope in `scopes`
  * is refused with 400 `validation_error` (path `scopes.<i>`), before the service is called. A create
  * without `scopes` gets its type's default scopes that are grantable (the service's defaults would
  * include the others). `null`: no restriction.

@@ -16,7 +16,7 @@ function usageParameters() {
   });
 }
 
-/** The paths of contract §9: `GET /{id}/usage` and `GET /usage`. */
+/** The paths of docs/reference.md §9: `GET /{id}/usage` and `GET /usage`. */
 export function usagePaths(idParameter: unknown): Record<string, unknown> {
   const parameters = usageParameters();
   const described =

@@ -214,7 +214,7 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['get', '/events', 403, (c) => c.api.get('/events').set('x-deny', 'forbidden')],
   ['get', '/events', 500, failing('listEvents', 'bug', (c) => c.api.get('/events'))],
   ['get', '/events', 503, failing('listEvents', 'down', (c) => c.api.get('/events'))],
-  // Usage (contract §9).
+  // Usage (docs/reference.md §9).
   ['get', '/usage', 200, withKeys((c) => c.api.get('/usage?granularity=day'))],
   ['get', '/usage', 400, (c) => c.api.get('/usage?granularity=week')],
   ['get', '/usage', 401, (c) => c.as(null).get('/usage')],
@@ -298,7 +298,7 @@ describe('the OpenAPI document', () => {
     },
   );
 
-  it('rejects a Key with a field the contract does not have', async () => {
+  it('rejects a Key with a field docs/reference.md does not have', async () => {
     const context = setup();
     const doc = (await context.as(null).get('/openapi.json')).body;
     const res = await context.api.post('', { name: 'New', type: 'secret' });

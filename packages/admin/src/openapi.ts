@@ -95,7 +95,7 @@ export interface OpenApiOptions {
 }
 
 /**
- * The OpenAPI 3.1 document of the admin router (contract §3), as the router serves it at
+ * The OpenAPI 3.1 document of the admin router (docs/reference.md §3), as the router serves it at
  * `GET <mount>/openapi.json`. Request bodies and the `Key` schema are generated from `@keyward/core`'s zod
  * schemas, the ones the service parses with, so the document and the server apply the same rules; the
  * scope catalog and the public ceiling are written in as `enum`s. Each call returns a fresh object.
@@ -232,7 +232,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           operationId: 'listEvents',
           summary: "List the organization's audit events, newest first, one page at a time",
           description:
-            'Every change to a key is recorded as one event (contract §7), kept 400 days by default. ' +
+            'Every change to a key is recorded as one event (docs/reference.md §7), kept 400 days by default. ' +
             "Another organization's key id in `keyId` lists nothing.",
           parameters: [...listQueryParameters(listEventsQuerySchema), ifNoneMatch],
           responses: {
@@ -252,7 +252,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           },
         },
       },
-      // Usage (contract §9): its own block, in openapi-usage.ts.
+      // Usage (docs/reference.md §9): its own block, in openapi-usage.ts.
       ...usagePaths(idParameter),
       '/openapi.json': {
         get: {
@@ -622,7 +622,7 @@ function keyComponent(): JsonSchema {
   };
 }
 
-/** The `Event` component: core's `keyEventSchema` (contract §7). */
+/** The `Event` component: core's `keyEventSchema` (docs/reference.md §7). */
 function eventComponent(): JsonSchema {
   const generated = jsonSchema(keyEventSchema, 'output') as { $defs?: Record<string, JsonSchema> };
   const event = generated.$defs?.Event;

@@ -73,7 +73,7 @@ export interface AdminRouterOptions {
    */
   openapi?: { security?: OpenApiSecurity };
   /**
-   * The scopes customers may grant to keys through this router (contract §10): a create or update naming
+   * The scopes customers may grant to keys through this router (docs/reference.md §10): a create or update naming
    * any other scope is refused with 400 `validation_error`, and a create without `scopes` gets the
    * grantable ones of its type's defaults. Each must be in the service's catalog. Unset: every scope of
    * the catalog.

@@ -79,7 +79,7 @@ export function setup(options: SetupOptions = {}) {
 
   /**
    * Requests as a member of `org` (`null`: nobody signed in). `post` and `patch` are sent as JSON, like
-   * the contract's clients: without a `body` they carry `Content-Type: application/json` and no body
+   * the documented clients: without a `body` they carry `Content-Type: application/json` and no body
    * (a test may `.set()` another type or `.send()` its own text).
    */
   const as = (org: string | null = 'org_a') => {

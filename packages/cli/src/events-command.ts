@@ -24,7 +24,7 @@ const MAX_EVENTS = 10_000;
 
 /**
  * Adds `keyward events --org ID [--key ID] [--type TYPE] [--limit N] [--json]`: the organization's audit
- * events (contract §7), newest first, as a table or JSON. Events never hold a token, hash or pepper.
+ * events (docs/reference.md §7), newest first, as a table or JSON. Events never hold a token, hash or pepper.
  *
  * @example
  * registerEventsCommand(program, { withSession, print, say });

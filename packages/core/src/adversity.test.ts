@@ -5,7 +5,7 @@ import { MemoryKeyStore } from './memory-store.js';
 import { switchableStore, testKeyward } from './test-fixtures.js';
 import { delegatingStore } from './testing.js';
 
-// Regression tests of issue 10 (trust under adversity), items 4, 5 and 6, on the memory store. Each
+// Regression tests of trust under adversity, on the memory store. Each
 // failed before the fix it names.
 
 const ORG = 'org_adversity';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-/** The base62 alphabet of contract §1, in its order: `0-9`, `A-Z`, `a-z`. */
+/** The base62 alphabet of docs/reference.md §1, in its order: `0-9`, `A-Z`, `a-z`. */
 export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 // 248 = 4 * 62: bytes at or above it are dropped so every character is equally likely.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KeyStoreUnavailableError, KeywardError } from './errors.js';
 
 describe('KeywardError', () => {
-  it('carries the status, body and WWW-Authenticate header of contract §2', () => {
+  it('carries the status, body and WWW-Authenticate header of docs/reference.md §2', () => {
     const invalid = new KeywardError('invalid_api_key');
     expect(invalid.status).toBe(401);
     expect(invalid.headers).toEqual({ 'WWW-Authenticate': 'Bearer realm="api", error="invalid_token"' });

@@ -99,7 +99,7 @@ export interface KeywardErrorOptions {
 
 /**
  * The one error class of Keyward. `status`, `headers` and `expose` tell an HTTP layer how to answer;
- * `toJSON()` gives the contract's body. Messages never contain a token, hash or pepper.
+ * `toJSON()` gives the documented body. Messages never contain a token, hash or pepper.
  *
  * @example
  * throw new KeywardError('not_found');
@@ -133,7 +133,7 @@ export class KeywardError extends Error {
     this.headers = options.headers ? { ...challenge, ...options.headers } : challenge;
   }
 
-  /** The JSON body of contract §2/§3: `{ error: { code, message, ... } }`. */
+  /** The JSON body of docs/reference.md §2/§3: `{ error: { code, message, ... } }`. */
   toJSON(): { error: Record<string, unknown> } {
     const message = this.expose ? this.message : ERROR_CODES.internal_error.message;
     const error: Record<string, unknown> = { code: this.expose ? this.code : 'internal_error', message };

@@ -1,7 +1,7 @@
 import type { KeyEvent } from './events.js';
 import type { EventListQuery } from './store.js';
 
-/** Events are kept this many days unless a store is told otherwise (contract §7). */
+/** Events are kept this many days unless a store is told otherwise (docs/reference.md §7). */
 export const DEFAULT_EVENT_RETENTION_DAYS = 400;
 
 /**

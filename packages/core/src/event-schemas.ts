@@ -4,11 +4,11 @@ import { decodePageCursor, encodePageCursor, type PagePosition, pageFields } fro
 
 const typeMessage = `Must be one of ${KEY_EVENT_TYPES.map((t) => `"${t}"`).join(', ')}.`;
 
-/** The event types of contract §7 as a schema. */
+/** The event types of docs/reference.md §7 as a schema. */
 export const keyEventTypeSchema = z.enum(KEY_EVENT_TYPES, { error: typeMessage });
 
 /**
- * An event on the wire (contract §7): what `GET <admin>/events` answers and the dashboard shows. `at` is
+ * An event on the wire (docs/reference.md §7): what `GET <admin>/events` answers and the dashboard shows. `at` is
  * an ISO-8601 string (UTC); `changes` (on `key.updated`) names the changed fields, never their values.
  */
 export const keyEventSchema = z
@@ -44,7 +44,7 @@ export const keyEventSchema = z
   })
   .meta({ id: 'Event' });
 
-/** An event on the wire (contract §7). */
+/** An event on the wire (docs/reference.md §7). */
 export type KeyEventJSON = z.output<typeof keyEventSchema>;
 
 /** Where a page of events ends: the last event's time and id. */

@@ -33,7 +33,7 @@ function setUp(options: Parameters<typeof testKeyward>[0] = {}) {
   return { ...fixture, seen, all };
 }
 
-describe('audit events of the service (contract §7)', () => {
+describe('audit events of the service (docs/reference.md §7)', () => {
   it('records exactly one event per mutation with type, actor, key id and name, and changed fields', async () => {
     const { keyward, all, seen, clock } = setUp();
     const { key } = await keyward.createKey(ORG, { name: 'CI', type: 'secret' }, ALICE);

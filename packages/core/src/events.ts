@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { BASE62, randomBase62 } from './base62.js';
 
 /**
- * The event types of contract §7, one per kind of change (and one for a rolled key still in use, one for a
+ * The event types of docs/reference.md §7, one per kind of change (and one for a rolled key still in use, one for a
  * key whose token was reported leaked, §11).
  */
 export const KEY_EVENT_TYPES = [
@@ -28,7 +28,7 @@ export interface EventActor {
 }
 
 /**
- * One audit event (contract §7), as the service and the stores hold it (`at` is a `Date`; the admin API
+ * One audit event (docs/reference.md §7), as the service and the stores hold it (`at` is a `Date`; the admin API
  * sends it as an ISO string). Never holds a token, hash or pepper.
  */
 export interface KeyEvent {

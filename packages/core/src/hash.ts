@@ -4,7 +4,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 export type TokenHasher = (token: string) => string;
 
 /**
- * `HMAC-SHA-256(pepper, token)` as hex, or plain SHA-256 when there is no pepper (contract §1).
+ * `HMAC-SHA-256(pepper, token)` as hex, or plain SHA-256 when there is no pepper (docs/reference.md §1).
  *
  * @example
  * const hash = createTokenHasher(process.env.KEYWARD_PEPPER);

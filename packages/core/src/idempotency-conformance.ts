@@ -22,7 +22,7 @@ function record(id: string, fields: Partial<IdempotencyRecord> = {}): Idempotenc
 
 /**
  * Conformance of the optional extras `claimIdempotency`, `completeIdempotency` and `releaseIdempotency`
- * (`Idempotency-Key`, contract §11), skipped for a store without them. Part of `runKeyStoreConformance`.
+ * (`Idempotency-Key`, docs/reference.md §11), skipped for a store without them. Part of `runKeyStoreConformance`.
  */
 export function describeIdempotencyConformance(withStore: WithStore): void {
   const supported = (store: KeyStore) =>

@@ -1,4 +1,4 @@
-// Where imports (contract §8) meet events (§7): each imported key records exactly one `key.imported`,
+// Where imports (docs/reference.md §8) meet events (§7): each imported key records exactly one `key.imported`,
 // written with the key (one for each key `importKeys` inserts; none for rows refused or already there).
 import { describe, expect, it } from 'vitest';
 import type { EventContext, KeyEvent } from './events.js';

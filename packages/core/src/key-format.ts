@@ -33,7 +33,7 @@ export function isValidPrefix(prefix: unknown): prefix is string {
 }
 
 /**
- * The 6-character base62 CRC32 of `text` (contract §1).
+ * The 6-character base62 CRC32 of `text` (docs/reference.md §1).
  *
  * @example
  * checksum('kw_sk_' + body);

@@ -3,7 +3,7 @@ import { copyLimit } from './policy-schemas.js';
 import type { KeyLimit, KeyPolicy, StoredKey } from './types.js';
 
 /**
- * The counter a limit of `key` counts on (contract §10). Counts follow the customer: per-owner and
+ * The counter a limit of `key` counts on (docs/reference.md §10). Counts follow the customer: per-owner and
  * per-organization counters are named by the owner or organization, so deleting a key and creating
  * another does not start a fresh count, and every key of the customer shares it (across instances when
  * the counting store is shared, e.g. Redis). A per-key counter is named by the roll chain's first key.

@@ -93,7 +93,7 @@ export interface Keyward {
   readonly prefix: string;
   /** The scope catalog and the public ceiling. */
   readonly scopes: ScopePolicy;
-  /** The names of the app's `plans` (contract §10). */
+  /** The names of the app's `plans` (docs/reference.md §10). */
   readonly plans: readonly string[];
   /**
    * Creates the organization's public `Default API Key` once (also under concurrent calls); later calls
@@ -188,7 +188,7 @@ export interface Keyward {
    * Disables or deletes every key of one owner of the organization (a member who leaves, a retired service
    * account), each through the guarded write path with its own event (`key.disabled` / `key.deleted`);
    * keys already disabled (or deleted) are left as they are. Answers the ids of the keys it changed. Each
-   * write applies on this instance at once and on every other within the freshness bound (contract §2).
+   * write applies on this instance at once and on every other within the freshness bound (docs/reference.md §2).
    *
    * @example
    * await keyward.revokeOwnerKeys('org_1', { type: 'user', id: 'u_1' }, { action: 'disable' });
@@ -200,7 +200,7 @@ export interface Keyward {
     context?: EventContext,
   ): Promise<{ keyIds: string[] }>;
   /**
-   * One page of the organization's audit events (contract §7), newest first: `limit` (default 50), after
+   * One page of the organization's audit events (docs/reference.md §7), newest first: `limit` (default 50), after
    * `cursor`, filtered by `keyId` and `type`. Empty when the store keeps no events.
    *
    * @example
@@ -217,7 +217,7 @@ export interface Keyward {
    */
   expiringKeys(query: ExpiringKeysQuery): Promise<ApiKey[]>;
   /**
-   * A scanner found `token` in public (contract §11). For a Keyward-format token of this service: records
+   * A scanner found `token` in public (docs/reference.md §11). For a Keyward-format token of this service: records
    * `key.leaked` (with `source` and `url`, never the token; handed to `onEvent`), then, for a secret key,
    * acts per `onLeak` (default `revoke`: deleted; `disable`; `report`: nothing more). Public keys are only
    * reported. Other tokens answer `{ found: false }` without a store read. `createLeakReportRouter` in
@@ -229,7 +229,7 @@ export interface Keyward {
   reportLeak(token: unknown, report?: LeakReport): Promise<LeakResult>;
   /**
    * The organization's keys (not deleted, not rolled) whose expiry the lifetime policy would refuse if it
-   * were written now: keys made before a tighter policy (contract §11). Oldest first.
+   * were written now: keys made before a tighter policy (docs/reference.md §11). Oldest first.
    *
    * @example
    * const stale = await keyward.nonCompliantKeys('org_1');
@@ -255,7 +255,7 @@ export interface Keyward {
     options?: VerifyOptions,
   ): VerifyResult | undefined;
   /**
-   * Counts the final outcome of a verification that `verify` admitted with `{ count: 'refusals' }` (contract
+   * Counts the final outcome of a verification that `verify` admitted with `{ count: 'refusals' }` (docs/reference.md
    * §9): `admitted`, or the refusal the caller answered (`ip_not_allowed`, `rate_limited`, …). Call it once
    * per such verification. A counter increment; written by the next usage flush.
    *
@@ -269,7 +269,7 @@ export interface Keyward {
     options?: RecordOutcomeOptions,
   ): void;
   /**
-   * The key's usage (contract §9), or `null` for an unknown, deleted or other organization's id: one bucket
+   * The key's usage (docs/reference.md §9), or `null` for an unknown, deleted or other organization's id: one bucket
    * per `granularity` from `from` to `to`, oldest first, empty buckets included. A bad query (or one of more
    * than `MAX_USAGE_BUCKETS` buckets) throws `validation_error`. Empty when the store keeps no usage.
    *
@@ -281,7 +281,7 @@ export interface Keyward {
   usage(organizationId: string, query?: UsageQuery): Promise<OrganizationUsage>;
   /**
    * Runs `run` once per organization and `idempotencyKey` within 24 h, across instances sharing the store
-   * (`Idempotency-Key`, contract §11): a repeat with the same `request` (route and body, compared by a
+   * (`Idempotency-Key`, docs/reference.md §11): a repeat with the same `request` (route and body, compared by a
    * hash) answers the stored answer of the first, also while it is in progress (it waits for it); another
    * `request` is 422 `idempotency_key_reused`. The answer must be JSON; it is stored encrypted under a key
    * derived from the pepper (it may hold a token). See idempotency.ts for the details.
@@ -394,7 +394,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
         now: new Date(clock()),
       },
     );
-    // Imported keys get the app's default limits for their type, like created ones (contract §6).
+    // Imported keys get the app's default limits for their type, like created ones (docs/reference.md §6).
     return { ...key, limits: [...resolved.limits.defaults[body.type]], createdBy: creatorOf(context) };
   }
 

@@ -62,7 +62,7 @@ const LEAK_CONTEXT: EventContext = Object.freeze({
 }) as EventContext;
 
 /**
- * Builds `keyward.reportLeak` (contract §11) for one service: finds the key of a Keyward-format token (by
+ * Builds `keyward.reportLeak` (docs/reference.md §11) for one service: finds the key of a Keyward-format token (by
  * its hash, also under previous peppers; a token of another format names no key and costs no read),
  * records a `key.leaked` event with `source` and `url` (never the token; its id is derived from the key,
  * source and url, so a report delivered twice keeps one event in the log), hands it to `onEvent`, then acts

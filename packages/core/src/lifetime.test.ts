@@ -23,7 +23,7 @@ function service(lifetime: LifetimeOptions | undefined, store = new MemoryKeySto
 
 const refused = { code: 'validation_error', status: 400 };
 
-describe('lifetime policy per key type (contract §11)', () => {
+describe('lifetime policy per key type (docs/reference.md §11)', () => {
   const policy: LifetimeOptions = { secret: { max: 90, default: 30, required: true } };
 
   it('create: the default applies without an expiry; beyond max or never is 400', async () => {

@@ -6,7 +6,7 @@ const DAY_MS = 86_400_000;
 const MAX_LIFETIME_DAYS = 36_500;
 
 /**
- * How long keys of one type may live, in days (contract §11): at most `max` days from when their expiry is
+ * How long keys of one type may live, in days (docs/reference.md §11): at most `max` days from when their expiry is
  * written, `default` days when a create or import gives none, and with `required`, never "never".
  *
  * @example

@@ -43,17 +43,17 @@ export interface KeywardOptions {
   usage?: UsageOptions;
   /** Current time in ms; inject one in tests. @default Date.now */
   clock?: Clock;
-  /** Default limits per key type and the loosest limit a customer may set (contract §6). @default {} */
+  /** Default limits per key type and the loosest limit a customer may set (docs/reference.md §6). @default {} */
   limits?: LimitOptions;
   /**
-   * Named plans (contract §10): `{ free: { limits: [{ limit: 1000, windowSeconds: 86400, per: 'organization' }] } }`.
+   * Named plans (docs/reference.md §10): `{ free: { limits: [{ limit: 1000, windowSeconds: 86400, per: 'organization' }] } }`.
    * A key names one (`plan`), or its organization does (`setOrganizationPlan`); a key's own `limits`
    * override its plan's. Plans live in the app's configuration: a changed definition applies to every
    * key on it as soon as the app runs with it, without rewriting keys. @default {}
    */
   plans?: PlansOption;
   /**
-   * Called with every audit event (contract §7) once its change is durable, e.g. to send mail or webhooks.
+   * Called with every audit event (docs/reference.md §7) once its change is durable, e.g. to send mail or webhooks.
    * Not awaited by the change; a throw or rejection is logged and never fails the change. At most once per
    * event (a process that dies right after a change skips it): read `listEvents` for the complete log.
    * Events never hold a token, hash or pepper.
@@ -61,7 +61,7 @@ export interface KeywardOptions {
   onEvent?: (event: KeyEvent) => void | Promise<void>;
   /** Background upkeep of the event log. @default {} */
   events?: EventsOptions;
-  /** Lifetime policy per key type, in days (contract §11). @default {} */
+  /** Lifetime policy per key type, in days (docs/reference.md §11). @default {} */
   lifetime?: LifetimeOptions;
   /**
    * The most keys (not deleted) one organization may have; create and import beyond it are 409 `conflict`
@@ -133,7 +133,7 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
 function resolveCache(cache: VerifyCacheOptions | false | undefined, hasFeed: boolean) {
   if (cache === false) return false;
   // Without a change feed, other instances' changes are only seen when entries expire: keep them short
-  // so the contract's one-second freshness holds.
+  // so the documented one-second freshness holds.
   return positiveIntegers('cache', {
     max: 10_000,
     ttl: hasFeed ? 60_000 : 1_000,

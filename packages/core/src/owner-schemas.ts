@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// The input rules of contract §10 that belong to a key itself: its `meta` and its `owner`, once.
+// The input rules of docs/reference.md §10 that belong to a key itself: its `meta` and its `owner`, once.
 // schemas.ts puts them into the create, update, list and wire Key schemas.
 
 /** The most bytes of a key's `meta`, serialized as JSON (UTF-8). */

@@ -1,7 +1,7 @@
 import { limitsSchema } from './policy-schemas.js';
 import type { KeyLimit, StoredKey } from './types.js';
 
-/** A named plan of the app (contract §10): limits, and later credits, that keys and organizations use. */
+/** A named plan of the app (docs/reference.md §10): limits, and later credits, that keys and organizations use. */
 export interface PlanDefinition {
   /** The plan's limits, as a key's own (up to 3, distinct windows, each `per` key, owner or organization). */
   limits: KeyLimit[];
@@ -34,7 +34,7 @@ export function resolvePlans(value: unknown): ReadonlyMap<string, Readonly<PlanD
 }
 
 /**
- * The limits a key is held to (contract §10): its own when it has any, else those of its plan, else those
+ * The limits a key is held to (docs/reference.md §10): its own when it has any, else those of its plan, else those
  * of its organization's plan. A plan name the app no longer defines gives no limits (and is logged by the
  * caller's tests, not here: verify must never throw on a stored key).
  */

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
-// The input rules of a key's policies (contract §6), once: `limits`, `allowedOrigins`, `allowedIps`.
+// The input rules of a key's policies (docs/reference.md §6), once: `limits`, `allowedOrigins`, `allowedIps`.
 // schemas.ts puts them into the create, update and wire Key schemas; the OpenAPI document and the
 // dashboard's types are generated from there.
 

@@ -1,4 +1,4 @@
-// Where policies (contract §6) meet events (§7): a PATCH of limits, allowed origins or IPs is a change like
+// Where policies (docs/reference.md §6) meet events (§7): a PATCH of limits, allowed origins or IPs is a change like
 // any other — stored, and recorded as one `key.updated` naming the fields — and an unchanged list is none.
 import { describe, expect, it } from 'vitest';
 import { testKeyward } from './test-fixtures.js';

@@ -4,7 +4,7 @@ import { log } from './logger.js';
 import type { KeyStore } from './store.js';
 import type { Clock, VerifiedKey } from './types.js';
 
-/** At most one `key.used_after_roll` event per key per this many ms (contract §7: an hour). */
+/** At most one `key.used_after_roll` event per key per this many ms (docs/reference.md §7: an hour). */
 export const ROLL_USE_INTERVAL_MS = 3_600_000;
 
 /**

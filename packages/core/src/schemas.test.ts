@@ -24,7 +24,7 @@ async function nameError(name: unknown): Promise<string | undefined> {
   }
 }
 
-describe('key names (issue 10, item 7)', () => {
+describe('key names', () => {
   it.each([
     ['NUL', 'a\u0000b'],
     ['a newline', 'a\nb'],
@@ -80,7 +80,7 @@ describe('key names (issue 10, item 7)', () => {
   });
 });
 
-describe('expiresAt (issue 10, items 9 and 14)', () => {
+describe('expiresAt', () => {
   const future = (value: unknown) =>
     createKeyInputSchema.safeParse({ name: 'A', type: 'secret', expiresAt: value });
 
@@ -131,7 +131,7 @@ describe('expiresAt (issue 10, items 9 and 14)', () => {
   });
 });
 
-describe('error size (issue 10, item 8)', () => {
+describe('error size', () => {
   it('lists at most 20 details however many problems a body has', async () => {
     const { keyward } = testKeyward();
     const error = await keyward

@@ -4,7 +4,7 @@ import { decodePageCursor, encodePageCursor, pageFields } from './page-query.js'
 import { PLAN_NAME_PATTERN } from './plans.js';
 import { allowedIpsSchema, allowedOriginsSchema, keyLimitSchema, limitsSchema } from './policy-schemas.js';
 
-// The input rules of contract §1 and the Key of §3, once. The service parses with them, the admin router
+// The input rules of docs/reference.md §1 and the Key of §3, once. The service parses with them, the admin router
 // lets the service parse, and the OpenAPI document and the dashboard's types are generated from them.
 // Each rule is one regular expression where it can be, so the JSON Schema (`pattern`) that tools see is
 // exactly the check the server runs: a request valid under the document is valid here, and the reverse.
@@ -81,7 +81,7 @@ const nameMessage = (value: string): string => {
 const required = (message: string) => (issue: { input?: unknown }) =>
   issue.input === undefined ? 'Required.' : message;
 
-/** A key name (contract §1); parses to the trimmed, NFC-normalized name. */
+/** A key name (docs/reference.md §1); parses to the trimmed, NFC-normalized name. */
 export const keyNameSchema = z
   .string({ error: required('Must be a string.') })
   .superRefine((value, ctx) => {
@@ -296,7 +296,7 @@ export type RollKeyInput = z.input<typeof rollKeyInputSchema>;
 const isoDateTime = z.string().meta({ format: 'date-time' });
 
 /**
- * A key on the wire (contract §3 `Key`): what the admin API answers and the dashboard shows. Times are
+ * A key on the wire (docs/reference.md §3 `Key`): what the admin API answers and the dashboard shows. Times are
  * ISO-8601 strings (UTC) or `null`; `token` only on public keys.
  */
 export const keySchema = z
@@ -348,7 +348,7 @@ export const keySchema = z
   })
   .meta({ id: 'Key' });
 
-/** A key on the wire (contract §3 `Key`). */
+/** A key on the wire (docs/reference.md §3 `Key`). */
 export type KeyJSON = z.output<typeof keySchema>;
 
 function isoOrInvalid(date: Date): string {

@@ -73,7 +73,7 @@ export function toApiKey(key: StoredKey, now: number): ApiKey {
 }
 
 /**
- * A key as the admin API sends it (contract §3 `Key`, the `keySchema`): times as ISO strings or `null`.
+ * A key as the admin API sends it (docs/reference.md §3 `Key`, the `keySchema`): times as ISO strings or `null`.
  * Fields are picked one by one, so nothing the service might add later (and no secret token) reaches a
  * client by accident.
  *

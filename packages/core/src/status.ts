@@ -1,7 +1,7 @@
 import type { KeyStatus, StoredKey } from './types.js';
 
 /**
- * A key's status at `now` (ms), in the contract's order: expired, disabled, rolled, active.
+ * A key's status at `now` (ms), in the documented order: expired, disabled, rolled, active.
  * Expiry is exact: a key is valid while `now < expiresAt`.
  *
  * @example

@@ -41,7 +41,7 @@ export interface KeyListQuery {
   type?: KeyType;
   /** Only keys with this status at `now`. */
   status?: KeyStatus;
-  /** Only keys of this owner (contract §10). */
+  /** Only keys of this owner (docs/reference.md §10). */
   owner?: { type: 'user' | 'service'; id: string };
   /** The clock reading statuses are judged at. */
   now: Date;
@@ -182,7 +182,7 @@ export interface KeyStore {
    */
   recordUsage?(entries: ReadonlyArray<UsageEntry>): Promise<void>;
   /**
-   * Optional (required for usage counts, contract §9): writes usage buckets, each replacing the earlier
+   * Optional (required for usage counts, docs/reference.md §9): writes usage buckets, each replacing the earlier
    * write of the same bucket by the same instance (see `UsageBucket`). Never writes a key's own record.
    * A bucket whose retention has passed (`USAGE_RETENTION_MS`) may be dropped.
    */
@@ -196,7 +196,7 @@ export interface KeyStore {
   /** Optional: deletes usage buckets whose retention ended before `now`; resolves with how many. */
   sweepUsage?(now: Date): Promise<number>;
   /**
-   * Optional (contract §10, with `setOrganizationPlan`): the plan an organization is on, from a small
+   * Optional (docs/reference.md §10, with `setOrganizationPlan`): the plan an organization is on, from a small
    * per-organization document; `null` when it has none (or the organization is unknown).
    */
   getOrganizationPlan?(organizationId: string): Promise<string | null>;

@@ -29,7 +29,7 @@ function eventFor(key: StoredKey, type: KeyEventType, at: number, changes?: stri
 }
 
 /**
- * The event part of the store conformance suite (contract §7): events written with their change, listed
+ * The event part of the store conformance suite (docs/reference.md §7): events written with their change, listed
  * newest first per organization, appended idempotently, moved from outboxes after a failure between the
  * two writes (both orders), swept by retention; and `listExpiring`. Run by `runKeyStoreConformance` when
  * `createEventStore` is given.

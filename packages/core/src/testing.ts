@@ -786,7 +786,7 @@ const LEGACY_PATTERN = /^legacy_[0-9a-f]{32}$/;
 
 /**
  * Races pairs of service calls on one key through `createKeyward`, with a delay on every store call, and
- * checks the contract's consistency rules after every round (see `RaceInvariant`): roll‖PATCH
+ * checks the documented consistency rules after every round (see `RaceInvariant`): roll‖PATCH
  * {expiresAt: null}, roll‖disable, roll‖delete, roll‖roll, delete‖verify, disable‖usage flush,
  * delete‖usage flush, PATCH‖re-hash (first use after a pepper rotation), import‖import; and, on stores
  * with `listEvents`, that the log holds exactly the events of the writes that happened. With
@@ -834,7 +834,7 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
     try {
       return { ok: true, value: await call };
     } catch (error) {
-      // Refusals the contract expects under concurrency; anything else fails the test.
+      // Refusals docs/reference.md expects under concurrency; anything else fails the test.
       if (isKeywardError(error) && ['conflict', 'not_found'].includes((error as { code: string }).code)) {
         return { ok: false, code: (error as { code: string }).code };
       }
@@ -1074,7 +1074,7 @@ export function runRaceScenarios(name: string, options: RaceScenarioOptions): vo
   describe(`Races through the service with ${latencyMs} ms store latency: ${name} (seed ${seed})`, () => {
     for (const [index, [scenario, run]] of scenarios.entries()) {
       it(
-        `keeps the contract under ${scenario} (${rounds} rounds)`,
+        `keeps docs/reference.md under ${scenario} (${rounds} rounds)`,
         async () => {
           const random = seededRandom(seed + index);
           const inner = await options.createStore();

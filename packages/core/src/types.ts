@@ -1,7 +1,7 @@
 /** `public` keys may be published; `secret` keys stay on servers. */
 export type KeyType = 'public' | 'secret';
 
-/** A key's status, in the contract's order of precedence (deleted keys are never shown). */
+/** A key's status, in the documented order of precedence (deleted keys are never shown). */
 export type KeyStatus = 'active' | 'rolled' | 'disabled' | 'expired';
 
 /** One rate limit or quota of a key: at most `limit` admitted requests per `windowSeconds`. */
@@ -9,7 +9,7 @@ export interface KeyLimit {
   limit: number;
   windowSeconds: number;
   /**
-   * Whose count it is (contract §10): the key's (default), its owner's (all keys of the owner share it)
+   * Whose count it is (docs/reference.md §10): the key's (default), its owner's (all keys of the owner share it)
    * or its organization's. Absent: `'key'`.
    */
   per?: 'key' | 'owner' | 'organization';
@@ -51,7 +51,7 @@ export interface StoredKey {
   deletedAt: Date | null;
   /** Counts the writes to this key (0 when inserted); conditional writes name the version they read. */
   version: number;
-  /** Rate limits and quotas (contract §6); `[]`: none. */
+  /** Rate limits and quotas (docs/reference.md §6); `[]`: none. */
   limits: KeyLimit[];
   /** Origins a public key may be used from; `[]`: any. */
   allowedOrigins: string[];
@@ -65,17 +65,17 @@ export interface StoredKey {
   lineageId: string;
   /** `true` for a key brought in by `importKey` (its token keeps its own format). @default false */
   legacy?: boolean;
-  /** App data returned by verify (contract §10); absent or `null`: none. Copied on roll. */
+  /** App data returned by verify (docs/reference.md §10); absent or `null`: none. Copied on roll. */
   meta?: Record<string, unknown> | null;
-  /** Who in the organization owns the key (contract §10); absent or `null`: the organization. */
+  /** Who in the organization owns the key (docs/reference.md §10); absent or `null`: the organization. */
   owner?: KeyOwner | null;
   /** The actor of the key's `key.created` (or `key.imported`) event; absent on keys made before it was kept. */
   createdBy?: KeyCreator | null;
-  /** The app plan the key is on (contract §10); absent or `null`: its organization's plan, if any. */
+  /** The app plan the key is on (docs/reference.md §10); absent or `null`: its organization's plan, if any. */
   plan?: string | null;
 }
 
-/** Who owns a key inside its organization (contract §10). */
+/** Who owns a key inside its organization (docs/reference.md §10). */
 export interface KeyOwner {
   type: 'user' | 'service';
   id: string;
@@ -87,7 +87,7 @@ export interface KeyCreator {
   id: string;
 }
 
-/** A key as the service returns it (contract §3 `Key`), with `Date`s. */
+/** A key as the service returns it (docs/reference.md §3 `Key`), with `Date`s. */
 export interface ApiKey {
   id: string;
   organizationId: string;
@@ -111,7 +111,7 @@ export interface ApiKey {
   allowedIps: string[];
   /** `true` for a key brought in by `importKey`; rolling it issues a Keyward-format key. */
   legacy: boolean;
-  /** App data (contract §10); `null`: none. */
+  /** App data (docs/reference.md §10); `null`: none. */
   meta: Record<string, unknown> | null;
   /** Who in the organization owns the key; `null`: the organization. */
   owner: KeyOwner | null;
@@ -129,14 +129,14 @@ export interface VerifiedKey {
   type: KeyType;
   scopes: string[];
   /**
-   * The key's app data (contract §10), frozen; `null` when it has none. Always set by verify; optional in
+   * The key's app data (docs/reference.md §10), frozen; `null` when it has none. Always set by verify; optional in
    * the type so that middleware setting `req.apiKey` itself keeps compiling.
    */
   meta?: Readonly<Record<string, unknown>> | null;
 }
 
 /**
- * A key's policies as verify hands them to the middleware (contract §6), compiled once per cached key and
+ * A key's policies as verify hands them to the middleware (docs/reference.md §6), compiled once per cached key and
  * frozen: requests share it. `null` on a verify result when the key has none of them.
  */
 export interface KeyPolicy {
@@ -152,7 +152,7 @@ export interface KeyPolicy {
 }
 
 /**
- * Why a key was refused; one code per row of contract §2. `verify` itself answers the first seven; the
+ * Why a key was refused; one code per row of docs/reference.md §2. `verify` itself answers the first seven; the
  * policy codes (§6) are answered by the middleware, which sees the client's address, origin and counters.
  */
 export type VerifyFailureCode =

@@ -13,7 +13,7 @@ function twoInstances() {
   return { store, clock: a.clock, a: a.keyward, b: b.keyward };
 }
 
-describe('usage counts (contract §9)', () => {
+describe('usage counts (docs/reference.md §9)', () => {
   it('counts every outcome of both instances exactly, after a flush, under its code', async () => {
     const { clock, a, b } = twoInstances();
     const { key, token } = await a.createKey(ORG, { name: 'Busy', type: 'public' });

@@ -35,7 +35,7 @@ interface KeyTally {
 }
 
 /**
- * Counts verifications per key and outcome in process and writes them off the request path (contract
+ * Counts verifications per key and outcome in process and writes them off the request path (docs/reference.md
  * §9). `count` is a Map read, a clock read and one increment. `flush` rolls the minutes counted since the
  * last flush into this instance's hour and day tallies and writes every changed bucket as this instance's
  * running total (`KeyStore.recordOutcomes`): a write replaces this instance's earlier write of the bucket

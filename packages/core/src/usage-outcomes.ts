@@ -1,5 +1,5 @@
 /**
- * The outcomes usage is counted by (contract §9): `admitted`, and every refusal that can be attributed to
+ * The outcomes usage is counted by (docs/reference.md §9): `admitted`, and every refusal that can be attributed to
  * a key. The order is the index of each outcome's counter in an instance's in-process bucket.
  */
 export const USAGE_OUTCOMES = Object.freeze([

@@ -9,7 +9,7 @@ export const MAX_USAGE_BUCKETS = 2880;
 export const USAGE_TOP_KEYS = 10;
 
 /**
- * The query of `GET <admin>/:id/usage` and `GET <admin>/usage` (contract §9): `from` (inclusive) and `to`
+ * The query of `GET <admin>/:id/usage` and `GET <admin>/usage` (docs/reference.md §9): `from` (inclusive) and `to`
  * (exclusive), RFC 3339, rounded down to the granularity; `granularity` `minute`, `hour` (default) or
  * `day`. Without `to`, now; without `from`, 24 buckets before `to`. The service checks `from < to` and the
  * number of buckets (`MAX_USAGE_BUCKETS`).

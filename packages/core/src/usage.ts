@@ -10,7 +10,7 @@ export interface UsageOptions {
   /** Writes are gathered for this many ms and sent as one batch. @default 1000 */
   flushDelayMs?: number;
   /**
-   * Usage counts (contract §9) are written this often; a crash loses at most this much of them.
+   * Usage counts (docs/reference.md §9) are written this often; a crash loses at most this much of them.
    * @default 60000
    */
   flushIntervalMs?: number;

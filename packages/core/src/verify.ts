@@ -17,7 +17,7 @@ import type {
 import { outcomeIndex } from './usage-outcomes.js';
 
 /**
- * How a verification is counted in usage (contract §9). `'refusals'`: the caller decides the final outcome
+ * How a verification is counted in usage (docs/reference.md §9). `'refusals'`: the caller decides the final outcome
  * of a key that `verify` admits (e.g. middleware checking IP, origin and limits next) and reports it with
  * `Keyward.recordOutcome`; `verify` counts only the refusals it answers itself.
  */
@@ -42,7 +42,7 @@ const FAILURES = Object.freeze(
   ),
 ) as Readonly<Record<VerifyOwnFailure, VerifyResult>>;
 
-/** The refusals `verify` answers itself (the policy refusals of contract §6 are the middleware's). */
+/** The refusals `verify` answers itself (the policy refusals of docs/reference.md §6 are the middleware's). */
 type VerifyOwnFailure = Exclude<
   VerifyFailureCode,
   'insufficient_scope' | 'ip_not_allowed' | 'origin_not_allowed' | 'rate_limited' | 'too_many_invalid_keys'
@@ -182,7 +182,7 @@ export class Verifier {
       return FAILURES.invalid_api_key;
     const refused = this.#refusal(key, requirements, now);
     if (refused !== null) {
-      // Usage (contract §9): a refusal of an existing key is counted under its code.
+      // Usage (docs/reference.md §9): a refusal of an existing key is counted under its code.
       if (count !== 'none')
         this.#count(key.verified.id, key.verified.organizationId, outcomeIndex(refused.code));
       return refused;
@@ -202,7 +202,7 @@ export class Verifier {
     };
   }
 
-  /** The refusal of an existing key in the contract's order (expired, disabled, type, scopes), or `null`. */
+  /** The refusal of an existing key in the documented order (expired, disabled, type, scopes), or `null`. */
   #refusal(
     key: CachedKey,
     requirements: VerifyRequirements,
@@ -246,7 +246,7 @@ export class Verifier {
   async #load(token: string): Promise<CachedKey | null> {
     const stored = await this.#find(token, tokenType(token, this.#options.prefix) === null);
     if (!stored) return null;
-    // Limits as held now: the key's own, else its plan's, else its organization's plan's (contract §10).
+    // Limits as held now: the key's own, else its plan's, else its organization's plan's (docs/reference.md §10).
     const { plans, store } = this.#options;
     let limits = stored.limits;
     if (plans.size > 0 && (stored.limits ?? []).length === 0) {

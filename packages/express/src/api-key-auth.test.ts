@@ -666,7 +666,7 @@ describe('options', () => {
     expect((await request(app).get('/r').set('X-API-Key', f.secret.token)).status).toBe(200);
     expect((await request(app).get('/r').set('X-API-Key', f.publicKey.token)).status).toBe(403);
     expect(verify).toHaveBeenCalledTimes(2);
-    // No requirements: only the final outcome is this middleware's to count (contract §9).
+    // No requirements: only the final outcome is this middleware's to count (docs/reference.md §9).
     expect(verify.mock.calls).toEqual([
       [f.secret.token, undefined, { count: 'refusals' }],
       [f.publicKey.token, undefined, { count: 'refusals' }],

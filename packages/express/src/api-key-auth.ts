@@ -30,11 +30,11 @@ import { COUNT_REFUSALS, reportOutcome } from './report-outcome.js';
 export interface ApiKeyAuthOptions extends KeySourceOptions, RouteRequirements {
   /**
    * Takes over the answer to a refused request (the error carries `status`, `headers` and `toJSON()`).
-   * @default sends the contract's JSON body, status and `WWW-Authenticate` header
+   * @default sends the documented JSON body, status and `WWW-Authenticate` header
    */
   onError?: AuthErrorHandler;
   /**
-   * Counts requests against keys' `limits` and refused keys against client addresses (contract §6). Make
+   * Counts requests against keys' `limits` and refused keys against client addresses (docs/reference.md §6). Make
    * one with `createKeyLimiter` (e.g. on Redis) and pass the same one to every `apiKeyAuth` of the app.
    * @default one in-memory limiter per Keyward service, shared by every `apiKeyAuth` without this option
    */
@@ -48,7 +48,7 @@ const ALLOWED = [...SOURCE_OPTIONS, ...REQUIREMENT_OPTIONS, 'onError', 'limiter'
  * Express middleware that authenticates the request with a Keyward API key and sets `req.apiKey`.
  *
  * Reads `Authorization: Bearer <token>` or `X-API-Key: <token>` (never the query string). Refusals get
- * the exact status, `error.code`, JSON body and `WWW-Authenticate` header of the contract; a rolled key
+ * the exact status, `error.code`, JSON body and `WWW-Authenticate` header of docs/reference.md; a rolled key
  * in its grace period gets `Sunset` and `Deprecation` headers. `type: 'secret'` and `scopes` make one-line route guards.
  * Options are checked once, here: a wrong option throws `TypeError`. Works on Express 4 and 5.
  *

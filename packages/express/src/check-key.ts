@@ -6,7 +6,7 @@ import { attachService } from './request-service.js';
 
 /**
  * Decides a request on core's verify result: a refusal, or the key once the route's requirements (type,
- * then scopes: the contract's order) hold. The requirements are checked here rather than passed to
+ * then scopes: the documented order) hold. The requirements are checked here rather than passed to
  * `verify` because core answers a type or scope refusal without the key's grace period: once the key itself
  * is good, a rolled key's `Sunset` (RFC 8594) and `Deprecation` (RFC 9745) headers are set on `res` at once,
  * so a 403 that follows carries them exactly like the split guards'. Synchronous: the hot path of a cached key never waits.

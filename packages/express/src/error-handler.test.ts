@@ -20,7 +20,7 @@ describe.each(EXPRESS_VERSIONS)('keywardErrorHandler on %s', (_version, express)
     expect(new cjsCore.KeywardError('not_found')).not.toBeInstanceOf(esmCore.KeywardError);
   });
 
-  it.each(BUILDS)('answers a KeywardError made by %s with the contract answer', async (_build, core) => {
+  it.each(BUILDS)('answers a KeywardError made by %s with docs/reference.md answer', async (_build, core) => {
     const handler = countingHandler();
     const app = appWith(
       express,

@@ -4,7 +4,7 @@ import { isErrorHandlerCall } from './middleware-call.js';
 import { sendError } from './refusal.js';
 
 /**
- * Express error handler that answers any `KeywardError` that reaches `next(err)` with the contract's
+ * Express error handler that answers any `KeywardError` that reaches `next(err)` with the documented
  * status, headers (`WWW-Authenticate`) and JSON body; every other error goes on to the next handler.
  * Needed with the Passport strategy (which reports refusals through `next(err)`) and with
  * `onError: (error, req, res, next) => next(error)`. Mount it after your routes.

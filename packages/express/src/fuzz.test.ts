@@ -15,7 +15,7 @@ import { appWith, countingHandler, EXPRESS_VERSIONS, keywardFixture, ORG } from 
 /**
  * Property tests over HTTP: whatever a client puts in the headers the middleware reads (any number of
  * lines, any bytes Node lets through, odd whitespace, huge values; `Origin` and `Referer` too), the answer
- * is never a 5xx and is exactly the contract's, as computed by `expected` below from contracts §2 and §6.
+ * is never a 5xx and is exactly the documented answer, as computed by `expected` below from docs/reference.md §2 and §6.
  */
 
 const RUNS = { numRuns: 120 };
@@ -148,7 +148,7 @@ interface Sent {
 /** RFC 9110 optional whitespace: SP and HTAB only. */
 const ows = (s: string) => s.replace(/^[ \t]+|[ \t]+$/g, '');
 
-/** The answer contract §2 (and the package README on header parsing) asks for, computed independently. */
+/** The answer docs/reference.md §2 (and the package README on header parsing) asks for, computed independently. */
 function expected(sent: Sent, known: Map<string, Known>) {
   const auth = sent.authorizationHeader === false ? null : sent.authorizationHeader.toLowerCase();
   const api = sent.apiKeyHeader === false ? null : sent.apiKeyHeader.toLowerCase();
@@ -302,7 +302,7 @@ describe.each(EXPRESS_VERSIONS)('hostile headers on %s', (_version, express) => 
     );
   }
 
-  it('never answers 5xx and answers exactly as the contract says, for any mix of header lines', async () => {
+  it('never answers 5xx and answers exactly as docs/reference.md says, for any mix of header lines', async () => {
     await check();
   });
 

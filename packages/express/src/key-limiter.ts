@@ -42,7 +42,7 @@ export interface KeyLimiterOptions {
    */
   timeoutMs?: number;
   /**
-   * The invalid-key throttle of contract §6: a client address (`req.ip`; IPv6 grouped by /56 as
+   * The invalid-key throttle of docs/reference.md §6: a client address (`req.ip`; IPv6 grouped by /56 as
    * express-rate-limit does) that sent `limit` refused keys (`invalid_api_key`) within `windowSeconds` gets
    * 429 `too_many_invalid_keys` before any lookup until the window ends. `false` turns it off.
    * @default { limit: 50, windowSeconds: 300 }
@@ -81,7 +81,7 @@ const MAX_BLOCKED = 10_000;
 const WHERE = '@keyward/express createKeyLimiter';
 
 /**
- * Creates a key limiter: the counters of contract §6 on express-rate-limit stores. Without options it
+ * Creates a key limiter: the counters of docs/reference.md §6 on express-rate-limit stores. Without options it
  * counts in memory (one process); give it a `RedisStore` factory to share counts between instances.
  * Options are checked once (TypeError).
  *

@@ -78,7 +78,7 @@ export interface RouteRequirements {
 }
 
 /**
- * Takes over the answer to a refused request. The default sends the contract's JSON body, status and
+ * Takes over the answer to a refused request. The default sends the documented JSON body, status and
  * `WWW-Authenticate` header; call `next(error)` to hand the error to your Express error handler instead.
  *
  * @example
@@ -103,7 +103,7 @@ export type AuthErrorHandler = (
 export interface GuardOptions {
   /** The `realm` of the `WWW-Authenticate` challenge when no key was authenticated. @default "api" */
   realm?: string;
-  /** Takes over the answer to a refused request. @default sends the contract's JSON answer */
+  /** Takes over the answer to a refused request. @default sends the documented JSON answer */
   onError?: AuthErrorHandler;
 }
 

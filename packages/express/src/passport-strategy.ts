@@ -30,7 +30,7 @@ export interface KeywardStrategyOptions extends KeySourceOptions, RouteRequireme
   /** The name to use in `passport.authenticate(name)`. @default "keyward" */
   name?: string;
   /**
-   * Counts requests against keys' `limits` and refused keys against client addresses (contract §6), as
+   * Counts requests against keys' `limits` and refused keys against client addresses (docs/reference.md §6), as
    * `apiKeyAuth`'s option of the same name.
    * @default the Keyward service's in-memory limiter, shared with `apiKeyAuth`
    */
@@ -239,7 +239,7 @@ function isThenable(value: unknown): value is PromiseLike<ResolvedUser> {
  * On success `req.apiKey` is `{ id, organizationId, name, type, scopes }` and `req.user` is what
  * `resolveUser` answers for it, or, without `resolveUser`, the same key object. A rolled
  * key in its grace period gets `Sunset` and `Deprecation` headers. Every refusal is passed to `next(err)` as a
- * `KeywardError`: mount `keywardErrorHandler()` to answer with the contract's JSON body (status and
+ * `KeywardError`: mount `keywardErrorHandler()` to answer with the documented JSON body (status and
  * `WWW-Authenticate` come from the error even without it). Options are checked once (TypeError).
  *
  * @example

@@ -135,7 +135,7 @@ describe.each(EXPRESS_VERSIONS)('per-key policies on %s', (_version, express) =>
         expect((await get()).status).toBe(200);
       });
 
-      it('answers disabled_api_key, not 429, for a disabled key over its limit (contract order)', async () => {
+      it('answers disabled_api_key, not 429, for a disabled key over its limit (the documented order)', async () => {
         const { keyward, token, key } = await keyWith({ limits: [{ limit: 1, windowSeconds: 60 }] });
         const { app } = appFor(express, keyward, { mount });
         expect((await request(app).get('/r').set(bearer(token))).status).toBe(200);
@@ -291,7 +291,7 @@ describe.each(EXPRESS_VERSIONS)('per-key policies on %s', (_version, express) =>
         expect((await request(localApp).get('/r').set(bearer(local.token))).status).toBe(200);
       });
 
-      it('checks the address before the origin (contract order)', async () => {
+      it('checks the address before the origin (the documented order)', async () => {
         const { keyward, token } = await keyWith({
           allowedIps: ['203.0.113.7'],
           allowedOrigins: ['https://a.example'],

@@ -3,7 +3,7 @@ import { KeywardError, type KeywardErrorCode } from '@keyward/core';
 import type { AuthErrorHandler } from './options.js';
 
 /**
- * A contract §2 refusal with its status, body and (on 401) `WWW-Authenticate` challenge. Built without a
+ * A docs/reference.md §2 refusal with its status, body and (on 401) `WWW-Authenticate` challenge. Built without a
  * stack trace: a refusal is an answer, not a fault, and a flood of garbage keys must cost little.
  */
 export function refusal(
@@ -26,7 +26,7 @@ export function refusal(
 }
 
 /**
- * Writes a `KeywardError` as the contract answer: status, its headers and `{ error: { code, message } }` as
+ * Writes a `KeywardError` as docs/reference.md answer: status, its headers and `{ error: { code, message } }` as
  * `application/json; charset=utf-8`, exactly what `res.status(…).set(…).json(…)` sends, without a body on
  * `HEAD`. Written with Node's own calls rather than Express's `res.json`, which costs a garbage-key flood
  * more than the rest of the refusal together (settings lookups, content-type parsing, an ETag a 4xx never
@@ -42,7 +42,7 @@ export function sendError(res: ServerResponse, error: KeywardError): void {
   res.end(res.req?.method === 'HEAD' ? undefined : body);
 }
 
-/** The default `onError`: the contract answer, unless a response is already under way. */
+/** The default `onError`: docs/reference.md answer, unless a response is already under way. */
 export const sendRefusal: AuthErrorHandler = (error, _req, res, next) => {
   if (res.headersSent) return next(error);
   sendError(res, error);

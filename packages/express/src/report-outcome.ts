@@ -3,7 +3,7 @@ import type { Keyward, KeywardError, UsageOutcome, VerifiedKey, VerifyOptions } 
 /**
  * How the middleware verifies: core counts the refusals it answers itself (disabled, expired), and the
  * middleware reports the final outcome of every key core admits with `reportOutcome`, once it has judged
- * type, scopes, IP, origin and limits (contract §9: one count per request, under its final outcome).
+ * type, scopes, IP, origin and limits (docs/reference.md §9: one count per request, under its final outcome).
  */
 export const COUNT_REFUSALS: VerifyOptions = Object.freeze({ count: 'refusals' });
 

@@ -107,7 +107,7 @@ export function requireScopes(...args: unknown[]): RequestHandler {
     if (required.every((scope) => key.scopes.includes(scope))) return next();
     log('refused by requireScopes: insufficient_scope');
     const refused = refusal('insufficient_scope', realm, required);
-    // Usage (contract §9): the request was counted admitted by apiKeyAuth; it is refused after all.
+    // Usage (docs/reference.md §9): the request was counted admitted by apiKeyAuth; it is refused after all.
     if (authenticatedBy) reportOutcome(authenticatedBy, req, key, refused);
     return onError(refused, req, res, next);
   }

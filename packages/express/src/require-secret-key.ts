@@ -46,7 +46,7 @@ function createGuard(options: unknown): RequestHandler {
     if (key.type === 'secret') return next();
     log('refused by requireSecretKey: secret_key_required');
     const refused = refusal('secret_key_required', realm);
-    // Usage (contract §9): the request was counted admitted by apiKeyAuth; it is refused after all.
+    // Usage (docs/reference.md §9): the request was counted admitted by apiKeyAuth; it is refused after all.
     const service = serviceOf(req);
     if (service) reportOutcome(service, req, key, refused);
     return onError(refused, req, res, next);

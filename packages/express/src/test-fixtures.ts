@@ -76,7 +76,7 @@ export function expectNoToken(
   }
 }
 
-/** One row of contract §2: how to provoke it and the exact answer. */
+/** One row of docs/reference.md §2: how to provoke it and the exact answer. */
 export interface ContractCase {
   situation: string;
   route: VerifyRequirements & { type?: 'secret' };
@@ -219,7 +219,7 @@ export function tokensOf(f: KeywardFixture, headers: Record<string, string>): st
   return [f.secret.token, f.publicKey.token, ...fromHeaders].filter((t) => t.length > 8);
 }
 
-/** Asserts a contract answer: status, code, message, `required`, and `WWW-Authenticate` (or its absence). */
+/** Asserts a documented answer: status, code, message, `required`, and `WWW-Authenticate` (or its absence). */
 export function expectContractAnswer(
   res: { status: number; body: unknown; headers: Record<string, string | undefined> },
   expected: Pick<ContractCase, 'status' | 'code' | 'wwwAuthenticate' | 'required'>,

@@ -20,10 +20,10 @@ const { connect } = useConnections('change-feed');
 
 type Mongoose = (typeof MONGOOSE_MAJORS)[number][1];
 const SCOPES = ['a:read', 'a:write'];
-/** The contract's freshness bound for other instances (§2 "Freshness"). */
+/** docs/reference.md's freshness bound for other instances (§2 "Freshness"). */
 const FRESHNESS_MS = 1_000;
 /**
- * What the tests assert: 3× the contract's bound, so a loaded shared machine does not fail them
+ * What the tests assert: 3× the documented bound, so a loaded shared machine does not fail them
  * (conventions.md "Tests"). The measured figures are printed; the real figure is bench/ (propagation).
  */
 const BOUND_MS = 3 * FRESHNESS_MS;

@@ -426,7 +426,7 @@ export class MongoKeyStore implements KeyStore {
   }
 
   /**
-   * Usage counts (contract §9) in `<collection>_usage_buckets`: each bucket is one instance's running
+   * Usage counts (docs/reference.md §9) in `<collection>_usage_buckets`: each bucket is one instance's running
    * total, replaced whole by that instance only (never a write of a key document, never two writers).
    */
   recordOutcomes(buckets: ReadonlyArray<UsageBucket>): Promise<void> {

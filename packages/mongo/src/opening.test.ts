@@ -5,7 +5,7 @@ import { useConnections } from './test-connections.js';
 
 const { db } = useConnections('opening');
 
-// Issue 15: ensureIndexes() before the connection was open threw mongoose's message about
+// ensureIndexes() before the connection was open threw mongoose's message about
 // `bufferCommands = false`, an option the user never set.
 describe('MongoKeyStore on a connection that is not open yet', () => {
   it('waits for a connection that is still opening', async () => {

@@ -9,7 +9,7 @@ import { pollUntil, uniqueCollection, uniqueOrganization } from './test-helpers.
 
 const { connect } = useConnections('owners');
 
-/** 3× the contract's 1 s freshness bound for other instances (conventions.md "Tests"). */
+/** 3× the documented 1 s freshness bound for other instances (conventions.md "Tests"). */
 const BOUND_MS = 3_000;
 const alice = { type: 'user' as const, id: 'u_alice' };
 

@@ -33,7 +33,7 @@ function twoInstances() {
   return { clock, a: service(connectionA), b: service(connectionB), org: uniqueOrganization() };
 }
 
-describe('usage counts on MongoKeyStore (contract §9)', () => {
+describe('usage counts on MongoKeyStore (docs/reference.md §9)', () => {
   it('adds up both instances exactly after a flush, refusals under their code, across granularities', async () => {
     const { clock, a, b, org } = twoInstances();
     const { key, token } = await a.createKey(org, { name: 'Busy', type: 'public' });

@@ -61,7 +61,7 @@ const reportSchema = z
   .max(MAX_LEAK_REPORT_ENTRIES, `At most ${MAX_LEAK_REPORT_ENTRIES} tokens per report.`);
 
 /**
- * GitHub's secret-scanning partner endpoint (contract §11), as an Express router to mount at a path of its
+ * GitHub's secret-scanning partner endpoint (docs/reference.md §11), as an Express router to mount at a path of its
  * own, before any body parser, e.g. `app.use('/security/leaks/github', createLeakReportRouter(...))`.
  * `POST /` reads the raw body (at most `maxBodyBytes`: 413), checks `Github-Public-Key-Signature` (base64
  * ASN.1 DER, ECDSA P-256 / SHA-256 over the raw body) with the key named by `Github-Public-Key-Identifier`

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KEY_FIELDS, START, setup, UNKNOWN_ID } from '../test-app.js';
 
 describe('GET /:id (get a key)', () => {
-  it('answers the key in the shape of the contract Key', async () => {
+  it('answers the key in the shape of docs/reference.md Key', async () => {
     const { api, createKey } = setup();
     const { key } = await createKey('org_a', { name: 'Server', type: 'secret', scopes: ['billing:read'] });
     const res = await api.get(`/${key.id}`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { setup } from '../test-app.js';
 
-describe('Idempotency-Key on POST / and POST /:id/roll (contract §11)', () => {
+describe('Idempotency-Key on POST / and POST /:id/roll (docs/reference.md §11)', () => {
   it('the same create sent 20 times concurrently with one key makes one key; all get its token', async () => {
     const { api, keyward } = setup();
     const body = { name: 'CI', type: 'secret' };

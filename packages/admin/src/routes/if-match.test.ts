@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { setup, snapshot } from '../test-app.js';
 
-describe('ETag and If-Match (contract §11)', () => {
+describe('ETag and If-Match (docs/reference.md §11)', () => {
   it('GET /:id answers a strong ETag naming the key version; If-None-Match still answers 304', async () => {
     const { api, createKey } = setup();
     const { key } = await createKey();

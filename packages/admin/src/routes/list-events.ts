@@ -2,7 +2,7 @@ import { type ListEventsQuery, serializeEvent } from '@keyward/core';
 import type { RouteHandler } from '../endpoint.js';
 
 /**
- * `GET /events` — 200 `{ data: Event[], nextCursor }`: the organization's audit events (contract §7),
+ * `GET /events` — 200 `{ data: Event[], nextCursor }`: the organization's audit events (docs/reference.md §7),
  * newest first, one page (`?limit=`, `?cursor=`, `?keyId=`, `?type=`; the service parses them with core's
  * `listEventsQuerySchema`, 400 `validation_error` for a bad one). Another organization's key id lists
  * nothing.

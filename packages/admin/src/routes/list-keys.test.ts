@@ -25,7 +25,7 @@ describe('GET / (list keys)', () => {
     ]);
   });
 
-  it('lists keys in the exact shape of the contract Key, with ISO times or null', async () => {
+  it('lists keys in the exact shape of docs/reference.md Key, with ISO times or null', async () => {
     const { api, createKey } = setup();
     await createKey('org_a', { name: 'Secret', type: 'secret', expiresAt: '2031-01-01T00:00:00Z' });
     const res = await api.get();

@@ -2,7 +2,7 @@ import { keyUsageSchema, organizationUsageSchema } from '@keyward/core';
 import { describe, expect, it } from 'vitest';
 import { setup, UNKNOWN_ID } from '../test-app.js';
 
-describe('GET /:id/usage and GET /usage (contract §9)', () => {
+describe('GET /:id/usage and GET /usage (docs/reference.md §9)', () => {
   it("answers a key's buckets, oldest first, empty ones included, refusals by code", async () => {
     const { api, keyward, clock, createKey } = setup();
     const { key, token } = await createKey('org_a', { name: 'Web', type: 'public' });
