@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CreateKeyInput, createKeyward, MemoryKeyStore } from '@keyward/core';
+import { redisClient, redisRequirement, startRedis } from '@keyward/test-redis';
 import express5 from 'express5';
 import { RedisStore } from 'rate-limit-redis';
 import request from 'supertest';
@@ -8,11 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
 import { createKeyLimiter } from './key-limiter.js';
 import { ORG } from './test-fixtures.js';
-import { RUN_REDIS, redisClient, startRedis } from './test-redis.js';
 
-// Skipped only outside CI on a machine without redis-server; in CI (`CI=true`, `.ci/run` installs it) a
-// missing server fails `startRedis` with a message saying how to install it.
-const describeRedis = RUN_REDIS ? describe : describe.skip;
+// Skipped only outside CI on a machine without redis-server (the suite's name says why); in CI (`CI=true`,
+// `.ci/run` installs it) a missing server fails `startRedis` with a message saying how to install it.
+const redisNeeded = redisRequirement();
 
 type Redis = Awaited<ReturnType<typeof startRedis>>;
 type Client = Awaited<ReturnType<typeof redisClient>>;
@@ -29,249 +29,258 @@ async function eventually(what: string, boundMs: number, ready: () => Promise<bo
   console.info(`${what}: after ${Date.now() - started} ms (bound ${boundMs} ms)`);
 }
 
-describeRedis('two app instances sharing a real Redis (redis-server on a loopback port)', () => {
-  let redis: Redis;
-  const clients: Client[] = [];
+describe.skipIf(!redisNeeded.run)(
+  `two app instances sharing a real Redis (redis-server on a loopback port) ${redisNeeded.reason}`,
+  () => {
+    let redis: Redis;
+    const clients: Client[] = [];
 
-  beforeAll(async () => {
-    redis = await startRedis();
-  }, 30_000);
+    beforeAll(async () => {
+      redis = await startRedis();
+    }, 30_000);
 
-  afterAll(async () => {
-    for (const client of clients) client.destroy();
-    await redis?.stop();
-  });
+    afterAll(async () => {
+      for (const client of clients) client.destroy();
+      await redis?.stop();
+    });
 
-  /**
-   * Two Keyward services on one key store (as two processes on one database), each with its own Redis
-   * client and limiter on one Redis, each serving `GET /r` behind `apiKeyAuth`.
-   */
-  async function twoInstances(onStoreError: ['open' | 'closed', 'open' | 'closed'] = ['open', 'open']) {
-    const store = new MemoryKeyStore();
-    const prefix = `kw-test-${randomUUID()}:`;
-    const instances = await Promise.all(
-      onStoreError.map(async (mode) => {
-        const keyward = createKeyward({
-          store,
-          pepper: 'redis-test-pepper-0123456789abcdef',
-          scopes: ['snippets:read'],
-          publicScopes: ['snippets:read'],
-        });
-        const client = await redisClient(redis.port);
-        clients.push(client);
-        const limiter = createKeyLimiter({
-          store: () =>
-            new RedisStore({ sendCommand: (...args: string[]) => client.sendCommand(args), prefix }),
-          onStoreError: mode,
-          // Above the default 200 ms: on a loaded shared 2-core machine a healthy Redis round trip can take
-          // longer, and a timed-out count would be admitted uncounted (the freeze test needs only a bound).
-          timeoutMs: 1000,
-        });
-        const app = express5();
-        let runs = 0;
-        app.get('/r', apiKeyAuth(keyward, { limiter }), (_req, res) => {
-          runs++;
-          res.json({ ok: true });
-        });
-        return { keyward, app, runs: () => runs };
-      }),
-    );
-    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
-    const key = async (input: Partial<CreateKeyInput>) =>
-      a.keyward.createKey(ORG, { name: 'Shared', type: 'public', ...input });
-    return { a, b, key };
-  }
+    /**
+     * Two Keyward services on one key store (as two processes on one database), each with its own Redis
+     * client and limiter on one Redis, each serving `GET /r` behind `apiKeyAuth`.
+     */
+    async function twoInstances(onStoreError: ['open' | 'closed', 'open' | 'closed'] = ['open', 'open']) {
+      const store = new MemoryKeyStore();
+      const prefix = `kw-test-${randomUUID()}:`;
+      const instances = await Promise.all(
+        onStoreError.map(async (mode) => {
+          const keyward = createKeyward({
+            store,
+            pepper: 'redis-test-pepper-0123456789abcdef',
+            scopes: ['snippets:read'],
+            publicScopes: ['snippets:read'],
+          });
+          const client = await redisClient(redis.port);
+          clients.push(client);
+          const limiter = createKeyLimiter({
+            store: () =>
+              new RedisStore({ sendCommand: (...args: string[]) => client.sendCommand(args), prefix }),
+            onStoreError: mode,
+            // Above the default 200 ms: on a loaded shared 2-core machine a healthy Redis round trip can take
+            // longer, and a timed-out count would be admitted uncounted (the freeze test needs only a bound).
+            timeoutMs: 1000,
+          });
+          const app = express5();
+          let runs = 0;
+          app.get('/r', apiKeyAuth(keyward, { limiter }), (_req, res) => {
+            runs++;
+            res.json({ ok: true });
+          });
+          return { keyward, app, runs: () => runs };
+        }),
+      );
+      const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
+      const key = async (input: Partial<CreateKeyInput>) =>
+        a.keyward.createKey(ORG, { name: 'Shared', type: 'public', ...input });
+      return { a, b, key };
+    }
 
-  it('admits exactly limit of 3 x limit requests spread over both instances; the rest get 429 with headers', async () => {
-    const { a, b, key } = await twoInstances();
-    const { token } = await key({ limits: [{ limit: 5, windowSeconds: 30 }] });
-    const answers = await Promise.all(
-      Array.from({ length: 15 }, (_, i) =>
+    it('admits exactly limit of 3 x limit requests spread over both instances; the rest get 429 with headers', async () => {
+      const { a, b, key } = await twoInstances();
+      const { token } = await key({ limits: [{ limit: 5, windowSeconds: 30 }] });
+      const answers = await Promise.all(
+        Array.from({ length: 15 }, (_, i) =>
+          request((i % 2 ? a : b).app)
+            .get('/r')
+            .set(bearer(token)),
+        ),
+      );
+      const admitted = answers.filter((r) => r.status === 200);
+      const refused = answers.filter((r) => r.status === 429);
+      expect(admitted).toHaveLength(5);
+      expect(refused).toHaveLength(10);
+      expect(a.runs() + b.runs()).toBe(5);
+      // Each admitted request saw a different count: 4, 3, 2, 1, 0 remaining.
+      const remaining = admitted
+        .map((r) => Number(/; r=(\d+);/.exec(r.headers.ratelimit ?? '')?.[1]))
+        .sort((x, y) => x - y);
+      expect(remaining).toEqual([0, 1, 2, 3, 4]);
+      for (const r of [...admitted, ...refused]) {
+        expect(r.headers['ratelimit-policy']).toBe('"5-in-30s"; q=5; w=30');
+      }
+      for (const r of refused) {
+        expect(r.body.error.code).toBe('rate_limited');
+        const retryAfter = Number(r.headers['retry-after']);
+        expect(retryAfter).toBeGreaterThanOrEqual(1);
+        expect(retryAfter).toBeLessThanOrEqual(30);
+        expect(r.headers.ratelimit).toBe(`"5-in-30s"; r=0; t=${retryAfter}`);
+      }
+    });
+
+    it('starts a new window when the old one ends, on both instances', { timeout: 20_000 }, async () => {
+      const { a, b, key } = await twoInstances();
+      // 3 s: each burst (a few ms of loopback requests) fits well inside one window even on a loaded machine.
+      const { token } = await key({ limits: [{ limit: 2, windowSeconds: 3 }] });
+      const burst = async (n: number) => {
+        const answers = await Promise.all(
+          Array.from({ length: n }, (_, i) =>
+            request((i % 2 ? a : b).app)
+              .get('/r')
+              .set(bearer(token)),
+          ),
+        );
+        return answers.filter((r) => r.status === 200).length;
+      };
+      expect(await burst(6)).toBe(2);
+      // The next admitted request opens the next window (Redis expires the counter with the window).
+      await eventually('a request is admitted again after the 3 s window', 9_000, async () => {
+        const res = await request(a.app).get('/r').set(bearer(token));
+        return res.status === 200;
+      });
+      expect(await burst(5)).toBe(1);
+    });
+
+    it('counts two keys of one owner on one count across both instances (per: owner): exactly the limit admitted', async () => {
+      const { a, b, key } = await twoInstances();
+      const owner = { type: 'service' as const, id: 'billing' };
+      const limits = [{ limit: 6, windowSeconds: 60, per: 'owner' as const }];
+      const first = await key({ owner, limits });
+      const second = await key({ owner, limits });
+      const answers = await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          request((i % 2 ? a : b).app)
+            .get('/r')
+            .set(bearer(i % 4 < 2 ? first.token : second.token)),
+        ),
+      );
+      expect(answers.filter((r) => r.status === 200)).toHaveLength(6);
+      expect(answers.filter((r) => r.status === 429)).toHaveLength(10);
+      expect(a.runs() + b.runs()).toBe(6);
+    });
+
+    it('counts a rolled key and its successor together', async () => {
+      const { a, b, key } = await twoInstances();
+      const old = await key({ limits: [{ limit: 4, windowSeconds: 60 }] });
+      for (let i = 0; i < 2; i++)
+        expect((await request(a.app).get('/r').set(bearer(old.token))).status).toBe(200);
+      const rolled = await a.keyward.rollKey(ORG, old.key.id);
+      for (let i = 0; i < 2; i++) {
+        expect((await request(b.app).get('/r').set(bearer(rolled.token))).status).toBe(200);
+      }
+      const oldAgain = await request(a.app).get('/r').set(bearer(old.token));
+      const newAgain = await request(b.app).get('/r').set(bearer(rolled.token));
+      expect([oldAgain.status, newAgain.status]).toEqual([429, 429]);
+      expect(oldAgain.headers.sunset).toBeDefined();
+    });
+
+    it('fails open (open instance) or with 503 (closed instance) while Redis is down, and counts again when it is back', async () => {
+      const { a, b, key } = await twoInstances(['open', 'closed']);
+      const { token } = await key({ limits: [{ limit: 3, windowSeconds: 60 }] });
+      expect((await request(a.app).get('/r').set(bearer(token))).status).toBe(200);
+      expect((await request(b.app).get('/r').set(bearer(token))).status).toBe(200);
+      await redis.stop();
+      try {
+        for (let i = 0; i < 5; i++) {
+          const open = await request(a.app).get('/r').set(bearer(token));
+          expect(open.status).toBe(200);
+          expect(open.headers.ratelimit).toBeUndefined();
+          const closed = await request(b.app).get('/r').set(bearer(token));
+          expect(closed.status).toBe(503);
+          expect(closed.body.error.code).toBe('key_store_unavailable');
+        }
+      } finally {
+        await redis.start();
+      }
+      // Back: both count again (a restarted Redis without persistence starts from zero).
+      let first = '';
+      await eventually(
+        'counting resumes on the fail-closed instance after Redis restarts',
+        10_000,
+        async () => {
+          const res = await request(b.app).get('/r').set(bearer(token));
+          first = res.headers.ratelimit ?? '';
+          return res.status === 200;
+        },
+      );
+      expect(first).toMatch(/^"3-in-60s"; r=2; t=\d+$/);
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        statuses.push(
+          (
+            await request((i % 2 ? a : b).app)
+              .get('/r')
+              .set(bearer(token))
+          ).status,
+        );
+      }
+      expect(statuses).toEqual([200, 200, 429, 429]);
+    }, 30_000);
+
+    it('answers every request while Redis is frozen (SIGSTOP): admitted uncounted (open) or 503 (closed), within the counting timeout', async () => {
+      const { a, b, key } = await twoInstances(['open', 'closed']);
+      const { token } = await key({ limits: [{ limit: 1000, windowSeconds: 60 }] });
+      expect((await request(a.app).get('/r').set(bearer(token))).status).toBe(200);
+      const before = a.runs() + b.runs();
+      // Mid-traffic: requests already in flight when the server stops answering.
+      const inFlight = Array.from({ length: 10 }, (_, i) =>
         request((i % 2 ? a : b).app)
           .get('/r')
           .set(bearer(token)),
-      ),
-    );
-    const admitted = answers.filter((r) => r.status === 200);
-    const refused = answers.filter((r) => r.status === 429);
-    expect(admitted).toHaveLength(5);
-    expect(refused).toHaveLength(10);
-    expect(a.runs() + b.runs()).toBe(5);
-    // Each admitted request saw a different count: 4, 3, 2, 1, 0 remaining.
-    const remaining = admitted
-      .map((r) => Number(/; r=(\d+);/.exec(r.headers.ratelimit ?? '')?.[1]))
-      .sort((x, y) => x - y);
-    expect(remaining).toEqual([0, 1, 2, 3, 4]);
-    for (const r of [...admitted, ...refused]) {
-      expect(r.headers['ratelimit-policy']).toBe('"5-in-30s"; q=5; w=30');
-    }
-    for (const r of refused) {
-      expect(r.body.error.code).toBe('rate_limited');
-      const retryAfter = Number(r.headers['retry-after']);
-      expect(retryAfter).toBeGreaterThanOrEqual(1);
-      expect(retryAfter).toBeLessThanOrEqual(30);
-      expect(r.headers.ratelimit).toBe(`"5-in-30s"; r=0; t=${retryAfter}`);
-    }
-  });
-
-  it('starts a new window when the old one ends, on both instances', { timeout: 20_000 }, async () => {
-    const { a, b, key } = await twoInstances();
-    // 3 s: each burst (a few ms of loopback requests) fits well inside one window even on a loaded machine.
-    const { token } = await key({ limits: [{ limit: 2, windowSeconds: 3 }] });
-    const burst = async (n: number) => {
-      const answers = await Promise.all(
-        Array.from({ length: n }, (_, i) =>
-          request((i % 2 ? a : b).app)
-            .get('/r')
-            .set(bearer(token)),
-        ),
       );
-      return answers.filter((r) => r.status === 200).length;
-    };
-    expect(await burst(6)).toBe(2);
-    // The next admitted request opens the next window (Redis expires the counter with the window).
-    await eventually('a request is admitted again after the 3 s window', 9_000, async () => {
-      const res = await request(a.app).get('/r').set(bearer(token));
-      return res.status === 200;
-    });
-    expect(await burst(5)).toBe(1);
-  });
-
-  it('counts two keys of one owner on one count across both instances (per: owner): exactly the limit admitted', async () => {
-    const { a, b, key } = await twoInstances();
-    const owner = { type: 'service' as const, id: 'billing' };
-    const limits = [{ limit: 6, windowSeconds: 60, per: 'owner' as const }];
-    const first = await key({ owner, limits });
-    const second = await key({ owner, limits });
-    const answers = await Promise.all(
-      Array.from({ length: 16 }, (_, i) =>
-        request((i % 2 ? a : b).app)
-          .get('/r')
-          .set(bearer(i % 4 < 2 ? first.token : second.token)),
-      ),
-    );
-    expect(answers.filter((r) => r.status === 200)).toHaveLength(6);
-    expect(answers.filter((r) => r.status === 429)).toHaveLength(10);
-    expect(a.runs() + b.runs()).toBe(6);
-  });
-
-  it('counts a rolled key and its successor together', async () => {
-    const { a, b, key } = await twoInstances();
-    const old = await key({ limits: [{ limit: 4, windowSeconds: 60 }] });
-    for (let i = 0; i < 2; i++)
-      expect((await request(a.app).get('/r').set(bearer(old.token))).status).toBe(200);
-    const rolled = await a.keyward.rollKey(ORG, old.key.id);
-    for (let i = 0; i < 2; i++) {
-      expect((await request(b.app).get('/r').set(bearer(rolled.token))).status).toBe(200);
-    }
-    const oldAgain = await request(a.app).get('/r').set(bearer(old.token));
-    const newAgain = await request(b.app).get('/r').set(bearer(rolled.token));
-    expect([oldAgain.status, newAgain.status]).toEqual([429, 429]);
-    expect(oldAgain.headers.sunset).toBeDefined();
-  });
-
-  it('fails open (open instance) or with 503 (closed instance) while Redis is down, and counts again when it is back', async () => {
-    const { a, b, key } = await twoInstances(['open', 'closed']);
-    const { token } = await key({ limits: [{ limit: 3, windowSeconds: 60 }] });
-    expect((await request(a.app).get('/r').set(bearer(token))).status).toBe(200);
-    expect((await request(b.app).get('/r').set(bearer(token))).status).toBe(200);
-    await redis.stop();
-    try {
-      for (let i = 0; i < 5; i++) {
-        const open = await request(a.app).get('/r').set(bearer(token));
-        expect(open.status).toBe(200);
-        expect(open.headers.ratelimit).toBeUndefined();
-        const closed = await request(b.app).get('/r').set(bearer(token));
-        expect(closed.status).toBe(503);
-        expect(closed.body.error.code).toBe('key_store_unavailable');
+      redis.freeze();
+      try {
+        const started = Date.now();
+        const frozen = await Promise.all([
+          ...inFlight,
+          ...Array.from({ length: 10 }, (_, i) =>
+            request((i % 2 ? a : b).app)
+              .get('/r')
+              .set(bearer(token)),
+          ),
+        ]);
+        const took = Date.now() - started;
+        // Generous bound (the timeout is 200 ms; a stall without it lasts as long as the freeze): the
+        // point is that every request completes while Redis stays frozen.
+        console.info(`20 requests answered in ${took} ms with Redis frozen`);
+        expect(took).toBeLessThan(10_000);
+        for (const [i, res] of frozen.entries()) {
+          const open = i % 2 === 1; // odd requests went to a (open), even ones to b (closed)
+          if (open) expect(res.status).toBe(200);
+          // An in-flight request may have been counted before the freeze: 200 or 503 on the closed one.
+          else if (i >= 10) {
+            expect(res.status).toBe(503);
+            expect(res.body.error.code).toBe('key_store_unavailable');
+          } else expect([200, 503]).toContain(res.status);
+        }
+        expect(a.runs() + b.runs() - before).toBeGreaterThanOrEqual(10);
+      } finally {
+        redis.thaw();
       }
-    } finally {
-      await redis.start();
-    }
-    // Back: both count again (a restarted Redis without persistence starts from zero).
-    let first = '';
-    await eventually(
-      'counting resumes on the fail-closed instance after Redis restarts',
-      10_000,
-      async () => {
+      await eventually('counting resumes after Redis is thawed', 10_000, async () => {
         const res = await request(b.app).get('/r').set(bearer(token));
-        first = res.headers.ratelimit ?? '';
-        return res.status === 200;
-      },
-    );
-    expect(first).toMatch(/^"3-in-60s"; r=2; t=\d+$/);
-    const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      statuses.push(
-        (
-          await request((i % 2 ? a : b).app)
-            .get('/r')
-            .set(bearer(token))
-        ).status,
-      );
-    }
-    expect(statuses).toEqual([200, 200, 429, 429]);
-  }, 30_000);
+        return res.status === 200 && res.headers.ratelimit !== undefined;
+      });
+    }, 30_000);
 
-  it('answers every request while Redis is frozen (SIGSTOP): admitted uncounted (open) or 503 (closed), within the counting timeout', async () => {
-    const { a, b, key } = await twoInstances(['open', 'closed']);
-    const { token } = await key({ limits: [{ limit: 1000, windowSeconds: 60 }] });
-    expect((await request(a.app).get('/r').set(bearer(token))).status).toBe(200);
-    const before = a.runs() + b.runs();
-    // Mid-traffic: requests already in flight when the server stops answering.
-    const inFlight = Array.from({ length: 10 }, (_, i) =>
-      request((i % 2 ? a : b).app)
-        .get('/r')
-        .set(bearer(token)),
-    );
-    redis.freeze();
-    try {
-      const started = Date.now();
-      const frozen = await Promise.all([
-        ...inFlight,
-        ...Array.from({ length: 10 }, (_, i) =>
-          request((i % 2 ? a : b).app)
-            .get('/r')
-            .set(bearer(token)),
-        ),
-      ]);
-      const took = Date.now() - started;
-      // Generous bound (the timeout is 200 ms; a stall without it lasts as long as the freeze): the
-      // point is that every request completes while Redis stays frozen.
-      console.info(`20 requests answered in ${took} ms with Redis frozen`);
-      expect(took).toBeLessThan(10_000);
-      for (const [i, res] of frozen.entries()) {
-        const open = i % 2 === 1; // odd requests went to a (open), even ones to b (closed)
-        if (open) expect(res.status).toBe(200);
-        // An in-flight request may have been counted before the freeze: 200 or 503 on the closed one.
-        else if (i >= 10) {
-          expect(res.status).toBe(503);
-          expect(res.body.error.code).toBe('key_store_unavailable');
-        } else expect([200, 503]).toContain(res.status);
+    it('throttles an address over 50 refused keys counted by both instances together', async () => {
+      const { a, b, key } = await twoInstances();
+      const { token } = await key({});
+      const invalid = () => `kw_pk_${randomUUID().replaceAll('-', '').padEnd(38, 'x').slice(0, 38)}`;
+      for (let i = 0; i < 25; i++) {
+        expect((await request(a.app).get('/r').set(bearer(invalid()))).body.error.code).toBe(
+          'invalid_api_key',
+        );
+        expect((await request(b.app).get('/r').set(bearer(invalid()))).body.error.code).toBe(
+          'invalid_api_key',
+        );
       }
-      expect(a.runs() + b.runs() - before).toBeGreaterThanOrEqual(10);
-    } finally {
-      redis.thaw();
-    }
-    await eventually('counting resumes after Redis is thawed', 10_000, async () => {
-      const res = await request(b.app).get('/r').set(bearer(token));
-      return res.status === 200 && res.headers.ratelimit !== undefined;
+      // B counted the 50th and throttles at once; A learns it from the shared count at its next refusal.
+      expect((await request(b.app).get('/r').set(bearer(token))).body.error.code).toBe(
+        'too_many_invalid_keys',
+      );
+      const learned = await request(a.app).get('/r').set(bearer(invalid()));
+      expect(learned.status).toBe(429);
+      expect(learned.body.error.code).toBe('too_many_invalid_keys');
+      expect((await request(a.app).get('/r').set(bearer(token))).status).toBe(429);
     });
-  }, 30_000);
-
-  it('throttles an address over 50 refused keys counted by both instances together', async () => {
-    const { a, b, key } = await twoInstances();
-    const { token } = await key({});
-    const invalid = () => `kw_pk_${randomUUID().replaceAll('-', '').padEnd(38, 'x').slice(0, 38)}`;
-    for (let i = 0; i < 25; i++) {
-      expect((await request(a.app).get('/r').set(bearer(invalid()))).body.error.code).toBe('invalid_api_key');
-      expect((await request(b.app).get('/r').set(bearer(invalid()))).body.error.code).toBe('invalid_api_key');
-    }
-    // B counted the 50th and throttles at once; A learns it from the shared count at its next refusal.
-    expect((await request(b.app).get('/r').set(bearer(token))).body.error.code).toBe('too_many_invalid_keys');
-    const learned = await request(a.app).get('/r').set(bearer(invalid()));
-    expect(learned.status).toBe(429);
-    expect(learned.body.error.code).toBe('too_many_invalid_keys');
-    expect((await request(a.app).get('/r').set(bearer(token))).status).toBe(429);
-  });
-});
+  },
+);
