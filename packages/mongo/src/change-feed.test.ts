@@ -11,12 +11,16 @@ import {
   percentile,
   pollUntil,
   recordAnnouncements,
+  SLOW,
+  seededRandomFor,
   toRawDocument,
   uniqueCollection,
   uniqueOrganization,
 } from './test-helpers.js';
 
 const { connect } = useConnections('change-feed');
+/** Where in B's poll cycle each deletion starts: seeded, printed, replayable. */
+const random = seededRandomFor('change-feed');
 
 type Mongoose = (typeof MONGOOSE_MAJORS)[number][1];
 const SCOPES = ['a:read', 'a:write'];
@@ -183,11 +187,15 @@ describe('Change feed', () => {
     expect(await refusal(pair.b, token, 'invalid_api_key')).not.toBeNull();
   });
 
-  it('measures how long 100 deletions take to reach B', async () => {
+  // The default suite checks the bound on 10 deletions started at random points of B's poll cycle; the
+  // measurement over 100 (half a minute on FerretDB) runs with KEYWARD_SLOW=1, the real figure in bench/.
+  const DELETIONS = SLOW ? 100 : 10;
+
+  it(`propagates each of ${DELETIONS} deletions to B within the bound (printed: p50, p99, max)`, async () => {
     const pair = await twoInstances(mongoose);
     const org = uniqueOrganization();
     const keys: Array<{ id: string; token: string }> = [];
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < DELETIONS; i++) {
       const { key, token } = await pair.a.keyward.createKey(org, { name: `Key ${i}`, type: 'secret' });
       keys.push({ id: key.id, token });
     }
@@ -196,14 +204,14 @@ describe('Change feed', () => {
     const delays: number[] = [];
     for (const { id, token } of keys) {
       // Start each deletion at a random point of B's poll cycle, not right after the poll that saw the last one.
-      await delay(Math.random() * POLL_INTERVAL_MS);
+      await delay(random() * POLL_INTERVAL_MS);
       await pair.a.keyward.deleteKey(org, id);
       // A longer deadline than the bound, to measure a slow one instead of cutting it off.
       const elapsed = await refusal(pair.b, token, 'invalid_api_key', { timeoutMs: 5_000, intervalMs: 5 });
       delays.push(elapsed ?? Number.POSITIVE_INFINITY);
     }
     console.log(
-      `[propagation] poll: p50 ${ms(percentile(delays, 50))} ms, p99 ${ms(percentile(delays, 99))} ms, max ${ms(Math.max(...delays))} ms over 100 deletions`,
+      `[propagation] poll: p50 ${ms(percentile(delays, 50))} ms, p99 ${ms(percentile(delays, 99))} ms, max ${ms(Math.max(...delays))} ms over ${DELETIONS} deletions`,
     );
     // The real figure is measured by bench/ (bench:propagation); this asserts the generous bound only.
     expect(delays.filter((d) => d >= BOUND_MS)).toEqual([]);
@@ -235,7 +243,7 @@ describe('A write that fails half-way', () => {
     const delays: number[] = [];
     for (let i = 0; i < 3; i++) {
       const { org, id, token } = await cachedOnBoth(pair);
-      await delay(Math.random() * POLL_INTERVAL_MS);
+      await delay(random() * POLL_INTERVAL_MS);
       // The entry before the write lands, the key is deleted, the entry after it collides: the call succeeds.
       await pair.a.keyward.deleteKey(org, id);
       expect(await pair.a.keyward.verify(token), 'A refuses it on the very next request').toEqual({
@@ -301,48 +309,53 @@ describe('Change log', () => {
   });
 });
 
-describe('Change feed with many keys', () => {
-  const [, mongoose] = MONGOOSE_MAJORS[1];
+// A measurement (about a minute on FerretDB, most of it inserting the keys): run it with KEYWARD_SLOW=1. The
+// default suite keeps the bound itself (the tests above); this one shows it does not grow with the key count.
+describe.skipIf(!SLOW)(
+  'Change feed with many keys (KEYWARD_SLOW=1; skipped by default: a measurement)',
+  () => {
+    const [, mongoose] = MONGOOSE_MAJORS[1];
 
-  it('propagates deletions within the bound with 20,000 keys present: a poll reads the change log, not the keys', async () => {
-    const collection = uniqueCollection();
-    const seed = (await connect(mongoose)) as unknown as Connection;
-    const raw = seed.db?.collection(collection);
-    if (!raw) throw new Error('the connection is not open');
-    let started = performance.now();
-    for (let from = 0; from < 20_000; from += 5_000) {
-      const batch = Array.from({ length: 5_000 }, (_, i) =>
-        toRawDocument(makeStoredKey({ organizationId: `org_${(from + i) % 100}` })),
+    it('propagates deletions within the bound with 20,000 keys present: a poll reads the change log, not the keys', async () => {
+      const collection = uniqueCollection();
+      const seed = (await connect(mongoose)) as unknown as Connection;
+      const raw = seed.db?.collection(collection);
+      if (!raw) throw new Error('the connection is not open');
+      let started = performance.now();
+      for (let from = 0; from < 20_000; from += 5_000) {
+        const batch = Array.from({ length: 5_000 }, (_, i) =>
+          toRawDocument(makeStoredKey({ organizationId: `org_${(from + i) % 100}` })),
+        );
+        await raw.insertMany(batch as never[], { ordered: false });
+      }
+      const inserted = performance.now() - started;
+      expect(await raw.countDocuments()).toBe(20_000);
+      // FerretDB scans for any filter but `_id` alone (the service's lists): a long timeout.
+      const options = { collection, timeoutMs: 20_000 };
+      const pair = {
+        a: await instance((await connect(mongoose)) as unknown as Connection, options),
+        b: await instance((await connect(mongoose)) as unknown as Connection, options),
+      };
+      const delays: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { org, id, token } = await cachedOnBoth(pair);
+        const announced = recordAnnouncements(pair.b.store);
+        await delay(random() * POLL_INTERVAL_MS);
+        started = performance.now();
+        await pair.a.keyward.deleteKey(org, id);
+        const elapsed = await refusal(pair.b, token, 'invalid_api_key', { timeoutMs: 5_000, intervalMs: 5 });
+        await announced.waitFor(id, 1_000);
+        announced.stop();
+        delays.push(elapsed ?? Number.POSITIVE_INFINITY);
+      }
+      console.log(
+        `[change-feed] 20,000 keys (inserted in ${ms(inserted)} ms): 5 deletions reached B in p50 ${ms(percentile(delays, 50))} ms, max ${ms(Math.max(...delays))} ms`,
       );
-      await raw.insertMany(batch as never[], { ordered: false });
-    }
-    const inserted = performance.now() - started;
-    expect(await raw.countDocuments()).toBe(20_000);
-    // FerretDB scans for any filter but `_id` alone (the service's lists): a long timeout.
-    const options = { collection, timeoutMs: 20_000 };
-    const pair = {
-      a: await instance((await connect(mongoose)) as unknown as Connection, options),
-      b: await instance((await connect(mongoose)) as unknown as Connection, options),
-    };
-    const delays: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const { org, id, token } = await cachedOnBoth(pair);
-      const announced = recordAnnouncements(pair.b.store);
-      await delay(Math.random() * POLL_INTERVAL_MS);
-      started = performance.now();
-      await pair.a.keyward.deleteKey(org, id);
-      const elapsed = await refusal(pair.b, token, 'invalid_api_key', { timeoutMs: 5_000, intervalMs: 5 });
-      await announced.waitFor(id, 1_000);
-      announced.stop();
-      delays.push(elapsed ?? Number.POSITIVE_INFINITY);
-    }
-    console.log(
-      `[change-feed] 20,000 keys (inserted in ${ms(inserted)} ms): 5 deletions reached B in p50 ${ms(percentile(delays, 50))} ms, max ${ms(Math.max(...delays))} ms`,
-    );
-    // Measured 1,210 ms once on a loaded machine against a 1 s assertion: the bound is 3 s, the figure is printed.
-    expect(delays.filter((d) => d >= BOUND_MS)).toEqual([]);
-  }, 180_000);
-});
+      // Measured 1,210 ms once on a loaded machine against a 1 s assertion: the bound is 3 s, the figure is printed.
+      expect(delays.filter((d) => d >= BOUND_MS)).toEqual([]);
+    }, 180_000);
+  },
+);
 
 describe('Change feed across a server restart', () => {
   const [, mongoose] = MONGOOSE_MAJORS[1];

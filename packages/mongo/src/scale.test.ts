@@ -4,7 +4,7 @@ import type { Connection } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
 import { MONGOOSE_MAJORS, useConnections } from './test-connections.js';
-import { ms, percentile, toRawDocument, uniqueCollection } from './test-helpers.js';
+import { ms, percentile, SLOW, seededRandomFor, toRawDocument, uniqueCollection } from './test-helpers.js';
 
 const { connect, db } = useConnections('scale');
 const [, mongoose] = MONGOOSE_MAJORS[1];
@@ -27,8 +27,9 @@ async function insertKeys(connection: Connection, collection: string, count: num
     await hashes.insertMany(keys.map((k) => ({ _id: k.hash, keyId: k.id })) as never[], { ordered: false });
   }
   const elapsed = performance.now() - started;
-  // Look the keys up in random order, not in insertion order.
-  picked.sort(() => Math.random() - 0.5);
+  // Look the keys up in a random order (seeded, printed), not in insertion order.
+  const random = seededRandomFor('scale');
+  picked.sort(() => random() - 0.5);
   return { raw, hashes, picked, elapsed };
 }
 
@@ -59,7 +60,6 @@ function stages(node: unknown, found: Array<Record<string, unknown>> = []): Arra
 
 // A measurement (about a minute on FerretDB): run it with KEYWARD_SLOW=1. The default suite keeps every
 // correctness check of lookups by hash (conformance.test.ts); this one adds only the figures at scale.
-const SLOW = process.env.KEYWARD_SLOW === '1';
 if (!SLOW) console.info('[scale] skipped: a measurement with 100,000 keys; run it with KEYWARD_SLOW=1');
 
 describe.skipIf(!SLOW)('MongoKeyStore with many keys', () => {

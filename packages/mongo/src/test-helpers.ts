@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import type { StoredKey } from '@keyward/core';
+import { seededRandom } from '@keyward/core/testing';
 
 /** A collection name of its own for one test, e.g. `keys_3f9a0c1d2e4b`. */
 export function uniqueCollection(prefix = 'keys'): string {
@@ -12,6 +13,22 @@ export function uniqueCollection(prefix = 'keys'): string {
 export function uniqueOrganization(): string {
   return `org_${randomBytes(6).toString('hex')}`;
 }
+
+/**
+ * A seeded random source for one test file's random choices (where in a poll cycle a write starts, which
+ * keys to pick): the seed is printed, and `KEYWARD_RACES_SEED=<seed>` replays the same choices.
+ */
+export function seededRandomFor(file: string): () => number {
+  const given = process.env.KEYWARD_RACES_SEED;
+  const seed = given === undefined || given === '' ? Math.floor(Math.random() * 2 ** 31) : Number(given);
+  if (!Number.isSafeInteger(seed))
+    throw new TypeError(`KEYWARD_RACES_SEED must be an integer, not "${given}"`);
+  console.log(`[${file}] seed ${seed} (replay with KEYWARD_RACES_SEED=${seed})`);
+  return seededRandom(seed);
+}
+
+/** `KEYWARD_SLOW=1`: run the measurements (minutes on FerretDB) that the default suite leaves out. */
+export const SLOW = process.env.KEYWARD_SLOW === '1';
 
 /**
  * Calls `check` every `intervalMs` until it returns true; resolves with the ms it took, or `null` when
