@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createAdminRouter } from '@keyward/admin';
 import { createKeyward, type Keyward } from '@keyward/core';
+import { seededRandom } from '@keyward/core/testing';
 import { apiKeyAuth } from '@keyward/express';
 import { MongoKeyStore } from '@keyward/mongo';
 import { useTestDatabase } from '@keyward/test-db';
@@ -15,6 +16,10 @@ const PEPPER = 'keyward-revocation-test-pepper';
 const USAGE = { flushDelayMs: 100, intervalMs: 100 };
 const KEYS = 100;
 const CLIENTS_PER_INSTANCE = 3;
+/** Which key each client uses next: seeded, printed, and replayed with `KEYWARD_RACES_SEED=<seed>`. */
+const SEED = Number(process.env.KEYWARD_RACES_SEED || Math.floor(Math.random() * 2 ** 31));
+if (!Number.isSafeInteger(SEED)) throw new TypeError('KEYWARD_RACES_SEED must be an integer');
+console.log(`[revocation] seed ${SEED} (replay with KEYWARD_RACES_SEED=${SEED})`);
 
 interface Instance {
   url: string;
@@ -91,9 +96,10 @@ describe('Revocation under load, over HTTP, on two instances sharing one databas
     // Clients on both instances use random keys as hard as they can until the revocations are done.
     let using = true;
     let uses = 0;
+    const random = seededRandom(SEED);
     const client = async (instance: Instance) => {
       while (using) {
-        const { token } = keys[Math.floor(Math.random() * keys.length)] as { token: string };
+        const { token } = keys[Math.floor(random() * keys.length)] as { token: string };
         const res = await fetch(`${instance.url}/v1/whoami`, {
           headers: { authorization: `Bearer ${token}` },
         });
