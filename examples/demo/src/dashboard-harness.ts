@@ -42,7 +42,7 @@ export async function pick(page: Page, name: string, item: string) {
 /** axe-core's violations on the page as it is now (evaluated over CDP: the page's CSP stays untouched). */
 export async function axeViolations(page: Page, context = 'document'): Promise<string[]> {
   await settled(page);
-  await page.evaluate(AXE_SOURCE);
+  await injectAxe(page);
   const result = (await page.evaluate(
     (selector) =>
       // biome-ignore lint/suspicious/noExplicitAny: axe is injected at run time.
@@ -52,6 +52,13 @@ export async function axeViolations(page: Page, context = 'document'): Promise<s
   return result.violations.map(
     (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
   );
+}
+
+/** Loads axe-core (half a megabyte of script) into the page once, not before every check of the same page. */
+async function injectAxe(page: Page): Promise<void> {
+  // biome-ignore lint/suspicious/noExplicitAny: axe is injected at run time.
+  if (await page.evaluate(() => typeof (window as any).axe?.run === 'function')) return;
+  await page.evaluate(AXE_SOURCE);
 }
 
 /**
@@ -67,7 +74,7 @@ async function settled(page: Page): Promise<void> {
 /** axe-core's color-contrast answer for one element: [violations, passes]. */
 export async function contrastOf(page: Page, selector: string): Promise<[number, number]> {
   await settled(page);
-  await page.evaluate(AXE_SOURCE);
+  await injectAxe(page);
   return page.evaluate(
     (s) =>
       // biome-ignore lint/suspicious/noExplicitAny: axe is injected at run time.

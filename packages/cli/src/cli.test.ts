@@ -334,18 +334,27 @@ describe('keyward verify hints', () => {
 
 describe('usage and connection errors exit 2', () => {
   it('an unknown command, a missing required option, a bad --type', async () => {
-    expect((await keyward(['nope'])).code).toBe(2);
-    expect((await keyward(['keys', 'list'])).stderr).toContain("required option '--org <id>'");
-    expect((await keyward(['keys', 'list'])).code).toBe(2);
-    expect((await keyward(['keys', 'create', '--org', 'o', '--name', 'n', '--type', 'root'])).code).toBe(2);
-    expect((await keyward(['--help'])).code).toBe(0);
+    // Independent runs, started together (each is a process start of its own).
+    const [unknown, noOrg, badType, help] = await Promise.all([
+      keyward(['nope']),
+      keyward(['keys', 'list']),
+      keyward(['keys', 'create', '--org', 'o', '--name', 'n', '--type', 'root']),
+      keyward(['--help']),
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(noOrg.stderr).toContain("required option '--org <id>'");
+    expect(noOrg.code).toBe(2);
+    expect(badType.code).toBe(2);
+    expect(help.code).toBe(0);
   });
 
   it('a missing MONGO_URL or KEYWARD_PEPPER, with what to set', async () => {
-    const noUrl = await keyward(['keys', 'list', '--org', 'o'], { env: { MONGO_URL: '' } });
+    const [noUrl, noPepper] = await Promise.all([
+      keyward(['keys', 'list', '--org', 'o'], { env: { MONGO_URL: '' } }),
+      keyward(['keys', 'list', '--org', 'o'], { env: { KEYWARD_PEPPER: '' } }),
+    ]);
     expect(noUrl.code).toBe(2);
     expect(noUrl.stderr).toContain('MONGO_URL is not set');
-    const noPepper = await keyward(['keys', 'list', '--org', 'o'], { env: { KEYWARD_PEPPER: '' } });
     expect(noPepper.code).toBe(2);
     expect(noPepper.stderr).toContain('KEYWARD_PEPPER is not set');
   });

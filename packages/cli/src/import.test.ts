@@ -105,24 +105,22 @@ describe('keyward import, against the database', () => {
   it('exits 2 for a missing file, a header it cannot use, or a file that is not CSV, without echoing values', async () => {
     const org = newOrg();
     const secret = legacyToken();
-    const missing = await keyward(['import', join(folder, 'nothing.csv'), '--org', org]);
+    // Independent runs, started together (each is a process start of its own).
+    const [missing, header, noToken, broken, noOrg] = await Promise.all([
+      keyward(['import', join(folder, 'nothing.csv'), '--org', org]),
+      keyward(['import', csv(`name,kind,token\nA,secret,${secret}\n`), '--org', org]),
+      keyward(['import', csv('name,type\nA,secret\n'), '--org', org]),
+      keyward(['import', csv(`name,type,token\nA,secret,"${secret}\nB,secret\n`), '--org', org]),
+      keyward(['import', csv('name,type,token\n')]),
+    ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('Cannot read');
-    const header = await keyward(['import', csv(`name,kind,token\nA,secret,${secret}\n`), '--org', org]);
     expect(header.code).toBe(2);
     expect(header.stderr).toContain('unknown: kind');
-    const noToken = await keyward(['import', csv('name,type\nA,secret\n'), '--org', org]);
     expect(noToken.code).toBe(2);
-    const broken = await keyward([
-      'import',
-      csv(`name,type,token\nA,secret,"${secret}\nB,secret\n`),
-      '--org',
-      org,
-    ]);
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/not valid CSV near line \d+ \(CSV_/);
     expect(broken.stderr).not.toContain(secret);
-    const noOrg = await keyward(['import', csv('name,type,token\n')]);
     expect(noOrg.code).toBe(2);
     expect(noOrg.stderr).toContain('Give --org, or an organization column');
   });
@@ -173,30 +171,28 @@ describe('keyward import, against the database', () => {
   it('refuses tokens under 16 characters, a repeated column and an over-long cell, never printing a value', async () => {
     const org = newOrg();
     const short = 'abc123DEF456ghi'; // 15 characters
-    const shortRun = await keyward(['import', csv(`name,type,token\nShort,secret,${short}\n`), '--org', org]);
+    const token = legacyToken();
+    const huge = 'A'.repeat(100_000);
+    // Independent runs, started together (each is a process start of its own); the list comes after all.
+    const [shortRun, repeated, big, headless] = await Promise.all([
+      keyward(['import', csv(`name,type,token\nShort,secret,${short}\n`), '--org', org]),
+      keyward(['import', csv(`name,type,token,token\nTwice,secret,${token},x\n`), '--org', org]),
+      keyward(['import', csv(`name,type,token\nBig,secret,${huge}\n`), '--org', org]),
+      // A file without a header row: its first row is taken as the header, and its token is not echoed.
+      keyward(['import', csv(`Old,secret,${token}\n`), '--org', org]),
+    ]);
     expect(shortRun.code).toBe(1);
     expect(shortRun.stderr).toContain('line 2: refused: token: Must be at least 16 characters.');
     expect(shortRun.stderr).not.toContain(short);
 
-    const token = legacyToken();
-    const repeated = await keyward([
-      'import',
-      csv(`name,type,token,token\nTwice,secret,${token},x\n`),
-      '--org',
-      org,
-    ]);
     expect(repeated.code).toBe(2);
     expect(repeated.stderr).toContain('names the column token more than once');
     expect(repeated.stderr).not.toContain(token);
 
-    const huge = 'A'.repeat(100_000);
-    const big = await keyward(['import', csv(`name,type,token\nBig,secret,${huge}\n`), '--org', org]);
     expect(big.code).toBe(2);
     expect(big.stderr).toMatch(/not valid CSV near line \d+ \(CSV_MAX_RECORD_SIZE\)/);
     expect(big.stderr).not.toContain('AAAAAAAAAAAAAAAA');
 
-    // A file without a header row: its first row is taken as the header, and its token is not echoed.
-    const headless = await keyward(['import', csv(`Old,secret,${token}\n`), '--org', org]);
     expect(headless.code).toBe(2);
     expect(headless.stderr).toContain('unknown: Old, secret, column 3');
     expect(headless.stderr).not.toContain(token);
