@@ -30,7 +30,7 @@ async function eventually(what: string, boundMs: number, ready: () => Promise<bo
 }
 
 describe.skipIf(!redisNeeded.run)(
-  `two app instances sharing a real Redis (redis-server on a loopback port) ${redisNeeded.reason}`,
+  `two app instances sharing a real Redis (redis-server on a loopback port)${redisNeeded.run ? '' : ` (skipped: ${redisNeeded.reason})`}`,
   () => {
     let redis: Redis;
     const clients: Client[] = [];
