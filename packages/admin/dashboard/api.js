@@ -176,8 +176,20 @@ export function createApi(base, auth = () => ({})) {
       const json = await call('GET', `/events${queryString(query)}`);
       return { data: json.data, nextCursor: typeof json.nextCursor === 'string' ? json.nextCursor : null };
     },
+    /**
+     * Verifications per bucket (docs/reference.md §9) of one key, or of the organization (`id` null).
+     * @param {string | null} id
+     * @param {{ granularity: string, from: string, to?: string }} query
+     * @returns {Promise<Usage>}
+     */
+    usage: (id, query) => call('GET', `${id === null ? '' : key(id)}/usage${queryString(query)}`),
   };
 }
+
+/**
+ * @typedef {{ at: string, admitted: number, refused: Record<string, number> }} UsageBucket
+ * @typedef {{ data: UsageBucket[], granularity: string }} Usage
+ */
 
 /** @typedef {ReturnType<typeof createApi>} Api */
 

@@ -16,8 +16,10 @@ import { refreshRelativeTimes } from './format.js';
 import { keyRow, orderKeys } from './key-rows.js';
 import { createKeyTable } from './key-table.js';
 import { sortKeys } from './sort.js';
+import { createSparklines } from './sparklines.js';
 import { createTokenDialog } from './token-dialog.js';
 import { createToolbar } from './toolbar.js';
+import { createUsagePanel } from './usage-panel.js';
 
 /** @typedef {import('./api.js').Key} Key */
 /** @typedef {import('./api.js').ScopeCatalog} ScopeCatalog */
@@ -102,12 +104,23 @@ export function mountDashboard(root, host) {
     keys: () => state.keys,
     describeActor: (actor) => host.describeActor?.(actor) ?? null,
   });
+  const usage = createUsagePanel({ api, keys: () => state.keys });
+  const sparklines = createSparklines({ api });
   (root.querySelector('.kw-header') ?? root).append(newKeyButton);
   const account = accountLine(host);
   if (account) root.querySelector('.kw-header > div')?.prepend(account);
   root
     .querySelector('.kw-header')
-    ?.after(alertBox, announcer, notice, stickyBar, listScope, table.element, activity.element);
+    ?.after(
+      alertBox,
+      announcer,
+      notice,
+      stickyBar,
+      listScope,
+      table.element,
+      usage.element,
+      activity.element,
+    );
 
   /** @param {string} text */
   const announce = (text) => announceIn(announcer, text);
@@ -172,8 +185,9 @@ export function mountDashboard(root, host) {
     newKeyButton.disabled = false;
     state.keys = keys.value.data;
     state.nextCursor = keys.value.nextCursor;
+    sparklines.reset();
     render();
-    await activity.load();
+    await Promise.all([activity.load(), usage.load()]);
   }
 
   /**
@@ -200,6 +214,7 @@ export function mountDashboard(root, host) {
         state.keys = list.keys;
         state.nextCursor = list.nextCursor;
         clearError(alertBox);
+        sparklines.reset();
         render();
         if (announceCount) {
           const n = state.keys.length;
@@ -221,7 +236,7 @@ export function mountDashboard(root, host) {
       await latestRefresh;
       return;
     }
-    await activity.refresh();
+    await Promise.all([activity.refresh(), usage.load()]);
   }
 
   /** Shows an error above the table and puts the focus on it (so it is read, and the focus is not lost). @param {unknown} error */
@@ -413,6 +428,8 @@ export function mountDashboard(root, host) {
     onEdit: (key) => editDialog.open(key),
     onToggleDisabled: (key) => confirmDialog.open(toggleConfirmation(key, actionDeps)),
     onHistory: (key) => void activity.showKey(key),
+    onUsage: (key) => void usage.showKey(key),
+    usageCell: (key) => sparklines.cell(key),
     onDelete: (key) => confirmDialog.open(deleteConfirmation(key, actionDeps)),
   };
 

@@ -16,6 +16,8 @@ import { policySummary } from './policy-summary.js';
  *   onEdit: (key: Key) => void,
  *   onToggleDisabled: (key: Key) => void,
  *   onHistory: (key: Key) => void,
+ *   onUsage: (key: Key) => void,
+ *   usageCell: (key: Key) => HTMLElement,
  *   onDelete: (key: Key) => void,
  * }} RowActions
  */
@@ -77,6 +79,7 @@ export function keyRow(key, successor, actions) {
     h('td', { 'data-label': 'Created' }, timeElement(key.createdAt, 'date')),
     h('td', { 'data-label': 'Expires' }, expiryCell(key.expiresAt)),
     h('td', { 'data-label': 'Last used' }, optionalTime(key.lastUsedAt, 'Never')),
+    h('td', { 'data-label': 'Last 7 days', class: 'kw-cell-usage' }, actions.usageCell(key)),
     h('td', { 'data-label': 'Status' }, statusCell(key)),
     h(
       'td',
@@ -92,6 +95,7 @@ export function keyRow(key, successor, actions) {
           },
           { label: 'Edit…', onSelect: () => actions.onEdit(key) },
           { label: key.disabled ? 'Enable…' : 'Disable…', onSelect: () => actions.onToggleDisabled(key) },
+          { label: 'Show usage', onSelect: () => actions.onUsage(key) },
           { label: 'Show history', onSelect: () => actions.onHistory(key) },
           { label: 'Delete…', danger: true, onSelect: () => actions.onDelete(key) },
         ],
