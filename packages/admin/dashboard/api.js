@@ -3,7 +3,7 @@
 
 /**
  * @typedef {import('./types.js').Key} Key
- * @typedef {{ scopes: string[], publicScopes: string[] }} ScopeCatalog
+ * @typedef {{ scopes: string[], publicScopes: string[], grantableScopes?: string[] }} ScopeCatalog
  * @typedef {{ path: string, message: string }} Detail
  * @typedef {import('./types.js').Event} KeyEvent
  * @typedef {{ limit: number, windowSeconds: number }} Limit

@@ -4,7 +4,7 @@
 import { h, replaceChildren } from './dom.js';
 import { SORT_ORDERS } from './sort.js';
 
-const COLUMNS = ['Name', 'Type', 'Key', 'Created', 'Expires', 'Last used', 'Last 7 days', 'Status'];
+const COLUMNS = ['Name', 'Type', 'Key', 'Created', 'Expires', 'Last used', 'Status'];
 
 /**
  * @returns {{

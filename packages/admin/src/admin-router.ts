@@ -75,7 +75,7 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
     }),
   );
   // Fixed paths are registered before `/:id`, so they are never read as ids.
-  router.get('/scopes', endpoint(context, getScopes));
+  router.get('/scopes', endpoint(context, getScopes(grantableScopes)));
   router.get('/events', endpoint(context, listEvents));
   router.get('/usage', endpoint(context, organizationUsage));
 

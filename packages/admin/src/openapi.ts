@@ -349,6 +349,11 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
                 description: 'Every scope of the catalog (what secret keys may hold).',
               },
               publicScopes: { ...scopeList, description: 'The scopes public keys may hold (the ceiling).' },
+              grantableScopes: {
+                ...scopeList,
+                description:
+                  'The scopes this admin API lets its callers grant (its `grantableScopes` option), in catalog order; absent when every scope may be granted.',
+              },
             },
           },
         }),
