@@ -35,7 +35,9 @@ export function scopePresets(catalog, type) {
   const read = all.filter((scope) => READ_SCOPE.test(scope));
   return [
     { value: 'all', label: 'All', scopes: all },
-    ...(read.length > 0 && read.length < all.length ? [{ value: 'read', label: 'Read only', scopes: read }] : []),
+    ...(read.length > 0 && read.length < all.length
+      ? [{ value: 'read', label: 'Read only', scopes: read }]
+      : []),
     { value: 'custom', label: 'Custom', scopes: null },
   ];
 }
