@@ -177,6 +177,24 @@ export function createApi(base, auth = () => ({})) {
       return { data: json.data, nextCursor: typeof json.nextCursor === 'string' ? json.nextCursor : null };
     },
     /**
+     * The keys outside the lifetime policy, with the reason (docs/reference.md §11): id → reason. Empty
+     * from a server without the route (404).
+     * @returns {Promise<Map<string, string>>}
+     */
+    nonCompliant: async () => {
+      try {
+        const json = await call('GET', '/non-compliant');
+        return new Map(
+          (Array.isArray(json.data) ? json.data : []).map(
+            (/** @type {{ id: string, reason: string }} */ k) => [k.id, k.reason],
+          ),
+        );
+      } catch (error) {
+        if (/** @type {{ status?: number }} */ (error)?.status === 404) return new Map();
+        throw error;
+      }
+    },
+    /**
      * Verifications per bucket (docs/reference.md §9) of one key, or of the organization (`id` null).
      * @param {string | null} id
      * @param {{ granularity: string, from: string, to?: string }} query

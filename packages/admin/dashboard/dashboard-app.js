@@ -68,7 +68,18 @@ export function mountDashboard(root, host) {
     revealed: new Set(),
     /** Where the next page starts; `null` when every key is shown. @type {string | null} */
     nextCursor: null,
+    /** Keys outside the lifetime policy: id → reason. @type {Map<string, string>} */
+    nonCompliant: new Map(),
   };
+
+  /** Reads the keys outside the lifetime policy again; a failure leaves the flags as they were. */
+  async function readNonCompliant() {
+    try {
+      state.nonCompliant = await api.nonCompliant();
+    } catch {
+      // The list still works; the flags come back with the next reload.
+    }
+  }
 
   // ---- The page ----------------------------------------------------------------------------------------
 
@@ -168,6 +179,7 @@ export function mountDashboard(root, host) {
     const [keys, catalog] = await Promise.allSettled([
       api.list({ ...toolbar.query(), limit: PAGE_SIZE }),
       api.scopes(),
+      readNonCompliant(),
     ]);
     // Without the catalog the form leaves scopes out: the server then gives the key every scope it may hold.
     if (catalog.status === 'fulfilled') state.catalog = catalog.value;
@@ -208,7 +220,7 @@ export function mountDashboard(root, host) {
     table.element.setAttribute('aria-busy', 'true');
     let overtaken = false;
     try {
-      const list = await readLoaded();
+      const [list] = await Promise.all([readLoaded(), readNonCompliant()]);
       overtaken = mine !== listGeneration;
       if (!overtaken) {
         state.keys = list.keys;
@@ -430,6 +442,7 @@ export function mountDashboard(root, host) {
     onHistory: (key) => void activity.showKey(key),
     onUsage: (key) => void usage.showKey(key),
     usageCell: (key) => sparklines.cell(key),
+    lifetimeIssue: (key) => state.nonCompliant.get(key.id) ?? null,
     onDelete: (key) => confirmDialog.open(deleteConfirmation(key, actionDeps)),
   };
 

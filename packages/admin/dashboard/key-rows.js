@@ -18,6 +18,7 @@ import { policySummary } from './policy-summary.js';
  *   onHistory: (key: Key) => void,
  *   onUsage: (key: Key) => void,
  *   usageCell: (key: Key) => HTMLElement,
+ *   lifetimeIssue: (key: Key) => string | null,
  *   onDelete: (key: Key) => void,
  * }} RowActions
  */
@@ -73,7 +74,7 @@ export function keyRow(key, successor, actions) {
       'data-key-id': key.id,
       'data-status': key.status,
     },
-    h('th', { scope: 'row', class: 'kw-cell-name' }, nameCell(key, successor)),
+    h('th', { scope: 'row', class: 'kw-cell-name' }, nameCell(key, successor), lifetimeFlag(key, actions)),
     h('td', { 'data-label': 'Type' }, typeBadge(key)),
     h('td', { 'data-label': 'Key', class: 'kw-cell-key' }, keyCell(key, actions)),
     h('td', { 'data-label': 'Created' }, timeElement(key.createdAt, 'date')),
@@ -107,6 +108,24 @@ export function keyRow(key, successor, actions) {
         ],
       }),
     ),
+  );
+}
+
+/**
+ * A key outside the lifetime policy (docs/reference.md §11): a tag and the reason, in text (read with the
+ * row; printed too).
+ * @param {Key} key
+ * @param {RowActions} actions
+ */
+function lifetimeFlag(key, actions) {
+  const reason = actions.lifetimeIssue(key);
+  if (!reason) return null;
+  return h(
+    'span',
+    { class: 'kw-lifetime-issue' },
+    h('span', { class: 'kw-tag kw-tag-issue' }, 'Outside policy'),
+    ' ',
+    h('span', { class: 'kw-lifetime-reason' }, reason),
   );
 }
 
