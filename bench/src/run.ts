@@ -5,6 +5,7 @@
 //    The server measures its own CPU time per request between GET /__cpu/start and /__cpu/stop.
 // 2. Memory: RSS before/after 1,000,000 invented tokens through keyward.verify (src/memory.ts, own process).
 // 3. Micro: verify() beside raw hashing anchors (src/micro.ts, own process).
+// 4. Dashboard: time to usable on slow 3G, unbundled and bundled (src/dashboard.ts, own process, Chromium).
 // Writes results/latest.json and results/latest.md, puts the markdown in README.md and prints it.
 // Bounded: a watchdog ends everything after BENCH_DEADLINE_S (default 360 s) of benchmark, counted once the
 // database is up; starting it (on a new machine: building the FerretDB runner, about 2 minutes, once) has a
@@ -341,6 +342,8 @@ try {
   ]);
   log('micro-benchmarks');
   const micro = await childJson(['--import', 'tsx', new URL('./micro.ts', import.meta.url).pathname]);
+  log('dashboard: time to usable on slow 3G, unbundled and bundled');
+  const dashboard = await childJson(['--import', 'tsx', new URL('./dashboard.ts', import.meta.url).pathname]);
 
   const http = summarize(active, samples, pairs);
   const result = {
@@ -363,6 +366,7 @@ try {
     http,
     memory,
     micro,
+    dashboard,
     seconds: Math.round(elapsed()),
   };
   writeFileSync(new URL('../results/latest.json', import.meta.url), toJson(result));
@@ -527,6 +531,7 @@ function toMarkdown(result: {
   http: HttpRow[];
   memory: Record<string, unknown>;
   micro: Record<string, unknown>;
+  dashboard: Record<string, unknown>;
   seconds: number;
 }): string {
   const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
@@ -671,7 +676,36 @@ function toMarkdown(result: {
       ` \`verify()\` returns a promise the caller awaits: against the same anchor inside an awaited async function` +
       ` it runs at ${fmt(vs('verifyHit') / vs('anchorHashLruAsync'), 2)}× its rate.`,
     '',
+    ...dashboardMarkdown(result.dashboard),
   ].join('\n');
+}
+
+/** The dashboard's time to usable (src/dashboard.ts), unbundled and bundled. */
+function dashboardMarkdown(dashboard: Record<string, unknown>): string[] {
+  type Row = { msToUsable: number; requests: number; kB: number; runsMs: number[] };
+  const { unbundled, bundled, rounds, skipped } = dashboard as {
+    unbundled?: Row;
+    bundled?: Row;
+    rounds?: number;
+    skipped?: string;
+  };
+  const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+  const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+  const title = '## Dashboard: time to usable on slow 3G (2 s latency, 400 kbit/s) with a 4× CPU slowdown';
+  if (!unbundled || !bundled) return [title, '', `Not measured: ${skipped ?? 'no result'}.`, ''];
+  const row = (name: string, r: Row) =>
+    `| ${name} | ${fmt(r.msToUsable / 1000, 1)} | ${r.runsMs.map((ms) => fmt(ms / 1000, 1)).join(', ')} | ${int(r.requests)} | ${fmt(r.kB, 1)} |`;
+  return [
+    title,
+    '',
+    `Cold load (cache disabled) until the rows show and "New API key" is enabled; median of ${String(rounds)} alternated runs. Requests and kB on the wire include the admin API's answers.`,
+    '',
+    '| files | s to usable | runs (s) | requests | kB |',
+    '|---|---:|---:|---:|---:|',
+    row('unbundled (one module per file)', unbundled),
+    row('bundled (one minified module, hashed names)', bundled),
+    '',
+  ];
 }
 
 /** Puts the result (its headings one level down) between the markers of bench/README.md. */

@@ -484,7 +484,7 @@ describe('pages', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-security-policy']).toBe(CSP);
     expect(res.text).toContain('data-api-url="/api/keys"');
-    expect(res.text).toMatch(/src="\/dashboard\/api-keys\/assets\/main\.js\?v=[\w-]+"/);
+    expect(res.text).toMatch(/src="\/dashboard\/api-keys\/assets\/main\.[\w-]{12}\.js"/);
     expect(res.text).not.toMatch(/<style\b|\sstyle=/i);
   });
 

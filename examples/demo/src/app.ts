@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createAdminRouter, createDashboardRouter, createLeakReportRouter } from '@keyward/admin';
-import { createKeyward, type KeyStore, type Keyward, type LimitOptions } from '@keyward/core';
+import {
+  createKeyward,
+  type KeyStore,
+  type Keyward,
+  type LifetimeOptions,
+  type LimitOptions,
+} from '@keyward/core';
 import express, { type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Store as SessionStore } from 'express-session';
@@ -71,6 +77,10 @@ export interface DemoOptions {
    * @default process.env.LEAK_REPORT_KEYS_URL, else GitHub's own URL
    */
   leakReportKeysUrl?: string;
+  /** How long keys may live, per type (docs/reference.md §11). @default none (any expiry) */
+  lifetime?: LifetimeOptions;
+  /** The scopes customers may grant through the admin API (docs/reference.md §10). @default every scope */
+  grantableScopes?: readonly string[];
 }
 
 /** The demo app and the Keyward service it runs on. */
@@ -113,6 +123,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     limits: options.keyLimits ?? DEMO_KEY_LIMITS,
     pepper: options.pepper || process.env.KEYWARD_PEPPER?.trim() || randomBytes(32).toString('base64url'),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.lifetime ? { lifetime: options.lifetime } : {}),
   });
   const sessions = createSessions({
     ...(options.sessionStore ? { store: options.sessionStore } : {}),
@@ -179,6 +190,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
       },
       // The document names the demo's own session cookie, so tools send the real credential.
       openapi: { security: { type: 'cookie', name: SESSION_COOKIE } },
+      ...(options.grantableScopes ? { grantableScopes: options.grantableScopes } : {}),
     }),
   );
 

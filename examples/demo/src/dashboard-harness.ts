@@ -13,7 +13,7 @@ import { type Keyward, MemoryKeyStore } from '@keyward/core';
 import { TEST_PEPPER } from '@keyward/core/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { createDemoApp, DEMO_KEY_LIMITS } from './app.js';
+import { createDemoApp, DEMO_KEY_LIMITS, type DemoOptions } from './app.js';
 import { launchChromium, requireChromium } from './chromium.js';
 import { PINNED_NOW, pinnedClock } from './pinned-clock.js';
 
@@ -110,11 +110,14 @@ export async function reload(page: Page) {
 
 /**
  * Starts the demo and Chromium for the calling test file (vitest hooks) and returns what its tests use.
- * `keyward()` is the demo's service (to make keys behind the page's back); `base` its origin.
+ * `keyward()` is the demo's service (to make keys behind the page's back); `base` its origin; `store()` its
+ * key store (to make keys as an earlier version of the app did). `demoOptions` go to the demo
+ * (a lifetime policy, grantable scopes).
  */
-export function useDashboard() {
+export function useDashboard(demoOptions: Pick<DemoOptions, 'lifetime' | 'grantableScopes'> = {}) {
   let browser: Browser | undefined;
   let service: Keyward | undefined;
+  const store = new MemoryKeyStore();
   let server: Server | undefined;
   let base = '';
   const contexts: BrowserContext[] = [];
@@ -123,7 +126,8 @@ export function useDashboard() {
   beforeAll(async () => {
     requireChromium();
     const demo = createDemoApp({
-      store: new MemoryKeyStore(),
+      ...demoOptions,
+      store,
       pepper: TEST_PEPPER,
       clock: clock.now,
       // Every test signs up from 127.0.0.1: the demo's default (20 per 10 minutes) would refuse the 21st.
@@ -198,5 +202,6 @@ export function useDashboard() {
     /** The pinned time of the server and the pages, in ms since the epoch. */
     now: clock.now,
     base: () => base,
+    store: (): MemoryKeyStore => store,
   };
 }

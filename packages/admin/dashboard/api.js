@@ -3,7 +3,7 @@
 
 /**
  * @typedef {import('./types.js').Key} Key
- * @typedef {{ scopes: string[], publicScopes: string[] }} ScopeCatalog
+ * @typedef {{ scopes: string[], publicScopes: string[], grantableScopes?: string[] }} ScopeCatalog
  * @typedef {{ path: string, message: string }} Detail
  * @typedef {import('./types.js').Event} KeyEvent
  * @typedef {{ limit: number, windowSeconds: number }} Limit
@@ -176,8 +176,38 @@ export function createApi(base, auth = () => ({})) {
       const json = await call('GET', `/events${queryString(query)}`);
       return { data: json.data, nextCursor: typeof json.nextCursor === 'string' ? json.nextCursor : null };
     },
+    /**
+     * The keys outside the lifetime policy, with the reason (docs/reference.md §11): id → reason. Empty
+     * from a server without the route (404).
+     * @returns {Promise<Map<string, string>>}
+     */
+    nonCompliant: async () => {
+      try {
+        const json = await call('GET', '/non-compliant');
+        return new Map(
+          (Array.isArray(json.data) ? json.data : []).map(
+            (/** @type {{ id: string, reason: string }} */ k) => [k.id, k.reason],
+          ),
+        );
+      } catch (error) {
+        if (/** @type {{ status?: number }} */ (error)?.status === 404) return new Map();
+        throw error;
+      }
+    },
+    /**
+     * Verifications per bucket (docs/reference.md §9) of one key, or of the organization (`id` null).
+     * @param {string | null} id
+     * @param {{ granularity: string, from: string, to?: string }} query
+     * @returns {Promise<Usage>}
+     */
+    usage: (id, query) => call('GET', `${id === null ? '' : key(id)}/usage${queryString(query)}`),
   };
 }
+
+/**
+ * @typedef {{ at: string, admitted: number, refused: Record<string, number> }} UsageBucket
+ * @typedef {{ data: UsageBucket[], granularity: string }} Usage
+ */
 
 /** @typedef {ReturnType<typeof createApi>} Api */
 

@@ -122,7 +122,13 @@ export function createCreateDialog({ api, errorAction = () => null, catalog, onC
     const type = selectedType();
     replaceChildren(
       scopeList,
-      scopeChoices(list, type, (scope) => !uncheckedScopes.has(scope)),
+      scopeChoices(
+        list,
+        type,
+        // A new key starts with every scope it can be given here (the "All" preset).
+        (scope) => !uncheckedScopes.has(scope) && (list.grantableScopes ?? list.scopes).includes(scope),
+        'kw-create-scopes',
+      ),
     );
     const ceiling = list.publicScopes;
     scopeHint.textContent =

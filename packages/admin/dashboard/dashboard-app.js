@@ -16,8 +16,10 @@ import { refreshRelativeTimes } from './format.js';
 import { keyRow, orderKeys } from './key-rows.js';
 import { createKeyTable } from './key-table.js';
 import { sortKeys } from './sort.js';
+import { createSparklines } from './sparklines.js';
 import { createTokenDialog } from './token-dialog.js';
 import { createToolbar } from './toolbar.js';
+import { createUsagePanel } from './usage-panel.js';
 
 /** @typedef {import('./api.js').Key} Key */
 /** @typedef {import('./api.js').ScopeCatalog} ScopeCatalog */
@@ -66,7 +68,18 @@ export function mountDashboard(root, host) {
     revealed: new Set(),
     /** Where the next page starts; `null` when every key is shown. @type {string | null} */
     nextCursor: null,
+    /** Keys outside the lifetime policy: id → reason. @type {Map<string, string>} */
+    nonCompliant: new Map(),
   };
+
+  /** Reads the keys outside the lifetime policy again; a failure leaves the flags as they were. */
+  async function readNonCompliant() {
+    try {
+      state.nonCompliant = await api.nonCompliant();
+    } catch {
+      // The list still works; the flags come back with the next reload.
+    }
+  }
 
   // ---- The page ----------------------------------------------------------------------------------------
 
@@ -102,12 +115,23 @@ export function mountDashboard(root, host) {
     keys: () => state.keys,
     describeActor: (actor) => host.describeActor?.(actor) ?? null,
   });
+  const usage = createUsagePanel({ api, keys: () => state.keys });
+  const sparklines = createSparklines({ api });
   (root.querySelector('.kw-header') ?? root).append(newKeyButton);
   const account = accountLine(host);
   if (account) root.querySelector('.kw-header > div')?.prepend(account);
   root
     .querySelector('.kw-header')
-    ?.after(alertBox, announcer, notice, stickyBar, listScope, table.element, activity.element);
+    ?.after(
+      alertBox,
+      announcer,
+      notice,
+      stickyBar,
+      listScope,
+      table.element,
+      usage.element,
+      activity.element,
+    );
 
   /** @param {string} text */
   const announce = (text) => announceIn(announcer, text);
@@ -155,6 +179,7 @@ export function mountDashboard(root, host) {
     const [keys, catalog] = await Promise.allSettled([
       api.list({ ...toolbar.query(), limit: PAGE_SIZE }),
       api.scopes(),
+      readNonCompliant(),
     ]);
     // Without the catalog the form leaves scopes out: the server then gives the key every scope it may hold.
     if (catalog.status === 'fulfilled') state.catalog = catalog.value;
@@ -172,8 +197,9 @@ export function mountDashboard(root, host) {
     newKeyButton.disabled = false;
     state.keys = keys.value.data;
     state.nextCursor = keys.value.nextCursor;
+    sparklines.reset();
     render();
-    await activity.load();
+    await Promise.all([activity.load(), usage.load()]);
   }
 
   /**
@@ -194,12 +220,13 @@ export function mountDashboard(root, host) {
     table.element.setAttribute('aria-busy', 'true');
     let overtaken = false;
     try {
-      const list = await readLoaded();
+      const [list] = await Promise.all([readLoaded(), readNonCompliant()]);
       overtaken = mine !== listGeneration;
       if (!overtaken) {
         state.keys = list.keys;
         state.nextCursor = list.nextCursor;
         clearError(alertBox);
+        sparklines.reset();
         render();
         if (announceCount) {
           const n = state.keys.length;
@@ -221,7 +248,7 @@ export function mountDashboard(root, host) {
       await latestRefresh;
       return;
     }
-    await activity.refresh();
+    await Promise.all([activity.refresh(), usage.load()]);
   }
 
   /** Shows an error above the table and puts the focus on it (so it is read, and the focus is not lost). @param {unknown} error */
@@ -413,6 +440,9 @@ export function mountDashboard(root, host) {
     onEdit: (key) => editDialog.open(key),
     onToggleDisabled: (key) => confirmDialog.open(toggleConfirmation(key, actionDeps)),
     onHistory: (key) => void activity.showKey(key),
+    onUsage: (key) => void usage.showKey(key),
+    usageCell: (key) => sparklines.cell(key),
+    lifetimeIssue: (key) => state.nonCompliant.get(key.id) ?? null,
     onDelete: (key) => confirmDialog.open(deleteConfirmation(key, actionDeps)),
   };
 

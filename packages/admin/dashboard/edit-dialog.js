@@ -88,7 +88,7 @@ export function createEditDialog({ api, errorAction = () => null, catalog, onSav
     if (!list) return;
     replaceChildren(
       scopeList,
-      scopeChoices(list, key.type, (scope) => key.scopes.includes(scope)),
+      scopeChoices(list, key.type, (scope) => key.scopes.includes(scope), 'kw-edit-scopes'),
     );
     scopeHint.textContent =
       key.type === 'secret' ? 'Secret keys can hold any scope.' : 'Public keys hold public scopes only.';

@@ -16,6 +16,9 @@ import { policySummary } from './policy-summary.js';
  *   onEdit: (key: Key) => void,
  *   onToggleDisabled: (key: Key) => void,
  *   onHistory: (key: Key) => void,
+ *   onUsage: (key: Key) => void,
+ *   usageCell: (key: Key) => HTMLElement,
+ *   lifetimeIssue: (key: Key) => string | null,
  *   onDelete: (key: Key) => void,
  * }} RowActions
  */
@@ -71,12 +74,19 @@ export function keyRow(key, successor, actions) {
       'data-key-id': key.id,
       'data-status': key.status,
     },
-    h('th', { scope: 'row', class: 'kw-cell-name' }, nameCell(key, successor)),
+    h('th', { scope: 'row', class: 'kw-cell-name' }, nameCell(key, successor), lifetimeFlag(key, actions)),
     h('td', { 'data-label': 'Type' }, typeBadge(key)),
     h('td', { 'data-label': 'Key', class: 'kw-cell-key' }, keyCell(key, actions)),
     h('td', { 'data-label': 'Created' }, timeElement(key.createdAt, 'date')),
     h('td', { 'data-label': 'Expires' }, expiryCell(key.expiresAt)),
-    h('td', { 'data-label': 'Last used' }, optionalTime(key.lastUsedAt, 'Never')),
+    // When it was last used, and its last 7 days as a sparkline under it (no column of its own: the table
+    // still fits 1000 px without scrolling sideways).
+    h(
+      'td',
+      { 'data-label': 'Last used', class: 'kw-cell-used' },
+      optionalTime(key.lastUsedAt, 'Never'),
+      actions.usageCell(key),
+    ),
     h('td', { 'data-label': 'Status' }, statusCell(key)),
     h(
       'td',
@@ -92,11 +102,30 @@ export function keyRow(key, successor, actions) {
           },
           { label: 'Edit…', onSelect: () => actions.onEdit(key) },
           { label: key.disabled ? 'Enable…' : 'Disable…', onSelect: () => actions.onToggleDisabled(key) },
+          { label: 'Show usage', onSelect: () => actions.onUsage(key) },
           { label: 'Show history', onSelect: () => actions.onHistory(key) },
           { label: 'Delete…', danger: true, onSelect: () => actions.onDelete(key) },
         ],
       }),
     ),
+  );
+}
+
+/**
+ * A key outside the lifetime policy (docs/reference.md §11): a tag and the reason, in text (read with the
+ * row; printed too).
+ * @param {Key} key
+ * @param {RowActions} actions
+ */
+function lifetimeFlag(key, actions) {
+  const reason = actions.lifetimeIssue(key);
+  if (!reason) return null;
+  return h(
+    'span',
+    { class: 'kw-lifetime-issue' },
+    h('span', { class: 'kw-tag kw-tag-issue' }, 'Outside policy'),
+    ' ',
+    h('span', { class: 'kw-lifetime-reason' }, reason),
   );
 }
 

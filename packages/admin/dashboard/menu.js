@@ -1,7 +1,8 @@
 // A menu button (WAI-ARIA APG "menu button" pattern): Enter, Space or ArrowDown open the menu on its first
 // item, ArrowUp on its last; ArrowUp/ArrowDown move (and wrap), Home/End jump, Escape closes and returns
 // focus to the button, Tab closes and moves on. The menu is positioned next to its button with `fixed`
-// coordinates (set through the CSSOM, which the page's CSP allows), so no scrolling container clips it.
+// coordinates (set through the CSSOM, which the page's CSP allows), so no scrolling container clips it; it
+// follows the button when the page scrolls, and closes once the button is out of view.
 
 import { h } from './dom.js';
 
@@ -105,8 +106,21 @@ export function menuButton({ label, items }) {
     menu.style.left = `${Math.round(left)}px`;
   }
 
+  // On a scroll or a resize the menu follows its button, and closes only when the button is out of view.
+  // It used to close on any scroll event, but scroll events arrive at the next animation frame: the scroll
+  // that brought the button into view just before it was clicked, or the browser's scroll anchoring when
+  // content above it (a panel that finished loading) changed height, reached the listener added when the
+  // menu opened, and closed a menu that had just been opened.
   function onViewportChange() {
-    close(false);
+    const anchor = button.getBoundingClientRect();
+    const inView =
+      anchor.height > 0 &&
+      anchor.bottom > 0 &&
+      anchor.top < window.innerHeight &&
+      anchor.right > 0 &&
+      anchor.left < window.innerWidth;
+    if (inView) place();
+    else close(false);
   }
 
   /** @param {PointerEvent} event */

@@ -15,6 +15,7 @@ import { getScopes } from './routes/get-scopes.js';
 import { keyUsage } from './routes/key-usage.js';
 import { listEvents } from './routes/list-events.js';
 import { listKeys } from './routes/list-keys.js';
+import { nonCompliantKeys } from './routes/non-compliant-keys.js';
 import { organizationUsage } from './routes/organization-usage.js';
 import { rollKey } from './routes/roll-key.js';
 import { updateKey } from './routes/update-key.js';
@@ -25,7 +26,8 @@ import { createWriteLimit } from './write-limit.js';
  * Every route asks `authorize(req)` which organization the caller acts for and is confined to it;
  * errors are answered as `{ error: { code, message, details? } }`. `GET <mount>/scopes` answers the app's
  * scope catalog (for forms such as the dashboard's); `GET <mount>/events` pages the organization's audit
- * events (docs/reference.md §7), each naming the actor `authorize` returned. `GET <mount>/openapi.json` serves the
+ * events (docs/reference.md §7), each naming the actor `authorize` returned; `GET <mount>/non-compliant`
+ * lists its keys outside the lifetime policy (docs/reference.md §11). `GET <mount>/openapi.json` serves the
  * OpenAPI 3.1 document without calling `authorize` (it holds nothing of any organization).
  * A method a known path does not take (`PUT /`, `DELETE /events`) is answered 405 with `Allow`; requests
  * that match no path fall through to the host app. The document's security scheme is the app's sign-in,
@@ -75,9 +77,10 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
     }),
   );
   // Fixed paths are registered before `/:id`, so they are never read as ids.
-  router.get('/scopes', endpoint(context, getScopes));
+  router.get('/scopes', endpoint(context, getScopes(grantableScopes)));
   router.get('/events', endpoint(context, listEvents));
   router.get('/usage', endpoint(context, organizationUsage));
+  router.get('/non-compliant', endpoint(context, nonCompliantKeys));
 
   router.get('/', endpoint(context, listKeys));
   router.post('/', endpoint(context, onlyGrantable(createKey, grantableScopes, 'create'), write));

@@ -35,8 +35,8 @@ export interface DashboardPage {
   apiBaseUrl?: string;
   apiKeyHeader?: string;
   exampleRequestPath?: string;
-  /** File name → version: the page links `<file>?v=<version>`, which the router caches for good. */
-  versions?: Readonly<Record<string, string>>;
+  /** File name → its name with its version (`main.<version>.js`): the page links those, cached for good. */
+  files?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -63,10 +63,7 @@ export function renderDashboardPage(page: DashboardPage): string {
     .filter(([, value]) => value)
     .map(([name, value]) => ` data-${name}="${escapeHtml(value as string)}"`)
     .join('');
-  const asset = (name: string) => {
-    const version = page.versions?.[name];
-    return escapeHtml(`${assetUrl}/${name}${version ? `?v=${version}` : ''}`);
-  };
+  const asset = (name: string) => escapeHtml(`${assetUrl}/${page.files?.[name] ?? name}`);
   return `<!doctype html>
 <html lang="en">
 <head>

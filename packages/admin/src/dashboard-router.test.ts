@@ -1,21 +1,31 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { createDashboardRouter } from './dashboard-router.js';
+import { loadDashboardAssets, sourceDigest } from './dashboard-assets.js';
+import { createDashboardRouter, dashboardRouterServing } from './dashboard-router.js';
 
 const PACKAGE = new URL('../', import.meta.url);
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
   "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/** An app with the dashboard at `mount`; unmatched requests answer 404 `host`. */
+const SOURCES = new URL('dashboard/', PACKAGE);
+
+/**
+ * An app with the dashboard at `mount`, serving its sources (whether or not `pnpm build` made a bundle);
+ * unmatched requests answer 404 `host`.
+ */
 function appWith(
   mount: string,
   options: Parameters<typeof createDashboardRouter>[0] = { apiUrl: '/api/keys' },
+  assets = loadDashboardAssets(SOURCES, null),
 ) {
   const app = express();
-  app.use(mount, createDashboardRouter(options));
+  app.use(mount, dashboardRouterServing(options, assets));
   app.use((_req, res) => {
     res.status(404).send('host');
   });
@@ -55,7 +65,7 @@ describe('the dashboard page', () => {
       const page = await request(app).get(`${mount}/`);
       expect(page.status).toBe(200);
       const urls = referencedUrls(page.text);
-      expect(urls.map((url) => url.replace(/\?v=[\w-]{12}$/, '')).sort()).toEqual(
+      expect(urls.map((url) => url.replace(/\.[\w-]{12}\.(js|css|svg)$/, '.$1')).sort()).toEqual(
         [`${mount}/assets/dashboard.css`, `${mount}/assets/icon.svg`, `${mount}/assets/main.js`].sort(),
       );
       for (const url of urls) expect((await request(app).get(url)).status).toBe(200);
@@ -114,7 +124,7 @@ describe('the dashboard page', () => {
     );
     const res = await request(app).get('/orgs/acme/keys');
     expect(res.text).toContain('data-api-url="/api/orgs/acme/keys"');
-    expect(referencedUrls(res.text).map((url) => url.split('?')[0])).toContain(
+    expect(referencedUrls(res.text).map((url) => url.replace(/\.[\w-]{12}\.js$/, '.js'))).toContain(
       '/orgs/acme/keys/assets/main.js',
     );
   });
@@ -195,14 +205,21 @@ describe('the dashboard files', () => {
     expect(identity.headers['content-encoding']).toBeUndefined();
   });
 
-  it('caches a file for a year at the versioned URL the page links, and revalidates it elsewhere', async () => {
+  it('caches a file for a year at the hashed name the page links, and revalidates it elsewhere', async () => {
     const app = appWith('/keys');
     const page = await request(app).get('/keys');
-    const main = referencedUrls(page.text).find((url) => url.startsWith('/keys/assets/main.js?v=')) ?? '';
+    const main =
+      referencedUrls(page.text).find((url) => /^\/keys\/assets\/main\.[\w-]{12}\.js$/.test(url)) ?? '';
     const versioned = await request(app).get(main);
+    expect(versioned.status).toBe(200);
     expect(versioned.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(versioned.text).toBe(readFileSync(new URL('main.js', SOURCES), 'utf8'));
+    const version = main.split('.').at(-2);
+    const query = await request(app).get(`/keys/assets/main.js?v=${version}`);
+    expect(query.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     const stale = await request(app).get('/keys/assets/main.js?v=000000000000');
     expect(stale.headers['cache-control']).toBe('no-cache');
+    expect((await request(app).get('/keys/assets/main.000000000000.js')).status).toBe(404);
   });
 
   it('answers 304 to a request for a file the browser has', async () => {
@@ -247,6 +264,50 @@ describe('the dashboard files', () => {
         .replaceAll('http://www.w3.org/2000/svg', '')
         .replace(/https?:\/\/(?:\*\.)?(?:[a-z0-9-]+\.)*example\.com\b/g, '');
       expect(withoutExamples, name).not.toMatch(/https?:\/\//);
+    }
+  });
+});
+
+describe('the bundle', () => {
+  /** A bundle folder as `pnpm build` makes it, built from `digest`'s sources. */
+  function bundleFor(digest: string) {
+    const folder = mkdtempSync(join(tmpdir(), 'kw-bundle-'));
+    writeFileSync(join(folder, 'main.js'), 'console.log("bundled main");\n');
+    writeFileSync(join(folder, 'element.js'), 'console.log("bundled element");\n');
+    writeFileSync(join(folder, 'dashboard.css'), '.kw-body{color:red}\n');
+    writeFileSync(join(folder, 'manifest.json'), JSON.stringify({ sources: digest }));
+    return { url: pathToFileURL(`${folder}/`), remove: () => rmSync(folder, { recursive: true }) };
+  }
+
+  it('serves the bundled module, element and stylesheet when built from these sources, and the page links them', async () => {
+    const bundle = bundleFor(sourceDigest(SOURCES));
+    try {
+      const app = appWith('/keys', { apiUrl: '/api/keys' }, loadDashboardAssets(SOURCES, bundle.url));
+      const page = await request(app).get('/keys');
+      const scripts = [...page.text.matchAll(/<script\b[^>]*src="([^"]+)"/g)].map((m) => m[1] as string);
+      expect(scripts).toHaveLength(1);
+      expect((await request(app).get(scripts[0] as string)).text).toBe('console.log("bundled main");\n');
+      expect((await request(app).get('/keys/assets/element.js')).text).toBe(
+        'console.log("bundled element");\n',
+      );
+      expect((await request(app).get('/keys/assets/dashboard.css')).text).toBe('.kw-body{color:red}\n');
+      // The modules of the sources stay served (a page loaded before an upgrade may still ask for them).
+      expect((await request(app).get('/keys/assets/dashboard-app.js')).status).toBe(200);
+    } finally {
+      bundle.remove();
+    }
+  });
+
+  it('serves the sources when the bundle was built from other sources (edited since), or is missing', async () => {
+    const bundle = bundleFor('built-from-something-else');
+    try {
+      for (const assets of [loadDashboardAssets(SOURCES, bundle.url), loadDashboardAssets(SOURCES, null)]) {
+        const app = appWith('/keys', { apiUrl: '/api/keys' }, assets);
+        const main = await request(app).get('/keys/assets/main.js');
+        expect(main.text).toBe(readFileSync(new URL('main.js', SOURCES), 'utf8'));
+      }
+    } finally {
+      bundle.remove();
     }
   });
 });

@@ -6,7 +6,7 @@ import type { RequestHandler } from 'express';
  */
 const PATHS: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/$/, allow: 'GET, HEAD, POST' },
-  { pattern: /^\/(?:events|scopes|usage|openapi\.json)\/?$/i, allow: 'GET, HEAD' },
+  { pattern: /^\/(?:events|scopes|usage|non-compliant|openapi\.json)\/?$/i, allow: 'GET, HEAD' },
   { pattern: /^\/[^/]+\/roll\/?$/, allow: 'POST' },
   { pattern: /^\/[^/]+\/usage\/?$/, allow: 'GET, HEAD' },
   { pattern: /^\/[^/]+\/?$/, allow: 'GET, HEAD, PATCH, DELETE' },
@@ -45,7 +45,16 @@ export function methodNotAllowed(): RequestHandler {
  * allowedMethods('/{id}'); // 'GET, HEAD, PATCH, DELETE'
  */
 export function allowedMethods(
-  path: '/' | '/events' | '/scopes' | '/usage' | '/openapi.json' | '/{id}' | '/{id}/roll' | '/{id}/usage',
+  path:
+    | '/'
+    | '/events'
+    | '/scopes'
+    | '/usage'
+    | '/non-compliant'
+    | '/openapi.json'
+    | '/{id}'
+    | '/{id}/roll'
+    | '/{id}/usage',
 ) {
   const concrete = path.replace('{id}', 'key_0123456789ABCDEFGHIJ');
   return PATHS.find(({ pattern }) => pattern.test(concrete))?.allow ?? '';

@@ -46,7 +46,8 @@ type ServiceMethod =
   | 'deleteKey'
   | 'listEvents'
   | 'keyUsage'
-  | 'usage';
+  | 'usage'
+  | 'nonCompliantKeys';
 type Run = (c: Context) => Promise<Response>;
 
 /** `run`, with the service method `method` rejecting: a bug (500) or the store being down (503). */
@@ -221,6 +222,11 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['get', '/usage', 403, (c) => c.api.get('/usage').set('x-deny', 'forbidden')],
   ['get', '/usage', 500, failing('usage', 'bug', (c) => c.api.get('/usage'))],
   ['get', '/usage', 503, failing('usage', 'down', (c) => c.api.get('/usage'))],
+  ['get', '/non-compliant', 200, withKeys((c) => c.api.get('/non-compliant'))],
+  ['get', '/non-compliant', 401, (c) => c.as(null).get('/non-compliant')],
+  ['get', '/non-compliant', 403, (c) => c.api.get('/non-compliant').set('x-deny', 'forbidden')],
+  ['get', '/non-compliant', 500, failing('nonCompliantKeys', 'bug', (c) => c.api.get('/non-compliant'))],
+  ['get', '/non-compliant', 503, failing('nonCompliantKeys', 'down', (c) => c.api.get('/non-compliant'))],
   ['get', '/{id}/usage', 200, withKeys((c, { pub }) => c.api.get(`/${pub}/usage`))],
   ['get', '/{id}/usage', 400, withKeys((c, { pub }) => c.api.get(`/${pub}/usage?from=soon`))],
   ['get', '/{id}/usage', 401, (c) => c.as(null).get(`${UNKNOWN}/usage`)],
@@ -260,6 +266,7 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(res.body.paths).sort()).toEqual([
       '/',
       '/events',
+      '/non-compliant',
       '/openapi.json',
       '/scopes',
       '/usage',

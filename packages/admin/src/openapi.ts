@@ -254,6 +254,22 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
       },
       // Usage (docs/reference.md §9): its own block, in openapi-usage.ts.
       ...usagePaths(idParameter),
+      '/non-compliant': {
+        get: {
+          operationId: 'listNonCompliantKeys',
+          summary: 'The keys outside the lifetime policy, and why',
+          description:
+            "The organization's keys (not rolled, not deleted) whose expiry the lifetime policy would refuse " +
+            'if it were written now: keys made before a tighter policy. Oldest first.',
+          responses: {
+            '200': {
+              description: 'The keys outside the policy (empty when there is none, or no policy).',
+              content: { 'application/json': { schema: ref('NonCompliantKeyList') } },
+            },
+            ...errors([...auth, ...faults]),
+          },
+        },
+      },
       '/openapi.json': {
         get: {
           operationId: 'getOpenApiDocument',
@@ -337,6 +353,20 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
             description: 'Pass as `cursor` to get the next page; `null` on the last page.',
           },
         }),
+        NonCompliantKeyList: envelope({
+          data: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['id', 'reason'],
+              properties: {
+                id: { type: 'string', description: "The key's id." },
+                reason: { type: 'string', description: 'Why the key is outside the policy, for people.' },
+              },
+            },
+          },
+        }),
         RolledKey: envelope({ data: ref('Key'), token: ref('Token'), previous: ref('Key') }),
         ScopeCatalog: envelope({
           data: {
@@ -349,6 +379,11 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
                 description: 'Every scope of the catalog (what secret keys may hold).',
               },
               publicScopes: { ...scopeList, description: 'The scopes public keys may hold (the ceiling).' },
+              grantableScopes: {
+                ...scopeList,
+                description:
+                  'The scopes this admin API lets its callers grant (its `grantableScopes` option), in catalog order; absent when every scope may be granted.',
+              },
             },
           },
         }),

@@ -1,7 +1,14 @@
 // Test helpers (not part of the build): a Keyward on a memory store with a controllable clock, and an
 // Express app with the admin router mounted at /api/keys, where the `x-org` header names the caller's
 // organization (no header: nobody signed in).
-import { type ApiKey, createKeyward, type KeyStore, keySchema, MemoryKeyStore } from '@keyward/core';
+import {
+  type ApiKey,
+  createKeyward,
+  type KeyStore,
+  keySchema,
+  type LifetimeOptions,
+  MemoryKeyStore,
+} from '@keyward/core';
 import { TEST_PEPPER } from '@keyward/core/testing';
 import express from 'express';
 import request from 'supertest';
@@ -45,6 +52,8 @@ export interface SetupOptions {
   writesPerMinute?: number | false;
   /** The router's `grantableScopes`. */
   grantableScopes?: string[];
+  /** The service's `lifetime` policy. */
+  lifetime?: LifetimeOptions;
 }
 
 /** Builds a fresh Keyward, clock and app for one test. */
@@ -63,6 +72,7 @@ export function setup(options: SetupOptions = {}) {
     publicScopes: PUBLIC_SCOPES,
     clock: clock.now,
     pepper: TEST_PEPPER,
+    ...(options.lifetime ? { lifetime: options.lifetime } : {}),
   });
   const app: express.Express = express();
   options.before?.(app);

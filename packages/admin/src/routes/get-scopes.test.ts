@@ -29,6 +29,31 @@ describe('GET /scopes (the scope catalog)', () => {
     expect(res.body).toEqual({ data: { scopes: ['z:write', 'a:read'], publicScopes: [] } });
   });
 
+  it('answers the grantable scopes in catalog order when the router has grantableScopes', async () => {
+    const keyward = createKeyward({
+      store: new MemoryKeyStore(),
+      scopes: ['z:write', 'a:read', 'm:read'],
+      publicScopes: ['a:read'],
+      pepper: TEST_PEPPER,
+    });
+    const app = express().use(
+      '/keys',
+      createAdminRouter({
+        keyward,
+        authorize: () => ({ organizationId: 'org_a' }),
+        grantableScopes: ['m:read', 'a:read'],
+      }),
+    );
+    const res = await request(app).get('/keys/scopes');
+    expect(res.body).toEqual({
+      data: {
+        scopes: ['z:write', 'a:read', 'm:read'],
+        publicScopes: ['a:read'],
+        grantableScopes: ['a:read', 'm:read'],
+      },
+    });
+  });
+
   it('asks authorize first: 401 when nobody is signed in, 403 when the caller is refused', async () => {
     const { as, api } = setup();
     const nobody = await as(null).get('/scopes');
