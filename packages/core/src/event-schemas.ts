@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isEventId, KEY_EVENT_TYPES } from './events.js';
+import { isEventId, KEY_EVENT_DETAIL_FIELDS, KEY_EVENT_TYPES } from './events.js';
 import { decodePageCursor, encodePageCursor, type PagePosition, pageFields } from './page-query.js';
 
 const typeMessage = `Must be one of ${KEY_EVENT_TYPES.map((t) => `"${t}"`).join(', ')}.`;
@@ -41,6 +41,17 @@ export const keyEventSchema = z
       .string()
       .optional()
       .meta({ description: '`key.leaked` only: where the token was found. Never the token.' }),
+    reason: z.string().optional().meta({
+      description: '`key.disabled` by the service and `key.dormant_soon`: why (`dormant`: unused too long).',
+    }),
+    rolledFrom: z
+      .string()
+      .optional()
+      .meta({ description: "`key.created` of a roll's new key: the id of the key it replaces." }),
+    replacedBy: z
+      .string()
+      .optional()
+      .meta({ description: '`key.rolled`: the id of the new key that replaces this one.' }),
   })
   .meta({ id: 'Event' });
 
@@ -112,6 +123,9 @@ export function serializeEvent(event: {
   changes?: string[];
   source?: string;
   url?: string;
+  reason?: string;
+  rolledFrom?: string;
+  replacedBy?: string;
 }): KeyEventJSON {
   const out: KeyEventJSON = {
     id: event.id,
@@ -125,7 +139,9 @@ export function serializeEvent(event: {
   if (event.ip !== undefined) out.ip = event.ip;
   if (event.userAgent !== undefined) out.userAgent = event.userAgent;
   if (event.changes !== undefined) out.changes = [...event.changes];
-  if (event.source !== undefined) out.source = event.source;
-  if (event.url !== undefined) out.url = event.url;
+  for (const field of KEY_EVENT_DETAIL_FIELDS) {
+    const value = event[field];
+    if (value !== undefined) out[field] = value;
+  }
   return out;
 }

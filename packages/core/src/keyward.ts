@@ -1,3 +1,4 @@
+import { createDormancySweep, type DormancySweep, startDormancyTimer } from './dormancy.js';
 import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './errors.js';
 import { type EventMaintenance, EventPublisher } from './event-hooks.js';
 import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } from './event-schemas.js';
@@ -235,6 +236,15 @@ export interface Keyward {
    * const stale = await keyward.nonCompliantKeys('org_1');
    */
   nonCompliantKeys(organizationId: string): Promise<ApiKey[]>;
+  /**
+   * Disables keys unused for `dormantAfterDays` and records `key.dormant_soon` 7 days before
+   * (docs/reference.md §11); answers what it did. Safe to run from several instances at once (one event
+   * each, and a newer change of a key wins). Runs every `dormancySweepIntervalMs` on its own.
+   *
+   * @example
+   * const { warned, disabled } = await keyward.sweepDormantKeys();
+   */
+  sweepDormantKeys(): Promise<DormancySweep>;
   /** Runs the event log's upkeep now (outbox delivery and retention sweep); it also runs on a timer. */
   maintainEvents(): Promise<EventMaintenance>;
   /**
@@ -404,6 +414,19 @@ export function createKeyward(options: KeywardOptions): Keyward {
     invalidate: (id) => verifier.invalidate(id),
     publisher,
   });
+
+  const sweepDormantKeys = createDormancySweep({
+    store,
+    clock,
+    dormancy: resolved.dormancy,
+    change,
+    publish: (event) => publisher.publish(event),
+  });
+  const hasDormancy = resolved.dormancy.secret !== null || resolved.dormancy.public !== null;
+  const stopDormancy =
+    hasDormancy && resolved.dormancySweepIntervalMs !== false
+      ? startDormancyTimer(sweepDormantKeys, resolved.dormancySweepIntervalMs)
+      : undefined;
 
   const keyCap = resolved.maxKeysPerOrganization;
   /** 409 when the organization has no room for `n` more keys (see key-cap.ts). */
@@ -686,8 +709,15 @@ export function createKeyward(options: KeywardOptions): Keyward {
           { rolledAt: new Date(now), replacedBy: key.id, expiresAt: end },
           {
             version: old.version,
-            record: { type: 'key.rolled', keyName: old.name, context },
+            // The roll names the new key, and the new key's history starts with the key it replaces.
+            record: { type: 'key.rolled', keyName: old.name, context, details: { replacedBy: key.id } },
             successor: key,
+            successorRecord: {
+              type: 'key.created',
+              keyName: key.name,
+              context,
+              details: { rolledFrom: old.id },
+            },
           },
         );
       } catch (error) {
@@ -849,6 +879,8 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
     maintainEvents: () => publisher.maintain(),
 
+    sweepDormantKeys,
+
     async nonCompliantKeys(organizationId) {
       checkOrganization(organizationId);
       const now = clock();
@@ -887,6 +919,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
     async close() {
       unsubscribe?.();
+      stopDormancy?.();
       publisher.stop();
       verifier.clear();
       counter.stop();

@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { DuplicateKeyError, isKeywardError } from './errors.js';
+
+export { type DormancyScenarioOptions, describeDormancyScenarios } from './dormancy-conformance.js';
+
 import type { EventStoreOptions } from './event-log.js';
 import type { KeyEvent } from './events.js';
 import { createTokenHasher } from './hash.js';

@@ -5,6 +5,7 @@ import {
   derivedEventId,
   type EventContext,
   type KeyEvent,
+  type KeyEventDetails,
   type KeyEventType,
 } from './events.js';
 import type { KeyChanges, KeyStore } from './store.js';
@@ -17,6 +18,8 @@ export interface ChangeRecord {
   keyName: string;
   context: EventContext | undefined;
   changes?: string[];
+  /** Fields of the event's type (`reason`, `rolledFrom`, `replacedBy`, …). */
+  details?: KeyEventDetails;
 }
 
 /**
@@ -105,18 +108,23 @@ export function createWritePath({ store, clock, invalidate, publisher }: WritePa
     organizationId: string,
     id: string,
     changes: KeyChanges,
-    { version, record, successor }: { version?: number; record?: ChangeRecord; successor?: StoredKey } = {},
+    {
+      version,
+      record,
+      successor,
+      successorRecord,
+    }: {
+      version?: number;
+      record?: ChangeRecord;
+      successor?: StoredKey;
+      /** The successor's own event (a roll's `key.created` with `rolledFrom`), written with the change. */
+      successorRecord?: ChangeRecord;
+    } = {},
   ): Promise<StoredKey | null> {
     const now = new Date(clock());
-    const event = record
-      ? buildKeyEvent(
-          record.type,
-          { id, organizationId, name: record.keyName },
-          now,
-          record.context,
-          record.changes,
-        )
-      : undefined;
+    const event = record && recordEvent(record, { id, organizationId }, now);
+    const successorEvent =
+      successor && successorRecord && recordEvent(successorRecord, successor, successor.createdAt);
     let updated: StoredKey | null;
     try {
       updated = await storeCall('update', () =>
@@ -128,6 +136,7 @@ export function createWritePath({ store, clock, invalidate, publisher }: WritePa
             ...(version !== undefined && { version }),
             ...(event && { event }),
             ...(successor && { successor }),
+            ...(successorEvent && { successorEvent }),
           },
         ),
       );
@@ -136,10 +145,27 @@ export function createWritePath({ store, clock, invalidate, publisher }: WritePa
       if (successor) invalidate(successor.id);
     }
     if (updated && event) publisher.publish(event);
+    if (updated && successorEvent) publisher.publish(successorEvent);
     return updated;
   }
 
   return { insert, insertMany, change };
+}
+
+/** The event of `record` for the key `key` at `at`, with the record's details. */
+function recordEvent(record: ChangeRecord, key: { id: string; organizationId: string }, at: Date): KeyEvent {
+  const event = buildKeyEvent(
+    record.type,
+    { id: key.id, organizationId: key.organizationId, name: record.keyName },
+    at,
+    record.context,
+    record.changes,
+  );
+  return record.details ? { ...event, ...definedDetails(record.details) } : event;
+}
+
+function definedDetails(details: KeyEventDetails): KeyEventDetails {
+  return Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined)) as KeyEventDetails;
 }
 
 /** The id of an imported key's `key.imported` event: from its import slot, the same on every attempt. */

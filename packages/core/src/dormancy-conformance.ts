@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KeyEvent } from './events.js';
+import { createKeyward, type Keyward } from './keyward.js';
+import type { KeywardOptions } from './options.js';
+import type { KeyStore } from './store.js';
+
+const START = Date.parse('2030-01-01T00:00:00.000Z');
+const DAY = 86_400_000;
+const PEPPER = 'conformance-pepper-dormancy-not-secret';
+
+/** Options of `describeDormancyScenarios`. */
+export interface DormancyScenarioOptions {
+  /** A fresh store (with `scanKeys`, `appendEvent`, `listEvents` and `recordUsage`). */
+  createStore: () => KeyStore | Promise<KeyStore>;
+  destroyStore?: (store: KeyStore) => void | Promise<void>;
+}
+
+/**
+ * Dormant keys and roll history through the service on a real store (docs/reference.md §11, §7), with an
+ * injected clock: `key.dormant_soon` 7 days before, the disable on the day, a use in between restarting the
+ * clock, two instances sweeping at once writing one event each, and a roll's events on both keys.
+ *
+ * @example
+ * describeDormancyScenarios('MemoryKeyStore', { createStore: () => new MemoryKeyStore() });
+ */
+export function describeDormancyScenarios(name: string, options: DormancyScenarioOptions): void {
+  describe(`dormant keys and roll history: ${name}`, () => {
+    const cleanups: Array<() => unknown> = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    });
+
+    /** One store, one clock and `n` service instances sharing them. */
+    async function setup(n = 1, overrides: Partial<KeywardOptions> = {}) {
+      const store = await options.createStore();
+      cleanups.push(() => options.destroyStore?.(store));
+      let now = START;
+      const instances: Keyward[] = [];
+      for (let i = 0; i < n; i++) {
+        const keyward = createKeyward({
+          store,
+          scopes: ['read'],
+          publicScopes: ['read'],
+          pepper: PEPPER,
+          clock: () => now,
+          dormantAfterDays: 30,
+          dormancySweepIntervalMs: false,
+          events: { maintenanceIntervalMs: 3_600_000 },
+          ...overrides,
+        });
+        cleanups.push(() => keyward.close());
+        instances.push(keyward);
+      }
+      const org = `org_${randomBytes(6).toString('hex')}`;
+      const events = async (keyId: string, type?: KeyEvent['type']) =>
+        (await (instances[0] as Keyward).listEvents(org, { keyId, limit: 100, ...(type && { type }) }))
+          .events;
+      return {
+        store,
+        org,
+        keyward: instances[0] as Keyward,
+        instances,
+        events,
+        at: (days: number) => {
+          now = START + days * DAY;
+        },
+      };
+    }
+
+    it('records key.dormant_soon on day n-7 once, and disables the key on day n with a system event', async () => {
+      const { keyward, org, events, at } = await setup();
+      const { key, token } = await keyward.createKey(org, { name: 'Idle', type: 'secret' });
+
+      at(23 - 1 / 24);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ warned: [], disabled: [] });
+      expect(await events(key.id, 'key.dormant_soon')).toEqual([]);
+
+      at(23);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ warned: [key.id], disabled: [] });
+      at(24);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ warned: [], disabled: [] });
+      const soon = await events(key.id, 'key.dormant_soon');
+      expect(soon).toHaveLength(1);
+      expect(soon[0]).toMatchObject({ actor: { type: 'system' }, reason: 'dormant', keyName: 'Idle' });
+      expect(JSON.stringify(soon)).not.toContain(token);
+
+      at(30 - 1 / 24);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ disabled: [] });
+      expect((await keyward.verify(token)).valid).toBe(true);
+
+      at(30);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ disabled: [key.id] });
+      expect(await keyward.getKey(org, key.id)).toMatchObject({ disabled: true });
+      expect(await keyward.verify(token)).toEqual({ valid: false, code: 'disabled_api_key' });
+      const disabled = await events(key.id, 'key.disabled');
+      expect(disabled).toHaveLength(1);
+      expect(disabled[0]).toMatchObject({ actor: { type: 'system' }, reason: 'dormant' });
+
+      at(31);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ warned: [], disabled: [] });
+      expect(await events(key.id, 'key.disabled')).toHaveLength(1);
+    });
+
+    it('a use in between restarts the clock: no disable on day n, a new warning n-7 days after the use', async () => {
+      const { keyward, org, events, at } = await setup();
+      const { key, token } = await keyward.createKey(org, { name: 'Used', type: 'secret' });
+      at(23);
+      await keyward.sweepDormantKeys();
+      at(25);
+      expect((await keyward.verify(token)).valid).toBe(true);
+      await keyward.flushUsage();
+
+      at(30);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ warned: [], disabled: [] });
+      at(25 + 23 - 1 / 24);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ warned: [], disabled: [] });
+      at(25 + 23);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ warned: [key.id], disabled: [] });
+      expect(await events(key.id, 'key.dormant_soon')).toHaveLength(2);
+      at(25 + 30 - 1 / 24);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ disabled: [] });
+      at(25 + 30);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ disabled: [key.id] });
+    });
+
+    it('two instances sweeping at once record one key.dormant_soon and one key.disabled per key', async () => {
+      const { instances, keyward, org, events, at } = await setup(2);
+      const keys = await Promise.all(
+        ['A', 'B', 'C'].map((name) => keyward.createKey(org, { name, type: 'secret' })),
+      );
+      at(23);
+      await Promise.all(instances.map((k) => k.sweepDormantKeys()));
+      at(30);
+      const sweeps = await Promise.all(instances.map((k) => k.sweepDormantKeys()));
+      const disabled = sweeps.flatMap((s) => s.disabled).sort();
+      expect(disabled).toEqual(keys.map((k) => k.key.id).sort());
+      for (const { key } of keys) {
+        expect(await events(key.id, 'key.dormant_soon')).toHaveLength(1);
+        expect(await events(key.id, 'key.disabled')).toHaveLength(1);
+        expect(await keyward.getKey(org, key.id)).toMatchObject({ disabled: true });
+      }
+    });
+
+    it('a key enabled again after a dormant disable is not disabled by the next sweep', async () => {
+      const { keyward, org, events, at } = await setup();
+      const { key } = await keyward.createKey(org, { name: 'Back', type: 'secret' });
+      at(30);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ disabled: [key.id] });
+      at(31);
+      await keyward.updateKey(org, key.id, { disabled: false }, { actor: { type: 'user', id: 'u_1' } });
+      at(32);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ disabled: [] });
+      expect(await keyward.getKey(org, key.id)).toMatchObject({ disabled: false });
+      expect((await events(key.id)).map((e) => e.type)).toEqual([
+        'key.enabled',
+        'key.disabled',
+        'key.created',
+      ]);
+    });
+
+    it('a policy for one type leaves the other type alone', async () => {
+      const { keyward, org, at } = await setup(1, { dormantAfterDays: { secret: 30 } });
+      const secret = await keyward.createKey(org, { name: 'S', type: 'secret' });
+      const pub = await keyward.createKey(org, { name: 'P', type: 'public' });
+      at(400);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ disabled: [secret.key.id] });
+      expect(await keyward.getKey(org, pub.key.id)).toMatchObject({ disabled: false });
+    });
+
+    it('a roll records key.created with rolledFrom on the new key, and key.rolled names the new key', async () => {
+      const { keyward, org, events } = await setup();
+      const { key: old } = await keyward.createKey(org, { name: 'Rolled', type: 'secret' });
+      const actor = { type: 'user' as const, id: 'u_roll' };
+      const { key: next } = await keyward.rollKey(org, old.id, { gracePeriodSeconds: 60 }, { actor });
+      const created = await events(next.id, 'key.created');
+      expect(created).toHaveLength(1);
+      expect(created[0]).toMatchObject({ keyId: next.id, rolledFrom: old.id, actor, keyName: 'Rolled' });
+      const rolled = await events(old.id, 'key.rolled');
+      expect(rolled).toHaveLength(1);
+      expect(rolled[0]).toMatchObject({ keyId: old.id, replacedBy: next.id, actor });
+    });
+  });
+}
