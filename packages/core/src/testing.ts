@@ -684,7 +684,9 @@ export function withLatency(
       const after = await inner.update(org, id, changes, options);
       if (after) {
         onWrite?.(id, changes, after, options?.event);
-        if (options?.successor) onWrite?.(options.successor.id, {}, options.successor);
+        if (options?.successor) {
+          onWrite?.(options.successor.id, {}, options.successor, options.successorEvent);
+        }
       }
       return after;
     }),
