@@ -83,23 +83,39 @@ export function decodeEventListCursor(value: string): EventListCursor | null {
 
 /**
  * The query of `listEvents` / `GET <admin>/events`: `limit` (1–100, default 50; numeric strings are
- * accepted), `cursor` from an earlier page's `nextCursor`, filters `keyId` and `type`.
+ * accepted), `cursor` from an earlier page's `nextCursor`, filters `keyId` and `type`, and `chain`
+ * (`true` / `"true"`, with `keyId`: the key's whole roll chain).
  *
  * @example
  * listEventsQuerySchema.parse({ limit: '20', type: 'key.rolled' }); // { limit: 20, type: 'key.rolled' }
  */
-export const listEventsQuerySchema = z.strictObject(
-  {
-    ...pageFields('Events', decodeEventListCursor),
-    keyId: z
-      .string({ error: 'Must be a string.' })
-      .max(100, 'Must be at most 100 characters.')
-      .optional()
-      .meta({ description: "Only this key's events (another organization's key id lists nothing)." }),
-    type: keyEventTypeSchema.optional().meta({ description: 'Only events of this type.' }),
-  },
-  { error: 'Must be an object.' },
-);
+export const listEventsQuerySchema = z
+  .strictObject(
+    {
+      ...pageFields('Events', decodeEventListCursor),
+      keyId: z
+        .string({ error: 'Must be a string.' })
+        .max(100, 'Must be at most 100 characters.')
+        .optional()
+        .meta({ description: "Only this key's events (another organization's key id lists nothing)." }),
+      type: keyEventTypeSchema.optional().meta({ description: 'Only events of this type.' }),
+      chain: z
+        .preprocess(
+          (value) => (value === 'true' ? true : value === 'false' ? false : value),
+          z.boolean({ error: 'Must be true or false.' }),
+        )
+        .optional()
+        .meta({
+          description:
+            "With `keyId`: the events of the key's whole roll chain (the keys it replaced and those that replaced it).",
+        }),
+    },
+    { error: 'Must be an object.' },
+  )
+  .refine((query) => !query.chain || query.keyId !== undefined, {
+    path: ['chain'],
+    message: 'Needs keyId.',
+  });
 
 /** Input of `listEvents`. */
 export type ListEventsQuery = z.input<typeof listEventsQuerySchema>;

@@ -1,5 +1,6 @@
 import { createDormancySweep, type DormancySweep, startDormancyTimer } from './dormancy.js';
 import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './errors.js';
+import { listEventsOfKeys, rollChain } from './event-chain.js';
 import { type EventMaintenance, EventPublisher } from './event-hooks.js';
 import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } from './event-schemas.js';
 import { type EventContext, type KeyEvent, MAX_EVENT_TEXT, SYSTEM_ACTOR } from './events.js';
@@ -202,7 +203,9 @@ export interface Keyward {
   ): Promise<{ keyIds: string[] }>;
   /**
    * One page of the organization's audit events (docs/reference.md §7), newest first: `limit` (default 50), after
-   * `cursor`, filtered by `keyId` and `type`. Empty when the store keeps no events.
+   * `cursor`, filtered by `keyId` and `type`; with `keyId` and `chain: true`, the events of every key of
+   * its roll chain (the keys it replaced and the keys that replaced it). Empty when the store keeps no
+   * events.
    *
    * @example
    * const { events, nextCursor } = await keyward.listEvents('org_1', { keyId: 'key_…', limit: 20 });
@@ -842,17 +845,31 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
     async listEvents(organizationId, query = {}) {
       checkOrganization(organizationId);
-      const { limit = DEFAULT_PAGE_SIZE, cursor, keyId, type } = parseInput(listEventsQuerySchema, query);
+      const {
+        limit = DEFAULT_PAGE_SIZE,
+        cursor,
+        keyId,
+        type,
+        chain,
+      } = parseInput(listEventsQuerySchema, query);
       if (!store.listEvents) return { events: [], nextCursor: null };
       // One more than asked: whether it exists says whether there is a next page.
-      const events = await storeCall('listEvents', () =>
-        (store.listEvents as NonNullable<typeof store.listEvents>).call(store, organizationId, {
-          limit: limit + 1,
-          ...(cursor && { after: cursor }),
-          ...(keyId !== undefined && { keyId }),
-          ...(type && { type }),
-        }),
-      );
+      const page1 = { limit: limit + 1, ...(cursor && { after: cursor }), ...(type && { type }) };
+      const events =
+        chain && keyId !== undefined
+          ? // The key's whole roll chain (event-chain.ts).
+            await listEventsOfKeys(
+              store,
+              organizationId,
+              await rollChain(store, organizationId, keyId),
+              page1,
+            )
+          : await storeCall('listEvents', () =>
+              (store.listEvents as NonNullable<typeof store.listEvents>).call(store, organizationId, {
+                ...page1,
+                ...(keyId !== undefined && { keyId }),
+              }),
+            );
       const page = events.slice(0, limit);
       const last = page.at(-1);
       return { events: page, nextCursor: events.length > limit && last ? encodeEventListCursor(last) : null };

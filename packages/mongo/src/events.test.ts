@@ -50,8 +50,11 @@ async function mutateEverything(
   return { key, successor: rolled.key };
 }
 
+// A roll's two events (the new key's key.created, the old key's key.rolled) happen at the same instant:
+// `byTimeAndType` orders them.
 const EXPECTED_TYPES = [
   'key.deleted',
+  'key.created',
   'key.rolled',
   'key.enabled',
   'key.disabled',
@@ -59,14 +62,21 @@ const EXPECTED_TYPES = [
   'key.created',
 ];
 
+/** Newest first; events of the same instant by type. */
+function byTimeAndType(events: KeyEvent[]): KeyEvent[] {
+  return [...events].sort((a, b) => b.at.getTime() - a.at.getTime() || a.type.localeCompare(b.type));
+}
+
 describe('audit events on FerretDB through the service', () => {
   it('records exactly one event per mutation, with actor, address, user agent and changed fields', async () => {
     const { keyward, clock, seen } = setUp();
     const org = uniqueOrganization();
     const { key, successor } = await mutateEverything(keyward, clock, org);
-    const { events } = await keyward.listEvents(org);
+    const events = byTimeAndType((await keyward.listEvents(org)).events);
     expect(events.map((e) => e.type)).toEqual(EXPECTED_TYPES);
-    expect(events.map((e) => e.keyId)).toEqual([successor.id, ...Array(5).fill(key.id)]);
+    expect(events.map((e) => e.keyId)).toEqual([successor.id, successor.id, ...Array(5).fill(key.id)]);
+    expect(events[1]).toMatchObject({ rolledFrom: key.id });
+    expect(events[2]).toMatchObject({ replacedBy: successor.id });
     for (const e of events) {
       expect(e).toMatchObject({
         organizationId: org,
@@ -75,8 +85,8 @@ describe('audit events on FerretDB through the service', () => {
         userAgent: BOB.userAgent,
       });
     }
-    expect(events[4]?.changes).toEqual(['name', 'scopes']);
-    expect(seen.map((e) => e.id).reverse()).toEqual(events.map((e) => e.id));
+    expect(events[5]?.changes).toEqual(['name', 'scopes']);
+    expect(seen.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
     expect((await keyward.listEvents(uniqueOrganization(), { keyId: key.id })).events).toEqual([]);
   });
 
@@ -126,7 +136,11 @@ describe('audit events on FerretDB through the service', () => {
     await expect(keyward.rollKey(org, key.id)).rejects.toThrow();
     await expect(keyward.deleteKey(uniqueOrganization(), key.id)).rejects.toThrow();
     await expect(keyward.updateKey(org, key.id, { expiresAt: null })).rejects.toThrow();
-    expect((await keyward.listEvents(org)).events.map((e) => e.type)).toEqual(['key.rolled', 'key.created']);
+    expect(byTimeAndType((await keyward.listEvents(org)).events).map((e) => e.type)).toEqual([
+      'key.created',
+      'key.rolled',
+      'key.created',
+    ]);
   });
 });
 
