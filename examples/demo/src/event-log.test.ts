@@ -29,6 +29,7 @@ describe('the demo logs audit events', () => {
         'key.disabled',
         'key.enabled',
         'key.rolled',
+        'key.created', // the roll's new key (rolledFrom)
         'key.deleted',
       ]);
       expect(events[0]).toMatch(/ by system:keyward$/);
