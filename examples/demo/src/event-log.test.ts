@@ -28,8 +28,8 @@ describe('the demo logs audit events', () => {
         'key.created',
         'key.disabled',
         'key.enabled',
-        'key.rolled',
         'key.created', // the roll's new key (rolledFrom)
+        'key.rolled',
         'key.deleted',
       ]);
       expect(events[0]).toMatch(/ by system:keyward$/);

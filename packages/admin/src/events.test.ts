@@ -51,15 +51,13 @@ describe('GET <admin>/events and the events of admin mutations', () => {
     expect((await carol.delete(`/${rolledTo}`)).status).toBe(204);
     const { body } = await carol.get('/events');
     expect(body.nextCursor).toBeNull();
-    type Listed = { type: string; keyId: string; keyName: string; at: string; changes?: string[] };
-    // A roll's two events (the new key's key.created, the old key's key.rolled) share their instant.
-    const listed = [...(body.data as Listed[])].sort(
-      (a, b) => Date.parse(b.at) - Date.parse(a.at) || a.type.localeCompare(b.type),
-    );
+    type Listed = { type: string; keyId: string; keyName: string; changes?: string[] };
+    // A roll's two events share its instant: the old key's key.rolled is listed above the new key's key.created.
+    const listed = body.data as Listed[];
     expect(listed.map((e) => [e.type, e.keyId, e.keyName, e.changes])).toEqual([
       ['key.deleted', rolledTo, 'Deploy 3', undefined],
-      ['key.created', rolledTo, 'Deploy 3', undefined],
       ['key.rolled', id, 'Deploy 3', undefined],
+      ['key.created', rolledTo, 'Deploy 3', undefined],
       ['key.updated', id, 'Deploy 3', ['name', 'disabled']],
       ['key.disabled', id, 'Deploy 2', undefined],
       ['key.updated', id, 'Deploy 2', ['name', 'expiresAt']],

@@ -169,8 +169,9 @@ export function describeDormancyScenarios(name: string, options: DormancyScenari
     });
 
     it('a roll records key.created with rolledFrom on the new key, and key.rolled names the new key', async () => {
-      const { keyward, org, events } = await setup();
+      const { keyward, org, events, at } = await setup();
       const { key: old } = await keyward.createKey(org, { name: 'Rolled', type: 'secret' });
+      at(1);
       const actor = { type: 'user' as const, id: 'u_roll' };
       const { key: next } = await keyward.rollKey(org, old.id, { gracePeriodSeconds: 60 }, { actor });
       const created = await events(next.id, 'key.created');
@@ -179,6 +180,14 @@ export function describeDormancyScenarios(name: string, options: DormancyScenari
       const rolled = await events(old.id, 'key.rolled');
       expect(rolled).toHaveLength(1);
       expect(rolled[0]).toMatchObject({ keyId: old.id, replacedBy: next.id, actor });
+      // One instant, and always in this order: the roll above the new key's creation.
+      const all = (await keyward.listEvents(org)).events;
+      expect(all.map((e) => [e.type, e.keyId])).toEqual([
+        ['key.rolled', old.id],
+        ['key.created', next.id],
+        ['key.created', old.id],
+      ]);
+      expect(all[0]?.at).toEqual(all[1]?.at);
     });
   });
 }

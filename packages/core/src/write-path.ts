@@ -7,6 +7,7 @@ import {
   type KeyEvent,
   type KeyEventDetails,
   type KeyEventType,
+  newEventId,
 } from './events.js';
 import type { KeyChanges, KeyStore } from './store.js';
 import { storeCall } from './store-call.js';
@@ -122,9 +123,12 @@ export function createWritePath({ store, clock, invalidate, publisher }: WritePa
     } = {},
   ): Promise<StoredKey | null> {
     const now = new Date(clock());
-    const event = record && recordEvent(record, { id, organizationId }, now);
-    const successorEvent =
-      successor && successorRecord && recordEvent(successorRecord, successor, successor.createdAt);
+    // A roll's two events share its instant; of two fresh ids the larger goes to the old key's event, so
+    // that lists (newest first, ties by id descending) show the roll above the new key's creation.
+    const [low, high] = [newEventId(), newEventId()].sort();
+    const pair = successor && successorRecord;
+    const event = record && recordEvent(record, { id, organizationId }, now, pair ? high : undefined);
+    const successorEvent = pair ? recordEvent(successorRecord, successor, now, low) : undefined;
     let updated: StoredKey | null;
     try {
       updated = await storeCall('update', () =>
@@ -144,8 +148,9 @@ export function createWritePath({ store, clock, invalidate, publisher }: WritePa
       invalidate(id);
       if (successor) invalidate(successor.id);
     }
-    if (updated && event) publisher.publish(event);
+    // In the log's order read oldest first: the new key's creation, then the roll.
     if (updated && successorEvent) publisher.publish(successorEvent);
+    if (updated && event) publisher.publish(event);
     return updated;
   }
 
@@ -153,13 +158,19 @@ export function createWritePath({ store, clock, invalidate, publisher }: WritePa
 }
 
 /** The event of `record` for the key `key` at `at`, with the record's details. */
-function recordEvent(record: ChangeRecord, key: { id: string; organizationId: string }, at: Date): KeyEvent {
+function recordEvent(
+  record: ChangeRecord,
+  key: { id: string; organizationId: string },
+  at: Date,
+  id: string = newEventId(),
+): KeyEvent {
   const event = buildKeyEvent(
     record.type,
     { id: key.id, organizationId: key.organizationId, name: record.keyName },
     at,
     record.context,
     record.changes,
+    id,
   );
   return record.details ? { ...event, ...definedDetails(record.details) } : event;
 }
