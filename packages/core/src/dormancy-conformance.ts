@@ -145,6 +145,8 @@ export function describeDormancyScenarios(name: string, options: DormancyScenari
     it('a key enabled again after a dormant disable is not disabled by the next sweep', async () => {
       const { keyward, org, events, at } = await setup();
       const { key } = await keyward.createKey(org, { name: 'Back', type: 'secret' });
+      at(23);
+      await keyward.sweepDormantKeys();
       at(30);
       expect(await keyward.sweepDormantKeys()).toMatchObject({ disabled: [key.id] });
       at(31);
@@ -155,6 +157,7 @@ export function describeDormancyScenarios(name: string, options: DormancyScenari
       expect((await events(key.id)).map((e) => e.type)).toEqual([
         'key.enabled',
         'key.disabled',
+        'key.dormant_soon',
         'key.created',
       ]);
     });
@@ -164,8 +167,27 @@ export function describeDormancyScenarios(name: string, options: DormancyScenari
       const secret = await keyward.createKey(org, { name: 'S', type: 'secret' });
       const pub = await keyward.createKey(org, { name: 'P', type: 'public' });
       at(400);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ warned: [secret.key.id] });
+      at(407);
       expect(await keyward.sweepDormantKeys()).toMatchObject({ disabled: [secret.key.id] });
       expect(await keyward.getKey(org, pub.key.id)).toMatchObject({ disabled: false });
+    });
+
+    it('a key found dormant without its notice (no sweep on day n-7) gets it first, and is disabled 7 days later', async () => {
+      const { keyward, org, events, at } = await setup();
+      const { key } = await keyward.createKey(org, { name: 'Late', type: 'secret' });
+      at(45);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ warned: [key.id], disabled: [] });
+      at(52 - 1 / 24);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ warned: [], disabled: [] });
+      expect(await keyward.getKey(org, key.id)).toMatchObject({ disabled: false });
+      at(52);
+      expect(await keyward.sweepDormantKeys()).toMatchObject({ warned: [], disabled: [key.id] });
+      expect((await events(key.id)).map((e) => e.type)).toEqual([
+        'key.disabled',
+        'key.dormant_soon',
+        'key.created',
+      ]);
     });
 
     it('a roll records key.created with rolledFrom on the new key, and key.rolled names the new key', async () => {

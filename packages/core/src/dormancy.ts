@@ -11,6 +11,7 @@ const DAY_MS = 86_400_000;
 export const DORMANT_SOON_DAYS = 7;
 /** The longest `dormantAfterDays`, in days (100 years). */
 const MAX_DORMANT_DAYS = 36_500;
+const NOTICE_MS = DORMANT_SOON_DAYS * DAY_MS;
 /** Keys read per page by a sweep. */
 const SWEEP_PAGE = 200;
 /** How often the service sweeps by default (`dormancySweepIntervalMs`). */
@@ -110,49 +111,60 @@ export interface DormancyDeps {
 }
 
 /**
- * The dormant-key sweep (docs/reference.md §11). Every key of a type with `dormantAfterDays` whose clock
- * (`dormantSince`) is that old is disabled with one guarded write, conditional on the version it read: a
- * concurrent sweep or any newer change of the key wins, and the loser writes nothing and records nothing.
- * `DORMANT_SOON_DAYS` before that it gets `key.dormant_soon`, with an id derived from the key and the
- * start of its dormancy clock: every sweep of every instance writes the same id, so the log keeps one
- * per key and dormancy period (`appendEvent` is idempotent by id).
+ * The dormant-key sweep (docs/reference.md §11). A key of a type with `dormantAfterDays` whose clock
+ * (`dormantSince`) is `DORMANT_SOON_DAYS` short of that gets `key.dormant_soon`, with an id derived from
+ * the key and the start of its dormancy clock: every sweep of every instance writes the same id, so the
+ * log keeps one per key and dormancy period (`appendEvent` is idempotent by id). Once the clock reaches
+ * `dormantAfterDays` and that notice is at least `DORMANT_SOON_DAYS` old, the key is disabled with one
+ * guarded write, conditional on the version the sweep read: a concurrent sweep or any newer change of the
+ * key wins, and the loser writes nothing and records nothing. A key found dormant without its notice (a
+ * policy just turned on, sweeps that did not run) gets the notice first: no key is disabled without a
+ * week's notice, when the store keeps events and `dormantAfterDays` is over 7.
  *
  * @example
  * const sweep = createDormancySweep({ store, clock, dormancy, change, publish });
  * const { disabled } = await sweep();
  */
 export function createDormancySweep({ store, clock, dormancy, change, publish }: DormancyDeps) {
-  /** Ids of `key.dormant_soon` events this instance knows are in the log (bounded; a miss costs a read). */
-  const announced = new Set<string>();
-  const remember = (id: string) => {
-    if (announced.size >= 10_000) announced.clear();
-    announced.add(id);
+  /** When this instance knows each `key.dormant_soon` (by id) was recorded (bounded; a miss costs a read). */
+  const known = new Map<string, number>();
+  const remember = (id: string, at: number) => {
+    if (known.size >= 10_000) known.clear();
+    known.set(id, at);
   };
+  const { appendEvent: append, listEvents } = store;
+  /** Whether the store keeps events: then no key is disabled without `DORMANT_SOON_DAYS` of notice. */
+  const notices = typeof append === 'function' && typeof listEvents === 'function';
 
-  async function warn(key: StoredKey, since: number, now: number): Promise<boolean> {
-    const id = derivedEventId(`key.dormant_soon:${key.id}:${since}`);
-    if (announced.has(id)) return false;
-    const append = store.appendEvent;
-    if (!append) return false;
-    // Already in the log (an earlier sweep, or another instance's): not again, and not to `onEvent` again.
-    const listEvents = store.listEvents;
-    if (listEvents) {
-      const last = await storeCall('listEvents', () =>
-        listEvents.call(store, key.organizationId, { limit: 1, keyId: key.id, type: 'key.dormant_soon' }),
-      );
-      if (last[0]?.id === id) {
-        remember(id);
-        return false;
-      }
-    }
+  /**
+   * When the key's `key.dormant_soon` of this dormancy period (`since`) was recorded, or `null` when it
+   * has not been. Only the newest `key.dormant_soon` of the key can be this period's.
+   */
+  async function warnedAt(key: StoredKey, id: string): Promise<number | null> {
+    const cached = known.get(id);
+    if (cached !== undefined) return cached;
+    const [last] = await storeCall('listEvents', () =>
+      (listEvents as NonNullable<KeyStore['listEvents']>).call(store, key.organizationId, {
+        limit: 1,
+        keyId: key.id,
+        type: 'key.dormant_soon',
+      }),
+    );
+    if (last?.id !== id) return null;
+    remember(id, last.at.getTime());
+    return last.at.getTime();
+  }
+
+  /** Records this period's `key.dormant_soon` (idempotent by id: every instance writes the same one). */
+  async function warn(key: StoredKey, id: string, now: number): Promise<void> {
     const event: KeyEvent = {
       ...buildKeyEvent('key.dormant_soon', key, new Date(now), { actor: DORMANCY_ACTOR }, undefined, id),
       reason: DORMANT_REASON,
     };
-    await storeCall('appendEvent', () => append.call(store, event));
-    remember(id);
+    await storeCall('appendEvent', () => (append as NonNullable<KeyStore['appendEvent']>).call(store, event));
+    // A racing instance may have written it first, at another instant: the log's copy is the one that counts.
+    known.delete(id);
     publish(event);
-    return true;
   }
 
   async function disable(key: StoredKey): Promise<boolean> {
@@ -191,10 +203,21 @@ export function createDormancySweep({ store, clock, dormancy, change, publish }:
           const since = dormantSince(key);
           const idle = now - since;
           try {
-            if (idle >= limitMs) {
-              if (await disable(key)) result.disabled.push(key.id);
-            } else if (warnMs > 0 && idle >= warnMs && (await warn(key, since, now))) {
+            if (!notices || warnMs <= 0) {
+              // No notice possible (a store without events, or `dormantAfterDays` of 7 or less).
+              if (idle >= limitMs && (await disable(key))) result.disabled.push(key.id);
+              continue;
+            }
+            if (idle < warnMs) continue;
+            const id = derivedEventId(`key.dormant_soon:${key.id}:${since}`);
+            const warned = await warnedAt(key, id);
+            if (warned === null) {
+              // Day n - 7, or a key found dormant without its notice (a policy just turned on or
+              // shortened, sweeps that did not run): the notice now, the disable a week later.
+              await warn(key, id, now);
               result.warned.push(key.id);
+            } else if (idle >= limitMs && now - warned >= NOTICE_MS && (await disable(key))) {
+              result.disabled.push(key.id);
             }
           } catch (error) {
             // One key's failure does not stop the sweep; the next sweep tries it again.
