@@ -240,9 +240,10 @@ export interface Keyward {
    */
   nonCompliantKeys(organizationId: string): Promise<ApiKey[]>;
   /**
-   * Disables keys unused for `dormantAfterDays` and records `key.dormant_soon` 7 days before
-   * (docs/reference.md §11); answers what it did. Safe to run from several instances at once (one event
-   * each, and a newer change of a key wins). Runs every `dormancySweepIntervalMs` on its own.
+   * Disables keys unused for `dormantAfterDays` and records `key.dormant_soon` 7 days before — never a
+   * disable without that week's notice (docs/reference.md §11); answers what it did. Safe to run from
+   * several instances at once (one event each, and a newer change of a key wins). Runs every
+   * `dormancySweepIntervalMs` on its own.
    *
    * @example
    * const { warned, disabled } = await keyward.sweepDormantKeys();
