@@ -190,6 +190,58 @@ export function describeDormancyScenarios(name: string, options: DormancyScenari
       ]);
     });
 
+    it("scanKeys pages through every organization's enabled, live keys by id, with their last use", async () => {
+      const { store, keyward, org, at } = await setup();
+      const other = `${org}_b`;
+      const made: string[] = [];
+      for (const [i, organization] of [org, other, org, other, org, other, org].entries()) {
+        const { key } = await keyward.createKey(organization, {
+          name: `K${i}`,
+          type: i % 3 === 0 ? 'public' : 'secret',
+        });
+        made.push(key.id);
+      }
+      const { key: disabled } = await keyward.createKey(org, { name: 'Off', type: 'secret' });
+      await keyward.updateKey(org, disabled.id, { disabled: true });
+      const { key: deleted } = await keyward.createKey(other, { name: 'Gone', type: 'secret' });
+      await keyward.deleteKey(other, deleted.id);
+      const { key: rolled, token } = await keyward.createKey(org, { name: 'Old', type: 'secret' });
+      const { key: successor } = await keyward.rollKey(org, rolled.id);
+      made.push(successor.id);
+      at(2);
+      const { key: used } = await keyward.createKey(org, { name: 'Used', type: 'secret' });
+      made.push(used.id);
+      at(3);
+      expect((await keyward.verify(token)).valid).toBe(false); // the rolled key, past its grace period
+      const usedToken = (await keyward.rollKey(org, used.id, { gracePeriodSeconds: 0 })).token;
+      made.push(((await keyward.getKey(org, used.id))?.replacedBy ?? '') as string);
+      made.splice(made.indexOf(used.id), 1);
+      expect((await keyward.verify(usedToken)).valid).toBe(true);
+      await keyward.flushUsage();
+
+      expect(store.scanKeys).toBeTypeOf('function');
+      const scan = (store.scanKeys as NonNullable<KeyStore['scanKeys']>).bind(store);
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let pages = 0; pages < 20; pages++) {
+        const page = await scan({ limit: 3, ...(after !== undefined && { after }) });
+        seen.push(...page.map((k) => k.id));
+        if (page.length < 3) break;
+        after = page.at(-1)?.id;
+      }
+      // Other tests' keys may share the store: only this test's are judged.
+      const mine = seen.filter(
+        (id) => made.includes(id) || [disabled.id, deleted.id, rolled.id].includes(id),
+      );
+      expect(mine).toEqual([...made].sort());
+      expect(seen).toEqual([...seen].sort());
+      const publics = await scan({ limit: 100, type: 'public' });
+      expect(publics.length).toBeGreaterThan(0);
+      expect(publics.every((k) => k.type === 'public')).toBe(true);
+      const last = (await scan({ limit: 100 })).find((k) => k.id === made.at(-1));
+      expect(last?.lastUsedAt).toEqual(new Date(START + 3 * DAY));
+    });
+
     it('a roll records key.created with rolledFrom on the new key, and key.rolled names the new key', async () => {
       const { keyward, org, events, at } = await setup();
       const { key: old } = await keyward.createKey(org, { name: 'Rolled', type: 'secret' });
