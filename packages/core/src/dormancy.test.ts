@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { dormantSince, resolveDormancy, resolveSweepInterval } from './dormancy.js';
 import { describeDormancyScenarios } from './dormancy-conformance.js';
 import { MemoryKeyStore } from './memory-store.js';
@@ -65,5 +65,25 @@ describe('dormantAfterDays (docs/reference.md §11)', () => {
     await keyward.sweepDormantKeys();
     expect(heard).toEqual(['key.dormant_soon:dormant', 'key.disabled:dormant']);
     await keyward.close();
+  });
+
+  it('each instance sweeps on its own every dormancySweepIntervalMs, and stops on close', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const { keyward, clock } = testKeyward({ dormantAfterDays: 10, dormancySweepIntervalMs: 60_000 });
+      const { key } = await keyward.createKey('org', { name: 'Timed', type: 'secret' });
+      clock.advance(3 * 86_400_000);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect((await keyward.listEvents('org', { type: 'key.dormant_soon' })).events).toHaveLength(1);
+      clock.advance(7 * 86_400_000);
+      await vi.advanceTimersByTimeAsync(60_000);
+      await vi.waitFor(async () =>
+        expect(await keyward.getKey('org', key.id)).toMatchObject({ disabled: true }),
+      );
+      await keyward.close();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
