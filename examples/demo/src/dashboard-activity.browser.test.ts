@@ -56,7 +56,8 @@ describe('the Activity panel', () => {
       .click();
     await expect
       .poll(() => shownEvents(page))
-      .toEqual(['Rolled Tracked', 'Created Tracked', 'Created Default API Key']);
+      // The roll's two events: on the old key, and the new key's creation.
+      .toEqual(['Rolled Tracked', 'Created Tracked', 'Created Tracked', 'Created Default API Key']);
 
     // Use the old key over HTTP during its grace period.
     const used = await fetch(`${demo.base()}/v1/whoami`, {
@@ -70,6 +71,7 @@ describe('the Activity panel', () => {
       .toEqual([
         'Used after its roll Tracked',
         'Rolled Tracked',
+        'Created Tracked',
         'Created Tracked',
         'Created Default API Key',
       ]);
@@ -107,7 +109,7 @@ describe('the Activity panel', () => {
 
     // Back to every key.
     await panel.getByLabel('Key').selectOption({ label: 'All keys' });
-    await expect.poll(async () => (await shownEvents(page)).length).toBe(5);
+    await expect.poll(async () => (await shownEvents(page)).length).toBe(6);
     expect(problems, problems.join('\n')).toEqual([]);
   });
 
@@ -161,7 +163,14 @@ describe('the Activity panel', () => {
     await page.getByRole('menuitem', { name: 'Show history' }).click();
     await expect
       .poll(() => shownEvents(page))
-      .toEqual(['Rolled Chained again', 'Edited: name Chained again', 'Rolled Chained', 'Created Chained']);
+      .toEqual([
+        'Rolled Chained again',
+        'Created Chained again',
+        'Edited: name Chained again',
+        'Rolled Chained',
+        'Created Chained',
+        'Created Chained',
+      ]);
     expect(await page.locator('#kw-activity-chain').textContent()).toBe(
       'Includes the 2 keys this key replaced.',
     );

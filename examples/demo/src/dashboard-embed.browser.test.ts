@@ -169,7 +169,8 @@ keys.describeActor = (actor) => (actor.id === 'user_ada' ? 'Ada Lovelace' : null
 
     // The Activity panel names the app's user: the events were made with the token's actor.
     await idle(tab);
-    expect(await tab.locator('#kw-events > li').count()).toBe(4);
+    // Create, roll (on the old key and the new key's creation), delete, delete.
+    expect(await tab.locator('#kw-events > li').count()).toBe(5);
     // The app's name for its user (describeActor), not the raw id.
     expect(await tab.locator('#kw-events > li .kw-event-who').first().textContent()).toMatch(
       /^by Ada Lovelace from 127\.0\.0\.1$/,

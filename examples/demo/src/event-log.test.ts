@@ -28,6 +28,7 @@ describe('the demo logs audit events', () => {
         'key.created',
         'key.disabled',
         'key.enabled',
+        'key.created', // the roll's new key (rolledFrom)
         'key.rolled',
         'key.deleted',
       ]);

@@ -50,7 +50,7 @@
  * @typedef {{
  *   id: string,
  *   organizationId: string,
- *   type: 'key.created' | 'key.imported' | 'key.updated' | 'key.rolled' | 'key.disabled' | 'key.enabled' | 'key.deleted' | 'key.used_after_roll' | 'key.leaked',
+ *   type: 'key.created' | 'key.imported' | 'key.updated' | 'key.rolled' | 'key.disabled' | 'key.enabled' | 'key.deleted' | 'key.used_after_roll' | 'key.leaked' | 'key.dormant_soon',
  *   keyId: string,
  *   keyName: string,
  *   at: string,
@@ -63,6 +63,9 @@
  *   changes?: string[],
  *   source?: string,
  *   url?: string,
+ *   reason?: string,
+ *   rolledFrom?: string,
+ *   replacedBy?: string,
  * }} Event
  */
 

@@ -21,11 +21,21 @@ describe("the dashboard's Key and Event types", () => {
     const source = renderDashboardTypes();
     const event = source.slice(source.indexOf('An audit event'));
     for (const field of Object.keys(keyEventSchema.shape)) {
-      const optional = ['ip', 'userAgent', 'changes', 'source', 'url'].includes(field);
+      const optional = [
+        'ip',
+        'userAgent',
+        'changes',
+        'source',
+        'url',
+        'reason',
+        'rolledFrom',
+        'replacedBy',
+      ].includes(field);
       expect(event).toContain(` ${field}${optional ? '?' : ''}: `);
     }
     expect(event).toContain("'key.used_after_roll'");
     expect(event).toContain("'key.leaked'");
+    expect(event).toContain("'key.dormant_soon'");
   });
 
   it('is the Key and Event the API client uses', () => {

@@ -51,16 +51,13 @@ describe('GET <admin>/events and the events of admin mutations', () => {
     expect((await carol.delete(`/${rolledTo}`)).status).toBe(204);
     const { body } = await carol.get('/events');
     expect(body.nextCursor).toBeNull();
-    expect(
-      body.data.map((e: { type: string; keyId: string; keyName: string; changes?: string[] }) => [
-        e.type,
-        e.keyId,
-        e.keyName,
-        e.changes,
-      ]),
-    ).toEqual([
+    type Listed = { type: string; keyId: string; keyName: string; changes?: string[] };
+    // A roll's two events share its instant: the old key's key.rolled is listed above the new key's key.created.
+    const listed = body.data as Listed[];
+    expect(listed.map((e) => [e.type, e.keyId, e.keyName, e.changes])).toEqual([
       ['key.deleted', rolledTo, 'Deploy 3', undefined],
       ['key.rolled', id, 'Deploy 3', undefined],
+      ['key.created', rolledTo, 'Deploy 3', undefined],
       ['key.updated', id, 'Deploy 3', ['name', 'disabled']],
       ['key.disabled', id, 'Deploy 2', undefined],
       ['key.updated', id, 'Deploy 2', ['name', 'expiresAt']],
@@ -79,6 +76,8 @@ describe('GET <admin>/events and the events of admin mutations', () => {
           'type',
           'userAgent',
           ...(event.changes ? ['changes'] : []),
+          ...(event.type === 'key.rolled' ? ['replacedBy'] : []),
+          ...(event.keyId === rolledTo && event.type === 'key.created' ? ['rolledFrom'] : []),
         ].sort(),
       );
       expect(event).toMatchObject({
@@ -89,6 +88,43 @@ describe('GET <admin>/events and the events of admin mutations', () => {
         at: expect.stringMatching(ISO),
       });
     }
+  });
+
+  it('GET /events?keyId=&chain=true follows a key through its rolls, both ways; chain without keyId is 400', async () => {
+    const { carol, clock } = eventsSetup();
+    const first = (await carol.post('', { name: 'Chain', type: 'secret' })).body.data.id as string;
+    clock.advance(1000);
+    const roll = (from: string) => carol.post(`/${from}/roll`, { gracePeriodSeconds: 0 });
+    const second = (await roll(first)).body.data.id as string;
+    clock.advance(1000);
+    const third = (await roll(second)).body.data.id as string;
+    clock.advance(1000);
+    await carol.post('', { name: 'Other', type: 'secret' });
+    for (const keyId of [first, second, third]) {
+      const res = await carol.get(`/events?keyId=${keyId}&chain=true`);
+      expect(res.status).toBe(200);
+      const seen = (
+        res.body.data as Array<{ type: string; keyId: string; rolledFrom?: string; replacedBy?: string }>
+      )
+        .map((e) => `${e.type} ${e.keyId} ${e.rolledFrom ?? ''}${e.replacedBy ?? ''}`)
+        .sort();
+      expect(seen).toEqual(
+        [
+          `key.created ${first} `,
+          `key.rolled ${first} ${second}`,
+          `key.created ${second} ${first}`,
+          `key.rolled ${second} ${third}`,
+          `key.created ${third} ${second}`,
+        ].sort(),
+      );
+    }
+    const page = await carol.get(`/events?keyId=${third}&chain=true&limit=2`);
+    expect(page.body.data).toHaveLength(2);
+    expect(page.body.nextCursor).toEqual(expect.any(String));
+    const bad = await carol.get('/events?chain=true');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'validation_error', details: [{ path: 'chain' }] });
+    expect((await carol.get(`/events?keyId=${first}&chain=maybe`)).status).toBe(400);
   });
 
   it('records req.ip only when it is an IP address, whatever X-Forwarded-For says behind trust proxy', async () => {

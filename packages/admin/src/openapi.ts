@@ -233,7 +233,9 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           summary: "List the organization's audit events, newest first, one page at a time",
           description:
             'Every change to a key is recorded as one event (docs/reference.md §7), kept 400 days by default. ' +
-            "Another organization's key id in `keyId` lists nothing.",
+            "Another organization's key id in `keyId` lists nothing. With `keyId` and `chain=true`, the events of " +
+            "the key's whole roll chain: a roll records `key.rolled` (with `replacedBy`) on the old key and " +
+            '`key.created` (with `rolledFrom`) on the new one, and the chain is followed through both.',
           parameters: [...listQueryParameters(listEventsQuerySchema), ifNoneMatch],
           responses: {
             '200': cacheable('One page of events. Follow `nextCursor` for the next page.', ref('EventList')),

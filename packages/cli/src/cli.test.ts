@@ -393,6 +393,7 @@ describe('keyward events', () => {
     expect(events.map((e) => [e.type, e.keyId])).toEqual([
       ['key.deleted', successor.key.id],
       ['key.rolled', id],
+      ['key.created', successor.key.id],
       ['key.enabled', id],
       ['key.disabled', id],
       ['key.created', id],
@@ -403,7 +404,15 @@ describe('keyward events', () => {
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout.split('\n')[0]).toMatch(/^AT\s+TYPE\s+KEY/);
     expect(table.stdout.trim().split('\n')).toHaveLength(2);
-    for (const output of [listed, table]) {
+
+    // The new key's history with --chain: its own events and those of the key it replaced.
+    const chain = await keyward(['events', '--org', org, '--key', successor.key.id, '--chain', '--json']);
+    expect(chain.code, chain.stderr).toBe(0);
+    const chained = JSON.parse(chain.stdout) as Array<{ type: string; keyId: string; rolledFrom?: string }>;
+    expect(chained.map((e) => [e.type, e.keyId])).toEqual(events.map((e) => [e.type, e.keyId]));
+    expect(chained[2]).toMatchObject({ type: 'key.created', rolledFrom: id });
+    expect((await keyward(['events', '--org', org, '--chain'])).code).toBe(2);
+    for (const output of [listed, table, chain]) {
       for (const secret of [token, successor.token, PEPPER]) {
         expect(output.stdout + output.stderr).not.toContain(secret);
       }

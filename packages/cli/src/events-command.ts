@@ -15,6 +15,7 @@ interface EventsOptions {
   org: string;
   key?: string;
   type?: string;
+  chain?: boolean;
   limit: string;
   json?: boolean;
 }
@@ -23,8 +24,8 @@ interface EventsOptions {
 const MAX_EVENTS = 10_000;
 
 /**
- * Adds `keyward events --org ID [--key ID] [--type TYPE] [--limit N] [--json]`: the organization's audit
- * events (docs/reference.md §7), newest first, as a table or JSON. Events never hold a token, hash or pepper.
+ * Adds `keyward events --org ID [--key ID [--chain]] [--type TYPE] [--limit N] [--json]`: the organization's
+ * audit events (docs/reference.md §7), newest first, as a table or JSON; `--chain` follows the key's rolls. Events never hold a token, hash or pepper.
  *
  * @example
  * registerEventsCommand(program, { withSession, print, say });
@@ -35,6 +36,10 @@ export function registerEventsCommand(program: Command, io: EventsCommandIo): vo
     .description("list an organization's audit events, newest first (who changed which key, when)")
     .requiredOption('--org <id>', 'the organization id')
     .option('--key <id>', "only this key's events")
+    .option(
+      '--chain',
+      "with --key: the events of the key's whole roll chain (the keys it replaced and those that replaced it)",
+    )
     .option('--type <type>', 'only events of this type, e.g. key.rolled')
     .option('--limit <n>', `at most this many events (1 to ${MAX_EVENTS})`, '50')
     .option('--json', 'print JSON')
@@ -43,6 +48,7 @@ export function registerEventsCommand(program: Command, io: EventsCommandIo): vo
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENTS) {
         throw new CliError(`--limit must be a whole number from 1 to ${MAX_EVENTS}`, EXIT.usage);
       }
+      if (options.chain && options.key === undefined) throw new CliError('--chain needs --key', EXIT.usage);
       await io.withSession(async ({ keyward }) => {
         const events: KeyEvent[] = [];
         let cursor: string | null = null;
@@ -51,6 +57,7 @@ export function registerEventsCommand(program: Command, io: EventsCommandIo): vo
             limit: Math.min(100, limit - events.length),
             ...(cursor ? { cursor } : {}),
             ...(options.key !== undefined ? { keyId: options.key } : {}),
+            ...(options.chain ? { chain: true } : {}),
             ...(options.type !== undefined ? { type: options.type as KeyEventType } : {}),
           });
           events.push(...page.events);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isEventId, KEY_EVENT_TYPES } from './events.js';
+import { isEventId, KEY_EVENT_DETAIL_FIELDS, KEY_EVENT_TYPES } from './events.js';
 import { decodePageCursor, encodePageCursor, type PagePosition, pageFields } from './page-query.js';
 
 const typeMessage = `Must be one of ${KEY_EVENT_TYPES.map((t) => `"${t}"`).join(', ')}.`;
@@ -41,6 +41,17 @@ export const keyEventSchema = z
       .string()
       .optional()
       .meta({ description: '`key.leaked` only: where the token was found. Never the token.' }),
+    reason: z.string().optional().meta({
+      description: '`key.disabled` by the service and `key.dormant_soon`: why (`dormant`: unused too long).',
+    }),
+    rolledFrom: z
+      .string()
+      .optional()
+      .meta({ description: "`key.created` of a roll's new key: the id of the key it replaces." }),
+    replacedBy: z
+      .string()
+      .optional()
+      .meta({ description: '`key.rolled`: the id of the new key that replaces this one.' }),
   })
   .meta({ id: 'Event' });
 
@@ -72,23 +83,39 @@ export function decodeEventListCursor(value: string): EventListCursor | null {
 
 /**
  * The query of `listEvents` / `GET <admin>/events`: `limit` (1–100, default 50; numeric strings are
- * accepted), `cursor` from an earlier page's `nextCursor`, filters `keyId` and `type`.
+ * accepted), `cursor` from an earlier page's `nextCursor`, filters `keyId` and `type`, and `chain`
+ * (`true` / `"true"`, with `keyId`: the key's whole roll chain).
  *
  * @example
  * listEventsQuerySchema.parse({ limit: '20', type: 'key.rolled' }); // { limit: 20, type: 'key.rolled' }
  */
-export const listEventsQuerySchema = z.strictObject(
-  {
-    ...pageFields('Events', decodeEventListCursor),
-    keyId: z
-      .string({ error: 'Must be a string.' })
-      .max(100, 'Must be at most 100 characters.')
-      .optional()
-      .meta({ description: "Only this key's events (another organization's key id lists nothing)." }),
-    type: keyEventTypeSchema.optional().meta({ description: 'Only events of this type.' }),
-  },
-  { error: 'Must be an object.' },
-);
+export const listEventsQuerySchema = z
+  .strictObject(
+    {
+      ...pageFields('Events', decodeEventListCursor),
+      keyId: z
+        .string({ error: 'Must be a string.' })
+        .max(100, 'Must be at most 100 characters.')
+        .optional()
+        .meta({ description: "Only this key's events (another organization's key id lists nothing)." }),
+      type: keyEventTypeSchema.optional().meta({ description: 'Only events of this type.' }),
+      chain: z
+        .preprocess(
+          (value) => (value === 'true' ? true : value === 'false' ? false : value),
+          z.boolean({ error: 'Must be true or false.' }),
+        )
+        .optional()
+        .meta({
+          description:
+            "With `keyId`: the events of the key's whole roll chain (the keys it replaced and those that replaced it).",
+        }),
+    },
+    { error: 'Must be an object.' },
+  )
+  .refine((query) => !query.chain || query.keyId !== undefined, {
+    path: ['chain'],
+    message: 'Needs keyId.',
+  });
 
 /** Input of `listEvents`. */
 export type ListEventsQuery = z.input<typeof listEventsQuerySchema>;
@@ -112,6 +139,9 @@ export function serializeEvent(event: {
   changes?: string[];
   source?: string;
   url?: string;
+  reason?: string;
+  rolledFrom?: string;
+  replacedBy?: string;
 }): KeyEventJSON {
   const out: KeyEventJSON = {
     id: event.id,
@@ -125,7 +155,9 @@ export function serializeEvent(event: {
   if (event.ip !== undefined) out.ip = event.ip;
   if (event.userAgent !== undefined) out.userAgent = event.userAgent;
   if (event.changes !== undefined) out.changes = [...event.changes];
-  if (event.source !== undefined) out.source = event.source;
-  if (event.url !== undefined) out.url = event.url;
+  for (const field of KEY_EVENT_DETAIL_FIELDS) {
+    const value = event[field];
+    if (value !== undefined) out[field] = value;
+  }
   return out;
 }

@@ -51,10 +51,12 @@ describe('audit events of the service (docs/reference.md §7)', () => {
     const rolled = await keyward.rollKey(ORG, key.id, {}, ALICE);
     clock.advance(1000);
     await keyward.deleteKey(ORG, rolled.key.id, ALICE);
+    // A roll's two events share its instant: the old key's key.rolled is listed above the new key's key.created.
     const events = await all();
     const expected = [
       { type: 'key.deleted', keyId: rolled.key.id, keyName: 'CI 3' },
-      { type: 'key.rolled', keyId: key.id, keyName: 'CI 3' },
+      { type: 'key.rolled', keyId: key.id, keyName: 'CI 3', replacedBy: rolled.key.id },
+      { type: 'key.created', keyId: rolled.key.id, keyName: 'CI 3', rolledFrom: key.id },
       { type: 'key.enabled', keyId: key.id, keyName: 'CI 3' },
       { type: 'key.updated', keyId: key.id, keyName: 'CI 3', changes: ['name', 'disabled'] },
       { type: 'key.enabled', keyId: key.id, keyName: 'CI 2' },
@@ -228,17 +230,25 @@ describe('one event per change even when the store fails between the writes (mem
       const rolled = await keyward.rollKey(ORG, key.id, {}, ALICE);
       clock.advance(1000);
       await keyward.deleteKey(ORG, rolled.key.id, ALICE);
-      expect((await all()).length).toBe(step === 'beforeAppend' ? 0 : 4);
+      expect((await all()).length).toBe(step === 'beforeAppend' ? 0 : 5);
       // A new instance (the process restarted) recovers what the first left in the outboxes.
       failing = false;
       const restarted = testKeyward({ store });
-      expect((await restarted.keyward.maintainEvents()).delivered).toBe(4);
+      expect((await restarted.keyward.maintainEvents()).delivered).toBe(5);
       const events = await all();
-      expect(events.map((e) => e.type)).toEqual(['key.deleted', 'key.rolled', 'key.updated', 'key.created']);
-      expect(new Set(events.map((e) => e.id)).size).toBe(4);
+      expect(events.map((e) => [e.type, e.keyId]).sort()).toEqual(
+        [
+          ['key.deleted', rolled.key.id],
+          ['key.created', rolled.key.id],
+          ['key.rolled', key.id],
+          ['key.updated', key.id],
+          ['key.created', key.id],
+        ].sort(),
+      );
+      expect(new Set(events.map((e) => e.id)).size).toBe(5);
       // The changes all happened: the writes succeeded before the event write failed.
       expect(await keyward.getKey(ORG, rolled.key.id)).toBeNull();
-      expect(seen).toHaveLength(4);
+      expect(seen).toHaveLength(5);
     });
   }
 });

@@ -3,7 +3,7 @@ import { BASE62, randomBase62 } from './base62.js';
 
 /**
  * The event types of docs/reference.md §7, one per kind of change (and one for a rolled key still in use, one for a
- * key whose token was reported leaked, §11).
+ * key whose token was reported leaked and one for a key about to be disabled as dormant, §11).
  */
 export const KEY_EVENT_TYPES = [
   'key.created',
@@ -15,6 +15,7 @@ export const KEY_EVENT_TYPES = [
   'key.deleted',
   'key.used_after_roll',
   'key.leaked',
+  'key.dormant_soon',
 ] as const;
 
 /** One of `KEY_EVENT_TYPES`. */
@@ -50,7 +51,19 @@ export interface KeyEvent {
   source?: string;
   /** `key.leaked` only: where the token was found (e.g. the GitHub URL of the commit). Never the token. */
   url?: string;
+  /** `key.disabled` by the service, and `key.dormant_soon`: why (`dormant`, docs/reference.md §11). */
+  reason?: string;
+  /** `key.created` of a roll's new key: the id of the key it replaces (docs/reference.md §7). */
+  rolledFrom?: string;
+  /** `key.rolled`: the id of the new key that replaces it. */
+  replacedBy?: string;
 }
+
+/** The optional fields an event of one type carries besides the common ones (see `KeyEvent`). */
+export type KeyEventDetails = Pick<KeyEvent, 'source' | 'url' | 'reason' | 'rolledFrom' | 'replacedBy'>;
+
+/** The names of `KeyEventDetails`, in the order events list them. */
+export const KEY_EVENT_DETAIL_FIELDS = ['source', 'url', 'reason', 'rolledFrom', 'replacedBy'] as const;
 
 /**
  * Who acts and from where; the last argument of the service's mutations. Without it the actor is
@@ -166,8 +179,10 @@ export function copyKeyEvent(event: KeyEvent): KeyEvent {
   if (event.ip !== undefined) copy.ip = event.ip;
   if (event.userAgent !== undefined) copy.userAgent = event.userAgent;
   if (event.changes !== undefined) copy.changes = [...event.changes];
-  if (event.source !== undefined) copy.source = event.source;
-  if (event.url !== undefined) copy.url = event.url;
+  for (const field of KEY_EVENT_DETAIL_FIELDS) {
+    const value = event[field];
+    if (value !== undefined) copy[field] = value;
+  }
   return copy;
 }
 

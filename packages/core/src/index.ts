@@ -1,6 +1,11 @@
 export { BASE62 } from './base62.js';
 export type { CachedKey, VerifyCacheOptions } from './cache.js';
 export {
+  DORMANT_SOON_DAYS,
+  type DormancySweep,
+  type DormantAfterDaysOption,
+} from './dormancy.js';
+export {
   DuplicateKeyError,
   ERROR_CODES,
   isKeywardError,
@@ -38,8 +43,10 @@ export {
   type EventContext,
   hourlyEventId,
   isEventId,
+  KEY_EVENT_DETAIL_FIELDS,
   KEY_EVENT_TYPES,
   type KeyEvent,
+  type KeyEventDetails,
   type KeyEventType,
   MAX_EVENT_TEXT,
   newEventId,
@@ -166,6 +173,7 @@ export type {
   KeyChangeListener,
   KeyChanges,
   KeyListQuery,
+  KeyScanQuery,
   KeyStore,
   UpdateConditions,
   UpdateOptions,

@@ -1,4 +1,6 @@
+import { createDormancySweep, type DormancySweep, startDormancyTimer } from './dormancy.js';
 import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './errors.js';
+import { listEventsOfKeys, rollChain } from './event-chain.js';
 import { type EventMaintenance, EventPublisher } from './event-hooks.js';
 import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } from './event-schemas.js';
 import { type EventContext, type KeyEvent, MAX_EVENT_TEXT, SYSTEM_ACTOR } from './events.js';
@@ -201,7 +203,9 @@ export interface Keyward {
   ): Promise<{ keyIds: string[] }>;
   /**
    * One page of the organization's audit events (docs/reference.md §7), newest first: `limit` (default 50), after
-   * `cursor`, filtered by `keyId` and `type`. Empty when the store keeps no events.
+   * `cursor`, filtered by `keyId` and `type`; with `keyId` and `chain: true`, the events of every key of
+   * its roll chain (the keys it replaced and the keys that replaced it). Empty when the store keeps no
+   * events.
    *
    * @example
    * const { events, nextCursor } = await keyward.listEvents('org_1', { keyId: 'key_…', limit: 20 });
@@ -235,6 +239,16 @@ export interface Keyward {
    * const stale = await keyward.nonCompliantKeys('org_1');
    */
   nonCompliantKeys(organizationId: string): Promise<ApiKey[]>;
+  /**
+   * Disables keys unused for `dormantAfterDays` and records `key.dormant_soon` 7 days before — never a
+   * disable without that week's notice (docs/reference.md §11); answers what it did. Safe to run from
+   * several instances at once (one event each, and a newer change of a key wins). Runs every
+   * `dormancySweepIntervalMs` on its own.
+   *
+   * @example
+   * const { warned, disabled } = await keyward.sweepDormantKeys();
+   */
+  sweepDormantKeys(): Promise<DormancySweep>;
   /** Runs the event log's upkeep now (outbox delivery and retention sweep); it also runs on a timer. */
   maintainEvents(): Promise<EventMaintenance>;
   /**
@@ -404,6 +418,19 @@ export function createKeyward(options: KeywardOptions): Keyward {
     invalidate: (id) => verifier.invalidate(id),
     publisher,
   });
+
+  const sweepDormantKeys = createDormancySweep({
+    store,
+    clock,
+    dormancy: resolved.dormancy,
+    change,
+    publish: (event) => publisher.publish(event),
+  });
+  const hasDormancy = resolved.dormancy.secret !== null || resolved.dormancy.public !== null;
+  const stopDormancy =
+    hasDormancy && resolved.dormancySweepIntervalMs !== false
+      ? startDormancyTimer(sweepDormantKeys, resolved.dormancySweepIntervalMs)
+      : undefined;
 
   const keyCap = resolved.maxKeysPerOrganization;
   /** 409 when the organization has no room for `n` more keys (see key-cap.ts). */
@@ -686,8 +713,15 @@ export function createKeyward(options: KeywardOptions): Keyward {
           { rolledAt: new Date(now), replacedBy: key.id, expiresAt: end },
           {
             version: old.version,
-            record: { type: 'key.rolled', keyName: old.name, context },
+            // The roll names the new key, and the new key's history starts with the key it replaces.
+            record: { type: 'key.rolled', keyName: old.name, context, details: { replacedBy: key.id } },
             successor: key,
+            successorRecord: {
+              type: 'key.created',
+              keyName: key.name,
+              context,
+              details: { rolledFrom: old.id },
+            },
           },
         );
       } catch (error) {
@@ -812,17 +846,31 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
     async listEvents(organizationId, query = {}) {
       checkOrganization(organizationId);
-      const { limit = DEFAULT_PAGE_SIZE, cursor, keyId, type } = parseInput(listEventsQuerySchema, query);
+      const {
+        limit = DEFAULT_PAGE_SIZE,
+        cursor,
+        keyId,
+        type,
+        chain,
+      } = parseInput(listEventsQuerySchema, query);
       if (!store.listEvents) return { events: [], nextCursor: null };
       // One more than asked: whether it exists says whether there is a next page.
-      const events = await storeCall('listEvents', () =>
-        (store.listEvents as NonNullable<typeof store.listEvents>).call(store, organizationId, {
-          limit: limit + 1,
-          ...(cursor && { after: cursor }),
-          ...(keyId !== undefined && { keyId }),
-          ...(type && { type }),
-        }),
-      );
+      const page1 = { limit: limit + 1, ...(cursor && { after: cursor }), ...(type && { type }) };
+      const events =
+        chain && keyId !== undefined
+          ? // The key's whole roll chain (event-chain.ts).
+            await listEventsOfKeys(
+              store,
+              organizationId,
+              await rollChain(store, organizationId, keyId),
+              page1,
+            )
+          : await storeCall('listEvents', () =>
+              (store.listEvents as NonNullable<typeof store.listEvents>).call(store, organizationId, {
+                ...page1,
+                ...(keyId !== undefined && { keyId }),
+              }),
+            );
       const page = events.slice(0, limit);
       const last = page.at(-1);
       return { events: page, nextCursor: events.length > limit && last ? encodeEventListCursor(last) : null };
@@ -848,6 +896,8 @@ export function createKeyward(options: KeywardOptions): Keyward {
     reportLeak: (token, report) => reportLeak(service, token, report),
 
     maintainEvents: () => publisher.maintain(),
+
+    sweepDormantKeys,
 
     async nonCompliantKeys(organizationId) {
       checkOrganization(organizationId);
@@ -887,6 +937,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
 
     async close() {
       unsubscribe?.();
+      stopDormancy?.();
       publisher.stop();
       verifier.clear();
       counter.stop();

@@ -9,6 +9,7 @@ import type {
   KeyChangeListener,
   KeyChanges,
   KeyListQuery,
+  KeyScanQuery,
   KeyStore,
   UpdateOptions,
   UsageBucket,
@@ -110,7 +111,7 @@ export class MemoryKeyStore implements KeyStore {
     changes: KeyChanges,
     options: UpdateOptions = {},
   ): Promise<StoredKey | null> {
-    const { event, successor } = options;
+    const { event, successor, successorEvent } = options;
     const key = this.#byId.get(id);
     if (!key || key.organizationId !== organizationId || key.deletedAt) return null;
     if (options.version !== undefined && key.version !== options.version) return null;
@@ -126,9 +127,11 @@ export class MemoryKeyStore implements KeyStore {
     Object.assign(key, structuredClone(changes));
     key.version += 1;
     if (event) this.#stage(id, event);
+    if (successor && successorEvent) this.#stage(successor.id, successorEvent);
     this.#emit(id);
     const updated = structuredClone(key);
     if (event) await this.#deliverKey(id, event.id);
+    if (successor && successorEvent) await this.#deliverKey(successor.id, successorEvent.id);
     return updated;
   }
 
@@ -148,6 +151,19 @@ export class MemoryKeyStore implements KeyStore {
 
   async sweepEvents(now: Date): Promise<number> {
     return this.#events.sweep(now);
+  }
+
+  async scanKeys(query: KeyScanQuery): Promise<StoredKey[]> {
+    const keys = [...this.#byId.values()].filter(
+      (k) =>
+        !k.deletedAt &&
+        !k.rolledAt &&
+        !k.disabled &&
+        (query.after === undefined || k.id > query.after) &&
+        (query.type === undefined || k.type === query.type),
+    );
+    keys.sort((a, b) => (a.id < b.id ? -1 : 1));
+    return keys.slice(0, query.limit).map((k) => this.#withUse(k));
   }
 
   async listExpiring(query: ExpiringQuery): Promise<StoredKey[]> {

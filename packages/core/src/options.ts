@@ -1,4 +1,10 @@
 import type { VerifyCacheOptions } from './cache.js';
+import {
+  type DormantAfterDaysOption,
+  type ResolvedDormancy,
+  resolveDormancy,
+  resolveSweepInterval,
+} from './dormancy.js';
 import type { EventsOptions } from './event-hooks.js';
 import type { KeyEvent } from './events.js';
 import { resolveKeyCap } from './key-cap.js';
@@ -68,6 +74,18 @@ export interface KeywardOptions {
    * (needs the store's `countKeys`). @default 1000
    */
   maxKeysPerOrganization?: number;
+  /**
+   * Dormant keys (docs/reference.md §11): a key unused for this many days (counted from its last use, or
+   * its creation when never used) is disabled by the service (`key.disabled`, actor `system`, reason
+   * `dormant`), after `key.dormant_soon` 7 days before. One number for both types, or `{ secret?, public? }`.
+   * Needs the store's `scanKeys`. @default undefined (never)
+   */
+  dormantAfterDays?: DormantAfterDaysOption;
+  /**
+   * How often this instance runs `sweepDormantKeys` (an unref'd timer, only with `dormantAfterDays`);
+   * `false`: never (run it yourself, e.g. from a scheduled job). @default 3600000
+   */
+  dormancySweepIntervalMs?: number | false;
 }
 
 export interface ResolvedOptions {
@@ -88,6 +106,8 @@ export interface ResolvedOptions {
   events: Required<EventsOptions>;
   lifetime: ResolvedLifetime;
   maxKeysPerOrganization: number;
+  dormancy: ResolvedDormancy;
+  dormancySweepIntervalMs: number | false;
 }
 
 /** Validates options once (TypeError when wrong) and fills in defaults; never mutates `options`. */
@@ -127,6 +147,8 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
     events: positiveIntegers('events', { maintenanceIntervalMs: 60_000, ...defined(options.events) }),
     lifetime: resolveLifetime(options.lifetime),
     maxKeysPerOrganization: resolveKeyCap(options.maxKeysPerOrganization),
+    dormancy: resolveDormancy(options.dormantAfterDays),
+    dormancySweepIntervalMs: resolveSweepInterval(options.dormancySweepIntervalMs),
   };
 }
 

@@ -71,6 +71,11 @@ export interface UpdateOptions {
    * happened. Its `id`, `hash` or `slot` already taken rejects with `DuplicateKeyError` and changes nothing.
    */
   successor?: StoredKey;
+  /**
+   * The successor's own event (a roll's `key.created`, with `rolledFrom`): with `successor` only, and
+   * listed if and only if the update happened, like `event`.
+   */
+  successorEvent?: KeyEvent;
 }
 
 /** @deprecated the name of `UpdateOptions` before events and successors went with it. */
@@ -105,6 +110,18 @@ export interface ExpiringQuery {
   until: Date;
   /** Only this organization's keys; all organizations without it. */
   organizationId?: string;
+  limit: number;
+}
+
+/**
+ * Keys of every organization that are enabled, not rolled and not deleted (`KeyStore.scanKeys`), by id
+ * ascending: the dormant-key sweep's walk (docs/reference.md §11).
+ */
+export interface KeyScanQuery {
+  /** Only keys whose id sorts after this one. */
+  after?: string;
+  /** Only keys of this type. */
+  type?: KeyType;
   limit: number;
 }
 
@@ -254,6 +271,11 @@ export interface KeyStore {
    * `limit`.
    */
   listExpiring?(query: ExpiringQuery): Promise<StoredKey[]>;
+  /**
+   * Optional (required for `dormantAfterDays`): one page of `KeyScanQuery`, each key with its
+   * `lastUsedAt`.
+   */
+  scanKeys?(query: KeyScanQuery): Promise<StoredKey[]>;
   /**
    * Optional (with `completeIdempotency` and `releaseIdempotency`; required for `Idempotency-Key`): inserts
    * `record` (its `response` `null`) unless a live record with its `id` exists — one atomic insert of a

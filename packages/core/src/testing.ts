@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { DuplicateKeyError, isKeywardError } from './errors.js';
+
+export { type DormancyScenarioOptions, describeDormancyScenarios } from './dormancy-conformance.js';
+
 import type { EventStoreOptions } from './event-log.js';
 import type { KeyEvent } from './events.js';
 import { createTokenHasher } from './hash.js';
@@ -681,7 +684,9 @@ export function withLatency(
       const after = await inner.update(org, id, changes, options);
       if (after) {
         onWrite?.(id, changes, after, options?.event);
-        if (options?.successor) onWrite?.(options.successor.id, {}, options.successor);
+        if (options?.successor) {
+          onWrite?.(options.successor.id, {}, options.successor, options.successorEvent);
+        }
       }
       return after;
     }),

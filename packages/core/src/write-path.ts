@@ -5,7 +5,9 @@ import {
   derivedEventId,
   type EventContext,
   type KeyEvent,
+  type KeyEventDetails,
   type KeyEventType,
+  newEventId,
 } from './events.js';
 import type { KeyChanges, KeyStore } from './store.js';
 import { storeCall } from './store-call.js';
@@ -17,6 +19,8 @@ export interface ChangeRecord {
   keyName: string;
   context: EventContext | undefined;
   changes?: string[];
+  /** Fields of the event's type (`reason`, `rolledFrom`, `replacedBy`, …). */
+  details?: KeyEventDetails;
 }
 
 /**
@@ -105,18 +109,26 @@ export function createWritePath({ store, clock, invalidate, publisher }: WritePa
     organizationId: string,
     id: string,
     changes: KeyChanges,
-    { version, record, successor }: { version?: number; record?: ChangeRecord; successor?: StoredKey } = {},
+    {
+      version,
+      record,
+      successor,
+      successorRecord,
+    }: {
+      version?: number;
+      record?: ChangeRecord;
+      successor?: StoredKey;
+      /** The successor's own event (a roll's `key.created` with `rolledFrom`), written with the change. */
+      successorRecord?: ChangeRecord;
+    } = {},
   ): Promise<StoredKey | null> {
     const now = new Date(clock());
-    const event = record
-      ? buildKeyEvent(
-          record.type,
-          { id, organizationId, name: record.keyName },
-          now,
-          record.context,
-          record.changes,
-        )
-      : undefined;
+    // A roll's two events share its instant; of two fresh ids the larger goes to the old key's event, so
+    // that lists (newest first, ties by id descending) show the roll above the new key's creation.
+    const [low, high] = [newEventId(), newEventId()].sort();
+    const pair = successor && successorRecord;
+    const event = record && recordEvent(record, { id, organizationId }, now, pair ? high : undefined);
+    const successorEvent = pair ? recordEvent(successorRecord, successor, now, low) : undefined;
     let updated: StoredKey | null;
     try {
       updated = await storeCall('update', () =>
@@ -128,6 +140,7 @@ export function createWritePath({ store, clock, invalidate, publisher }: WritePa
             ...(version !== undefined && { version }),
             ...(event && { event }),
             ...(successor && { successor }),
+            ...(successorEvent && { successorEvent }),
           },
         ),
       );
@@ -135,11 +148,35 @@ export function createWritePath({ store, clock, invalidate, publisher }: WritePa
       invalidate(id);
       if (successor) invalidate(successor.id);
     }
+    // In the log's order read oldest first: the new key's creation, then the roll.
+    if (updated && successorEvent) publisher.publish(successorEvent);
     if (updated && event) publisher.publish(event);
     return updated;
   }
 
   return { insert, insertMany, change };
+}
+
+/** The event of `record` for the key `key` at `at`, with the record's details. */
+function recordEvent(
+  record: ChangeRecord,
+  key: { id: string; organizationId: string },
+  at: Date,
+  id: string = newEventId(),
+): KeyEvent {
+  const event = buildKeyEvent(
+    record.type,
+    { id: key.id, organizationId: key.organizationId, name: record.keyName },
+    at,
+    record.context,
+    record.changes,
+    id,
+  );
+  return record.details ? { ...event, ...definedDetails(record.details) } : event;
+}
+
+function definedDetails(details: KeyEventDetails): KeyEventDetails {
+  return Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined)) as KeyEventDetails;
 }
 
 /** The id of an imported key's `key.imported` event: from its import slot, the same on every attempt. */

@@ -50,9 +50,11 @@ async function mutateEverything(
   return { key, successor: rolled.key };
 }
 
+// A roll's two events share its instant: the old key's key.rolled is listed above the new key's key.created.
 const EXPECTED_TYPES = [
   'key.deleted',
   'key.rolled',
+  'key.created',
   'key.enabled',
   'key.disabled',
   'key.updated',
@@ -66,7 +68,14 @@ describe('audit events on FerretDB through the service', () => {
     const { key, successor } = await mutateEverything(keyward, clock, org);
     const { events } = await keyward.listEvents(org);
     expect(events.map((e) => e.type)).toEqual(EXPECTED_TYPES);
-    expect(events.map((e) => e.keyId)).toEqual([successor.id, ...Array(5).fill(key.id)]);
+    expect(events.map((e) => e.keyId)).toEqual([
+      successor.id,
+      key.id,
+      successor.id,
+      ...Array(4).fill(key.id),
+    ]);
+    expect(events[1]).toMatchObject({ replacedBy: successor.id });
+    expect(events[2]).toMatchObject({ rolledFrom: key.id });
     for (const e of events) {
       expect(e).toMatchObject({
         organizationId: org,
@@ -75,7 +84,7 @@ describe('audit events on FerretDB through the service', () => {
         userAgent: BOB.userAgent,
       });
     }
-    expect(events[4]?.changes).toEqual(['name', 'scopes']);
+    expect(events[5]?.changes).toEqual(['name', 'scopes']);
     expect(seen.map((e) => e.id).reverse()).toEqual(events.map((e) => e.id));
     expect((await keyward.listEvents(uniqueOrganization(), { keyId: key.id })).events).toEqual([]);
   });
@@ -126,7 +135,11 @@ describe('audit events on FerretDB through the service', () => {
     await expect(keyward.rollKey(org, key.id)).rejects.toThrow();
     await expect(keyward.deleteKey(uniqueOrganization(), key.id)).rejects.toThrow();
     await expect(keyward.updateKey(org, key.id, { expiresAt: null })).rejects.toThrow();
-    expect((await keyward.listEvents(org)).events.map((e) => e.type)).toEqual(['key.rolled', 'key.created']);
+    expect((await keyward.listEvents(org)).events.map((e) => e.type)).toEqual([
+      'key.rolled',
+      'key.created',
+      'key.created',
+    ]);
   });
 });
 

@@ -8,6 +8,7 @@ import {
   type KeyChanges,
   type KeyEvent,
   type KeyListQuery,
+  type KeyScanQuery,
   type KeyStore,
   KeyStoreUnavailableError,
   retentionMs,
@@ -334,7 +335,7 @@ export class MongoKeyStore implements KeyStore {
     changes: KeyChanges,
     options: UpdateOptions = {},
   ): Promise<StoredKey | null> {
-    const { version, event, successor } = options;
+    const { version, event, successor, successorEvent } = options;
     return this.#write('update', async (state) => {
       const doc = await this.#writes.update(
         id,
@@ -345,6 +346,8 @@ export class MongoKeyStore implements KeyStore {
             set: { ...changes },
             ...(event && { event: toEventDocument(event, this.#retentionMs) }),
             ...(successor && { successor: toDocument(successor) }),
+            ...(successor &&
+              successorEvent && { successorEvent: toEventDocument(successorEvent, this.#retentionMs) }),
           };
         },
         state,
@@ -542,6 +545,34 @@ export class MongoKeyStore implements KeyStore {
       await this.#idempotency.deleteMany({ expiresAt: { $lt: now } });
       const result = await this.#events.deleteMany({ expireAt: { $lt: now } }).exec();
       return result.deletedCount ?? 0;
+    });
+  }
+
+  /**
+   * The dormant-key sweep's walk (`KeyScanQuery`): one page of enabled, live keys of every organization
+   * by `_id`, then their last use (`$in`). A full pass reads every such key once.
+   */
+  scanKeys(query: KeyScanQuery): Promise<StoredKey[]> {
+    return this.#run('scanKeys', async () => {
+      const filter: Record<string, unknown> = { deletedAt: null, rolledAt: null, disabled: { $ne: true } };
+      if (query.after !== undefined) filter._id = { $gt: query.after };
+      if (query.type !== undefined) filter.type = query.type;
+      const docs = await this.#keys
+        .find(filter as never)
+        .sort({ _id: 1 })
+        .limit(query.limit)
+        .toArray();
+      for (const doc of docs) {
+        const outside =
+          doc.deletedAt ||
+          doc.rolledAt ||
+          doc.disabled === true ||
+          (query.after !== undefined && doc._id <= query.after) ||
+          (query.type !== undefined && doc.type !== query.type);
+        if (outside) throw new Error('the server answered a key outside the query');
+      }
+      const used = await this.#lastUse(docs.map((d) => d._id));
+      return docs.map((doc) => fromDocument(doc, used.get(doc._id) ?? null));
     });
   }
 

@@ -42,6 +42,8 @@ export interface PendingWrite {
   /** A re-hash: the lookup moves from `from` to `to`. */
   rehash?: { from: string; to: string };
   event?: EventDocument;
+  /** The successor's own event (a roll's `key.created`), written with `event`. */
+  successorEvent?: EventDocument;
 }
 
 /**

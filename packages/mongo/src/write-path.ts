@@ -20,7 +20,7 @@ export interface WriteFaults extends DeliveryFaults {
 }
 
 /** What a guarded write changes, decided from the key as read under the lease. */
-export type Plan = Pick<PendingWrite, 'set' | 'successor' | 'rehash' | 'event'>;
+export type Plan = Pick<PendingWrite, 'set' | 'successor' | 'rehash' | 'event' | 'successorEvent'>;
 
 /** The key moved on without this write (it can no longer land): nothing of it is left. */
 class Superseded extends Error {}
@@ -164,6 +164,7 @@ export class WritePath {
   async #finish(lease: Lease, op: PendingWrite): Promise<void> {
     try {
       await this.#writeEvent(op.event);
+      await this.#writeEvent(op.successorEvent);
     } catch (error) {
       // The change has happened; its event is finished by the next holder or by `recoverAll`.
       log('event %s not written yet (%s)', op.event?._id, (error as Error).name);
@@ -189,6 +190,7 @@ export class WritePath {
       throw error;
     }
     await this.#writeEvent(op.event);
+    await this.#writeEvent(op.successorEvent);
     if (!op.insert) await this.#announce(op.keyId).catch(() => {});
   }
 
