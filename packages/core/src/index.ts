@@ -108,6 +108,23 @@ export {
 export { parseInput } from './parse-input.js';
 export { type Pepper, type PepperOption, sha256Hex } from './pepper.js';
 export { PLAN_NAME_PATTERN, type PlanDefinition, type PlansOption } from './plans.js';
+export type { CreditAnswer } from './credits/credit-meter.js';
+export type { CreditOptions } from './credits/credit-options.js';
+export type { PlanCredits } from './credits/credit-policy.js';
+export {
+  type CreditsInput,
+  creditRefillSchema,
+  creditsInputSchema,
+  MAX_CREDITS,
+} from './credits/credit-schemas.js';
+export type { KeyCreditBalance } from './credits/credit-service.js';
+export type {
+  CreditEntry,
+  CreditLedgerStore,
+  CreditPolicy,
+  CreditRefill,
+  StoredCredits,
+} from './credits/credit-types.js';
 export {
   allowedIpsSchema,
   allowedOriginsSchema,

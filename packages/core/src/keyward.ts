@@ -1,3 +1,4 @@
+import { type CreditMethods, createCreditService } from './credits/credit-service.js';
 import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './errors.js';
 import { type EventMaintenance, EventPublisher } from './event-hooks.js';
 import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } from './event-schemas.js';
@@ -8,6 +9,7 @@ import { createIdempotency } from './idempotency.js';
 import { isKeyId, newKeyId } from './ids.js';
 import { type ImportKeyInput, type ImportResult, importedKey, importKeyInputSchema } from './import-key.js';
 import { keyCapReached, roomForKeys } from './key-cap.js';
+import { log } from './logger.js';
 import { generateToken, redactToken } from './key-format.js';
 import { createLeakReporter, type LeakReport, type LeakResult } from './leak-report.js';
 import { isNonCompliant, lifetimeDetails, newKeyExpiry } from './lifetime.js';
@@ -88,7 +90,7 @@ export interface RecordOutcomeOptions {
 }
 
 /** The Keyward service: the whole key lifecycle and verification. Create it with `createKeyward`. */
-export interface Keyward {
+export interface Keyward extends CreditMethods {
   /** The token prefix, e.g. `kw`. */
   readonly prefix: string;
   /** The scope catalog and the public ceiling. */
@@ -451,7 +453,19 @@ export function createKeyward(options: KeywardOptions): Keyward {
     }
   }
 
+  // Credits (docs/reference.md §10): leased from the store's ledger, spent here.
+  const credits = createCreditService({
+    resolved,
+    settings: resolved.credits,
+    existing: (organizationId, id) => (checkOrganization(organizationId), existing(organizationId, id)),
+    change: (organizationId, id, changes, options) => change(organizationId, id, changes, options),
+    onError: (error) => log('credit return failed: %s', (error as Error)?.message),
+  });
+
   const service: Keyward = {
+    spendCredits: credits.spendCredits,
+    getCredits: credits.getCredits,
+    setCredits: credits.setCredits,
     prefix,
     scopes: policy,
     plans: Object.freeze([...resolved.plans.keys()]),
@@ -673,6 +687,8 @@ export function createKeyward(options: KeywardOptions): Keyward {
         // One successor per version of the old key, under a unique index.
         slot: `roll:${old.id}:${old.version}`,
       });
+      // Credits go with the credential (docs/reference.md §10): the successor spends the same balance.
+      if (old.credits) key.credits = old.credits;
       const now = clock();
       const graceEnd = now + gracePeriodSeconds * 1000;
       const end = old.expiresAt && old.expiresAt.getTime() < graceEnd ? old.expiresAt : new Date(graceEnd);
@@ -890,7 +906,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
       publisher.stop();
       verifier.clear();
       counter.stop();
-      await Promise.all([counter.flush(), usage.flush(), rollUses.flush()]);
+      await Promise.all([counter.flush(), usage.flush(), rollUses.flush(), credits.close()]);
     },
   };
   return service;

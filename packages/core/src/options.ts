@@ -1,3 +1,5 @@
+import type { CreditMeterSettings } from './credits/credit-meter.js';
+import { type CreditOptions, resolveCreditOptions } from './credits/credit-options.js';
 import type { VerifyCacheOptions } from './cache.js';
 import type { EventsOptions } from './event-hooks.js';
 import type { KeyEvent } from './events.js';
@@ -68,6 +70,8 @@ export interface KeywardOptions {
    * (needs the store's `countKeys`). @default 1000
    */
   maxKeysPerOrganization?: number;
+  /** How credits are leased from the store (docs/reference.md §10). @default {} */
+  credits?: CreditOptions;
 }
 
 export interface ResolvedOptions {
@@ -88,6 +92,7 @@ export interface ResolvedOptions {
   events: Required<EventsOptions>;
   lifetime: ResolvedLifetime;
   maxKeysPerOrganization: number;
+  credits: CreditMeterSettings;
 }
 
 /** Validates options once (TypeError when wrong) and fills in defaults; never mutates `options`. */
@@ -127,6 +132,7 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
     events: positiveIntegers('events', { maintenanceIntervalMs: 60_000, ...defined(options.events) }),
     lifetime: resolveLifetime(options.lifetime),
     maxKeysPerOrganization: resolveKeyCap(options.maxKeysPerOrganization),
+    credits: resolveCreditOptions(options.credits),
   };
 }
 

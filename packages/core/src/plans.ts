@@ -1,3 +1,5 @@
+import type { PlanCredits } from './credits/credit-policy.js';
+import { creditsInputSchema } from './credits/credit-schemas.js';
 import { limitsSchema } from './policy-schemas.js';
 import type { KeyLimit, StoredKey } from './types.js';
 
@@ -5,6 +7,8 @@ import type { KeyLimit, StoredKey } from './types.js';
 export interface PlanDefinition {
   /** The plan's limits, as a key's own (up to 3, distinct windows, each `per` key, owner or organization). */
   limits: KeyLimit[];
+  /** Credits each key on the plan spends (docs/reference.md §10), unless the key has credits of its own. */
+  credits?: PlanCredits;
 }
 
 /** The app's plans by name. */
@@ -28,7 +32,18 @@ export function resolvePlans(value: unknown): ReadonlyMap<string, Readonly<PlanD
     if (!limits.success) {
       throw new TypeError(`Keyward: plans.${name}.limits must be up to 3 { limit, windowSeconds, per? }`);
     }
-    plans.set(name, Object.freeze({ limits: limits.data.map((l) => Object.freeze({ ...l })) }));
+    const rawCredits = (plan as { credits?: unknown }).credits;
+    const credits = creditsInputSchema.safeParse(rawCredits ?? null);
+    if (!credits.success) {
+      throw new TypeError(`Keyward: plans.${name}.credits must be { remaining, refill?: { amount, intervalSeconds } }`);
+    }
+    plans.set(
+      name,
+      Object.freeze({
+        limits: limits.data.map((l) => Object.freeze({ ...l })),
+        ...(credits.data ? { credits: Object.freeze({ ...credits.data }) } : {}),
+      }),
+    );
   }
   return plans;
 }

@@ -4,6 +4,7 @@ import { DuplicateKeyError, isKeywardError } from './errors.js';
 import type { EventStoreOptions } from './event-log.js';
 import type { KeyEvent } from './events.js';
 import { createTokenHasher } from './hash.js';
+import { describeCreditLedgerConformance } from './credits/credit-conformance.js';
 import { describeIdempotencyConformance } from './idempotency-conformance.js';
 import { newKeyId } from './ids.js';
 import { generateToken, redactToken } from './key-format.js';
@@ -464,6 +465,7 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
 
     describeRehashConformance(withStore, makeStoredKey);
     describeIdempotencyConformance(withStore);
+    describeCreditLedgerConformance(withStore);
 
     it('keeps meta, owner, createdBy, plan and per-owner limits, and changes them on update', () =>
       withStore(async (store, org) => {
