@@ -14,6 +14,7 @@ import {
 } from '@keyward/core';
 import type { RequestHandler } from 'express';
 import { type ZodType, z } from 'zod';
+import { creditComponents, creditPaths } from './openapi-credits.js';
 import { usageComponents, usagePaths } from './openapi-usage.js';
 
 /**
@@ -254,6 +255,8 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
       },
       // Usage (docs/reference.md §9): its own block, in openapi-usage.ts.
       ...usagePaths(idParameter),
+      // Credits (docs/reference.md §10): in openapi-credits.ts.
+      ...creditPaths(idParameter),
       '/openapi.json': {
         get: {
           operationId: 'getOpenApiDocument',
@@ -329,6 +332,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
         }),
         KeyWithToken: envelope({ data: ref('Key'), token: ref('Token') }),
         ...usageComponents(),
+        ...creditComponents(),
         Event: eventComponent(),
         EventList: envelope({
           data: { type: 'array', items: ref('Event') },

@@ -112,10 +112,13 @@ export type { CreditAnswer } from './credits/credit-meter.js';
 export type { CreditOptions } from './credits/credit-options.js';
 export type { PlanCredits } from './credits/credit-policy.js';
 export {
+  type CreditBalanceWire,
   type CreditsInput,
+  creditBalanceSchema,
   creditRefillSchema,
   creditsInputSchema,
   MAX_CREDITS,
+  serializeCredits,
 } from './credits/credit-schemas.js';
 export type { KeyCreditBalance } from './credits/credit-service.js';
 export type {

@@ -57,3 +57,50 @@ export const creditsInputSchema = z
 
 /** Credits as the operator sets them (`creditsInputSchema`). */
 export type CreditsInput = z.infer<typeof creditsInputSchema>;
+
+/**
+ * A key's credits on the wire (`GET <admin>/:id/credits`): the balance now, the refill and when it falls.
+ *
+ * @example
+ * creditBalanceSchema.parse({ remaining: 5, refill: null, refillsAt: null, source: 'key' });
+ */
+export const creditBalanceSchema = z
+  .strictObject({
+    remaining: z.int().min(0).meta({
+      description:
+        'The balance now. Credits that running app instances hold leased count as spent until they are spent or returned (about a second of idleness).',
+    }),
+    refill: creditRefillSchema.nullable(),
+    refillsAt: z
+      .string()
+      .meta({ format: 'date-time' })
+      .nullable()
+      .meta({ description: 'When the balance is next set to `refill.amount`; `null` without a refill.' }),
+    source: z
+      .enum(['key', 'plan'])
+      .meta({ description: '`key`: set by the operator on the key; `plan`: from its plan.' }),
+  })
+  .meta({ description: "A key's credits (docs/reference.md §10)." });
+
+/** A key's credits on the wire. */
+export type CreditBalanceWire = z.infer<typeof creditBalanceSchema>;
+
+/**
+ * The wire form of `keyward.getCredits`'s answer (times as ISO strings).
+ *
+ * @example
+ * res.json({ data: balance && serializeCredits(balance) });
+ */
+export function serializeCredits(balance: {
+  remaining: number;
+  refill: { amount: number; intervalSeconds: number } | null;
+  refillsAt: Date | null;
+  source: 'key' | 'plan';
+}): CreditBalanceWire {
+  return {
+    remaining: balance.remaining,
+    refill: balance.refill ? { amount: balance.refill.amount, intervalSeconds: balance.refill.intervalSeconds } : null,
+    refillsAt: balance.refillsAt ? balance.refillsAt.toISOString() : null,
+    source: balance.source,
+  };
+}
