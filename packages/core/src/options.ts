@@ -50,7 +50,7 @@ export interface KeywardOptions {
   /**
    * Named plans (docs/reference.md §10): `{ free: { limits: [{ limit: 1000, windowSeconds: 86400, per: 'organization' }] } }`.
    * A key names one (`plan`), or its organization does (`setOrganizationPlan`); a key's own `limits`
-   * override its plan's. Plans live in the app's configuration: a changed definition applies to every
+   * tighten its plan's, never loosen them; `credits` give each key on the plan a balance. Plans live in the app's configuration: a changed definition applies to every
    * key on it as soon as the app runs with it, without rewriting keys. @default {}
    */
   plans?: PlansOption;

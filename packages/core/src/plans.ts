@@ -49,16 +49,26 @@ export function resolvePlans(value: unknown): ReadonlyMap<string, Readonly<PlanD
 }
 
 /**
- * The limits a key is held to (docs/reference.md §10): its own when it has any, else those of its plan, else those
- * of its organization's plan. A plan name the app no longer defines gives no limits (and is logged by the
- * caller's tests, not here: verify must never throw on a stored key).
+ * The limits a key is held to (docs/reference.md §10): those of its plan (else of its organization's plan) and its
+ * own, both enforced, so that a key's own limits can tighten its plan's but never loosen them. Where both
+ * have a limit of the same window counted for the same party, the tighter one is kept (one counter each).
+ * A plan name the app no longer defines gives no limits (verify must never throw on a stored key).
  */
 export function effectiveLimits(
   key: Pick<StoredKey, 'limits' | 'plan'>,
   plans: ReadonlyMap<string, Readonly<PlanDefinition>>,
   organizationPlan: string | null,
 ): readonly KeyLimit[] {
-  if ((key.limits ?? []).length > 0) return key.limits;
+  const own = key.limits ?? [];
   const name = key.plan ?? organizationPlan;
-  return (name !== null && plans.get(name)?.limits) || [];
+  const planned = (name !== null && plans.get(name)?.limits) || [];
+  if (planned.length === 0) return own;
+  if (own.length === 0) return planned;
+  const merged = new Map<string, KeyLimit>();
+  for (const limit of [...planned, ...own]) {
+    const slot = `${limit.per ?? 'key'}:${limit.windowSeconds}`;
+    const earlier = merged.get(slot);
+    if (earlier === undefined || limit.limit < earlier.limit) merged.set(slot, limit);
+  }
+  return [...merged.values()];
 }

@@ -257,7 +257,7 @@ export class Verifier {
     const { plans, store } = this.#options;
     let limits = stored.limits;
     let credits: CreditPolicy | null = creditPolicy(stored, null, null);
-    if (plans.size > 0 && ((stored.limits ?? []).length === 0 || !stored.credits)) {
+    if (plans.size > 0) {
       const organizationPlan =
         stored.plan == null && store.getOrganizationPlan
           ? await store.getOrganizationPlan(stored.organizationId)
