@@ -385,7 +385,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
     const body = parseInput(importKeyInputSchema, input);
     const scopes = body.scopes === undefined ? policy.defaults(body.type) : unique(body.scopes);
     const expiresAt = newKeyExpiry(resolved.lifetime, body.type, body.expiresAt, clock());
-    checkSemantics({ scopes, expiresAt }, body.type);
+    checkSemantics({ scopes, expiresAt, ...(body.plan !== undefined ? { plan: body.plan } : {}) }, body.type);
     const key = importedKey(
       organizationId,
       { ...body, expiresAt },
