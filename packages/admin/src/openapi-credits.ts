@@ -30,7 +30,7 @@ export function creditPaths(idParameter: unknown): Record<string, unknown> {
         operationId: 'getKeyCredits',
         summary: "A key's credits: the balance now, its refill and when it falls",
         description:
-          'Each request the key makes spends its route\'s cost; at zero the API answers 429 `credits_exhausted`. `data` is `null` when the key has no credits (own or from its plan).',
+          "Each request the key makes spends its route's cost; at zero the API answers 429 `credits_exhausted`. `data` is `null` when the key has no credits (own or from its plan).",
         responses: {
           '200': answer("The key's credits.", true),
           ...errors(['401', '403', '404', '500', '503']),
@@ -68,10 +68,10 @@ export function creditComponents(): Record<string, unknown> {
     string,
     unknown
   >;
-  const input = z.toJSONSchema(creditsInputSchema.unwrap(), { io: 'input', target: 'draft-2020-12' }) as Record<
-    string,
-    unknown
-  >;
+  const input = z.toJSONSchema(creditsInputSchema.unwrap(), {
+    io: 'input',
+    target: 'draft-2020-12',
+  }) as Record<string, unknown>;
   const { $schema: _a, ...balance } = output;
   const { $schema: _b, ...setting } = input;
   return { KeyCredits: balance, KeyCreditsInput: setting };

@@ -250,8 +250,18 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
     withKeys((c, { secret }) => c.api.put(`/${secret}/credits`, { remaining: -1 }).set('x-operator', 'yes')),
   ],
   ['put', '/{id}/credits', 401, (c) => c.as(null).put(`${UNKNOWN}/credits`, { remaining: 5 })],
-  ['put', '/{id}/credits', 403, withKeys((c, { secret }) => c.api.put(`/${secret}/credits`, { remaining: 5 }))],
-  ['put', '/{id}/credits', 404, (c) => c.api.put(`${UNKNOWN}/credits`, { remaining: 5 }).set('x-operator', 'yes')],
+  [
+    'put',
+    '/{id}/credits',
+    403,
+    withKeys((c, { secret }) => c.api.put(`/${secret}/credits`, { remaining: 5 })),
+  ],
+  [
+    'put',
+    '/{id}/credits',
+    404,
+    (c) => c.api.put(`${UNKNOWN}/credits`, { remaining: 5 }).set('x-operator', 'yes'),
+  ],
   [
     'put',
     '/{id}/credits',
@@ -261,20 +271,34 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
       return c.api.put(`${UNKNOWN}/credits`, { remaining: 5 }).set('x-operator', 'yes');
     },
   ],
-  ['put', '/{id}/credits', 413, (c) => c.api.put(`${UNKNOWN}/credits`).set('Content-Type', json).send(tooLarge)],
-  ['put', '/{id}/credits', 415, (c) => c.api.put(`${UNKNOWN}/credits`).set('Content-Type', 'text/plain').send('5')],
+  [
+    'put',
+    '/{id}/credits',
+    413,
+    (c) => c.api.put(`${UNKNOWN}/credits`).set('Content-Type', json).send(tooLarge),
+  ],
+  [
+    'put',
+    '/{id}/credits',
+    415,
+    (c) => c.api.put(`${UNKNOWN}/credits`).set('Content-Type', 'text/plain').send('5'),
+  ],
   ['put', '/{id}/credits', 429, overWriteCap((c) => c.api.put(`${UNKNOWN}/credits`, { remaining: 5 }))],
   [
     'put',
     '/{id}/credits',
     500,
-    failing('setCredits', 'bug', (c) => c.api.put(`${UNKNOWN}/credits`, { remaining: 5 }).set('x-operator', 'yes')),
+    failing('setCredits', 'bug', (c) =>
+      c.api.put(`${UNKNOWN}/credits`, { remaining: 5 }).set('x-operator', 'yes'),
+    ),
   ],
   [
     'put',
     '/{id}/credits',
     503,
-    failing('setCredits', 'down', (c) => c.api.put(`${UNKNOWN}/credits`, { remaining: 5 }).set('x-operator', 'yes')),
+    failing('setCredits', 'down', (c) =>
+      c.api.put(`${UNKNOWN}/credits`, { remaining: 5 }).set('x-operator', 'yes'),
+    ),
   ],
   [
     'delete',

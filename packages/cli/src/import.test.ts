@@ -59,7 +59,12 @@ describe('keyward import, against the database', () => {
       { line: 5, problems: ['meta: Must be a JSON object.'] },
     ]);
     const listed = await keyward(['keys', 'list', '--org', org, '--json']);
-    const keys = JSON.parse(listed.stdout) as Array<{ name: string; owner: unknown; meta: unknown; plan: unknown }>;
+    const keys = JSON.parse(listed.stdout) as Array<{
+      name: string;
+      owner: unknown;
+      meta: unknown;
+      plan: unknown;
+    }>;
     expect(keys.map((k) => [k.name, k.owner, k.meta, k.plan]).sort()).toEqual([
       ['Billing', { type: 'service', id: 'billing' }, { customerId: 'cus_1' }, 'pro'],
       ['Plain', null, null, null],
@@ -68,7 +73,19 @@ describe('keyward import, against the database', () => {
 
   it('creates a key on a plan, moves it to another and back, and puts an organization on one', async () => {
     const org = newOrg();
-    const created = await keyward(['keys', 'create', '--org', org, '--name', 'P', '--type', 'secret', '--plan', 'free', '--json']);
+    const created = await keyward([
+      'keys',
+      'create',
+      '--org',
+      org,
+      '--name',
+      'P',
+      '--type',
+      'secret',
+      '--plan',
+      'free',
+      '--json',
+    ]);
     expect(created.code, created.stderr).toBe(0);
     const { key } = JSON.parse(created.stdout);
     expect(key.plan).toBe('free');

@@ -185,7 +185,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   org(
     keys
       .command('plan <id> <plan>')
-      .description("put a key on one of the app's plans (KEYWARD_PLANS); \"none\": its organization's plan"),
+      .description('put a key on one of the app\'s plans (KEYWARD_PLANS); "none": its organization\'s plan'),
   ).action(async (id: string, plan: string, options: OrgOption) => {
     await withSession(async ({ keyward }) => {
       const key = await keyward.updateKey(options.org, id, { plan: plan === 'none' ? null : plan });
@@ -197,11 +197,12 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   org(
     program
       .command('org-plan <plan>')
-      .description("put an organization on one of the app's plans (KEYWARD_PLANS); \"none\": no plan"),
+      .description('put an organization on one of the app\'s plans (KEYWARD_PLANS); "none": no plan'),
   ).action(async (plan: string, options: OrgOption) => {
     await withSession(async ({ keyward }) => {
       await keyward.setOrganizationPlan(options.org, plan === 'none' ? null : plan);
-      if (options.json) print(JSON.stringify({ organizationId: options.org, plan: plan === 'none' ? null : plan }));
+      if (options.json)
+        print(JSON.stringify({ organizationId: options.org, plan: plan === 'none' ? null : plan }));
       else say(`Organization ${options.org} is on ${plan === 'none' ? 'no plan' : `plan ${plan}`}.`);
     });
   });

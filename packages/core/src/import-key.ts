@@ -4,8 +4,8 @@ import { createTokenHasher, type TokenHasher } from './hash.js';
 import { derivedKeyId } from './ids.js';
 import { redactToken } from './key-format.js';
 import { redactLegacyToken } from './legacy.js';
-import { sha256Hex } from './pepper.js';
 import { keyOwnerSchema, metaSchema } from './owner-schemas.js';
+import { sha256Hex } from './pepper.js';
 import { expiresAtSchema, keyNameSchema, keyTypeSchema, planNameSchema, scopesSchema } from './schemas.js';
 import type { ApiKey, KeyType, StoredKey } from './types.js';
 

@@ -9,11 +9,11 @@ import { createIdempotency } from './idempotency.js';
 import { isKeyId, newKeyId } from './ids.js';
 import { type ImportKeyInput, type ImportResult, importedKey, importKeyInputSchema } from './import-key.js';
 import { keyCapReached, roomForKeys } from './key-cap.js';
-import { log } from './logger.js';
 import { generateToken, redactToken } from './key-format.js';
 import { createLeakReporter, type LeakReport, type LeakResult } from './leak-report.js';
 import { isNonCompliant, lifetimeDetails, newKeyExpiry } from './lifetime.js';
 import { limitsOverMax } from './limit-options.js';
+import { log } from './logger.js';
 import { type KeywardOptions, resolveOptions } from './options.js';
 import { revokeOwnerInputSchema } from './owner-schemas.js';
 import { parseInput } from './parse-input.js';
@@ -457,7 +457,10 @@ export function createKeyward(options: KeywardOptions): Keyward {
   const credits = createCreditService({
     resolved,
     settings: resolved.credits,
-    existing: (organizationId, id) => (checkOrganization(organizationId), existing(organizationId, id)),
+    existing: (organizationId, id) => {
+      checkOrganization(organizationId);
+      return existing(organizationId, id);
+    },
     change: (organizationId, id, changes, options) => change(organizationId, id, changes, options),
     onError: (error) => log('credit return failed: %s', (error as Error)?.message),
   });

@@ -35,7 +35,9 @@ export function resolvePlans(value: unknown): ReadonlyMap<string, Readonly<PlanD
     const rawCredits = (plan as { credits?: unknown }).credits;
     const credits = creditsInputSchema.safeParse(rawCredits ?? null);
     if (!credits.success) {
-      throw new TypeError(`Keyward: plans.${name}.credits must be { remaining, refill?: { amount, intervalSeconds } }`);
+      throw new TypeError(
+        `Keyward: plans.${name}.credits must be { remaining, refill?: { amount, intervalSeconds } }`,
+      );
     }
     plans.set(
       name,

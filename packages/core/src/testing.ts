@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { describeCreditLedgerConformance } from './credits/credit-conformance.js';
 import { DuplicateKeyError, isKeywardError } from './errors.js';
 import type { EventStoreOptions } from './event-log.js';
 import type { KeyEvent } from './events.js';
 import { createTokenHasher } from './hash.js';
-import { describeCreditLedgerConformance } from './credits/credit-conformance.js';
 import { describeIdempotencyConformance } from './idempotency-conformance.js';
 import { newKeyId } from './ids.js';
 import { generateToken, redactToken } from './key-format.js';

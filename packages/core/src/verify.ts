@@ -1,9 +1,9 @@
 import { type CachedKey, VerifyCache } from './cache.js';
+import { creditPolicy } from './credits/credit-policy.js';
+import type { CreditPolicy } from './credits/credit-types.js';
 import type { TokenHasher } from './hash.js';
 import { tokenType } from './key-format.js';
 import { createKeyLookup } from './key-lookup.js';
-import { creditPolicy } from './credits/credit-policy.js';
-import type { CreditPolicy } from './credits/credit-types.js';
 import { compileKeyPolicy } from './key-policy.js';
 import type { ResolvedOptions } from './options.js';
 import { createHashers } from './pepper.js';

@@ -120,7 +120,9 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
       const valid = result as VerifyResult & { valid: true };
       denied = checkPolicy(limiter, valid, outcome, req, res, realm, auth.keyward, cost);
     } catch (error) {
-      return next(error); // a `cost` function that threw or answered something else than a cost
+      // A `cost` function that threw or answered something that is no cost: the app's fault.
+      next(error);
+      return;
     }
     if (denied === null) {
       reportOutcome(auth.keyward, req, outcome, null);

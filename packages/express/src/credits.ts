@@ -29,7 +29,9 @@ export function resolveCost(where: string, cost: unknown): CreditCost {
   if (cost === undefined) return 1;
   if (typeof cost === 'function') return cost as (req: Request) => number;
   if (!isCost(cost)) {
-    throw new TypeError(`${where}: cost must be an integer from 0 to ${MAX_CREDITS} or a function of the request`);
+    throw new TypeError(
+      `${where}: cost must be an integer from 0 to ${MAX_CREDITS} or a function of the request`,
+    );
   }
   return cost;
 }
@@ -62,11 +64,13 @@ export function chargeCredits(
   const settle = (answer: Awaited<ReturnType<Keyward['spendCredits']>>): KeywardError | null => {
     if (answer.ok) {
       if (due > 0) marked[CHARGED] = { account: credits.account, charged: prior + due };
-      if (res !== undefined && !res.headersSent) res.setHeader(CREDITS_REMAINING_HEADER, String(answer.remaining));
+      if (res !== undefined && !res.headersSent)
+        res.setHeader(CREDITS_REMAINING_HEADER, String(answer.remaining));
       return null;
     }
     const headers: Record<string, string> = { [CREDITS_REMAINING_HEADER]: '0' };
-    if (answer.retryAfterMs !== null) headers['Retry-After'] = String(Math.max(1, Math.ceil(answer.retryAfterMs / 1000)));
+    if (answer.retryAfterMs !== null)
+      headers['Retry-After'] = String(Math.max(1, Math.ceil(answer.retryAfterMs / 1000)));
     return refusal('credits_exhausted', realm, undefined, headers);
   };
   const answer = keyward.spendCredits(credits, due);

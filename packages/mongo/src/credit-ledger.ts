@@ -72,7 +72,14 @@ export class MongoCreditLedger implements Required<CreditLedgerStore> {
 
   async returnCredits(chain: string, n: number, amount: number): Promise<void> {
     try {
-      await this.#entries.insertOne({ _id: `${chain}:${n}:return`, chain, n, kind: 'return', amount, at: new Date() });
+      await this.#entries.insertOne({
+        _id: `${chain}:${n}:return`,
+        chain,
+        n,
+        kind: 'return',
+        amount,
+        at: new Date(),
+      });
     } catch (error) {
       if (!isDuplicate(error)) throw error;
     }

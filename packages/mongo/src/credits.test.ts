@@ -73,7 +73,11 @@ describe('credits across two instances on FerretDB', () => {
     const { key, token } = await a.keyward.createKey(org, { name: 'metered', type: 'secret' });
     await a.keyward.setCredits(org, key.id, { remaining: 5 });
     const responses = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => request((i % 2 === 0 ? a : b).app).get('/v1/cheap').set(bearer(token))),
+      Array.from({ length: 20 }, (_, i) =>
+        request((i % 2 === 0 ? a : b).app)
+          .get('/v1/cheap')
+          .set(bearer(token)),
+      ),
     );
     const admitted = responses.filter((r) => r.status === 200);
     const refused = responses.filter((r) => r.status === 429);
@@ -86,7 +90,11 @@ describe('credits across two instances on FerretDB', () => {
       expect(r.headers['retry-after']).toBeUndefined(); // no refill is due
     }
     for (const r of admitted) expect(Number(r.headers['credits-remaining'])).toBeGreaterThanOrEqual(0);
-    expect(await b.keyward.getCredits(org, key.id)).toMatchObject({ remaining: 0, refill: null, source: 'key' });
+    expect(await b.keyward.getCredits(org, key.id)).toMatchObject({
+      remaining: 0,
+      refill: null,
+      source: 'key',
+    });
   });
 
   it('refills at the period boundary of the injected clock, with Retry-After until it', async () => {
@@ -119,7 +127,8 @@ describe('credits across two instances on FerretDB', () => {
     const org = uniqueOrganization();
     const { key, token } = await a.keyward.createKey(org, { name: 'crashy', type: 'secret' });
     await a.keyward.setCredits(org, key.id, { remaining: 100 });
-    for (let i = 0; i < 3; i++) expect((await request(a.app).get('/v1/cheap').set(bearer(token))).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await request(a.app).get('/v1/cheap').set(bearer(token))).status).toBe(200);
     // Instance A dies holding its block: its connection goes, and nothing it holds is ever given back.
     await doomed.close();
     let admittedByB = 0;

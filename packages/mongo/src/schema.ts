@@ -181,7 +181,9 @@ export function toDocument(key: StoredKey): KeyDocument {
 function copyCredits(credits: NonNullable<StoredKey['credits']>): NonNullable<StoredKey['credits']> {
   return {
     remaining: credits.remaining,
-    refill: credits.refill ? { amount: credits.refill.amount, intervalSeconds: credits.refill.intervalSeconds } : null,
+    refill: credits.refill
+      ? { amount: credits.refill.amount, intervalSeconds: credits.refill.intervalSeconds }
+      : null,
     grantId: credits.grantId,
     grantedAt: new Date(credits.grantedAt),
   };

@@ -42,11 +42,15 @@ describe('credits and plans through the admin API (operator only)', () => {
     const { key } = await createKey();
     const created = await api.post('', { name: 'Mine', type: 'secret', plan: null });
     expect(created.status).toBe(400);
-    expect(created.body.error.details).toEqual([{ path: 'plan', message: "Only the app's operator sets a key's plan." }]);
+    expect(created.body.error.details).toEqual([
+      { path: 'plan', message: "Only the app's operator sets a key's plan." },
+    ]);
     const patched = await api.patch(`/${key.id}`, { plan: 'enterprise' });
     expect(patched.status).toBe(400);
     expect(patched.body.error.details[0].path).toBe('plan');
-    const byOperator = await api.patch(`/${key.id}`, { plan: null, name: 'Renamed' }).set('x-operator', 'yes');
+    const byOperator = await api
+      .patch(`/${key.id}`, { plan: null, name: 'Renamed' })
+      .set('x-operator', 'yes');
     expect(byOperator.status).toBe(200);
     expect(byOperator.body.data).toMatchObject({ name: 'Renamed', plan: null });
   });

@@ -32,13 +32,17 @@ export function describeCreditLedgerConformance(withStore: WithStore): void {
         const chain = `credits:${org}:g1:0`;
         const until = new Date(START + 1000);
         const wins = await Promise.all(
-          Array.from({ length: 16 }, (_, i) => ledger.leaseCredits(chain, { n: 0, size: i + 1, leasedUntil: until })),
+          Array.from({ length: 16 }, (_, i) =>
+            ledger.leaseCredits(chain, { n: 0, size: i + 1, leasedUntil: until }),
+          ),
         );
         expect(wins.filter(Boolean)).toHaveLength(1);
         const size = wins.indexOf(true) + 1;
         await ledger.returnCredits(chain, 0, 1);
         await ledger.returnCredits(chain, 0, 2); // a second return of block 0 is ignored
-        expect(await ledger.leaseCredits(`credits:${org}:g1:1`, { n: 0, size: 9, leasedUntil: until })).toBe(true);
+        expect(await ledger.leaseCredits(`credits:${org}:g1:1`, { n: 0, size: 9, leasedUntil: until })).toBe(
+          true,
+        );
         const entries = await ledger.readCredits(chain);
         expect(entries).toHaveLength(2);
         expect(entries).toContainEqual({ kind: 'block', n: 0, size, leasedUntil: until });

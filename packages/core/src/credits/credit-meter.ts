@@ -107,7 +107,10 @@ export class CreditMeter {
     const state = chainState(await this.#ledger().readCredits(period.chain));
     const holding = this.#holdings.get(policy.account);
     const own = holding?.chain === period.chain ? holding.left : 0;
-    return { remaining: Math.max(0, period.base - state.leased + state.returned + own), refillsAt: period.endsAt };
+    return {
+      remaining: Math.max(0, period.base - state.leased + state.returned + own),
+      refillsAt: period.endsAt,
+    };
   }
 
   /** Returns every block this instance holds (e.g. before shutting down) and waits for the returns. */

@@ -19,7 +19,8 @@ export interface CreditPeriod {
  */
 export function creditPeriod(policy: CreditPolicy, now: number): CreditPeriod {
   const { refill } = policy;
-  if (refill === null) return { index: 0, base: policy.remaining, endsAt: null, chain: `${policy.account}:0` };
+  if (refill === null)
+    return { index: 0, base: policy.remaining, endsAt: null, chain: `${policy.account}:0` };
   const intervalMs = refill.intervalSeconds * 1000;
   const index = Math.max(0, Math.floor((now - policy.anchorMs) / intervalMs));
   return {

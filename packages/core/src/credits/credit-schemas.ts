@@ -99,7 +99,9 @@ export function serializeCredits(balance: {
 }): CreditBalanceWire {
   return {
     remaining: balance.remaining,
-    refill: balance.refill ? { amount: balance.refill.amount, intervalSeconds: balance.refill.intervalSeconds } : null,
+    refill: balance.refill
+      ? { amount: balance.refill.amount, intervalSeconds: balance.refill.intervalSeconds }
+      : null,
     refillsAt: balance.refillsAt ? balance.refillsAt.toISOString() : null,
     source: balance.source,
   };

@@ -78,9 +78,16 @@ describe('credits in the service', () => {
       code: 'not_found',
     });
     const store = new MemoryKeyStore();
-    expect(() => createKeyward({ store, scopes: ['read'], pepper: TEST_PEPPER, credits: { expectedInstances: 0 } })).toThrow(TypeError);
     expect(() =>
-      createKeyward({ store, scopes: ['read'], pepper: TEST_PEPPER, plans: { p: { limits: [], credits: { remaining: -1 } } } }),
+      createKeyward({ store, scopes: ['read'], pepper: TEST_PEPPER, credits: { expectedInstances: 0 } }),
+    ).toThrow(TypeError);
+    expect(() =>
+      createKeyward({
+        store,
+        scopes: ['read'],
+        pepper: TEST_PEPPER,
+        plans: { p: { limits: [], credits: { remaining: -1 } } },
+      }),
     ).toThrow(TypeError);
   });
 });

@@ -88,7 +88,10 @@ export function createCreditService(deps: CreditServiceDeps): CreditMethods & { 
     if (key.credits) return creditPolicy(key, null, null);
     const getPlan = store.getOrganizationPlan;
     const planName =
-      key.plan ?? (getPlan ? await storeCall('getOrganizationPlan', () => getPlan.call(store, key.organizationId)) : null);
+      key.plan ??
+      (getPlan
+        ? await storeCall('getOrganizationPlan', () => getPlan.call(store, key.organizationId))
+        : null);
     if (planName === null) return null;
     return creditPolicy(key, plans.get(planName)?.credits ?? null, planName);
   }

@@ -21,7 +21,12 @@ export class MemoryCreditLedger implements Required<CreditLedgerStore> {
     const entries = this.#entries(chain);
     const id = String(block.n);
     if (entries.has(id)) return false;
-    entries.set(id, { kind: 'block', n: block.n, size: block.size, leasedUntil: new Date(block.leasedUntil) });
+    entries.set(id, {
+      kind: 'block',
+      n: block.n,
+      size: block.size,
+      leasedUntil: new Date(block.leasedUntil),
+    });
     return true;
   }
 
