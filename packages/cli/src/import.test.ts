@@ -71,7 +71,7 @@ describe('keyward import, against the database', () => {
     ]);
   });
 
-  it('creates a key on a plan, moves it to another and back, and puts an organization on one', async () => {
+  it('creates a key on a plan, moves it to another and back, sets its credits, and puts an organization on a plan', async () => {
     const org = newOrg();
     const created = await keyward([
       'keys',
@@ -97,6 +97,32 @@ describe('keyward import, against the database', () => {
     expect(listed.stdout.split('\n')[0]).toMatch(/PLAN$/);
     const unknown = await keyward(['keys', 'plan', key.id, 'gold', '--org', org]);
     expect(unknown.code).not.toBe(0);
+    const none = await keyward(['keys', 'credits', key.id, '--org', org]);
+    expect(none.stderr).toContain('has no credits');
+    const set = await keyward([
+      'keys',
+      'credits',
+      key.id,
+      '--org',
+      org,
+      '--set',
+      '100',
+      '--refill',
+      '100',
+      '--every',
+      '86400',
+      '--json',
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({
+      remaining: 100,
+      refill: { amount: 100, intervalSeconds: 86400 },
+      source: 'key',
+    });
+    const bad = await keyward(['keys', 'credits', key.id, '--org', org, '--set', '-5']);
+    expect(bad.code).not.toBe(0);
+    const removed = await keyward(['keys', 'credits', key.id, '--org', org, '--remove']);
+    expect(removed.stderr).toContain('has no credits');
     const orgPlan = await keyward(['org-plan', 'pro', '--org', org]);
     expect(orgPlan.code, orgPlan.stderr).toBe(0);
     expect(orgPlan.stderr).toContain(`Organization ${org} is on plan pro.`);

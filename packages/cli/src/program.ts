@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { text } from 'node:stream/consumers';
-import { isKeywardError, ownerFilterSchema, parseToken } from '@keyward/core';
+import { isKeywardError, ownerFilterSchema, parseToken, serializeCredits } from '@keyward/core';
 import { Command, CommanderError, Option } from 'commander';
 import { openSession, type Session } from './connect.js';
 import { registerEventsCommand } from './events-command.js';
@@ -193,6 +193,51 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       else say(`Key ${key.id} is on ${key.plan === null ? "its organization's plan" : `plan ${key.plan}`}.`);
     });
   });
+
+  org(
+    keys
+      .command('credits <id>')
+      .description("show a key's credits; with --set, set them (starting afresh), with --remove, remove them")
+      .option('--set <n>', 'the balance from now until the next refill')
+      .option('--refill <amount>', 'with --set: the balance each refill sets')
+      .option('--every <seconds>', 'with --refill: seconds between refills (60 to 31622400)')
+      .option('--remove', "remove the key's own credits (it then spends its plan's, if any)"),
+  ).action(
+    async (
+      id: string,
+      options: OrgOption & { set?: string; refill?: string; every?: string; remove?: boolean },
+    ) => {
+      if (options.set !== undefined && options.remove)
+        throw new CliError('Give --set or --remove, not both.', EXIT.usage);
+      if (
+        (options.refill === undefined) !== (options.every === undefined) ||
+        (options.refill && !options.set)
+      )
+        throw new CliError('--refill and --every go together, with --set.', EXIT.usage);
+      await withSession(async ({ keyward }) => {
+        const credits =
+          options.set !== undefined
+            ? await keyward.setCredits(options.org, id, {
+                remaining: Number(options.set),
+                ...(options.refill !== undefined
+                  ? { refill: { amount: Number(options.refill), intervalSeconds: Number(options.every) } }
+                  : {}),
+              })
+            : options.remove
+              ? await keyward.setCredits(options.org, id, null)
+              : await keyward.getCredits(options.org, id);
+        if (options.json) print(JSON.stringify(credits && serializeCredits(credits), null, 2));
+        else if (credits === null) say(`Key ${id} has no credits.`);
+        else
+          say(
+            `Key ${id}: ${credits.remaining} credits left (${credits.source === 'plan' ? 'from its plan' : 'its own'})` +
+              (credits.refill && credits.refillsAt
+                ? `; back to ${credits.refill.amount} at ${credits.refillsAt.toISOString()}, every ${credits.refill.intervalSeconds} s.`
+                : '.'),
+          );
+      });
+    },
+  );
 
   org(
     program
