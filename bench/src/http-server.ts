@@ -43,6 +43,10 @@ const counters = {
   coldStoreReads: 0,
   /** …and the time they took, in µs (to tell the database's share of a cold request). */
   coldStoreUs: 0,
+  /** Credit ledger reads (`readCredits`) behind the credits scenario… */
+  creditReads: 0,
+  /** …and its ledger inserts (leases and returns). */
+  creditInserts: 0,
 };
 
 // --- Keyward on the memory store: the hot path, the Passport strategy, the cache switched off.
@@ -67,6 +71,37 @@ const limitedToken = (
     limits: [{ limit: 1_000_000_000, windowSeconds: 3_600 }],
   })
 ).token;
+// --- A plan of two windows (docs/reference.md §10), never reached, counted in memory; and a key with credits
+// (a balance never spent out), its ledger on a memory store whose reads and inserts are counted.
+const planned = createKeyward({
+  store: new MemoryKeyStore(),
+  ...BENCH_SCOPES,
+  pepper: BENCH_PEPPER,
+  plans: {
+    bench: {
+      limits: [
+        { limit: 1_000_000_000, windowSeconds: 60 },
+        { limit: 1_000_000_000, windowSeconds: 86_400 },
+      ],
+    },
+  },
+});
+const plannedToken = (await planned.createKey(ORG, { name: 'planned', type: 'secret', plan: 'bench' })).token;
+const creditStore = new MemoryKeyStore();
+for (const method of ['readCredits', 'leaseCredits', 'returnCredits'] as const) {
+  const original = creditStore[method].bind(creditStore) as (...args: unknown[]) => Promise<unknown>;
+  Object.assign(creditStore, {
+    [method]: (...args: unknown[]) => {
+      if (method === 'readCredits') counters.creditReads++;
+      else counters.creditInserts++;
+      return original(...args);
+    },
+  });
+}
+const credited = keyward(creditStore);
+const creditedKey = await credited.createKey(ORG, { name: 'credited', type: 'secret' });
+await credited.setCredits(ORG, creditedKey.key.id, { remaining: 1_000_000_000_000 });
+const creditedToken = creditedKey.token;
 const redis = process.env.BENCH_NO_REDIS === '1' ? null : await startBenchRedis();
 const redisLimiter = redis
   ? createKeyLimiter({
@@ -261,6 +296,8 @@ route(
 route('/hot', apiKeyAuth(memory, READ), ok);
 route('/hot-uncounted', apiKeyAuth(uncounted, READ), ok);
 route('/limit-memory', apiKeyAuth(memory, READ), ok);
+route('/plan-memory', apiKeyAuth(planned, READ), ok);
+route('/credits', apiKeyAuth(credited, READ), ok);
 // The pieces of apiKeyAuth's cost on a cached key, each alone in a middleware (run.ts: floor… scenarios).
 const piece =
   (work: (req: express.Request) => unknown): express.RequestHandler =>
@@ -343,6 +380,8 @@ server.listen(0, '127.0.0.1', () => {
     hot: hotToken,
     uncounted: uncountedToken,
     limited: limitedToken,
+    planned: plannedToken,
+    credited: creditedToken,
     noCache: noCacheToken,
     handRolled: handRolledToken,
     floodGood: floodGood.token,
@@ -360,7 +399,14 @@ async function stop() {
   stopping = true;
   server.closeAllConnections();
   server.close();
-  await Promise.allSettled([memory.close(), noCache.close(), flood.close(), mongoKeyward?.close()]);
+  await Promise.allSettled([
+    memory.close(),
+    noCache.close(),
+    flood.close(),
+    planned.close(),
+    credited.close(),
+    mongoKeyward?.close(),
+  ]);
   await mongoStore?.close().catch(() => {});
   await redis?.stop().catch(() => {});
   await Promise.allSettled(connections.map((c) => c.close()));

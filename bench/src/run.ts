@@ -110,6 +110,20 @@ const scenarios: Scenario[] = [
     options: (t) => ({ path: '/limit-memory', ...bearer(t.limited) }),
   },
   {
+    id: 'planMemory',
+    name: 'apiKeyAuth + a plan of two windows (memory store), cached key',
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/plan-memory', ...bearer(t.planned) }),
+  },
+  {
+    id: 'credits',
+    name: 'apiKeyAuth + credits (1 per request, memory store ledger), cached key',
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/credits', ...bearer(t.credited) }),
+  },
+  {
     id: 'limitRedis',
     io: true,
     name: 'apiKeyAuth + one limit (Redis, rate-limit-redis), cached key',
@@ -638,6 +652,16 @@ function toMarkdown(result: {
         `- ${limited.name}: ${fmt(over, 1)} µs of server CPU per request over apiKeyAuth without limits (median of per-round differences).`,
       ];
     }),
+    ...(() => {
+      const credits = row('credits');
+      if (!credits) return [];
+      const reads = credits.storeReads.creditReads ?? Number.NaN;
+      const inserts = credits.storeReads.creditInserts ?? Number.NaN;
+      return [
+        `- Credits: ${int(reads)} ledger reads and ${int(inserts)} ledger inserts for ${int(credits.requestsServed)} credit-spending requests over all rounds: ` +
+          `${fmt((10_000 * reads) / credits.requestsServed, 2)} reads per 10,000 requests (a lease is one read and one insert; the rest are spent from leased blocks in memory).`,
+      ];
+    })(),
     ...(flood
       ? [
           `- Unknown flood: ${int(floodReads.floodStoreReads ?? Number.NaN)} store reads for ${int(flood.requestsServed)} requests over all rounds ` +

@@ -404,7 +404,7 @@ describe('/v1 (by API key)', () => {
     ]) {
       expect(res.headers['access-control-allow-origin']).toBe('*');
       expect(res.headers['access-control-expose-headers']).toBe(
-        'RateLimit,RateLimit-Policy,Retry-After,Sunset,Deprecation,WWW-Authenticate',
+        'RateLimit,RateLimit-Policy,Retry-After,Sunset,Deprecation,WWW-Authenticate,Credits-Remaining',
       );
       expect(res.headers['access-control-allow-credentials']).toBeUndefined();
     }

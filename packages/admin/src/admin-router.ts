@@ -6,12 +6,14 @@ import { createErrorHandler } from './error-handler.js';
 import { onlyGrantable } from './grantable-scopes.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { createOpenApiHandler } from './openapi.js';
+import { operatorFields } from './operator-fields.js';
 import { type AdminRouterOptions, resolveAdminOptions } from './options.js';
 import { createRequestGuard } from './request-guard.js';
 import { createKey } from './routes/create-key.js';
 import { deleteKey } from './routes/delete-key.js';
 import { getKey } from './routes/get-key.js';
 import { getScopes } from './routes/get-scopes.js';
+import { getCredits, removeCredits, setCredits } from './routes/key-credits.js';
 import { keyUsage } from './routes/key-usage.js';
 import { listEvents } from './routes/list-events.js';
 import { listKeys } from './routes/list-keys.js';
@@ -83,10 +85,20 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   router.get('/non-compliant', endpoint(context, nonCompliantKeys));
 
   router.get('/', endpoint(context, listKeys));
-  router.post('/', endpoint(context, onlyGrantable(createKey, grantableScopes, 'create'), write));
+  router.post(
+    '/',
+    endpoint(context, operatorFields(onlyGrantable(createKey, grantableScopes, 'create')), write),
+  );
   router.get('/:id', endpoint(context, getKey));
   router.get('/:id/usage', endpoint(context, keyUsage));
-  router.patch('/:id', endpoint(context, onlyGrantable(updateKey, grantableScopes, 'update'), write));
+  router.patch(
+    '/:id',
+    endpoint(context, operatorFields(onlyGrantable(updateKey, grantableScopes, 'update')), write),
+  );
+  // Credits (docs/reference.md §10): customers read them; only the operator sets them.
+  router.get('/:id/credits', endpoint(context, getCredits));
+  router.put('/:id/credits', endpoint(context, setCredits, write));
+  router.delete('/:id/credits', endpoint(context, removeCredits, { writes: true }));
   router.post('/:id/roll', endpoint(context, rollKey, write));
   router.delete('/:id', endpoint(context, deleteKey, { writes: true }));
   router.use(createErrorHandler());

@@ -35,7 +35,7 @@ const ACTOR_TYPES = new Set(['user', 'api_key', 'system']);
 export async function authorizeCaller(
   authorize: Authorize,
   req: Request,
-): Promise<{ organizationId: string; actor: EventActor }> {
+): Promise<{ organizationId: string; actor: EventActor; operator: boolean }> {
   const result: unknown = await authorize(req);
   if (result === 'forbidden') throw new KeywardError('forbidden');
   if (typeof result === 'object' && result !== null) {
@@ -48,7 +48,7 @@ export async function authorizeCaller(
       organizationId.length <= MAX_ORGANIZATION_ID_LENGTH &&
       actor !== null
     ) {
-      return { organizationId, actor };
+      return { organizationId, actor, operator: (result as { operator?: unknown }).operator === true };
     }
   }
   if (result !== null && result !== 'unauthorized')

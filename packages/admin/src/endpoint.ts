@@ -26,6 +26,8 @@ export interface RouteInput {
   context: EventContext;
   /** A request header by name (case-insensitive), e.g. `If-Match`; `undefined` when absent. */
   header: (name: string) => string | undefined;
+  /** Whether `authorize` named the caller the app's operator (docs/reference.md §10: plans and credits). */
+  operator?: boolean;
 }
 
 /**
@@ -85,13 +87,14 @@ export function endpoint(
     res.set('Cache-Control', 'no-store');
     const run = async () => {
       guard(req, { readsBody });
-      const { organizationId, actor } = await authorizeCaller(authorize, req);
+      const { organizationId, actor, operator } = await authorizeCaller(authorize, req);
       if (limitWrites) await limitWrites(req, res, organizationId);
       const body = readsBody ? await readBody(req, res) : undefined;
       const id = typeof req.params.id === 'string' ? req.params.id : '';
       const context = requestContext(req, actor);
       const header = (name: string) => req.get(name);
-      const result = await handler({ keyward, organizationId, id, body, query: req.query, context, header });
+      const input = { keyward, organizationId, id, body, query: req.query, context, header, operator };
+      const result = await handler(input);
       if (result.headers) res.set(result.headers);
       if (result.body === undefined) res.status(result.status).end();
       else res.status(result.status).json(result.body);

@@ -9,6 +9,7 @@ const PATHS: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/(?:events|scopes|usage|non-compliant|openapi\.json)\/?$/i, allow: 'GET, HEAD' },
   { pattern: /^\/[^/]+\/roll\/?$/, allow: 'POST' },
   { pattern: /^\/[^/]+\/usage\/?$/, allow: 'GET, HEAD' },
+  { pattern: /^\/[^/]+\/credits\/?$/, allow: 'GET, HEAD, PUT, DELETE' },
   { pattern: /^\/[^/]+\/?$/, allow: 'GET, HEAD, PATCH, DELETE' },
 ];
 

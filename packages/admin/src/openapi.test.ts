@@ -47,7 +47,9 @@ type ServiceMethod =
   | 'listEvents'
   | 'keyUsage'
   | 'usage'
-  | 'nonCompliantKeys';
+  | 'nonCompliantKeys'
+  | 'getCredits'
+  | 'setCredits';
 type Run = (c: Context) => Promise<Response>;
 
 /** `run`, with the service method `method` rejecting: a bug (500) or the store being down (503). */
@@ -235,6 +237,107 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
   ['get', '/{id}/usage', 500, failing('keyUsage', 'bug', (c) => c.api.get(`${UNKNOWN}/usage`))],
   ['get', '/{id}/usage', 503, failing('keyUsage', 'down', (c) => c.api.get(`${UNKNOWN}/usage`))],
 
+  ['get', '/{id}/credits', 200, withKeys((c, { secret }) => c.api.get(`/${secret}/credits`))],
+  ['get', '/{id}/credits', 401, (c) => c.as(null).get(`${UNKNOWN}/credits`)],
+  ['get', '/{id}/credits', 403, (c) => c.api.get(`${UNKNOWN}/credits`).set('x-deny', 'forbidden')],
+  ['get', '/{id}/credits', 404, (c) => c.api.get(`${UNKNOWN}/credits`)],
+  ['get', '/{id}/credits', 500, failing('getCredits', 'bug', (c) => c.api.get(`${UNKNOWN}/credits`))],
+  ['get', '/{id}/credits', 503, failing('getCredits', 'down', (c) => c.api.get(`${UNKNOWN}/credits`))],
+  [
+    'put',
+    '/{id}/credits',
+    200,
+    withKeys((c, { secret }) => c.api.put(`/${secret}/credits`, { remaining: 5 }).set('x-operator', 'yes')),
+  ],
+  [
+    'put',
+    '/{id}/credits',
+    400,
+    withKeys((c, { secret }) => c.api.put(`/${secret}/credits`, { remaining: -1 }).set('x-operator', 'yes')),
+  ],
+  ['put', '/{id}/credits', 401, (c) => c.as(null).put(`${UNKNOWN}/credits`, { remaining: 5 })],
+  [
+    'put',
+    '/{id}/credits',
+    403,
+    withKeys((c, { secret }) => c.api.put(`/${secret}/credits`, { remaining: 5 })),
+  ],
+  [
+    'put',
+    '/{id}/credits',
+    404,
+    (c) => c.api.put(`${UNKNOWN}/credits`, { remaining: 5 }).set('x-operator', 'yes'),
+  ],
+  [
+    'put',
+    '/{id}/credits',
+    409,
+    (c) => {
+      vi.spyOn(c.keyward, 'setCredits').mockRejectedValue(new KeywardError('conflict'));
+      return c.api.put(`${UNKNOWN}/credits`, { remaining: 5 }).set('x-operator', 'yes');
+    },
+  ],
+  [
+    'put',
+    '/{id}/credits',
+    413,
+    (c) => c.api.put(`${UNKNOWN}/credits`).set('Content-Type', json).send(tooLarge),
+  ],
+  [
+    'put',
+    '/{id}/credits',
+    415,
+    (c) => c.api.put(`${UNKNOWN}/credits`).set('Content-Type', 'text/plain').send('5'),
+  ],
+  ['put', '/{id}/credits', 429, overWriteCap((c) => c.api.put(`${UNKNOWN}/credits`, { remaining: 5 }))],
+  [
+    'put',
+    '/{id}/credits',
+    500,
+    failing('setCredits', 'bug', (c) =>
+      c.api.put(`${UNKNOWN}/credits`, { remaining: 5 }).set('x-operator', 'yes'),
+    ),
+  ],
+  [
+    'put',
+    '/{id}/credits',
+    503,
+    failing('setCredits', 'down', (c) =>
+      c.api.put(`${UNKNOWN}/credits`, { remaining: 5 }).set('x-operator', 'yes'),
+    ),
+  ],
+  [
+    'delete',
+    '/{id}/credits',
+    200,
+    withKeys((c, { secret }) => c.api.delete(`/${secret}/credits`).set('x-operator', 'yes')),
+  ],
+  ['delete', '/{id}/credits', 401, (c) => c.as(null).delete(`${UNKNOWN}/credits`)],
+  ['delete', '/{id}/credits', 403, (c) => c.api.delete(`${UNKNOWN}/credits`)],
+  ['delete', '/{id}/credits', 404, (c) => c.api.delete(`${UNKNOWN}/credits`).set('x-operator', 'yes')],
+  [
+    'delete',
+    '/{id}/credits',
+    409,
+    (c) => {
+      vi.spyOn(c.keyward, 'setCredits').mockRejectedValue(new KeywardError('conflict'));
+      return c.api.delete(`${UNKNOWN}/credits`).set('x-operator', 'yes');
+    },
+  ],
+  ['delete', '/{id}/credits', 429, overWriteCap((c) => c.api.delete(`${UNKNOWN}/credits`))],
+  [
+    'delete',
+    '/{id}/credits',
+    500,
+    failing('setCredits', 'bug', (c) => c.api.delete(`${UNKNOWN}/credits`).set('x-operator', 'yes')),
+  ],
+  [
+    'delete',
+    '/{id}/credits',
+    503,
+    failing('setCredits', 'down', (c) => c.api.delete(`${UNKNOWN}/credits`).set('x-operator', 'yes')),
+  ],
+
   ['get', '/scopes', 200, (c) => c.api.get('/scopes')],
   ['get', '/scopes', 304, (c) => notModified(c, '/scopes')],
   ['get', '/scopes', 401, (c) => c.as(null).get('/scopes')],
@@ -271,6 +374,7 @@ describe('the OpenAPI document', () => {
       '/scopes',
       '/usage',
       '/{id}',
+      '/{id}/credits',
       '/{id}/roll',
       '/{id}/usage',
     ]);

@@ -14,6 +14,7 @@ import {
 } from '@keyward/core';
 import type { RequestHandler } from 'express';
 import { type ZodType, z } from 'zod';
+import { creditComponents, creditPaths } from './openapi-credits.js';
 import { usageComponents, usagePaths } from './openapi-usage.js';
 
 /**
@@ -76,8 +77,9 @@ export interface OpenApiOptions {
    */
   scopes?: OpenApiScopes;
   /**
-   * The names of the app's plans (`keyward.plans`): `plan` in request bodies is then one of them or
-   * `null`. Without it, any plan name is documented (the service refuses names it does not know).
+   * The names of the app's plans (`keyward.plans`). The document is the customers': their request bodies
+   * never carry `plan` (only the operator sets it, docs/reference.md §10), so the names only describe the
+   * `Key`'s read-only `plan`.
    */
   plans?: readonly string[];
   /**
@@ -272,6 +274,8 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
           },
         },
       },
+      // Credits (docs/reference.md §10): in openapi-credits.ts.
+      ...creditPaths(idParameter),
       '/openapi.json': {
         get: {
           operationId: 'getOpenApiDocument',
@@ -347,6 +351,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
         }),
         KeyWithToken: envelope({ data: ref('Key'), token: ref('Token') }),
         ...usageComponents(),
+        ...creditComponents(),
         Event: eventComponent(),
         EventList: envelope({
           data: { type: 'array', items: ref('Event') },
@@ -605,16 +610,14 @@ function withScopes(schema: JsonSchema, catalog: string[] | undefined): JsonSche
   };
 }
 
-/** `plan` limited to the app's plans (or `null`). */
-function withPlans(schema: JsonSchema, plans: readonly string[] | undefined): JsonSchema {
-  const plan = schema.properties?.plan;
-  if (plans === undefined || !plan) return schema;
-  const names = plans.length === 0 ? [] : [{ type: 'string', enum: [...plans] }];
-  const { anyOf: _anyOf, type: _type, pattern: _pattern, ...rest } = plan as JsonSchema & { anyOf?: unknown };
-  return {
-    ...schema,
-    properties: { ...schema.properties, plan: { ...rest, anyOf: [...names, { type: 'null' }] } },
-  };
+/**
+ * A request body without `plan`: customers may not set it (docs/reference.md §10; the router answers 400), so the
+ * customers' document leaves it out. `plans` (the app's plan names) are not listed: nothing they send names one.
+ */
+function withPlans(schema: JsonSchema, _plans: readonly string[] | undefined): JsonSchema {
+  if (!schema.properties?.plan) return schema;
+  const { plan: _plan, ...properties } = schema.properties;
+  return { ...schema, properties };
 }
 
 /**

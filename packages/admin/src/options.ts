@@ -17,7 +17,16 @@ import { DEFAULT_WRITES_PER_MINUTE } from './write-limit.js';
  * const answer: AuthorizeResult = user ? (user.isAdmin ? { organizationId: user.orgId } : 'forbidden') : null;
  */
 export type AuthorizeResult =
-  | { organizationId: string; actor?: EventActor }
+  | {
+      organizationId: string;
+      actor?: EventActor;
+      /**
+       * `true` when the caller is the app's operator (its own staff), who may set a key's `plan` and
+       * `credits` (docs/reference.md §10). Customers may not: `plan` in their bodies is 400, `PUT` and `DELETE
+       * /:id/credits` are 403. @default false
+       */
+      operator?: boolean;
+    }
   | 'forbidden'
   | 'unauthorized'
   | null;

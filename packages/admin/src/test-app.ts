@@ -34,11 +34,15 @@ export const KEY_FIELDS = Object.keys(keySchema.shape)
   .filter((field) => field !== 'token')
   .sort();
 
-/** Reads the organization from `x-org`; `x-deny: forbidden` refuses with 403. */
+/**
+ * Reads the organization from `x-org`; `x-deny: forbidden` refuses with 403; `x-operator: yes` names the
+ * caller the app's operator (plans and credits).
+ */
 export const headerAuthorize: Authorize = (req) => {
   if (req.get('x-deny') === 'forbidden') return 'forbidden';
   const org = req.get('x-org');
-  return org ? { organizationId: org } : null;
+  if (!org) return null;
+  return req.get('x-operator') === 'yes' ? { organizationId: org, operator: true } : { organizationId: org };
 };
 
 export interface SetupOptions {
@@ -100,6 +104,7 @@ export function setup(options: SetupOptions = {}) {
       get: (path = '') => auth(request(app).get(MOUNT + path)),
       post: (path = '', body?: unknown) => json(auth(request(app).post(MOUNT + path)), body),
       patch: (path: string, body?: unknown) => json(auth(request(app).patch(MOUNT + path)), body),
+      put: (path: string, body?: unknown) => json(auth(request(app).put(MOUNT + path)), body),
       delete: (path: string) => auth(request(app).delete(MOUNT + path)),
     };
   };

@@ -8,7 +8,7 @@ import type { OpenApiDocument } from './openapi.js';
 // ajv-formats is CommonJS (`module.exports = plugin`, typed as `exports.default`).
 const addFormats = ajvFormats as unknown as typeof ajvFormats.default;
 
-export type Method = 'get' | 'post' | 'patch' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** An ajv holding the whole document as one schema (`openapi.json`), so `$ref`s resolve. */
 function ajvFor(doc: OpenApiDocument) {

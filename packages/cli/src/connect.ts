@@ -28,6 +28,12 @@ function withoutUsage(store: MongoKeyStore): KeyStore {
     deliverEvents: () => store.deliverEvents(),
     sweepEvents: (now) => store.sweepEvents(now),
     listExpiring: (query) => store.listExpiring(query),
+    // Plans and credits (docs/reference.md §10): `org-plan`, and credits read or set by the operator.
+    getOrganizationPlan: (organizationId) => store.getOrganizationPlan(organizationId),
+    setOrganizationPlan: (organizationId, plan) => store.setOrganizationPlan(organizationId, plan),
+    readCredits: (chain) => store.readCredits(chain),
+    leaseCredits: (chain, block) => store.leaseCredits(chain, block),
+    returnCredits: (chain, n, amount) => store.returnCredits(chain, n, amount),
     close: () => store.close(),
   };
 }
@@ -61,6 +67,8 @@ export async function openSession(settings: Settings): Promise<Session> {
       scopes: settings.scopes,
       publicScopes: settings.publicScopes,
       ...(settings.prefix ? { prefix: settings.prefix } : {}),
+      // Only the names matter here (keys and organizations name a plan; the app enforces its limits).
+      plans: Object.fromEntries(settings.plans.map((name) => [name, { limits: [] }])),
       cache: false,
     });
   } catch (error) {

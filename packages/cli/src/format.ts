@@ -5,7 +5,7 @@ const day = (date: Date | null): string => (date ? date.toISOString() : '—');
 /** Keys as a text table, one per line. */
 export function keyTable(keys: ApiKey[]): string {
   const rows = [
-    ['ID', 'NAME', 'TYPE', 'STATUS', 'SCOPES', 'KEY', 'EXPIRES', 'LAST USED'],
+    ['ID', 'NAME', 'TYPE', 'STATUS', 'SCOPES', 'KEY', 'EXPIRES', 'LAST USED', 'PLAN'],
     ...keys.map((key) => [
       key.id,
       key.name,
@@ -15,6 +15,7 @@ export function keyTable(keys: ApiKey[]): string {
       key.redactedKey,
       day(key.expiresAt),
       day(key.lastUsedAt),
+      key.plan ?? '—',
     ]),
   ];
   return columns(rows);

@@ -1,5 +1,11 @@
 import { createReadStream, statSync } from 'node:fs';
-import { type ImportKeyInput, type ImportResult, isKeywardError, type Keyward } from '@keyward/core';
+import {
+  type ImportKeyInput,
+  type ImportResult,
+  isKeywardError,
+  type Keyward,
+  ownerFilterSchema,
+} from '@keyward/core';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { parse } from 'csv-parse';
@@ -25,6 +31,9 @@ export const IMPORT_COLUMNS = [
   'scopes',
   'expiresAt',
   'disabled',
+  'owner',
+  'meta',
+  'plan',
 ] as const;
 
 /** What one run of `keyward import` did. */
@@ -243,7 +252,23 @@ function toRow(
   if (record.sha256) input.sha256 = record.sha256;
   if (record.scopes) input.scopes = record.scopes.split(/[\s,]+/).filter(Boolean);
   if (record.expiresAt) input.expiresAt = record.expiresAt;
+  // owner as `user:<id>` / `service:<id>`, meta as a JSON object, plan by name (KEYWARD_PLANS).
+  if (record.owner) input.owner = ownerCell(record.owner);
+  if (record.meta) {
+    try {
+      input.meta = JSON.parse(record.meta);
+    } catch {
+      return { line, problems: ['meta: Must be a JSON object.'] };
+    }
+  }
+  if (record.plan) input.plan = record.plan;
   return { line, organizationId, input: input as ImportKeyInput, disabled };
+}
+
+/** `user:u_1` as `{ type: 'user', id: 'u_1' }`; anything else goes through as is, for the service's 400. */
+function ownerCell(value: string): unknown {
+  const parsed = ownerFilterSchema.safeParse(value);
+  return parsed.success ? parsed.data : value;
 }
 
 /** `true`/`yes`/`1` or `false`/`no`/`0`/empty, in any case; `null` for anything else. */

@@ -24,6 +24,7 @@ const env = () => ({
   KEYWARD_SCOPES: 'snippets:read,snippets:write',
   KEYWARD_PUBLIC_SCOPES: 'snippets:read',
   KEYWARD_LEGACY_PATTERN: PATTERN,
+  KEYWARD_PLANS: 'free,pro',
 });
 
 const keyward = (args: string[]) => spawnCli(CLI, args, env());
@@ -40,6 +41,93 @@ const sha256 = (token: string) => createHash('sha256').update(token).digest('hex
 const newOrg = () => `org_import_${randomBytes(4).toString('hex')}`;
 
 describe('keyward import, against the database', () => {
+  it('imports the owner, meta and plan columns, and refuses an unknown plan or a meta that is not JSON', async () => {
+    const org = newOrg();
+    const file = csv(
+      'name,type,token,owner,meta,plan\n' +
+        `Billing,secret,${legacyToken()},service:billing,"{""customerId"":""cus_1""}",pro\n` +
+        `Plain,secret,${legacyToken()},,,\n` +
+        `Gold,secret,${legacyToken()},,,gold\n` +
+        `Broken,secret,${legacyToken()},,{nope,\n`,
+    );
+    const run = await keyward(['import', file, '--org', org, '--json']);
+    expect(run.code, run.stderr).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report, JSON.stringify(report)).toMatchObject({ imported: 2, existing: 0 });
+    expect(report.refused).toEqual([
+      { line: 4, problems: ['plan: Unknown plan.'] },
+      { line: 5, problems: ['meta: Must be a JSON object.'] },
+    ]);
+    const listed = await keyward(['keys', 'list', '--org', org, '--json']);
+    const keys = JSON.parse(listed.stdout) as Array<{
+      name: string;
+      owner: unknown;
+      meta: unknown;
+      plan: unknown;
+    }>;
+    expect(keys.map((k) => [k.name, k.owner, k.meta, k.plan]).sort()).toEqual([
+      ['Billing', { type: 'service', id: 'billing' }, { customerId: 'cus_1' }, 'pro'],
+      ['Plain', null, null, null],
+    ]);
+  });
+
+  it('creates a key on a plan, moves it to another and back, sets its credits, and puts an organization on a plan', async () => {
+    const org = newOrg();
+    const created = await keyward([
+      'keys',
+      'create',
+      '--org',
+      org,
+      '--name',
+      'P',
+      '--type',
+      'secret',
+      '--plan',
+      'free',
+      '--json',
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const { key } = JSON.parse(created.stdout);
+    expect(key.plan).toBe('free');
+    const moved = await keyward(['keys', 'plan', key.id, 'pro', '--org', org, '--json']);
+    expect(JSON.parse(moved.stdout).plan).toBe('pro');
+    const back = await keyward(['keys', 'plan', key.id, 'none', '--org', org]);
+    expect(back.stderr).toContain("is on its organization's plan");
+    const listed = await keyward(['keys', 'list', '--org', org]);
+    expect(listed.stdout.split('\n')[0]).toMatch(/PLAN$/);
+    const unknown = await keyward(['keys', 'plan', key.id, 'gold', '--org', org]);
+    expect(unknown.code).not.toBe(0);
+    const none = await keyward(['keys', 'credits', key.id, '--org', org]);
+    expect(none.stderr).toContain('has no credits');
+    const set = await keyward([
+      'keys',
+      'credits',
+      key.id,
+      '--org',
+      org,
+      '--set',
+      '100',
+      '--refill',
+      '100',
+      '--every',
+      '86400',
+      '--json',
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({
+      remaining: 100,
+      refill: { amount: 100, intervalSeconds: 86400 },
+      source: 'key',
+    });
+    const bad = await keyward(['keys', 'credits', key.id, '--org', org, '--set', '-5']);
+    expect(bad.code).not.toBe(0);
+    const removed = await keyward(['keys', 'credits', key.id, '--org', org, '--remove']);
+    expect(removed.stderr).toContain('has no credits');
+    const orgPlan = await keyward(['org-plan', 'pro', '--org', org]);
+    expect(orgPlan.code, orgPlan.stderr).toBe(0);
+    expect(orgPlan.stderr).toContain(`Organization ${org} is on plan pro.`);
+  });
+
   it('imports plaintext and SHA-256 rows that then verify; a re-run imports nothing (exit 0 both times)', async () => {
     const org = newOrg();
     const [a, b] = [legacyToken(), legacyToken()];

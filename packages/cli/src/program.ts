@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { text } from 'node:stream/consumers';
-import { isKeywardError, ownerFilterSchema, parseToken } from '@keyward/core';
+import { isKeywardError, ownerFilterSchema, parseToken, serializeCredits } from '@keyward/core';
 import { Command, CommanderError, Option } from 'commander';
 import { openSession, type Session } from './connect.js';
 import { registerEventsCommand } from './events-command.js';
@@ -50,7 +50,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     .option('--scope-catalog <list>', "the app's scope catalog, comma-separated (default: KEYWARD_SCOPES)")
     .option('--public-scopes <list>', 'the scopes public keys may hold (default: KEYWARD_PUBLIC_SCOPES)')
     .option('--prefix <prefix>', "the app's token prefix (default: KEYWARD_PREFIX, else kw)")
-    .option('--timeout <seconds>', 'give up reaching the database after this long (default: 5)');
+    .option('--timeout <seconds>', 'give up reaching the database after this long (default: 5)')
+    .option('--plans <list>', "the names of the app's plans, comma-separated (default: KEYWARD_PLANS)");
 
   // Opens the database, runs `use`, and always closes it again.
   const withSession = async (use: (session: Session) => Promise<void>): Promise<void> => {
@@ -104,7 +105,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       .option('--scopes <list>', "the key's scopes, comma-separated, from the catalog")
       .option('--expires <date>', 'when it stops working, RFC 3339, e.g. 2027-01-31T00:00:00Z')
       .option('--owner <owner>', 'who owns it in the organization: user:<id> or service:<id>')
-      .option('--meta <json>', 'app data returned on verify: a JSON object of at most 1 kB'),
+      .option('--meta <json>', 'app data returned on verify: a JSON object of at most 1 kB')
+      .option('--plan <name>', "one of the app's plans (KEYWARD_PLANS); default: the organization's plan"),
   ).action(
     async (
       options: OrgOption & {
@@ -114,6 +116,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         expires?: string;
         owner?: string;
         meta?: string;
+        plan?: string;
       },
     ) => {
       requireCatalog();
@@ -125,6 +128,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
           ...(options.expires !== undefined ? { expiresAt: options.expires } : {}),
           ...(options.owner !== undefined ? { owner: parseOwner(options.owner) } : {}),
           ...(options.meta !== undefined ? { meta: parseMeta(options.meta) } : {}),
+          ...(options.plan !== undefined ? { plan: options.plan } : {}),
         });
         if (options.json) print(JSON.stringify({ token, key: keyJSON(key) }, null, 2));
         else {
@@ -177,6 +181,76 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       },
     );
   }
+
+  org(
+    keys
+      .command('plan <id> <plan>')
+      .description('put a key on one of the app\'s plans (KEYWARD_PLANS); "none": its organization\'s plan'),
+  ).action(async (id: string, plan: string, options: OrgOption) => {
+    await withSession(async ({ keyward }) => {
+      const key = await keyward.updateKey(options.org, id, { plan: plan === 'none' ? null : plan });
+      if (options.json) print(JSON.stringify(keyJSON(key), null, 2));
+      else say(`Key ${key.id} is on ${key.plan === null ? "its organization's plan" : `plan ${key.plan}`}.`);
+    });
+  });
+
+  org(
+    keys
+      .command('credits <id>')
+      .description("show a key's credits; with --set, set them (starting afresh), with --remove, remove them")
+      .option('--set <n>', 'the balance from now until the next refill')
+      .option('--refill <amount>', 'with --set: the balance each refill sets')
+      .option('--every <seconds>', 'with --refill: seconds between refills (60 to 31622400)')
+      .option('--remove', "remove the key's own credits (it then spends its plan's, if any)"),
+  ).action(
+    async (
+      id: string,
+      options: OrgOption & { set?: string; refill?: string; every?: string; remove?: boolean },
+    ) => {
+      if (options.set !== undefined && options.remove)
+        throw new CliError('Give --set or --remove, not both.', EXIT.usage);
+      if (
+        (options.refill === undefined) !== (options.every === undefined) ||
+        (options.refill && !options.set)
+      )
+        throw new CliError('--refill and --every go together, with --set.', EXIT.usage);
+      await withSession(async ({ keyward }) => {
+        const credits =
+          options.set !== undefined
+            ? await keyward.setCredits(options.org, id, {
+                remaining: Number(options.set),
+                ...(options.refill !== undefined
+                  ? { refill: { amount: Number(options.refill), intervalSeconds: Number(options.every) } }
+                  : {}),
+              })
+            : options.remove
+              ? await keyward.setCredits(options.org, id, null)
+              : await keyward.getCredits(options.org, id);
+        if (options.json) print(JSON.stringify(credits && serializeCredits(credits), null, 2));
+        else if (credits === null) say(`Key ${id} has no credits.`);
+        else
+          say(
+            `Key ${id}: ${credits.remaining} credits left (${credits.source === 'plan' ? 'from its plan' : 'its own'})` +
+              (credits.refill && credits.refillsAt
+                ? `; back to ${credits.refill.amount} at ${credits.refillsAt.toISOString()}, every ${credits.refill.intervalSeconds} s.`
+                : '.'),
+          );
+      });
+    },
+  );
+
+  org(
+    program
+      .command('org-plan <plan>')
+      .description('put an organization on one of the app\'s plans (KEYWARD_PLANS); "none": no plan'),
+  ).action(async (plan: string, options: OrgOption) => {
+    await withSession(async ({ keyward }) => {
+      await keyward.setOrganizationPlan(options.org, plan === 'none' ? null : plan);
+      if (options.json)
+        print(JSON.stringify({ organizationId: options.org, plan: plan === 'none' ? null : plan }));
+      else say(`Organization ${options.org} is on ${plan === 'none' ? 'no plan' : `plan ${plan}`}.`);
+    });
+  });
 
   org(keys.command('delete <id>').description('delete a key: it stops working at once')).action(
     async (id: string, options: OrgOption) => {

@@ -12,6 +12,8 @@ export interface Settings {
   publicScopes: string[];
   prefix: string | undefined;
   timeoutMs: number;
+  /** `KEYWARD_PLANS` (comma-separated): the names of the app's plans, so that `--plan` and `plan` can name one. */
+  plans: string[];
 }
 
 /** The global options of `keyward`, as commander parsed them. */
@@ -20,6 +22,7 @@ export interface GlobalOptions {
   publicScopes?: string;
   prefix?: string;
   timeout?: string;
+  plans?: string;
 }
 
 /** Splits `a, b,c` into `['a', 'b', 'c']`; empty entries are dropped. */
@@ -58,6 +61,7 @@ export function readSettings(options: GlobalOptions, env: NodeJS.ProcessEnv = pr
     publicScopes: splitList(options.publicScopes ?? env.KEYWARD_PUBLIC_SCOPES),
     prefix: options.prefix ?? env.KEYWARD_PREFIX ?? undefined,
     timeoutMs: timeoutSeconds * 1000,
+    plans: splitList(options.plans ?? env.KEYWARD_PLANS),
   };
 }
 

@@ -11,6 +11,7 @@ export type KeywardErrorCode =
   | 'ip_not_allowed'
   | 'origin_not_allowed'
   | 'rate_limited'
+  | 'credits_exhausted'
   | 'too_many_invalid_keys'
   | 'validation_error'
   | 'unauthorized'
@@ -47,6 +48,7 @@ export const ERROR_CODES: Readonly<Record<KeywardErrorCode, CodeInfo>> = {
   ip_not_allowed: { status: 403, message: 'The API key may not be used from this address.' },
   origin_not_allowed: { status: 403, message: 'The API key may not be used from this origin.' },
   rate_limited: { status: 429, message: 'The API key is over its rate limit. Retry later.' },
+  credits_exhausted: { status: 429, message: 'The API key has no credits left.' },
   too_many_invalid_keys: {
     status: 429,
     message: 'Too many requests with invalid API keys from this address. Retry later.',

@@ -4,8 +4,9 @@ import { createTokenHasher, type TokenHasher } from './hash.js';
 import { derivedKeyId } from './ids.js';
 import { redactToken } from './key-format.js';
 import { redactLegacyToken } from './legacy.js';
+import { keyOwnerSchema, metaSchema } from './owner-schemas.js';
 import { sha256Hex } from './pepper.js';
-import { expiresAtSchema, keyNameSchema, keyTypeSchema, scopesSchema } from './schemas.js';
+import { expiresAtSchema, keyNameSchema, keyTypeSchema, planNameSchema, scopesSchema } from './schemas.js';
 import type { ApiKey, KeyType, StoredKey } from './types.js';
 
 /** A token as `importKey` takes it: 1 to 256 visible ASCII characters (what an HTTP header carries). */
@@ -39,6 +40,9 @@ export const importKeyInputSchema = z
       type: keyTypeSchema,
       scopes: scopesSchema.optional(),
       expiresAt: expiresAtSchema.optional(),
+      owner: keyOwnerSchema.optional(),
+      meta: metaSchema.optional(),
+      plan: planNameSchema.optional(),
     },
     { error: 'Must be a JSON object.' },
   )
@@ -114,5 +118,8 @@ export function importedKey(
     allowedOrigins: [],
     allowedIps: [],
     lineageId: id,
+    ...(input.owner ? { owner: input.owner } : {}),
+    ...(input.meta ? { meta: input.meta } : {}),
+    ...(input.plan ? { plan: input.plan } : {}),
   };
 }

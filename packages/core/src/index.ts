@@ -1,5 +1,25 @@
 export { BASE62 } from './base62.js';
 export type { CachedKey, VerifyCacheOptions } from './cache.js';
+export type { CreditAnswer } from './credits/credit-meter.js';
+export type { CreditOptions } from './credits/credit-options.js';
+export type { PlanCredits } from './credits/credit-policy.js';
+export {
+  type CreditBalanceWire,
+  type CreditsInput,
+  creditBalanceSchema,
+  creditRefillSchema,
+  creditsInputSchema,
+  MAX_CREDITS,
+  serializeCredits,
+} from './credits/credit-schemas.js';
+export type { KeyCreditBalance } from './credits/credit-service.js';
+export type {
+  CreditEntry,
+  CreditLedgerStore,
+  CreditPolicy,
+  CreditRefill,
+  StoredCredits,
+} from './credits/credit-types.js';
 export {
   DORMANT_SOON_DAYS,
   type DormancySweep,

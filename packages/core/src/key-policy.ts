@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import type { CreditPolicy } from './credits/credit-types.js';
 import { copyLimit } from './policy-schemas.js';
 import type { KeyLimit, KeyPolicy, StoredKey } from './types.js';
 
@@ -33,11 +34,12 @@ const ANY = (): boolean => true;
  * const policy = compileKeyPolicy(storedKey);
  * policy?.allowsIp('203.0.113.7'); // true when 203.0.113.7 is in the key's allowedIps (or they are empty)
  */
-export function compileKeyPolicy(key: StoredKey): KeyPolicy | null {
+export function compileKeyPolicy(key: StoredKey, credits: CreditPolicy | null = null): KeyPolicy | null {
   const limits = key.limits ?? [];
   const allowedOrigins = key.allowedOrigins ?? [];
   const allowedIps = key.allowedIps ?? [];
-  if (limits.length === 0 && allowedOrigins.length === 0 && allowedIps.length === 0) return null;
+  if (limits.length === 0 && allowedOrigins.length === 0 && allowedIps.length === 0 && credits === null)
+    return null;
   return Object.freeze({
     lineageId: key.lineageId ?? key.id,
     limits: Object.freeze(
@@ -47,6 +49,7 @@ export function compileKeyPolicy(key: StoredKey): KeyPolicy | null {
     allowedIps: Object.freeze([...allowedIps]),
     allowsOrigin: allowedOrigins.length === 0 ? ANY : originMatcher(allowedOrigins),
     allowsIp: allowedIps.length === 0 ? ANY : ipMatcher(allowedIps),
+    credits,
   });
 }
 

@@ -1,4 +1,5 @@
 import { createDormancySweep, type DormancySweep, startDormancyTimer } from './dormancy.js';
+import { type CreditMethods, createCreditService } from './credits/credit-service.js';
 import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './errors.js';
 import { listEventsOfKeys, rollChain } from './event-chain.js';
 import { type EventMaintenance, EventPublisher } from './event-hooks.js';
@@ -14,6 +15,7 @@ import { generateToken, redactToken } from './key-format.js';
 import { createLeakReporter, type LeakReport, type LeakResult } from './leak-report.js';
 import { isNonCompliant, lifetimeDetails, newKeyExpiry } from './lifetime.js';
 import { limitsOverMax } from './limit-options.js';
+import { log } from './logger.js';
 import { type KeywardOptions, resolveOptions } from './options.js';
 import { revokeOwnerInputSchema } from './owner-schemas.js';
 import { parseInput } from './parse-input.js';
@@ -90,7 +92,7 @@ export interface RecordOutcomeOptions {
 }
 
 /** The Keyward service: the whole key lifecycle and verification. Create it with `createKeyward`. */
-export interface Keyward {
+export interface Keyward extends CreditMethods {
   /** The token prefix, e.g. `kw`. */
   readonly prefix: string;
   /** The scope catalog and the public ceiling. */
@@ -397,7 +399,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
     const body = parseInput(importKeyInputSchema, input);
     const scopes = body.scopes === undefined ? policy.defaults(body.type) : unique(body.scopes);
     const expiresAt = newKeyExpiry(resolved.lifetime, body.type, body.expiresAt, clock());
-    checkSemantics({ scopes, expiresAt }, body.type);
+    checkSemantics({ scopes, expiresAt, ...(body.plan !== undefined ? { plan: body.plan } : {}) }, body.type);
     const key = importedKey(
       organizationId,
       { ...body, expiresAt },
@@ -478,7 +480,22 @@ export function createKeyward(options: KeywardOptions): Keyward {
     }
   }
 
+  // Credits (docs/reference.md §10): leased from the store's ledger, spent here.
+  const credits = createCreditService({
+    resolved,
+    settings: resolved.credits,
+    existing: (organizationId, id) => {
+      checkOrganization(organizationId);
+      return existing(organizationId, id);
+    },
+    change: (organizationId, id, changes, options) => change(organizationId, id, changes, options),
+    onError: (error) => log('credit return failed: %s', (error as Error)?.message),
+  });
+
   const service: Keyward = {
+    spendCredits: credits.spendCredits,
+    getCredits: credits.getCredits,
+    setCredits: credits.setCredits,
     prefix,
     scopes: policy,
     plans: Object.freeze([...resolved.plans.keys()]),
@@ -700,6 +717,8 @@ export function createKeyward(options: KeywardOptions): Keyward {
         // One successor per version of the old key, under a unique index.
         slot: `roll:${old.id}:${old.version}`,
       });
+      // Credits go with the credential (docs/reference.md §10): the successor spends the same balance.
+      if (old.credits) key.credits = old.credits;
       const now = clock();
       const graceEnd = now + gracePeriodSeconds * 1000;
       const end = old.expiresAt && old.expiresAt.getTime() < graceEnd ? old.expiresAt : new Date(graceEnd);
@@ -941,7 +960,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
       publisher.stop();
       verifier.clear();
       counter.stop();
-      await Promise.all([counter.flush(), usage.flush(), rollUses.flush()]);
+      await Promise.all([counter.flush(), usage.flush(), rollUses.flush(), credits.close()]);
     },
   };
   return service;

@@ -1,3 +1,5 @@
+import type { CreditEntry } from './credits/credit-types.js';
+import { MemoryCreditLedger } from './credits/memory-credit-ledger.js';
 import { DuplicateKeyError } from './errors.js';
 import { EventLog, type EventStoreOptions } from './event-log.js';
 import type { KeyEvent } from './events.js';
@@ -42,6 +44,7 @@ export class MemoryKeyStore implements KeyStore {
   /** Usage buckets by key, granularity, start and instance (each written by its instance only). */
   readonly #usage = new Map<string, UsageBucket>();
   readonly #organizationPlans = new Map<string, string>();
+  readonly #credits = new MemoryCreditLedger();
 
   /** `options.eventRetentionDays` (default 400) bounds how long events are listed. */
   constructor(options: EventStoreOptions = {}) {
@@ -297,6 +300,19 @@ export class MemoryKeyStore implements KeyStore {
         // A failing subscriber must not fail the write.
       }
     }
+  }
+
+  /** The credit ledger (docs/reference.md §10): inserts of unique ids only, as in the shared stores. */
+  readCredits(chain: string): Promise<CreditEntry[]> {
+    return this.#credits.readCredits(chain);
+  }
+
+  leaseCredits(chain: string, block: { n: number; size: number; leasedUntil: Date }): Promise<boolean> {
+    return this.#credits.leaseCredits(chain, block);
+  }
+
+  returnCredits(chain: string, n: number, amount: number): Promise<void> {
+    return this.#credits.returnCredits(chain, n, amount);
   }
 
   subscribe(listener: KeyChangeListener): () => void {

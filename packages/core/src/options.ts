@@ -5,6 +5,8 @@ import {
   resolveDormancy,
   resolveSweepInterval,
 } from './dormancy.js';
+import type { CreditMeterSettings } from './credits/credit-meter.js';
+import { type CreditOptions, resolveCreditOptions } from './credits/credit-options.js';
 import type { EventsOptions } from './event-hooks.js';
 import type { KeyEvent } from './events.js';
 import { resolveKeyCap } from './key-cap.js';
@@ -54,7 +56,7 @@ export interface KeywardOptions {
   /**
    * Named plans (docs/reference.md §10): `{ free: { limits: [{ limit: 1000, windowSeconds: 86400, per: 'organization' }] } }`.
    * A key names one (`plan`), or its organization does (`setOrganizationPlan`); a key's own `limits`
-   * override its plan's. Plans live in the app's configuration: a changed definition applies to every
+   * tighten its plan's, never loosen them; `credits` give each key on the plan a balance. Plans live in the app's configuration: a changed definition applies to every
    * key on it as soon as the app runs with it, without rewriting keys. @default {}
    */
   plans?: PlansOption;
@@ -86,6 +88,8 @@ export interface KeywardOptions {
    * `false`: never (run it yourself, e.g. from a scheduled job). @default 3600000
    */
   dormancySweepIntervalMs?: number | false;
+  /** How credits are leased from the store (docs/reference.md §10). @default {} */
+  credits?: CreditOptions;
 }
 
 export interface ResolvedOptions {
@@ -108,6 +112,7 @@ export interface ResolvedOptions {
   maxKeysPerOrganization: number;
   dormancy: ResolvedDormancy;
   dormancySweepIntervalMs: number | false;
+  credits: CreditMeterSettings;
 }
 
 /** Validates options once (TypeError when wrong) and fills in defaults; never mutates `options`. */
@@ -149,6 +154,7 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
     maxKeysPerOrganization: resolveKeyCap(options.maxKeysPerOrganization),
     dormancy: resolveDormancy(options.dormantAfterDays),
     dormancySweepIntervalMs: resolveSweepInterval(options.dormancySweepIntervalMs),
+    credits: resolveCreditOptions(options.credits),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { PlanCredits } from './credits/credit-policy.js';
+import { creditsInputSchema } from './credits/credit-schemas.js';
 import { limitsSchema } from './policy-schemas.js';
 import type { KeyLimit, StoredKey } from './types.js';
 
@@ -5,6 +7,8 @@ import type { KeyLimit, StoredKey } from './types.js';
 export interface PlanDefinition {
   /** The plan's limits, as a key's own (up to 3, distinct windows, each `per` key, owner or organization). */
   limits: KeyLimit[];
+  /** Credits each key on the plan spends (docs/reference.md §10), unless the key has credits of its own. */
+  credits?: PlanCredits;
 }
 
 /** The app's plans by name. */
@@ -28,22 +32,45 @@ export function resolvePlans(value: unknown): ReadonlyMap<string, Readonly<PlanD
     if (!limits.success) {
       throw new TypeError(`Keyward: plans.${name}.limits must be up to 3 { limit, windowSeconds, per? }`);
     }
-    plans.set(name, Object.freeze({ limits: limits.data.map((l) => Object.freeze({ ...l })) }));
+    const rawCredits = (plan as { credits?: unknown }).credits;
+    const credits = creditsInputSchema.safeParse(rawCredits ?? null);
+    if (!credits.success) {
+      throw new TypeError(
+        `Keyward: plans.${name}.credits must be { remaining, refill?: { amount, intervalSeconds } }`,
+      );
+    }
+    plans.set(
+      name,
+      Object.freeze({
+        limits: limits.data.map((l) => Object.freeze({ ...l })),
+        ...(credits.data ? { credits: Object.freeze({ ...credits.data }) } : {}),
+      }),
+    );
   }
   return plans;
 }
 
 /**
- * The limits a key is held to (docs/reference.md §10): its own when it has any, else those of its plan, else those
- * of its organization's plan. A plan name the app no longer defines gives no limits (and is logged by the
- * caller's tests, not here: verify must never throw on a stored key).
+ * The limits a key is held to (docs/reference.md §10): those of its plan (else of its organization's plan) and its
+ * own, both enforced, so that a key's own limits can tighten its plan's but never loosen them. Where both
+ * have a limit of the same window counted for the same party, the tighter one is kept (one counter each).
+ * A plan name the app no longer defines gives no limits (verify must never throw on a stored key).
  */
 export function effectiveLimits(
   key: Pick<StoredKey, 'limits' | 'plan'>,
   plans: ReadonlyMap<string, Readonly<PlanDefinition>>,
   organizationPlan: string | null,
 ): readonly KeyLimit[] {
-  if ((key.limits ?? []).length > 0) return key.limits;
+  const own = key.limits ?? [];
   const name = key.plan ?? organizationPlan;
-  return (name !== null && plans.get(name)?.limits) || [];
+  const planned = (name !== null && plans.get(name)?.limits) || [];
+  if (planned.length === 0) return own;
+  if (own.length === 0) return planned;
+  const merged = new Map<string, KeyLimit>();
+  for (const limit of [...planned, ...own]) {
+    const slot = `${limit.per ?? 'key'}:${limit.windowSeconds}`;
+    const earlier = merged.get(slot);
+    if (earlier === undefined || limit.limit < earlier.limit) merged.set(slot, limit);
+  }
+  return [...merged.values()];
 }

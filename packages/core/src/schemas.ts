@@ -161,7 +161,7 @@ export const planNameSchema = z
   .nullable()
   .meta({
     description:
-      "One of the app's plans; the key's own limits override the plan's. `null`: the organization's plan.",
+      "One of the app's plans (set by the operator only); the key's own limits tighten the plan's. `null`: the organization's plan.",
   });
 
 /**

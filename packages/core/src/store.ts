@@ -1,3 +1,4 @@
+import type { CreditLedgerStore } from './credits/credit-types.js';
 import type { DuplicateKeyError } from './errors.js';
 import type { KeyEvent, KeyEventType } from './events.js';
 import type { KeyStatus, KeyType, StoredKey } from './types.js';
@@ -22,6 +23,7 @@ export type KeyChanges = Partial<
     | 'meta'
     | 'owner'
     | 'plan'
+    | 'credits'
   >
 >;
 
@@ -159,7 +161,7 @@ export interface IdempotencyRecord {
  *
  * Run `runKeyStoreConformance` from `@keyward/core/testing` against every implementation.
  */
-export interface KeyStore {
+export interface KeyStore extends CreditLedgerStore {
   /**
    * Adds a key; rejects with `DuplicateKeyError` when `id`, `hash` or `slot` already exists. With `event`,
    * the key exists if and only if its event is listed (see `listEvents`), eventually.

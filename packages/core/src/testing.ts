@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { describeCreditLedgerConformance } from './credits/credit-conformance.js';
 import { DuplicateKeyError, isKeywardError } from './errors.js';
 
 export { type DormancyScenarioOptions, describeDormancyScenarios } from './dormancy-conformance.js';
@@ -467,6 +468,7 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
 
     describeRehashConformance(withStore, makeStoredKey);
     describeIdempotencyConformance(withStore);
+    describeCreditLedgerConformance(withStore);
 
     it('keeps meta, owner, createdBy, plan and per-owner limits, and changes them on update', () =>
       withStore(async (store, org) => {

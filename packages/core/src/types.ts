@@ -1,3 +1,5 @@
+import type { CreditPolicy, StoredCredits } from './credits/credit-types.js';
+
 /** `public` keys may be published; `secret` keys stay on servers. */
 export type KeyType = 'public' | 'secret';
 
@@ -73,6 +75,8 @@ export interface StoredKey {
   createdBy?: KeyCreator | null;
   /** The app plan the key is on (docs/reference.md §10); absent or `null`: its organization's plan, if any. */
   plan?: string | null;
+  /** The key's own credits (docs/reference.md §10); absent or `null`: its plan's, if any. Copied on roll. */
+  credits?: StoredCredits | null;
 }
 
 /** Who owns a key inside its organization (docs/reference.md §10). */
@@ -149,6 +153,8 @@ export interface KeyPolicy {
   allowsOrigin(origin: string): boolean;
   /** Whether the address (IPv4 or IPv6, as `req.ip`) is in `allowedIps`; true when it is empty. */
   allowsIp(address: string): boolean;
+  /** The key's credits (its own, else its plan's, docs/reference.md §10); absent or `null`: none. */
+  readonly credits?: CreditPolicy | null;
 }
 
 /**
@@ -166,6 +172,7 @@ export type VerifyFailureCode =
   | 'ip_not_allowed'
   | 'origin_not_allowed'
   | 'rate_limited'
+  | 'credits_exhausted'
   | 'too_many_invalid_keys';
 
 /** The outcome of `verify()`: expected outcomes are data, never exceptions. */

@@ -1,4 +1,6 @@
 import { type CachedKey, VerifyCache } from './cache.js';
+import { creditPolicy } from './credits/credit-policy.js';
+import type { CreditPolicy } from './credits/credit-types.js';
 import type { TokenHasher } from './hash.js';
 import { tokenType } from './key-format.js';
 import { createKeyLookup } from './key-lookup.js';
@@ -45,7 +47,12 @@ const FAILURES = Object.freeze(
 /** The refusals `verify` answers itself (the policy refusals of docs/reference.md §6 are the middleware's). */
 type VerifyOwnFailure = Exclude<
   VerifyFailureCode,
-  'insufficient_scope' | 'ip_not_allowed' | 'origin_not_allowed' | 'rate_limited' | 'too_many_invalid_keys'
+  | 'insufficient_scope'
+  | 'ip_not_allowed'
+  | 'origin_not_allowed'
+  | 'rate_limited'
+  | 'credits_exhausted'
+  | 'too_many_invalid_keys'
 >;
 
 const REFUSED = FAILURES as Readonly<Record<VerifyOwnFailure, VerifyResult & { valid: false }>>;
@@ -249,19 +256,29 @@ export class Verifier {
     // Limits as held now: the key's own, else its plan's, else its organization's plan's (docs/reference.md §10).
     const { plans, store } = this.#options;
     let limits = stored.limits;
-    if (plans.size > 0 && (stored.limits ?? []).length === 0) {
+    let credits: CreditPolicy | null = creditPolicy(stored, null, null);
+    if (plans.size > 0) {
       const organizationPlan =
         stored.plan == null && store.getOrganizationPlan
           ? await store.getOrganizationPlan(stored.organizationId)
           : null;
       limits = [...effectiveLimits(stored, plans, organizationPlan)];
+      // Credits: the key's own, else its plan's (docs/reference.md §10).
+      const planName = stored.plan ?? organizationPlan;
+      if (!stored.credits && planName != null) {
+        credits = creditPolicy(stored, plans.get(planName)?.credits ?? null, planName);
+      }
     }
     // Scopes as held now (catalog, public ceiling), computed once per load rather than per request.
-    return toCached({ ...stored, limits }, this.#options.scopes.effective(stored.scopes, stored.type));
+    return toCached(
+      { ...stored, limits },
+      this.#options.scopes.effective(stored.scopes, stored.type),
+      credits,
+    );
   }
 }
 
-function toCached(key: StoredKey, scopes: string[]): CachedKey {
+function toCached(key: StoredKey, scopes: string[], credits: CreditPolicy | null): CachedKey {
   const frozenScopes = Object.freeze(scopes);
   // Frozen, so a handler changing req.apiKey (or its scopes) cannot change what later requests see.
   const verified = Object.freeze({
@@ -272,7 +289,7 @@ function toCached(key: StoredKey, scopes: string[]): CachedKey {
     scopes: frozenScopes as string[],
     meta: key.meta ? deepFreeze(structuredClone(key.meta)) : null,
   });
-  const policy = compileKeyPolicy(key);
+  const policy = compileKeyPolicy(key, credits);
   return {
     verified,
     admitted: Object.freeze({

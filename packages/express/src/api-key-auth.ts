@@ -2,6 +2,7 @@ import type { Keyward, KeywardError, VerifiedKey, VerifyResult } from '@keyward/
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { admit, isRefusal, judge } from './check-key.js';
 import { corsForKey } from './cors-for-key.js';
+import { type CreditCost, resolveCost } from './credits.js';
 import { afterRefusal, checkPolicy, checkThrottle } from './enforce-policy.js';
 import { extractKey } from './extract-key.js';
 import { type KeyLimiter, resolveLimiter } from './key-limiter.js';
@@ -39,10 +40,17 @@ export interface ApiKeyAuthOptions extends KeySourceOptions, RouteRequirements {
    * @default one in-memory limiter per Keyward service, shared by every `apiKeyAuth` without this option
    */
   limiter?: KeyLimiter;
+  /**
+   * What an admitted request costs in credits when its key has any (docs/reference.md §10): a number, or a
+   * function of the request; `0` only checks that the balance is above zero. At zero the request is refused
+   * with 429 `credits_exhausted`. A request through several guards pays the highest cost once.
+   * @default 1
+   */
+  cost?: CreditCost;
 }
 
 const WHERE = '@keyward/express apiKeyAuth';
-const ALLOWED = [...SOURCE_OPTIONS, ...REQUIREMENT_OPTIONS, 'onError', 'limiter'];
+const ALLOWED = [...SOURCE_OPTIONS, ...REQUIREMENT_OPTIONS, 'onError', 'limiter', 'cost'];
 
 /**
  * Express middleware that authenticates the request with a Keyward API key and sets `req.apiKey`.
@@ -72,6 +80,7 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
   const auth = resolveAuth(WHERE, keyward, checked);
   const onError = resolveOnError(WHERE, checked.onError, sendRefusal);
   const limiter = resolveLimiter(WHERE, checked.limiter, auth.keyward);
+  const cost = resolveCost(WHERE, checked.cost);
   const { realm } = auth;
 
   function finish(
@@ -106,7 +115,15 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
       else finish(answer, req, res, next);
       return;
     }
-    const denied = checkPolicy(limiter, result as VerifyResult & { valid: true }, outcome, req, res, realm);
+    let denied: ReturnType<typeof checkPolicy>;
+    try {
+      const valid = result as VerifyResult & { valid: true };
+      denied = checkPolicy(limiter, valid, outcome, req, res, realm, auth.keyward, cost);
+    } catch (error) {
+      // A `cost` function that threw or answered something that is no cost: the app's fault.
+      next(error);
+      return;
+    }
     if (denied === null) {
       reportOutcome(auth.keyward, req, outcome, null);
       admit(req, outcome, auth);

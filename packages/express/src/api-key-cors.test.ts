@@ -18,7 +18,8 @@ import {
 
 const APP_ORIGIN = 'https://app.example.com';
 const OTHER_ORIGIN = 'https://evil.example.net';
-const EXPOSED = 'RateLimit,RateLimit-Policy,Retry-After,Sunset,Deprecation,WWW-Authenticate';
+const EXPOSED =
+  'RateLimit,RateLimit-Policy,Retry-After,Sunset,Deprecation,WWW-Authenticate,Credits-Remaining';
 
 type Mount = 'apiKeyAuth' | 'passport';
 

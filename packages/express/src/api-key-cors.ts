@@ -78,6 +78,7 @@ function build(options: unknown): RequestHandler {
       'Sunset',
       'Deprecation',
       'WWW-Authenticate',
+      'Credits-Remaining',
     ]),
     maxAge: maxAge(checked.maxAge),
     preflightContinue: false,

@@ -1,7 +1,8 @@
-import type { KeywardError, VerifiedKey, VerifyResult } from '@keyward/core';
+import type { Keyward, KeywardError, VerifiedKey, VerifyResult } from '@keyward/core';
 import type { Request, Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { checkAccess, clientAddress } from './access-check.js';
+import { type CreditCost, chargeCredits } from './credits.js';
 import type { KeyLimiter } from './key-limiter.js';
 import { refusal } from './refusal.js';
 
@@ -54,15 +55,25 @@ export function checkPolicy(
   req: Request,
   res: Response | undefined,
   realm: string,
+  keyward?: Keyward,
+  cost: CreditCost = 1,
 ): KeywardError | null | Promise<KeywardError | null> {
   const policy = result.policy;
   if (policy === null) return null;
   const denied = checkAccess(policy, key, req, realm);
-  if (denied !== null || policy.limits.length === 0) return denied;
+  if (denied !== null) return denied;
+  // Credits last (docs/reference.md §10): a request refused by a limit spends none.
+  const credits = policy.credits;
+  const charge = (): KeywardError | null | Promise<KeywardError | null> =>
+    credits && keyward ? chargeCredits(keyward, credits, cost, req, res, realm) : null;
+  if (policy.limits.length === 0) return charge();
   const marked = req as Request & { [COUNTED]?: string };
-  if (marked[COUNTED] === policy.lineageId) return null;
+  if (marked[COUNTED] === policy.lineageId) return charge();
   marked[COUNTED] = policy.lineageId;
-  return limiter.consume(policy, res, realm);
+  const limited = limiter.consume(policy, res, realm);
+  if (!credits) return limited;
+  if (limited instanceof Promise) return limited.then((d) => d ?? charge());
+  return limited ?? charge();
 }
 
 /** The throttle's key for a client: its address, IPv6 grouped by /56 (express-rate-limit's helper). */

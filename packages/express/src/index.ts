@@ -2,6 +2,7 @@ export type { VerifiedKey } from '@keyward/core';
 export { type ApiKeyAuthOptions, apiKeyAuth } from './api-key-auth.js';
 export { type ApiKeyCorsOptions, apiKeyCors } from './api-key-cors.js';
 export { CounterMemoryStore } from './counter-store.js';
+export { CREDITS_REMAINING_HEADER, type CreditCost } from './credits.js';
 export { keywardErrorHandler } from './error-handler.js';
 export { createKeyLimiter, type KeyLimiter, type KeyLimiterOptions } from './key-limiter.js';
 export {

@@ -187,6 +187,7 @@ function verifyToken(
       req as Request,
       res,
       auth.realm,
+      auth.keyward,
     );
     if (denied instanceof Promise) denied.then(pass, failed);
     else pass(denied);

@@ -68,7 +68,7 @@ describe('shared limits (per owner, per organization)', () => {
 });
 
 describe('plans', () => {
-  it("holds a key on a plan to the plan's limits, and a key's own limits override them", async () => {
+  it("holds a key on a plan to the plan's limits; its own limits tighten them but never loosen them", async () => {
     const { keyward, statuses } = instance();
     const onPlan = await keyward.createKey(ORG, { name: 'P', type: 'secret', plan: 'free' });
     expect(onPlan.key).toMatchObject({ plan: 'free', limits: [] });
@@ -79,7 +79,23 @@ describe('plans', () => {
       plan: 'free',
       limits: [{ limit: 4, windowSeconds: 60 }],
     });
-    expect(await statuses(own.token, 5)).toEqual([200, 200, 200, 200, 429]);
+    // 4 per minute of its own does not loosen the plan's 2 per minute.
+    expect(await statuses(own.token, 3)).toEqual([200, 200, 429]);
+    const tighter = await keyward.createKey(ORG, {
+      name: 'T',
+      type: 'secret',
+      plan: 'free',
+      limits: [{ limit: 1, windowSeconds: 60 }],
+    });
+    expect(await statuses(tighter.token, 2)).toEqual([200, 429]);
+    // A limit of another window adds to the plan's: 2 per minute (plan) and 1 per hour (own).
+    const hourly = await keyward.createKey(ORG, {
+      name: 'H',
+      type: 'secret',
+      plan: 'free',
+      limits: [{ limit: 1, windowSeconds: 3600 }],
+    });
+    expect(await statuses(hourly.token, 2)).toEqual([200, 429]);
     await expect(keyward.createKey(ORG, { name: 'X', type: 'secret', plan: 'gold' })).rejects.toMatchObject({
       code: 'validation_error',
       details: [{ path: 'plan' }],

@@ -1,4 +1,5 @@
 import {
+  type CreditEntry,
   DuplicateKeyError,
   type EventListQuery,
   type ExpiringQuery,
@@ -21,6 +22,7 @@ import {
 } from '@keyward/core';
 import type { Connection, Model, mongo } from 'mongoose';
 import { ChangeFeed } from './change-feed.js';
+import { type CreditDocument, MongoCreditLedger } from './credit-ledger.js';
 import { toStoreError, withTimeout } from './errors.js';
 import { eventFilter } from './event-filter.js';
 import { type EventDocument, eventModel, fromEventDocument, toEventDocument } from './event-schema.js';
@@ -97,6 +99,8 @@ export class MongoKeyStore implements KeyStore {
   /** `Idempotency-Key` records (`<collection>_idempotency`): one document per organization and key. */
   readonly #idempotency: mongo.Collection<IdempotencyDocument>;
   readonly #buckets: mongo.Collection<UsageBucketDocument>;
+  /** The credit ledger (`<collection>_credits`, docs/reference.md §10). */
+  readonly #credits: MongoCreditLedger;
   readonly #events: Model<EventDocument>;
   readonly #writes: WritePath;
   readonly #retentionMs: number;
@@ -143,6 +147,9 @@ export class MongoKeyStore implements KeyStore {
     ) as unknown as mongo.Collection<IdempotencyDocument>;
     this.#buckets = this.#models.usageBuckets.collection as unknown as mongo.Collection<UsageBucketDocument>;
     this.#events = eventModel(connection, collection);
+    this.#credits = new MongoCreditLedger(
+      connection.collection(`${collection}_credits`) as unknown as mongo.Collection<CreditDocument>,
+    );
     this.#retentionMs = retentionMs(options, 'MongoKeyStore');
     this.#ObjectId = connection.base.Types.ObjectId;
     this.#timeoutMs = timeoutMs;
@@ -173,6 +180,7 @@ export class MongoKeyStore implements KeyStore {
           this.#models.changes.createIndexes(),
           this.#events.createIndexes(),
           this.#models.usageBuckets.createIndexes(),
+          this.#credits.ensureIndexes(),
           this.#expiryIndex(),
         ]),
       )
@@ -371,6 +379,21 @@ export class MongoKeyStore implements KeyStore {
       );
       return doc && fromDocument(doc);
     });
+  }
+
+  /** The entries of a credit chain (docs/reference.md §10). */
+  readCredits(chain: string): Promise<CreditEntry[]> {
+    return this.#run('readCredits', () => this.#credits.readCredits(chain));
+  }
+
+  /** Inserts a block of a credit chain; `false` when another instance inserted it first. */
+  leaseCredits(chain: string, block: { n: number; size: number; leasedUntil: Date }): Promise<boolean> {
+    return this.#run('leaseCredits', () => this.#credits.leaseCredits(chain, block));
+  }
+
+  /** Inserts the return of a credit block (once). */
+  returnCredits(chain: string, n: number, amount: number): Promise<void> {
+    return this.#run('returnCredits', () => this.#credits.returnCredits(chain, n, amount));
   }
 
   /** The organization's plan, from `<collection>_organizations`. */

@@ -161,6 +161,7 @@ export function fromDocument(doc: KeyDocument, lastUsedAt: Date | null = null): 
     ...(doc.owner ? { owner: { type: doc.owner.type, id: doc.owner.id } } : {}),
     ...(typeof doc.plan === 'string' ? { plan: doc.plan } : {}),
     ...(doc.createdBy ? { createdBy: { type: doc.createdBy.type, id: doc.createdBy.id } } : {}),
+    ...(doc.credits ? { credits: copyCredits(doc.credits) } : {}),
   };
 }
 
@@ -175,5 +176,17 @@ export function toDocument(key: StoredKey): KeyDocument {
     allowedOrigins: [...key.allowedOrigins],
     allowedIps: [...key.allowedIps],
     ...(legacy === true ? { legacy: true } : {}),
+  };
+}
+
+/** A key's credits as read back (docs/reference.md §10): exactly their fields. */
+function copyCredits(credits: NonNullable<StoredKey['credits']>): NonNullable<StoredKey['credits']> {
+  return {
+    remaining: credits.remaining,
+    refill: credits.refill
+      ? { amount: credits.refill.amount, intervalSeconds: credits.refill.intervalSeconds }
+      : null,
+    grantId: credits.grantId,
+    grantedAt: new Date(credits.grantedAt),
   };
 }

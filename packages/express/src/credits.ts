@@ -1,0 +1,78 @@
+import type { CreditPolicy, Keyward, KeywardError } from '@keyward/core';
+import { MAX_CREDITS } from '@keyward/core';
+import type { Request, Response } from 'express';
+import { refusal } from './refusal.js';
+
+/**
+ * What a request costs in credits (docs/reference.md §10): a number, or a function of the request (e.g. by
+ * the size of what it asks for). `0` only checks that the balance is above zero.
+ *
+ * @example
+ * app.post('/v1/render', apiKeyAuth(keyward, { cost: (req) => (req.query.hd ? 5 : 1) }), render);
+ */
+export type CreditCost = number | ((req: Request) => number);
+
+/** The response header with the key's balance after an admitted request (docs/reference.md §10). */
+export const CREDITS_REMAINING_HEADER = 'Credits-Remaining';
+
+/** What a request was charged already, by account: a second guard on its way charges only the difference. */
+const CHARGED = Symbol.for('keyward.express.credits');
+
+type Marked = Request & { [CHARGED]?: { account: string; charged: number } };
+
+function isCost(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= MAX_CREDITS;
+}
+
+/** The `cost` option checked (TypeError): a non-negative integer or a function. @default 1 */
+export function resolveCost(where: string, cost: unknown): CreditCost {
+  if (cost === undefined) return 1;
+  if (typeof cost === 'function') return cost as (req: Request) => number;
+  if (!isCost(cost)) {
+    throw new TypeError(
+      `${where}: cost must be an integer from 0 to ${MAX_CREDITS} or a function of the request`,
+    );
+  }
+  return cost;
+}
+
+/**
+ * Spends the request's cost from the key's credits: `null` admits (and sets `Credits-Remaining`), else a
+ * 429 `credits_exhausted` with `Retry-After` until the next refill (none without one). Synchronous while
+ * this instance holds leased credits of the key. A request through two guards pays the higher cost once.
+ *
+ * @example
+ * const denied = await chargeCredits(keyward, policy.credits, 1, req, res, 'api');
+ */
+export function chargeCredits(
+  keyward: Keyward,
+  credits: CreditPolicy,
+  cost: CreditCost,
+  req: Request,
+  res: Response | undefined,
+  realm: string,
+): KeywardError | null | Promise<KeywardError | null> {
+  const asked = typeof cost === 'function' ? cost(req) : cost;
+  if (!isCost(asked)) {
+    throw new TypeError(`@keyward/express: cost(req) must return an integer from 0 to ${MAX_CREDITS}`);
+  }
+  const marked = req as Marked;
+  const earlier = marked[CHARGED];
+  const prior = earlier !== undefined && earlier.account === credits.account ? earlier.charged : 0;
+  if (prior > 0 && asked <= prior) return null;
+  const due = asked - prior;
+  const settle = (answer: Awaited<ReturnType<Keyward['spendCredits']>>): KeywardError | null => {
+    if (answer.ok) {
+      if (due > 0) marked[CHARGED] = { account: credits.account, charged: prior + due };
+      if (res !== undefined && !res.headersSent)
+        res.setHeader(CREDITS_REMAINING_HEADER, String(answer.remaining));
+      return null;
+    }
+    const headers: Record<string, string> = { [CREDITS_REMAINING_HEADER]: '0' };
+    if (answer.retryAfterMs !== null)
+      headers['Retry-After'] = String(Math.max(1, Math.ceil(answer.retryAfterMs / 1000)));
+    return refusal('credits_exhausted', realm, undefined, headers);
+  };
+  const answer = keyward.spendCredits(credits, due);
+  return answer instanceof Promise ? answer.then(settle) : settle(answer);
+}
