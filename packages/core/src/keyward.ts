@@ -1,5 +1,5 @@
-import { createDormancySweep, type DormancySweep, startDormancyTimer } from './dormancy.js';
 import { type CreditMethods, createCreditService } from './credits/credit-service.js';
+import { createDormancySweep, type DormancySweep, startDormancyTimer } from './dormancy.js';
 import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './errors.js';
 import { listEventsOfKeys, rollChain } from './event-chain.js';
 import { type EventMaintenance, EventPublisher } from './event-hooks.js';

@@ -1,12 +1,12 @@
 import type { VerifyCacheOptions } from './cache.js';
+import type { CreditMeterSettings } from './credits/credit-meter.js';
+import { type CreditOptions, resolveCreditOptions } from './credits/credit-options.js';
 import {
   type DormantAfterDaysOption,
   type ResolvedDormancy,
   resolveDormancy,
   resolveSweepInterval,
 } from './dormancy.js';
-import type { CreditMeterSettings } from './credits/credit-meter.js';
-import { type CreditOptions, resolveCreditOptions } from './credits/credit-options.js';
 import type { EventsOptions } from './event-hooks.js';
 import type { KeyEvent } from './events.js';
 import { resolveKeyCap } from './key-cap.js';
