@@ -66,7 +66,7 @@ export function createDecision<C>(
     finish(outcome, req, res, context);
   }
 
-  function decide(result: VerifyResult, req: Request | undefined, res: Response | undefined, context: C): void {
+  function decide(result: VerifyResult, req: Request | undefined, res: Response | undefined, context: C) {
     // CORS from this verify result (origin-bound public keys): no second lookup, after the throttle.
     if (req !== undefined && result.valid && result.policy !== null)
       corsForKey(result.policy, result.key, req, res);
@@ -76,9 +76,7 @@ export function createDecision<C>(
       if (result.valid) reportOutcome(keyward, req, result.key, outcome);
       const answer = req === undefined ? outcome : afterRefusal(limiter, req, outcome, realm);
       if (answer instanceof Promise)
-        answer
-          .then((a) => settle(a, req, res, context))
-          .catch((error: unknown) => fault(error, context));
+        answer.then((a) => settle(a, req, res, context)).catch((error: unknown) => fault(error, context));
       else settle(answer, req, res, context);
       return;
     }
@@ -103,7 +101,7 @@ export function createDecision<C>(
     }
   }
 
-  function runToken(token: string, req: Request | undefined, res: Response | undefined, context: C): void {
+  function runToken(token: string, req: Request | undefined, res: Response | undefined, context: C) {
     // A cached key (or a malformed token) is answered without waiting: no promise on the hot path.
     const cached = keyward.verifyCached(token, undefined, COUNT_REFUSALS);
     if (cached !== undefined) return decide(cached, req, res, context);
@@ -113,7 +111,7 @@ export function createDecision<C>(
       .catch((error: unknown) => fault(error, context));
   }
 
-  function run(req: Request, res: Response | undefined, context: C): void {
+  function run(req: Request, res: Response | undefined, context: C) {
     const found = extractKey(req, auth.source);
     if (!('token' in found)) {
       if ('fault' in found) return fault(found.fault, context);
