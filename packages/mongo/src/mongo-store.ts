@@ -51,6 +51,17 @@ const USAGE_BATCH_SIZE = 20;
  */
 const POLL_OVERLAP_MS = 10_000;
 
+/** The options `MongoKeyStore` takes; any other name is refused (a typo would otherwise be ignored). */
+const OPTIONS: readonly string[] = [
+  'connection',
+  'collection',
+  'timeoutMs',
+  'leaseMs',
+  'pollIntervalMs',
+  'eventRetentionDays',
+  'faults',
+];
+
 /** Options of `MongoKeyStore`. */
 export interface MongoKeyStoreOptions {
   /** An open (or opening) mongoose connection of the app; the store never connects by itself. */
@@ -132,6 +143,10 @@ export class MongoKeyStore implements KeyStore {
       throw new TypeError(
         'MongoKeyStore: the changeFeed option is gone (the feed always polls the change log)',
       );
+    }
+    for (const name of Object.keys(options)) {
+      // As every Keyward factory: `timeout` for `timeoutMs` must not silently keep the default.
+      if (!OPTIONS.includes(name)) throw new TypeError(`MongoKeyStore: unknown option "${name}"`);
     }
     this.#models = storeModels(connection, collection);
     this.#keys = this.#models.keys.collection as unknown as mongo.Collection<KeyDocument>;
