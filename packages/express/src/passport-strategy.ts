@@ -10,6 +10,7 @@ import {
   checkOptionsObject,
   type KeySourceOptions,
   REQUIREMENT_OPTIONS,
+  type Realm,
   type ResolvedAuth,
   type RouteRequirements,
   resolveAuth,
@@ -112,7 +113,7 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
 }
 
 /** The strategy's answer to the shared decision: a refusal is an error, an admitted key its user. */
-function answerWith(resolveUser: UserResolver | null, realm: string): DecisionFinish<Verified> {
+function answerWith(resolveUser: UserResolver | null, realm: Realm): DecisionFinish<Verified> {
   return (outcome, req, _res, verified) => {
     if (isRefusal(outcome)) return verified(outcome);
     if (resolveUser === null || req === undefined) return verified(null, outcome);
@@ -132,7 +133,7 @@ function giveUser(
   resolveUser: UserResolver,
   key: VerifiedKey,
   req: Request,
-  realm: string,
+  realm: Realm,
   verified: Verified,
 ): void {
   const deliver = (user: ResolvedUser) => {
