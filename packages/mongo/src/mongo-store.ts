@@ -92,7 +92,7 @@ export interface MongoKeyStoreOptions {
 
 /**
  * A `KeyStore` on MongoDB (5.0+, standalone, replica set or sharded) or FerretDB 1.24, through the app's
- * mongoose 8 or 9 connection. Every key write is a guarded write under a per-key lease (write-path.ts);
+ * mongoose 6.13+, 7.8+, 8 or 9 connection. Every key write is a guarded write under a per-key lease (write-path.ts);
  * the same code runs on every server.
  *
  * @example
