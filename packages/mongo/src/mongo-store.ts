@@ -112,6 +112,12 @@ export class MongoKeyStore implements KeyStore {
   readonly #retentionMs: number;
   readonly #ObjectId: Connection['base']['Types']['ObjectId'];
   readonly #timeoutMs: number;
+  /**
+   * Options of the store's reads: `maxTimeMS` = `timeoutMs`, so the server cancels a read that outlives the
+   * call's bound rather than leaving it running after the caller was answered 503 (the bound itself stays:
+   * it also covers waiting for the connection; writes are not cancelled but settle, see `#write`).
+   */
+  readonly #reads: { maxTimeMS: number };
   readonly #listeners = new Set<KeyChangeListener>();
   readonly #feed: ChangeFeed;
   #indexes: Promise<void> | null = null;
@@ -160,6 +166,7 @@ export class MongoKeyStore implements KeyStore {
     this.#retentionMs = retentionMs(options, 'MongoKeyStore');
     this.#ObjectId = connection.base.Types.ObjectId;
     this.#timeoutMs = timeoutMs;
+    this.#reads = Object.freeze({ maxTimeMS: timeoutMs });
     this.#writes = new WritePath(
       {
         keys: this.#keys,
@@ -291,10 +298,10 @@ export class MongoKeyStore implements KeyStore {
   /** The hash pointer, then the key it names, each checked to be the one asked for. */
   findByHash(hash: string): Promise<StoredKey | null> {
     return this.#run('findByHash', async () => {
-      const pointer = await this.#hashes.findOne({ _id: hash });
+      const pointer = await this.#hashes.findOne({ _id: hash }, this.#reads);
       if (!pointer) return null;
       if (pointer._id !== hash) throw new Error('the server answered another hash pointer');
-      const doc = await this.#writes.readKey(pointer.keyId);
+      const doc = await this.#writes.readKey(pointer.keyId, this.#timeoutMs);
       // A pointer whose key has another hash (a re-hash half-way) or none finds nothing.
       return doc && doc.hash === hash ? fromDocument(doc) : null;
     });
@@ -304,7 +311,7 @@ export class MongoKeyStore implements KeyStore {
     return this.#run('findById', async () => {
       // A write of this key still settling (or left by a writer that died) is finished first.
       await this.#writes.leases.settle(id);
-      const [doc, used] = await Promise.all([this.#writes.readKey(id), this.#lastUse([id])]);
+      const [doc, used] = await Promise.all([this.#writes.readKey(id, this.#timeoutMs), this.#lastUse([id])]);
       if (!doc || doc.organizationId !== organizationId || doc.deletedAt) return null;
       return fromDocument(doc, used.get(id) ?? null);
     });
@@ -312,7 +319,7 @@ export class MongoKeyStore implements KeyStore {
 
   findBySlot(slot: string): Promise<StoredKey | null> {
     return this.#run('findBySlot', async () => {
-      const doc = await this.#keys.findOne({ slot });
+      const doc = await this.#keys.findOne({ slot }, this.#reads);
       if (doc && doc.slot !== slot) throw new Error('the server answered another key document');
       return doc ? fromDocument(doc) : null;
     });
@@ -322,14 +329,14 @@ export class MongoKeyStore implements KeyStore {
   /** One `countDocuments` on the organization's index. */
   countKeys(organizationId: string): Promise<number> {
     return this.#run('countKeys', () =>
-      this.#keys.countDocuments({ organizationId, deletedAt: null } as never),
+      this.#keys.countDocuments({ organizationId, deletedAt: null } as never, this.#reads),
     );
   }
 
   list(organizationId: string, query?: KeyListQuery): Promise<StoredKey[]> {
     return this.#run('list', async () => {
       const filter = query ? listFilter(organizationId, query) : { organizationId, deletedAt: null };
-      let find = this.#keys.find(filter as never).sort({ createdAt: -1, _id: -1 });
+      let find = this.#keys.find(filter as never, this.#reads).sort({ createdAt: -1, _id: -1 });
       if (query) find = find.limit(query.limit);
       const docs = await find.toArray();
       for (const doc of docs) {
@@ -464,7 +471,7 @@ export class MongoKeyStore implements KeyStore {
   async #lastUse(ids: string[]): Promise<Map<string, Date>> {
     if (ids.length === 0) return new Map();
     const docs = await this.#usage
-      .find(ids.length === 1 ? { _id: ids[0] as string } : { _id: { $in: ids } })
+      .find(ids.length === 1 ? { _id: ids[0] as string } : { _id: { $in: ids } }, this.#reads)
       .toArray();
     const wanted = new Set(ids);
     return new Map(docs.filter((d) => wanted.has(d._id) && d.at instanceof Date).map((d) => [d._id, d.at]));
