@@ -39,12 +39,9 @@ export const importKeyInputSchema = z
       type: keyTypeSchema,
       scopes: scopesSchema.optional(),
       expiresAt: expiresAtSchema.optional(),
-      disabled: z
-        .boolean({ error: 'Must be true or false.' })
-        .optional()
-        .meta({
-          description: 'Stores the key disabled, in the same write (docs/reference.md §8). @default false',
-        }),
+      disabled: z.boolean({ error: 'Must be true or false.' }).optional().meta({
+        description: 'Stores the key disabled, in the same write (docs/reference.md §8). @default false',
+      }),
     },
     { error: 'Must be a JSON object.' },
   )
