@@ -14,6 +14,7 @@
 import { createHash, hash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, ServerResponse } from 'node:http';
 import { createKeyward, type KeyStore, type Keyward, MemoryKeyStore, tokenType } from '@keyward/core';
+import { createDemoApp } from '@keyward/demo';
 import { apiKeyAuth, createKeyLimiter, keywardErrorHandler } from '@keyward/express';
 import { createPassportStrategy } from '@keyward/express/passport';
 import { MongoKeyStore } from '@keyward/mongo';
@@ -244,7 +245,7 @@ ServerResponse.prototype.end = function timedEnd(this: ServerResponse, ...args: 
   const at = req?.[DISPATCHED];
   if (at !== undefined && window !== null) {
     const elapsedUs = (performance.now() - at) * 1000;
-    const path = req.url ?? '';
+    const path = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '';
     let timing = timings.get(path);
     if (timing === undefined && apps.has(path)) {
       timing = { us: new Float64Array(MAX_TIMED), count: 0 };
@@ -357,6 +358,13 @@ route('/hand-rolled', passport.authenticate('hand-rolled', { session: false }), 
 // The invalid-key throttle off: these scenarios measure what a flood costs verify and its caches (with the
 // throttle on, one address past 50 refused keys gets 429 before any of that).
 route('/flood', apiKeyAuth(flood, { ...READ, limiter: createKeyLimiter({ invalidKeyThrottle: false }) }), ok);
+// The demo server of docs/reference.md §4 as it ships (every middleware of its app): its /healthz beside its
+// /v1/whoami with a cached secret key, so the pair shows what the demo's key-protected route costs.
+const demo = createDemoApp({ store: new MemoryKeyStore(), pepper: BENCH_PEPPER, log: () => {} });
+const demoToken = (await demo.keyward.createKey(ORG, { name: 'Demo bench', type: 'secret' })).token;
+await demo.keyward.verify(demoToken);
+apps.set('/healthz', demo.app);
+apps.set('/v1/whoami', demo.app);
 if (mongoKeyward) {
   route('/naive-mongo', passport.authenticate('naive-mongo', { session: false }), ok);
   route('/naive-mongo-id', passport.authenticate('naive-mongo-id', { session: false }), ok);
@@ -386,6 +394,7 @@ server.listen(0, '127.0.0.1', () => {
     handRolled: handRolledToken,
     floodGood: floodGood.token,
     garbage: badChecksumToken(hotToken),
+    demo: demoToken,
     ...(mongoTokens ? { naiveMongo: mongoTokens.naive, mongoCached: mongoTokens.keyward } : {}),
   };
   process.stdout.write(

@@ -2,7 +2,7 @@
 // temporary directory, never into the tree), loads it with autocannon for PROFILE_S seconds, stops it and
 // prints the functions with the most self time, and self time by area (Express, Keyward, Node internals…).
 //
-// Usage: pnpm --filter @keyward/bench profile [hot|passport|garbage|no-cache|bare|hand-rolled] (default hot)
+// Usage: pnpm --filter @keyward/bench profile [hot|passport|garbage|no-cache|bare|hand-rolled|demo-whoami|demo-healthz] (default hot)
 // Bounded: PROFILE_S (default 10) seconds of load; the server is killed if it has not exited 20 s later.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,6 +19,8 @@ const SCENARIOS: Record<string, { path: string; token: string | null }> = {
   'no-cache': { path: '/no-cache', token: 'noCache' },
   'hand-rolled': { path: '/hand-rolled', token: 'handRolled' },
   bare: { path: '/bare', token: null },
+  'demo-whoami': { path: '/v1/whoami', token: 'demo' },
+  'demo-healthz': { path: '/healthz', token: null },
 };
 const name = process.argv[2] ?? 'hot';
 const scenario = SCENARIOS[name];

@@ -153,6 +153,20 @@ const scenarios: Scenario[] = [
     options: (t) => ({ path: '/no-cache', ...bearer(t.noCache) }),
   },
   {
+    id: 'demoHealthz',
+    name: 'demo server: GET /healthz (no key; the baseline of /v1/whoami)',
+    baseline: 'demoHealthz',
+    expect: 200,
+    options: (t) => ({ path: '/healthz', ...bearer(t.demo) }),
+  },
+  {
+    id: 'demoWhoami',
+    name: "demo server: GET /v1/whoami, cached secret key (vs the demo's /healthz: at least 0.90)",
+    baseline: 'demoHealthz',
+    expect: 200,
+    options: (t) => ({ path: '/v1/whoami', ...bearer(t.demo) }),
+  },
+  {
     id: 'handRolled',
     name: 'hand-rolled passport-headerapikey (SHA-256 + Map)',
     baseline: 'bare',

@@ -151,6 +151,9 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     res.set('Cache-Control', 'no-store').json({ status: 'ok' });
   });
 
+  // The key-protected API first: its requests do not walk past the pages', sessions' and admin's routes.
+  app.use('/v1', createV1Router({ keyward, snippets }));
+
   app.get('/', session, function signupPage(req, res) {
     const origin = `${req.protocol}://${req.get('host') ?? 'localhost'}`;
     page(res).send(renderSignupPage(currentSession(req), origin));
@@ -222,8 +225,6 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     '/security/leaks/github',
     createLeakReportRouter({ keyward, onLeak: 'revoke', ...(keysUrl ? { keysUrl } : {}) }),
   );
-
-  app.use('/v1', createV1Router({ keyward, snippets }));
 
   app.use(notFound);
   app.use(demoErrorHandler(log));

@@ -2,6 +2,7 @@ import { type KeyStore, MemoryKeyStore } from '@keyward/core';
 import { startMemoryServer } from '@keyward/embedded-mongo';
 import { MongoKeyStore } from '@keyward/mongo';
 import type { Store as SessionStore } from 'express-session';
+import { redactConnectionString } from 'mongodb-connection-string-url';
 import mongoose from 'mongoose';
 import { mongoSessionStore } from './sessions.js';
 
@@ -49,7 +50,7 @@ export interface OpenDemoStoreOptions {
 export async function openDemoStore(options: OpenDemoStoreOptions = {}): Promise<DemoStore> {
   const { mongoUrl = process.env.MONGO_URL?.trim(), startEmbedded = startEmbeddedMongo } = options;
   const notice = options.notice ?? ((line: string) => console.error(line));
-  if (mongoUrl) return openMongo(mongoUrl, `MongoDB at ${redactUri(mongoUrl)}`, async () => {});
+  if (mongoUrl) return openMongo(mongoUrl, `MongoDB at ${redactConnectionString(mongoUrl)}`, async () => {});
   let embedded: EmbeddedMongo;
   try {
     embedded = await startEmbedded(notice);
@@ -73,7 +74,9 @@ async function openMongo(uri: string, description: string, stop: () => Promise<v
   try {
     connection = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5_000 }).asPromise();
   } catch (error) {
-    throw new Error(`Cannot connect to ${redactUri(uri)}: ${firstLine(error)}`, { cause: error });
+    throw new Error(`Cannot connect to ${redactConnectionString(uri)}: ${firstLine(error)}`, {
+      cause: error,
+    });
   }
   const store = new MongoKeyStore({ connection });
   await store.ensureIndexes();
@@ -90,11 +93,6 @@ async function openMongo(uri: string, description: string, stop: () => Promise<v
       await stop();
     },
   };
-}
-
-/** The URI with its credentials replaced by `***`. */
-function redactUri(uri: string): string {
-  return uri.replace(/^(mongodb(?:\+srv)?:\/\/)[^@/]*@/i, '$1***@');
 }
 
 function firstLine(error: unknown): string {

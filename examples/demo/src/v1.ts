@@ -29,7 +29,12 @@ export function createV1Router({ keyward, snippets }: { keyward: Keyward; snippe
     res.type('application/json').send(openApiDocument);
   });
   router.get('/whoami', apiKeyAuth(keyward), function whoami(req, res) {
-    res.set('Cache-Control', 'no-store').json({ apiKey: req.apiKey });
+    // Written with Node's own calls: `res.json` would also hash the body for an ETag, which a `no-store`
+    // answer never uses (and which cost this hot route a tenth of its throughput in `pnpm bench`).
+    const body = JSON.stringify({ apiKey: req.apiKey });
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.end(body);
   });
   router.get(
     '/snippets',

@@ -144,11 +144,17 @@ describe('request bodies', () => {
     expect(res.text).not.toContain('Unexpected');
   });
 
-  it('reads an empty JSON body as no body', async () => {
+  it('refuses an empty JSON body with 400 (send {} for the defaults), also sent in chunks', async () => {
     const { api, createKey } = setup();
     const { key } = await createKey();
     const res = await api.post(`/${key.id}/roll`).set('Content-Type', 'application/json').send('');
-    expect(res.status).toBe(201);
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([
+      { path: '', message: 'Send a JSON body ({} for the defaults).' },
+    ]);
+    const chunked = api.patch(`/${key.id}`).set('Transfer-Encoding', 'chunked');
+    chunked.write('');
+    expect((await chunked).status).toBe(400);
   });
 
   it('ignores a body sent with GET and DELETE', async () => {

@@ -11,8 +11,12 @@ import { hasBody } from './request-guard.js';
  */
 export const MAX_BODY_BYTES = 16 * 1024;
 
+/** Marks a request whose JSON body was read and was empty (zero bytes, also when sent in chunks). */
+const EMPTY = Symbol('keyward.admin.emptyBody');
+
 /**
- * Reads a request's JSON body; `undefined` when the request has none.
+ * Reads a request's JSON body. Every POST and PATCH needs one (the OpenAPI document says `required: true`):
+ * an empty body is 400 `validation_error`, `{}` being the body that asks for the defaults.
  *
  * @example
  * const readBody: BodyReader = createBodyReader();
@@ -24,11 +28,12 @@ export type BodyReader = (req: Request, res: Response) => Promise<unknown>;
  * to 16 kB. The request guard (`request-guard.ts`) has checked the content type and encoding already;
  * a body announced as larger than 16 kB is refused with 413 before it is read. When the host app parsed
  * the body already (`express.json()` mounted earlier), that parse is used, and the length check still
- * applies. An empty body (`Content-Length: 0`) reads as `undefined`.
+ * applies. An empty body (`Content-Length: 0`, or no bytes in chunks) is refused with 400, as the
+ * document requires a body: a client that means the defaults sends `{}`.
  *
  * @example
  * const readBody = createBodyReader();
- * const body = await readBody(req, res); // {...} | undefined
+ * const body = await readBody(req, res); // {...}
  */
 export function createBodyReader(): BodyReader {
   // `inflate: false`: compressed bodies are refused by the guard; should one get here, the parser
@@ -38,10 +43,14 @@ export function createBodyReader(): BodyReader {
     strict: false,
     type: 'application/json',
     inflate: false,
+    // body-parser reads zero bytes as `{}`; noted here so the empty body is refused like `Content-Length: 0`.
+    verify: (req, _res, buffer) => {
+      if (buffer.length === 0) (req as Request & { [EMPTY]?: true })[EMPTY] = true;
+    },
   });
 
   return async function readBody(req, res) {
-    if (!hasBody(req)) return undefined;
+    if (!hasBody(req)) throw emptyBody();
     const length = Number(req.headers['content-length']);
     if (length > MAX_BODY_BYTES) throw new KeywardError('payload_too_large');
     if (!alreadyParsed(req)) {
@@ -49,8 +58,15 @@ export function createBodyReader(): BodyReader {
         parse(req, res, (error?: unknown) => (error ? reject(error) : resolve()));
       });
     }
+    if ((req as Request & { [EMPTY]?: true })[EMPTY]) throw emptyBody();
     return req.body;
   };
+}
+
+function emptyBody(): KeywardError {
+  return new KeywardError('validation_error', {
+    details: [{ path: '', message: 'Send a JSON body ({} for the defaults).' }],
+  });
 }
 
 /** `body-parser` marks a request whose body it has read with `_body`. */

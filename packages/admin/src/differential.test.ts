@@ -487,6 +487,34 @@ describe.each(ROUTES)('$name: the server and the OpenAPI document agree', (route
   );
 });
 
+describe.each(ROUTES)('$name: an absent body is answered as the document requires', (route) => {
+  it('refuses no body and an empty JSON body (4xx, documented) when the body is required, else accepts them', async () => {
+    const context = setup({ writesPerMinute: false });
+    const doc = await served(context);
+    const checkResponse = documentValidator(doc);
+    const operation = (doc.paths[route.path] as Record<string, { requestBody?: { required?: boolean } }>)[
+      route.method
+    ];
+    const required = operation?.requestBody?.required === true;
+    const absent = await send(context, route.method, await route.target(context), undefined);
+    const emptyJson = await send(context, route.method, await route.target(context), undefined)
+      .set('Content-Type', 'application/json')
+      .set('Content-Length', '0');
+    for (const [what, res] of [
+      ['no body', absent],
+      ['an empty JSON body', emptyJson],
+    ] as const) {
+      count(`${route.name}: absent bodies`);
+      expect(checkResponse(route.method, route.path, res), what).toEqual([]);
+      if (required) {
+        expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBeGreaterThanOrEqual(400);
+        expect(res.status, what).toBeLessThan(500);
+      } else if (route.path !== '/')
+        expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBeLessThan(300);
+    }
+  });
+});
+
 describe('known disagreements between document and server, case by case', () => {
   // [case, fields, the server accepts, the document (portable rules) accepts]
   const cases: Array<[string, Record<string, unknown>, boolean, boolean?]> = [

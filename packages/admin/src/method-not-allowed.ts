@@ -1,3 +1,4 @@
+import { KeywardError } from '@keyward/core';
 import type { RequestHandler } from 'express';
 
 /**
@@ -27,15 +28,14 @@ export function methodNotAllowed(): RequestHandler {
     if (req.method === 'OPTIONS') return next();
     const known = PATHS.find(({ pattern }) => pattern.test(req.path));
     if (!known || known.allow.split(', ').includes(req.method)) return next();
+    const error = new KeywardError('method_not_allowed', {
+      message: `${req.method} is not allowed here; this path answers ${known.allow}.`,
+      headers: { Allow: known.allow },
+    });
     res
-      .status(405)
-      .set({ Allow: known.allow, 'Cache-Control': 'no-store' })
-      .json({
-        error: {
-          code: 'method_not_allowed',
-          message: `${req.method} is not allowed here; this path answers ${known.allow}.`,
-        },
-      });
+      .status(error.status)
+      .set({ ...error.headers, 'Cache-Control': 'no-store' })
+      .json(error.toJSON());
   };
 }
 

@@ -163,23 +163,23 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
     withKeys((c, { pub }) => c.api.post(`/${pub}/roll`, { gracePeriodSeconds: 60 })),
   ],
   ['post', '/{id}/roll', 400, (c) => c.api.post(`${UNKNOWN}/roll`, { gracePeriodSeconds: -1 })],
-  ['post', '/{id}/roll', 401, (c) => c.as(null).post(`${UNKNOWN}/roll`)],
-  ['post', '/{id}/roll', 403, (c) => c.api.post(`${UNKNOWN}/roll`).set('x-deny', 'forbidden')],
-  ['post', '/{id}/roll', 404, (c) => c.api.post(`${UNKNOWN}/roll`)],
+  ['post', '/{id}/roll', 401, (c) => c.as(null).post(`${UNKNOWN}/roll`, {})],
+  ['post', '/{id}/roll', 403, (c) => c.api.post(`${UNKNOWN}/roll`, {}).set('x-deny', 'forbidden')],
+  ['post', '/{id}/roll', 404, (c) => c.api.post(`${UNKNOWN}/roll`, {})],
   [
     'post',
     '/{id}/roll',
     409,
     withKeys(async (c, { secret }) => {
       await c.keyward.updateKey('org_a', secret, { disabled: true });
-      return c.api.post(`/${secret}/roll`);
+      return c.api.post(`/${secret}/roll`, {});
     }),
   ],
   [
     'post',
     '/{id}/roll',
     412,
-    withKeys((c, { secret }) => c.api.post(`/${secret}/roll`).set('If-Match', '"7"')),
+    withKeys((c, { secret }) => c.api.post(`/${secret}/roll`, {}).set('If-Match', '"7"')),
   ],
   [
     'post',
@@ -198,8 +198,8 @@ const SCENARIOS: Array<[Method, string, number, Run]> = [
     (c) => c.api.post(`${UNKNOWN}/roll`).set('Content-Type', 'text/plain').send('60'),
   ],
   ['post', '/{id}/roll', 429, overWriteCap((c) => c.api.post(`${UNKNOWN}/roll`, {}))],
-  ['post', '/{id}/roll', 500, failing('rollKey', 'bug', (c) => c.api.post(`${UNKNOWN}/roll`))],
-  ['post', '/{id}/roll', 503, failing('rollKey', 'down', (c) => c.api.post(`${UNKNOWN}/roll`))],
+  ['post', '/{id}/roll', 500, failing('rollKey', 'bug', (c) => c.api.post(`${UNKNOWN}/roll`, {}))],
+  ['post', '/{id}/roll', 503, failing('rollKey', 'down', (c) => c.api.post(`${UNKNOWN}/roll`, {}))],
 
   ['delete', '/{id}', 204, withKeys((c, { secret }) => c.api.delete(`/${secret}`))],
   ['delete', '/{id}', 401, (c) => c.as(null).delete(UNKNOWN)],
@@ -548,11 +548,13 @@ describe('the OpenAPI document', () => {
     ] as const) {
       expect(bodyOf(path, method)?.required).toBe(true);
     }
-    // The server: no body (and so no JSON content type) is 415; `{}` is accepted.
+    // The server: no body (and so no JSON content type) is 415; an empty JSON body is 400; `{}` is accepted.
     const context = setup();
     const { key } = await context.createKey('org_a', { name: 'K', type: 'secret' });
     expect((await context.api.patch(`/${key.id}`).unset('Content-Type')).status).toBe(415);
     expect((await context.api.post(`/${key.id}/roll`).unset('Content-Type')).status).toBe(415);
+    expect((await context.api.patch(`/${key.id}`).set('Content-Length', '0')).status).toBe(400);
+    expect((await context.api.post(`/${key.id}/roll`).set('Content-Length', '0')).status).toBe(400);
     expect((await context.api.patch(`/${key.id}`, {})).status).toBe(200);
     expect((await context.api.post(`/${key.id}/roll`, {})).status).toBe(201);
   });

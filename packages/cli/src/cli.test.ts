@@ -370,7 +370,7 @@ describe('usage and connection errors exit 2', () => {
       env: { MONGO_URL: `mongodb://ops:hunter2@127.0.0.1:${port}/app` },
     });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('Cannot connect to MONGO_URL=mongodb://ops:***@127.0.0.1');
+    expect(result.stderr).toContain('Cannot connect to MONGO_URL=mongodb://<credentials>@127.0.0.1');
     expect(result.stderr).toContain('serverSelectionTimeoutMS');
     expect(result.stderr).not.toContain('hunter2');
   });

@@ -41,7 +41,7 @@ export interface ImportReport {
   imported: number;
   /** Rows whose token was imported before (a re-run, or the same token twice): skipped. */
   existing: number;
-  /** Imported keys that were then disabled (`disabled` column). */
+  /** Imported keys stored disabled (`disabled` column). */
   disabled: number;
   refused: Array<{ line: number; problems: string[] }>;
 }
@@ -67,7 +67,7 @@ export interface ImportIo {
  * Reads `file` (CSV with a header row of `IMPORT_COLUMNS`) and imports every row into its `organization`
  * (or `defaultOrganization`, from `--org`, when the row has none), up to `BATCH_SIZE` rows at a time. Rows
  * whose token is there already count as `existing`, so a re-run after an interruption imports only the
- * rest; a row with `disabled` true is disabled once imported. Refused rows are reported with their line
+ * rest; a row with `disabled` true is stored disabled in the import's one write. Refused rows are reported with their line
  * numbers. A file that is not CSV, a field over 64 K characters, or a header that repeats a column or
  * lacks `name`, `type` and `token` or `sha256` throws `CliError` (exit 2). Values are never echoed (they
  * may be tokens): messages name columns and lines only.
@@ -129,7 +129,7 @@ export async function importCsv(
       for (const [i, result] of results.entries()) {
         const row = rows[i] as PendingRow;
         count(report, result, row.line);
-        if (row.disabled && result.status === 'imported') await disable(keyward, report, row, result.key.id);
+        if (row.disabled && result.status === 'imported') report.disabled++;
       }
     }
     bar?.update(bytes, {
@@ -166,17 +166,6 @@ export async function importCsv(
   }
   report.refused.sort((a, b) => a.line - b.line);
   return report;
-}
-
-/** Disables a key the row asked to be imported disabled; a failure refuses the row (the key stays imported). */
-async function disable(keyward: Keyward, report: ImportReport, row: PendingRow, id: string): Promise<void> {
-  try {
-    await keyward.updateKey(row.organizationId, id, { disabled: true });
-    report.disabled++;
-  } catch (error) {
-    const code = isKeywardError(error) ? error.code : 'error';
-    report.refused.push({ line: row.line, problems: [`disabled: imported, but not disabled (${code})`] });
-  }
 }
 
 function count(report: ImportReport, result: ImportResult, line: number): void {
@@ -262,6 +251,8 @@ function toRow(
     }
   }
   if (record.plan) input.plan = record.plan;
+  // Stored disabled in the import's own write (never imported, then disabled: no window where it works).
+  if (disabled) input.disabled = true;
   return { line, organizationId, input: input as ImportKeyInput, disabled };
 }
 

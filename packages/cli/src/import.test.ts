@@ -213,7 +213,7 @@ describe('keyward import, against the database', () => {
     expect(noOrg.stderr).toContain('Give --org, or an organization column');
   });
 
-  it('imports rows of several organizations from one file, --org for rows without one, and disables rows marked so', async () => {
+  it('imports rows of several organizations from one file, --org for rows without one, and stores rows marked disabled disabled in one write', async () => {
     const [orgA, orgB, fallback] = [newOrg(), newOrg(), newOrg()];
     const [a, b, c, d] = [legacyToken(), legacyToken(), legacyToken(), legacyToken()];
     const file = csv(
@@ -243,6 +243,11 @@ describe('keyward import, against the database', () => {
     const off = await keyward(['verify', b]);
     expect(off.code).toBe(1);
     expect(off.stderr).toContain('refused: disabled_api_key');
+    // Stored disabled in the import's one write: one event, no `key.updated` after a moment of being live.
+    const offEvents = JSON.parse((await keyward(['events', '--org', orgB, '--json'])).stdout) as Array<{
+      type: string;
+    }>;
+    expect(offEvents.map((e) => e.type)).toEqual(['key.imported']);
     // Without --org, a row without an organization is refused, the others imported.
     const e = legacyToken();
     const noDefault = await keyward([

@@ -1,3 +1,4 @@
+import { redactConnectionString } from 'mongodb-connection-string-url';
 import { CliError, EXIT } from './exit-codes.js';
 
 /** What every database command needs, from the environment or global options. */
@@ -78,7 +79,10 @@ export function requireScopeCatalog(options: GlobalOptions, env: NodeJS.ProcessE
   );
 }
 
-/** The URL without its password, for messages. */
+/**
+ * The URL without its credentials (user, password, and secrets in the query such as
+ * `tlsCertificateKeyFilePassword`), for messages: the driver's own redactor, not a regex of ours.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  return redactConnectionString(url);
 }

@@ -17,6 +17,7 @@ export type KeywardErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
+  | 'method_not_allowed'
   | 'conflict'
   | 'precondition_failed'
   | 'idempotency_key_reused'
@@ -57,6 +58,7 @@ export const ERROR_CODES: Readonly<Record<KeywardErrorCode, CodeInfo>> = {
   unauthorized: { status: 401, message: 'Authentication is required.' },
   forbidden: { status: 403, message: 'You may not manage these API keys.' },
   not_found: { status: 404, message: 'No such API key.' },
+  method_not_allowed: { status: 405, message: 'This path does not take this method.' },
   conflict: { status: 409, message: 'The API key cannot be changed this way in its current state.' },
   precondition_failed: {
     status: 412,

@@ -70,6 +70,29 @@ describe('importKey', () => {
     );
   });
 
+  it('stores a key imported with disabled: true disabled in its one write, never verifying', async () => {
+    const inner = new MemoryKeyStore();
+    const writes: string[] = [];
+    const store = delegatingStore(inner, {
+      insert: (key, event) => {
+        writes.push(`insert disabled=${key.disabled}`);
+        return inner.insert(key, event);
+      },
+      update: (...args) => {
+        writes.push('update');
+        return inner.update(...args);
+      },
+    });
+    const { keyward } = testKeyward({ store, legacyTokens: LEGACY });
+    const token = legacyToken();
+    const key = await keyward.importKey(ORG, { token, name: 'Off', type: 'secret', disabled: true });
+    expect(key.status).toBe('disabled');
+    expect(writes).toEqual(['insert disabled=true']);
+    expect(await keyward.verify(token)).toEqual({ valid: false, code: 'disabled_api_key' });
+    const live = await keyward.importKey(ORG, { token: legacyToken(), name: 'On', type: 'secret' });
+    expect(live.status).toBe('active');
+  });
+
   it('imports by SHA-256 digest (either case): verifies, then is stored under the current hash', async () => {
     const { keyward, store } = testKeyward({ legacyTokens: LEGACY });
     const token = legacyToken();

@@ -43,6 +43,9 @@ export const importKeyInputSchema = z
       owner: keyOwnerSchema.optional(),
       meta: metaSchema.optional(),
       plan: planNameSchema.optional(),
+      disabled: z.boolean({ error: 'Must be true or false.' }).optional().meta({
+        description: 'Stores the key disabled, in the same write (docs/reference.md §8). @default false',
+      }),
     },
     { error: 'Must be a JSON object.' },
   )
@@ -108,7 +111,8 @@ export function importedKey(
     updatedAt: context.now,
     expiresAt: input.expiresAt ?? null,
     lastUsedAt: null,
-    disabled: false,
+    // Stored disabled in the import's one write: no moment where it verifies, no second event.
+    disabled: input.disabled === true,
     rolledAt: null,
     replacedBy: null,
     deletedAt: null,

@@ -1,5 +1,6 @@
 import type { KeyPolicy, KeywardError, VerifiedKey } from '@keyward/core';
 import type { Request } from 'express';
+import type { Realm } from './options.js';
 import { refusal } from './refusal.js';
 
 /** The longest `Referer` read for its origin; longer ones count as absent. */
@@ -18,7 +19,7 @@ export function checkAccess(
   policy: KeyPolicy,
   key: VerifiedKey,
   req: Request,
-  realm: string,
+  realm: Realm,
 ): KeywardError | null {
   if (policy.allowedIps.length > 0 && !policy.allowsIp(clientAddress(req))) {
     return refusal('ip_not_allowed', realm);

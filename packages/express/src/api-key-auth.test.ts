@@ -241,7 +241,7 @@ describe.each(EXPRESS_VERSIONS)('apiKeyAuth on %s', (_version, express) => {
       expectContractAnswer((await call({ 'X-API-Key': '{secret}' }, { apiKeyHeader: false })).res, MISSING);
       expectContractAnswer(
         (await call({ Authorization: 'Bearer {secret}' }, { authorizationHeader: false })).res,
-        MISSING,
+        { ...MISSING, wwwAuthenticate: 'ApiKey realm="api", header="X-API-Key"' },
       );
       expect((await call({ 'X-API-Key': '{secret}' }, { authorizationHeader: false })).res.status).toBe(200);
     });

@@ -1,10 +1,8 @@
-import type { Keyward, KeywardError, VerifiedKey, VerifyResult } from '@keyward/core';
+import type { Keyward } from '@keyward/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { admit, isRefusal, judge } from './check-key.js';
-import { corsForKey } from './cors-for-key.js';
+import { isRefusal } from './check-key.js';
 import { type CreditCost, resolveCost } from './credits.js';
-import { afterRefusal, checkPolicy, checkThrottle } from './enforce-policy.js';
-import { extractKey } from './extract-key.js';
+import { createDecision } from './decide-request.js';
 import { type KeyLimiter, resolveLimiter } from './key-limiter.js';
 import { log } from './logger.js';
 import { isMiddlewareCall, mountedUncalled } from './middleware-call.js';
@@ -18,8 +16,7 @@ import {
   resolveOnError,
   SOURCE_OPTIONS,
 } from './options.js';
-import { refusal, sendRefusal } from './refusal.js';
-import { COUNT_REFUSALS, reportOutcome } from './report-outcome.js';
+import { sendRefusal } from './refusal.js';
 
 /**
  * Options of `apiKeyAuth`: where to read the key, what the route requires, and who answers refusals.
@@ -80,81 +77,21 @@ export function apiKeyAuth(...args: unknown[]): RequestHandler {
   const auth = resolveAuth(WHERE, keyward, checked);
   const onError = resolveOnError(WHERE, checked.onError, sendRefusal);
   const limiter = resolveLimiter(WHERE, checked.limiter, auth.keyward);
-  const cost = resolveCost(WHERE, checked.cost);
-  const { realm } = auth;
-
-  function finish(
-    outcome: VerifiedKey | KeywardError,
-    req: Request,
-    res: Response,
-    next: NextFunction,
-  ): void {
-    if (isRefusal(outcome)) {
-      if (log.enabled) log('refused: %s', outcome.code);
-      // Only when set (by an earlier guard): adding a property to Express's req costs µs a request.
-      if (req.apiKey !== undefined) req.apiKey = undefined;
+  // docs/reference.md §6's decision, shared with the Passport strategy; this middleware only answers its outcome.
+  const decision = createDecision<NextFunction>(
+    auth,
+    limiter,
+    (outcome, req, res, next) => {
+      if (!isRefusal(outcome)) return next();
       // Express 4 ignores returned promises: a rejection of an async onError must reach next(err) by hand.
-      const answered = onError(outcome, req, res, next);
+      const answered = onError(outcome, req as Request, res as Response, next);
       if (answered) answered.catch(next);
-      return;
-    }
-    admit(req, outcome, auth);
-    next();
-  }
-
-  /** Contract §6's order after the lookup: state, type, scopes (judge), then IP, origin and limits. */
-  function decide(result: VerifyResult, req: Request, res: Response, next: NextFunction): void {
-    // CORS from this verify result (origin-bound public keys): no second lookup, after the throttle.
-    if (result.valid && result.policy !== null) corsForKey(result.policy, result.key, req, res);
-    const outcome = judge(auth, result, res);
-    if (isRefusal(outcome)) {
-      // A type or scope refusal of a key core admitted is this middleware's to count.
-      if (result.valid) reportOutcome(auth.keyward, req, result.key, outcome);
-      const answer = afterRefusal(limiter, req, outcome, realm);
-      if (answer instanceof Promise) answer.then((a) => finish(a, req, res, next)).catch(next);
-      else finish(answer, req, res, next);
-      return;
-    }
-    let denied: ReturnType<typeof checkPolicy>;
-    try {
-      const valid = result as VerifyResult & { valid: true };
-      denied = checkPolicy(limiter, valid, outcome, req, res, realm, auth.keyward, cost);
-    } catch (error) {
-      // A `cost` function that threw or answered something that is no cost: the app's fault.
-      next(error);
-      return;
-    }
-    if (denied === null) {
-      reportOutcome(auth.keyward, req, outcome, null);
-      admit(req, outcome, auth);
-      next();
-    } else if (denied instanceof Promise)
-      denied
-        .then((d) => {
-          reportOutcome(auth.keyward, req, outcome, d);
-          finish(d ?? outcome, req, res, next);
-        })
-        .catch(next);
-    else {
-      reportOutcome(auth.keyward, req, outcome, denied);
-      finish(denied, req, res, next);
-    }
-  }
+    },
+    (error, next) => next(error),
+    resolveCost(WHERE, checked.cost),
+  );
 
   return function apiKeyAuth(req, res, next) {
-    const found = extractKey(req, auth.source);
-    if (!('token' in found)) {
-      if ('fault' in found) return next(found.fault);
-      return finish(refusal(found.code, realm), req, res, next);
-    }
-    const throttled = checkThrottle(limiter, req, realm);
-    if (throttled !== null) return finish(throttled, req, res, next);
-    // A cached key (or a malformed token) is answered without waiting: no promise on the hot path.
-    const cached = auth.keyward.verifyCached(found.token, undefined, COUNT_REFUSALS);
-    if (cached !== undefined) return decide(cached, req, res, next);
-    auth.keyward
-      .verify(found.token, undefined, COUNT_REFUSALS)
-      .then((result) => decide(result, req, res, next))
-      .catch(next);
+    decision.run(req, res, next);
   };
 }

@@ -1,6 +1,7 @@
 import type { CreditPolicy, Keyward, KeywardError } from '@keyward/core';
 import { MAX_CREDITS } from '@keyward/core';
 import type { Request, Response } from 'express';
+import type { Realm } from './options.js';
 import { refusal } from './refusal.js';
 
 /**
@@ -50,7 +51,7 @@ export function chargeCredits(
   cost: CreditCost,
   req: Request,
   res: Response | undefined,
-  realm: string,
+  realm: Realm,
 ): KeywardError | null | Promise<KeywardError | null> {
   const asked = typeof cost === 'function' ? cost(req) : cost;
   if (!isCost(asked)) {

@@ -4,6 +4,7 @@ import { ipKeyGenerator } from 'express-rate-limit';
 import { checkAccess, clientAddress } from './access-check.js';
 import { type CreditCost, chargeCredits } from './credits.js';
 import type { KeyLimiter } from './key-limiter.js';
+import type { Realm } from './options.js';
 import { refusal } from './refusal.js';
 
 /** Marks a request whose key was already counted, so a second `apiKeyAuth` on its way counts nothing. */
@@ -16,7 +17,7 @@ const COUNTED = Symbol.for('keyward.express.counted');
  * @example
  * const throttled = checkThrottle(limiter, req, 'api'); // before verify
  */
-export function checkThrottle(limiter: KeyLimiter, req: Request, realm: string): KeywardError | null {
+export function checkThrottle(limiter: KeyLimiter, req: Request, realm: Realm): KeywardError | null {
   if (!limiter.blocking) return null;
   const until = limiter.throttledUntil(throttleKey(req));
   return until === 0 ? null : throttleRefusal(until, realm);
@@ -33,7 +34,7 @@ export function afterRefusal(
   limiter: KeyLimiter,
   req: Request,
   outcome: KeywardError,
-  realm: string,
+  realm: Realm,
 ): KeywardError | Promise<KeywardError> {
   if (outcome.code !== 'invalid_api_key' || !limiter.throttles) return outcome;
   return limiter
@@ -54,7 +55,7 @@ export function checkPolicy(
   key: VerifiedKey,
   req: Request,
   res: Response | undefined,
-  realm: string,
+  realm: Realm,
   keyward?: Keyward,
   cost: CreditCost = 1,
 ): KeywardError | null | Promise<KeywardError | null> {
@@ -81,7 +82,7 @@ function throttleKey(req: Request): string {
   return ipKeyGenerator(clientAddress(req));
 }
 
-function throttleRefusal(until: number, realm: string): KeywardError {
+function throttleRefusal(until: number, realm: Realm): KeywardError {
   const seconds = Math.max(1, Math.ceil((until - Date.now()) / 1000));
   return refusal('too_many_invalid_keys', realm, undefined, { 'Retry-After': String(seconds) });
 }

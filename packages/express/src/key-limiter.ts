@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
 import { CounterMemoryStore } from './counter-store.js';
 import { log } from './logger.js';
+import type { Realm } from './options.js';
 import { setRateLimitHeaders } from './rate-limit-headers.js';
 import { refusal } from './refusal.js';
 
@@ -68,7 +69,7 @@ export interface KeyLimiter {
    * and `onStoreError` is `'closed'`) or `null` when admitted. A refused request is given back to the
    * windows it did not exceed: only admitted requests count.
    */
-  consume(policy: KeyPolicy, res: Response | undefined, realm: string): Promise<KeywardError | null>;
+  consume(policy: KeyPolicy, res: Response | undefined, realm: Realm): Promise<KeywardError | null>;
   /** Whether the invalid-key throttle is on. */
   readonly throttles: boolean;
   /** Whether any address is throttled now (or was, until its next check). */
@@ -234,7 +235,7 @@ class Limiter implements KeyLimiter {
     return count.totalHits > throttle.limit ? until : 0;
   }
 
-  async consume(policy: KeyPolicy, res: Response | undefined, realm: string): Promise<KeywardError | null> {
+  async consume(policy: KeyPolicy, res: Response | undefined, realm: Realm): Promise<KeywardError | null> {
     const { limits } = policy;
     const stores = limits.map((l) => this.#store(l.windowSeconds));
     let counts: ClientRateLimitInfo[];

@@ -113,14 +113,49 @@ describe.each(EXPRESS_VERSIONS)('where the key is read, on %s', (_version, expre
           .set(headers);
         expect(res.status).toBe(200);
         expect(res.body.apiKey.id).toBe(f.secret.key.id);
-        // The JWT alone is no key.
+        // The JWT alone is no key; the challenge names the header the key goes in, not Bearer.
         expectContractAnswer(
           await request(build(express, f.keyward, options))
             .get('/r')
             .set('Authorization', `Bearer ${JWT}`),
-          MISSING,
+          { ...MISSING, wwwAuthenticate: 'ApiKey realm="api", header="X-API-Key"' },
         );
       }
+    });
+
+    it('challenges a 401 with every accepted scheme, Bearer with its RFC 6750 error', async () => {
+      const f = await keywardFixture();
+      const app = build(express, f.keyward, { schemes: ['Bearer', 'Api-Key'], realm: 'snippets' });
+      expectContractAnswer(await request(app).get('/r'), {
+        ...MISSING,
+        wwwAuthenticate: 'Bearer realm="snippets", Api-Key realm="snippets"',
+      });
+      expectContractAnswer(await request(app).get('/r').set('Authorization', 'Api-Key kw_sk_nope'), {
+        status: 401,
+        code: 'invalid_api_key',
+        wwwAuthenticate: 'Bearer realm="snippets", error="invalid_token", Api-Key realm="snippets"',
+      });
+      const apiKeyOnly = build(express, f.keyward, { schemes: ['Api-Key'] });
+      expectContractAnswer(await request(apiKeyOnly).get('/r'), {
+        ...MISSING,
+        wwwAuthenticate: 'Api-Key realm="api"',
+      });
+    });
+
+    it('challenges header-only extraction with the headers the key is read from', async () => {
+      const f = await keywardFixture();
+      const app = build(express, f.keyward, {
+        authorizationHeader: false,
+        apiKeyHeader: ['X-Snippets-Key', 'X-API-Key'],
+      });
+      expectContractAnswer(await request(app).get('/r').set('X-Snippets-Key', 'kw_sk_nope'), {
+        status: 401,
+        code: 'invalid_api_key',
+        wwwAuthenticate:
+          'ApiKey realm="api", header="X-Snippets-Key", ApiKey realm="api", header="X-API-Key"',
+      });
+      // The default (Bearer, and X-API-Key beside it) keeps the documented Bearer challenge.
+      expectContractAnswer(await request(build(express, f.keyward, {})).get('/r'), MISSING);
     });
 
     it("reads the key with the app's getKey instead of the headers", async () => {

@@ -119,11 +119,24 @@ export interface KeySource {
   getKey: KeyGetter | null;
 }
 
+/**
+ * The `WWW-Authenticate` of 401 refusals for an app that reads keys other than as `Bearer` (docs/reference.md
+ * §2): one challenge per accepted scheme, or per API-key header when no scheme is. A plain string is the
+ * realm of core's default challenge, `Bearer realm="…"`.
+ */
+export type Realm = string | Challenge;
+
+/** A realm with the challenges built once, by RFC 6750 `error` (`''` for none). */
+export interface Challenge {
+  readonly realm: string;
+  readonly header: Readonly<Record<string, string>>;
+}
+
 /** Options resolved once per factory call. */
 export interface ResolvedAuth {
   keyward: Keyward;
   source: KeySource;
-  realm: string;
+  realm: Realm;
   requirements: VerifyRequirements | undefined;
 }
 
@@ -158,10 +171,11 @@ export function resolveAuth(
   options: Readonly<Record<string, unknown>>,
 ): ResolvedAuth {
   const service = checkKeyward(where, keyward);
+  const source = resolveSource(where, options);
   return Object.freeze({
     keyward: service,
-    source: resolveSource(where, options),
-    realm: resolveRealm(where, options.realm),
+    source,
+    realm: resolveChallenge(resolveRealm(where, options.realm), source, options),
     requirements: resolveRequirements(where, service, options.type, options.scopes),
   });
 }
@@ -198,6 +212,48 @@ function resolveSource(where: string, options: Readonly<Record<string, unknown>>
     throw new TypeError(`${where}: authorizationHeader and apiKeyHeader must be different headers`);
   }
   return Object.freeze({ authorization, schemes, apiKeys, getKey: null });
+}
+
+/**
+ * What a 401 challenges the client with: core's `Bearer realm="…"` when Bearer is the only scheme (or the app's
+ * `getKey` reads the key), else every accepted scheme as configured (`Bearer realm="api", Api-Key
+ * realm="api"`; RFC 6750's `error` on the Bearer one only), or, with no scheme, `ApiKey realm="api",
+ * header="X-API-Key"` for each API-key header, so a client learns where the key goes.
+ */
+function resolveChallenge(
+  realm: string,
+  source: KeySource,
+  options: Readonly<Record<string, unknown>>,
+): Realm {
+  if (source.getKey !== null) return realm;
+  if (source.authorization !== null && source.schemes.length === 1 && source.schemes[0] === 'bearer')
+    return realm;
+  const spelt = (options.schemes as readonly string[] | undefined) ?? ['Bearer'];
+  const schemes =
+    source.authorization === null
+      ? []
+      : source.schemes.map((lower) => spelt.find((s) => s.toLowerCase() === lower) ?? lower);
+  const configured = options.apiKeyHeader;
+  const named = typeof configured === 'string' ? [configured] : Array.isArray(configured) ? configured : [];
+  const headers = source.apiKeys.map(
+    (lower) =>
+      (named as string[]).find((n) => n.toLowerCase() === lower) ??
+      (lower === 'x-api-key' ? 'X-API-Key' : lower),
+  );
+  const build = (error: string) =>
+    schemes.length > 0
+      ? schemes
+          .map((scheme) =>
+            scheme.toLowerCase() === 'bearer' && error !== ''
+              ? `${scheme} realm="${realm}", error="${error}"`
+              : `${scheme} realm="${realm}"`,
+          )
+          .join(', ')
+      : headers.map((name) => `ApiKey realm="${realm}", header="${name}"`).join(', ');
+  return Object.freeze({
+    realm,
+    header: Object.freeze({ '': build(''), invalid_token: build('invalid_token') }),
+  });
 }
 
 /** The accepted schemes, lower case and de-duplicated; each an HTTP token (RFC 9110 auth-scheme). */

@@ -1,24 +1,22 @@
 import type { IncomingMessage } from 'node:http';
-import type { Keyward, KeywardError, VerifiedKey, VerifyResult } from '@keyward/core';
+import type { Keyward, VerifiedKey } from '@keyward/core';
 import type { Request } from 'express';
 import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
-import { admit, isRefusal, judge } from './check-key.js';
-import { corsForKey } from './cors-for-key.js';
-import { afterRefusal, checkPolicy, checkThrottle } from './enforce-policy.js';
-import { extractKey } from './extract-key.js';
+import { isRefusal } from './check-key.js';
+import { createDecision, type DecisionFinish, type RequestDecision } from './decide-request.js';
 import { type KeyLimiter, resolveLimiter } from './key-limiter.js';
 import { log } from './logger.js';
 import {
   checkOptionsObject,
   type KeySourceOptions,
   REQUIREMENT_OPTIONS,
+  type Realm,
   type ResolvedAuth,
   type RouteRequirements,
   resolveAuth,
   SOURCE_OPTIONS,
 } from './options.js';
 import { refusal } from './refusal.js';
-import { COUNT_NONE, COUNT_REFUSALS, reportOutcome } from './report-outcome.js';
 
 /**
  * Options of `createPassportStrategy`: the strategy name, what it requires of keys, and where to read them.
@@ -78,127 +76,53 @@ const ALLOWED = [...SOURCE_OPTIONS, ...REQUIREMENT_OPTIONS, 'name', 'limiter', '
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
 // Passport runs each request on `Object.create(strategy)`; a symbol-keyed property (unlike `#private`)
 // is found through that prototype chain.
-const AUTH = Symbol('keyward.auth');
-const LIMITER = Symbol('keyward.limiter');
-const RESOLVE_USER = Symbol('keyward.resolveUser');
+const DECISION = Symbol('keyward.decision');
 
 /**
  * The strategy class. passport-headerapikey reads a single header with a case-sensitive prefix and cannot
- * see a second, different key, so `authenticate` is overridden to read both headers the way `apiKeyAuth`
- * does; the verify callback, `passReqToCallback` and the success/fail/error protocol are the base class's.
+ * see a second, different key, so `authenticate` is overridden to read the key the way `apiKeyAuth` does,
+ * through the same decision; the verify callback, `passReqToCallback` and the success/fail/error protocol
+ * are the base class's.
  */
 class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStrategy {
-  readonly [AUTH]: ResolvedAuth;
-  readonly [LIMITER]: KeyLimiter;
-  readonly [RESOLVE_USER]: UserResolver | null;
+  readonly [DECISION]: RequestDecision<Verified>;
 
-  constructor(auth: ResolvedAuth, name: string, limiter: KeyLimiter, resolveUser: UserResolver | null) {
+  constructor(auth: ResolvedAuth, name: string, decision: RequestDecision<Verified>) {
     // Only for the base class's own reading, which `authenticate` below replaces.
     const header = auth.source.authorization ?? auth.source.apiKeys[0] ?? 'authorization';
     const prefix = auth.source.authorization === null ? '' : 'Bearer ';
     super({ header, prefix }, true, (token, verified, req) =>
-      verifyToken(auth, limiter, resolveUser, token, verified, req),
+      decision.runToken(token, req as Request | undefined, (req as Request | undefined)?.res, verified),
     );
     this.name = name;
-    this[AUTH] = auth;
-    this[LIMITER] = limiter;
-    this[RESOLVE_USER] = resolveUser;
+    this[DECISION] = decision;
   }
 
   override authenticate(req: IncomingMessage, _options?: object): void {
-    const auth = this[AUTH];
     // Fail closed: only a key verified now may stay on the request (cleared only when set: adding a property
     // to Express's req costs µs a request).
     if ((req as Request).apiKey !== undefined) (req as Request).apiKey = undefined;
-    const found = extractKey(req, auth.source);
-    if (!('token' in found)) {
-      this.error('fault' in found ? found.fault : refusal(found.code, auth.realm));
-      return;
-    }
-    // Contract §6: a throttled address is refused before any lookup.
-    const throttled = checkThrottle(this[LIMITER], req as Request, auth.realm);
-    if (throttled !== null) {
-      this.error(throttled);
-      return;
-    }
-    // The hot path: a cached, admitted key without policies, whose user is the key, is decided here, with no
-    // callback to allocate. Counts nothing: a request that does not finish here is verified (and counted)
-    // again by verifyToken.
-    const cached =
-      this[RESOLVE_USER] === null ? auth.keyward.verifyCached(found.token, undefined, COUNT_NONE) : undefined;
-    if (cached?.valid && cached.policy === null) {
-      const outcome = judge(auth, cached, (req as Request).res);
-      if (!isRefusal(outcome)) {
-        reportOutcome(auth.keyward, req, outcome, null);
-        admit(req as Request, outcome, auth);
-        this.success(outcome, undefined);
-        return;
-      }
-    }
     // The base class's verified-callback protocol: error → error(), no user → fail(), else success().
     const verified: Verified = (err, user, info) => {
       if (err) return this.error(err);
       if (!user) return this.fail(info, undefined);
       this.success(user, info);
     };
-    this.verify(found.token, verified, req);
+    this[DECISION].run(req as Request, (req as Request).res, verified);
   }
 }
 
-function verifyToken(
-  auth: ResolvedAuth,
-  limiter: KeyLimiter,
-  resolveUser: UserResolver | null,
-  token: string,
-  verified: Verified,
-  req?: IncomingMessage,
-): void {
-  const refuse = (error: KeywardError) => {
-    if (log.enabled) log('refused: %s', error.code);
-    verified(error);
+/** The strategy's answer to the shared decision: a refusal is an error, an admitted key its user. */
+function answerWith(resolveUser: UserResolver | null, realm: Realm): DecisionFinish<Verified> {
+  return (outcome, req, _res, verified) => {
+    if (isRefusal(outcome)) return verified(outcome);
+    if (resolveUser === null || req === undefined) return verified(null, outcome);
+    giveUser(resolveUser, outcome, req, realm, verified);
   };
-  const failed = (error: unknown) =>
-    verified(error instanceof Error ? error : new Error('Keyward verification failed'));
-  const settle = (result: VerifyResult) => {
-    const res = (req as Request | undefined)?.res;
-    if (req && result.valid && result.policy !== null)
-      corsForKey(result.policy, result.key, req as Request, res);
-    const outcome = judge(auth, result, res);
-    if (isRefusal(outcome)) {
-      if (result.valid) reportOutcome(auth.keyward, req, result.key, outcome);
-      const answer = req ? afterRefusal(limiter, req as Request, outcome, auth.realm) : outcome;
-      if (answer instanceof Promise) answer.then(refuse, failed);
-      else refuse(answer);
-      return;
-    }
-    const pass = (denied: KeywardError | null) => {
-      reportOutcome(auth.keyward, req, outcome, denied);
-      if (denied !== null) return refuse(denied);
-      if (req) admit(req as Request, outcome, auth);
-      if (resolveUser === null) return verified(null, outcome);
-      giveUser(resolveUser, outcome, req as Request, auth.realm, verified);
-    };
-    // Without a request (called directly) there is no address, origin or response to judge limits on.
-    if (!req) return pass(null);
-    const denied = checkPolicy(
-      limiter,
-      result as VerifyResult & { valid: true },
-      outcome,
-      req as Request,
-      res,
-      auth.realm,
-      auth.keyward,
-    );
-    if (denied instanceof Promise) denied.then(pass, failed);
-    else pass(denied);
-  };
-  // A cached key (or a malformed token) is decided without waiting, as in apiKeyAuth.
-  const cached = auth.keyward.verifyCached(token, undefined, COUNT_REFUSALS);
-  if (cached !== undefined) {
-    settle(cached);
-    return;
-  }
-  auth.keyward.verify(token, undefined, COUNT_REFUSALS).then(settle, failed);
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error('Keyward verification failed');
 }
 
 /**
@@ -209,7 +133,7 @@ function giveUser(
   resolveUser: UserResolver,
   key: VerifiedKey,
   req: Request,
-  realm: string,
+  realm: Realm,
   verified: Verified,
 ): void {
   const deliver = (user: ResolvedUser) => {
@@ -269,5 +193,11 @@ export function createPassportStrategy(keyward: Keyward, options?: KeywardStrate
   if (resolveUser !== null && typeof resolveUser !== 'function')
     throw new TypeError(`${WHERE}: resolveUser must be a function`);
   const limiter = resolveLimiter(WHERE, checked.limiter, auth.keyward);
-  return new KeywardPassportStrategy(auth, name, limiter, resolveUser as UserResolver | null);
+  const decision = createDecision<Verified>(
+    auth,
+    limiter,
+    answerWith(resolveUser as UserResolver | null, auth.realm),
+    (error, verified) => verified(asError(error)),
+  );
+  return new KeywardPassportStrategy(auth, name, decision);
 }

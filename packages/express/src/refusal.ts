@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { KeywardError, type KeywardErrorCode } from '@keyward/core';
-import type { AuthErrorHandler } from './options.js';
+import { ERROR_CODES, KeywardError, type KeywardErrorCode } from '@keyward/core';
+import type { AuthErrorHandler, Realm } from './options.js';
 
 /**
  * A docs/reference.md §2 refusal with its status, body and (on 401) `WWW-Authenticate` challenge. Built without a
@@ -8,21 +8,29 @@ import type { AuthErrorHandler } from './options.js';
  */
 export function refusal(
   code: KeywardErrorCode,
-  realm: string,
+  realm: Realm,
   required?: readonly string[],
   headers?: Readonly<Record<string, string>>,
 ): KeywardError {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
+    const challenge = typeof realm === 'string' ? undefined : challengeOf(code, realm.header);
     return new KeywardError(code, {
-      realm,
+      realm: typeof realm === 'string' ? realm : realm.realm,
       extra: required ? { required: [...required] } : undefined,
-      headers,
+      headers: challenge === undefined ? headers : { ...headers, 'WWW-Authenticate': challenge },
     });
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+/** The app's own challenge for a 401 code (by its RFC 6750 `error`); nothing for other statuses. */
+function challengeOf(code: KeywardErrorCode, header: Readonly<Record<string, string>>): string | undefined {
+  const info = ERROR_CODES[code] as { status: number; bearerError?: string | null };
+  if (info.status !== 401) return undefined;
+  return header[info.bearerError ?? ''];
 }
 
 /**

@@ -7,9 +7,6 @@ import type { Keyward, KeywardError, UsageOutcome, VerifiedKey, VerifyOptions } 
  */
 export const COUNT_REFUSALS: VerifyOptions = Object.freeze({ count: 'refusals' });
 
-/** For a first look that may be followed by a second verify of the same request: counts nothing. */
-export const COUNT_NONE: VerifyOptions = Object.freeze({ count: 'none' });
-
 /**
  * Requests whose key was reported admitted, by key id: a request through two guards (`app.use('/v1',
  * apiKeyAuth(kw))` and a route's own `apiKeyAuth(kw, { scopes })`) is counted once. A WeakMap rather than a

@@ -2,12 +2,12 @@ import { runKeyStoreConformance } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { beforeAll, describe } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
-import { MONGOOSE_MAJORS, useConnections } from './test-connections.js';
+import { MONGOOSE_MAJORS, OLDER_MONGOOSE_MAJORS, useConnections } from './test-connections.js';
 
 const { connect } = useConnections('conformance');
 let collections = 0;
 
-describe.each(MONGOOSE_MAJORS)('MongoKeyStore on %s', (label, mongoose) => {
+describe.each([...MONGOOSE_MAJORS, ...OLDER_MONGOOSE_MAJORS])('MongoKeyStore on %s', (label, mongoose) => {
   let connection: Connection;
   beforeAll(async () => {
     connection = (await connect(mongoose)) as unknown as Connection;

@@ -64,6 +64,11 @@ describe('MongoKeyStore options', () => {
     expect(store({ leaseMs: 1.5 })).toThrow(TypeError);
   });
 
+  it('throws a TypeError naming an unknown option, such as a misspelt one', () => {
+    expect(store({ timeout: 1000 } as never)).toThrow(/unknown option "timeout"/);
+    expect(store({ pollInterval: 100 } as never)).toThrow(/unknown option "pollInterval"/);
+  });
+
   it('accepts the documented values without changing the caller options object', () => {
     const options = Object.freeze({
       connection,

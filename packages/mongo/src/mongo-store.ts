@@ -54,6 +54,17 @@ const USAGE_BATCH_SIZE = 20;
  */
 const POLL_OVERLAP_MS = 10_000;
 
+/** The options `MongoKeyStore` takes; any other name is refused (a typo would otherwise be ignored). */
+const OPTIONS: readonly string[] = [
+  'connection',
+  'collection',
+  'timeoutMs',
+  'leaseMs',
+  'pollIntervalMs',
+  'eventRetentionDays',
+  'faults',
+];
+
 /** Options of `MongoKeyStore`. */
 export interface MongoKeyStoreOptions {
   /** An open (or opening) mongoose connection of the app; the store never connects by itself. */
@@ -84,7 +95,7 @@ export interface MongoKeyStoreOptions {
 
 /**
  * A `KeyStore` on MongoDB (5.0+, standalone, replica set or sharded) or FerretDB 1.24, through the app's
- * mongoose 8 or 9 connection. Every key write is a guarded write under a per-key lease (write-path.ts);
+ * mongoose 6.13+, 7.8+, 8 or 9 connection. Every key write is a guarded write under a per-key lease (write-path.ts);
  * the same code runs on every server.
  *
  * @example
@@ -106,6 +117,12 @@ export class MongoKeyStore implements KeyStore {
   readonly #retentionMs: number;
   readonly #ObjectId: Connection['base']['Types']['ObjectId'];
   readonly #timeoutMs: number;
+  /**
+   * Options of the store's reads: `maxTimeMS` = `timeoutMs`, so the server cancels a read that outlives the
+   * call's bound rather than leaving it running after the caller was answered 503 (the bound itself stays:
+   * it also covers waiting for the connection; writes are not cancelled but settle, see `#write`).
+   */
+  readonly #reads: { maxTimeMS: number };
   readonly #listeners = new Set<KeyChangeListener>();
   readonly #feed: ChangeFeed;
   #indexes: Promise<void> | null = null;
@@ -138,6 +155,10 @@ export class MongoKeyStore implements KeyStore {
         'MongoKeyStore: the changeFeed option is gone (the feed always polls the change log)',
       );
     }
+    for (const name of Object.keys(options)) {
+      // As every Keyward factory: `timeout` for `timeoutMs` must not silently keep the default.
+      if (!OPTIONS.includes(name)) throw new TypeError(`MongoKeyStore: unknown option "${name}"`);
+    }
     this.#models = storeModels(connection, collection);
     this.#keys = this.#models.keys.collection as unknown as mongo.Collection<KeyDocument>;
     this.#hashes = this.#models.hashes.collection as unknown as mongo.Collection<HashDocument>;
@@ -153,6 +174,7 @@ export class MongoKeyStore implements KeyStore {
     this.#retentionMs = retentionMs(options, 'MongoKeyStore');
     this.#ObjectId = connection.base.Types.ObjectId;
     this.#timeoutMs = timeoutMs;
+    this.#reads = Object.freeze({ maxTimeMS: timeoutMs });
     this.#writes = new WritePath(
       {
         keys: this.#keys,
@@ -285,10 +307,10 @@ export class MongoKeyStore implements KeyStore {
   /** The hash pointer, then the key it names, each checked to be the one asked for. */
   findByHash(hash: string): Promise<StoredKey | null> {
     return this.#run('findByHash', async () => {
-      const pointer = await this.#hashes.findOne({ _id: hash });
+      const pointer = await this.#hashes.findOne({ _id: hash }, this.#reads);
       if (!pointer) return null;
       if (pointer._id !== hash) throw new Error('the server answered another hash pointer');
-      const doc = await this.#writes.readKey(pointer.keyId);
+      const doc = await this.#writes.readKey(pointer.keyId, this.#timeoutMs);
       // A pointer whose key has another hash (a re-hash half-way) or none finds nothing.
       return doc && doc.hash === hash ? fromDocument(doc) : null;
     });
@@ -298,7 +320,7 @@ export class MongoKeyStore implements KeyStore {
     return this.#run('findById', async () => {
       // A write of this key still settling (or left by a writer that died) is finished first.
       await this.#writes.leases.settle(id);
-      const [doc, used] = await Promise.all([this.#writes.readKey(id), this.#lastUse([id])]);
+      const [doc, used] = await Promise.all([this.#writes.readKey(id, this.#timeoutMs), this.#lastUse([id])]);
       if (!doc || doc.organizationId !== organizationId || doc.deletedAt) return null;
       return fromDocument(doc, used.get(id) ?? null);
     });
@@ -306,7 +328,7 @@ export class MongoKeyStore implements KeyStore {
 
   findBySlot(slot: string): Promise<StoredKey | null> {
     return this.#run('findBySlot', async () => {
-      const doc = await this.#keys.findOne({ slot });
+      const doc = await this.#keys.findOne({ slot }, this.#reads);
       if (doc && doc.slot !== slot) throw new Error('the server answered another key document');
       return doc ? fromDocument(doc) : null;
     });
@@ -316,14 +338,14 @@ export class MongoKeyStore implements KeyStore {
   /** One `countDocuments` on the organization's index. */
   countKeys(organizationId: string): Promise<number> {
     return this.#run('countKeys', () =>
-      this.#keys.countDocuments({ organizationId, deletedAt: null } as never),
+      this.#keys.countDocuments({ organizationId, deletedAt: null } as never, this.#reads),
     );
   }
 
   list(organizationId: string, query?: KeyListQuery): Promise<StoredKey[]> {
     return this.#run('list', async () => {
       const filter = query ? listFilter(organizationId, query) : { organizationId, deletedAt: null };
-      let find = this.#keys.find(filter as never).sort({ createdAt: -1, _id: -1 });
+      let find = this.#keys.find(filter as never, this.#reads).sort({ createdAt: -1, _id: -1 });
       if (query) find = find.limit(query.limit);
       const docs = await find.toArray();
       for (const doc of docs) {
@@ -475,7 +497,7 @@ export class MongoKeyStore implements KeyStore {
   async #lastUse(ids: string[]): Promise<Map<string, Date>> {
     if (ids.length === 0) return new Map();
     const docs = await this.#usage
-      .find(ids.length === 1 ? { _id: ids[0] as string } : { _id: { $in: ids } })
+      .find(ids.length === 1 ? { _id: ids[0] as string } : { _id: { $in: ids } }, this.#reads)
       .toArray();
     const wanted = new Set(ids);
     return new Map(docs.filter((d) => wanted.has(d._id) && d.at instanceof Date).map((d) => [d._id, d.at]));

@@ -1,4 +1,6 @@
 import { useTestDatabase } from '@keyward/test-db';
+import mongoose6 from 'mongoose6';
+import mongoose7 from 'mongoose7';
 import mongoose8 from 'mongoose8';
 import mongoose9 from 'mongoose9';
 import { afterAll } from 'vitest';
@@ -7,6 +9,15 @@ import { afterAll } from 'vitest';
 export const MONGOOSE_MAJORS = [
   ['mongoose 8', mongoose8],
   ['mongoose 9', mongoose9],
+] as const;
+
+/**
+ * The older majors the peer range also admits (6 and 7, on MongoDB drivers 4 and 5): the conformance suite runs on
+ * them too, so the range is as wide as what is tested; the rest of the suites run on 8 and 9.
+ */
+export const OLDER_MONGOOSE_MAJORS = [
+  ['mongoose 6', mongoose6 as unknown as typeof mongoose9],
+  ['mongoose 7', mongoose7 as unknown as typeof mongoose9],
 ] as const;
 
 type Mongoose = (typeof MONGOOSE_MAJORS)[number][1];

@@ -111,9 +111,12 @@ export class WritePath {
     return this.#leases.recoverAll();
   }
 
-  /** The key document with this id, checked to be the one asked for. */
-  async readKey(id: string): Promise<KeyDocument | null> {
-    const doc = await this.#c.keys.findOne({ _id: id });
+  /**
+   * The key document with this id, checked to be the one asked for. `maxTimeMS` (a read of a store call
+   * bounded by `timeoutMs`) has the server cancel a slow read instead of leaving it running.
+   */
+  async readKey(id: string, maxTimeMS?: number): Promise<KeyDocument | null> {
+    const doc = await this.#c.keys.findOne({ _id: id }, maxTimeMS === undefined ? {} : { maxTimeMS });
     if (doc && doc._id !== id) throw new Error('the server answered another key document');
     return doc;
   }

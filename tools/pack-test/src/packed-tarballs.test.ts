@@ -48,13 +48,13 @@ const APP_DEPENDENCIES = {
   '@types/passport': '^1.0.17',
 };
 
-// The oldest versions the peer ranges claim (`express ^4.17.0`, `passport >=0.4.0`, mongoose's own major 8):
+// The oldest versions the peer ranges claim (`express ^4.17.0`, `passport >=0.4.0`, `mongoose ^6.13.0`):
 // an app pinned there must `npm install` the tarballs as it is (no --legacy-peer-deps) and run.
 const OLDEST_DEPENDENCIES = {
   express: '~4.17.0',
   passport: '~0.4.0',
   'passport-headerapikey': '^1.2.2',
-  mongoose: '~8.0.0',
+  mongoose: '~6.13.0',
 };
 
 // A CommonJS app on the oldest peers: a key-protected route (apiKeyAuth and the Passport strategy) and the
@@ -265,14 +265,14 @@ describe('the packed tarballs, installed with npm', () => {
     expect(await sh(bin, ['--help'], work)).toContain('keys');
   });
 
-  describe('in an app pinned at the oldest supported peers (express 4.17, passport 0.4, mongoose 8.0)', () => {
+  describe('in an app pinned at the oldest supported peers (express 4.17, passport 0.4, mongoose 6.13)', () => {
     const oldest = () => join(work, 'oldest-app');
 
     it('installed them with npm, without --legacy-peer-deps, at those versions', async () => {
       const ls = JSON.parse(await sh('npm', ['ls', '--json', 'express', 'passport', 'mongoose'], oldest()));
       expect(ls.dependencies.express.version).toMatch(/^4\.17\./);
       expect(ls.dependencies.passport.version).toMatch(/^0\.4\./);
-      expect(ls.dependencies.mongoose.version).toMatch(/^8\.0\./);
+      expect(ls.dependencies.mongoose.version).toMatch(/^6\.13\./);
       // Every @keyward package took the app's own express and passport (no second copy of either).
       const all = await sh('npm', ['ls', '--all', '--parseable', '--long'], oldest());
       expect(all.split('\n').filter((line) => /node_modules\/express:express@/.test(line))).toHaveLength(1);

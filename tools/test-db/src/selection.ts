@@ -1,3 +1,4 @@
+import { redactConnectionString } from 'mongodb-connection-string-url';
 import { ensureFerretDBBinary, GoNotFoundError } from './ferretdb-binary.js';
 import type { TestDatabaseKind } from './types.js';
 
@@ -59,7 +60,7 @@ export async function ferretDBBinaryOrExplain(memoryServerFailure: string | unde
   }
 }
 
-/** A URI safe to print: credentials replaced by `***`. */
+/** A URI safe to print: credentials replaced (the driver's own redactor). */
 export function redact(uri: string): string {
-  return uri.replace(/^(mongodb(?:\+srv)?:\/\/)[^@/]*@/i, '$1***@');
+  return redactConnectionString(uri);
 }

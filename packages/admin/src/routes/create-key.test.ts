@@ -234,11 +234,16 @@ describe('POST / validation', () => {
     );
   });
 
-  it('answers 400 when the body is absent', async () => {
+  it('answers 400 when the body is absent (send one), and names the missing fields of {}', async () => {
     const { api } = setup();
     const res = await api.post('');
     expect(res.status).toBe(400);
-    expect(res.body.error.details.map((d: { path: string }) => d.path)).toEqual(['name', 'type']);
+    expect(res.body.error.details).toEqual([
+      { path: '', message: 'Send a JSON body ({} for the defaults).' },
+    ]);
+    const empty = await api.post('', {});
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.details.map((d: { path: string }) => d.path)).toEqual(['name', 'type']);
   });
 
   it('treats a __proto__ member as an unknown field', async () => {

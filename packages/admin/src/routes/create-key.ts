@@ -5,7 +5,7 @@ import { withIdempotency } from './idempotency.js';
 /**
  * `POST /` `{ name, type, scopes?, expiresAt? }` — 201 `{ data: Key, token }`; the token is shown once.
  * The body goes to the service as it came: the service parses it with core's `createKeyInputSchema`, the
- * one definition of the rules (the OpenAPI document is generated from it too). No body reads as `{}`.
+ * one definition of the rules (the OpenAPI document is generated from it too). An empty body is 400 (body.ts).
  * With `Idempotency-Key`, a retry of the same request within 24 h answers the same key and token.
  *
  * @example

@@ -19,7 +19,7 @@ describe('DELETE /:id (delete a key)', () => {
     expect((await api.get()).body.data).toEqual([]);
     expect((await api.get(`/${key.id}`)).status).toBe(404);
     expect((await api.patch(`/${key.id}`, { name: 'Back' })).status).toBe(404);
-    expect((await api.post(`/${key.id}/roll`)).status).toBe(404);
+    expect((await api.post(`/${key.id}/roll`, {})).status).toBe(404);
   });
 
   it('answers 404 not_found when the key was deleted already', async () => {

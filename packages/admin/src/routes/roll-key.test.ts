@@ -7,7 +7,7 @@ describe('POST /:id/roll (roll a key)', () => {
   it('rolls a key with an empty JSON body: a new key and token, the old one rolled for 12 hours', async () => {
     const { api, createKey } = setup();
     const old = await createKey('org_a', { name: 'Server', type: 'secret', scopes: ['billing:read'] });
-    const res = await api.post(`/${old.key.id}/roll`);
+    const res = await api.post(`/${old.key.id}/roll`, {});
     expect(res.status).toBe(201);
     expect(Object.keys(res.body).sort()).toEqual(['data', 'previous', 'token']);
     expect(res.body.token).toMatch(/^kw_sk_[0-9A-Za-z]{38}$/);
@@ -30,11 +30,14 @@ describe('POST /:id/roll (roll a key)', () => {
     expect(res.body.previous).not.toHaveProperty('token');
   });
 
-  it('accepts an empty body sent as JSON (Content-Length: 0)', async () => {
-    const { api, createKey } = setup();
+  it('refuses an empty body sent as JSON (Content-Length: 0) with 400, as the document requires a body', async () => {
+    const { api, keyward, createKey } = setup();
     const { key } = await createKey();
     const res = await api.post(`/${key.id}/roll`).set('Content-Length', '0');
-    expect(res.status).toBe(201);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'validation_error', details: [{ path: '' }] });
+    expect(await snapshot(keyward, 'org_a', key.id)).toEqual(key);
+    expect((await api.post(`/${key.id}/roll`, {})).status).toBe(201);
   });
 
   it('refuses an empty body without a JSON content type with 415, and rolls nothing', async () => {
@@ -86,7 +89,7 @@ describe('POST /:id/roll (roll a key)', () => {
   it('shows the new token of a rolled public key in the new key too', async () => {
     const { api, createKey } = setup();
     const { key } = await createKey('org_a', { name: 'Website', type: 'public' });
-    const res = await api.post(`/${key.id}/roll`);
+    const res = await api.post(`/${key.id}/roll`, {});
     expect(res.body.token).toMatch(/^kw_pk_/);
     expect(res.body.data.token).toBe(res.body.token);
     expect(res.body.previous.token).not.toBe(res.body.token);
@@ -124,8 +127,8 @@ describe('POST /:id/roll (roll a key)', () => {
   it('answers 409 conflict for a key that was rolled already', async () => {
     const { api, keyward, createKey } = setup();
     const { key } = await createKey();
-    expect((await api.post(`/${key.id}/roll`)).status).toBe(201);
-    const res = await api.post(`/${key.id}/roll`);
+    expect((await api.post(`/${key.id}/roll`, {})).status).toBe(201);
+    const res = await api.post(`/${key.id}/roll`, {});
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('conflict');
     expect((await keyward.listKeys('org_a')).keys).toHaveLength(2);
@@ -135,7 +138,7 @@ describe('POST /:id/roll (roll a key)', () => {
     const { api, keyward, createKey } = setup();
     const { key } = await createKey();
     await keyward.updateKey('org_a', key.id, { disabled: true });
-    const res = await api.post(`/${key.id}/roll`);
+    const res = await api.post(`/${key.id}/roll`, {});
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('conflict');
     expect((await keyward.listKeys('org_a')).keys).toHaveLength(1);
@@ -149,7 +152,7 @@ describe('POST /:id/roll (roll a key)', () => {
       expiresAt: '2030-01-01T01:00:00Z',
     });
     clock.advance(HOUR);
-    const res = await api.post(`/${key.id}/roll`);
+    const res = await api.post(`/${key.id}/roll`, {});
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('conflict');
     expect((await keyward.listKeys('org_a')).keys).toHaveLength(1);
@@ -160,7 +163,7 @@ describe('POST /:id/roll (roll a key)', () => {
     const { key } = await createKey();
     await keyward.deleteKey('org_a', key.id);
     for (const id of [UNKNOWN_ID, 'key_!', key.id]) {
-      const res = await api.post(`/${id}/roll`);
+      const res = await api.post(`/${id}/roll`, {});
       expect(res.status).toBe(404);
       expect(res.body.error.code).toBe('not_found');
     }

@@ -4,7 +4,7 @@ import { etagHeader, ifMatch } from './etag.js';
 import { withIdempotency } from './idempotency.js';
 
 /**
- * `POST /:id/roll` `{ gracePeriodSeconds? }` (no body: the defaults) — 201 `{ data: Key, token, previous: Key }`.
+ * `POST /:id/roll` `{ gracePeriodSeconds? }` (`{}`: the defaults; no body is 400) — 201 `{ data: Key, token, previous: Key }`.
  * The service parses the body with core's `rollKeyInputSchema` (shape first, then the key's existence).
  * With `If-Match`, 412 `precondition_failed` if the key changed since; `ETag` is the new key's. With
  * `Idempotency-Key`, a retry of the same request within 24 h answers the same new key and token.
