@@ -1,5 +1,5 @@
-export { BASE62 } from './base62.js';
-export type { CachedKey, VerifyCacheOptions } from './cache.js';
+export { BASE62 } from './format/base62.js';
+export type { CachedKey, VerifyCacheOptions } from './verify/cache.js';
 export {
   DuplicateKeyError,
   ERROR_CODES,
@@ -10,8 +10,8 @@ export {
   type KeywardErrorOptions,
   MAX_ERROR_DETAILS,
   type ValidationDetail,
-} from './errors.js';
-export type { EventMaintenance, EventsOptions } from './event-hooks.js';
+} from './shared/errors.js';
+export type { EventMaintenance, EventsOptions } from './events/event-hooks.js';
 export {
   compareEvents,
   DEFAULT_EVENT_RETENTION_DAYS,
@@ -19,7 +19,7 @@ export {
   type EventStoreOptions,
   matchesEventQuery,
   retentionMs,
-} from './event-log.js';
+} from './store/event-log.js';
 export {
   decodeEventListCursor,
   type EventListCursor,
@@ -30,7 +30,7 @@ export {
   type ListEventsQuery,
   listEventsQuerySchema,
   serializeEvent,
-} from './event-schemas.js';
+} from './schemas/event-schemas.js';
 export {
   buildKeyEvent,
   copyKeyEvent,
@@ -44,22 +44,22 @@ export {
   MAX_EVENT_TEXT,
   newEventId,
   SYSTEM_ACTOR,
-} from './events.js';
-export type { ExpiringKeysQuery } from './expiring.js';
-export { createTokenHasher, safeEqual, type TokenHasher } from './hash.js';
+} from './events/events.js';
+export type { ExpiringKeysQuery } from './lifecycle/expiring.js';
+export { createTokenHasher, safeEqual, type TokenHasher } from './format/hash.js';
 export {
   IDEMPOTENCY_LOCK_MS,
   IDEMPOTENCY_TTL_MS,
   MAX_IDEMPOTENCY_KEY_LENGTH,
-} from './idempotency.js';
-export { isKeyId, newKeyId } from './ids.js';
+} from './lifecycle/idempotency.js';
+export { isKeyId, newKeyId } from './format/ids.js';
 export {
   IMPORT_TOKEN_PATTERN,
   type ImportKeyInput,
   type ImportResult,
   importKeyInputSchema,
   SHA256_PATTERN,
-} from './import-key.js';
+} from './lifecycle/import-key.js';
 export {
   BODY_LENGTH,
   CHECKSUM_LENGTH,
@@ -72,10 +72,10 @@ export {
   redactToken,
   tokenPattern,
   tokenType,
-} from './key-format.js';
-export { escapeRegExp, matchesListQuery, matchesSearch } from './key-list.js';
-export { createKeyLookup, type LookupHashers } from './key-lookup.js';
-export { compileKeyPolicy } from './key-policy.js';
+} from './format/key-format.js';
+export { escapeRegExp, matchesListQuery, matchesSearch } from './store/key-list.js';
+export { createKeyLookup, type LookupHashers } from './verify/key-lookup.js';
+export { compileKeyPolicy } from './policies/key-policy.js';
 export {
   createKeyward,
   DEFAULT_KEY_NAME,
@@ -90,11 +90,11 @@ export {
   type LeakAction,
   type LeakReport,
   type LeakResult,
-} from './leak-report.js';
-export { type LegacyTokensOptions, MAX_LEGACY_TOKEN_LENGTH } from './legacy.js';
-export type { LifetimeOptions, LifetimePolicy } from './lifetime.js';
-export { type LimitOptions, limitsOverMax } from './limit-options.js';
-export { MemoryKeyStore } from './memory-store.js';
+} from './lifecycle/leak-report.js';
+export { type LegacyTokensOptions, MAX_LEGACY_TOKEN_LENGTH } from './format/legacy.js';
+export type { LifetimeOptions, LifetimePolicy } from './lifecycle/lifetime.js';
+export { type LimitOptions, limitsOverMax } from './policies/limit-options.js';
+export { MemoryKeyStore } from './store/memory-store.js';
 export type { KeywardOptions } from './options.js';
 export {
   keyOwnerSchema,
@@ -104,10 +104,10 @@ export {
   ownerFilterSchema,
   ownerTypeSchema,
   revokeOwnerInputSchema,
-} from './owner-schemas.js';
-export { parseInput } from './parse-input.js';
-export { type Pepper, type PepperOption, sha256Hex } from './pepper.js';
-export { PLAN_NAME_PATTERN, type PlanDefinition, type PlansOption } from './plans.js';
+} from './schemas/owner-schemas.js';
+export { parseInput } from './shared/parse-input.js';
+export { type Pepper, type PepperOption, sha256Hex } from './format/pepper.js';
+export { PLAN_NAME_PATTERN, type PlanDefinition, type PlansOption } from './policies/plans.js';
 export {
   allowedIpsSchema,
   allowedOriginsSchema,
@@ -122,8 +122,8 @@ export {
   MAX_LIMITS,
   MAX_WINDOW_SECONDS,
   ORIGIN_PATTERN,
-} from './policy-schemas.js';
-export { ROLL_USE_INTERVAL_MS } from './roll-use.js';
+} from './schemas/policy-schemas.js';
+export { ROLL_USE_INTERVAL_MS } from './events/roll-use.js';
 export {
   type CreateKeyInput,
   createKeyInputSchema,
@@ -154,10 +154,10 @@ export {
   scopesSchema,
   type UpdateKeyInput,
   updateKeyInputSchema,
-} from './schemas.js';
-export type { ScopePolicy } from './scopes.js';
-export { keyVersion, parseIfMatch, serializeKey } from './serialize.js';
-export { keyStatus } from './status.js';
+} from './schemas/schemas.js';
+export type { ScopePolicy } from './policies/scopes.js';
+export { keyVersion, parseIfMatch, serializeKey } from './schemas/serialize.js';
+export { keyStatus } from './format/status.js';
 export type {
   EventListQuery,
   ExpiringQuery,
@@ -173,7 +173,7 @@ export type {
   UsageEntry,
   UsageReadQuery,
   UsageRow,
-} from './store.js';
+} from './store/store.js';
 export type {
   ApiKey,
   Clock,
@@ -189,8 +189,8 @@ export type {
   VerifyFailureCode,
   VerifyRequirements,
   VerifyResult,
-} from './types.js';
-export type { UsageOptions } from './usage.js';
+} from './shared/types.js';
+export type { UsageOptions } from './usage/usage.js';
 export {
   bucketStart,
   GRANULARITY_MS,
@@ -199,7 +199,7 @@ export {
   type UsageGranularity,
   type UsageOutcome,
   type UsageRefusalCode,
-} from './usage-outcomes.js';
+} from './usage/usage-outcomes.js';
 export {
   type KeyUsage,
   keyUsageSchema,
@@ -210,6 +210,6 @@ export {
   type UsageQuery,
   usageBucketSchema,
   usageQuerySchema,
-} from './usage-schemas.js';
-export type { VerifyOptions } from './verify.js';
-export type { WriteConditions } from './write-path.js';
+} from './schemas/usage-schemas.js';
+export type { VerifyOptions } from './verify/verify.js';
+export type { WriteConditions } from './lifecycle/write-path.js';

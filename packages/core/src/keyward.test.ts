@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { KeywardError } from './errors.js';
-import { newKeyId } from './ids.js';
-import { parseToken } from './key-format.js';
+import { KeywardError } from './shared/errors.js';
+import { newKeyId } from './format/ids.js';
+import { parseToken } from './format/key-format.js';
 import { createKeyward } from './keyward.js';
-import { MemoryKeyStore } from './memory-store.js';
-import { TEST_PEPPER, testKeyward } from './test-fixtures.js';
+import { MemoryKeyStore } from './store/memory-store.js';
+import { TEST_PEPPER, testKeyward } from './testing/fixtures.js';
 
 const ORG = 'org_lifecycle';
 

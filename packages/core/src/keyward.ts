@@ -1,22 +1,22 @@
-import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './errors.js';
-import { type EventMaintenance, EventPublisher } from './event-hooks.js';
-import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } from './event-schemas.js';
-import { type EventContext, type KeyEvent, MAX_EVENT_TEXT, SYSTEM_ACTOR } from './events.js';
-import { type ExpiringKeysQuery, parseExpiringQuery } from './expiring.js';
-import { createTokenHasher } from './hash.js';
-import { createIdempotency } from './idempotency.js';
-import { isKeyId, newKeyId } from './ids.js';
-import { type ImportKeyInput, type ImportResult, importedKey, importKeyInputSchema } from './import-key.js';
-import { keyCapReached, roomForKeys } from './key-cap.js';
-import { generateToken, redactToken } from './key-format.js';
-import { createLeakReporter, type LeakReport, type LeakResult } from './leak-report.js';
-import { isNonCompliant, lifetimeDetails, newKeyExpiry } from './lifetime.js';
-import { limitsOverMax } from './limit-options.js';
+import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './shared/errors.js';
+import { type EventMaintenance, EventPublisher } from './events/event-hooks.js';
+import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } from './schemas/event-schemas.js';
+import { type EventContext, type KeyEvent, MAX_EVENT_TEXT, SYSTEM_ACTOR } from './events/events.js';
+import { type ExpiringKeysQuery, parseExpiringQuery } from './lifecycle/expiring.js';
+import { createTokenHasher } from './format/hash.js';
+import { createIdempotency } from './lifecycle/idempotency.js';
+import { isKeyId, newKeyId } from './format/ids.js';
+import { type ImportKeyInput, type ImportResult, importedKey, importKeyInputSchema } from './lifecycle/import-key.js';
+import { keyCapReached, roomForKeys } from './lifecycle/key-cap.js';
+import { generateToken, redactToken } from './format/key-format.js';
+import { createLeakReporter, type LeakReport, type LeakResult } from './lifecycle/leak-report.js';
+import { isNonCompliant, lifetimeDetails, newKeyExpiry } from './lifecycle/lifetime.js';
+import { limitsOverMax } from './policies/limit-options.js';
 import { type KeywardOptions, resolveOptions } from './options.js';
-import { revokeOwnerInputSchema } from './owner-schemas.js';
-import { parseInput } from './parse-input.js';
-import { copyLimit } from './policy-schemas.js';
-import { RollUseRecorder } from './roll-use.js';
+import { revokeOwnerInputSchema } from './schemas/owner-schemas.js';
+import { parseInput } from './shared/parse-input.js';
+import { copyLimit } from './schemas/policy-schemas.js';
+import { RollUseRecorder } from './events/roll-use.js';
 import {
   type CreateKeyInput,
   createKeyInputSchema,
@@ -30,12 +30,12 @@ import {
   rollKeyInputSchema,
   type UpdateKeyInput,
   updateKeyInputSchema,
-} from './schemas.js';
-import type { ScopePolicy } from './scopes.js';
-import { toApiKey } from './serialize.js';
-import { keyStatus } from './status.js';
-import type { KeyChanges } from './store.js';
-import { storeCall } from './store-call.js';
+} from './schemas/schemas.js';
+import type { ScopePolicy } from './policies/scopes.js';
+import { toApiKey } from './schemas/serialize.js';
+import { keyStatus } from './format/status.js';
+import type { KeyChanges } from './store/store.js';
+import { storeCall } from './store/store-call.js';
 import type {
   ApiKey,
   KeyCreator,
@@ -46,15 +46,15 @@ import type {
   VerifiedKey,
   VerifyRequirements,
   VerifyResult,
-} from './types.js';
-import { UsageRecorder } from './usage.js';
-import { UsageCounter } from './usage-counter.js';
-import type { UsageOutcome } from './usage-outcomes.js';
-import { topKeys, type UsageRange, usageBuckets, usageRange } from './usage-report.js';
-import type { KeyUsage, OrganizationUsage, UsageQuery } from './usage-schemas.js';
-import type { VerifyOptions } from './verify.js';
-import { Verifier } from './verify.js';
-import { type ChangeRecord, createWritePath, type WriteConditions } from './write-path.js';
+} from './shared/types.js';
+import { UsageRecorder } from './usage/usage.js';
+import { UsageCounter } from './usage/usage-counter.js';
+import type { UsageOutcome } from './usage/usage-outcomes.js';
+import { topKeys, type UsageRange, usageBuckets, usageRange } from './usage/usage-report.js';
+import type { KeyUsage, OrganizationUsage, UsageQuery } from './schemas/usage-schemas.js';
+import type { VerifyOptions } from './verify/verify.js';
+import { Verifier } from './verify/verify.js';
+import { type ChangeRecord, createWritePath, type WriteConditions } from './lifecycle/write-path.js';
 
 /** The name of the key every organization gets when provisioned. */
 export const DEFAULT_KEY_NAME = 'Default API Key';

@@ -1,17 +1,17 @@
-import type { VerifyCacheOptions } from './cache.js';
-import type { EventsOptions } from './event-hooks.js';
-import type { KeyEvent } from './events.js';
-import { resolveKeyCap } from './key-cap.js';
-import { DEFAULT_PREFIX, isValidPrefix } from './key-format.js';
-import { type LegacyTokensOptions, type LegacyTokenTest, legacyTokenTest } from './legacy.js';
-import { type LifetimeOptions, type ResolvedLifetime, resolveLifetime } from './lifetime.js';
-import { type LimitOptions, type ResolvedLimits, resolveLimits } from './limit-options.js';
-import { type Pepper, type PepperOption, resolvePeppers } from './pepper.js';
-import { type PlanDefinition, type PlansOption, resolvePlans } from './plans.js';
-import { createScopePolicy, type ScopePolicy } from './scopes.js';
-import type { KeyStore } from './store.js';
-import type { Clock } from './types.js';
-import type { UsageOptions } from './usage.js';
+import type { VerifyCacheOptions } from './verify/cache.js';
+import type { EventsOptions } from './events/event-hooks.js';
+import type { KeyEvent } from './events/events.js';
+import { resolveKeyCap } from './lifecycle/key-cap.js';
+import { DEFAULT_PREFIX, isValidPrefix } from './format/key-format.js';
+import { type LegacyTokensOptions, type LegacyTokenTest, legacyTokenTest } from './format/legacy.js';
+import { type LifetimeOptions, type ResolvedLifetime, resolveLifetime } from './lifecycle/lifetime.js';
+import { type LimitOptions, type ResolvedLimits, resolveLimits } from './policies/limit-options.js';
+import { type Pepper, type PepperOption, resolvePeppers } from './format/pepper.js';
+import { type PlanDefinition, type PlansOption, resolvePlans } from './policies/plans.js';
+import { createScopePolicy, type ScopePolicy } from './policies/scopes.js';
+import type { KeyStore } from './store/store.js';
+import type { Clock } from './shared/types.js';
+import type { UsageOptions } from './usage/usage.js';
 
 /** Options of `createKeyward`. */
 export interface KeywardOptions {
