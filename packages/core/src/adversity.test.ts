@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KeywardError } from './shared/errors.js';
 import { generateToken } from './format/key-format.js';
+import { KeywardError } from './shared/errors.js';
 import { MemoryKeyStore } from './store/memory-store.js';
 import { switchableStore, testKeyward } from './testing/fixtures.js';
 import { delegatingStore } from './testing/index.js';

@@ -1,36 +1,4 @@
-export { BASE62 } from './format/base62.js';
-export type { CachedKey, VerifyCacheOptions } from './verify/cache.js';
-export {
-  DuplicateKeyError,
-  ERROR_CODES,
-  isKeywardError,
-  KeyStoreUnavailableError,
-  KeywardError,
-  type KeywardErrorCode,
-  type KeywardErrorOptions,
-  MAX_ERROR_DETAILS,
-  type ValidationDetail,
-} from './shared/errors.js';
 export type { EventMaintenance, EventsOptions } from './events/event-hooks.js';
-export {
-  compareEvents,
-  DEFAULT_EVENT_RETENTION_DAYS,
-  type DeliveryFaults,
-  type EventStoreOptions,
-  matchesEventQuery,
-  retentionMs,
-} from './store/event-log.js';
-export {
-  decodeEventListCursor,
-  type EventListCursor,
-  encodeEventListCursor,
-  type KeyEventJSON,
-  keyEventSchema,
-  keyEventTypeSchema,
-  type ListEventsQuery,
-  listEventsQuerySchema,
-  serializeEvent,
-} from './schemas/event-schemas.js';
 export {
   buildKeyEvent,
   copyKeyEvent,
@@ -45,21 +13,10 @@ export {
   newEventId,
   SYSTEM_ACTOR,
 } from './events/events.js';
-export type { ExpiringKeysQuery } from './lifecycle/expiring.js';
+export { ROLL_USE_INTERVAL_MS } from './events/roll-use.js';
+export { BASE62 } from './format/base62.js';
 export { createTokenHasher, safeEqual, type TokenHasher } from './format/hash.js';
-export {
-  IDEMPOTENCY_LOCK_MS,
-  IDEMPOTENCY_TTL_MS,
-  MAX_IDEMPOTENCY_KEY_LENGTH,
-} from './lifecycle/idempotency.js';
 export { isKeyId, newKeyId } from './format/ids.js';
-export {
-  IMPORT_TOKEN_PATTERN,
-  type ImportKeyInput,
-  type ImportResult,
-  importKeyInputSchema,
-  SHA256_PATTERN,
-} from './lifecycle/import-key.js';
 export {
   BODY_LENGTH,
   CHECKSUM_LENGTH,
@@ -73,9 +30,9 @@ export {
   tokenPattern,
   tokenType,
 } from './format/key-format.js';
-export { escapeRegExp, matchesListQuery, matchesSearch } from './store/key-list.js';
-export { createKeyLookup, type LookupHashers } from './verify/key-lookup.js';
-export { compileKeyPolicy } from './policies/key-policy.js';
+export { type LegacyTokensOptions, MAX_LEGACY_TOKEN_LENGTH } from './format/legacy.js';
+export { type Pepper, type PepperOption, sha256Hex } from './format/pepper.js';
+export { keyStatus } from './format/status.js';
 export {
   createKeyward,
   DEFAULT_KEY_NAME,
@@ -85,17 +42,43 @@ export {
   type Keyward,
   type RecordOutcomeOptions,
 } from './keyward.js';
+export type { ExpiringKeysQuery } from './lifecycle/expiring.js';
+export {
+  IDEMPOTENCY_LOCK_MS,
+  IDEMPOTENCY_TTL_MS,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+} from './lifecycle/idempotency.js';
+export {
+  IMPORT_TOKEN_PATTERN,
+  type ImportKeyInput,
+  type ImportResult,
+  importKeyInputSchema,
+  SHA256_PATTERN,
+} from './lifecycle/import-key.js';
 export {
   LEAK_ACTIONS,
   type LeakAction,
   type LeakReport,
   type LeakResult,
 } from './lifecycle/leak-report.js';
-export { type LegacyTokensOptions, MAX_LEGACY_TOKEN_LENGTH } from './format/legacy.js';
 export type { LifetimeOptions, LifetimePolicy } from './lifecycle/lifetime.js';
-export { type LimitOptions, limitsOverMax } from './policies/limit-options.js';
-export { MemoryKeyStore } from './store/memory-store.js';
+export type { WriteConditions } from './lifecycle/write-path.js';
 export type { KeywardOptions } from './options.js';
+export { compileKeyPolicy } from './policies/key-policy.js';
+export { type LimitOptions, limitsOverMax } from './policies/limit-options.js';
+export { PLAN_NAME_PATTERN, type PlanDefinition, type PlansOption } from './policies/plans.js';
+export type { ScopePolicy } from './policies/scopes.js';
+export {
+  decodeEventListCursor,
+  type EventListCursor,
+  encodeEventListCursor,
+  type KeyEventJSON,
+  keyEventSchema,
+  keyEventTypeSchema,
+  type ListEventsQuery,
+  listEventsQuerySchema,
+  serializeEvent,
+} from './schemas/event-schemas.js';
 export {
   keyOwnerSchema,
   MAX_META_BYTES,
@@ -105,9 +88,6 @@ export {
   ownerTypeSchema,
   revokeOwnerInputSchema,
 } from './schemas/owner-schemas.js';
-export { parseInput } from './shared/parse-input.js';
-export { type Pepper, type PepperOption, sha256Hex } from './format/pepper.js';
-export { PLAN_NAME_PATTERN, type PlanDefinition, type PlansOption } from './policies/plans.js';
 export {
   allowedIpsSchema,
   allowedOriginsSchema,
@@ -123,7 +103,6 @@ export {
   MAX_WINDOW_SECONDS,
   ORIGIN_PATTERN,
 } from './schemas/policy-schemas.js';
-export { ROLL_USE_INTERVAL_MS } from './events/roll-use.js';
 export {
   type CreateKeyInput,
   createKeyInputSchema,
@@ -155,25 +134,30 @@ export {
   type UpdateKeyInput,
   updateKeyInputSchema,
 } from './schemas/schemas.js';
-export type { ScopePolicy } from './policies/scopes.js';
 export { keyVersion, parseIfMatch, serializeKey } from './schemas/serialize.js';
-export { keyStatus } from './format/status.js';
-export type {
-  EventListQuery,
-  ExpiringQuery,
-  IdempotencyRecord,
-  KeyChangeEvent,
-  KeyChangeListener,
-  KeyChanges,
-  KeyListQuery,
-  KeyStore,
-  UpdateConditions,
-  UpdateOptions,
-  UsageBucket,
-  UsageEntry,
-  UsageReadQuery,
-  UsageRow,
-} from './store/store.js';
+export {
+  type KeyUsage,
+  keyUsageSchema,
+  MAX_USAGE_BUCKETS,
+  type OrganizationUsage,
+  organizationUsageSchema,
+  type UsageBucketJSON,
+  type UsageQuery,
+  usageBucketSchema,
+  usageQuerySchema,
+} from './schemas/usage-schemas.js';
+export {
+  DuplicateKeyError,
+  ERROR_CODES,
+  isKeywardError,
+  KeyStoreUnavailableError,
+  KeywardError,
+  type KeywardErrorCode,
+  type KeywardErrorOptions,
+  MAX_ERROR_DETAILS,
+  type ValidationDetail,
+} from './shared/errors.js';
+export { parseInput } from './shared/parse-input.js';
 export type {
   ApiKey,
   Clock,
@@ -190,6 +174,32 @@ export type {
   VerifyRequirements,
   VerifyResult,
 } from './shared/types.js';
+export {
+  compareEvents,
+  DEFAULT_EVENT_RETENTION_DAYS,
+  type DeliveryFaults,
+  type EventStoreOptions,
+  matchesEventQuery,
+  retentionMs,
+} from './store/event-log.js';
+export { escapeRegExp, matchesListQuery, matchesSearch } from './store/key-list.js';
+export { MemoryKeyStore } from './store/memory-store.js';
+export type {
+  EventListQuery,
+  ExpiringQuery,
+  IdempotencyRecord,
+  KeyChangeEvent,
+  KeyChangeListener,
+  KeyChanges,
+  KeyListQuery,
+  KeyStore,
+  UpdateConditions,
+  UpdateOptions,
+  UsageBucket,
+  UsageEntry,
+  UsageReadQuery,
+  UsageRow,
+} from './store/store.js';
 export type { UsageOptions } from './usage/usage.js';
 export {
   bucketStart,
@@ -200,16 +210,6 @@ export {
   type UsageOutcome,
   type UsageRefusalCode,
 } from './usage/usage-outcomes.js';
-export {
-  type KeyUsage,
-  keyUsageSchema,
-  MAX_USAGE_BUCKETS,
-  type OrganizationUsage,
-  organizationUsageSchema,
-  type UsageBucketJSON,
-  type UsageQuery,
-  usageBucketSchema,
-  usageQuerySchema,
-} from './schemas/usage-schemas.js';
+export type { CachedKey, VerifyCacheOptions } from './verify/cache.js';
+export { createKeyLookup, type LookupHashers } from './verify/key-lookup.js';
 export type { VerifyOptions } from './verify/verify.js';
-export type { WriteConditions } from './lifecycle/write-path.js';

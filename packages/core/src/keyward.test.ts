@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { KeywardError } from './shared/errors.js';
 import { newKeyId } from './format/ids.js';
 import { parseToken } from './format/key-format.js';
 import { createKeyward } from './keyward.js';
+import { KeywardError } from './shared/errors.js';
 import { MemoryKeyStore } from './store/memory-store.js';
 import { TEST_PEPPER, testKeyward } from './testing/fixtures.js';
 

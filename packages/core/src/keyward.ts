@@ -1,22 +1,32 @@
-import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './shared/errors.js';
 import { type EventMaintenance, EventPublisher } from './events/event-hooks.js';
-import { encodeEventListCursor, type ListEventsQuery, listEventsQuerySchema } from './schemas/event-schemas.js';
 import { type EventContext, type KeyEvent, MAX_EVENT_TEXT, SYSTEM_ACTOR } from './events/events.js';
-import { type ExpiringKeysQuery, parseExpiringQuery } from './lifecycle/expiring.js';
+import { RollUseRecorder } from './events/roll-use.js';
 import { createTokenHasher } from './format/hash.js';
-import { createIdempotency } from './lifecycle/idempotency.js';
 import { isKeyId, newKeyId } from './format/ids.js';
-import { type ImportKeyInput, type ImportResult, importedKey, importKeyInputSchema } from './lifecycle/import-key.js';
-import { keyCapReached, roomForKeys } from './lifecycle/key-cap.js';
 import { generateToken, redactToken } from './format/key-format.js';
+import { keyStatus } from './format/status.js';
+import { type ExpiringKeysQuery, parseExpiringQuery } from './lifecycle/expiring.js';
+import { createIdempotency } from './lifecycle/idempotency.js';
+import {
+  type ImportKeyInput,
+  type ImportResult,
+  importedKey,
+  importKeyInputSchema,
+} from './lifecycle/import-key.js';
+import { keyCapReached, roomForKeys } from './lifecycle/key-cap.js';
 import { createLeakReporter, type LeakReport, type LeakResult } from './lifecycle/leak-report.js';
 import { isNonCompliant, lifetimeDetails, newKeyExpiry } from './lifecycle/lifetime.js';
-import { limitsOverMax } from './policies/limit-options.js';
+import { type ChangeRecord, createWritePath, type WriteConditions } from './lifecycle/write-path.js';
 import { type KeywardOptions, resolveOptions } from './options.js';
+import { limitsOverMax } from './policies/limit-options.js';
+import type { ScopePolicy } from './policies/scopes.js';
+import {
+  encodeEventListCursor,
+  type ListEventsQuery,
+  listEventsQuerySchema,
+} from './schemas/event-schemas.js';
 import { revokeOwnerInputSchema } from './schemas/owner-schemas.js';
-import { parseInput } from './shared/parse-input.js';
 import { copyLimit } from './schemas/policy-schemas.js';
-import { RollUseRecorder } from './events/roll-use.js';
 import {
   type CreateKeyInput,
   createKeyInputSchema,
@@ -31,11 +41,10 @@ import {
   type UpdateKeyInput,
   updateKeyInputSchema,
 } from './schemas/schemas.js';
-import type { ScopePolicy } from './policies/scopes.js';
 import { toApiKey } from './schemas/serialize.js';
-import { keyStatus } from './format/status.js';
-import type { KeyChanges } from './store/store.js';
-import { storeCall } from './store/store-call.js';
+import type { KeyUsage, OrganizationUsage, UsageQuery } from './schemas/usage-schemas.js';
+import { DuplicateKeyError, isKeywardError, KeywardError, type ValidationDetail } from './shared/errors.js';
+import { parseInput } from './shared/parse-input.js';
 import type {
   ApiKey,
   KeyCreator,
@@ -47,14 +56,14 @@ import type {
   VerifyRequirements,
   VerifyResult,
 } from './shared/types.js';
+import type { KeyChanges } from './store/store.js';
+import { storeCall } from './store/store-call.js';
 import { UsageRecorder } from './usage/usage.js';
 import { UsageCounter } from './usage/usage-counter.js';
 import type { UsageOutcome } from './usage/usage-outcomes.js';
 import { topKeys, type UsageRange, usageBuckets, usageRange } from './usage/usage-report.js';
-import type { KeyUsage, OrganizationUsage, UsageQuery } from './schemas/usage-schemas.js';
 import type { VerifyOptions } from './verify/verify.js';
 import { Verifier } from './verify/verify.js';
-import { type ChangeRecord, createWritePath, type WriteConditions } from './lifecycle/write-path.js';
 
 /** The name of the key every organization gets when provisioned. */
 export const DEFAULT_KEY_NAME = 'Default API Key';

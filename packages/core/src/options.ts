@@ -1,17 +1,17 @@
-import type { VerifyCacheOptions } from './verify/cache.js';
 import type { EventsOptions } from './events/event-hooks.js';
 import type { KeyEvent } from './events/events.js';
-import { resolveKeyCap } from './lifecycle/key-cap.js';
 import { DEFAULT_PREFIX, isValidPrefix } from './format/key-format.js';
 import { type LegacyTokensOptions, type LegacyTokenTest, legacyTokenTest } from './format/legacy.js';
+import { type Pepper, type PepperOption, resolvePeppers } from './format/pepper.js';
+import { resolveKeyCap } from './lifecycle/key-cap.js';
 import { type LifetimeOptions, type ResolvedLifetime, resolveLifetime } from './lifecycle/lifetime.js';
 import { type LimitOptions, type ResolvedLimits, resolveLimits } from './policies/limit-options.js';
-import { type Pepper, type PepperOption, resolvePeppers } from './format/pepper.js';
 import { type PlanDefinition, type PlansOption, resolvePlans } from './policies/plans.js';
 import { createScopePolicy, type ScopePolicy } from './policies/scopes.js';
-import type { KeyStore } from './store/store.js';
 import type { Clock } from './shared/types.js';
+import type { KeyStore } from './store/store.js';
 import type { UsageOptions } from './usage/usage.js';
+import type { VerifyCacheOptions } from './verify/cache.js';
 
 /** Options of `createKeyward`. */
 export interface KeywardOptions {

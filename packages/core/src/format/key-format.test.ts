@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { KeyType } from '../shared/types.js';
 import { BASE62 } from './base62.js';
 import {
   checksum,
@@ -11,7 +12,6 @@ import {
   tokenPattern,
   tokenType,
 } from './key-format.js';
-import type { KeyType } from '../shared/types.js';
 
 describe('key format', () => {
   it('round-trips a generated token through parse', () => {

@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
-import { BASE62_DIGITS, encodeBase62, isBase62, randomBase62 } from './base62.js';
 import type { KeyType } from '../shared/types.js';
+import { BASE62_DIGITS, encodeBase62, isBase62, randomBase62 } from './base62.js';
 
 /** Characters of random body in every token (about 190 bits). */
 export const BODY_LENGTH = 32;

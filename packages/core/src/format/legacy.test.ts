@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { legacyTokenTest, MAX_LEGACY_TOKEN_LENGTH } from './legacy.js';
 import { testKeyward } from '../testing/fixtures.js';
+import { legacyTokenTest, MAX_LEGACY_TOKEN_LENGTH } from './legacy.js';
 
 describe('legacyTokens.pattern on a linear-time engine', () => {
   it('answers ^(a+)+$ on the longest token it looks at without backtracking', () => {

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { KeywardError } from '../shared/errors.js';
 import type { Pepper } from '../format/pepper.js';
+import { KeywardError } from '../shared/errors.js';
 import type { IdempotencyRecord, KeyStore } from '../store/store.js';
 import { storeCall } from '../store/store-call.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createKeyward } from '../keyward.js';
-import { MemoryKeyStore } from '../store/memory-store.js';
 import { keyVersion, parseIfMatch } from '../schemas/serialize.js';
+import { MemoryKeyStore } from '../store/memory-store.js';
 import type { KeyChanges, UpdateOptions } from '../store/store.js';
 import { TEST_PEPPER } from '../testing/index.js';
 

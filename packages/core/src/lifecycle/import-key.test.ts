@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { format } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KeywardError } from '../shared/errors.js';
 import { createTokenHasher } from '../format/hash.js';
 import { parseToken } from '../format/key-format.js';
-import { log } from '../shared/logger.js';
-import { MemoryKeyStore } from '../store/memory-store.js';
 import { sha256Hex } from '../format/pepper.js';
 import { keySchema } from '../schemas/schemas.js';
 import { serializeKey } from '../schemas/serialize.js';
+import { KeywardError } from '../shared/errors.js';
+import { log } from '../shared/logger.js';
+import { MemoryKeyStore } from '../store/memory-store.js';
 import type { KeyStore } from '../store/store.js';
 import { TEST_PEPPER, testKeyward } from '../testing/fixtures.js';
 import { delegatingStore } from '../testing/index.js';

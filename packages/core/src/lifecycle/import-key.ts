@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { KeywardError } from '../shared/errors.js';
 import { createTokenHasher, type TokenHasher } from '../format/hash.js';
 import { derivedKeyId } from '../format/ids.js';
 import { redactToken } from '../format/key-format.js';
 import { redactLegacyToken } from '../format/legacy.js';
 import { sha256Hex } from '../format/pepper.js';
 import { expiresAtSchema, keyNameSchema, keyTypeSchema, scopesSchema } from '../schemas/schemas.js';
+import type { KeywardError } from '../shared/errors.js';
 import type { ApiKey, KeyType, StoredKey } from '../shared/types.js';
 
 /** A token as `importKey` takes it: 1 to 256 visible ASCII characters (what an HTTP header carries). */

@@ -1,12 +1,18 @@
-import { isKeywardError } from '../shared/errors.js';
-import { buildKeyEvent, derivedEventId, type EventContext, type KeyEvent, MAX_EVENT_TEXT } from '../events/events.js';
+import {
+  buildKeyEvent,
+  derivedEventId,
+  type EventContext,
+  type KeyEvent,
+  MAX_EVENT_TEXT,
+} from '../events/events.js';
 import type { TokenHasher } from '../format/hash.js';
 import { tokenType } from '../format/key-format.js';
-import { createKeyLookup } from '../verify/key-lookup.js';
-import type { ResolvedOptions } from '../options.js';
 import { createHashers } from '../format/pepper.js';
-import { storeCall } from '../store/store-call.js';
+import type { ResolvedOptions } from '../options.js';
+import { isKeywardError } from '../shared/errors.js';
 import type { KeyType, StoredKey } from '../shared/types.js';
+import { storeCall } from '../store/store-call.js';
+import { createKeyLookup } from '../verify/key-lookup.js';
 
 /**
  * What to do with a secret key whose token was reported leaked: delete it (`revoke`), disable it

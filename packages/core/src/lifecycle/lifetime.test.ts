@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createKeyward } from '../keyward.js';
-import type { LifetimeOptions } from './lifetime.js';
 import { MemoryKeyStore } from '../store/memory-store.js';
 import { TEST_PEPPER } from '../testing/index.js';
+import type { LifetimeOptions } from './lifetime.js';
 
 const START = Date.parse('2030-01-01T00:00:00.000Z');
 const DAY = 86_400_000;

@@ -1,4 +1,3 @@
-import { DuplicateKeyError } from '../shared/errors.js';
 import type { EventPublisher } from '../events/event-hooks.js';
 import {
   buildKeyEvent,
@@ -7,9 +6,10 @@ import {
   type KeyEvent,
   type KeyEventType,
 } from '../events/events.js';
+import { DuplicateKeyError } from '../shared/errors.js';
+import type { StoredKey } from '../shared/types.js';
 import type { KeyChanges, KeyStore } from '../store/store.js';
 import { storeCall } from '../store/store-call.js';
-import type { StoredKey } from '../shared/types.js';
 
 /** The event a change records (built with the write's time). */
 export interface ChangeRecord {

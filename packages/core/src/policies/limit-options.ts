@@ -1,5 +1,5 @@
-import type { ValidationDetail } from '../shared/errors.js';
 import { keyLimitSchema, limitsSchema } from '../schemas/policy-schemas.js';
+import type { ValidationDetail } from '../shared/errors.js';
 import type { KeyLimit, KeyType } from '../shared/types.js';
 
 /**

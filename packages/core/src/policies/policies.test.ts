@@ -1,7 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KeywardError } from '../shared/errors.js';
-import { compileKeyPolicy } from './key-policy.js';
 import {
   allowedIpsSchema,
   allowedOriginsSchema,
@@ -11,8 +9,10 @@ import {
 } from '../schemas/policy-schemas.js';
 import { createKeyInputSchema, keySchema, updateKeyInputSchema } from '../schemas/schemas.js';
 import { serializeKey } from '../schemas/serialize.js';
+import { KeywardError } from '../shared/errors.js';
 import { testKeyward } from '../testing/fixtures.js';
 import { makeStoredKey } from '../testing/index.js';
+import { compileKeyPolicy } from './key-policy.js';
 
 const ORG = 'org_policies';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isKeywardError } from '../shared/errors.js';
-import { encodeKeyListCursor } from './schemas.js';
 import { testKeyward } from '../testing/fixtures.js';
+import { encodeKeyListCursor } from './schemas.js';
 
 const ORG = 'org_list';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryKeyStore } from '../store/memory-store.js';
-import { MAX_META_BYTES } from './owner-schemas.js';
 import { testKeyward } from '../testing/fixtures.js';
+import { MAX_META_BYTES } from './owner-schemas.js';
 
 const ORG = 'org_owners';
 const OTHER_ORG = 'org_owners_other';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeywardError } from '../shared/errors.js';
+import { testKeyward } from '../testing/fixtures.js';
 import { IP_OR_CIDR_PATTERN, isIpOrCidr } from './policy-schemas.js';
 import {
   createKeyInputSchema,
@@ -9,7 +10,6 @@ import {
   NAME_PATTERN,
   NAME_PORTABLE_PATTERN,
 } from './schemas.js';
-import { testKeyward } from '../testing/fixtures.js';
 
 const ORG = 'org_schemas';
 

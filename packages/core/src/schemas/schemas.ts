@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { PLAN_NAME_PATTERN } from '../policies/plans.js';
 import { keyOwnerSchema, metaSchema, ownerFilterSchema, ownerTypeSchema } from './owner-schemas.js';
 import { decodePageCursor, encodePageCursor, pageFields } from './page-query.js';
-import { PLAN_NAME_PATTERN } from '../policies/plans.js';
 import { allowedIpsSchema, allowedOriginsSchema, keyLimitSchema, limitsSchema } from './policy-schemas.js';
 
 // The input rules of docs/reference.md §1 and the Key of §3, once. The service parses with them, the admin router

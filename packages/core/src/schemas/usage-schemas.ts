@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { dateTimeSchema } from './schemas.js';
 import { USAGE_OUTCOMES } from '../usage/usage-outcomes.js';
+import { dateTimeSchema } from './schemas.js';
 
 /** At most this many buckets in one usage answer (48 h of minutes); a longer range is a 400. */
 export const MAX_USAGE_BUCKETS = 2880;

@@ -1,5 +1,5 @@
-import type { KeyListQuery } from './store.js';
 import type { StoredKey } from '../shared/types.js';
+import type { KeyListQuery } from './store.js';
 
 /**
  * Whether `key` belongs on a page of `query` (filters and position; not the limit). The reference

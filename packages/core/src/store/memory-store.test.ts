@@ -1,5 +1,5 @@
-import { MemoryKeyStore } from './memory-store.js';
 import { runKeyStoreConformance } from '../testing/index.js';
+import { MemoryKeyStore } from './memory-store.js';
 
 runKeyStoreConformance('MemoryKeyStore', {
   createStore: () => new MemoryKeyStore(),

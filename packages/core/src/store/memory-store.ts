@@ -1,6 +1,8 @@
-import { DuplicateKeyError } from '../shared/errors.js';
-import { EventLog, type EventStoreOptions } from './event-log.js';
 import type { KeyEvent } from '../events/events.js';
+import { DuplicateKeyError } from '../shared/errors.js';
+import type { StoredKey } from '../shared/types.js';
+import { USAGE_RETENTION_MS, type UsageOutcome } from '../usage/usage-outcomes.js';
+import { EventLog, type EventStoreOptions } from './event-log.js';
 import { matchesListQuery } from './key-list.js';
 import type {
   EventListQuery,
@@ -16,8 +18,6 @@ import type {
   UsageReadQuery,
   UsageRow,
 } from './store.js';
-import type { StoredKey } from '../shared/types.js';
-import { USAGE_RETENTION_MS, type UsageOutcome } from '../usage/usage-outcomes.js';
 
 /**
  * A complete in-process `KeyStore`, for tests, demos and single-process apps. Instances of the service

@@ -1,5 +1,5 @@
-import { MemoryKeyStore } from './memory-store.js';
 import { runRaceScenarios } from '../testing/index.js';
+import { MemoryKeyStore } from './memory-store.js';
 
 // The memory store's updates are atomic: every invariant is asserted. One store, seen by two instances.
 const seed = Number(process.env.KEYWARD_RACES_SEED ?? Math.floor(Math.random() * 2 ** 31));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { EventStoreOptions } from '../store/event-log.js';
 import { buildKeyEvent, type KeyEvent, type KeyEventType } from '../events/events.js';
-import type { KeyStore } from '../store/store.js';
 import type { StoredKey } from '../shared/types.js';
+import type { EventStoreOptions } from '../store/event-log.js';
+import type { KeyStore } from '../store/store.js';
 
 /** What the event conformance suite needs: a fresh store built with the given event options. */
 export interface EventConformanceOptions {

@@ -1,8 +1,8 @@
 export { switchableStore, TEST_PEPPER, testClock } from './index.js';
 
 import { createKeyward } from '../keyward.js';
-import { MemoryKeyStore } from '../store/memory-store.js';
 import type { KeywardOptions } from '../options.js';
+import { MemoryKeyStore } from '../store/memory-store.js';
 import { TEST_PEPPER, testClock } from './index.js';
 
 /** A Keyward with the demo's catalog on a fresh memory store and a test clock. */

@@ -1,18 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { DuplicateKeyError, isKeywardError } from '../shared/errors.js';
-import type { EventStoreOptions } from '../store/event-log.js';
 import type { KeyEvent } from '../events/events.js';
 import { createTokenHasher } from '../format/hash.js';
-import { describeIdempotencyConformance } from './idempotency-conformance.js';
 import { newKeyId } from '../format/ids.js';
 import { generateToken, redactToken } from '../format/key-format.js';
 import { createKeyward } from '../keyward.js';
+import { DuplicateKeyError, isKeywardError } from '../shared/errors.js';
+import type { KeyType, StoredKey } from '../shared/types.js';
+import type { EventStoreOptions } from '../store/event-log.js';
 import { MemoryKeyStore } from '../store/memory-store.js';
-import { describeRehashConformance } from './rehash-conformance.js';
 import type { KeyChanges, KeyStore } from '../store/store.js';
 import { runEventConformance } from './event-conformance.js';
-import type { KeyType, StoredKey } from '../shared/types.js';
+import { describeIdempotencyConformance } from './idempotency-conformance.js';
+import { describeRehashConformance } from './rehash-conformance.js';
 
 export interface ConformanceOptions {
   /** A fresh, empty store for one test. */

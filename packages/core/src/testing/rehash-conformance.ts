@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DuplicateKeyError } from '../shared/errors.js';
 import { createTokenHasher } from '../format/hash.js';
-import { createKeyward } from '../keyward.js';
 import { sha256Hex } from '../format/pepper.js';
-import type { KeyStore } from '../store/store.js';
+import { createKeyward } from '../keyward.js';
+import { DuplicateKeyError } from '../shared/errors.js';
 import type { StoredKey } from '../shared/types.js';
+import type { KeyStore } from '../store/store.js';
 
 type WithStore = (run: (store: KeyStore, org: string) => Promise<void>) => Promise<void>;
 type MakeKey = (fields?: Partial<StoredKey>) => StoredKey;

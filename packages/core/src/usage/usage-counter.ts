@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { log } from '../shared/logger.js';
-import type { KeyStore, UsageBucket } from '../store/store.js';
 import type { Clock } from '../shared/types.js';
+import type { KeyStore, UsageBucket } from '../store/store.js';
 import {
   bucketStart,
   GRANULARITY_MS,

@@ -1,3 +1,10 @@
+import {
+  MAX_USAGE_BUCKETS,
+  USAGE_TOP_KEYS,
+  type UsageBucketJSON,
+  type UsageQuery,
+  usageQuerySchema,
+} from '../schemas/usage-schemas.js';
 import { KeywardError } from '../shared/errors.js';
 import { parseInput } from '../shared/parse-input.js';
 import type { UsageRow } from '../store/store.js';
@@ -8,13 +15,6 @@ import {
   type UsageOutcome,
   type UsageRefusalCode,
 } from './usage-outcomes.js';
-import {
-  MAX_USAGE_BUCKETS,
-  USAGE_TOP_KEYS,
-  type UsageBucketJSON,
-  type UsageQuery,
-  usageQuerySchema,
-} from '../schemas/usage-schemas.js';
 
 /** A usage query with its defaults, aligned to its granularity. */
 export interface UsageRange {

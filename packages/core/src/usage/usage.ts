@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { log } from '../shared/logger.js';
-import type { KeyStore } from '../store/store.js';
 import type { Clock } from '../shared/types.js';
+import type { KeyStore } from '../store/store.js';
 
 /** Options of last-used tracking. */
 export interface UsageOptions {

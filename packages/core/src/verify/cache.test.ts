@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { VerifyCache } from './cache.js';
 import { createTokenHasher } from '../format/hash.js';
 import { generateToken } from '../format/key-format.js';
 import { createKeyward } from '../keyward.js';
@@ -8,6 +7,7 @@ import { MemoryKeyStore } from '../store/memory-store.js';
 import type { KeyStore } from '../store/store.js';
 import { switchableStore, TEST_PEPPER, testClock, testKeyward } from '../testing/fixtures.js';
 import { delegatingStore } from '../testing/index.js';
+import { VerifyCache } from './cache.js';
 
 const ORG = 'org_cache';
 

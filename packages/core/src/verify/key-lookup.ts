@@ -1,8 +1,8 @@
 import { safeEqual, type TokenHasher } from '../format/hash.js';
 import { log } from '../shared/logger.js';
+import type { StoredKey } from '../shared/types.js';
 import type { KeyStore } from '../store/store.js';
 import { storeCall } from '../store/store-call.js';
-import type { StoredKey } from '../shared/types.js';
 
 /** The hashers of a lookup: the current hash first, then the older ones tried on a miss. */
 export interface LookupHashers {

@@ -1,10 +1,8 @@
-import { type CachedKey, VerifyCache } from './cache.js';
 import type { TokenHasher } from '../format/hash.js';
 import { tokenType } from '../format/key-format.js';
-import { createKeyLookup } from './key-lookup.js';
-import { compileKeyPolicy } from '../policies/key-policy.js';
-import type { ResolvedOptions } from '../options.js';
 import { createHashers } from '../format/pepper.js';
+import type { ResolvedOptions } from '../options.js';
+import { compileKeyPolicy } from '../policies/key-policy.js';
 import { effectiveLimits } from '../policies/plans.js';
 import type {
   KeyType,
@@ -15,6 +13,8 @@ import type {
   VerifyResult,
 } from '../shared/types.js';
 import { outcomeIndex } from '../usage/usage-outcomes.js';
+import { type CachedKey, VerifyCache } from './cache.js';
+import { createKeyLookup } from './key-lookup.js';
 
 /**
  * How a verification is counted in usage (docs/reference.md §9). `'refusals'`: the caller decides the final outcome
