@@ -7,6 +7,7 @@ import { sha256Hex } from '../format/pepper.js';
 import { expiresAtSchema, keyNameSchema, keyTypeSchema, scopesSchema } from '../schemas/schemas.js';
 import type { KeywardError } from '../shared/errors.js';
 import type { ApiKey, KeyType, StoredKey } from '../shared/types.js';
+import { newStoredKey } from './stored-key.js';
 
 /** A token as `importKey` takes it: 1 to 256 visible ASCII characters (what an HTTP header carries). */
 export const IMPORT_TOKEN_PATTERN = /^[\x21-\x7E]{1,256}$/;
@@ -89,7 +90,7 @@ export function importedKey(
   // Derived from the slot: every attempt of one import gives the key the same id (see `importKeys`).
   const id = derivedKeyId(slot);
   const type: KeyType = input.type;
-  return {
+  return newStoredKey({
     id,
     organizationId,
     name: input.name,
@@ -98,21 +99,9 @@ export function importedKey(
     hash: token === undefined ? digest : context.hash(token),
     token: type === 'public' && token !== undefined ? token : null,
     redactedKey: token === undefined ? redactLegacyToken(null) : redactToken(token),
-    isDefault: false,
     slot,
     createdAt: context.now,
-    updatedAt: context.now,
     expiresAt: input.expiresAt ?? null,
-    lastUsedAt: null,
-    disabled: false,
-    rolledAt: null,
-    replacedBy: null,
-    deletedAt: null,
-    version: 0,
     legacy: true,
-    limits: [],
-    allowedOrigins: [],
-    allowedIps: [],
-    lineageId: id,
-  };
+  });
 }
