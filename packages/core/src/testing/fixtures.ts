@@ -1,9 +1,9 @@
-export { switchableStore, TEST_PEPPER, testClock } from './index.js';
+export { switchableStore, TEST_PEPPER, testClock } from './helpers.js';
 
 import { createKeyward } from '../keyward.js';
 import type { KeywardOptions } from '../options.js';
 import { MemoryKeyStore } from '../store/memory-store.js';
-import { TEST_PEPPER, testClock } from './index.js';
+import { TEST_PEPPER, testClock } from './helpers.js';
 
 /** A Keyward with the demo's catalog on a fresh memory store and a test clock. */
 export function testKeyward(overrides: Partial<KeywardOptions> = {}) {
