@@ -1,7 +1,8 @@
 // Test helpers (not part of the build): a Keyward on a memory store with a controllable clock, and an
 // Express app with the admin router mounted at /api/keys, where the `x-org` header names the caller's
 // organization (no header: nobody signed in).
-import { type ApiKey, createKeyward, type KeyStore, keySchema, MemoryKeyStore } from '@keyward/core';
+import { type ApiKey, createKeyward, type KeyStore, MemoryKeyStore } from '@keyward/core';
+import { keySchema } from '@keyward/core/schemas';
 import { TEST_PEPPER } from '@keyward/core/testing';
 import express from 'express';
 import request from 'supertest';

@@ -1,3 +1,4 @@
+import { type KeyEvent, type KeyStore, KeyStoreUnavailableError } from '@keyward/core';
 import {
   DuplicateKeyError,
   type EventListQuery,
@@ -6,10 +7,7 @@ import {
   type KeyChangeEvent,
   type KeyChangeListener,
   type KeyChanges,
-  type KeyEvent,
   type KeyListQuery,
-  type KeyStore,
-  KeyStoreUnavailableError,
   retentionMs,
   type StoredKey,
   type UpdateOptions,
@@ -17,7 +15,7 @@ import {
   type UsageEntry,
   type UsageReadQuery,
   type UsageRow,
-} from '@keyward/core';
+} from '@keyward/core/store';
 import type { Connection, Model, mongo } from 'mongoose';
 import { ChangeFeed } from './change-feed.js';
 import { toStoreError, withTimeout } from './errors.js';

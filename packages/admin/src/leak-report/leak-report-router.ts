@@ -1,4 +1,5 @@
-import { type Keyward, KeywardError, LEAK_ACTIONS, type LeakAction } from '@keyward/core';
+import { type Keyward, KeywardError } from '@keyward/core';
+import { LEAK_ACTIONS, type LeakAction } from '@keyward/core/schemas';
 import type { Request, RequestHandler, Router } from 'express';
 import express from 'express';
 import { z } from 'zod';
