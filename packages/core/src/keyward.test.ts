@@ -1,10 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { newKeyId } from './format/ids.js';
 import { parseToken } from './format/key-format.js';
 import { createKeyward } from './keyward.js';
 import { KeywardError } from './shared/errors.js';
 import { MemoryKeyStore } from './store/memory-store.js';
-import { TEST_PEPPER, testKeyward } from './testing/fixtures.js';
+import { TEST_PEPPER, testClock, testKeyward } from './testing/fixtures.js';
 
 const ORG = 'org_lifecycle';
 
@@ -309,12 +309,59 @@ describe('options', () => {
       { store, scopes: [] },
       { store, scopes: [], pepper: '' },
       { store, scopes: [], pepper: true },
-      { store, scopes: [], cache: { ttl: -1 } },
+      { store, scopes: [], pepper: TEST_PEPPER, cache: { ttlMs: -1 } },
+      { store, scopes: [], pepper: TEST_PEPPER, cache: { ttl: -1 } },
       { store, scopes: [], cache: { max: 1.5 } },
       { store, scopes: [], clock: 5 },
     ];
     for (const options of bad)
       expect(() => createKeyward(options as never), JSON.stringify(options)).toThrow(TypeError);
+  });
+
+  it('refuses an unknown option, also inside cache, usage and events, naming it', () => {
+    const base = { store: new MemoryKeyStore(), scopes: ['a'], pepper: TEST_PEPPER };
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ scope: ['a'] }, /^Keyward: unknown option "scope"$/],
+      [{ cache: { ttlSeconds: 5 } }, /^Keyward: cache: unknown option "ttlSeconds"$/],
+      [{ usage: { interval: 5 } }, /^Keyward: usage: unknown option "interval"$/],
+      [{ events: { retentionDays: 5 } }, /^Keyward: events: unknown option "retentionDays"$/],
+      [{ cache: 'fast' }, /^Keyward: cache must be an object$/],
+    ];
+    for (const [extra, message] of cases) {
+      expect(() => createKeyward({ ...base, ...extra } as never), JSON.stringify(extra)).toThrow(message);
+    }
+  });
+
+  it('takes the deprecated cache.ttl and cache.negativeTtl as ttlMs and negativeTtlMs, never both', async () => {
+    const clock = testClock();
+    const store = new MemoryKeyStore();
+    const old = createKeyward({
+      store,
+      scopes: ['a'],
+      pepper: TEST_PEPPER,
+      clock: clock.now,
+      cache: { ttl: 1000 },
+    });
+    const { token } = await old.createKey(ORG, { name: 'Cached', type: 'secret' });
+    expect((await old.verify(token)).valid).toBe(true);
+    const findByHash = vi.spyOn(store, 'findByHash');
+    await old.verify(token);
+    expect(findByHash).not.toHaveBeenCalled();
+    clock.advance(1001);
+    await old.verify(token);
+    expect(findByHash).toHaveBeenCalledTimes(1);
+    expect(() =>
+      createKeyward({ store, scopes: ['a'], pepper: TEST_PEPPER, cache: { ttl: 1000, ttlMs: 1000 } }),
+    ).toThrow(/cache.ttl is cache.ttlMs/);
+    expect(() =>
+      createKeyward({
+        store,
+        scopes: ['a'],
+        pepper: TEST_PEPPER,
+        cache: { negativeTtl: 1, negativeTtlMs: 1 },
+      }),
+    ).toThrow(/cache.negativeTtl is cache.negativeTtlMs/);
+    await old.close();
   });
 
   it('requires a pepper, and warns once at start when pepper: false opts into plain SHA-256', async () => {

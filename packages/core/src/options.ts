@@ -8,10 +8,11 @@ import { type LifetimeOptions, type ResolvedLifetime, resolveLifetime } from './
 import { type LimitOptions, type ResolvedLimits, resolveLimits } from './policies/limit-options.js';
 import { type PlanDefinition, type PlansOption, resolvePlans } from './policies/plans.js';
 import { createScopePolicy, type ScopePolicy } from './policies/scopes.js';
+import { checkOptionNames } from './shared/option-names.js';
 import type { Clock } from './shared/types.js';
 import type { KeyStore } from './store/store.js';
 import type { UsageOptions } from './usage/usage.js';
-import type { VerifyCacheOptions } from './verify/cache.js';
+import type { ResolvedCacheOptions, VerifyCacheOptions } from './verify/cache.js';
 
 /** Options of `createKeyward`. */
 export interface KeywardOptions {
@@ -70,6 +71,33 @@ export interface KeywardOptions {
   maxKeysPerOrganization?: number;
 }
 
+/** Every option `createKeyward` takes; any other name is refused (`TypeError`). */
+const OPTION_NAMES = [
+  'store',
+  'scopes',
+  'publicScopes',
+  'prefix',
+  'pepper',
+  'legacyTokens',
+  'cache',
+  'usage',
+  'clock',
+  'limits',
+  'plans',
+  'onEvent',
+  'events',
+  'lifetime',
+  'maxKeysPerOrganization',
+] as const satisfies readonly (keyof KeywardOptions)[];
+/** Fails to compile when `KeywardOptions` gains an option `OPTION_NAMES` does not list. */
+export type UnlistedOption =
+  Exclude<keyof KeywardOptions, (typeof OPTION_NAMES)[number]> extends never
+    ? never
+    : 'every option of KeywardOptions must be in OPTION_NAMES';
+const CACHE_OPTION_NAMES = ['max', 'ttlMs', 'negativeTtlMs', 'negativeMax', 'ttl', 'negativeTtl'] as const;
+const USAGE_OPTION_NAMES = ['intervalMs', 'flushDelayMs', 'flushIntervalMs'] as const;
+const EVENTS_OPTION_NAMES = ['maintenanceIntervalMs'] as const;
+
 export interface ResolvedOptions {
   store: KeyStore;
   scopes: ScopePolicy;
@@ -79,7 +107,7 @@ export interface ResolvedOptions {
   previousPeppers: Pepper[];
   /** Whether a token outside Keyward's format may be looked up; `null` when `legacyTokens` is unset. */
   legacyTokens: LegacyTokenTest;
-  cache: Required<VerifyCacheOptions> | false;
+  cache: ResolvedCacheOptions | false;
   usage: Required<UsageOptions>;
   clock: Clock;
   limits: ResolvedLimits;
@@ -93,6 +121,7 @@ export interface ResolvedOptions {
 /** Validates options once (TypeError when wrong) and fills in defaults; never mutates `options`. */
 export function resolveOptions(options: KeywardOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('Keyward: options are required');
+  checkOptionNames('Keyward', options, OPTION_NAMES);
   const { store } = options;
   const methods = ['insert', 'findByHash', 'findById', 'findBySlot', 'list', 'update'] as const;
   if (!store || methods.some((m) => typeof store[m] !== 'function')) {
@@ -118,29 +147,58 @@ export function resolveOptions(options: KeywardOptions): ResolvedOptions {
       intervalMs: 60_000,
       flushDelayMs: 1_000,
       flushIntervalMs: 60_000,
-      ...defined(options.usage),
+      ...defined(group('usage', options.usage, USAGE_OPTION_NAMES)),
     }),
     clock,
     limits: resolveLimits(options.limits),
     plans: resolvePlans(options.plans),
     onEvent: options.onEvent,
-    events: positiveIntegers('events', { maintenanceIntervalMs: 60_000, ...defined(options.events) }),
+    events: positiveIntegers('events', {
+      maintenanceIntervalMs: 60_000,
+      ...defined(group('events', options.events, EVENTS_OPTION_NAMES)),
+    }),
     lifetime: resolveLifetime(options.lifetime),
     maxKeysPerOrganization: resolveKeyCap(options.maxKeysPerOrganization),
   };
 }
 
-function resolveCache(cache: VerifyCacheOptions | false | undefined, hasFeed: boolean) {
+function resolveCache(
+  cache: VerifyCacheOptions | false | undefined,
+  hasFeed: boolean,
+): ResolvedCacheOptions | false {
   if (cache === false) return false;
+  const { ttl, negativeTtl, ...given } = defined(group('cache', cache, CACHE_OPTION_NAMES));
+  // `ttl` and `negativeTtl` are the deprecated names of `ttlMs` and `negativeTtlMs`.
+  if (ttl !== undefined && given.ttlMs !== undefined)
+    throw new TypeError('Keyward: cache.ttl is cache.ttlMs: give one');
+  if (negativeTtl !== undefined && given.negativeTtlMs !== undefined) {
+    throw new TypeError('Keyward: cache.negativeTtl is cache.negativeTtlMs: give one');
+  }
   // Without a change feed, other instances' changes are only seen when entries expire: keep them short
   // so the documented one-second freshness holds.
   return positiveIntegers('cache', {
     max: 10_000,
-    ttl: hasFeed ? 60_000 : 1_000,
-    negativeTtl: 5_000,
+    ttlMs: hasFeed ? 60_000 : 1_000,
+    negativeTtlMs: 5_000,
     negativeMax: 1_000,
-    ...defined(cache),
+    ...(ttl !== undefined && { ttlMs: ttl }),
+    ...(negativeTtl !== undefined && { negativeTtlMs: negativeTtl }),
+    ...given,
   });
+}
+
+/** An option group (`cache`, `usage`, `events`): an object of known names, or unset. */
+function group<T extends object>(
+  name: string,
+  value: T | undefined,
+  allowed: readonly string[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`Keyward: ${name} must be an object`);
+  }
+  checkOptionNames(`Keyward: ${name}`, value, allowed);
+  return value;
 }
 
 function positiveIntegers<T extends Record<string, unknown>>(group: string, values: T): Required<T> {

@@ -313,7 +313,18 @@ describe('the packed tarballs, installed with npm', () => {
 
   async function typeCheck(appDir: string, file: string, module: 'commonjs' | 'nodenext'): Promise<void> {
     const app = join(work, appDir);
-    await writeFile(join(app, `${file}.ts`), CONSUMER_TS);
+    // `/testing` is ESM-only (vitest refuses require()): a CommonJS module under nodenext reaches its types
+    // in import mode, as a test file run by vitest would.
+    const source =
+      appDir === 'cjs-app' && module === 'nodenext'
+        ? CONSUMER_TS.replace(
+            "import { TEST_PEPPER, runKeyStoreConformance } from '@keyward/core/testing';",
+            "type Testing = typeof import('@keyward/core/testing', { with: { 'resolution-mode': 'import' } });\n" +
+              "declare const TEST_PEPPER: Testing['TEST_PEPPER'];\n" +
+              "declare const runKeyStoreConformance: Testing['runKeyStoreConformance'];",
+          )
+        : CONSUMER_TS;
+    await writeFile(join(app, `${file}.ts`), source);
     await writeJSON(join(app, `${file}.tsconfig.json`), {
       compilerOptions: {
         module,

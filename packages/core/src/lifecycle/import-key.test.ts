@@ -180,7 +180,7 @@ describe('legacyTokens', () => {
 
   it('reads the store for a flood of unknown pattern-matching tokens once per token per negative ttl', async () => {
     const { store, reads } = countingStore();
-    const { keyward, clock } = testKeyward({ store, legacyTokens: LEGACY, cache: { negativeTtl: 5_000 } });
+    const { keyward, clock } = testKeyward({ store, legacyTokens: LEGACY, cache: { negativeTtlMs: 5_000 } });
     const flood = Array.from({ length: 200 }, legacyToken);
     // One lookup per token: the current hash, then the SHA-256 of an import by digest, then the current hash
     // again (a concurrent first use may have moved the key between those reads).

@@ -1,5 +1,6 @@
 import type { KeyEvent } from '../events/events.js';
 import { DuplicateKeyError } from '../shared/errors.js';
+import { checkOptionNames } from '../shared/option-names.js';
 import type { StoredKey } from '../shared/types.js';
 import { USAGE_RETENTION_MS, type UsageOutcome } from '../usage/usage-outcomes.js';
 import { EventLog, type EventStoreOptions } from './event-log.js';
@@ -44,6 +45,7 @@ export class MemoryKeyStore implements KeyStore {
 
   /** `options.eventRetentionDays` (default 400) bounds how long events are listed. */
   constructor(options: EventStoreOptions = {}) {
+    checkOptionNames('MemoryKeyStore', options, ['eventRetentionDays', 'faults']);
     this.#events = new EventLog(options);
   }
 

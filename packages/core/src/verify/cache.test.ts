@@ -54,7 +54,7 @@ describe('the verify cache', () => {
   });
 
   it('never answers valid for a cached key past its expiry, even within the cache ttl', async () => {
-    const { keyward, clock, store } = testKeyward({ cache: { ttl: 3_600_000 } });
+    const { keyward, clock, store } = testKeyward({ cache: { ttlMs: 3_600_000 } });
     const { token } = await keyward.createKey(ORG, {
       name: 'Brief',
       type: 'secret',
@@ -77,7 +77,7 @@ describe('the verify cache', () => {
   });
 
   it('reads the store again once the ttl has passed', async () => {
-    const { keyward, token, calls, clock } = await cachedKey({ cache: { ttl: 1000 } });
+    const { keyward, token, calls, clock } = await cachedKey({ cache: { ttlMs: 1000 } });
     clock.advance(999);
     await keyward.verify(token);
     expect(calls.lookups).toBe(1);
@@ -88,7 +88,7 @@ describe('the verify cache', () => {
 
   it('lets a flood of unknown tokens reach the store once per token per negative ttl', async () => {
     const { store, state: calls } = switchableStore();
-    const { keyward, clock } = testKeyward({ store, cache: { ttl: 60_000, negativeTtl: 5_000 } });
+    const { keyward, clock } = testKeyward({ store, cache: { ttlMs: 60_000, negativeTtlMs: 5_000 } });
     const tokens = Array.from({ length: 50 }, () => generateToken('kw', 'secret'));
     for (let round = 0; round < 10; round++) {
       await Promise.all(tokens.map((t) => keyward.verify(t)));
@@ -163,23 +163,23 @@ describe('the store change feed', () => {
   });
 });
 
-describe('VerifyCache slots', () => {
-  const options = { max: 10, ttl: 60_000, negativeTtl: 5_000, negativeMax: 10 };
+describe('VerifyCache entry ids', () => {
+  const options = { max: 10, ttlMs: 60_000, negativeTtlMs: 5_000, negativeMax: 10 };
 
   it('are neither the token nor its stored hash, nor made of them, and differ between instances', () => {
     const token = generateToken('kw', 'secret');
     const a = new VerifyCache(options, Date.now);
     const b = new VerifyCache(options, Date.now);
-    const slot = a.slotFor(token);
+    const entryId = a.entryIdFor(token);
     const stored = [createTokenHasher(TEST_PEPPER)(token), createTokenHasher()(token)];
     const forms = [token, ...stored, ...stored.map((h) => Buffer.from(h, 'hex').toString('latin1'))];
     for (const form of forms) {
-      expect(slot).not.toBe(form);
-      expect(form.includes(slot) || slot.includes(form)).toBe(false);
+      expect(entryId).not.toBe(form);
+      expect(form.includes(entryId) || entryId.includes(form)).toBe(false);
     }
-    expect(slot).not.toBe(createHash('sha256').update(token).digest('binary'));
-    expect(slot).toHaveLength(32);
-    expect(a.slotFor(token)).toBe(slot);
-    expect(b.slotFor(token)).not.toBe(slot);
+    expect(entryId).not.toBe(createHash('sha256').update(token).digest('binary'));
+    expect(entryId).toHaveLength(32);
+    expect(a.entryIdFor(token)).toBe(entryId);
+    expect(b.entryIdFor(token)).not.toBe(entryId);
   });
 });

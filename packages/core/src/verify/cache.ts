@@ -29,14 +29,26 @@ export interface VerifyCacheOptions {
   /** Most entries kept. @default 10000 */
   max?: number;
   /** Time to live of an entry for a known key, in ms. @default 60000 (1000 when the store has no change feed) */
+  ttlMs?: number;
+  /** Time to live of a "no such key" entry, in ms. @default 5000 (capped at `ttlMs`) */
+  negativeTtlMs?: number;
+  /** @deprecated Use `ttlMs` (the same value, in ms). */
   ttl?: number;
-  /** Time to live of a "no such key" entry, in ms. @default 5000 (capped at `ttl`) */
+  /** @deprecated Use `negativeTtlMs` (the same value, in ms). */
   negativeTtl?: number;
   /**
    * Most "no such key" entries kept, in an LRU of their own: a flood of invented tokens evicts other
    * invented tokens, never a good key. @default 1000
    */
   negativeMax?: number;
+}
+
+/** The cache options once resolved (defaults filled in, deprecated names mapped). */
+export interface ResolvedCacheOptions {
+  max: number;
+  ttlMs: number;
+  negativeTtlMs: number;
+  negativeMax: number;
 }
 
 /**
@@ -60,14 +72,14 @@ interface KnownEntry {
  */
 export class VerifyCache {
   readonly #known: LRUCache<string, KnownEntry>;
-  /** Unknown tokens' slots, each with the time its "no such key" goes stale (ms). */
+  /** Unknown tokens' entry ids, each with the time its "no such key" goes stale (ms). */
   readonly #unknown: LRUCache<string, number>;
-  readonly #slotById = new Map<string, string>();
+  readonly #entryIdById = new Map<string, string>();
   /** Keys another instance announced a change of, with the time until which answers are kept short. */
   readonly #settling = new Map<string, number>();
   /**
-   * 64 random bits: enough that a slot is never the stored hash nor computable without it, and short enough
-   * that salt and a `kw` token (55 bytes) fit SHA-256's one block.
+   * 64 random bits: enough that an entry id is never the stored hash nor computable without it, and short
+   * enough that salt and a `kw` token (55 bytes) fit SHA-256's one block.
    */
   readonly #secret = randomBytes(8).toString('base64url');
   readonly #clock: Clock;
@@ -75,38 +87,40 @@ export class VerifyCache {
   readonly #negativeTtl: number;
   #generation = 0;
 
-  constructor(options: Required<VerifyCacheOptions>, clock: Clock) {
+  constructor(options: ResolvedCacheOptions, clock: Clock) {
     this.#clock = clock;
-    this.#ttl = options.ttl;
-    this.#negativeTtl = Math.min(options.negativeTtl, options.ttl);
+    this.#ttl = options.ttlMs;
+    this.#negativeTtl = Math.min(options.negativeTtlMs, options.ttlMs);
     this.#known = new LRUCache<string, KnownEntry>({
       max: options.max,
-      dispose: (entry, slot) => {
-        if (this.#slotById.get(entry.key.verified.id) === slot) this.#slotById.delete(entry.key.verified.id);
+      dispose: (entry, entryId) => {
+        if (this.#entryIdById.get(entry.key.verified.id) === entryId)
+          this.#entryIdById.delete(entry.key.verified.id);
       },
     });
     this.#unknown = new LRUCache<string, number>({ max: options.negativeMax });
   }
 
   /**
-   * The cache slot of a token: one SHA-256 of the instance secret and the token, its 32 bytes as a 32-character
-   * string (`binary`, i.e. latin1: the cheapest string to make and to hash as a `Map` key; a slot is never printed).
+   * The cache entry id of a token (not to be confused with a stored key's claim `slot`): one SHA-256 of the
+   * instance secret and the token, its 32 bytes as a 32-character string (`binary`, i.e. latin1: the
+   * cheapest string to make and to hash as a `Map` key; an entry id is never printed).
    */
-  slotFor(token: string): string {
+  entryIdFor(token: string): string {
     return hash('sha256', this.#secret + token, 'binary');
   }
 
   /** The cached key, `null` for a cached miss, `undefined` when nothing (fresh at `now`) is cached. */
-  get(slot: string, now: number): CachedKey | null | undefined {
-    const known = this.#known.get(slot);
+  get(entryId: string, now: number): CachedKey | null | undefined {
+    const known = this.#known.get(entryId);
     if (known !== undefined) {
       if (now < known.staleAt) return known.key;
-      this.#known.delete(slot);
+      this.#known.delete(entryId);
     }
-    const unknownUntil = this.#unknown.get(slot);
+    const unknownUntil = this.#unknown.get(entryId);
     if (unknownUntil === undefined) return undefined;
     if (now < unknownUntil) return null;
-    this.#unknown.delete(slot);
+    this.#unknown.delete(entryId);
     return undefined;
   }
 
@@ -115,11 +129,11 @@ export class VerifyCache {
     return this.#generation;
   }
 
-  set(slot: string, key: CachedKey | null, readAtGeneration: number): void {
+  set(entryId: string, key: CachedKey | null, readAtGeneration: number): void {
     if (readAtGeneration !== this.#generation) return;
     const now = this.#clock();
     if (key === null) {
-      this.#unknown.set(slot, now + this.#negativeTtl);
+      this.#unknown.set(entryId, now + this.#negativeTtl);
       return;
     }
     const untilExpiry = key.expiresAt === null ? Number.POSITIVE_INFINITY : key.expiresAt - now;
@@ -127,8 +141,8 @@ export class VerifyCache {
     const untilSettled = settling !== undefined && settling > now ? settling - now : Number.POSITIVE_INFINITY;
     // An expired key's answer cannot change without a write (which invalidates): keep it briefly.
     const ttl = untilExpiry > 0 ? Math.min(this.#ttl, untilExpiry, untilSettled) : Math.min(1_000, this.#ttl);
-    this.#known.set(slot, { key, staleAt: now + ttl });
-    this.#slotById.set(key.verified.id, slot);
+    this.#known.set(entryId, { key, staleAt: now + ttl });
+    this.#entryIdById.set(key.verified.id, entryId);
   }
 
   /**
@@ -137,8 +151,8 @@ export class VerifyCache {
    */
   invalidate(id: string, { remote = false }: { remote?: boolean } = {}): void {
     this.#generation++;
-    const slot = this.#slotById.get(id);
-    if (slot !== undefined) this.#known.delete(slot);
+    const entryId = this.#entryIdById.get(id);
+    if (entryId !== undefined) this.#known.delete(entryId);
     if (remote) {
       const now = this.#clock();
       this.#settling.set(id, now + SETTLE_MS);
@@ -152,6 +166,6 @@ export class VerifyCache {
     this.#generation++;
     this.#known.clear();
     this.#unknown.clear();
-    this.#slotById.clear();
+    this.#entryIdById.clear();
   }
 }

@@ -55,7 +55,7 @@ const NO_REQUIREMENTS: VerifyRequirements = Object.freeze({});
 /**
  * Verifies tokens: format and checksum first, then the cache, then one store lookup by hash. A cache hit
  * is answered synchronously (`verifyCached`) and, for a key that is not rolled, with one frozen result
- * object shared by every request: nothing is allocated but the cache slot's digest.
+ * object shared by every request: nothing is allocated but the cache entry id (a digest).
  */
 export class Verifier {
   readonly #options: ResolvedOptions;
@@ -125,7 +125,7 @@ export class Verifier {
     const cache = this.#cache;
     if (cache === null) return undefined;
     const now = this.#options.clock();
-    const key = cache.get(cache.slotFor(token as string), now);
+    const key = cache.get(cache.entryIdFor(token as string), now);
     if (key === undefined) return undefined;
     return this.#judge(key, type, requirements, now, options?.count);
   }
@@ -226,20 +226,20 @@ export class Verifier {
   async #lookup(token: string): Promise<CachedKey | null> {
     const cache = this.#cache;
     if (!cache) return this.#load(token);
-    const slot = cache.slotFor(token);
-    const pending = this.#inflight.get(slot);
+    const entryId = cache.entryIdFor(token);
+    const pending = this.#inflight.get(entryId);
     if (pending) return pending;
     const generation = cache.generation;
     const load = this.#load(token).then((key) => {
-      cache.set(slot, key, generation);
+      cache.set(entryId, key, generation);
       return key;
     });
-    this.#inflight.set(slot, load);
+    this.#inflight.set(entryId, load);
     try {
       return await load;
     } finally {
-      // Only our own entry: after an invalidation the slot may hold a newer lookup.
-      if (this.#inflight.get(slot) === load) this.#inflight.delete(slot);
+      // Only our own entry: after an invalidation the entry id may hold a newer lookup.
+      if (this.#inflight.get(entryId) === load) this.#inflight.delete(entryId);
     }
   }
 
