@@ -1,26 +1,26 @@
-import type { Keyward } from './api.js';
-import { EventPublisher } from './events/event-hooks.js';
-import { RollUseRecorder } from './events/roll-use.js';
+import { EventPublisher } from './background/event-hooks.js';
+import { RollUseRecorder } from './background/roll-use.js';
+import { UsageRecorder } from './background/usage.js';
+import { UsageCounter } from './background/usage-counter.js';
+import { type KeywardOptions, resolveOptions } from './config/options.js';
 import { createTokenHasher } from './format/hash.js';
 import { createIdempotency } from './lifecycle/idempotency.js';
-import { createLeakReporter } from './lifecycle/leak-report.js';
 import { createWritePath } from './lifecycle/write-path.js';
+import type { Keyward } from './operations/api.js';
 import { checkOrganization, type OperationContext } from './operations/context.js';
 import { createKey, provisionOrganization } from './operations/create.js';
 import { deleteKey, revokeOwnerKeys } from './operations/delete.js';
 import { listEvents } from './operations/events.js';
 import { importKey, importKeys } from './operations/import.js';
+import { createLeakReporter } from './operations/leak-report.js';
 import { getOrganizationPlan, setOrganizationPlan } from './operations/plans.js';
 import { expiringKeys, getKey, listKeys, nonCompliantKeys } from './operations/read.js';
 import { rollKey } from './operations/roll.js';
 import { updateKey } from './operations/update.js';
 import { keyUsage, organizationUsage } from './operations/usage.js';
-import { type KeywardOptions, resolveOptions } from './options.js';
-import { UsageRecorder } from './usage/usage.js';
-import { UsageCounter } from './usage/usage-counter.js';
 import { Verifier } from './verify/verify.js';
 
-export type { EventPage, KeyPage, KeyWithToken, Keyward, RecordOutcomeOptions } from './api.js';
+export type { EventPage, KeyPage, KeyWithToken, Keyward, RecordOutcomeOptions } from './operations/api.js';
 export { DEFAULT_KEY_NAME } from './operations/create.js';
 
 /**

@@ -1,10 +1,10 @@
 import { format } from 'node:util';
 import createDebug from 'debug';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ROLL_USE_INTERVAL_MS } from '../background/roll-use.js';
 import { MemoryKeyStore } from '../store/memory-store.js';
 import { testKeyward } from '../testing/fixtures.js';
 import type { EventContext, KeyEvent } from './events.js';
-import { ROLL_USE_INTERVAL_MS } from './roll-use.js';
 
 const ORG = 'org_events';
 const ALICE: EventContext = {

@@ -1,4 +1,4 @@
-import { copyLimit } from '../schemas/policy-schemas.js';
+import { copyLimit } from '../policies/policy-schemas.js';
 import type { KeyCreator, KeyLimit, KeyOwner, KeyType, StoredKey } from '../shared/types.js';
 
 /** What a new stored key is built from; everything else starts at its initial value. */

@@ -1,4 +1,4 @@
-import type { EventPublisher } from '../events/event-hooks.js';
+import type { EventPublisher } from '../background/event-hooks.js';
 import {
   buildKeyEvent,
   derivedEventId,

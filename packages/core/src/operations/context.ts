@@ -1,3 +1,4 @@
+import type { ResolvedOptions } from '../config/options.js';
 import { type EventContext, MAX_EVENT_TEXT, SYSTEM_ACTOR } from '../events/events.js';
 import type { TokenHasher } from '../format/hash.js';
 import { isKeyId, newKeyId } from '../format/ids.js';
@@ -6,7 +7,6 @@ import { keyCapReached, roomForKeys } from '../lifecycle/key-cap.js';
 import { lifetimeDetails } from '../lifecycle/lifetime.js';
 import { newStoredKey, type StoredKeyFields } from '../lifecycle/stored-key.js';
 import type { createWritePath, WriteConditions } from '../lifecycle/write-path.js';
-import type { ResolvedOptions } from '../options.js';
 import { limitsOverMax } from '../policies/limit-options.js';
 import { KeywardError, type ValidationDetail } from '../shared/errors.js';
 import type { KeyCreator, KeyLimit, KeyType, StoredKey } from '../shared/types.js';

@@ -1,4 +1,3 @@
-import type { KeyWithToken } from '../api.js';
 import type { EventContext } from '../events/events.js';
 import { newKeyExpiry } from '../lifecycle/lifetime.js';
 import { createKeyInputSchema } from '../schemas/schemas.js';
@@ -7,6 +6,7 @@ import { DuplicateKeyError } from '../shared/errors.js';
 import { parseInput } from '../shared/parse-input.js';
 import type { ApiKey } from '../shared/types.js';
 import { storeCall } from '../store/store-call.js';
+import type { KeyWithToken } from './api.js';
 import {
   checkOrganization,
   checkRoom,

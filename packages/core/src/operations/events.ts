@@ -1,8 +1,8 @@
-import type { EventPage } from '../api.js';
 import { encodeEventListCursor, listEventsQuerySchema } from '../schemas/event-schemas.js';
 import { DEFAULT_PAGE_SIZE } from '../schemas/page-query.js';
 import { parseInput } from '../shared/parse-input.js';
 import { storeCall } from '../store/store-call.js';
+import type { EventPage } from './api.js';
 import { checkOrganization, type OperationContext } from './context.js';
 
 /** `keyward.listEvents`: one page of the organization's audit events, newest first. */

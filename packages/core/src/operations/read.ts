@@ -1,4 +1,3 @@
-import type { KeyPage } from '../api.js';
 import { isKeyId } from '../format/ids.js';
 import { type ExpiringKeysQuery, parseExpiringQuery } from '../lifecycle/expiring.js';
 import { isNonCompliant } from '../lifecycle/lifetime.js';
@@ -7,6 +6,7 @@ import { toApiKey } from '../schemas/serialize.js';
 import { parseInput } from '../shared/parse-input.js';
 import type { ApiKey } from '../shared/types.js';
 import { storeCall } from '../store/store-call.js';
+import type { KeyPage } from './api.js';
 import { checkOrganization, type OperationContext } from './context.js';
 
 /** `keyward.listKeys`: one page of the organization's keys, newest first. */

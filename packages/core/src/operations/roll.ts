@@ -1,4 +1,3 @@
-import type { KeyWithToken } from '../api.js';
 import type { EventContext } from '../events/events.js';
 import { keyStatus } from '../format/status.js';
 import type { WriteConditions } from '../lifecycle/write-path.js';
@@ -8,6 +7,7 @@ import { DuplicateKeyError, KeywardError } from '../shared/errors.js';
 import { parseInput } from '../shared/parse-input.js';
 import type { ApiKey, StoredKey } from '../shared/types.js';
 import { storeCall } from '../store/store-call.js';
+import type { KeyWithToken } from './api.js';
 import {
   checkOrganization,
   checkPrecondition,

@@ -1,7 +1,7 @@
 import type { KeyUsage, OrganizationUsage, UsageQuery } from '../schemas/usage-schemas.js';
 import { storeCall } from '../store/store-call.js';
-import { topKeys, type UsageRange, usageBuckets, usageRange } from '../usage/usage-report.js';
 import type { OperationContext } from './context.js';
+import { topKeys, type UsageRange, usageBuckets, usageRange } from './usage-report.js';
 
 /** `keyward.keyUsage`: `null` for an unknown, deleted or other organization's id. */
 export async function keyUsage(

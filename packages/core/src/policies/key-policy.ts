@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
-import { copyLimit } from '../schemas/policy-schemas.js';
 import type { KeyLimit, KeyPolicy, StoredKey } from '../shared/types.js';
+import { copyLimit } from './policy-schemas.js';
 
 /**
  * The counter a limit of `key` counts on (docs/reference.md §10). Counts follow the customer: per-owner and

@@ -1,6 +1,6 @@
-import { keyLimitSchema, limitsSchema } from '../schemas/policy-schemas.js';
 import type { ValidationDetail } from '../shared/errors.js';
 import type { KeyLimit, KeyType } from '../shared/types.js';
+import { keyLimitSchema, limitsSchema } from './policy-schemas.js';
 
 /**
  * The app's rules for key limits (`createKeyward({ limits })`): what a new key gets when its creator names

@@ -1,5 +1,5 @@
-import { limitsSchema } from '../schemas/policy-schemas.js';
 import type { KeyLimit, StoredKey } from '../shared/types.js';
+import { limitsSchema } from './policy-schemas.js';
 
 /** A named plan of the app (docs/reference.md §10): limits, and later credits, that keys and organizations use. */
 export interface PlanDefinition {

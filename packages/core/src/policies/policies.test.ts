@@ -1,18 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  allowedIpsSchema,
-  allowedOriginsSchema,
-  limitsSchema,
-  MAX_LIMIT,
-  MAX_WINDOW_SECONDS,
-} from '../schemas/policy-schemas.js';
 import { createKeyInputSchema, keySchema, updateKeyInputSchema } from '../schemas/schemas.js';
 import { serializeKey } from '../schemas/serialize.js';
 import { KeywardError } from '../shared/errors.js';
 import { testKeyward } from '../testing/fixtures.js';
 import { makeStoredKey } from '../testing/index.js';
 import { compileKeyPolicy } from './key-policy.js';
+import {
+  allowedIpsSchema,
+  allowedOriginsSchema,
+  limitsSchema,
+  MAX_LIMIT,
+  MAX_WINDOW_SECONDS,
+} from './policy-schemas.js';
 
 const ORG = 'org_policies';
 

@@ -3,7 +3,7 @@
  * rule), the serializers of keys and events, list cursors, ETag versions and the limits the schemas
  * enforce.
  */
-export type { EventPage, KeyPage } from '../api.js';
+
 export {
   IDEMPOTENCY_LOCK_MS,
   IDEMPOTENCY_TTL_MS,
@@ -16,8 +16,28 @@ export {
   importKeyInputSchema,
   SHA256_PATTERN,
 } from '../lifecycle/import-key.js';
-export { LEAK_ACTIONS, type LeakAction, type LeakReport, type LeakResult } from '../lifecycle/leak-report.js';
+export type { EventPage, KeyPage } from '../operations/api.js';
+export {
+  LEAK_ACTIONS,
+  type LeakAction,
+  type LeakReport,
+  type LeakResult,
+} from '../operations/leak-report.js';
 export { PLAN_NAME_PATTERN } from '../policies/plans.js';
+export {
+  allowedIpsSchema,
+  allowedOriginsSchema,
+  IP_OR_CIDR_PATTERN,
+  isIpOrCidr,
+  keyLimitSchema,
+  limitsSchema,
+  MAX_ALLOWED_IPS,
+  MAX_ALLOWED_ORIGINS,
+  MAX_LIMIT,
+  MAX_LIMITS,
+  MAX_WINDOW_SECONDS,
+  ORIGIN_PATTERN,
+} from '../policies/policy-schemas.js';
 export type { ScopePolicy } from '../policies/scopes.js';
 export {
   decodeEventListCursor,
@@ -39,20 +59,6 @@ export {
   ownerTypeSchema,
   revokeOwnerInputSchema,
 } from '../schemas/owner-schemas.js';
-export {
-  allowedIpsSchema,
-  allowedOriginsSchema,
-  IP_OR_CIDR_PATTERN,
-  isIpOrCidr,
-  keyLimitSchema,
-  limitsSchema,
-  MAX_ALLOWED_IPS,
-  MAX_ALLOWED_ORIGINS,
-  MAX_LIMIT,
-  MAX_LIMITS,
-  MAX_WINDOW_SECONDS,
-  ORIGIN_PATTERN,
-} from '../schemas/policy-schemas.js';
 export {
   type CreateKeyInput,
   createKeyInputSchema,

@@ -35,7 +35,7 @@ export {
 export { type Pepper, sha256Hex } from '../format/pepper.js';
 export { keyStatus } from '../format/status.js';
 export { newStoredKey, type StoredKeyFields } from '../lifecycle/stored-key.js';
-export { copyLimit } from '../schemas/policy-schemas.js';
+export { copyLimit } from '../policies/policy-schemas.js';
 export { DuplicateKeyError, KeyStoreUnavailableError } from '../shared/errors.js';
 export type {
   KeyCreator,

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { IP_OR_CIDR_PATTERN, isIpOrCidr } from '../policies/policy-schemas.js';
 import { KeywardError } from '../shared/errors.js';
 import { testKeyward } from '../testing/fixtures.js';
-import { IP_OR_CIDR_PATTERN, isIpOrCidr } from './policy-schemas.js';
 import {
   createKeyInputSchema,
   DATE_TIME_PATTERN,

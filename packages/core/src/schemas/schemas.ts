@@ -1,8 +1,13 @@
 import { z } from 'zod';
 import { PLAN_NAME_PATTERN } from '../policies/plans.js';
+import {
+  allowedIpsSchema,
+  allowedOriginsSchema,
+  keyLimitSchema,
+  limitsSchema,
+} from '../policies/policy-schemas.js';
 import { keyOwnerSchema, metaSchema, ownerFilterSchema, ownerTypeSchema } from './owner-schemas.js';
 import { decodePageCursor, encodePageCursor, pageFields } from './page-query.js';
-import { allowedIpsSchema, allowedOriginsSchema, keyLimitSchema, limitsSchema } from './policy-schemas.js';
 
 // The input rules of docs/reference.md §1 and the Key of §3, once. The service parses with them, the admin router
 // lets the service parse, and the OpenAPI document and the dashboard's types are generated from them.

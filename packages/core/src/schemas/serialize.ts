@@ -1,6 +1,6 @@
 import { keyStatus } from '../format/status.js';
+import { copyLimit } from '../policies/policy-schemas.js';
 import type { ApiKey, StoredKey } from '../shared/types.js';
-import { copyLimit } from './policy-schemas.js';
 import type { KeyJSON } from './schemas.js';
 
 /** The stored version of every key the service answered (see `keyEtag`); weak, so keys are not kept. */

@@ -1,7 +1,7 @@
 export { switchableStore, TEST_PEPPER, testClock } from './helpers.js';
 
+import type { KeywardOptions } from '../config/options.js';
 import { createKeyward } from '../keyward.js';
-import type { KeywardOptions } from '../options.js';
 import { MemoryKeyStore } from '../store/memory-store.js';
 import { TEST_PEPPER, testClock } from './helpers.js';
 

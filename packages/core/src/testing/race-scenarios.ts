@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Keyward } from '../api.js';
 import { createTokenHasher } from '../format/hash.js';
+import type { Keyward } from '../operations/api.js';
 import { isKeywardError } from '../shared/errors.js';
 import type { StoredKey } from '../shared/types.js';
 import type { KeyChanges, KeyStore } from '../store/store.js';

@@ -1,5 +1,6 @@
 import { hash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import type { ResolvedCacheOptions } from '../config/options.js';
 import type { Clock, KeyPolicy, VerifiedKey, VerifyResult } from '../shared/types.js';
 
 /** What verify needs to know about a key; never the token. */
@@ -23,32 +24,6 @@ export interface CachedKey {
   legacy: boolean;
   /** When this entry last reported a use to the last-use recorder (ms). */
   touchedAt: number;
-}
-
-export interface VerifyCacheOptions {
-  /** Most entries kept. @default 10000 */
-  max?: number;
-  /** Time to live of an entry for a known key, in ms. @default 60000 (1000 when the store has no change feed) */
-  ttlMs?: number;
-  /** Time to live of a "no such key" entry, in ms. @default 5000 (capped at `ttlMs`) */
-  negativeTtlMs?: number;
-  /** @deprecated Use `ttlMs` (the same value, in ms). */
-  ttl?: number;
-  /** @deprecated Use `negativeTtlMs` (the same value, in ms). */
-  negativeTtl?: number;
-  /**
-   * Most "no such key" entries kept, in an LRU of their own: a flood of invented tokens evicts other
-   * invented tokens, never a good key. @default 1000
-   */
-  negativeMax?: number;
-}
-
-/** The cache options once resolved (defaults filled in, deprecated names mapped). */
-export interface ResolvedCacheOptions {
-  max: number;
-  ttlMs: number;
-  negativeTtlMs: number;
-  negativeMax: number;
 }
 
 /**

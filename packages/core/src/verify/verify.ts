@@ -1,7 +1,7 @@
+import type { ResolvedOptions } from '../config/options.js';
 import type { TokenHasher } from '../format/hash.js';
 import { tokenType } from '../format/key-format.js';
 import { createHashers } from '../format/pepper.js';
-import type { ResolvedOptions } from '../options.js';
 import { compileKeyPolicy } from '../policies/key-policy.js';
 import { effectiveLimits } from '../policies/plans.js';
 import type {

@@ -1,3 +1,4 @@
+import type { ResolvedOptions } from '../config/options.js';
 import {
   buildKeyEvent,
   derivedEventId,
@@ -8,7 +9,6 @@ import {
 import type { TokenHasher } from '../format/hash.js';
 import { tokenType } from '../format/key-format.js';
 import { createHashers } from '../format/pepper.js';
-import type { ResolvedOptions } from '../options.js';
 import { isKeywardError } from '../shared/errors.js';
 import type { KeyType, StoredKey } from '../shared/types.js';
 import { storeCall } from '../store/store-call.js';

@@ -8,7 +8,7 @@ import {
   USAGE_OUTCOMES,
   type UsageGranularity,
   type UsageOutcome,
-} from './usage-outcomes.js';
+} from '../usage/usage-outcomes.js';
 
 const SLOTS = USAGE_OUTCOMES.length;
 const ROLLED_UP: ReadonlyArray<UsageGranularity> = ['hour', 'day'];

@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
+import { buildKeyEvent, hourlyEventId, type KeyEvent } from '../events/events.js';
 import { log } from '../shared/logger.js';
 import type { Clock, VerifiedKey } from '../shared/types.js';
 import type { KeyStore } from '../store/store.js';
-import { buildKeyEvent, hourlyEventId, type KeyEvent } from './events.js';
 
 /** At most one `key.used_after_roll` event per key per this many ms (docs/reference.md §7: an hour). */
 export const ROLL_USE_INTERVAL_MS = 3_600_000;

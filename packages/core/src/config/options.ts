@@ -1,18 +1,43 @@
-import type { EventsOptions } from './events/event-hooks.js';
-import type { KeyEvent } from './events/events.js';
-import { DEFAULT_PREFIX, isValidPrefix } from './format/key-format.js';
-import { type LegacyTokensOptions, type LegacyTokenTest, legacyTokenTest } from './format/legacy.js';
-import { type Pepper, type PepperOption, resolvePeppers } from './format/pepper.js';
-import { resolveKeyCap } from './lifecycle/key-cap.js';
-import { type LifetimeOptions, type ResolvedLifetime, resolveLifetime } from './lifecycle/lifetime.js';
-import { type LimitOptions, type ResolvedLimits, resolveLimits } from './policies/limit-options.js';
-import { type PlanDefinition, type PlansOption, resolvePlans } from './policies/plans.js';
-import { createScopePolicy, type ScopePolicy } from './policies/scopes.js';
-import { checkOptionNames } from './shared/option-names.js';
-import type { Clock } from './shared/types.js';
-import type { KeyStore } from './store/store.js';
-import type { UsageOptions } from './usage/usage.js';
-import type { ResolvedCacheOptions, VerifyCacheOptions } from './verify/cache.js';
+import type { EventsOptions } from '../background/event-hooks.js';
+import type { UsageOptions } from '../background/usage.js';
+import type { KeyEvent } from '../events/events.js';
+import { DEFAULT_PREFIX, isValidPrefix } from '../format/key-format.js';
+import { type LegacyTokensOptions, type LegacyTokenTest, legacyTokenTest } from '../format/legacy.js';
+import { type Pepper, type PepperOption, resolvePeppers } from '../format/pepper.js';
+import { resolveKeyCap } from '../lifecycle/key-cap.js';
+import { type LifetimeOptions, type ResolvedLifetime, resolveLifetime } from '../lifecycle/lifetime.js';
+import { type LimitOptions, type ResolvedLimits, resolveLimits } from '../policies/limit-options.js';
+import { type PlanDefinition, type PlansOption, resolvePlans } from '../policies/plans.js';
+import { createScopePolicy, type ScopePolicy } from '../policies/scopes.js';
+import { checkOptionNames } from '../shared/option-names.js';
+import type { Clock } from '../shared/types.js';
+import type { KeyStore } from '../store/store.js';
+
+export interface VerifyCacheOptions {
+  /** Most entries kept. @default 10000 */
+  max?: number;
+  /** Time to live of an entry for a known key, in ms. @default 60000 (1000 when the store has no change feed) */
+  ttlMs?: number;
+  /** Time to live of a "no such key" entry, in ms. @default 5000 (capped at `ttlMs`) */
+  negativeTtlMs?: number;
+  /** @deprecated Use `ttlMs` (the same value, in ms). */
+  ttl?: number;
+  /** @deprecated Use `negativeTtlMs` (the same value, in ms). */
+  negativeTtl?: number;
+  /**
+   * Most "no such key" entries kept, in an LRU of their own: a flood of invented tokens evicts other
+   * invented tokens, never a good key. @default 1000
+   */
+  negativeMax?: number;
+}
+
+/** The cache options once resolved (defaults filled in, deprecated names mapped). */
+export interface ResolvedCacheOptions {
+  max: number;
+  ttlMs: number;
+  negativeTtlMs: number;
+  negativeMax: number;
+}
 
 /** Options of `createKeyward`. */
 export interface KeywardOptions {

@@ -14,7 +14,7 @@ import {
   type UsageGranularity,
   type UsageOutcome,
   type UsageRefusalCode,
-} from './usage-outcomes.js';
+} from '../usage/usage-outcomes.js';
 
 /** A usage query with its defaults, aligned to its granularity. */
 export interface UsageRange {

@@ -1,7 +1,7 @@
+import { copyKeyEvent, type KeyEvent } from '../events/events.js';
 import { log } from '../shared/logger.js';
 import type { Clock } from '../shared/types.js';
 import type { KeyStore } from '../store/store.js';
-import { copyKeyEvent, type KeyEvent } from './events.js';
 
 /** Options of the event log's background upkeep (`createKeyward({ events })`). */
 export interface EventsOptions {

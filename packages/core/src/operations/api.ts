@@ -1,16 +1,16 @@
-import type { EventMaintenance } from './events/event-hooks.js';
-import type { EventContext, KeyEvent } from './events/events.js';
-import type { ExpiringKeysQuery } from './lifecycle/expiring.js';
-import type { ImportKeyInput, ImportResult } from './lifecycle/import-key.js';
-import type { LeakReport, LeakResult } from './lifecycle/leak-report.js';
-import type { WriteConditions } from './lifecycle/write-path.js';
-import type { ScopePolicy } from './policies/scopes.js';
-import type { ListEventsQuery } from './schemas/event-schemas.js';
-import type { CreateKeyInput, ListKeysQuery, RollKeyInput, UpdateKeyInput } from './schemas/schemas.js';
-import type { KeyUsage, OrganizationUsage, UsageQuery } from './schemas/usage-schemas.js';
-import type { ApiKey, KeyOwner, VerifiedKey, VerifyRequirements, VerifyResult } from './shared/types.js';
-import type { UsageOutcome } from './usage/usage-outcomes.js';
-import type { VerifyOptions } from './verify/verify.js';
+import type { EventMaintenance } from '../background/event-hooks.js';
+import type { EventContext, KeyEvent } from '../events/events.js';
+import type { ExpiringKeysQuery } from '../lifecycle/expiring.js';
+import type { ImportKeyInput, ImportResult } from '../lifecycle/import-key.js';
+import type { WriteConditions } from '../lifecycle/write-path.js';
+import type { ScopePolicy } from '../policies/scopes.js';
+import type { ListEventsQuery } from '../schemas/event-schemas.js';
+import type { CreateKeyInput, ListKeysQuery, RollKeyInput, UpdateKeyInput } from '../schemas/schemas.js';
+import type { KeyUsage, OrganizationUsage, UsageQuery } from '../schemas/usage-schemas.js';
+import type { ApiKey, KeyOwner, VerifiedKey, VerifyRequirements, VerifyResult } from '../shared/types.js';
+import type { UsageOutcome } from '../usage/usage-outcomes.js';
+import type { VerifyOptions } from '../verify/verify.js';
+import type { LeakReport, LeakResult } from './leak-report.js';
 
 /** The name of the key every organization gets when provisioned. */
 export const DEFAULT_KEY_NAME = 'Default API Key';
