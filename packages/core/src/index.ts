@@ -6,10 +6,10 @@
 export type { KeywardOptions } from './config/options.js';
 export type { EventActor, EventContext, KeyEvent, KeyEventType } from './events/events.js';
 export { parseToken } from './format/key-format.js';
-export { createKeyward } from './keyward.js';
+export { createKeyward, isKeyward } from './keyward.js';
 export type { ImportKeyInput, ImportResult } from './lifecycle/import-key.js';
 export type { WriteConditions } from './lifecycle/write-path.js';
-export type { EventPage, KeyPage, KeyWithToken, Keyward, RecordOutcomeOptions } from './operations/api.js';
+export type { EventPage, KeyPage, KeyWithToken, Keyward } from './operations/api.js';
 export type { ListEventsQuery } from './schemas/event-schemas.js';
 export type { CreateKeyInput, ListKeysQuery, RollKeyInput, UpdateKeyInput } from './schemas/schemas.js';
 export type { UsageQuery } from './schemas/usage-schemas.js';

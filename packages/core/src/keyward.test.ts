@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { newKeyId } from './format/ids.js';
 import { parseToken } from './format/key-format.js';
-import { createKeyward } from './keyward.js';
+import { createKeyward, isKeyward } from './keyward.js';
 import { KeywardError } from './shared/errors.js';
 import { MemoryKeyStore } from './store/memory-store.js';
 import { TEST_PEPPER, testClock, testKeyward } from './testing/fixtures.js';
@@ -400,5 +400,18 @@ describe('options', () => {
     const { keyward } = testKeyward();
     await expect(keyward.listKeys('')).rejects.toThrow(TypeError);
     await expect(keyward.createKey(42 as never, { name: 'A', type: 'secret' })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('isKeyward', () => {
+  it('knows a service from createKeyward, also copied with spread, and nothing else', () => {
+    const { keyward } = testKeyward();
+    expect(isKeyward(keyward)).toBe(true);
+    expect(isKeyward({ ...keyward })).toBe(true);
+    const lookalike = Object.fromEntries(Object.entries(keyward));
+    expect(Object.keys(lookalike)).toContain('verify');
+    for (const value of [lookalike, {}, null, undefined, 'keyward', () => keyward])
+      expect(isKeyward(value)).toBe(false);
+    expect(JSON.stringify(Object.keys(keyward))).not.toContain('keyward.service');
   });
 });

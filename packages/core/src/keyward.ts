@@ -23,6 +23,22 @@ import { Verifier } from './verify/verify.js';
 export type { EventPage, KeyPage, KeyWithToken, Keyward, RecordOutcomeOptions } from './operations/api.js';
 export { DEFAULT_KEY_NAME } from './operations/create.js';
 
+/** Marks what `createKeyward` made, across copies of this package (its ESM and CJS builds side by side). */
+const SERVICE_BRAND = Symbol.for('keyward.service');
+
+/**
+ * Whether `value` is a Keyward service made by `createKeyward` (of any copy of this package): the one check
+ * express, the admin routers and the CLI use.
+ *
+ * @example
+ * if (!isKeyward(options.keyward)) throw new TypeError('options.keyward must be a Keyward service');
+ */
+export function isKeyward(value: unknown): value is Keyward {
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[SERVICE_BRAND] === true
+  );
+}
+
 /**
  * Creates the Keyward service. Options are validated once; a wrong option throws `TypeError`.
  *
@@ -117,5 +133,7 @@ export function createKeyward(options: KeywardOptions): Keyward {
       await flush();
     },
   };
+  // Enumerable, so a `{ ...keyward }` copy stays a service; a symbol, so JSON and `Object.keys` skip it.
+  Object.defineProperty(service, SERVICE_BRAND, { value: true, enumerable: true });
   return service;
 }

@@ -72,6 +72,7 @@ export type {
   UsageReadQuery,
   UsageRow,
 } from '../store/store.js';
+export { proxyStore, type StoreProxyOptions } from '../store/store-proxy.js';
 export {
   bucketStart,
   GRANULARITY_MS,

@@ -7,7 +7,8 @@ import { newStoredKey } from '../lifecycle/stored-key.js';
 import type { KeyType, StoredKey } from '../shared/types.js';
 import type { EventStoreOptions } from '../store/event-log.js';
 import { MemoryKeyStore } from '../store/memory-store.js';
-import type { KeyChanges, KeyStore } from '../store/store.js';
+import type { KeyChanges, KeyStore, UpdateOptions } from '../store/store.js';
+import { proxyStore } from '../store/store-proxy.js';
 
 export interface ConformanceOptions {
   /** A fresh, empty store for one test. */
@@ -103,30 +104,7 @@ export function switchableStore(inner: MemoryKeyStore = new MemoryKeyStore()) {
  * const failing = delegatingStore(new MemoryKeyStore(), { findByHash: async () => { throw new Error('down'); } });
  */
 export function delegatingStore(inner: KeyStore, overrides: Partial<KeyStore> = {}): KeyStore {
-  return {
-    insert: (key, event) => inner.insert(key, event),
-    findByHash: (hash) => inner.findByHash(hash),
-    findById: (org, id) => inner.findById(org, id),
-    findBySlot: (slot) => inner.findBySlot(slot),
-    list: (org, query) => inner.list(org, query),
-    update: (org, id, changes, options) => inner.update(org, id, changes, options),
-    ...(inner.recordUsage && { recordUsage: (entries) => inner.recordUsage?.(entries) ?? Promise.resolve() }),
-    ...(inner.subscribe && { subscribe: (listener) => inner.subscribe?.(listener) ?? (() => {}) }),
-    ...(inner.insertMany && {
-      insertMany: (keys, events) => inner.insertMany?.(keys, events) ?? Promise.resolve([]),
-    }),
-    ...(inner.rehash && { rehash: (key, hash) => inner.rehash?.(key, hash) ?? Promise.resolve(null) }),
-    ...(inner.listEvents && {
-      listEvents: (org, query) => inner.listEvents?.(org, query) ?? Promise.resolve([]),
-    }),
-    ...(inner.appendEvent && { appendEvent: (event) => inner.appendEvent?.(event) ?? Promise.resolve() }),
-    ...(inner.deliverEvents && { deliverEvents: () => inner.deliverEvents?.() ?? Promise.resolve(0) }),
-    ...(inner.sweepEvents && { sweepEvents: (now) => inner.sweepEvents?.(now) ?? Promise.resolve(0) }),
-    ...(inner.listExpiring && {
-      listExpiring: (query) => inner.listExpiring?.(query) ?? Promise.resolve([]),
-    }),
-    ...overrides,
-  };
+  return proxyStore(inner, { overrides });
 }
 
 /**
@@ -152,49 +130,45 @@ export function withLatency(
   } = {},
 ): KeyStore {
   const pause = () => sleep((ms / 2) * (0.5 + random()));
-  const delayed =
-    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      await pause();
-      const result = await call(...args);
-      await pause();
-      return result;
-    };
-  return {
-    insert: delayed(async (key, event) => {
-      await inner.insert(key, event);
-      onWrite?.(key.id, {}, key, event);
-    }),
-    findByHash: delayed((hash) => inner.findByHash(hash)),
-    findById: delayed((org, id) => inner.findById(org, id)),
-    findBySlot: delayed((slot) => inner.findBySlot(slot)),
-    list: delayed((org, query) => inner.list(org, query)),
-    update: delayed(async (org, id, changes, options) => {
-      const after = await inner.update(org, id, changes, options);
-      if (after) {
-        onWrite?.(id, changes, after, options?.event);
-        if (options?.successor) onWrite?.(options.successor.id, {}, options.successor);
-      }
-      return after;
-    }),
-    ...(inner.rehash && {
-      rehash: delayed(async (key, hash) => {
-        const after = (await inner.rehash?.(key, hash)) ?? null;
-        if (after) onWrite?.(key.id, { hash } as KeyChanges, after);
-        return after;
-      }),
-    }),
-    ...(inner.recordUsage && {
-      recordUsage: delayed((entries) => inner.recordUsage?.(entries) ?? Promise.resolve()),
-    }),
-    ...(inner.subscribe && { subscribe: (listener) => inner.subscribe?.(listener) ?? (() => {}) }),
-    ...(inner.listEvents && {
-      listEvents: delayed((org, query) => inner.listEvents?.(org, query) ?? Promise.resolve([])),
-    }),
-    ...(inner.appendEvent && {
-      appendEvent: delayed((event) => inner.appendEvent?.(event) ?? Promise.resolve()),
-    }),
-  };
+  return proxyStore(inner, {
+    around(method, args, call) {
+      // `subscribe` answers at once (its unsubscribe function); every other method is a store round trip.
+      if (method === 'subscribe') return call();
+      return (async () => {
+        await pause();
+        const result = await call();
+        if (onWrite) reportWrites(method, args, result, onWrite);
+        await pause();
+        return result;
+      })();
+    },
+  });
+}
+
+/** Hands `onWrite` the writes that happened in one call of `method` (see `withLatency`). */
+function reportWrites(
+  method: string,
+  args: unknown[],
+  result: unknown,
+  onWrite: (id: string, changes: KeyChanges, after: StoredKey, event?: KeyEvent) => void,
+): void {
+  if (method === 'insert') {
+    const [key, event] = args as [StoredKey, KeyEvent | undefined];
+    onWrite(key.id, {}, key, event);
+  } else if (method === 'insertMany') {
+    const [keys, events] = args as [StoredKey[], Array<KeyEvent | undefined> | undefined];
+    (result as unknown[]).forEach((duplicate, i) => {
+      const key = keys[i] as StoredKey;
+      if (duplicate === null) onWrite(key.id, {}, key, events?.[i]);
+    });
+  } else if (method === 'update' && result) {
+    const [, id, changes, options] = args as [string, string, KeyChanges, UpdateOptions | undefined];
+    onWrite(id, changes, result as StoredKey, options?.event);
+    if (options?.successor) onWrite(options.successor.id, {}, options.successor);
+  } else if (method === 'rehash' && result) {
+    const [key, hash] = args as [StoredKey, string];
+    onWrite(key.id, { hash } as KeyChanges, result as StoredKey);
+  }
 }
 
 /**
