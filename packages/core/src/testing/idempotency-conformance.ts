@@ -29,10 +29,13 @@ export function describeIdempotencyConformance(withStore: WithStore): void {
     store.claimIdempotency && store.completeIdempotency && store.releaseIdempotency ? store : null;
 
   describe('Idempotency-Key records', () => {
-    it('elects exactly one of 20 concurrent claims of one id; the others get the live record', () =>
+    it('elects exactly one of 20 concurrent claims of one id; the others get the live record', (ctx) =>
       withStore(async (s, org) => {
         const store = supported(s);
-        if (!store?.claimIdempotency) return;
+        if (!store?.claimIdempotency)
+          return ctx.skip(
+            'the store has no idempotency records (claimIdempotency, completeIdempotency, releaseIdempotency)',
+          );
         const id = `idem_${org}`;
         const claims = Array.from({ length: 20 }, () => record(id));
         const answers = await Promise.all(claims.map((c) => store.claimIdempotency?.(c, NOW)));
@@ -44,10 +47,13 @@ export function describeIdempotencyConformance(withStore: WithStore): void {
         }
       }));
 
-    it('completes and releases only under the claim that holds the record', () =>
+    it('completes and releases only under the claim that holds the record', (ctx) =>
       withStore(async (s, org) => {
         const store = supported(s);
-        if (!store?.claimIdempotency || !store.completeIdempotency || !store.releaseIdempotency) return;
+        if (!store?.claimIdempotency || !store.completeIdempotency || !store.releaseIdempotency)
+          return ctx.skip(
+            'the store has no idempotency records (claimIdempotency, completeIdempotency, releaseIdempotency)',
+          );
         const id = `idem_${org}`;
         const mine = record(id);
         expect(await store.claimIdempotency(mine, NOW)).toBeNull();
@@ -67,10 +73,13 @@ export function describeIdempotencyConformance(withStore: WithStore): void {
         expect(await store.claimIdempotency(record(other), NOW)).toBeNull();
       }));
 
-    it('replaces an expired record, and a claim in progress past its lock, but not a live one', () =>
+    it('replaces an expired record, and a claim in progress past its lock, but not a live one', (ctx) =>
       withStore(async (s, org) => {
         const store = supported(s);
-        if (!store?.claimIdempotency || !store.completeIdempotency) return;
+        if (!store?.claimIdempotency || !store.completeIdempotency)
+          return ctx.skip(
+            'the store has no idempotency records (claimIdempotency, completeIdempotency, releaseIdempotency)',
+          );
         const later = (ms: number) => new Date(NOW.getTime() + ms);
         const done = record(`idem_done_${org}`);
         expect(await store.claimIdempotency(done, NOW)).toBeNull();
@@ -96,10 +105,13 @@ export function describeIdempotencyConformance(withStore: WithStore): void {
         });
       }));
 
-    it('through the service: 20 concurrent creates with one key make one key; another body is 422', () =>
+    it('through the service: 20 concurrent creates with one key make one key; another body is 422', (ctx) =>
       withStore(async (s, org) => {
         const store = supported(s);
-        if (!store) return;
+        if (!store)
+          return ctx.skip(
+            'the store has no idempotency records (claimIdempotency, completeIdempotency, releaseIdempotency)',
+          );
         const keyward = createKeyward({ store, scopes: ['a:read'], pepper: PEPPER, cache: false });
         try {
           const body = { name: 'CI', type: 'secret' as const };
