@@ -68,7 +68,8 @@ export const SYSTEM_ACTOR: EventActor = Object.freeze({ type: 'system', id: 'key
 /** The longest `ip`, `userAgent` or actor id an event keeps; longer values are cut. */
 export const MAX_EVENT_TEXT = 512;
 
-const EVENT_ID_PATTERN = /^evt_[0-9A-Za-z]{22}$/;
+/** An event id: `evt_` and 22 base62 characters. The one definition (the event schema uses it). */
+export const EVENT_ID_PATTERN = /^evt_[0-9A-Za-z]{22}$/;
 
 /**
  * A new event id: `evt_` and 22 random base62 characters (about 130 bits). Also a valid MongoDB field
@@ -154,7 +155,7 @@ export function buildKeyEvent(
  * onEvent(copyKeyEvent(event));
  */
 export function copyKeyEvent(event: KeyEvent): KeyEvent {
-  const copy: KeyEvent = {
+  return {
     id: event.id,
     organizationId: event.organizationId,
     type: event.type,
@@ -162,13 +163,34 @@ export function copyKeyEvent(event: KeyEvent): KeyEvent {
     keyName: event.keyName,
     at: new Date(event.at),
     actor: { type: event.actor.type, id: event.actor.id },
+    ...optionalEventFields(event),
   };
-  if (event.ip !== undefined) copy.ip = event.ip;
-  if (event.userAgent !== undefined) copy.userAgent = event.userAgent;
-  if (event.changes !== undefined) copy.changes = [...event.changes];
-  if (event.source !== undefined) copy.source = event.source;
-  if (event.url !== undefined) copy.url = event.url;
-  return copy;
+}
+
+/** The optional fields of `KeyEvent`: the one list that copies, serializers and stores walk. */
+export const KEY_EVENT_OPTIONAL_FIELDS = [
+  'ip',
+  'userAgent',
+  'changes',
+  'source',
+  'url',
+] as const satisfies readonly (keyof KeyEvent)[];
+
+type OptionalEventFields = Pick<KeyEvent, (typeof KEY_EVENT_OPTIONAL_FIELDS)[number]>;
+
+/**
+ * The optional fields `event` has set, copied (a list too), in `KEY_EVENT_OPTIONAL_FIELDS` order.
+ *
+ * @example
+ * optionalEventFields({ ip: '203.0.113.7', changes: ['name'] }); // { ip: '203.0.113.7', changes: ['name'] }
+ */
+export function optionalEventFields(event: OptionalEventFields): OptionalEventFields {
+  const out: Record<string, unknown> = {};
+  for (const field of KEY_EVENT_OPTIONAL_FIELDS) {
+    const value = event[field];
+    if (value !== undefined) out[field] = Array.isArray(value) ? [...value] : value;
+  }
+  return out as OptionalEventFields;
 }
 
 function cut(value: string): string {

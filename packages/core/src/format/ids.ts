@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { BASE62, randomBase62 } from './base62.js';
 
-const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{20}$/;
+/** A key id: `key_` and 20 base62 characters. The one definition (schemas and `isKeyId` use it). */
+export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{20}$/;
 
 /** A new key id, e.g. `key_3hK9…` (20 random base62 characters). */
 export function newKeyId(): string {

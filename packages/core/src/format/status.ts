@@ -1,5 +1,13 @@
 import type { KeyStatus, StoredKey } from '../shared/types.js';
 
+/** Every key status (`keyStatus` decides between them expired first, then disabled, rolled, active). */
+export const KEY_STATUSES = [
+  'active',
+  'rolled',
+  'disabled',
+  'expired',
+] as const satisfies readonly KeyStatus[];
+
 /**
  * A key's status at `now` (ms), in the documented order: expired, disabled, rolled, active.
  * Expiry is exact: a key is valid while `now < expiresAt`.

@@ -10,11 +10,13 @@ export {
   type EventContext,
   hourlyEventId,
   isEventId,
+  KEY_EVENT_OPTIONAL_FIELDS,
   KEY_EVENT_TYPES,
   type KeyEvent,
   type KeyEventType,
   MAX_EVENT_TEXT,
   newEventId,
+  optionalEventFields,
   SYSTEM_ACTOR,
 } from '../events/events.js';
 export { BASE62 } from '../format/base62.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isEventId, KEY_EVENT_TYPES } from '../events/events.js';
+import { EVENT_ID_PATTERN, isEventId, KEY_EVENT_TYPES, optionalEventFields } from '../events/events.js';
 import { decodePageCursor, encodePageCursor, type PagePosition, pageFields } from './page-query.js';
 
 const typeMessage = `Must be one of ${KEY_EVENT_TYPES.map((t) => `"${t}"`).join(', ')}.`;
@@ -13,7 +13,7 @@ export const keyEventTypeSchema = z.enum(KEY_EVENT_TYPES, { error: typeMessage }
  */
 export const keyEventSchema = z
   .strictObject({
-    id: z.string().meta({ pattern: '^evt_[0-9A-Za-z]{22}$' }),
+    id: z.string().meta({ pattern: EVENT_ID_PATTERN.source }),
     organizationId: z.string(),
     type: keyEventTypeSchema,
     keyId: z.string(),
@@ -113,7 +113,7 @@ export function serializeEvent(event: {
   source?: string;
   url?: string;
 }): KeyEventJSON {
-  const out: KeyEventJSON = {
+  return {
     id: event.id,
     organizationId: event.organizationId,
     type: event.type,
@@ -121,11 +121,6 @@ export function serializeEvent(event: {
     keyName: event.keyName,
     at: event.at.toISOString(),
     actor: { type: event.actor.type, id: event.actor.id },
+    ...optionalEventFields(event),
   };
-  if (event.ip !== undefined) out.ip = event.ip;
-  if (event.userAgent !== undefined) out.userAgent = event.userAgent;
-  if (event.changes !== undefined) out.changes = [...event.changes];
-  if (event.source !== undefined) out.source = event.source;
-  if (event.url !== undefined) out.url = event.url;
-  return out;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { KEY_ID_PATTERN } from '../format/ids.js';
+import { KEY_STATUSES } from '../format/status.js';
 import { PLAN_NAME_PATTERN } from '../policies/plans.js';
 import {
   allowedIpsSchema,
@@ -227,8 +229,6 @@ export const rollKeyInputSchema = z.strictObject(
 
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './page-query.js';
 
-const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{20}$/;
-
 /**
  * Where a page of `listKeys` ends: the last key's creation time (ms) and id. On the wire it is opaque:
  * base64url of `{"t": ms, "id": "key_…"}`.
@@ -275,7 +275,7 @@ export const listKeysQuerySchema = z.strictObject(
       }),
     type: keyTypeSchema.optional(),
     status: z
-      .enum(['active', 'rolled', 'disabled', 'expired'], {
+      .enum(KEY_STATUSES, {
         error: 'Must be "active", "rolled", "disabled" or "expired".',
       })
       .optional()
@@ -306,7 +306,7 @@ const isoDateTime = z.string().meta({ format: 'date-time' });
  */
 export const keySchema = z
   .strictObject({
-    id: z.string().meta({ pattern: '^key_[0-9A-Za-z]{20}$' }),
+    id: z.string().meta({ pattern: KEY_ID_PATTERN.source }),
     organizationId: z.string(),
     name: z.string(),
     type: keyTypeSchema,
@@ -324,7 +324,7 @@ export const keySchema = z
     disabled: z.boolean(),
     rolledAt: isoDateTime.nullable(),
     replacedBy: z.string().nullable(),
-    status: z.enum(['active', 'rolled', 'disabled', 'expired']),
+    status: z.enum(KEY_STATUSES),
     limits: z.array(keyLimitSchema).meta({ description: 'Rate limits and quotas; empty: none.' }),
     allowedOrigins: z
       .array(z.string())

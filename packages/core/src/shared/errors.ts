@@ -1,29 +1,3 @@
-/** Every error code Keyward can answer with, over HTTP or from the service. */
-export type KeywardErrorCode =
-  | 'missing_api_key'
-  | 'invalid_api_key'
-  | 'expired_api_key'
-  | 'disabled_api_key'
-  | 'conflicting_api_keys'
-  | 'secret_key_required'
-  | 'insufficient_scope'
-  | 'key_store_unavailable'
-  | 'ip_not_allowed'
-  | 'origin_not_allowed'
-  | 'rate_limited'
-  | 'too_many_invalid_keys'
-  | 'validation_error'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'precondition_failed'
-  | 'idempotency_key_reused'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'too_many_requests'
-  | 'internal_error';
-
 interface CodeInfo {
   status: number;
   message: string;
@@ -31,8 +5,8 @@ interface CodeInfo {
   bearerError?: string | null;
 }
 
-/** The code table: HTTP status and default message of every code. */
-export const ERROR_CODES: Readonly<Record<KeywardErrorCode, CodeInfo>> = {
+/** The code table: HTTP status and default message of every code (`KeywardErrorCode` is its keys). */
+const CODE_TABLE = {
   missing_api_key: { status: 401, message: 'An API key is required.', bearerError: null },
   invalid_api_key: { status: 401, message: 'The API key is invalid.', bearerError: 'invalid_token' },
   expired_api_key: { status: 401, message: 'The API key has expired.', bearerError: 'invalid_token' },
@@ -71,7 +45,13 @@ export const ERROR_CODES: Readonly<Record<KeywardErrorCode, CodeInfo>> = {
     message: "Too many changes to this organization's API keys. Retry later.",
   },
   internal_error: { status: 500, message: 'Something went wrong on our side.' },
-};
+} satisfies Record<string, CodeInfo>;
+
+/** Every error code Keyward can answer with, over HTTP or from the service: the keys of `ERROR_CODES`. */
+export type KeywardErrorCode = keyof typeof CODE_TABLE;
+
+/** The code table: HTTP status and default message of every code. */
+export const ERROR_CODES: Readonly<Record<KeywardErrorCode, CodeInfo>> = CODE_TABLE;
 
 /** The most `details` an error carries: a hostile body cannot make the answer larger than the request. */
 export const MAX_ERROR_DETAILS = 20;
