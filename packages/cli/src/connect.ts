@@ -16,7 +16,9 @@ export interface Session {
 // limit, does not apply to an operator's bulk import. Every other call (audit events included) goes
 // through with all its arguments.
 function withoutUsage(store: MongoKeyStore): KeyStore {
-  return proxyStore(store, { overrides: { recordUsage: undefined, rehash: undefined, countKeys: undefined } });
+  return proxyStore(store, {
+    overrides: { recordUsage: undefined, rehash: undefined, countKeys: undefined },
+  });
 }
 
 /**

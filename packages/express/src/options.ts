@@ -1,4 +1,10 @@
-import { isKeyward, type Keyward, type KeywardError, type VerifiedKey, type VerifyRequirements } from '@keyward/core';
+import {
+  isKeyward,
+  type Keyward,
+  type KeywardError,
+  type VerifiedKey,
+  type VerifyRequirements,
+} from '@keyward/core';
 import type { NextFunction, Request, Response } from 'express';
 
 declare global {
