@@ -5,7 +5,7 @@
 
 export type { KeywardOptions } from './config/options.js';
 export type { EventActor, EventContext, KeyEvent, KeyEventType } from './events/events.js';
-export { parseToken } from './format/key-format.js';
+export { parseToken, tokenPattern } from './format/key-format.js';
 export { createKeyward, isKeyward } from './keyward.js';
 export type { ImportKeyInput, ImportResult } from './lifecycle/import-key.js';
 export type { WriteConditions } from './lifecycle/write-path.js';
@@ -28,7 +28,6 @@ export type {
   KeyPolicy,
   KeyType,
   VerifiedKey,
-  VerifyFailureCode,
   VerifyRequirements,
   VerifyResult,
 } from './shared/types.js';

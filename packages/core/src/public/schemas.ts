@@ -109,3 +109,4 @@ export {
   type ValidationDetail,
 } from '../shared/errors.js';
 export { parseInput } from '../shared/parse-input.js';
+export type { VerifyFailureCode } from '../shared/types.js';
