@@ -19,14 +19,14 @@ export const MAX_WIRING_LINES = 200;
 /** The node of the files directly in src/ (`createKeyward` and the root entry). */
 export const ROOT = 'root';
 
-/** Core's source files (tests excluded), as paths relative to src/ with `/`. */
-export function coreFiles(dir = CORE_SRC): string[] {
+/** Core's source files (tests only with `tests`), as paths relative to src/ with `/`. */
+export function coreFiles(dir = CORE_SRC, tests = false): string[] {
   const out: string[] = [];
   const walk = (at: string): void => {
     for (const entry of readdirSync(at, { withFileTypes: true })) {
       const path = join(at, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
+      else if (entry.name.endsWith('.ts') && (tests || !entry.name.endsWith('.test.ts'))) {
         out.push(relative(dir, path).split('\\').join('/'));
       }
     }
@@ -112,9 +112,11 @@ export function mermaid(edges: Map<string, Set<string>>): string {
   return ['```mermaid', 'flowchart TD', ...lines, '```'].join('\n');
 }
 
-/** Every core source file's text by its path relative to src/. */
-export function readCore(): Record<string, string> {
-  return Object.fromEntries(coreFiles().map((file) => [file, readFileSync(join(CORE_SRC, file), 'utf8')]));
+/** Every core source file's text (tests too with `tests`) by its path relative to src/. */
+export function readCore(tests = false): Record<string, string> {
+  return Object.fromEntries(
+    coreFiles(CORE_SRC, tests).map((file) => [file, readFileSync(join(CORE_SRC, file), 'utf8')]),
+  );
 }
 
 /** ARCHITECTURE.md with the generated picture put between its markers. */
