@@ -13,7 +13,8 @@
 // FerretDB scenarios are left out (the profiler uses that). Exits on SIGTERM, and after 10 minutes anyway.
 import { createHash, hash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, ServerResponse } from 'node:http';
-import { createKeyward, type KeyStore, type Keyward, MemoryKeyStore, tokenType } from '@keyward/core';
+import { createKeyward, type KeyStore, type Keyward, MemoryKeyStore } from '@keyward/core';
+import { tokenType } from '@keyward/core/store';
 import { createDemoApp } from '@keyward/demo';
 import { apiKeyAuth, createKeyLimiter, keywardErrorHandler } from '@keyward/express';
 import { createPassportStrategy } from '@keyward/express/passport';

@@ -1,6 +1,6 @@
 // Shared settings and token generators of the benchmarks.
 import { randomBytes } from 'node:crypto';
-import { BASE62, BODY_LENGTH, checksum } from '@keyward/core';
+import { BASE62, BODY_LENGTH, checksum } from '@keyward/core/store';
 
 export const BENCH_PEPPER = 'bench-pepper-0123456789abcdef';
 export const BENCH_SCOPES = { scopes: ['snippets:read', 'snippets:write'], publicScopes: ['snippets:read'] };

@@ -4,14 +4,8 @@
 //   random ones: p50/p99.
 // Reproduce: `KEYWARD_TEST_DB=ferretdb pnpm --filter @keyward/bench exec tsx src/write-path.ts`
 import { performance } from 'node:perf_hooks';
-import {
-  createKeyward,
-  createTokenHasher,
-  generateToken,
-  newKeyId,
-  redactToken,
-  type StoredKey,
-} from '@keyward/core';
+import { createKeyward } from '@keyward/core';
+import { createTokenHasher, generateToken, newKeyId, redactToken, type StoredKey } from '@keyward/core/store';
 import { MongoKeyStore } from '@keyward/mongo';
 import { startTestDatabase } from '@keyward/test-db';
 import mongoose from 'mongoose';

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createAdminRouter, createDashboardRouter, createLeakReportRouter } from '@keyward/admin';
-import {
-  createKeyward,
-  type KeyStore,
-  type Keyward,
-  type LifetimeOptions,
-  type LimitOptions,
-} from '@keyward/core';
+import { createKeyward, type KeyStore, type Keyward, type KeywardOptions } from '@keyward/core';
+
+/** The `limits` option of `createKeyward`. */
+type LimitOptions = NonNullable<KeywardOptions['limits']>;
+/** The `lifetime` option of `createKeyward`. */
+type LifetimeOptions = NonNullable<KeywardOptions['lifetime']>;
+
 import express, { type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Store as SessionStore } from 'express-session';

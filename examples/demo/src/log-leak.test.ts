@@ -1,4 +1,5 @@
-import { createTokenHasher, type KeyStore, MemoryKeyStore } from '@keyward/core';
+import { type KeyStore, MemoryKeyStore } from '@keyward/core';
+import { createTokenHasher } from '@keyward/core/store';
 import createDebug from 'debug';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-import { generateToken, MemoryKeyStore } from '@keyward/core';
+import { MemoryKeyStore } from '@keyward/core';
+import { generateToken } from '@keyward/core/store';
 import { delegatingStore } from '@keyward/core/testing';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { keyEventSchema, keySchema } from '@keyward/core';
+import { keyEventSchema, keySchema } from '@keyward/core/schemas';
 import { describe, expect, it } from 'vitest';
 import { renderDashboardTypes } from './dashboard-types.js';
 

@@ -1,4 +1,4 @@
-import { keyEventSchema, keySchema } from '@keyward/core';
+import { keyEventSchema, keySchema } from '@keyward/core/schemas';
 import { z } from 'zod';
 
 // The dashboard is plain JavaScript checked by TypeScript through JSDoc. Its `Key` and `Event` types are not

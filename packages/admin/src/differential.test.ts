@@ -15,7 +15,7 @@ import {
   keyNameSchema,
   NAME_PORTABLE_PATTERN,
   ORIGIN_PATTERN,
-} from '@keyward/core';
+} from '@keyward/core/schemas';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { OpenApiDocument } from './openapi.js';

@@ -1,11 +1,6 @@
 import { createRequire } from 'node:module';
-import {
-  type KeyStore,
-  KeyStoreUnavailableError,
-  KeywardError,
-  MemoryKeyStore,
-  type StoredKey,
-} from '@keyward/core';
+import { type KeyStore, KeyStoreUnavailableError, KeywardError, MemoryKeyStore } from '@keyward/core';
+import type { StoredKey } from '@keyward/core/store';
 import type { Request, Response } from 'express';
 import { describe, expect, it, vi } from 'vitest';
 import { createErrorHandler, toKeywardError } from './error-handler.js';

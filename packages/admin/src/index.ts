@@ -1,4 +1,4 @@
-export { type KeyJSON, serializeKey } from '@keyward/core';
+export { type KeyJSON, serializeKey } from '@keyward/core/schemas';
 export { createAdminRouter } from './admin-router.js';
 export type { DashboardOptions } from './dashboard-options.js';
 export { DASHBOARD_CSP } from './dashboard-page.js';

@@ -1,4 +1,4 @@
-import { creditBalanceSchema, creditsInputSchema } from '@keyward/core';
+import { creditBalanceSchema, creditsInputSchema } from '@keyward/core/schemas';
 import { z } from 'zod';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });

@@ -1,4 +1,4 @@
-import { keyUsageSchema, organizationUsageSchema, usageQuerySchema } from '@keyward/core';
+import { keyUsageSchema, organizationUsageSchema, usageQuerySchema } from '@keyward/core/schemas';
 import { z } from 'zod';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });

@@ -1,12 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import {
-  KeyStoreUnavailableError,
-  KeywardError,
-  keySchema,
-  MAX_NAME_INPUT_LENGTH,
-  NAME_PATTERN,
-  NAME_PORTABLE_PATTERN,
-} from '@keyward/core';
+import { KeyStoreUnavailableError, KeywardError } from '@keyward/core';
+import { keySchema, MAX_NAME_INPUT_LENGTH, NAME_PATTERN, NAME_PORTABLE_PATTERN } from '@keyward/core/schemas';
 import express from 'express';
 import request, { type Response } from 'supertest';
 import { describe, expect, it, vi } from 'vitest';

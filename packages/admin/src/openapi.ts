@@ -11,7 +11,7 @@ import {
   rollKeyInputSchema,
   type ScopePolicy,
   updateKeyInputSchema,
-} from '@keyward/core';
+} from '@keyward/core/schemas';
 import type { RequestHandler } from 'express';
 import { type ZodType, z } from 'zod';
 import { creditComponents, creditPaths } from './openapi-credits.js';

@@ -1,4 +1,4 @@
-import type { EventActor, Keyward } from '@keyward/core';
+import { type EventActor, isKeyward, type Keyward } from '@keyward/core';
 import type { Request } from 'express';
 import type { Store } from 'express-rate-limit';
 import { DEFAULT_OPENAPI_SECURITY, type OpenApiSecurity } from './openapi.js';
@@ -108,8 +108,6 @@ export interface ResolvedAdminOptions {
   grantableScopes: ReadonlySet<string> | null;
 }
 
-const SERVICE_METHODS = ['listKeys', 'getKey', 'createKey', 'updateKey', 'rollKey', 'deleteKey'] as const;
-
 /**
  * Validates the options once (a wrong option throws `TypeError` at start-up); never mutates them.
  *
@@ -121,11 +119,7 @@ export function resolveAdminOptions(options: AdminRouterOptions): ResolvedAdminO
     throw new TypeError('Keyward admin: options { keyward, authorize } are required');
   }
   const { keyward, authorize } = options;
-  if (
-    typeof keyward !== 'object' ||
-    keyward === null ||
-    SERVICE_METHODS.some((m) => typeof keyward[m] !== 'function')
-  ) {
+  if (!isKeyward(keyward)) {
     throw new TypeError('Keyward admin: options.keyward must be a Keyward service (createKeyward(...))');
   }
   if (typeof authorize !== 'function') {

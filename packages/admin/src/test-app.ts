@@ -5,16 +5,19 @@ import {
   type ApiKey,
   createKeyward,
   type KeyStore,
-  keySchema,
-  type LifetimeOptions,
+  type KeywardOptions,
   MemoryKeyStore,
 } from '@keyward/core';
+import { keySchema } from '@keyward/core/schemas';
 import { TEST_PEPPER } from '@keyward/core/testing';
 import express from 'express';
 import request from 'supertest';
 import type {} from 'vitest';
 import { createAdminRouter } from './admin-router.js';
 import type { Authorize } from './options.js';
+
+/** The `lifetime` option of `createKeyward`. */
+type LifetimeOptions = NonNullable<KeywardOptions['lifetime']>;
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { generateToken, tokenPattern } from '@keyward/core';
+import { generateToken, tokenPattern } from '@keyward/core/store';
 import { useTestDatabase } from '@keyward/test-db';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, spawnCli } from './test-run.js';

@@ -1,4 +1,5 @@
 import { createKeyward, type KeyStore, type Keyward } from '@keyward/core';
+import { proxyStore } from '@keyward/core/store';
 import { MongoKeyStore } from '@keyward/mongo';
 import mongoose from 'mongoose';
 import { CliError, EXIT } from './exit-codes.js';
@@ -10,32 +11,14 @@ export interface Session {
   close(): Promise<void>;
 }
 
-// The CLI's lookups are not uses of a key: without recordUsage the service records no lastUsedAt.
-// Every other call (audit events included) goes through with all its arguments.
+// The CLI's lookups are not uses of a key: without recordUsage the service records no lastUsedAt, and
+// without rehash a lookup changes nothing. Without countKeys the per-organization key cap, an app-side
+// limit, does not apply to an operator's bulk import. Every other call (audit events included) goes
+// through with all its arguments.
 function withoutUsage(store: MongoKeyStore): KeyStore {
-  return {
-    insert: (...args) => store.insert(...args),
-    findByHash: (hash) => store.findByHash(hash),
-    findById: (...args) => store.findById(...args),
-    findBySlot: (slot) => store.findBySlot(slot),
-    list: (...args) => store.list(...args),
-    update: (...args) => store.update(...args),
-    // Bulk import. No rehash: a lookup from the CLI is no use of the key, and changes nothing.
-    insertMany: (...args) => store.insertMany(...args),
-    subscribe: (listener) => store.subscribe(listener),
-    listEvents: (...args) => store.listEvents(...args),
-    appendEvent: (event) => store.appendEvent(event),
-    deliverEvents: () => store.deliverEvents(),
-    sweepEvents: (now) => store.sweepEvents(now),
-    listExpiring: (query) => store.listExpiring(query),
-    // Plans and credits (docs/reference.md §10): `org-plan`, and credits read or set by the operator.
-    getOrganizationPlan: (organizationId) => store.getOrganizationPlan(organizationId),
-    setOrganizationPlan: (organizationId, plan) => store.setOrganizationPlan(organizationId, plan),
-    readCredits: (chain) => store.readCredits(chain),
-    leaseCredits: (chain, block) => store.leaseCredits(chain, block),
-    returnCredits: (chain, n, amount) => store.returnCredits(chain, n, amount),
-    close: () => store.close(),
-  };
+  return proxyStore(store, {
+    overrides: { recordUsage: undefined, rehash: undefined, countKeys: undefined },
+  });
 }
 
 /**

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { text } from 'node:stream/consumers';
-import { isKeywardError, ownerFilterSchema, parseToken, serializeCredits } from '@keyward/core';
+import { isKeywardError, parseToken } from '@keyward/core';
+import { ownerFilterSchema, serializeCredits } from '@keyward/core/schemas';
 import { Command, CommanderError, Option } from 'commander';
 import { openSession, type Session } from './connect.js';
 import { registerEventsCommand } from './events-command.js';

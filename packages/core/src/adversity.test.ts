@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { KeywardError } from './errors.js';
-import { generateToken } from './key-format.js';
-import { MemoryKeyStore } from './memory-store.js';
-import { switchableStore, testKeyward } from './test-fixtures.js';
-import { delegatingStore } from './testing.js';
+import { generateToken } from './format/key-format.js';
+import { KeywardError } from './shared/errors.js';
+import { MemoryKeyStore } from './store/memory-store.js';
+import { switchableStore, testKeyward } from './testing/fixtures.js';
+import { delegatingStore } from './testing/index.js';
 
 // Regression tests of trust under adversity, on the memory store. Each
 // failed before the fix it names.

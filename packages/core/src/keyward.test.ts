@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { KeywardError } from './errors.js';
-import { newKeyId } from './ids.js';
-import { parseToken } from './key-format.js';
-import { createKeyward } from './keyward.js';
-import { MemoryKeyStore } from './memory-store.js';
-import { TEST_PEPPER, testKeyward } from './test-fixtures.js';
+import { newKeyId } from './format/ids.js';
+import { parseToken } from './format/key-format.js';
+import { KeywardError } from './shared/errors.js';
+import { testKeyward } from './testing/fixtures.js';
 
 const ORG = 'org_lifecycle';
 
@@ -291,67 +289,5 @@ describe('deleting keys', () => {
     expect(await keyward.getKey(ORG, key.id)).toBeNull();
     expect((await keyward.listKeys(ORG)).keys).toEqual([]);
     expect(await codeOf(keyward.deleteKey(ORG, key.id))).toBe('not_found');
-  });
-});
-
-describe('options', () => {
-  it('throws TypeError for wrong options at start-up', () => {
-    const store = new MemoryKeyStore();
-    const bad = [
-      undefined,
-      {},
-      { store: {}, scopes: [] },
-      { store, scopes: 'read' },
-      { store, scopes: ['bad scope'] },
-      { store, scopes: ['a'], publicScopes: ['b'] },
-      { store, scopes: [], prefix: 'KW' },
-      { store, scopes: [], pepper: 'short' },
-      { store, scopes: [] },
-      { store, scopes: [], pepper: '' },
-      { store, scopes: [], pepper: true },
-      { store, scopes: [], cache: { ttl: -1 } },
-      { store, scopes: [], cache: { max: 1.5 } },
-      { store, scopes: [], clock: 5 },
-    ];
-    for (const options of bad)
-      expect(() => createKeyward(options as never), JSON.stringify(options)).toThrow(TypeError);
-  });
-
-  it('requires a pepper, and warns once at start when pepper: false opts into plain SHA-256', async () => {
-    expect(() => createKeyward({ store: new MemoryKeyStore(), scopes: ['a'] } as never)).toThrow(
-      /pepper is required/,
-    );
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
-    try {
-      const keyward = createKeyward({ store: new MemoryKeyStore(), scopes: ['a'], pepper: false });
-      const { token } = await keyward.createKey(ORG, { name: 'Plain', type: 'secret' });
-      expect((await keyward.verify(token)).valid).toBe(true);
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('warning', onWarning);
-    }
-    expect(warnings.map((w) => (w as Error & { code?: string }).code)).toEqual(['KEYWARD_NO_PEPPER']);
-    expect(warnings[0]?.message).not.toMatch(/[0-9a-f]{64}/);
-  });
-
-  it('does not mutate the options it is given', () => {
-    const options = {
-      store: new MemoryKeyStore(),
-      scopes: ['a'],
-      publicScopes: ['a'],
-      cache: { max: 5 },
-      pepper: TEST_PEPPER,
-    };
-    const copy = structuredClone({ ...options, store: null });
-    createKeyward(Object.freeze(options));
-    expect({ ...options, store: null }).toEqual(copy);
-  });
-
-  it('rejects organization ids that are not non-empty strings', async () => {
-    const { keyward } = testKeyward();
-    await expect(keyward.listKeys('')).rejects.toThrow(TypeError);
-    await expect(keyward.createKey(42 as never, { name: 'A', type: 'secret' })).rejects.toThrow(TypeError);
   });
 });

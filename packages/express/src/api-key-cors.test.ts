@@ -1,4 +1,4 @@
-import { generateToken } from '@keyward/core';
+import { generateToken } from '@keyward/core/store';
 import type { Express, RequestHandler } from 'express';
 import passport from 'passport';
 import request from 'supertest';

@@ -1,5 +1,6 @@
-import type { CreditPolicy, Keyward, KeywardError } from '@keyward/core';
-import { MAX_CREDITS } from '@keyward/core';
+import type { Keyward, KeywardError } from '@keyward/core';
+import { MAX_CREDITS } from '@keyward/core/schemas';
+import type { CreditPolicy } from '@keyward/core/store';
 import type { Request, Response } from 'express';
 import type { Realm } from './options.js';
 import { refusal } from './refusal.js';

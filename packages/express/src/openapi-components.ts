@@ -1,4 +1,5 @@
-import { ERROR_CODES, type KeywardErrorCode, MAX_ERROR_DETAILS } from '@keyward/core';
+import { ERROR_CODES, type KeywardErrorCode } from '@keyward/core';
+import { MAX_ERROR_DETAILS } from '@keyward/core/schemas';
 
 /**
  * Options of `apiKeyOpenApiComponents`: the same key sources as `apiKeyAuth`, so the document names the

@@ -1,4 +1,10 @@
-import type { Keyward, KeywardError, VerifiedKey, VerifyRequirements } from '@keyward/core';
+import {
+  isKeyward,
+  type Keyward,
+  type KeywardError,
+  type VerifiedKey,
+  type VerifyRequirements,
+} from '@keyward/core';
 import type { NextFunction, Request, Response } from 'express';
 
 declare global {
@@ -320,16 +326,9 @@ export function resolveScopes(
 
 /** `keyward` as a Keyward service, else TypeError naming `what` (the argument or option). */
 export function checkKeyward(where: string, keyward: unknown, what = 'the first argument'): Keyward {
-  const candidate = keyward as Partial<Keyward> | null | undefined;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.verify !== 'function' ||
-    !(candidate.scopes?.catalog instanceof Set)
-  ) {
+  if (!isKeyward(keyward))
     throw new TypeError(`${where}: ${what} must be a Keyward service from createKeyward()`);
-  }
-  return candidate as Keyward;
+  return keyward;
 }
 
 function headerName(where: string, option: string, value: unknown, fallback: string): string | null {

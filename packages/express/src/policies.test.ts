@@ -1,10 +1,5 @@
-import {
-  type CreateKeyInput,
-  createTokenHasher,
-  generateToken,
-  type KeyStore,
-  MemoryKeyStore,
-} from '@keyward/core';
+import { type CreateKeyInput, type KeyStore, MemoryKeyStore } from '@keyward/core';
+import { createTokenHasher, generateToken } from '@keyward/core/store';
 import { delegatingStore, makeStoredKey } from '@keyward/core/testing';
 import type { Express, RequestHandler } from 'express';
 import passport from 'passport';

@@ -1,4 +1,5 @@
-import { createKeyward, generateToken, type KeywardOptions, type VerifyRequirements } from '@keyward/core';
+import { createKeyward, type KeywardOptions, type VerifyRequirements } from '@keyward/core';
+import { generateToken } from '@keyward/core/store';
 import { switchableStore, testClock } from '@keyward/core/testing';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
 import express4 from 'express4';

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { KeyChangeEvent } from '@keyward/core';
+import type { KeyChangeEvent } from '@keyward/core/store';
 import mongoose9 from 'mongoose9';
 import { describe, expect, it } from 'vitest';
 import { ChangeFeed } from './change-feed.js';

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { createKeyward, type Keyward, type VerifyFailureCode, type VerifyRequirements } from '@keyward/core';
+import { createKeyward, type Keyward, type VerifyRequirements } from '@keyward/core';
+import type { VerifyFailureCode } from '@keyward/core/schemas';
 import { makeStoredKey, TEST_PEPPER } from '@keyward/core/testing';
 import { type RestartableDatabase, startRestartableDatabase } from '@keyward/test-db';
 import type { Connection } from 'mongoose';

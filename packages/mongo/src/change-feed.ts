@@ -1,4 +1,4 @@
-import type { KeyChangeEvent } from '@keyward/core';
+import type { KeyChangeEvent } from '@keyward/core/store';
 import type { Model } from 'mongoose';
 import { log } from './logger.js';
 import { type ChangeDocument, RESET_ALL } from './schema.js';

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { buildKeyEvent, createKeyward, createTokenHasher, KeyStoreUnavailableError } from '@keyward/core';
+import { createKeyward, KeyStoreUnavailableError } from '@keyward/core';
+import { buildKeyEvent, createTokenHasher } from '@keyward/core/store';
 import { makeStoredKey, TEST_PEPPER } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import type { CreditEntry, CreditLedgerStore } from '@keyward/core';
+import type { CreditEntry, CreditLedgerStore } from '@keyward/core/store';
 import type { mongo } from 'mongoose';
 import { isDuplicate } from './leases.js';
 

@@ -1,4 +1,5 @@
-import { DuplicateKeyError, KeyStoreUnavailableError } from '@keyward/core';
+import { KeyStoreUnavailableError } from '@keyward/core';
+import { DuplicateKeyError } from '@keyward/core/store';
 
 /** Maps a driver error: duplicates become `DuplicateKeyError`, everything else `KeyStoreUnavailableError`. */
 export function toStoreError(error: unknown): Error {

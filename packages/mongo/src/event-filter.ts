@@ -1,4 +1,4 @@
-import type { EventListQuery } from '@keyward/core';
+import type { EventListQuery } from '@keyward/core/store';
 
 /**
  * The MongoDB filter of one page of an organization's events (`KeyStore.listEvents`); sort

@@ -1,4 +1,5 @@
-import { KEY_EVENT_DETAIL_FIELDS, type KeyEvent } from '@keyward/core';
+import type { KeyEvent } from '@keyward/core';
+import { KEY_EVENT_OPTIONAL_FIELDS } from '@keyward/core/store';
 import type { Connection, Model } from 'mongoose';
 
 /**
@@ -33,7 +34,7 @@ export function eventModel(connection: Connection, collection: string): Model<Ev
       ip: { type: String },
       userAgent: { type: String },
       changes: { type: [String], default: undefined },
-      // The fields of one event type (`KEY_EVENT_DETAIL_FIELDS`): `source` and `url` of `key.leaked`,
+      // The fields of one event type (`KEY_EVENT_OPTIONAL_FIELDS`): `source` and `url` of `key.leaked`,
       // `reason`, `rolledFrom`, `replacedBy`.
       source: { type: String },
       url: { type: String },
@@ -82,14 +83,13 @@ export function fromEventDocument(doc: EventDocument): KeyEvent {
     at: doc.at,
     actor: { type: doc.actor.type, id: doc.actor.id },
   };
-  if (typeof doc.ip === 'string') event.ip = doc.ip;
-  if (typeof doc.userAgent === 'string') event.userAgent = doc.userAgent;
-  if (Array.isArray(doc.changes)) event.changes = [...doc.changes];
-  // Every optional field of one event type the document holds (`source` and `url` of `key.leaked` were
-  // once dropped here: a field added to `KeyEvent` is read back by this loop, not by a line of its own).
-  for (const field of KEY_EVENT_DETAIL_FIELDS) {
+  // Every optional field the document holds, by the one list of them (`source` and `url` of `key.leaked`
+  // were once dropped here: a field added to `KeyEvent` is read back by this loop, not by a line of its own).
+  for (const field of KEY_EVENT_OPTIONAL_FIELDS) {
     const value = doc[field];
-    if (typeof value === 'string') event[field] = value;
+    if (field === 'changes') {
+      if (Array.isArray(value)) event.changes = [...value];
+    } else if (typeof value === 'string') event[field] = value;
   }
   return event;
 }

@@ -1,4 +1,4 @@
-import { escapeRegExp, type KeyListQuery } from '@keyward/core';
+import { escapeRegExp, type KeyListQuery } from '@keyward/core/store';
 
 /**
  * The filter of one page of `KeyStore.list` (see `KeyListQuery`) as one query document: position after

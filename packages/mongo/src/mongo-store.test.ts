@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
-import { createKeyward, createTokenHasher, KeyStoreUnavailableError } from '@keyward/core';
+import { createKeyward, KeyStoreUnavailableError } from '@keyward/core';
+import { createTokenHasher } from '@keyward/core/store';
 import { makeStoredKey, TEST_PEPPER } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

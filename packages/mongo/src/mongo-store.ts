@@ -1,3 +1,4 @@
+import { type KeyEvent, type KeyStore, KeyStoreUnavailableError } from '@keyward/core';
 import {
   type CreditEntry,
   DuplicateKeyError,
@@ -7,11 +8,8 @@ import {
   type KeyChangeEvent,
   type KeyChangeListener,
   type KeyChanges,
-  type KeyEvent,
   type KeyListQuery,
   type KeyScanQuery,
-  type KeyStore,
-  KeyStoreUnavailableError,
   retentionMs,
   type StoredKey,
   type UpdateOptions,
@@ -19,7 +17,7 @@ import {
   type UsageEntry,
   type UsageReadQuery,
   type UsageRow,
-} from '@keyward/core';
+} from '@keyward/core/store';
 import type { Connection, Model, mongo } from 'mongoose';
 import { ChangeFeed } from './change-feed.js';
 import { type CreditDocument, MongoCreditLedger } from './credit-ledger.js';

@@ -1,4 +1,4 @@
-import type { StoredKey } from '@keyward/core';
+import type { StoredKey } from '@keyward/core/store';
 import { makeStoredKey } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
-import type { StoredKey } from '@keyward/core';
-import { copyLimit } from '@keyward/core';
+import type { StoredKey } from '@keyward/core/store';
+import { copyLimit } from '@keyward/core/store';
 import type { Connection, Model, Types } from 'mongoose';
 import type { EventDocument } from './event-schema.js';
 import type { UsageBucketDocument } from './usage-buckets.js';

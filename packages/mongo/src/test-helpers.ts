@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { inspect } from 'node:util';
-import type { StoredKey } from '@keyward/core';
+import type { StoredKey } from '@keyward/core/store';
 import { seededRandom } from '@keyward/core/testing';
 
 /** A collection name of its own for one test, e.g. `keys_3f9a0c1d2e4b`. */

@@ -1,11 +1,11 @@
+import type { UsageOutcome } from '@keyward/core';
 import {
   USAGE_RETENTION_MS,
   type UsageBucket,
   type UsageGranularity,
-  type UsageOutcome,
   type UsageReadQuery,
   type UsageRow,
-} from '@keyward/core';
+} from '@keyward/core/store';
 import type { mongo } from 'mongoose';
 
 /**

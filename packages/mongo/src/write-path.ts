@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { type DeliveryFaults, DuplicateKeyError, KeyStoreUnavailableError } from '@keyward/core';
+import { KeyStoreUnavailableError } from '@keyward/core';
+import { type DeliveryFaults, DuplicateKeyError } from '@keyward/core/store';
 import type { mongo } from 'mongoose';
 import { toStoreError } from './errors.js';
 import type { EventDocument } from './event-schema.js';

@@ -16,7 +16,9 @@ export const PUBLISHED: Record<string, { dir: string; entries: Record<string, st
   '@keyward/core': {
     dir: 'packages/core',
     entries: {
-      '@keyward/core': ['createKeyward', 'MemoryKeyStore', 'tokenPattern', 'isKeywardError'],
+      '@keyward/core': ['createKeyward', 'MemoryKeyStore', 'parseToken', 'isKeywardError'],
+      '@keyward/core/store': ['newStoredKey', 'tokenPattern', 'DuplicateKeyError'],
+      '@keyward/core/schemas': ['keySchema', 'serializeKey', 'createKeyInputSchema'],
       '@keyward/core/testing': ['runKeyStoreConformance', 'TEST_PEPPER'],
     },
   },
@@ -130,6 +132,8 @@ main().catch((error) => {
 const CONSUMER_TS = `import express from 'express';
 import { createKeyward, MemoryKeyStore, type KeywardOptions } from '@keyward/core';
 import { TEST_PEPPER, runKeyStoreConformance } from '@keyward/core/testing';
+import { newStoredKey, type StoredKey } from '@keyward/core/store';
+import { keySchema, type KeyJSON } from '@keyward/core/schemas';
 import { MongoKeyStore } from '@keyward/mongo';
 import { apiKeyAuth, keywardErrorHandler } from '@keyward/express';
 import { createPassportStrategy, type KeywardStrategy } from '@keyward/express/passport';
@@ -146,7 +150,9 @@ app.get('/v1', apiKeyAuth(keyward), (req, res) => {
 app.use(keywardErrorHandler());
 const strategy: KeywardStrategy = createPassportStrategy(keyward);
 const storeClass: typeof MongoKeyStore = MongoKeyStore;
-export { app, strategy, storeClass, runKeyStoreConformance };
+const build: (fields: Parameters<typeof newStoredKey>[0]) => StoredKey = newStoredKey;
+const parseKey: (value: unknown) => KeyJSON = (value) => keySchema.parse(value);
+export { app, strategy, storeClass, runKeyStoreConformance, build, parseKey };
 `;
 
 let work = '';
@@ -224,7 +230,9 @@ describe('the packed tarballs, installed with npm', () => {
     const unmet = ls.split('\n').filter((line) => line.includes('UNMET'));
     expect(unmet.filter((line) => /@keyward|DEPENDENCY vitest@/.test(line))).toEqual([]);
     const core = JSON.parse(await readFile(join(work, 'node_modules/@keyward/core/package.json'), 'utf8'));
-    expect(core.peerDependencies?.vitest).toBeUndefined();
+    // `/testing` imports vitest: an optional peer, so an app without it installs cleanly.
+    expect(core.peerDependencies?.vitest).toBeDefined();
+    expect(core.peerDependenciesMeta?.vitest?.optional).toBe(true);
     const mongo = await readFile(join(work, 'node_modules/@keyward/mongo/package.json'), 'utf8');
     expect(mongo).not.toContain('@keyward/test-db');
   });
@@ -305,7 +313,18 @@ describe('the packed tarballs, installed with npm', () => {
 
   async function typeCheck(appDir: string, file: string, module: 'commonjs' | 'nodenext'): Promise<void> {
     const app = join(work, appDir);
-    await writeFile(join(app, `${file}.ts`), CONSUMER_TS);
+    // `/testing` is ESM-only (vitest refuses require()): a CommonJS module under nodenext reaches its types
+    // in import mode, as a test file run by vitest would.
+    const source =
+      appDir === 'cjs-app' && module === 'nodenext'
+        ? CONSUMER_TS.replace(
+            "import { TEST_PEPPER, runKeyStoreConformance } from '@keyward/core/testing';",
+            "type Testing = typeof import('@keyward/core/testing', { with: { 'resolution-mode': 'import' } });\n" +
+              "declare const TEST_PEPPER: Testing['TEST_PEPPER'];\n" +
+              "declare const runKeyStoreConformance: Testing['runKeyStoreConformance'];",
+          )
+        : CONSUMER_TS;
+    await writeFile(join(app, `${file}.ts`), source);
     await writeJSON(join(app, `${file}.tsconfig.json`), {
       compilerOptions: {
         module,

@@ -1,4 +1,5 @@
-import { type Keyward, KeywardError, LEAK_ACTIONS, type LeakAction } from '@keyward/core';
+import { isKeyward, type Keyward, KeywardError } from '@keyward/core';
+import { LEAK_ACTIONS, type LeakAction } from '@keyward/core/schemas';
 import type { Request, RequestHandler, Router } from 'express';
 import express from 'express';
 import { z } from 'zod';
@@ -207,7 +208,7 @@ function resolveLeakReportOptions(options: LeakReportRouterOptions): ResolvedLea
     throw new TypeError(`${where}: options { keyward, onLeak } are required`);
   }
   const { keyward, onLeak } = options;
-  if (typeof keyward?.reportLeak !== 'function') {
+  if (!isKeyward(keyward)) {
     throw new TypeError(`${where}: options.keyward must be a Keyward service (createKeyward(...))`);
   }
   if (!LEAK_ACTIONS.includes(onLeak)) {

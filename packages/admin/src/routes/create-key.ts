@@ -1,4 +1,5 @@
-import { type CreateKeyInput, serializeKey } from '@keyward/core';
+import type { CreateKeyInput } from '@keyward/core';
+import { serializeKey } from '@keyward/core/schemas';
 import type { RouteHandler } from '../endpoint.js';
 import { withIdempotency } from './idempotency.js';
 

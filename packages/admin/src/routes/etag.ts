@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type ApiKey, keyVersion, parseIfMatch, type WriteConditions } from '@keyward/core';
+import type { ApiKey, WriteConditions } from '@keyward/core';
+import { keyVersion, parseIfMatch } from '@keyward/core/schemas';
 import type { RouteInput } from '../endpoint.js';
 
 /**

@@ -1,4 +1,5 @@
-import { KeywardError, serializeKey } from '@keyward/core';
+import { KeywardError } from '@keyward/core';
+import { serializeKey } from '@keyward/core/schemas';
 import type { RouteHandler } from '../endpoint.js';
 import { etagHeader } from './etag.js';
 

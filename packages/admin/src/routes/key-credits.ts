@@ -1,4 +1,5 @@
-import { KeywardError, serializeCredits } from '@keyward/core';
+import { KeywardError } from '@keyward/core';
+import { serializeCredits } from '@keyward/core/schemas';
 import type { RouteHandler } from '../endpoint.js';
 
 /**

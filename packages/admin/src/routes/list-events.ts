@@ -1,4 +1,5 @@
-import { type ListEventsQuery, serializeEvent } from '@keyward/core';
+import type { ListEventsQuery } from '@keyward/core';
+import { serializeEvent } from '@keyward/core/schemas';
 import type { RouteHandler } from '../endpoint.js';
 
 /**

@@ -1,4 +1,5 @@
-import { type ListKeysQuery, serializeKey } from '@keyward/core';
+import type { ListKeysQuery } from '@keyward/core';
+import { serializeKey } from '@keyward/core/schemas';
 import type { RouteHandler } from '../endpoint.js';
 
 /**

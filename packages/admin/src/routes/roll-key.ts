@@ -1,4 +1,5 @@
-import { type RollKeyInput, serializeKey } from '@keyward/core';
+import type { RollKeyInput } from '@keyward/core';
+import { serializeKey } from '@keyward/core/schemas';
 import type { RouteHandler } from '../endpoint.js';
 import { etagHeader, ifMatch } from './etag.js';
 import { withIdempotency } from './idempotency.js';

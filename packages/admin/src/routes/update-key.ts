@@ -1,4 +1,5 @@
-import { serializeKey, type UpdateKeyInput } from '@keyward/core';
+import type { UpdateKeyInput } from '@keyward/core';
+import { serializeKey } from '@keyward/core/schemas';
 import type { RouteHandler } from '../endpoint.js';
 import { etagHeader, ifMatch } from './etag.js';
 

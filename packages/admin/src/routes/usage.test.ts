@@ -1,4 +1,4 @@
-import { keyUsageSchema, organizationUsageSchema } from '@keyward/core';
+import { keyUsageSchema, organizationUsageSchema } from '@keyward/core/schemas';
 import { describe, expect, it } from 'vitest';
 import { setup, UNKNOWN_ID } from '../test-app.js';
 

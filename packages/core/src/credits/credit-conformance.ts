@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyStore } from '../store.js';
+import type { KeyStore } from '../store/store.js';
 import { CreditMeter, type CreditMeterSettings } from './credit-meter.js';
 import type { CreditLedgerStore, CreditPolicy } from './credit-types.js';
 

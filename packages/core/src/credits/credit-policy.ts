@@ -1,4 +1,4 @@
-import type { StoredKey } from '../types.js';
+import type { StoredKey } from '../shared/types.js';
 import type { CreditPolicy, CreditRefill } from './credit-types.js';
 
 /** A plan's credits (docs/reference.md §10): each key on the plan has its own balance of them. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createKeyward } from '../keyward.js';
-import { MemoryKeyStore } from '../memory-store.js';
-import { TEST_PEPPER, testClock } from '../testing.js';
+import { MemoryKeyStore } from '../store/memory-store.js';
+import { TEST_PEPPER, testClock } from '../testing/index.js';
 import type { CreditPolicy } from './credit-types.js';
 
 function service(clock = testClock()) {
