@@ -1,4 +1,4 @@
-import type { CreditEntry } from './credit-types.js';
+import type { CreditEntry } from '../shared/credit-types.js';
 
 /** What a chain's entries add up to (docs/reference.md §10). */
 export interface CreditChainState {

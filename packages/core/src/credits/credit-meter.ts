@@ -1,6 +1,6 @@
+import type { CreditLedgerStore, CreditPolicy } from '../shared/credit-types.js';
 import { chainState } from './credit-chain.js';
 import { type CreditPeriod, creditPeriod } from './credit-period.js';
-import type { CreditLedgerStore, CreditPolicy } from './credit-types.js';
 
 /** The answer of `CreditMeter.spend`. */
 export type CreditAnswer =

@@ -1,4 +1,4 @@
-import type { CreditPolicy } from './credit-types.js';
+import type { CreditPolicy } from '../shared/credit-types.js';
 
 /** One refill period of an account: its index, its opening balance and when it ends (ms; `null`: never). */
 export interface CreditPeriod {

@@ -1,5 +1,5 @@
+import type { CreditPolicy, CreditRefill } from '../shared/credit-types.js';
 import type { StoredKey } from '../shared/types.js';
-import type { CreditPolicy, CreditRefill } from './credit-types.js';
 
 /** A plan's credits (docs/reference.md §10): each key on the plan has its own balance of them. */
 export interface PlanCredits {

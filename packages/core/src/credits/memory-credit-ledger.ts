@@ -1,4 +1,4 @@
-import type { CreditEntry, CreditLedgerStore } from './credit-types.js';
+import type { CreditEntry, CreditLedgerStore } from '../shared/credit-types.js';
 
 /**
  * The credit ledger of `MemoryKeyStore` (docs/reference.md §10): the same contract as the shared stores' —

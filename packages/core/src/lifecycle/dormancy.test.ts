@@ -38,12 +38,14 @@ describe('dormantAfterDays (docs/reference.md §11)', () => {
   });
 
   it('without a policy the sweep does nothing, even on a store without scanKeys', async () => {
-    const { keyward } = testKeyward({ store: delegatingStore(new MemoryKeyStore()) });
+    const { keyward } = testKeyward({
+      store: delegatingStore(new MemoryKeyStore(), { scanKeys: undefined }),
+    });
     expect(await keyward.sweepDormantKeys()).toEqual({ checked: 0, warned: [], disabled: [] });
   });
 
   it('with a policy on a store without scanKeys, the sweep says so', async () => {
-    const store = delegatingStore(new MemoryKeyStore());
+    const store = delegatingStore(new MemoryKeyStore(), { scanKeys: undefined });
     const { keyward } = testKeyward({ store, dormantAfterDays: 30, dormancySweepIntervalMs: false });
     await expect(keyward.sweepDormantKeys()).rejects.toThrow(/scanKeys/);
   });

@@ -1,5 +1,4 @@
 import type { EventMaintenance } from '../background/event-hooks.js';
-import type { CreditMethods } from '../credits/credit-service.js';
 import type { EventContext, KeyEvent } from '../events/events.js';
 import type { DormancySweep } from '../lifecycle/dormancy.js';
 import type { ExpiringKeysQuery } from '../lifecycle/expiring.js';
@@ -12,6 +11,7 @@ import type { KeyUsage, OrganizationUsage, UsageQuery } from '../schemas/usage-s
 import type { ApiKey, KeyOwner, VerifiedKey, VerifyRequirements, VerifyResult } from '../shared/types.js';
 import type { UsageOutcome } from '../usage/usage-outcomes.js';
 import type { VerifyOptions } from '../verify/verify.js';
+import type { CreditMethods } from './credits.js';
 import type { LeakReport, LeakResult } from './leak-report.js';
 
 /** The name of the key every organization gets when provisioned. */

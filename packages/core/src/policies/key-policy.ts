@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import type { CreditPolicy } from '../credits/credit-types.js';
+import type { CreditPolicy } from '../shared/credit-types.js';
 import type { KeyLimit, KeyPolicy, StoredKey } from '../shared/types.js';
 import { copyLimit } from './policy-schemas.js';
 

@@ -16,7 +16,6 @@ export {
   MAX_CREDITS,
   serializeCredits,
 } from '../credits/credit-schemas.js';
-export type { KeyCreditBalance } from '../credits/credit-service.js';
 export {
   DORMANT_SOON_DAYS,
   type DormancySweep,
@@ -35,6 +34,7 @@ export {
   SHA256_PATTERN,
 } from '../lifecycle/import-key.js';
 export type { EventPage, KeyPage } from '../operations/api.js';
+export type { KeyCreditBalance } from '../operations/credits.js';
 export {
   LEAK_ACTIONS,
   type LeakAction,

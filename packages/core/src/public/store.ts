@@ -4,13 +4,6 @@
  * Run `runKeyStoreConformance` from `@keyward/core/testing` against a new store.
  */
 
-export type {
-  CreditEntry,
-  CreditLedgerStore,
-  CreditPolicy,
-  CreditRefill,
-  StoredCredits,
-} from '../credits/credit-types.js';
 export {
   buildKeyEvent,
   copyKeyEvent,
@@ -47,6 +40,13 @@ export { type Pepper, sha256Hex } from '../format/pepper.js';
 export { keyStatus } from '../format/status.js';
 export { newStoredKey, type StoredKeyFields } from '../lifecycle/stored-key.js';
 export { copyLimit } from '../policies/policy-schemas.js';
+export type {
+  CreditEntry,
+  CreditLedgerStore,
+  CreditPolicy,
+  CreditRefill,
+  StoredCredits,
+} from '../shared/credit-types.js';
 export { DuplicateKeyError, KeyStoreUnavailableError } from '../shared/errors.js';
 export type {
   KeyCreator,

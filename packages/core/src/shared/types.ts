@@ -1,4 +1,4 @@
-import type { CreditPolicy, StoredCredits } from '../credits/credit-types.js';
+import type { CreditPolicy, StoredCredits } from './credit-types.js';
 
 /** `public` keys may be published; `secret` keys stay on servers. */
 export type KeyType = 'public' | 'secret';

@@ -1,6 +1,6 @@
-import type { CreditEntry } from '../credits/credit-types.js';
 import { MemoryCreditLedger } from '../credits/memory-credit-ledger.js';
 import type { KeyEvent } from '../events/events.js';
+import type { CreditEntry } from '../shared/credit-types.js';
 import { DuplicateKeyError } from '../shared/errors.js';
 import { checkOptionNames } from '../shared/option-names.js';
 import type { StoredKey } from '../shared/types.js';

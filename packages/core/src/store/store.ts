@@ -1,5 +1,5 @@
-import type { CreditLedgerStore } from '../credits/credit-types.js';
 import type { KeyEvent, KeyEventType } from '../events/events.js';
+import type { CreditLedgerStore } from '../shared/credit-types.js';
 import type { DuplicateKeyError } from '../shared/errors.js';
 import type { KeyStatus, KeyType, StoredKey } from '../shared/types.js';
 import type { UsageGranularity, UsageOutcome } from '../usage/usage-outcomes.js';

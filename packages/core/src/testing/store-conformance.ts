@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { describeCreditLedgerConformance } from '../credits/credit-conformance.js';
 import { createTokenHasher } from '../format/hash.js';
 import { newKeyId } from '../format/ids.js';
 import { createKeyward } from '../keyward.js';
 import { DuplicateKeyError } from '../shared/errors.js';
 import type { StoredKey } from '../shared/types.js';
 import type { KeyStore } from '../store/store.js';
+import { describeCreditLedgerConformance } from './credit-conformance.js';
 import { runEventConformance } from './event-conformance.js';
 import { type ConformanceOptions, makeStoredKey, TEST_PEPPER } from './helpers.js';
 import { describeIdempotencyConformance } from './idempotency-conformance.js';

@@ -1,11 +1,11 @@
 import type { ResolvedOptions } from '../config/options.js';
 import { creditPolicy } from '../credits/credit-policy.js';
-import type { CreditPolicy } from '../credits/credit-types.js';
 import type { TokenHasher } from '../format/hash.js';
 import { tokenType } from '../format/key-format.js';
 import { createHashers } from '../format/pepper.js';
 import { compileKeyPolicy } from '../policies/key-policy.js';
 import { effectiveLimits } from '../policies/plans.js';
+import type { CreditPolicy } from '../shared/credit-types.js';
 import type {
   KeyType,
   StoredKey,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { CreditMeter, type CreditMeterSettings } from '../credits/credit-meter.js';
+import type { CreditLedgerStore, CreditPolicy } from '../shared/credit-types.js';
 import type { KeyStore } from '../store/store.js';
-import { CreditMeter, type CreditMeterSettings } from './credit-meter.js';
-import type { CreditLedgerStore, CreditPolicy } from './credit-types.js';
 
 type WithStore = (run: (store: KeyStore, org: string) => Promise<void>) => Promise<void>;
 

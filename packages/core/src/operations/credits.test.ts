@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createKeyward } from '../keyward.js';
+import type { CreditPolicy } from '../shared/credit-types.js';
 import { MemoryKeyStore } from '../store/memory-store.js';
 import { TEST_PEPPER, testClock } from '../testing/index.js';
-import type { CreditPolicy } from './credit-types.js';
 
 function service(clock = testClock()) {
   const store = new MemoryKeyStore();

@@ -1,15 +1,15 @@
 import type { ResolvedOptions } from '../config/options.js';
+import { type CreditAnswer, CreditMeter, type CreditMeterSettings } from '../credits/credit-meter.js';
+import { creditPolicy } from '../credits/credit-policy.js';
+import { creditsInputSchema } from '../credits/credit-schemas.js';
 import type { EventContext } from '../events/events.js';
 import { randomBase62 } from '../format/base62.js';
 import type { ChangeRecord } from '../lifecycle/write-path.js';
+import type { CreditPolicy, CreditRefill } from '../shared/credit-types.js';
 import { KeywardError } from '../shared/errors.js';
 import { parseInput } from '../shared/parse-input.js';
 import type { StoredKey } from '../shared/types.js';
 import { storeCall } from '../store/store-call.js';
-import { type CreditAnswer, CreditMeter, type CreditMeterSettings } from './credit-meter.js';
-import { creditPolicy } from './credit-policy.js';
-import { creditsInputSchema } from './credit-schemas.js';
-import type { CreditPolicy, CreditRefill } from './credit-types.js';
 
 /** A key's credits as the service reads them (`getCredits`, docs/reference.md §10). */
 export interface KeyCreditBalance {
