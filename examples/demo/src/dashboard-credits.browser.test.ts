@@ -17,7 +17,10 @@ describe('credits and dormancy in the dashboard', () => {
     it(`shows a key's credits with its next refill, and a dormancy warning (${theme} theme, axe)`, async () => {
       const { page, org, problems } = await signedIn({ theme });
       const { key } = await keyward().createKey(org, { name: 'Metered', type: 'secret' });
-      await keyward().setCredits(org, key.id, { remaining: 1500, refill: { amount: 100, intervalSeconds: 3600 } });
+      await keyward().setCredits(org, key.id, {
+        remaining: 1500,
+        refill: { amount: 100, intervalSeconds: 3600 },
+      });
       const { key: plain } = await keyward().createKey(org, { name: 'Unmetered', type: 'secret' });
       // The dormancy sweep records this event (docs/reference.md §11); the demo runs no sweep.
       await demo.store().appendEvent({

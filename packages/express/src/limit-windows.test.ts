@@ -20,9 +20,13 @@ function instance(store: KeyLimiterOptions['store']) {
     plans: { free: { limits: [{ limit: 3, windowSeconds: 600 }] } },
   });
   const app = express5();
-  app.get('/r', apiKeyAuth(keyward, { limiter: createKeyLimiter({ store, timeoutMs: 1000 }) }), (_req, res) => {
-    res.json({ ok: true });
-  });
+  app.get(
+    '/r',
+    apiKeyAuth(keyward, { limiter: createKeyLimiter({ store, timeoutMs: 1000 }) }),
+    (_req, res) => {
+      res.json({ ok: true });
+    },
+  );
   const statuses = async (token: string, n: number) => {
     const out: number[] = [];
     for (let i = 0; i < n; i++) out.push((await request(app).get('/r').set(bearer(token))).status);
@@ -49,7 +53,7 @@ function windowTests(store: () => KeyLimiterOptions['store']) {
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(60);
   });
 
-  it('keeps the longest window\'s count in the longest slot when a shorter limit is added', async () => {
+  it("keeps the longest window's count in the longest slot when a shorter limit is added", async () => {
     const { statuses, key, setLimits } = instance(store());
     const { key: k, token } = await key([{ limit: 2, windowSeconds: 3600 }]);
     expect(await statuses(token, 2)).toEqual([200, 200]);
