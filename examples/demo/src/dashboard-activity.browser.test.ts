@@ -78,12 +78,13 @@ describe('the Activity panel', () => {
     const oldRow = page.locator(`#kw-rows > tr[data-key-id="${oldId}"]`);
     expect(await oldRow.locator('.kw-still-used').textContent()).toMatch(/^still in use /);
 
-    // The old key's history, from its "…" menu: the panel filtered by it, its heading focused.
+    // The old key's history, from its "…" menu: the panel filtered by it, its heading focused. It is the
+    // whole roll chain's (`?chain=true`): the key that replaced it was created by the roll.
     await oldRow.getByRole('button', { name: /^Actions for / }).click();
     await page.getByRole('menuitem', { name: 'Show history' }).click();
     await expect
       .poll(() => shownEvents(page))
-      .toEqual(['Used after its roll Tracked', 'Rolled Tracked', 'Created Tracked']);
+      .toEqual(['Used after its roll Tracked', 'Rolled Tracked', 'Created Tracked', 'Created Tracked']);
     expect(await panel.getByLabel('Key').inputValue()).toBe(oldId);
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('kw-activity-title');
 
@@ -96,7 +97,13 @@ describe('the Activity panel', () => {
       .click();
     await expect
       .poll(() => shownEvents(page))
-      .toEqual(['Deleted Tracked', 'Used after its roll Tracked', 'Rolled Tracked', 'Created Tracked']);
+      .toEqual([
+        'Deleted Tracked',
+        'Used after its roll Tracked',
+        'Rolled Tracked',
+        'Created Tracked',
+        'Created Tracked',
+      ]);
     expect(await panel.getByLabel('Key').inputValue()).toBe(oldId);
     expect(await panel.getByRole('option', { selected: true }).textContent()).toBe(
       'Tracked (no longer listed)',
@@ -172,7 +179,7 @@ describe('the Activity panel', () => {
         'Created Chained',
       ]);
     expect(await page.locator('#kw-activity-chain').textContent()).toBe(
-      'Includes the 2 keys this key replaced.',
+      'Includes the events of 2 other keys of its roll chain.',
     );
     expect(await axeViolations(page)).toEqual([]);
   });

@@ -1,5 +1,7 @@
 // The Activity panel (docs/reference.md §7): the organization's key events, newest first, paged with "Load more",
-// filtered by key. A key's history (from its "…" menu) is this panel filtered by that key.
+// filtered by key. A key's history (from its "…" menu) is this panel filtered by that key: the API's
+// `?keyId=…&chain=true` answers the events of the key's whole roll chain as one list, so keys rolled or
+// deleted before this page loaded are included.
 
 import { h, replaceChildren } from './dom.js';
 import { asApiError, showError } from './feedback.js';
@@ -22,6 +24,7 @@ const EVENT_LABELS = /** @type {Record<string, string>} */ ({
   'key.deleted': 'Deleted',
   'key.used_after_roll': 'Used after its roll',
   'key.leaked': 'Reported leaked',
+  'key.dormant_soon': 'Dormant: will be disabled in 7 days',
 });
 
 /** The API's field names as people read them (the names of changed fields on `key.updated`). */
@@ -46,16 +49,10 @@ const CHANGE_LABELS = /** @type {Record<string, string>} */ ({
 export function createActivityPanel({ api, keys, describeActor = () => null }) {
   /** @type {KeyEvent[]} */
   let events = [];
-  /**
-   * Where the next page of each source starts: one source (`''` for every key, or the chosen key), or
-   * one per key of a roll chain. Empty when every event is shown.
-   * @type {Array<[string, string | null]>}
-   */
-  let cursors = [];
+  /** Where the next page starts; `null` when every event is shown. @type {string | null} */
+  let cursor = null;
   /** Redacted keys seen in any listing, by key id (a deleted key's events still name it). */
   const redacted = new Map();
-  /** Roll links seen in any listing (new key id → the ids of the keys it replaced), kept after they go. */
-  const replaced = new Map();
   /** The key shown when it is no longer listed (deleted): its id and name. */
   let extraKey = { id: '', name: '' };
   let loaded = false;
@@ -150,43 +147,24 @@ export function createActivityPanel({ api, keys, describeActor = () => null }) {
   }
 
   /**
-   * The keys whose events make a key's history: the key and, through `replacedBy`, the keys it replaced
-   * by rolls, and theirs (the roll event is recorded on the old key; the new key has none of its own).
-   * @param {string} id
-   * @returns {string[]}
-   */
-  function chainOf(id) {
-    for (const key of keys()) {
-      if (!key.replacedBy) continue;
-      const before = replaced.get(key.replacedBy) ?? [];
-      if (!before.includes(key.id)) replaced.set(key.replacedBy, [...before, key.id]);
-    }
-    const ids = [id];
-    for (let i = 0; i < ids.length && ids.length < 20; i++) {
-      for (const previous of replaced.get(ids[i]) ?? []) if (!ids.includes(previous)) ids.push(previous);
-    }
-    return ids;
-  }
-
-  /**
-   * One page from each source, merged newest first.
-   * @param {Array<[string, string | null]>} sources
+   * One page of events: the organization's, or the chosen key's whole roll chain.
+   * @param {string | null} from
    * @param {number} limit
    */
-  async function readPages(sources, limit) {
-    const pages = await Promise.all(sources.map(([keyId, cursor]) => api.events({ keyId, limit, cursor })));
-    /** @type {Array<[string, string | null]>} */
-    const next = [];
-    sources.forEach(([keyId], index) => {
-      const cursor = pages[index]?.nextCursor ?? null;
-      if (cursor !== null) next.push([keyId, cursor]);
-    });
-    return { data: pages.flatMap((page) => page.data), next };
+  function readPage(from, limit) {
+    const keyId = filter.value;
+    return api.events(keyId ? { keyId, chain: 'true', limit, cursor: from } : { limit, cursor: from });
   }
 
-  /** Events of several sources newest first (one source keeps the server's order). @param {KeyEvent[]} list */
-  function newestFirst(list) {
-    return [...list].sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || (a.id < b.id ? 1 : -1));
+  /** The note under a key's history: how many other keys of its roll chain the shown events name. */
+  function renderChainNote() {
+    const others = new Set(events.map((event) => event.keyId));
+    others.delete(filter.value);
+    chainNote.hidden = !filter.value || others.size === 0;
+    chainNote.textContent =
+      others.size === 1
+        ? 'Includes the events of 1 other key of its roll chain.'
+        : `Includes the events of ${others.size} other keys of its roll chain.`;
   }
 
   function render() {
@@ -194,7 +172,8 @@ export function createActivityPanel({ api, keys, describeActor = () => null }) {
     state.textContent =
       events.length > 0 ? '' : filter.value ? 'No activity for this key.' : 'No activity yet.';
     state.hidden = events.length > 0;
-    paging.hidden = cursors.length === 0;
+    paging.hidden = cursor === null;
+    renderChainNote();
   }
 
   /** Reads the first page again (as many events as are shown, at most 100). */
@@ -203,19 +182,10 @@ export function createActivityPanel({ api, keys, describeActor = () => null }) {
     const limit = Math.min(100, Math.max(PAGE_SIZE, events.length));
     element.setAttribute('aria-busy', 'true');
     try {
-      const chain = filter.value ? chainOf(filter.value) : [''];
-      const page = await readPages(
-        chain.map((keyId) => [keyId, null]),
-        limit,
-      );
+      const page = await readPage(null, limit);
       if (mine !== generation) return;
-      cursors = page.next;
-      events = chain.length > 1 ? newestFirst(page.data) : page.data;
-      chainNote.hidden = chain.length === 1;
-      chainNote.textContent =
-        chain.length === 2
-          ? 'Includes the key this key replaced.'
-          : `Includes the ${chain.length - 1} keys this key replaced.`;
+      cursor = page.nextCursor;
+      events = page.data;
       loaded = true;
       replaceChildren(alert);
       alert.classList.remove('kw-shown');
@@ -236,18 +206,16 @@ export function createActivityPanel({ api, keys, describeActor = () => null }) {
   });
 
   more.addEventListener('click', async () => {
-    if (cursors.length === 0) return;
+    if (cursor === null) return;
     const mine = generation;
     more.disabled = true;
     more.textContent = 'Loading…';
     try {
-      const several = cursors.length > 1 || !chainNote.hidden;
-      const page = await readPages(cursors, PAGE_SIZE);
+      const page = await readPage(cursor, PAGE_SIZE);
       if (mine !== generation) return;
       const known = new Set(events.map((event) => event.id));
-      const merged = [...events, ...page.data.filter((event) => !known.has(event.id))];
-      cursors = page.next;
-      events = several ? newestFirst(merged) : merged;
+      cursor = page.nextCursor;
+      events = [...events, ...page.data.filter((event) => !known.has(event.id))];
       render();
     } catch (error) {
       showError(alert, asApiError(error));

@@ -168,8 +168,9 @@ export function createApi(base, auth = () => ({})) {
       await call('DELETE', key(id), undefined, await ifMatch(seen));
     },
     /**
-     * One page of the organization's events, newest first (docs/reference.md §7), optionally of one key.
-     * @param {{ keyId?: string, type?: string, limit?: number, cursor?: string | null }} [query]
+     * One page of the organization's events, newest first (docs/reference.md §7), optionally of one key
+     * (`chain: 'true'`: of its whole roll chain).
+     * @param {{ keyId?: string, chain?: 'true', type?: string, limit?: number, cursor?: string | null }} [query]
      * @returns {Promise<{ data: KeyEvent[], nextCursor: string | null }>}
      */
     events: async (query = {}) => {
@@ -195,6 +196,21 @@ export function createApi(base, auth = () => ({})) {
       }
     },
     /**
+     * A key's credits (docs/reference.md §10): its balance now, refill and next refill; `null` when it has
+     * none, or from a server without the route (404 there is the route's, not the key's: the key is listed).
+     * @param {string} id
+     * @returns {Promise<Credits | null>}
+     */
+    credits: async (id) => {
+      try {
+        const json = await call('GET', `${key(id)}/credits`);
+        return json.data ?? null;
+      } catch (error) {
+        if (/** @type {{ status?: number }} */ (error)?.status === 404) return null;
+        throw error;
+      }
+    },
+    /**
      * Verifications per bucket (docs/reference.md §9) of one key, or of the organization (`id` null).
      * @param {string | null} id
      * @param {{ granularity: string, from: string, to?: string }} query
@@ -205,6 +221,12 @@ export function createApi(base, auth = () => ({})) {
 }
 
 /**
+ * @typedef {{
+ *   remaining: number,
+ *   refill: { amount: number, intervalSeconds: number } | null,
+ *   refillsAt: string | null,
+ *   source: 'key' | 'plan',
+ * }} Credits
  * @typedef {{ at: string, admitted: number, refused: Record<string, number> }} UsageBucket
  * @typedef {{ data: UsageBucket[], granularity: string }} Usage
  */

@@ -1,9 +1,11 @@
 // The Usage panel (docs/reference.md §9): the organization's verifications, or one key's (picked in the
 // panel, or with "Show usage" in the key's "…" menu), over 24 hours, 7, 30 or 90 days, as a chart with a
-// table alternative.
+// table alternative. A key with credits (docs/reference.md §10) shows its balance and next refill above the
+// chart, read only (the operator sets credits through the API).
 
 import { h, replaceChildren } from './dom.js';
 import { asApiError, showError } from './feedback.js';
+import { timeElement } from './format.js';
 import { usageChart } from './usage-chart.js';
 
 /** @typedef {import('./api.js').Key} Key */
@@ -71,6 +73,7 @@ export function createUsagePanel({ api, keys, now = Date.now }) {
       RANGES.map(([value, label]) => h('option', { value, selected: value === range }, label)),
     )
   );
+  const credits = h('p', { class: 'kw-hint kw-credits', id: 'kw-usage-credits', hidden: true });
   const body = h('div', { class: 'kw-usage-body', id: 'kw-usage-body' }, 'Loading usage…');
   const alert = h('div', { class: 'kw-alert', role: 'alert' });
   const element = h(
@@ -86,6 +89,7 @@ export function createUsagePanel({ api, keys, now = Date.now }) {
       picker,
     ),
     alert,
+    credits,
     body,
   );
 
@@ -106,6 +110,7 @@ export function createUsagePanel({ api, keys, now = Date.now }) {
     const mine = ++generation;
     const [, label, buckets, granularity] = RANGES.find(([value]) => value === range) ?? RANGES[1];
     element.setAttribute('aria-busy', 'true');
+    void loadCredits(mine);
     try {
       const usage = await api.usage(key?.id ?? null, usageQuery(now(), buckets, granularity));
       if (mine !== generation) return;
@@ -118,6 +123,29 @@ export function createUsagePanel({ api, keys, now = Date.now }) {
     } finally {
       if (mine === generation) element.setAttribute('aria-busy', 'false');
     }
+  }
+
+  /**
+   * The shown key's credits: its balance and next refill, or nothing when it has none (or the server has
+   * no credits route, or it could not be read: the usage is what the panel is for).
+   * @param {number} mine the load it belongs to
+   */
+  async function loadCredits(mine) {
+    if (!key) {
+      credits.hidden = true;
+      replaceChildren(credits);
+      return;
+    }
+    /** @type {import('./api.js').Credits | null} */
+    let balance = null;
+    try {
+      balance = await api.credits(key.id);
+    } catch {
+      balance = null;
+    }
+    if (mine !== generation) return;
+    credits.hidden = balance === null;
+    replaceChildren(credits, balance === null ? [] : creditsText(balance));
   }
 
   /** Shows one key's usage (`null`: the organization's). @param {{ id: string, name: string } | null} next */
@@ -137,4 +165,21 @@ export function createUsagePanel({ api, keys, now = Date.now }) {
       await shown;
     },
   };
+}
+
+/**
+ * "Credits: 40 left, next refill of 100 at <time> (every 3,600 s)", or without the refill part.
+ * @param {import('./api.js').Credits} balance
+ */
+function creditsText(balance) {
+  const parts = [h('strong', {}, 'Credits:'), ` ${balance.remaining.toLocaleString('en')} left`];
+  if (balance.refill && balance.refillsAt) {
+    parts.push(
+      `, next refill of ${balance.refill.amount.toLocaleString('en')} `,
+      timeElement(balance.refillsAt, 'relative'),
+      ` (every ${balance.refill.intervalSeconds.toLocaleString('en')} s)`,
+    );
+  }
+  if (balance.source === 'plan') parts.push(", from the key's plan");
+  return parts;
 }

@@ -1,7 +1,7 @@
 import type { KeyPolicy, Keyward, KeywardError } from '@keyward/core';
 import type { Response } from 'express';
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
-import { CounterMemoryStore } from './counter-store.js';
+import { CounterMemoryStore, JOIN } from './counter-store.js';
 import { log } from './logger.js';
 import type { Realm } from './options.js';
 import { setRateLimitHeaders } from './rate-limit-headers.js';
@@ -23,8 +23,9 @@ export interface KeyLimiterOptions {
    * Makes the express-rate-limit `Store` that counts one window length; called once per distinct window
    * (the keys' `windowSeconds`, and the throttle's), with that length in ms. The limiter calls the store's
    * `init({ windowMs })` itself. Any express-rate-limit store works: `RedisStore` from rate-limit-redis
-   * (with `redis` or `ioredis`) makes limits exact across instances; the stores of one window may share a
-   * Redis prefix (counter keys name their window).
+   * (with `redis` or `ioredis`) makes limits exact across instances. Give every window's store the same
+   * Redis prefix: a key's own limits name their counters by slot, not window, so a changed window carries
+   * on the count only where the new window's store sees the old one's counters (docs/reference.md §6).
    * @default () => new CounterMemoryStore() (in this process only)
    */
   store?: (windowMs: number) => Store;
@@ -177,6 +178,8 @@ class Limiter implements KeyLimiter {
   readonly #throttle: { limit: number; windowMs: number; store: Store | null } | null;
   readonly #stores = new Map<number, Store>();
   readonly #blocked = new Map<string, number>();
+  /** The limiter's memory stores, which hand each other open counts (`CounterMemoryStore`). */
+  readonly #memoryStores = new Set<CounterMemoryStore>();
 
   constructor(
     factory: (windowMs: number) => Store,
@@ -326,6 +329,7 @@ class Limiter implements KeyLimiter {
     if (typeof store !== 'object' || store === null || typeof store.increment !== 'function') {
       throw new TypeError(`${WHERE}: store() must return an express-rate-limit Store`);
     }
+    if (store instanceof CounterMemoryStore) store[JOIN](this.#memoryStores);
     try {
       // Stores read only windowMs from the options (MemoryStore, RedisStore); init is not awaited there either.
       const started = store.init?.({ windowMs } as Options);
@@ -338,11 +342,17 @@ class Limiter implements KeyLimiter {
   }
 }
 
-/** Whole seconds until the window resets (at least 1), from the store's reset time or the window length. */
+/** The longest window a limit may have (31 days). */
+const MAX_WINDOW_SECONDS = 2_678_400;
+
+/**
+ * Whole seconds until the window resets (at least 1), from the store's reset time or the window length.
+ * It may be past `windowSeconds`: a count carried on from a longer window resets when that one ends.
+ */
 function resetSeconds(count: ClientRateLimitInfo, windowSeconds: number, now: number): number {
   const at = count.resetTime?.getTime();
   if (at === undefined || Number.isNaN(at)) return windowSeconds;
-  return Math.min(windowSeconds, Math.max(1, Math.ceil((at - now) / 1000)));
+  return Math.min(MAX_WINDOW_SECONDS, Math.max(1, Math.ceil((at - now) / 1000)));
 }
 
 function resolveThrottle(value: unknown): { limit: number; windowSeconds: number } | null {

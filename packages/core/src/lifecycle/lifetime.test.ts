@@ -123,6 +123,21 @@ describe('lifetime policy per key type (docs/reference.md §11)', () => {
     );
   });
 
+  it("sign-up's default key is inside the public policy: its default, else its max, else a year when required", async () => {
+    const cases: [LifetimeOptions, number | null][] = [
+      [{ public: { max: 60, default: 20 } }, 20],
+      [{ public: { max: 60 } }, 60],
+      [{ public: { required: true } }, 365],
+      [{ secret: { max: 10 } }, null],
+    ];
+    for (const [lifetime, days] of cases) {
+      const { keyward } = service(lifetime);
+      const { key } = await keyward.provisionOrganization('org');
+      expect(key?.expiresAt ?? null).toEqual(days === null ? null : new Date(START + days * DAY));
+      expect(await keyward.nonCompliantKeys('org')).toEqual([]);
+    }
+  });
+
   it('refuses a wrong option at start-up', () => {
     for (const lifetime of [
       { secret: { max: 0 } },

@@ -78,6 +78,19 @@ export function newKeyExpiry(
   return defaultDays === null ? null : new Date(now + defaultDays * DAY_MS);
 }
 
+/** How long a key the service makes itself lives when the policy requires an expiry but names no days. */
+const REQUIRED_FALLBACK_DAYS = 365;
+
+/**
+ * The expiry of a key the service makes itself, with no expiry given (sign-up's default key, docs/reference.md
+ * §11): the policy's `default`, else its `max`, else with `required` 365 days, else never; inside the policy.
+ */
+export function serviceKeyExpiry(lifetime: ResolvedLifetime, type: KeyType, now: number): Date | null {
+  const { defaultDays, maxDays, required } = lifetime[type];
+  const days = defaultDays ?? maxDays ?? (required ? REQUIRED_FALLBACK_DAYS : null);
+  return days === null ? null : new Date(now + days * DAY_MS);
+}
+
 /**
  * What the policy says about writing `expiresAt` at `now` (create, PATCH, roll, import): `[]` when allowed;
  * else one detail at `path` (400 `validation_error`). `max` counts from `now`.

@@ -1,5 +1,5 @@
 import type { EventContext } from '../events/events.js';
-import { newKeyExpiry } from '../lifecycle/lifetime.js';
+import { newKeyExpiry, serviceKeyExpiry } from '../lifecycle/lifetime.js';
 import { createKeyInputSchema } from '../schemas/schemas.js';
 import { toApiKey } from '../schemas/serialize.js';
 import { DuplicateKeyError } from '../shared/errors.js';
@@ -32,7 +32,8 @@ export async function provisionOrganization(
     name: DEFAULT_KEY_NAME,
     type: 'public',
     scopes: options.scopes.defaults('public'),
-    expiresAt: newKeyExpiry(options.lifetime, 'public', undefined, options.clock()),
+    // Inside the lifetime policy from the start (docs/reference.md §11), even with a `max` and no `default`.
+    expiresAt: serviceKeyExpiry(options.lifetime, 'public', options.clock()),
     isDefault: true,
     slot,
     limits: options.limits.defaults.public,

@@ -8,10 +8,17 @@ import { copyLimit } from './policy-schemas.js';
  * per-organization counters are named by the owner or organization, so deleting a key and creating
  * another does not start a fresh count, and every key of the customer shares it (across instances when
  * the counting store is shared, e.g. Redis). A per-key counter is named by the roll chain's first key.
+ *
+ * A per-key limit is named by its slot, not its window (docs/reference.md §6): its rank among the key's
+ * per-key limits that no plan limit names, longest window first, so changing `windowSeconds` carries on
+ * the count already used (until that count's window ends). Plan limits (and a key's own limit of the same
+ * window and `per`, which tightens one) and per-owner or per-organization limits, which keys with different
+ * limits share, keep their window in the name. `planned`: the plan's limits the key is held to.
  */
 export function counterName(
-  key: Pick<StoredKey, 'id' | 'organizationId' | 'lineageId' | 'owner'>,
+  key: Pick<StoredKey, 'id' | 'organizationId' | 'lineageId' | 'owner' | 'limits'>,
   l: KeyLimit,
+  planned: readonly KeyLimit[] = [],
 ): string {
   const per = l.per ?? 'key';
   const org = encodeURIComponent(key.organizationId);
@@ -19,7 +26,18 @@ export function counterName(
   if (per === 'owner' && key.owner) {
     return `limit:owner:${org}:${key.owner.type}:${encodeURIComponent(key.owner.id)}:${l.windowSeconds}`;
   }
-  return `limit:${key.lineageId ?? key.id}:${l.windowSeconds}`;
+  const lineage = key.lineageId ?? key.id;
+  const isPerKey = (x: KeyLimit) => (x.per ?? 'key') === 'key';
+  if (planned.some((p) => isPerKey(p) && p.windowSeconds === l.windowSeconds)) {
+    return `limit:${lineage}:${l.windowSeconds}`;
+  }
+  const longer = (key.limits ?? []).filter(
+    (x) =>
+      isPerKey(x) &&
+      x.windowSeconds > l.windowSeconds &&
+      !planned.some((p) => isPerKey(p) && p.windowSeconds === x.windowSeconds),
+  ).length;
+  return `limit:${lineage}:slot${longer}`;
 }
 
 const ANY = (): boolean => true;
@@ -28,13 +46,18 @@ const ANY = (): boolean => true;
  * A key's policies compiled once (when verify loads the key into its cache): the allowed addresses as one
  * `net.BlockList`, the allowed origins as a set of exact origins plus wildcard suffixes. Frozen: every
  * request authenticated with the key shares it. `null` when the key has no limits, origins or addresses,
- * so the middleware's hot path for such a key is one comparison.
+ * so the middleware's hot path for such a key is one comparison. `planned`: the limits of the key's plan
+ * (they name their counters by window, see `counterName`).
  *
  * @example
  * const policy = compileKeyPolicy(storedKey);
  * policy?.allowsIp('203.0.113.7'); // true when 203.0.113.7 is in the key's allowedIps (or they are empty)
  */
-export function compileKeyPolicy(key: StoredKey, credits: CreditPolicy | null = null): KeyPolicy | null {
+export function compileKeyPolicy(
+  key: StoredKey,
+  credits: CreditPolicy | null = null,
+  planned: readonly KeyLimit[] = [],
+): KeyPolicy | null {
   const limits = key.limits ?? [];
   const allowedOrigins = key.allowedOrigins ?? [];
   const allowedIps = key.allowedIps ?? [];
@@ -43,7 +66,7 @@ export function compileKeyPolicy(key: StoredKey, credits: CreditPolicy | null = 
   return Object.freeze({
     lineageId: key.lineageId ?? key.id,
     limits: Object.freeze(
-      limits.map((l) => Object.freeze({ ...copyLimit(l), counter: counterName(key, l) })),
+      limits.map((l) => Object.freeze({ ...copyLimit(l), counter: counterName(key, l, planned) })),
     ),
     allowedOrigins: Object.freeze([...allowedOrigins]),
     allowedIps: Object.freeze([...allowedIps]),

@@ -20,8 +20,9 @@ export interface KeyLimit {
 /** A limit as a compiled policy holds it: with the name of the counter it counts on. */
 export interface PolicyLimit extends KeyLimit {
   /**
-   * The counter's name: `limit:<lineageId>:<window>` per key, `limit:owner:<org>:<type>:<id>:<window>`
-   * per owner, `limit:org:<org>:<window>` per organization (organization and owner ids URI-encoded).
+   * The counter's name: `limit:<lineageId>:slot<rank>` per key (its rank among the key's own per-key
+   * limits, longest window first, so a changed window carries on the count; `limit:<lineageId>:<window>`
+   * where a plan has a per-key limit of that window), `limit:owner:<org>:<type>:<id>:<window>` per owner, `limit:org:<org>:<window>` per organization (organization and owner ids URI-encoded).
    * Never a token or a hash.
    */
   readonly counter: string;

@@ -7,6 +7,7 @@ import { compileKeyPolicy } from '../policies/key-policy.js';
 import { effectiveLimits } from '../policies/plans.js';
 import type { CreditPolicy } from '../shared/credit-types.js';
 import type {
+  KeyLimit,
   KeyType,
   StoredKey,
   VerifiedKey,
@@ -256,6 +257,7 @@ export class Verifier {
     // Limits as held now: the key's own, else its plan's, else its organization's plan's (docs/reference.md §10).
     const { plans, store } = this.#options;
     let limits = stored.limits;
+    let planned: readonly KeyLimit[] = [];
     let credits: CreditPolicy | null = creditPolicy(stored, null, null);
     if (plans.size > 0) {
       const organizationPlan =
@@ -265,6 +267,7 @@ export class Verifier {
       limits = [...effectiveLimits(stored, plans, organizationPlan)];
       // Credits: the key's own, else its plan's (docs/reference.md §10).
       const planName = stored.plan ?? organizationPlan;
+      planned = (planName != null && plans.get(planName)?.limits) || [];
       if (!stored.credits && planName != null) {
         credits = creditPolicy(stored, plans.get(planName)?.credits ?? null, planName);
       }
@@ -274,11 +277,17 @@ export class Verifier {
       { ...stored, limits },
       this.#options.scopes.effective(stored.scopes, stored.type),
       credits,
+      planned,
     );
   }
 }
 
-function toCached(key: StoredKey, scopes: string[], credits: CreditPolicy | null): CachedKey {
+function toCached(
+  key: StoredKey,
+  scopes: string[],
+  credits: CreditPolicy | null,
+  planned: readonly KeyLimit[],
+): CachedKey {
   const frozenScopes = Object.freeze(scopes);
   // Frozen, so a handler changing req.apiKey (or its scopes) cannot change what later requests see.
   const verified = Object.freeze({
@@ -289,7 +298,7 @@ function toCached(key: StoredKey, scopes: string[], credits: CreditPolicy | null
     scopes: frozenScopes as string[],
     meta: key.meta ? deepFreeze(structuredClone(key.meta)) : null,
   });
-  const policy = compileKeyPolicy(key, credits);
+  const policy = compileKeyPolicy(key, credits, planned);
   return {
     verified,
     admitted: Object.freeze({
