@@ -18,6 +18,7 @@ import {
   expectNoToken,
   keywardFixture,
   ORG,
+  passportAuth,
   tokensOf,
 } from './test-fixtures.js';
 
@@ -28,12 +29,10 @@ function passportApp(
   options: KeywardStrategyOptions = {},
   { guards = [] as RequestHandler[], errorHandler = true } = {},
 ) {
-  const authenticator = new passport.Passport();
-  authenticator.use(createPassportStrategy(keyward, options));
   const handler = countingHandler();
   const app = appWith(
     express,
-    [authenticator.authenticate('keyward', { session: false }), ...guards],
+    [passportAuth(keyward, options), ...guards],
     handler,
     errorHandler ? [keywardErrorHandler()] : [],
   );
@@ -200,11 +199,9 @@ describe.each(EXPRESS_VERSIONS)(
 
     it('still gets the status and WWW-Authenticate right from Express’s own error handler without keywardErrorHandler', async () => {
       const f = await keywardFixture();
-      const authenticator = new passport.Passport();
-      authenticator.use(createPassportStrategy(f.keyward));
       const handler = countingHandler();
       const app = express();
-      app.get('/r', authenticator.authenticate('keyward', { session: false }), handler);
+      app.get('/r', passportAuth(f.keyward), handler);
 
       const res = await request(app).get('/r').set('X-API-Key', 'kw_sk_nope');
 

@@ -1,8 +1,7 @@
 import { type CreateKeyInput, type KeyStore, MemoryKeyStore } from '@keyward/core';
 import { createTokenHasher, generateToken } from '@keyward/core/store';
 import { delegatingStore, makeStoredKey } from '@keyward/core/testing';
-import type { Express, RequestHandler } from 'express';
-import passport from 'passport';
+import type { Express } from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
@@ -13,7 +12,9 @@ import {
   countingHandler,
   EXPRESS_VERSIONS,
   type ExpressFactory,
+  keyMiddleware,
   keywardFixture,
+  type Mount,
   ORG,
 } from './test-fixtures.js';
 
@@ -31,8 +32,6 @@ afterEach(() => {
 
 const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
 
-type Mount = 'apiKeyAuth' | 'passport';
-
 /** An app with `GET /r` (any key), `GET /w` (scope snippets:write) behind one limiter, and a counting handler. */
 function appFor(
   express: ExpressFactory,
@@ -43,12 +42,8 @@ function appFor(
   const handler = countingHandler();
   const app: Express = express();
   if (options.trustProxy) app.set('trust proxy', true);
-  const guard = (scopes?: string[]): RequestHandler => {
-    if (options.mount !== 'passport') return apiKeyAuth(keyward, { limiter, ...(scopes && { scopes }) });
-    const authenticator = new passport.Passport();
-    authenticator.use(createPassportStrategy(keyward, { limiter, ...(scopes && { scopes }) }));
-    return authenticator.authenticate('keyward', { session: false });
-  };
+  const guard = (scopes?: string[]) =>
+    keyMiddleware(options.mount ?? 'apiKeyAuth', keyward, { limiter, ...(scopes && { scopes }) });
   app.get('/r', guard(), handler);
   app.get('/w', guard(['snippets:write']), handler);
   app.use(keywardErrorHandler());

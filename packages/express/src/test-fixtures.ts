@@ -1,10 +1,13 @@
-import { createKeyward, type KeywardOptions, type VerifyRequirements } from '@keyward/core';
+import { createKeyward, type Keyward, type KeywardOptions, type VerifyRequirements } from '@keyward/core';
 import { generateToken } from '@keyward/core/store';
 import { switchableStore, testClock } from '@keyward/core/testing';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
 import express4 from 'express4';
 import express5 from 'express5';
+import passport from 'passport';
 import { expect } from 'vitest';
+import { type ApiKeyAuthOptions, apiKeyAuth } from './api-key-auth.js';
+import { createPassportStrategy, type KeywardStrategyOptions } from './passport-strategy.js';
 
 /** Both Express majors; every HTTP suite runs against each. */
 export const EXPRESS_VERSIONS = [
@@ -64,6 +67,25 @@ export function appWith(
     res.status(500).json({ unexpected: err instanceof Error ? err.message : String(err) });
   }) as ErrorRequestHandler);
   return app;
+}
+
+/** `authenticate('keyward', { session: false })` of a fresh Passport that uses only the Keyward strategy. */
+export function passportAuth(keyward: Keyward, options: KeywardStrategyOptions = {}): RequestHandler {
+  const authenticator = new passport.Passport();
+  authenticator.use(createPassportStrategy(keyward, options));
+  return authenticator.authenticate('keyward', { session: false });
+}
+
+/** The two ways an app mounts the key middleware; suites that hold for both run once per mount. */
+export type Mount = 'apiKeyAuth' | 'passport';
+
+/** The key middleware mounted as `mount`, with the options both mounts take. */
+export function keyMiddleware(
+  mount: Mount,
+  keyward: Keyward,
+  options: ApiKeyAuthOptions & KeywardStrategyOptions = {},
+): RequestHandler {
+  return mount === 'apiKeyAuth' ? apiKeyAuth(keyward, options) : passportAuth(keyward, options);
 }
 
 /** Asserts that no token appears anywhere in a response (status line aside). */
