@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { EVENT_ID_PATTERN, isEventId, KEY_EVENT_TYPES, optionalEventFields } from '../events/events.js';
+import {
+  EVENT_ID_PATTERN,
+  isEventId,
+  KEY_EVENT_TYPES,
+  type KeyEvent,
+  optionalEventFields,
+} from '../events/events.js';
 import { decodePageCursor, encodePageCursor, type PagePosition, pageFields } from './page-query.js';
 
 const typeMessage = `Must be one of ${KEY_EVENT_TYPES.map((t) => `"${t}"`).join(', ')}.`;
@@ -126,23 +132,7 @@ export type ListEventsQuery = z.input<typeof listEventsQuerySchema>;
  * @example
  * res.json({ data: events.map(serializeEvent) });
  */
-export function serializeEvent(event: {
-  id: string;
-  organizationId: string;
-  type: KeyEventJSON['type'];
-  keyId: string;
-  keyName: string;
-  at: Date;
-  actor: KeyEventJSON['actor'];
-  ip?: string;
-  userAgent?: string;
-  changes?: string[];
-  source?: string;
-  url?: string;
-  reason?: string;
-  rolledFrom?: string;
-  replacedBy?: string;
-}): KeyEventJSON {
+export function serializeEvent(event: KeyEvent): KeyEventJSON {
   return {
     id: event.id,
     organizationId: event.organizationId,
