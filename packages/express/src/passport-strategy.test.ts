@@ -20,6 +20,7 @@ import {
   ORG,
   passportAuth,
   tokensOf,
+  verifiedSecretKey,
 } from './test-fixtures.js';
 
 /** A fresh Passport with the Keyward strategy; `GET /r` behind `passport.authenticate('keyward', ...)`. */
@@ -118,14 +119,7 @@ describe.each(EXPRESS_VERSIONS)(
 
       expect(res.status).toBe(200);
       expect(handler.runs).toBe(1);
-      const expected = {
-        id: f.secret.key.id,
-        organizationId: ORG,
-        name: 'Server',
-        type: 'secret',
-        scopes: ['snippets:read', 'snippets:write'],
-        meta: null,
-      };
+      const expected = verifiedSecretKey(f);
       expect(handler.seen?.user).toEqual(expected);
       expect(handler.seen?.apiKey).toBe(handler.seen?.user);
       expect(JSON.stringify(handler.seen)).not.toContain(f.secret.token);

@@ -3,7 +3,7 @@ import { createTokenHasher, generateToken } from '@keyward/core/store';
 import { delegatingStore, makeStoredKey } from '@keyward/core/testing';
 import type { Express } from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
 import { keywardErrorHandler } from './error-handler.js';
 import { createKeyLimiter, type KeyLimiterOptions } from './key-limiter.js';
@@ -12,6 +12,7 @@ import {
   countingHandler,
   EXPRESS_VERSIONS,
   type ExpressFactory,
+  fakeDateAt,
   keyMiddleware,
   keywardFixture,
   type Mount,
@@ -21,14 +22,7 @@ import {
 const PEPPER = 'express-test-pepper-0123456789abcdef';
 const NOW = Date.parse('2030-06-01T00:00:00Z');
 
-/** express-rate-limit's memory store reads `Date.now()`: fake only `Date`, so sockets and timers stay real. */
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeDateAt(NOW);
 
 const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
 

@@ -5,7 +5,7 @@ import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } 
 import express4 from 'express4';
 import express5 from 'express5';
 import passport from 'passport';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { type ApiKeyAuthOptions, apiKeyAuth } from './api-key-auth.js';
 import { createPassportStrategy, type KeywardStrategyOptions } from './passport-strategy.js';
 
@@ -20,6 +20,20 @@ export type ExpressFactory = typeof express5;
 export const ORG = 'org_test';
 export const T0 = Date.parse('2030-01-01T00:00:00Z');
 export { switchableStore, testClock };
+
+/**
+ * Fakes only `Date` at `now` for each test of the calling file or block (express-rate-limit's memory store
+ * reads `Date.now()`), so sockets and timers stay real.
+ */
+export function fakeDateAt(now: number): void {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(now);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+}
 
 /** A Keyward with the demo's catalog, a test clock, a switchable store, and one secret and one public key. */
 export async function keywardFixture(overrides: Partial<KeywardOptions> = {}) {
@@ -39,6 +53,18 @@ export async function keywardFixture(overrides: Partial<KeywardOptions> = {}) {
 }
 
 export type KeywardFixture = Awaited<ReturnType<typeof keywardFixture>>;
+
+/** Exactly what `req.apiKey` (and Passport's default `req.user`) holds for the fixture's secret key. */
+export function verifiedSecretKey(f: KeywardFixture) {
+  return {
+    id: f.secret.key.id,
+    organizationId: ORG,
+    name: 'Server',
+    type: 'secret',
+    scopes: ['snippets:read', 'snippets:write'],
+    meta: null,
+  };
+}
 
 /** A route handler that counts its runs and echoes what the middleware put on the request. */
 export function countingHandler() {

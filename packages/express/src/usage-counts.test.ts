@@ -2,24 +2,24 @@ import { createKeyward, type Keyward, MemoryKeyStore } from '@keyward/core';
 import { testClock } from '@keyward/core/testing';
 import type { Express, RequestHandler } from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
 import { keywardErrorHandler } from './error-handler.js';
 import { createKeyLimiter } from './key-limiter.js';
 import { requireScopes } from './require-scopes.js';
 import { requireSecretKey } from './require-secret-key.js';
-import { EXPRESS_VERSIONS, type ExpressFactory, keyMiddleware, type Mount, ORG } from './test-fixtures.js';
+import {
+  EXPRESS_VERSIONS,
+  type ExpressFactory,
+  fakeDateAt,
+  keyMiddleware,
+  type Mount,
+  ORG,
+} from './test-fixtures.js';
 
 const NOW = Date.parse('2030-06-01T00:00:00Z');
 
-/** express-rate-limit's memory store reads `Date.now()`: fake only `Date`. */
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeDateAt(NOW);
 
 /** One app instance: its own service (own counters and limiter) on the shared store. */
 function instance(express: ExpressFactory, keyward: Keyward, mount: Mount): Express {

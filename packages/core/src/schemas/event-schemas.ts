@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import {
+  copyKeyEvent,
   EVENT_ID_PATTERN,
   isEventId,
   KEY_EVENT_TYPES,
   type KeyEvent,
-  optionalEventFields,
 } from '../events/events.js';
 import { decodePageCursor, encodePageCursor, type PagePosition, pageFields } from './page-query.js';
 
@@ -133,14 +133,5 @@ export type ListEventsQuery = z.input<typeof listEventsQuerySchema>;
  * res.json({ data: events.map(serializeEvent) });
  */
 export function serializeEvent(event: KeyEvent): KeyEventJSON {
-  return {
-    id: event.id,
-    organizationId: event.organizationId,
-    type: event.type,
-    keyId: event.keyId,
-    keyName: event.keyName,
-    at: event.at.toISOString(),
-    actor: { type: event.actor.type, id: event.actor.id },
-    ...optionalEventFields(event),
-  };
+  return { ...copyKeyEvent(event), at: event.at.toISOString() };
 }
