@@ -3,9 +3,8 @@
 
 import { withBusy } from './busy.js';
 import { h, replaceChildren } from './dom.js';
-import { expiryField } from './expiry.js';
 import { asApiError, clearError, formActions, setupDialog, showError, showMessage } from './feedback.js';
-import { policyFields } from './policy-fields.js';
+import { keyFormFields } from './key-form.js';
 import { scopeChoices } from './scope-choices.js';
 
 /** @typedef {import('./api.js').Key} Key */
@@ -25,17 +24,6 @@ export function createCreateDialog({ api, errorAction = () => null, catalog, onC
   /** Scopes the user unchecked in this form: switching the type back and forth keeps them unchecked. */
   const uncheckedScopes = new Set();
 
-  const name = /** @type {HTMLInputElement} */ (
-    h('input', {
-      class: 'kw-input',
-      id: 'kw-create-name',
-      name: 'name',
-      maxlength: '100',
-      autocomplete: 'off',
-      required: true,
-      'aria-describedby': 'kw-create-name-hint',
-    })
-  );
   /** @param {'secret' | 'public'} value @param {string} label @param {string} hint */
   const typeChoice = (value, label, hint) =>
     h(
@@ -44,32 +32,12 @@ export function createCreateDialog({ api, errorAction = () => null, catalog, onC
       h('input', { type: 'radio', name: 'type', value, checked: value === 'secret' }),
       h('span', {}, h('strong', {}, label), h('span', { class: 'kw-hint' }, hint)),
     );
-  const scopeList = h('div', { class: 'kw-scope-list' });
-  const scopeHint = h('p', { class: 'kw-hint', id: 'kw-create-scopes-hint' });
-  const scopes = /** @type {HTMLFieldSetElement} */ (
-    h(
-      'fieldset',
-      { class: 'kw-field kw-fieldset', id: 'kw-create-scopes', 'aria-describedby': scopeHint.id },
-      h('legend', { class: 'kw-label' }, 'Scopes'),
-      scopeList,
-      scopeHint,
-    )
-  );
-  const expiry = expiryField('kw-create', { keyType: () => selectedType() });
-  const policies = policyFields('kw-create', {
+  const { name, scopeList, scopeHint, scopes, expiry, policies, error, fields } = keyFormFields('kw-create', {
     keyType: () => selectedType(),
     defaultsHint: 'No limit set: the key gets the app’s default limits for its type, if it has any.',
+    nameHintId: 'kw-create-name-hint',
   });
-  const error = h('div', { class: 'kw-form-error', id: 'kw-create-error', role: 'alert' });
   const title = h('h2', { class: 'kw-dialog-title', id: 'kw-create-title' }, 'New API key');
-  const fields = {
-    name,
-    scopes,
-    get expiresAt() {
-      return expiry.input;
-    },
-    ...policies.fields,
-  };
   const form = /** @type {HTMLFormElement} */ (
     h(
       'form',

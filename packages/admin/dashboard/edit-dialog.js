@@ -3,10 +3,10 @@
 
 import { withBusy } from './busy.js';
 import { h, replaceChildren } from './dom.js';
-import { expiryField } from './expiry.js';
 import { asApiError, clearError, formActions, setupDialog, showError, showMessage } from './feedback.js';
 import { exactTime } from './format.js';
-import { policyFields, samePolicies } from './policy-fields.js';
+import { keyFormFields } from './key-form.js';
+import { samePolicies } from './policy-fields.js';
 import { scopeChoices } from './scope-choices.js';
 
 /** @typedef {import('./api.js').Key} Key */
@@ -27,40 +27,12 @@ export function createEditDialog({ api, errorAction = () => null, catalog, onSav
   let current = null;
   let busy = false;
   let saved = false;
-  const name = /** @type {HTMLInputElement} */ (
-    h('input', {
-      class: 'kw-input',
-      id: 'kw-edit-name',
-      name: 'name',
-      maxlength: '100',
-      autocomplete: 'off',
-      required: true,
-    })
-  );
-  const scopeList = h('div', { class: 'kw-scope-list' });
-  const scopeHint = h('p', { class: 'kw-hint', id: 'kw-edit-scopes-hint' });
-  const scopes = /** @type {HTMLFieldSetElement} */ (
-    h(
-      'fieldset',
-      { class: 'kw-field kw-fieldset', 'aria-describedby': scopeHint.id },
-      h('legend', { class: 'kw-label' }, 'Scopes'),
-      scopeList,
-      scopeHint,
-    )
-  );
+  const { name, scopeList, scopeHint, scopes, expiry, policies, error, fields } = keyFormFields('kw-edit', {
+    keyType: () => current?.type ?? 'secret',
+    keepExpiry: true,
+  });
   const currentExpiry = h('p', { class: 'kw-hint', id: 'kw-edit-current-expiry' });
-  const expiry = expiryField('kw-edit', { keepOption: true, keyType: () => current?.type ?? 'secret' });
-  const policies = policyFields('kw-edit', { keyType: () => current?.type ?? 'secret' });
-  const error = h('div', { class: 'kw-form-error', role: 'alert' });
   const title = h('h2', { class: 'kw-dialog-title', id: 'kw-edit-title' }, 'Edit key');
-  const fields = {
-    name,
-    scopes,
-    get expiresAt() {
-      return expiry.input;
-    },
-    ...policies.fields,
-  };
   const form = /** @type {HTMLFormElement} */ (
     h(
       'form',

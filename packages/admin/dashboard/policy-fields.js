@@ -82,16 +82,23 @@ export function policyFields(prefix, { keyType, defaultsHint = 'No limit: the ke
   const ips = textarea('allowed-ips', '203.0.113.7');
   const originsError = h('p', { class: 'kw-field-error', id: `${origins.id}-error` });
   const ipsError = h('p', { class: 'kw-field-error', id: `${ips.id}-error` });
-  const originsField = h(
-    'div',
-    { class: 'kw-field' },
-    h('label', { class: 'kw-label', for: origins.id }, 'Allowed origins'),
-    origins,
+  /**
+   * A list field: its label, the textarea, a hint and the error line.
+   * @param {HTMLTextAreaElement} input @param {string} label @param {string} hint @param {HTMLElement} error
+   */
+  const listField = (input, label, hint, error) =>
     h(
-      'p',
-      { class: 'kw-hint', id: `${origins.id}-hint` },
-      'One per line, e.g. https://app.example.com or https://*.example.com. Empty: any website.',
-    ),
+      'div',
+      { class: 'kw-field' },
+      h('label', { class: 'kw-label', for: input.id }, label),
+      input,
+      h('p', { class: 'kw-hint', id: `${input.id}-hint` }, hint),
+      error,
+    );
+  const originsField = listField(
+    origins,
+    'Allowed origins',
+    'One per line, e.g. https://app.example.com or https://*.example.com. Empty: any website.',
     originsError,
   );
   const element = h(
@@ -99,16 +106,10 @@ export function policyFields(prefix, { keyType, defaultsHint = 'No limit: the ke
     { class: 'kw-policies' },
     limits,
     originsField,
-    h(
-      'div',
-      { class: 'kw-field' },
-      h('label', { class: 'kw-label', for: ips.id }, 'Allowed IP addresses'),
+    listField(
       ips,
-      h(
-        'p',
-        { class: 'kw-hint', id: `${ips.id}-hint` },
-        'One per line: addresses or CIDR ranges, e.g. 203.0.113.7 or 10.0.0.0/8. Empty: any address.',
-      ),
+      'Allowed IP addresses',
+      'One per line: addresses or CIDR ranges, e.g. 203.0.113.7 or 10.0.0.0/8. Empty: any address.',
       ipsError,
     ),
   );

@@ -40,8 +40,7 @@ export function createTokenDialog({ onClosed, callApi = () => null }) {
       autocomplete: 'off',
     })
   );
-  const copyButton = h('button', { type: 'button', class: 'kw-button' }, 'Copy');
-  const copyStatus = h('p', { class: 'kw-hint kw-copy-status', role: 'status' });
+  const copy = copyable(input, 'Copy', 'the key');
   const extra = h('p', { class: 'kw-hint' });
   // "Call the API": the base URL, the header and a curl line with the new key, to copy.
   const baseUrl = h('code', { class: 'kw-mono', id: 'kw-call-base' });
@@ -55,8 +54,7 @@ export function createTokenDialog({ onClosed, callApi = () => null }) {
       spellcheck: 'false',
     })
   );
-  const curlButton = h('button', { type: 'button', class: 'kw-button' }, 'Copy command');
-  const curlStatus = h('p', { class: 'kw-hint kw-copy-status', role: 'status' });
+  const curlCopy = copyable(curl, 'Copy command', 'the command');
   const callTitle = h('h3', { class: 'kw-label kw-call-title', id: 'kw-call-title' }, 'Call the API');
   const call = h(
     'section',
@@ -71,8 +69,8 @@ export function createTokenDialog({ onClosed, callApi = () => null }) {
       h('dd', {}, header),
     ),
     h('label', { class: 'kw-label', for: curl.id }, 'With curl'),
-    h('div', { class: 'kw-copy-row' }, curl, curlButton),
-    curlStatus,
+    curlCopy.row,
+    curlCopy.status,
   );
   const element = /** @type {HTMLDialogElement} */ (
     h(
@@ -92,8 +90,8 @@ export function createTokenDialog({ onClosed, callApi = () => null }) {
           'div',
           { class: 'kw-field' },
           h('label', { class: 'kw-label', for: input.id }, 'API key'),
-          h('div', { class: 'kw-copy-row' }, input, copyButton),
-          copyStatus,
+          copy.row,
+          copy.status,
         ),
         extra,
         call,
@@ -107,33 +105,13 @@ export function createTokenDialog({ onClosed, callApi = () => null }) {
   );
   setupDialog(element);
 
-  copyButton.addEventListener('click', async () => {
-    try {
-      await navigator.clipboard.writeText(input.value);
-      copyStatus.textContent = 'Copied to the clipboard.';
-    } catch {
-      input.select();
-      copyStatus.textContent = 'Copying did not work: the key is selected, copy it with Ctrl+C (⌘C).';
-    }
-  });
-
-  curlButton.addEventListener('click', async () => {
-    try {
-      await navigator.clipboard.writeText(curl.value);
-      curlStatus.textContent = 'Copied to the clipboard.';
-    } catch {
-      curl.select();
-      curlStatus.textContent = 'Copying did not work: the command is selected, copy it with Ctrl+C (⌘C).';
-    }
-  });
-
   element.addEventListener('close', () => {
     // The token is gone from the page once the dialog is closed.
     input.value = '';
     curl.value = '';
     header.textContent = '';
-    curlStatus.textContent = '';
-    copyStatus.textContent = '';
+    curlCopy.status.textContent = '';
+    copy.status.textContent = '';
     replaceChildren(extra);
     if (current) onClosed(current);
   });
@@ -149,7 +127,7 @@ export function createTokenDialog({ onClosed, callApi = () => null }) {
           : 'This public key can be published (in a web page or an app) and shown again from the table.';
       note.classList.toggle('kw-callout-warning', key.type === 'secret');
       input.value = token;
-      copyStatus.textContent = '';
+      copy.status.textContent = '';
       replaceChildren(extra, ...details(key, previous));
       const how = callApi();
       call.hidden = how === null;
@@ -160,9 +138,32 @@ export function createTokenDialog({ onClosed, callApi = () => null }) {
         curl.value = `curl -H '${headerLine(how.header, token)}' ${base}${how.examplePath}`;
       }
       element.showModal();
-      copyButton.focus();
+      copy.button.focus();
     },
   };
+}
+
+/**
+ * A copy button for `field` and the status line that says how copying went; where the clipboard refuses,
+ * the text is selected for the user to copy.
+ *
+ * @param {HTMLInputElement | HTMLTextAreaElement} field
+ * @param {string} label the button's text
+ * @param {string} what what the field holds, for the status line ("the key")
+ */
+function copyable(field, label, what) {
+  const button = h('button', { type: 'button', class: 'kw-button' }, label);
+  const status = h('p', { class: 'kw-hint kw-copy-status', role: 'status' });
+  button.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(field.value);
+      status.textContent = 'Copied to the clipboard.';
+    } catch {
+      field.select();
+      status.textContent = `Copying did not work: ${what} is selected, copy it with Ctrl+C (⌘C).`;
+    }
+  });
+  return { button, status, row: h('div', { class: 'kw-copy-row' }, field, button) };
 }
 
 /** When the old key stops working (after a roll), or when the new key expires. @param {Key} key @param {Key | null} previous */

@@ -20,17 +20,8 @@ describe("the dashboard's Key and Event types", () => {
   it('names every field of keyEventSchema, the optional ones optional', () => {
     const source = renderDashboardTypes();
     const event = source.slice(source.indexOf('An audit event'));
-    for (const field of Object.keys(keyEventSchema.shape)) {
-      const optional = [
-        'ip',
-        'userAgent',
-        'changes',
-        'source',
-        'url',
-        'reason',
-        'rolledFrom',
-        'replacedBy',
-      ].includes(field);
+    for (const [field, schema] of Object.entries(keyEventSchema.shape)) {
+      const optional = schema.safeParse(undefined).success;
       expect(event).toContain(` ${field}${optional ? '?' : ''}: `);
     }
     expect(event).toContain("'key.used_after_roll'");

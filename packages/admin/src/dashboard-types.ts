@@ -1,24 +1,12 @@
 import { keyEventSchema, keySchema } from '@keyward/core/schemas';
 import { z } from 'zod';
+import type { JsonSchemaNode as Schema } from './json-schema.js';
 
 // The dashboard is plain JavaScript checked by TypeScript through JSDoc. Its `Key` and `Event` types are not
 // written by hand: they are rendered from core's `keySchema` and `keyEventSchema` (the one definition of
 // each on the wire) into
 // `dashboard/types.js` by `pnpm --filter @keyward/admin gen:types`, and a test fails when the checked-in
 // file differs from what this renders.
-
-type Schema = {
-  type?: string | string[];
-  enum?: unknown[];
-  const?: unknown;
-  anyOf?: Schema[];
-  items?: Schema;
-  properties?: Record<string, Schema>;
-  required?: string[];
-  description?: string;
-  $ref?: string;
-  $defs?: Record<string, Schema>;
-};
 
 /**
  * The source of `dashboard/types.js`: JSDoc `@typedef`s of `Key` and `Event`, generated from `keySchema`

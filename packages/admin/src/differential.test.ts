@@ -18,6 +18,7 @@ import {
 } from '@keyward/core/schemas';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { JsonSchemaNode as Schema } from './json-schema.js';
 import type { OpenApiDocument } from './openapi.js';
 import { PUBLIC_SCOPES, START, setup } from './test-app.js';
 import { documentValidator, type Method, requestBodySchema, requestBodyValidator } from './test-openapi.js';
@@ -39,22 +40,6 @@ afterAll(() => {
       .join('\n')}`,
   );
 });
-
-type Schema = {
-  type?: string | string[];
-  enum?: unknown[];
-  const?: unknown;
-  anyOf?: Schema[];
-  items?: Schema;
-  maxItems?: number;
-  minimum?: number;
-  maximum?: number;
-  pattern?: string;
-  format?: string;
-  examples?: unknown[];
-  properties?: Record<string, Schema>;
-  required?: string[];
-};
 
 // ---------------------------------------------------------------------------------------------------
 // Strings near every rule
@@ -427,17 +412,27 @@ const ROUTES: Route[] = [
   },
 ];
 
+/**
+ * A fresh app without the write cap (hundreds of writes: the cap has its own tests), and what the document
+ * it serves says of `route`: its body validator, its response checker, and bodies generated from it.
+ */
+async function routeUnderTest(route: Route) {
+  const context = setup({ writesPerMinute: false });
+  const doc = await served(context);
+  return {
+    context,
+    valid: requestBodyValidator(doc, route.method, route.path),
+    checkResponse: documentValidator(doc),
+    generated: fromSchema(requestBodySchema(doc, route.method, route.path) as Schema),
+  };
+}
+
 describe.each(ROUTES)('$name: the server and the OpenAPI document agree', (route) => {
   it(
     'accepts every body generated from the document (2xx), and answers as documented',
     async () => {
-      const context = setup({ writesPerMinute: false }); // hundreds of writes: the cap has its own tests
-      const doc = await served(context);
-      const valid = requestBodyValidator(doc, route.method, route.path);
-      const checkResponse = documentValidator(doc);
-      const bodies = fromSchema(requestBodySchema(doc, route.method, route.path) as Schema).filter(
-        (body) => valid(wire(body)) && !route.refusedAnyway?.(wire(body)),
-      );
+      const { context, valid, checkResponse, generated } = await routeUnderTest(route);
+      const bodies = generated.filter((body) => valid(wire(body)) && !route.refusedAnyway?.(wire(body)));
       await fc.assert(
         fc.asyncProperty(bodies, async (body) => {
           count(`${route.name}: bodies generated from the document`);
@@ -454,13 +449,9 @@ describe.each(ROUTES)('$name: the server and the OpenAPI document agree', (route
   it(
     'accepts a broadly generated body exactly when the document does (modulo the clock)',
     async () => {
-      const context = setup({ writesPerMinute: false }); // hundreds of writes: the cap has its own tests
-      const doc = await served(context);
-      const valid = requestBodyValidator(doc, route.method, route.path);
-      const checkResponse = documentValidator(doc);
+      const { context, valid, checkResponse, generated } = await routeUnderTest(route);
       let accepted = 0;
       let refused = 0;
-      const generated = fromSchema(requestBodySchema(doc, route.method, route.path) as Schema);
       const bodies = fc.oneof(broadBody, mutated(generated));
       await fc.assert(
         fc.asyncProperty(bodies, async (body) => {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { generateToken, tokenPattern } from '@keyward/core/store';
 import { useTestDatabase } from '@keyward/test-db';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, spawnCli } from './test-run.js';
+import { type CliRun, createArgs, spawnCli } from './test-run.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PEPPER = 'cli-test-pepper-not-a-secret';
@@ -28,17 +28,7 @@ let orgCounter = 0;
 const newOrg = (): string => `org_cli_${Date.now().toString(36)}_${++orgCounter}`;
 
 async function createSecret(org: string, extra: string[] = []): Promise<{ token: string; id: string }> {
-  const created = await keyward([
-    'keys',
-    'create',
-    '--org',
-    org,
-    '--name',
-    'CI',
-    '--type',
-    'secret',
-    ...extra,
-  ]);
+  const created = await keyward(createArgs(org, 'CI', 'secret', ...extra));
   expect(created.code, created.stderr).toBe(0);
   const token = created.stdout.trim();
   const id = /key (key_\S+|\S+) \("/.exec(created.stderr)?.[1];
@@ -64,18 +54,7 @@ describe('keyward pepper', () => {
 describe('keyward keys, against the database', () => {
   it('create prints the secret token once, on stdout only; list and its JSON never show it', async () => {
     const org = newOrg();
-    const created = await keyward([
-      'keys',
-      'create',
-      '--org',
-      org,
-      '--name',
-      'CI',
-      '--type',
-      'secret',
-      '--scopes',
-      'snippets:write',
-    ]);
+    const created = await keyward(createArgs(org, 'CI', 'secret', '--scopes', 'snippets:write'));
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
     expect(token).toMatch(TOKEN);
@@ -97,38 +76,24 @@ describe('keyward keys, against the database', () => {
 
   it("create takes --owner and --meta, and refuses a malformed one with the service's message", async () => {
     const org = newOrg();
-    const created = await keyward([
-      'keys',
-      'create',
-      '--org',
-      org,
-      '--name',
-      'Billing',
-      '--type',
-      'secret',
-      '--owner',
-      'service:billing',
-      '--meta',
-      '{"customerId":"cus_1"}',
-      '--json',
-    ]);
+    const created = await keyward(
+      createArgs(
+        org,
+        'Billing',
+        'secret',
+        '--owner',
+        'service:billing',
+        '--meta',
+        '{"customerId":"cus_1"}',
+        '--json',
+      ),
+    );
     expect(created.code, created.stderr).toBe(0);
     expect(JSON.parse(created.stdout).key).toMatchObject({
       owner: { type: 'service', id: 'billing' },
       meta: { customerId: 'cus_1' },
     });
-    const bad = await keyward([
-      'keys',
-      'create',
-      '--org',
-      org,
-      '--name',
-      'X',
-      '--type',
-      'secret',
-      '--meta',
-      '[1]',
-    ]);
+    const bad = await keyward(createArgs(org, 'X', 'secret', '--meta', '[1]'));
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('meta');
   });
@@ -199,47 +164,14 @@ describe('keyward keys, against the database', () => {
 
   it('refuses input the service refuses (exit 1): a scope outside the catalog, a past expiry', async () => {
     const org = newOrg();
-    const scope = await keyward([
-      'keys',
-      'create',
-      '--org',
-      org,
-      '--name',
-      'x',
-      '--type',
-      'secret',
-      '--scopes',
-      'nope:read',
-    ]);
+    const scope = await keyward(createArgs(org, 'x', 'secret', '--scopes', 'nope:read'));
     expect(scope.code).toBe(1);
     expect(scope.stderr).toContain('validation_error');
     expect(scope.stdout).toBe('');
-    const past = await keyward([
-      'keys',
-      'create',
-      '--org',
-      org,
-      '--name',
-      'x',
-      '--type',
-      'secret',
-      '--expires',
-      '2000-01-01T00:00:00Z',
-    ]);
+    const past = await keyward(createArgs(org, 'x', 'secret', '--expires', '2000-01-01T00:00:00Z'));
     expect(past.code).toBe(1);
     expect(past.stdout).toBe('');
-    const publicOverCeiling = await keyward([
-      'keys',
-      'create',
-      '--org',
-      org,
-      '--name',
-      'x',
-      '--type',
-      'public',
-      '--scopes',
-      'snippets:write',
-    ]);
+    const publicOverCeiling = await keyward(createArgs(org, 'x', 'public', '--scopes', 'snippets:write'));
     expect(publicOverCeiling.code).toBe(1);
   });
 });
@@ -278,21 +210,9 @@ describe('a missing scope catalog', () => {
 
   it('takes --scope-catalog instead of KEYWARD_SCOPES', async () => {
     const org = newOrg();
-    const run = await keyward(
-      [
-        '--scope-catalog',
-        'snippets:read',
-        'keys',
-        'create',
-        '--org',
-        org,
-        '--name',
-        'CI',
-        '--type',
-        'secret',
-      ],
-      { env: { KEYWARD_SCOPES: '', KEYWARD_PUBLIC_SCOPES: '' } },
-    );
+    const run = await keyward(['--scope-catalog', 'snippets:read', ...createArgs(org, 'CI', 'secret')], {
+      env: { KEYWARD_SCOPES: '', KEYWARD_PUBLIC_SCOPES: '' },
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.trim()).toMatch(TOKEN);
   });

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { useTestDatabase } from '@keyward/test-db';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
-import { spawnCli } from './test-run.js';
+import { createArgs, spawnCli } from './test-run.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PEPPER = 'cli-import-test-pepper-not-secret';
@@ -73,19 +73,7 @@ describe('keyward import, against the database', () => {
 
   it('creates a key on a plan, moves it to another and back, sets its credits, and puts an organization on a plan', async () => {
     const org = newOrg();
-    const created = await keyward([
-      'keys',
-      'create',
-      '--org',
-      org,
-      '--name',
-      'P',
-      '--type',
-      'secret',
-      '--plan',
-      'free',
-      '--json',
-    ]);
+    const created = await keyward(createArgs(org, 'P', 'secret', '--plan', 'free', '--json'));
     expect(created.code, created.stderr).toBe(0);
     const { key } = JSON.parse(created.stdout);
     expect(key.plan).toBe('free');

@@ -29,3 +29,18 @@ export function spawnCli(cli: string, args: string[], env: NodeJS.ProcessEnv, st
     child.stdin.end(stdin);
   });
 }
+
+/**
+ * The arguments of `keyward keys create` for a key named `name` of `type` in `org`, then `extra` flags.
+ *
+ * @example
+ * await spawnCli(CLI, createArgs(org, 'CI', 'secret', '--scopes', 'snippets:write'), env);
+ */
+export function createArgs(
+  org: string,
+  name: string,
+  type: 'secret' | 'public',
+  ...extra: string[]
+): string[] {
+  return ['keys', 'create', '--org', org, '--name', name, '--type', type, ...extra];
+}

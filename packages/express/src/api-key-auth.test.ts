@@ -4,6 +4,7 @@ import request from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
 import { keywardErrorHandler } from './error-handler.js';
+import type { AuthErrorHandler } from './options.js';
 import { requireScopes } from './require-scopes.js';
 import { requireSecretKey } from './require-secret-key.js';
 import {
@@ -18,6 +19,7 @@ import {
   ORG,
   T0,
   tokensOf,
+  verifiedSecretKey,
 } from './test-fixtures.js';
 
 type Mount = (keyward: Keyward, route: ContractCase['route']) => RequestHandler[];
@@ -74,14 +76,7 @@ describe.each(EXPRESS_VERSIONS)('apiKeyAuth on %s', (_version, express) => {
       expect(res.status).toBe(200);
       expect(handler.runs).toBe(1);
       expect(res.body).toEqual({
-        apiKey: {
-          id: f.secret.key.id,
-          organizationId: ORG,
-          name: 'Server',
-          type: 'secret',
-          scopes: ['snippets:read', 'snippets:write'],
-          meta: null,
-        },
+        apiKey: verifiedSecretKey(f),
       });
     });
   });
@@ -181,20 +176,18 @@ describe.each(EXPRESS_VERSIONS)('apiKeyAuth on %s', (_version, express) => {
       },
     );
 
-    it('answers missing_api_key for an empty X-API-Key', async () => {
-      const { res } = await call({ 'X-API-Key': '' });
-      expectContractAnswer(res, MISSING);
-    });
-
-    it('answers invalid_api_key when something follows the token in the Bearer header', async () => {
-      const { res, handler } = await call({ Authorization: 'Bearer {secret} extra' });
-      expectContractAnswer(res, INVALID);
+    it.each<[string, Record<string, string>, typeof MISSING]>([
+      ['missing_api_key for an empty X-API-Key', { 'X-API-Key': '' }, MISSING],
+      [
+        'invalid_api_key when something follows the token in the Bearer header',
+        { Authorization: 'Bearer {secret} extra' },
+        INVALID,
+      ],
+      ['invalid_api_key for a scheme inside X-API-Key', { 'X-API-Key': 'Bearer {secret}' }, INVALID],
+    ])('answers %s', async (_case, headers, answer) => {
+      const { res, handler } = await call(headers);
+      expectContractAnswer(res, answer);
       expect(handler.runs).toBe(0);
-    });
-
-    it('answers invalid_api_key for a scheme inside X-API-Key', async () => {
-      const { res } = await call({ 'X-API-Key': 'Bearer {secret}' });
-      expectContractAnswer(res, INVALID);
     });
 
     it('never reads the key from the query string', async () => {
@@ -474,34 +467,21 @@ describe.each(EXPRESS_VERSIONS)('apiKeyAuth on %s', (_version, express) => {
       expect(handler.runs).toBe(0);
     });
 
-    it('passes an onError that throws to the app error handler', async () => {
+    it.each<[string, AuthErrorHandler, string]>([
+      [
+        'throws',
+        () => {
+          throw new Error('onError broke');
+        },
+        'onError broke',
+      ],
+      ['rejects', async () => Promise.reject(new Error('async onError broke')), 'async onError broke'],
+    ])('passes an onError that %s to the app error handler', async (_how, onError, message) => {
       const f = await keywardFixture();
-      const app = appWith(
-        express,
-        [
-          apiKeyAuth(f.keyward, {
-            onError: () => {
-              throw new Error('onError broke');
-            },
-          }),
-        ],
-        countingHandler(),
-      );
+      const app = appWith(express, [apiKeyAuth(f.keyward, { onError })], countingHandler());
       const res = await request(app).get('/r');
       expect(res.status).toBe(500);
-      expect(res.body).toEqual({ unexpected: 'onError broke' });
-    });
-
-    it('passes an onError that rejects to the app error handler', async () => {
-      const f = await keywardFixture();
-      const app = appWith(
-        express,
-        [apiKeyAuth(f.keyward, { onError: async () => Promise.reject(new Error('async onError broke')) })],
-        countingHandler(),
-      );
-      const res = await request(app).get('/r');
-      expect(res.status).toBe(500);
-      expect(res.body).toEqual({ unexpected: 'async onError broke' });
+      expect(res.body).toEqual({ unexpected: message });
     });
 
     it('passes a rejected verify to next(err) instead of leaving the request hanging', async () => {

@@ -1,18 +1,17 @@
 import { generateToken } from '@keyward/core/store';
 import type { Express, RequestHandler } from 'express';
-import passport from 'passport';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { apiKeyAuth } from './api-key-auth.js';
 import { apiKeyCors } from './api-key-cors.js';
 import { keywardErrorHandler } from './error-handler.js';
 import { createKeyLimiter } from './key-limiter.js';
-import { createPassportStrategy } from './passport.js';
 import {
   countingHandler,
   EXPRESS_VERSIONS,
   type ExpressFactory,
+  keyMiddleware,
   keywardFixture,
+  type Mount,
   ORG,
 } from './test-fixtures.js';
 
@@ -20,8 +19,6 @@ const APP_ORIGIN = 'https://app.example.com';
 const OTHER_ORIGIN = 'https://evil.example.net';
 const EXPOSED =
   'RateLimit,RateLimit-Policy,Retry-After,Sunset,Deprecation,WWW-Authenticate,Credits-Remaining';
-
-type Mount = 'apiKeyAuth' | 'passport';
 
 /** `GET /r` behind apiKeyCors then the key middleware, a throttle of 3 refused keys per address. */
 async function corsApp(express: ExpressFactory, mount: Mount) {
@@ -32,13 +29,7 @@ async function corsApp(express: ExpressFactory, mount: Mount) {
     allowedOrigins: [APP_ORIGIN],
   });
   const limiter = createKeyLimiter({ invalidKeyThrottle: { limit: 3, windowSeconds: 300 } });
-  let auth: RequestHandler;
-  if (mount === 'apiKeyAuth') auth = apiKeyAuth(f.keyward, { limiter });
-  else {
-    const authenticator = new passport.Passport();
-    authenticator.use(createPassportStrategy(f.keyward, { limiter }));
-    auth = authenticator.authenticate('keyward', { session: false });
-  }
+  const auth = keyMiddleware(mount, f.keyward, { limiter });
   const handler = countingHandler();
   const app: Express = express();
   app.use(apiKeyCors());

@@ -1,16 +1,21 @@
 import type { Keyward } from '@keyward/core';
 import type { RequestHandler } from 'express';
 import fc from 'fast-check';
-import passport from 'passport';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
 import { keywardErrorHandler } from './error-handler.js';
 import { createKeyLimiter } from './key-limiter.js';
-import { createPassportStrategy } from './passport.js';
 import { requireScopes } from './require-scopes.js';
 import { requireSecretKey } from './require-secret-key.js';
-import { appWith, countingHandler, EXPRESS_VERSIONS, keywardFixture, ORG } from './test-fixtures.js';
+import {
+  appWith,
+  countingHandler,
+  EXPRESS_VERSIONS,
+  keywardFixture,
+  ORG,
+  passportAuth,
+} from './test-fixtures.js';
 
 /**
  * Property tests over HTTP: whatever a client puts in the headers the middleware reads (any number of
@@ -201,9 +206,7 @@ function middleware(keyward: Keyward, sent: Sent): RequestHandler[] {
         : [];
   if (sent.mount === 'one-step') return [apiKeyAuth(keyward, { ...source, ...needs })];
   if (sent.mount === 'split guards') return [apiKeyAuth(keyward, source), ...guards];
-  const authenticator = new passport.Passport();
-  authenticator.use(createPassportStrategy(keyward, { ...source, ...needs }));
-  return [authenticator.authenticate('keyward', { session: false })];
+  return [passportAuth(keyward, { ...source, ...needs })];
 }
 
 /** Origins and Referers: allowed, wildcard, look-alikes, URLs, odd case and whitespace, any bytes. */

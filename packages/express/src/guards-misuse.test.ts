@@ -45,29 +45,23 @@ describe.each(EXPRESS_VERSIONS)('a factory mounted without () on %s', (_version,
     expect(handler.runs).toBe(0);
   });
 
-  it('requireScopes passes a TypeError saying how to call it to next(err), and never runs the handler', async () => {
-    const f = await keywardFixture();
-    const handler = countingHandler();
-    const app = appWith(express, [apiKeyAuth(f.keyward), uncalled(requireScopes)], handler);
+  it.each([
+    ['requireScopes', (keyward: Keyward) => [apiKeyAuth(keyward), uncalled(requireScopes)]],
+    ['apiKeyAuth', () => [uncalled(apiKeyAuth)]],
+  ])(
+    '%s passes a TypeError saying how to call it to next(err), and never runs the handler',
+    async (name, mount) => {
+      const f = await keywardFixture();
+      const handler = countingHandler();
+      const app = appWith(express, mount(f.keyward), handler);
 
-    const res = await request(app).get('/r').set('X-API-Key', f.secret.token);
+      const res = await request(app).get('/r').set('X-API-Key', f.secret.token);
 
-    expect(res.status).toBe(500);
-    expect(res.body.unexpected).toMatch(/requireScopes was mounted without being called/);
-    expect(handler.runs).toBe(0);
-  });
-
-  it('apiKeyAuth passes a TypeError saying how to call it to next(err), and never runs the handler', async () => {
-    const f = await keywardFixture();
-    const handler = countingHandler();
-    const app = appWith(express, [uncalled(apiKeyAuth)], handler);
-
-    const res = await request(app).get('/r').set('X-API-Key', f.secret.token);
-
-    expect(res.status).toBe(500);
-    expect(res.body.unexpected).toMatch(/apiKeyAuth was mounted without being called/);
-    expect(handler.runs).toBe(0);
-  });
+      expect(res.status).toBe(500);
+      expect(res.body.unexpected).toContain(`${name} was mounted without being called`);
+      expect(handler.runs).toBe(0);
+    },
+  );
 
   it('keywardErrorHandler acts as keywardErrorHandler() instead of leaving requests hanging', async () => {
     const f = await keywardFixture();

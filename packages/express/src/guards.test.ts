@@ -1,10 +1,8 @@
 import type { Keyward } from '@keyward/core';
-import passport from 'passport';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
 import { log } from './logger.js';
-import { createPassportStrategy } from './passport.js';
 import { requireScopes } from './require-scopes.js';
 import { requireSecretKey } from './require-secret-key.js';
 import {
@@ -13,6 +11,7 @@ import {
   EXPRESS_VERSIONS,
   expectContractAnswer,
   keywardFixture,
+  passportAuth,
 } from './test-fixtures.js';
 
 const TYPO = 'snippets:wirte';
@@ -112,14 +111,7 @@ describe.each(EXPRESS_VERSIONS)('route guards on %s', (_version, express) => {
 
     it.each([
       ['apiKeyAuth', (keyward: Keyward) => apiKeyAuth(keyward)],
-      [
-        'the Passport strategy',
-        (keyward: Keyward) => {
-          const authenticator = new passport.Passport();
-          authenticator.use(createPassportStrategy(keyward));
-          return authenticator.authenticate('keyward', { session: false });
-        },
-      ],
+      ['the Passport strategy', (keyward: Keyward) => passportAuth(keyward)],
     ])(
       'without { keyward }, is caught on a request authenticated by %s: next(TypeError), a 500 and a log line, not a 403',
       async (_by, authenticate) => {

@@ -1,5 +1,4 @@
 import type { Keyward } from '@keyward/core';
-import passport from 'passport';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
@@ -13,6 +12,7 @@ import {
   type ExpressFactory,
   expectContractAnswer,
   keywardFixture,
+  passportAuth,
 } from './test-fixtures.js';
 
 const MISSING = { status: 401, code: 'missing_api_key', wwwAuthenticate: 'Bearer realm="api"' };
@@ -35,16 +35,8 @@ const MIDDLEWARES: [string, Build][] = [
   ],
   [
     'the Passport strategy',
-    (express, keyward, options) => {
-      const authenticator = new passport.Passport();
-      authenticator.use(createPassportStrategy(keyward, options));
-      return appWith(
-        express,
-        [authenticator.authenticate('keyward', { session: false })],
-        countingHandler(),
-        [keywardErrorHandler()],
-      );
-    },
+    (express, keyward, options) =>
+      appWith(express, [passportAuth(keyward, options)], countingHandler(), [keywardErrorHandler()]),
   ],
 ];
 

@@ -1,6 +1,5 @@
 import type { VerifiedKey } from '@keyward/core';
 import type { Request } from 'express';
-import passport from 'passport';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { keywardErrorHandler } from './error-handler.js';
@@ -15,21 +14,17 @@ import {
   type KeywardFixture,
   keywardFixture,
   ORG,
+  passportAuth,
 } from './test-fixtures.js';
 
 /** The app's own users, keyed by organization, as a passport-headerapikey app keeps them. */
 const ACCOUNTS = new Map([[ORG, { _id: 'acct_1', permissionLevel: 2 }]]);
 
 function appWithResolver(express: ExpressFactory, f: KeywardFixture, resolveUser: UserResolver) {
-  const authenticator = new passport.Passport();
-  authenticator.use(createPassportStrategy(f.keyward, { resolveUser }));
   const handler = countingHandler();
   const app = appWith(
     express,
-    [
-      authenticator.authenticate('keyward', { session: false }),
-      requireScopes('snippets:read', { keyward: f.keyward }),
-    ],
+    [passportAuth(f.keyward, { resolveUser }), requireScopes('snippets:read', { keyward: f.keyward })],
     handler,
     [keywardErrorHandler()],
   );
@@ -113,12 +108,8 @@ describe.each(EXPRESS_VERSIONS)('the Passport strategy with resolveUser on %s', 
 
   it('keeps req.user the key itself when resolveUser is not set', async () => {
     const f = await keywardFixture();
-    const authenticator = new passport.Passport();
-    authenticator.use(createPassportStrategy(f.keyward));
     const handler = countingHandler();
-    const app = appWith(express, [authenticator.authenticate('keyward', { session: false })], handler, [
-      keywardErrorHandler(),
-    ]);
+    const app = appWith(express, [passportAuth(f.keyward)], handler, [keywardErrorHandler()]);
     await request(app).get('/r').set('X-API-Key', f.secret.token).expect(200);
     expect(handler.seen?.user).toBe(handler.seen?.apiKey);
   });

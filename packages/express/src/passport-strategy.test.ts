@@ -18,7 +18,9 @@ import {
   expectNoToken,
   keywardFixture,
   ORG,
+  passportAuth,
   tokensOf,
+  verifiedSecretKey,
 } from './test-fixtures.js';
 
 /** A fresh Passport with the Keyward strategy; `GET /r` behind `passport.authenticate('keyward', ...)`. */
@@ -28,12 +30,10 @@ function passportApp(
   options: KeywardStrategyOptions = {},
   { guards = [] as RequestHandler[], errorHandler = true } = {},
 ) {
-  const authenticator = new passport.Passport();
-  authenticator.use(createPassportStrategy(keyward, options));
   const handler = countingHandler();
   const app = appWith(
     express,
-    [authenticator.authenticate('keyward', { session: false }), ...guards],
+    [passportAuth(keyward, options), ...guards],
     handler,
     errorHandler ? [keywardErrorHandler()] : [],
   );
@@ -119,14 +119,7 @@ describe.each(EXPRESS_VERSIONS)(
 
       expect(res.status).toBe(200);
       expect(handler.runs).toBe(1);
-      const expected = {
-        id: f.secret.key.id,
-        organizationId: ORG,
-        name: 'Server',
-        type: 'secret',
-        scopes: ['snippets:read', 'snippets:write'],
-        meta: null,
-      };
+      const expected = verifiedSecretKey(f);
       expect(handler.seen?.user).toEqual(expected);
       expect(handler.seen?.apiKey).toBe(handler.seen?.user);
       expect(JSON.stringify(handler.seen)).not.toContain(f.secret.token);
@@ -200,11 +193,9 @@ describe.each(EXPRESS_VERSIONS)(
 
     it('still gets the status and WWW-Authenticate right from Express’s own error handler without keywardErrorHandler', async () => {
       const f = await keywardFixture();
-      const authenticator = new passport.Passport();
-      authenticator.use(createPassportStrategy(f.keyward));
       const handler = countingHandler();
       const app = express();
-      app.get('/r', authenticator.authenticate('keyward', { session: false }), handler);
+      app.get('/r', passportAuth(f.keyward), handler);
 
       const res = await request(app).get('/r').set('X-API-Key', 'kw_sk_nope');
 

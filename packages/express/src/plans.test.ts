@@ -1,4 +1,4 @@
-import { createKeyward, MemoryKeyStore } from '@keyward/core';
+import { createKeyward, type KeyLimit, MemoryKeyStore } from '@keyward/core';
 import express5 from 'express5';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -70,31 +70,19 @@ describe('shared limits (per owner, per organization)', () => {
 describe('plans', () => {
   it("holds a key on a plan to the plan's limits; its own limits tighten them but never loosen them", async () => {
     const { keyward, statuses } = instance();
+    /** A secret key on the `free` plan (2 per minute) with one limit of its own. */
+    const onFreePlan = (name: string, limit: KeyLimit) =>
+      keyward.createKey(ORG, { name, type: 'secret', plan: 'free', limits: [limit] });
     const onPlan = await keyward.createKey(ORG, { name: 'P', type: 'secret', plan: 'free' });
     expect(onPlan.key).toMatchObject({ plan: 'free', limits: [] });
     expect(await statuses(onPlan.token, 3)).toEqual([200, 200, 429]);
-    const own = await keyward.createKey(ORG, {
-      name: 'O',
-      type: 'secret',
-      plan: 'free',
-      limits: [{ limit: 4, windowSeconds: 60 }],
-    });
+    const own = await onFreePlan('O', { limit: 4, windowSeconds: 60 });
     // 4 per minute of its own does not loosen the plan's 2 per minute.
     expect(await statuses(own.token, 3)).toEqual([200, 200, 429]);
-    const tighter = await keyward.createKey(ORG, {
-      name: 'T',
-      type: 'secret',
-      plan: 'free',
-      limits: [{ limit: 1, windowSeconds: 60 }],
-    });
+    const tighter = await onFreePlan('T', { limit: 1, windowSeconds: 60 });
     expect(await statuses(tighter.token, 2)).toEqual([200, 429]);
     // A limit of another window adds to the plan's: 2 per minute (plan) and 1 per hour (own).
-    const hourly = await keyward.createKey(ORG, {
-      name: 'H',
-      type: 'secret',
-      plan: 'free',
-      limits: [{ limit: 1, windowSeconds: 3600 }],
-    });
+    const hourly = await onFreePlan('H', { limit: 1, windowSeconds: 3600 });
     expect(await statuses(hourly.token, 2)).toEqual([200, 429]);
     await expect(keyward.createKey(ORG, { name: 'X', type: 'secret', plan: 'gold' })).rejects.toMatchObject({
       code: 'validation_error',

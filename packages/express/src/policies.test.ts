@@ -1,10 +1,9 @@
 import { type CreateKeyInput, type KeyStore, MemoryKeyStore } from '@keyward/core';
 import { createTokenHasher, generateToken } from '@keyward/core/store';
 import { delegatingStore, makeStoredKey } from '@keyward/core/testing';
-import type { Express, RequestHandler } from 'express';
-import passport from 'passport';
+import type { Express } from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
 import { keywardErrorHandler } from './error-handler.js';
 import { createKeyLimiter, type KeyLimiterOptions } from './key-limiter.js';
@@ -13,25 +12,19 @@ import {
   countingHandler,
   EXPRESS_VERSIONS,
   type ExpressFactory,
+  fakeDateAt,
+  keyMiddleware,
   keywardFixture,
+  type Mount,
   ORG,
 } from './test-fixtures.js';
 
 const PEPPER = 'express-test-pepper-0123456789abcdef';
 const NOW = Date.parse('2030-06-01T00:00:00Z');
 
-/** express-rate-limit's memory store reads `Date.now()`: fake only `Date`, so sockets and timers stay real. */
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeDateAt(NOW);
 
 const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
-
-type Mount = 'apiKeyAuth' | 'passport';
 
 /** An app with `GET /r` (any key), `GET /w` (scope snippets:write) behind one limiter, and a counting handler. */
 function appFor(
@@ -43,12 +36,8 @@ function appFor(
   const handler = countingHandler();
   const app: Express = express();
   if (options.trustProxy) app.set('trust proxy', true);
-  const guard = (scopes?: string[]): RequestHandler => {
-    if (options.mount !== 'passport') return apiKeyAuth(keyward, { limiter, ...(scopes && { scopes }) });
-    const authenticator = new passport.Passport();
-    authenticator.use(createPassportStrategy(keyward, { limiter, ...(scopes && { scopes }) }));
-    return authenticator.authenticate('keyward', { session: false });
-  };
+  const guard = (scopes?: string[]) =>
+    keyMiddleware(options.mount ?? 'apiKeyAuth', keyward, { limiter, ...(scopes && { scopes }) });
   app.get('/r', guard(), handler);
   app.get('/w', guard(['snippets:write']), handler);
   app.use(keywardErrorHandler());

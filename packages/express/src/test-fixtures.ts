@@ -1,10 +1,13 @@
-import { createKeyward, type KeywardOptions, type VerifyRequirements } from '@keyward/core';
+import { createKeyward, type Keyward, type KeywardOptions, type VerifyRequirements } from '@keyward/core';
 import { generateToken } from '@keyward/core/store';
 import { switchableStore, testClock } from '@keyward/core/testing';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
 import express4 from 'express4';
 import express5 from 'express5';
-import { expect } from 'vitest';
+import passport from 'passport';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
+import { type ApiKeyAuthOptions, apiKeyAuth } from './api-key-auth.js';
+import { createPassportStrategy, type KeywardStrategyOptions } from './passport-strategy.js';
 
 /** Both Express majors; every HTTP suite runs against each. */
 export const EXPRESS_VERSIONS = [
@@ -17,6 +20,20 @@ export type ExpressFactory = typeof express5;
 export const ORG = 'org_test';
 export const T0 = Date.parse('2030-01-01T00:00:00Z');
 export { switchableStore, testClock };
+
+/**
+ * Fakes only `Date` at `now` for each test of the calling file or block (express-rate-limit's memory store
+ * reads `Date.now()`), so sockets and timers stay real.
+ */
+export function fakeDateAt(now: number): void {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(now);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+}
 
 /** A Keyward with the demo's catalog, a test clock, a switchable store, and one secret and one public key. */
 export async function keywardFixture(overrides: Partial<KeywardOptions> = {}) {
@@ -36,6 +53,18 @@ export async function keywardFixture(overrides: Partial<KeywardOptions> = {}) {
 }
 
 export type KeywardFixture = Awaited<ReturnType<typeof keywardFixture>>;
+
+/** Exactly what `req.apiKey` (and Passport's default `req.user`) holds for the fixture's secret key. */
+export function verifiedSecretKey(f: KeywardFixture) {
+  return {
+    id: f.secret.key.id,
+    organizationId: ORG,
+    name: 'Server',
+    type: 'secret',
+    scopes: ['snippets:read', 'snippets:write'],
+    meta: null,
+  };
+}
 
 /** A route handler that counts its runs and echoes what the middleware put on the request. */
 export function countingHandler() {
@@ -64,6 +93,25 @@ export function appWith(
     res.status(500).json({ unexpected: err instanceof Error ? err.message : String(err) });
   }) as ErrorRequestHandler);
   return app;
+}
+
+/** `authenticate('keyward', { session: false })` of a fresh Passport that uses only the Keyward strategy. */
+export function passportAuth(keyward: Keyward, options: KeywardStrategyOptions = {}): RequestHandler {
+  const authenticator = new passport.Passport();
+  authenticator.use(createPassportStrategy(keyward, options));
+  return authenticator.authenticate('keyward', { session: false });
+}
+
+/** The two ways an app mounts the key middleware; suites that hold for both run once per mount. */
+export type Mount = 'apiKeyAuth' | 'passport';
+
+/** The key middleware mounted as `mount`, with the options both mounts take. */
+export function keyMiddleware(
+  mount: Mount,
+  keyward: Keyward,
+  options: ApiKeyAuthOptions & KeywardStrategyOptions = {},
+): RequestHandler {
+  return mount === 'apiKeyAuth' ? apiKeyAuth(keyward, options) : passportAuth(keyward, options);
 }
 
 /** Asserts that no token appears anywhere in a response (status line aside). */

@@ -1,39 +1,31 @@
 import { createKeyward, type Keyward, MemoryKeyStore } from '@keyward/core';
 import { testClock } from '@keyward/core/testing';
 import type { Express, RequestHandler } from 'express';
-import passport from 'passport';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
 import { keywardErrorHandler } from './error-handler.js';
 import { createKeyLimiter } from './key-limiter.js';
-import { createPassportStrategy } from './passport.js';
 import { requireScopes } from './require-scopes.js';
 import { requireSecretKey } from './require-secret-key.js';
-import { EXPRESS_VERSIONS, type ExpressFactory, ORG } from './test-fixtures.js';
+import {
+  EXPRESS_VERSIONS,
+  type ExpressFactory,
+  fakeDateAt,
+  keyMiddleware,
+  type Mount,
+  ORG,
+} from './test-fixtures.js';
 
 const NOW = Date.parse('2030-06-01T00:00:00Z');
 
-/** express-rate-limit's memory store reads `Date.now()`: fake only `Date`. */
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
-
-type Mount = 'apiKeyAuth' | 'passport';
+fakeDateAt(NOW);
 
 /** One app instance: its own service (own counters and limiter) on the shared store. */
 function instance(express: ExpressFactory, keyward: Keyward, mount: Mount): Express {
   const limiter = createKeyLimiter();
-  const guard = (options: { scopes?: string[]; type?: 'secret' } = {}): RequestHandler => {
-    if (mount === 'apiKeyAuth') return apiKeyAuth(keyward, { limiter, ...options });
-    const authenticator = new passport.Passport();
-    authenticator.use(createPassportStrategy(keyward, { limiter, ...options }));
-    return authenticator.authenticate('keyward', { session: false });
-  };
+  const guard = (options: { scopes?: string[]; type?: 'secret' } = {}) =>
+    keyMiddleware(mount, keyward, { limiter, ...options });
   const app = express();
   const ok: RequestHandler = (_req, res) => {
     res.json({ ok: true });

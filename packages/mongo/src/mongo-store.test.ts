@@ -89,6 +89,28 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
     connection = (await connect(mongoose)) as unknown as Connection;
   });
 
+  /** A store on a collection of its own, closed after `body` however it ends. */
+  async function withStore(
+    body: (store: MongoKeyStore, collection: string) => Promise<void>,
+    options: Partial<MongoKeyStoreOptions> = {},
+  ): Promise<void> {
+    const collection = uniqueCollection();
+    const store = new MongoKeyStore({ connection, collection, ...options });
+    try {
+      await body(store, collection);
+    } finally {
+      await store.close();
+    }
+  }
+
+  /** A key of an organization of its own, inserted into `store`. */
+  async function insertedKey(store: MongoKeyStore) {
+    const org = uniqueOrganization();
+    const key = makeStoredKey({ organizationId: org });
+    await store.insert(key);
+    return { org, key };
+  }
+
   it('stores the key id as _id and the hash in a pointer, and never writes a secret token', async () => {
     const collection = uniqueCollection();
     const store = new MongoKeyStore({ connection, collection });
@@ -133,12 +155,8 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
   });
 
   it('keeps last use in a document of its own, never in the key document, and shows it on reads', async () => {
-    const collection = uniqueCollection();
-    const store = new MongoKeyStore({ connection, collection });
-    try {
-      const org = uniqueOrganization();
-      const key = makeStoredKey({ organizationId: org });
-      await store.insert(key);
+    await withStore(async (store, collection) => {
+      const { org, key } = await insertedKey(store);
       const before = await raw(connection, collection).findOne({ _id: key.id as never });
       const at = new Date('2030-01-02T03:04:05.000Z');
       await store.recordUsage([{ id: key.id, hash: key.hash, at }]);
@@ -146,25 +164,17 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       expect(await raw(connection, `${collection}_usage`).find({}).toArray()).toEqual([{ _id: key.id, at }]);
       expect((await store.findById(org, key.id))?.lastUsedAt).toEqual(at);
       expect((await store.list(org))[0]?.lastUsedAt).toEqual(at);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('answers nothing for a hash pointer whose key has another hash', async () => {
-    const collection = uniqueCollection();
-    const store = new MongoKeyStore({ connection, collection });
-    try {
-      const org = uniqueOrganization();
-      const key = makeStoredKey({ organizationId: org });
-      await store.insert(key);
+    await withStore(async (store, collection) => {
+      const { key } = await insertedKey(store);
       const stray = createTokenHasher(TEST_PEPPER)('a token no key has');
       await raw(connection, `${collection}_hashes`).insertOne({ _id: stray, keyId: key.id } as never);
       expect(await store.findByHash(stray)).toBeNull();
       expect(await store.findByHash(key.hash)).toMatchObject({ id: key.id });
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('announces each update in the change log before and after the write, and no insert, refused update or recordUsage', async () => {
@@ -209,9 +219,7 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
   });
 
   it('reads a key written before versions existed as version 0 and updates it on that version', async () => {
-    const collection = uniqueCollection();
-    const store = new MongoKeyStore({ connection, collection });
-    try {
+    await withStore(async (store, collection) => {
       await store.ensureIndexes();
       const org = uniqueOrganization();
       const key = makeStoredKey({ organizationId: org });
@@ -227,15 +235,11 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       expect(await raw(connection, collection).findOne({ _id: key.id as never })).toMatchObject({
         version: 1,
       });
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('reads a key written before policies existed with no limits, origins or addresses and its own lineage', async () => {
-    const collection = uniqueCollection();
-    const store = new MongoKeyStore({ connection, collection });
-    try {
+    await withStore(async (store, collection) => {
       await store.ensureIndexes();
       const org = uniqueOrganization();
       const key = makeStoredKey({ organizationId: org });
@@ -252,9 +256,7 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       expect(
         await store.update(org, key.id, { limits: [{ limit: 3, windowSeconds: 10 }], allowedIps: ['::1'] }),
       ).toMatchObject({ limits: [{ limit: 3, windowSeconds: 10 }], allowedIps: ['::1'], lineageId: key.id });
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   describe('when the change log refuses entries', () => {
@@ -271,48 +273,34 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
     }
 
     it('leaves the key untouched and fails with KeyStoreUnavailableError when the entry before the write fails', async () => {
-      const collection = uniqueCollection();
-      const store = new MongoKeyStore({ connection, collection });
-      try {
+      await withStore(async (store, collection) => {
         await oneEntryPerKey(collection, store);
-        const org = uniqueOrganization();
-        const key = makeStoredKey({ organizationId: org });
-        await store.insert(key);
+        const { org, key } = await insertedKey(store);
         // Taken in advance: the entry announced before the write collides.
         await raw(connection, `${collection}_changes`).insertOne({ keyId: key.id, at: new Date() });
         const error = await store.update(org, key.id, { deletedAt: new Date() }).catch((e: unknown) => e);
         // Not a DuplicateKeyError: the key itself is not a duplicate, the store cannot write.
         expect(error).toBeInstanceOf(KeyStoreUnavailableError);
         expect(await store.findById(org, key.id)).toMatchObject({ deletedAt: null, version: 0 });
-      } finally {
-        await store.close();
-      }
+      });
     });
 
     it('succeeds when only the entry after the write fails: the entry before it announced the change', async () => {
-      const collection = uniqueCollection();
-      const store = new MongoKeyStore({ connection, collection });
-      try {
+      await withStore(async (store, collection) => {
         await oneEntryPerKey(collection, store);
-        const org = uniqueOrganization();
-        const key = makeStoredKey({ organizationId: org });
-        await store.insert(key);
+        const { org, key } = await insertedKey(store);
         expect(await store.update(org, key.id, { name: 'Renamed' }, { version: 0 })).toMatchObject({
           name: 'Renamed',
           version: 1,
         });
         const entries = await raw(connection, `${collection}_changes`).find({}).toArray();
         expect(entries.map((e) => e.keyId)).toEqual([key.id]);
-      } finally {
-        await store.close();
-      }
+      });
     });
   });
 
   it('creates the indexes of the keys and of the change log', async () => {
-    const collection = uniqueCollection();
-    const store = new MongoKeyStore({ connection, collection });
-    try {
+    await withStore(async (store, collection) => {
       await store.ensureIndexes();
       const indexes = await raw(connection, collection).indexes();
       const byName = Object.fromEntries(indexes.map((index) => [index.name, index]));
@@ -342,9 +330,7 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       }
       // A second call reuses the first one's work.
       await expect(store.ensureIndexes()).resolves.toBeUndefined();
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('provisions exactly one default key on the server when 20 calls race', async () => {
@@ -376,18 +362,14 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
   });
 
   it('registers its model on the injected connection and never on the global mongoose', async () => {
-    const collection = uniqueCollection();
-    const store = new MongoKeyStore({ connection, collection });
-    try {
+    await withStore(async (store, collection) => {
       await store.insert(makeStoredKey());
       expect(connection.modelNames()).toContain(`Keyward:${collection}`);
       expect(mongoose.modelNames()).toEqual([]);
       expect(Object.keys(mongoose.models)).toEqual([]);
       // ...and it never connected the global mongoose either.
       expect(mongoose.connection.readyState).toBe(0);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('lets two stores on one connection and collection share one model', async () => {
@@ -412,35 +394,32 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
   });
 
   it('records the last use of 250 keys in one call while other calls keep answering', async () => {
-    const collection = uniqueCollection();
-    const store = new MongoKeyStore({ connection, collection, timeoutMs: 10_000 });
-    try {
-      await store.ensureIndexes();
-      const org = uniqueOrganization();
-      const keys = Array.from({ length: 250 }, () => makeStoredKey({ organizationId: org }));
-      await raw(connection, collection).insertMany(keys.map((k) => toRawDocument(k)) as never[]);
-      await raw(connection, `${collection}_hashes`).insertMany(
-        keys.map((k) => ({ _id: k.hash, keyId: k.id })) as never[],
-      );
-      const at = new Date('2030-01-01T00:00:00.000Z');
-      const older = new Date('2029-01-01T00:00:00.000Z');
-      const [, found] = await Promise.all([
-        store.recordUsage(keys.map((k) => ({ id: k.id, hash: k.hash, at }))),
-        store.findByHash(keys[0]?.hash ?? ''),
-      ]);
-      expect(found?.id).toBe(keys[0]?.id);
-      // Only forward: an older time changes nothing.
-      await store.recordUsage(keys.slice(0, 30).map((k) => ({ id: k.id, hash: k.hash, at: older })));
-      expect(await raw(connection, `${collection}_usage`).countDocuments({ at })).toBe(250);
-    } finally {
-      await store.close();
-    }
+    await withStore(
+      async (store, collection) => {
+        await store.ensureIndexes();
+        const org = uniqueOrganization();
+        const keys = Array.from({ length: 250 }, () => makeStoredKey({ organizationId: org }));
+        await raw(connection, collection).insertMany(keys.map((k) => toRawDocument(k)) as never[]);
+        await raw(connection, `${collection}_hashes`).insertMany(
+          keys.map((k) => ({ _id: k.hash, keyId: k.id })) as never[],
+        );
+        const at = new Date('2030-01-01T00:00:00.000Z');
+        const older = new Date('2029-01-01T00:00:00.000Z');
+        const [, found] = await Promise.all([
+          store.recordUsage(keys.map((k) => ({ id: k.id, hash: k.hash, at }))),
+          store.findByHash(keys[0]?.hash ?? ''),
+        ]);
+        expect(found?.id).toBe(keys[0]?.id);
+        // Only forward: an older time changes nothing.
+        await store.recordUsage(keys.slice(0, 30).map((k) => ({ id: k.id, hash: k.hash, at: older })));
+        expect(await raw(connection, `${collection}_usage`).countDocuments({ at })).toBe(250);
+      },
+      { timeoutMs: 10_000 },
+    );
   });
 
   it('refuses a duplicate hash with a DuplicateKeyError that does not show the hash or the token', async () => {
-    const collection = uniqueCollection();
-    const store = new MongoKeyStore({ connection, collection });
-    try {
+    await withStore(async (store) => {
       const key = makeStoredKey({ type: 'public' });
       await store.insert(key);
       const error = await store.insert(makeStoredKey({ hash: key.hash, token: key.token })).catch((e) => e);
@@ -457,9 +436,7 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
       const sameSlot = await store.insert(makeStoredKey({ slot: key.slot })).catch((e) => e);
       expect(sameSlot).toMatchObject({ name: 'DuplicateKeyError' });
       if (!db.isFerretDB) expect(sameSlot).toMatchObject({ field: 'slot' });
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('puts no token or hash in any error when the server cannot be reached', async () => {

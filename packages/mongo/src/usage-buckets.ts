@@ -15,14 +15,8 @@ import type { mongo } from 'mongoose';
  * document no two writes can meet. Key ids, granularities and fixed-width ISO dates make a key's buckets
  * one `_id` range, FerretDB's fast path.
  */
-export interface UsageBucketDocument {
+export interface UsageBucketDocument extends UsageBucket {
   _id: string;
-  keyId: string;
-  organizationId: string;
-  granularity: UsageGranularity;
-  at: Date;
-  instanceId: string;
-  counts: Partial<Record<UsageOutcome, number>>;
   /** When the bucket's retention ends (TTL index on MongoDB, `sweepUsage` on FerretDB). */
   expireAt: Date;
 }

@@ -124,38 +124,45 @@ describe('POST /:id/roll (roll a key)', () => {
     expect(res.body.error.details).toEqual([{ path: 'grace', message: 'Unknown field.' }]);
   });
 
-  it('answers 409 conflict for a key that was rolled already', async () => {
-    const { api, keyward, createKey } = setup();
-    const { key } = await createKey();
-    expect((await api.post(`/${key.id}/roll`, {})).status).toBe(201);
-    const res = await api.post(`/${key.id}/roll`, {});
+  it.each<[string, (context: ReturnType<typeof setup>) => Promise<string>, number]>([
+    [
+      'a key that was rolled already',
+      async ({ api, createKey }) => {
+        const { key } = await createKey();
+        expect((await api.post(`/${key.id}/roll`, {})).status).toBe(201);
+        return key.id;
+      },
+      2,
+    ],
+    [
+      'a disabled key',
+      async ({ keyward, createKey }) => {
+        const { key } = await createKey();
+        await keyward.updateKey('org_a', key.id, { disabled: true });
+        return key.id;
+      },
+      1,
+    ],
+    [
+      'an expired key',
+      async ({ clock, createKey }) => {
+        const { key } = await createKey('org_a', {
+          name: 'Temp',
+          type: 'secret',
+          expiresAt: '2030-01-01T01:00:00Z',
+        });
+        clock.advance(HOUR);
+        return key.id;
+      },
+      1,
+    ],
+  ])('answers 409 conflict for %s', async (_what, arrange, keysAfter) => {
+    const context = setup();
+    const id = await arrange(context);
+    const res = await context.api.post(`/${id}/roll`, {});
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('conflict');
-    expect((await keyward.listKeys('org_a')).keys).toHaveLength(2);
-  });
-
-  it('answers 409 conflict for a disabled key', async () => {
-    const { api, keyward, createKey } = setup();
-    const { key } = await createKey();
-    await keyward.updateKey('org_a', key.id, { disabled: true });
-    const res = await api.post(`/${key.id}/roll`, {});
-    expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe('conflict');
-    expect((await keyward.listKeys('org_a')).keys).toHaveLength(1);
-  });
-
-  it('answers 409 conflict for an expired key', async () => {
-    const { api, keyward, clock, createKey } = setup();
-    const { key } = await createKey('org_a', {
-      name: 'Temp',
-      type: 'secret',
-      expiresAt: '2030-01-01T01:00:00Z',
-    });
-    clock.advance(HOUR);
-    const res = await api.post(`/${key.id}/roll`, {});
-    expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe('conflict');
-    expect((await keyward.listKeys('org_a')).keys).toHaveLength(1);
+    expect((await context.keyward.listKeys('org_a')).keys).toHaveLength(keysAfter);
   });
 
   it('answers 404 not_found for an unknown id, a malformed id and a deleted key', async () => {

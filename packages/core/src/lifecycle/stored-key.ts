@@ -1,35 +1,33 @@
 import { copyLimit } from '../policies/policy-schemas.js';
-import type { KeyCreator, KeyLimit, KeyOwner, KeyType, StoredKey } from '../shared/types.js';
+import type { KeyLimit, StoredKey } from '../shared/types.js';
 
-/** What a new stored key is built from; everything else starts at its initial value. */
-export interface StoredKeyFields {
-  id: string;
-  organizationId: string;
-  name: string;
-  type: KeyType;
-  scopes: string[];
-  /** The token's hash under the current pepper (or an imported SHA-256 digest). */
-  hash: string;
-  /** The full token of a public key, `null` for a secret one. */
-  token: string | null;
-  redactedKey: string;
+/**
+ * What a new stored key is built from; everything else starts at its initial value. Fields left out take
+ * their defaults: `slot` and `lineageId` the key's own id, `isDefault` and `disabled` false, lists `[]`.
+ */
+export interface StoredKeyFields
+  extends Pick<
+      StoredKey,
+      | 'id'
+      | 'organizationId'
+      | 'name'
+      | 'type'
+      | 'scopes'
+      | 'hash'
+      | 'token'
+      | 'redactedKey'
+      | 'createdAt'
+      | 'expiresAt'
+    >,
+    Partial<Pick<StoredKey, 'isDefault' | 'lineageId' | 'meta' | 'owner' | 'plan' | 'createdBy'>> {
   /** The key's unique claim (docs/reference.md §2): its own id unless it takes a named one. */
   slot?: string;
-  isDefault?: boolean;
-  createdAt: Date;
-  expiresAt: Date | null;
   limits?: readonly KeyLimit[];
   allowedOrigins?: readonly string[];
   allowedIps?: readonly string[];
-  /** The roll chain's first key id; a new chain starts with the key's own id. */
-  lineageId?: string;
   legacy?: true;
   /** Stored disabled from its first write (an import's `disabled` row). @default false */
   disabled?: boolean;
-  meta?: Record<string, unknown> | null;
-  owner?: KeyOwner | null;
-  plan?: string | null;
-  createdBy?: KeyCreator | null;
 }
 
 /**

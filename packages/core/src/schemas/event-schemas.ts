@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { EVENT_ID_PATTERN, isEventId, KEY_EVENT_TYPES, optionalEventFields } from '../events/events.js';
+import {
+  copyKeyEvent,
+  EVENT_ID_PATTERN,
+  isEventId,
+  KEY_EVENT_TYPES,
+  type KeyEvent,
+} from '../events/events.js';
 import { decodePageCursor, encodePageCursor, type PagePosition, pageFields } from './page-query.js';
 
 const typeMessage = `Must be one of ${KEY_EVENT_TYPES.map((t) => `"${t}"`).join(', ')}.`;
@@ -126,31 +132,6 @@ export type ListEventsQuery = z.input<typeof listEventsQuerySchema>;
  * @example
  * res.json({ data: events.map(serializeEvent) });
  */
-export function serializeEvent(event: {
-  id: string;
-  organizationId: string;
-  type: KeyEventJSON['type'];
-  keyId: string;
-  keyName: string;
-  at: Date;
-  actor: KeyEventJSON['actor'];
-  ip?: string;
-  userAgent?: string;
-  changes?: string[];
-  source?: string;
-  url?: string;
-  reason?: string;
-  rolledFrom?: string;
-  replacedBy?: string;
-}): KeyEventJSON {
-  return {
-    id: event.id,
-    organizationId: event.organizationId,
-    type: event.type,
-    keyId: event.keyId,
-    keyName: event.keyName,
-    at: event.at.toISOString(),
-    actor: { type: event.actor.type, id: event.actor.id },
-    ...optionalEventFields(event),
-  };
+export function serializeEvent(event: KeyEvent): KeyEventJSON {
+  return { ...copyKeyEvent(event), at: event.at.toISOString() };
 }

@@ -171,6 +171,16 @@ export const planNameSchema = z
       "One of the app's plans (set by the operator only); the key's own limits tighten the plan's. `null`: the organization's plan.",
   });
 
+/** The optional fields that creating and updating a key take alike, in the order both list them. */
+const optionalKeyFields = {
+  limits: limitsSchema.optional(),
+  allowedOrigins: allowedOriginsSchema.optional(),
+  allowedIps: allowedIpsSchema.optional(),
+  meta: metaSchema.optional(),
+  owner: keyOwnerSchema.optional(),
+  plan: planNameSchema.optional(),
+};
+
 /**
  * Input of `createKey` (and the body of `POST /`).
  *
@@ -183,12 +193,7 @@ export const createKeyInputSchema = z.strictObject(
     type: keyTypeSchema,
     scopes: scopesSchema.optional(),
     expiresAt: expiresAtSchema.optional(),
-    limits: limitsSchema.optional(),
-    allowedOrigins: allowedOriginsSchema.optional(),
-    allowedIps: allowedIpsSchema.optional(),
-    meta: metaSchema.optional(),
-    owner: keyOwnerSchema.optional(),
-    plan: planNameSchema.optional(),
+    ...optionalKeyFields,
   },
   object,
 );
@@ -206,12 +211,7 @@ export const updateKeyInputSchema = z.strictObject(
     scopes: scopesSchema.optional(),
     expiresAt: expiresAtSchema.optional(),
     disabled: z.boolean({ error: 'Must be a boolean.' }).optional(),
-    limits: limitsSchema.optional(),
-    allowedOrigins: allowedOriginsSchema.optional(),
-    allowedIps: allowedIpsSchema.optional(),
-    meta: metaSchema.optional(),
-    owner: keyOwnerSchema.optional(),
-    plan: planNameSchema.optional(),
+    ...optionalKeyFields,
   },
   object,
 );

@@ -1,6 +1,6 @@
 import { keyStatus } from '../format/status.js';
 import { copyLimit } from '../policies/policy-schemas.js';
-import type { ApiKey, StoredKey } from '../shared/types.js';
+import type { ApiKey, KeyRecordFields, StoredKey } from '../shared/types.js';
 import type { KeyJSON } from './schemas.js';
 
 /** The stored version of every key the service answered (see `keyEtag`); weak, so keys are not kept. */
@@ -39,15 +39,18 @@ export function parseIfMatch(header: string | undefined): number | undefined {
   return Number.isSafeInteger(version) ? version : -1;
 }
 
+/** The fields that name a key, the same in every view of it; the scopes copied. */
+function identityOf(
+  key: KeyRecordFields,
+): Pick<KeyRecordFields, 'id' | 'organizationId' | 'name' | 'type' | 'scopes' | 'redactedKey'> {
+  const { id, organizationId, name, type, redactedKey } = key;
+  return { id, organizationId, name, type, scopes: [...key.scopes], redactedKey };
+}
+
 /** The service's view of a stored key: no hash, the token for public keys only, and its status at `now`. */
 export function toApiKey(key: StoredKey, now: number): ApiKey {
   const out: ApiKey = {
-    id: key.id,
-    organizationId: key.organizationId,
-    name: key.name,
-    type: key.type,
-    scopes: [...key.scopes],
-    redactedKey: key.redactedKey,
+    ...identityOf(key),
     // After a roll the replacement is the Default key; the rolled-away one is no longer marked.
     isDefault: key.isDefault && key.replacedBy === null,
     createdAt: key.createdAt,
@@ -83,12 +86,7 @@ export function toApiKey(key: StoredKey, now: number): ApiKey {
 export function serializeKey(key: ApiKey): KeyJSON {
   const token = key.type === 'public' && typeof key.token === 'string' ? { token: key.token } : {};
   return {
-    id: key.id,
-    organizationId: key.organizationId,
-    name: key.name,
-    type: key.type,
-    scopes: [...key.scopes],
-    redactedKey: key.redactedKey,
+    ...identityOf(key),
     ...token,
     isDefault: key.isDefault,
     createdAt: key.createdAt.toISOString(),

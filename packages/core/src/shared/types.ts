@@ -28,22 +28,16 @@ export interface PolicyLimit extends KeyLimit {
   readonly counter: string;
 }
 
-/** A key as the store keeps it. Never leaves the service: `hash` and secret tokens stay inside. */
-export interface StoredKey {
+/** The fields a stored key and a returned key share, with the same meaning and type. */
+export interface KeyRecordFields {
   id: string;
   organizationId: string;
   name: string;
   type: KeyType;
   scopes: string[];
-  /** `HMAC-SHA-256(pepper, token)` in hex; unique. */
-  hash: string;
-  /** The full token, for public keys only; `null` for secret keys. */
-  token: string | null;
   /** Display form, e.g. `kw_sk_…AbCd`. */
   redactedKey: string;
   isDefault: boolean;
-  /** Unique per store: the key id, or `default:<organizationId>` for the organization's default key. */
-  slot: string;
   createdAt: Date;
   updatedAt: Date;
   expiresAt: Date | null;
@@ -51,15 +45,25 @@ export interface StoredKey {
   disabled: boolean;
   rolledAt: Date | null;
   replacedBy: string | null;
-  deletedAt: Date | null;
-  /** Counts the writes to this key (0 when inserted); conditional writes name the version they read. */
-  version: number;
   /** Rate limits and quotas (docs/reference.md §6); `[]`: none. */
   limits: KeyLimit[];
   /** Origins a public key may be used from; `[]`: any. */
   allowedOrigins: string[];
   /** Client addresses and CIDR ranges the key may be used from; `[]`: any. */
   allowedIps: string[];
+}
+
+/** A key as the store keeps it. Never leaves the service: `hash` and secret tokens stay inside. */
+export interface StoredKey extends KeyRecordFields {
+  /** `HMAC-SHA-256(pepper, token)` in hex; unique. */
+  hash: string;
+  /** The full token, for public keys only; `null` for secret keys. */
+  token: string | null;
+  /** Unique per store: the key id, or `default:<organizationId>` for the organization's default key. */
+  slot: string;
+  deletedAt: Date | null;
+  /** Counts the writes to this key (0 when inserted); conditional writes name the version they read. */
+  version: number;
   /**
    * The id of the first key of its roll chain (its own id for a key never rolled into), copied on roll:
    * the key's rate-limit counters are named by it, so a rolled key and its successor share them. Neither
@@ -93,27 +97,10 @@ export interface KeyCreator {
 }
 
 /** A key as the service returns it (docs/reference.md §3 `Key`), with `Date`s. */
-export interface ApiKey {
-  id: string;
-  organizationId: string;
-  name: string;
-  type: KeyType;
-  scopes: string[];
-  redactedKey: string;
+export interface ApiKey extends KeyRecordFields {
   /** Present for public keys only. */
   token?: string;
-  isDefault: boolean;
-  createdAt: Date;
-  updatedAt: Date;
-  expiresAt: Date | null;
-  lastUsedAt: Date | null;
-  disabled: boolean;
-  rolledAt: Date | null;
-  replacedBy: string | null;
   status: KeyStatus;
-  limits: KeyLimit[];
-  allowedOrigins: string[];
-  allowedIps: string[];
   /** `true` for a key brought in by `importKey`; rolling it issues a Keyward-format key. */
   legacy: boolean;
   /** App data (docs/reference.md §10); `null`: none. */

@@ -69,19 +69,14 @@ export function describeStoreFieldsConformance(withStore: WithStore): void {
         expect(all).toHaveLength(5);
         const first = await store.list(org, { limit: 2, now });
         expect(ids(first)).toEqual(all.slice(0, 2));
-        const last = first[1] as StoredKey;
-        const second = await store.list(org, {
-          limit: 2,
-          now,
-          after: { createdAt: last.createdAt, id: last.id },
-        });
+        // The next page of two, after the last key of the page before.
+        const pageAfter = (page: StoredKey[]) => {
+          const last = page[1] as StoredKey;
+          return store.list(org, { limit: 2, now, after: { createdAt: last.createdAt, id: last.id } });
+        };
+        const second = await pageAfter(first);
         expect(ids(second)).toEqual(all.slice(2, 4));
-        const end = second[1] as StoredKey;
-        const third = await store.list(org, {
-          limit: 2,
-          now,
-          after: { createdAt: end.createdAt, id: end.id },
-        });
+        const third = await pageAfter(second);
         expect(ids(third)).toEqual(all.slice(4));
       }));
 
