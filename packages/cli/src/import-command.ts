@@ -1,5 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
-import { type ImportKeyInput, type ImportResult, type Keyward } from '@keyward/core';
+import type { ImportKeyInput, ImportResult, Keyward } from '@keyward/core';
 import { ownerFilterSchema } from '@keyward/core/schemas';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
