@@ -320,11 +320,19 @@ export function runKeyStoreConformance(name: string, options: ConformanceOptions
           publicScopes: ['a:read'],
           pepper: TEST_PEPPER,
         });
-        const results = await Promise.all(
+        const settled = await Promise.allSettled(
           Array.from({ length: 20 }, () => keyward.provisionOrganization(org)),
         );
+        // A call may fail closed (503: a write whose lease ran out on a loaded server), never otherwise.
+        for (const s of settled) {
+          if (s.status === 'rejected')
+            expect((s.reason as { code?: unknown }).code).toBe('key_store_unavailable');
+        }
+        const results = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+        // Whatever failed, a later call finds the one default key.
+        results.push(await keyward.provisionOrganization(org));
         await keyward.close();
-        expect(results.filter((r) => r.created)).toHaveLength(1);
+        expect(results.filter((r) => r.created).length).toBeLessThanOrEqual(1);
         const keys = await store.list(org);
         expect(keys).toHaveLength(1);
         expect(new Set(results.map((r) => r.key?.id))).toEqual(new Set([keys[0]?.id]));
