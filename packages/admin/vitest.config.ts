@@ -13,6 +13,10 @@ function expressProject(major: 4 | 5) {
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
+    // Time is never what a test asserts; the timeouts only catch a hang. Vitest's defaults (5 s a test,
+    // 10 s a hook) were hit on a loaded shared machine by tests sending a few hundred requests.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
     projects: [expressProject(4), expressProject(5)],
   },
 });
