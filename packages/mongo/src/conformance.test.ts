@@ -2,7 +2,12 @@ import { runKeyStoreConformance } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { beforeAll, describe } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
-import { MONGOOSE_MAJORS, OLDER_MONGOOSE_MAJORS, useConnections } from './test-connections.js';
+import {
+  MONGOOSE_MAJORS,
+  OLDER_MONGOOSE_MAJORS,
+  PATIENT_TIMEOUT_MS,
+  useConnections,
+} from './test-connections.js';
 
 const { connect } = useConnections('conformance');
 let collections = 0;
@@ -14,9 +19,15 @@ describe.each([...MONGOOSE_MAJORS, ...OLDER_MONGOOSE_MAJORS])('MongoKeyStore on 
   });
 
   runKeyStoreConformance(`MongoKeyStore (${label})`, {
-    createStore: () => new MongoKeyStore({ connection, collection: `keys_${++collections}` }),
+    createStore: () =>
+      new MongoKeyStore({ connection, collection: `keys_${++collections}`, timeoutMs: PATIENT_TIMEOUT_MS }),
     createEventStore: (options) =>
-      new MongoKeyStore({ connection, collection: `keys_${++collections}`, ...options }),
+      new MongoKeyStore({
+        connection,
+        collection: `keys_${++collections}`,
+        timeoutMs: PATIENT_TIMEOUT_MS,
+        ...options,
+      }),
     destroyStore: (store) => store.close?.(),
   });
 });

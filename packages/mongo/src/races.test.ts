@@ -2,7 +2,7 @@ import { runRaceScenarios } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { beforeAll, describe } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
-import { MONGOOSE_MAJORS, useConnections } from './test-connections.js';
+import { MONGOOSE_MAJORS, PATIENT_TIMEOUT_MS, useConnections } from './test-connections.js';
 import { uniqueCollection } from './test-helpers.js';
 
 const { connect, db } = useConnections('races');
@@ -30,9 +30,7 @@ describe('Races through the service on MongoKeyStore', () => {
   });
   const store = (connection: Connection | undefined, collection: string) => {
     if (!connection) throw new Error('no connection');
-    // A generous store timeout: on a loaded shared machine a slow call is not what these tests are about
-    // (a timed-out call would fail the round as an error, not as a broken invariant).
-    return new MongoKeyStore({ connection, collection, timeoutMs: 30_000 });
+    return new MongoKeyStore({ connection, collection, timeoutMs: PATIENT_TIMEOUT_MS });
   };
 
   describe('one instance', () => {

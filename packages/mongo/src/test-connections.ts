@@ -20,6 +20,14 @@ export const OLDER_MONGOOSE_MAJORS = [
   ['mongoose 7', mongoose7 as unknown as typeof mongoose9],
 ] as const;
 
+/**
+ * The store timeout (`timeoutMs`) of suites about correctness under concurrency: on a loaded shared machine
+ * a burst of racing writes on FerretDB (one SQLite writer) can outlive the default 5 s, and a timed-out call
+ * fails closed (503), which such a suite would read as a broken invariant. The timeout's own behaviour is
+ * tested with short ones (mongo-store.test.ts, outage.test.ts, read-timeout.test.ts).
+ */
+export const PATIENT_TIMEOUT_MS = 30_000;
+
 type Mongoose = (typeof MONGOOSE_MAJORS)[number][1];
 
 /**
