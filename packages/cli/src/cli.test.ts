@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { generateToken, tokenPattern } from '@keyward/core/store';
 import { useTestDatabase } from '@keyward/test-db';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, createArgs, spawnCli } from './test-run.js';
+import { type CliRun, createArgs, runCliHere, spawnCli } from './test-run.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PEPPER = 'cli-test-pepper-not-a-secret';
@@ -12,8 +12,10 @@ const TOKEN = new RegExp(`^${tokenPattern().source}$`);
 
 const db = useTestDatabase('cli');
 
-function keyward(args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<CliRun> {
-  const env = {
+type RunOptions = { env?: NodeJS.ProcessEnv; stdin?: string };
+
+function cliEnv(options: RunOptions): NodeJS.ProcessEnv {
+  return {
     PATH: process.env.PATH,
     MONGO_URL: db.uri,
     KEYWARD_PEPPER: PEPPER,
@@ -21,7 +23,15 @@ function keyward(args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: str
     KEYWARD_PUBLIC_SCOPES: 'snippets:read',
     ...options.env,
   };
-  return spawnCli(CLI, args, env, options.stdin);
+}
+
+/** The CLI's program in this process (see `runCliHere`); `binary` runs the built `keyward` as a process. */
+function keyward(args: string[], options: RunOptions = {}): Promise<CliRun> {
+  return runCliHere(args, cliEnv(options), options.stdin);
+}
+
+function binary(args: string[], options: RunOptions = {}): Promise<CliRun> {
+  return spawnCli(CLI, args, cliEnv(options), options.stdin);
 }
 
 let orgCounter = 0;
@@ -38,6 +48,32 @@ async function createSecret(org: string, extra: string[] = []): Promise<{ token:
 
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`pnpm build\` (turbo's test task does)`);
+});
+
+describe('the built binary (dist/cli.js, as `keyward` runs it)', () => {
+  it('exits 0 with the answer on stdout, 1 on a refusal, 2 on a usage error, and reads a token from stdin', async () => {
+    const org = newOrg();
+    const created = await binary(createArgs(org, 'Bin', 'secret'));
+    expect(created.code, created.stderr).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(TOKEN);
+    expect(created.stderr).not.toContain(token);
+    const [fromStdin, refused, usage, version] = await Promise.all([
+      binary(['verify', '-', '--json'], { stdin: `${token}\n` }),
+      binary(['verify', 'kw_sk_not-a-token']),
+      binary(['keys', 'list']),
+      binary(['--version']),
+    ]);
+    expect(fromStdin.code).toBe(0);
+    expect(JSON.parse(fromStdin.stdout)).toMatchObject({ valid: true, key: { organizationId: org } });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain('refused: invalid_api_key');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("required option '--org <id>'");
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
 });
 
 describe('keyward pepper', () => {
@@ -254,7 +290,6 @@ describe('keyward verify hints', () => {
 
 describe('usage and connection errors exit 2', () => {
   it('an unknown command, a missing required option, a bad --type', async () => {
-    // Independent runs, started together (each is a process start of its own).
     const [unknown, noOrg, badType, help] = await Promise.all([
       keyward(['nope']),
       keyward(['keys', 'list']),

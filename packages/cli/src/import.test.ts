@@ -3,13 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { useTestDatabase } from '@keyward/test-db';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
-import { createArgs, spawnCli } from './test-run.js';
+import { createArgs, runCliHere } from './test-run.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PEPPER = 'cli-import-test-pepper-not-secret';
 const PATTERN = '^sk_live_[0-9a-f]{32}$';
 const db = useTestDatabase('cli-import');
@@ -27,7 +25,7 @@ const env = () => ({
   KEYWARD_PLANS: 'free,pro',
 });
 
-const keyward = (args: string[]) => spawnCli(CLI, args, env());
+const keyward = (args: string[]) => runCliHere(args, env());
 
 let files = 0;
 function csv(text: string): string {
