@@ -26,6 +26,11 @@ export interface FerretDBRunOptions {
   listen: string;
   /** SQLite data directory (it must exist), kept when the runner stops; default: a temp dir it removes. */
   dir?: string;
+  /**
+   * Called when the runner exits after it started listening without `stop()` having been called (it
+   * crashed or was killed), with the exit code or signal and the end of its stderr.
+   */
+  onUnexpectedExit?: (reason: string) => void;
 }
 
 /**
@@ -33,7 +38,12 @@ export interface FerretDBRunOptions {
  * @example
  * const server = await startFerretDB({ binary, listen: '127.0.0.1:0', dir });
  */
-export function startFerretDB({ binary, listen, dir }: FerretDBRunOptions): Promise<FerretDBProcess> {
+export function startFerretDB({
+  binary,
+  listen,
+  dir,
+  onUnexpectedExit,
+}: FerretDBRunOptions): Promise<FerretDBProcess> {
   return new Promise((resolve, reject) => {
     const args = ['-listen', listen, ...(dir ? ['-dir', dir] : [])];
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -73,7 +83,14 @@ export function startFerretDB({ binary, listen, dir }: FerretDBRunOptions): Prom
       child.unref();
       (child.stdout as Socket).unref();
       (child.stderr as Socket).unref();
+      let stopping = false;
+      child.once('exit', (code, signal) => {
+        if (stopping) return;
+        const tail = stderr.trim().split('\n').slice(-20).join('\n');
+        onUnexpectedExit?.(`${signal ?? `exit ${code}`}${tail ? `; its stderr ended with:\n${tail}` : ''}`);
+      });
       const stop = async (graceMs = STOP_TIMEOUT_MS): Promise<void> => {
+        stopping = true;
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGTERM');
         const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);

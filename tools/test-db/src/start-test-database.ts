@@ -1,5 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { removeOnExit } from './child-cleanup.js';
 import { createTestDatabase } from './database.js';
-import { startFerretDB } from './ferretdb-runner.js';
+import { type FerretDBProcess, startFerretDB } from './ferretdb-runner.js';
 import { startMemoryServer } from './memory-server.js';
 import { toServerUri } from './mongo-uri.js';
 import { note } from './note.js';
@@ -66,15 +70,59 @@ export async function startTestDatabase(options: StartTestDatabaseOptions = {}):
   }
 
   const binary = await ferretDBBinaryOrExplain(memoryServerFailure);
-  // Without -dir the runner keeps its data in a temp dir it removes itself when it stops.
-  const server = await startFerretDB({ binary, listen: '127.0.0.1:0' });
+  return startKeptFerretDB(binary, memoryServerFailure);
+}
+
+/**
+ * The FerretDB runner for a whole test run, with its data in a folder of ours. Should it exit while the
+ * run still needs it (it crashed, or something killed it), that is said on stderr with the runner's last
+ * words, and it starts again on the same port with the same data: the test that was using it fails, the
+ * files after it do not.
+ */
+async function startKeptFerretDB(
+  binary: string,
+  memoryServerFailure: string | undefined,
+): Promise<TestDatabase> {
+  const dir = await mkdtemp(join(tmpdir(), 'keyward-test-db-'));
+  const forgetDir = removeOnExit(dir);
+  let stopped = false;
+  let listen = '127.0.0.1:0';
+  let server: FerretDBProcess;
+  const start = async (): Promise<FerretDBProcess> => {
+    const started = await startFerretDB({
+      binary,
+      listen,
+      dir,
+      onUnexpectedExit: (reason) => {
+        if (stopped) return;
+        note(`FerretDB at ${listen} exited unexpectedly (${reason}); starting it again on the same port`);
+        restarting = start().then(
+          (again) => {
+            server = again;
+          },
+          (error: unknown) => note(`FerretDB did not start again: ${reasonOf(error)}`),
+        );
+      },
+    });
+    listen = `127.0.0.1:${started.port}`;
+    return started;
+  };
+  let restarting: Promise<void> = Promise.resolve();
+  server = await start();
+  const stop = async (): Promise<void> => {
+    stopped = true;
+    await restarting;
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+    forgetDir();
+  };
   const uri = toServerUri(server.uri);
   const traits = await probeServer(uri).catch(async (error: unknown) => {
-    await server.stop();
+    await stop();
     throw error;
   });
   note(
     `using FerretDB at ${uri}${memoryServerFailure ? ` (mongodb-memory-server: ${memoryServerFailure})` : ''}`,
   );
-  return createTestDatabase({ kind: 'ferretdb', uri, ...traits }, server.stop);
+  return createTestDatabase({ kind: 'ferretdb', uri, ...traits }, stop);
 }

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { MongoClient, MongoServerSelectionError } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -63,6 +64,85 @@ describe('startTestDatabase', () => {
       client.db('admin').command({ buildInfo: 1 }),
     );
     expect(database.isFerretDB).toBe(typeof buildInfo.ferretdbVersion === 'string');
+  });
+});
+
+/** The id of the process listening on 127.0.0.1:`port`, from /proc (Linux). */
+function listenerPid(port: number): number | undefined {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set(
+    readFileSync('/proc/net/tcp', 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      // local address, state 0A (LISTEN), inode
+      .filter((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A')
+      .map((f) => f[9]),
+  );
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode && inodes.has(inode)) return Number(pid);
+      } catch {
+        // the descriptor closed meanwhile
+      }
+    }
+  }
+  return undefined;
+}
+
+describe('startTestDatabase when its FerretDB runner dies during the run', () => {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    if (process.platform !== 'linux' || process.env.MONGO_URL) return;
+    database = await startTestDatabase();
+  }, 180_000);
+  afterAll(() => database?.stop());
+
+  it('says so and starts it again on the same port with the same data', async (ctx) => {
+    if (database?.kind !== 'ferretdb') {
+      ctx.skip(`needs the FerretDB runner on Linux (here: ${database?.kind ?? process.platform})`);
+      return;
+    }
+    const uri = database.uriFor('kw_crash');
+    await withClient(uri, (client) =>
+      client
+        .db()
+        .collection('things')
+        .insertOne({ _id: 'kept' } as never),
+    );
+    const port = Number(new URL(database.uri).port);
+    const pid = listenerPid(port);
+    expect(pid, `no process listens on ${port}`).toBeTypeOf('number');
+    const said: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      said.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    try {
+      process.kill(pid as number, 'SIGKILL');
+      await expect
+        .poll(() => listenerPid(port) !== undefined && listenerPid(port) !== pid, { timeout: 30_000 })
+        .toBe(true);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(said.join('')).toMatch(/FerretDB at 127\.0\.0\.1:\d+ exited unexpectedly \(SIGKILL\)/);
+    const found = await withClient(uri, (client) =>
+      client
+        .db()
+        .collection('things')
+        .findOne({ _id: 'kept' } as never),
+    );
+    expect(found).toEqual({ _id: 'kept' });
   });
 });
 
