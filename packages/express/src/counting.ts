@@ -41,6 +41,11 @@ export class MemoryCounting implements Counting {
   readonly #records = new Map<string, CountRecord>();
   #sweepAt = 0;
 
+  /** How many counters are held (open windows, and ended ones until the next sweep). */
+  get size(): number {
+    return this.#records.size;
+  }
+
   count(limits: readonly CountedLimit[], now: number): readonly Count[] {
     if (now >= this.#sweepAt) this.#sweep(now);
     const records = this.#records;
