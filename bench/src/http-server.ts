@@ -49,6 +49,8 @@ const counters = {
   creditReads: 0,
   /** …and its ledger inserts (leases and returns). */
   creditInserts: 0,
+  /** Commands the Redis scenarios' limiters sent (round trips); set from the Redis client at each read. */
+  redisSent: 0,
 };
 
 // --- Keyward on the memory store: the hot path, the Passport strategy, the cache switched off.
@@ -112,6 +114,12 @@ const redisLimiter = redis
           sendCommand: (...args: string[]) => redis.sendCommand(args) as Promise<RedisReply>,
           prefix: 'kw-bench:',
         }),
+    })
+  : null;
+// The plan of two windows on the limiter's own Redis counting: one script call per request for both windows.
+const redisPlanLimiter = redis
+  ? createKeyLimiter({
+      redis: { sendCommand: (...args: string[]) => redis.sendCommand(args), prefix: 'kw-bench-plan:' },
     })
   : null;
 
@@ -234,7 +242,12 @@ const ok = (_req: express.Request, res: express.Response) => {
   res.json({ ok: true });
 };
 
-let window: { cpu: NodeJS.CpuUsage; at: number; counters: typeof counters } | null = null;
+let window: {
+  cpu: NodeJS.CpuUsage;
+  at: number;
+  counters: typeof counters;
+  redisCalls: Record<string, number>;
+} | null = null;
 let received = 0;
 /** Dispatch-to-`end()` times of the window's requests in µs, per scenario path (the first MAX_TIMED each). */
 const MAX_TIMED = 200_000;
@@ -256,14 +269,17 @@ ServerResponse.prototype.end = function timedEnd(this: ServerResponse, ...args: 
   }
   return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
 } as typeof end;
-app.get('/__cpu/start', (_req, res) => {
+app.get('/__cpu/start', async (_req, res) => {
+  // Redis's command counts first (a round trip), so the window's CPU and requests start after it.
+  const redisCalls = (await redis?.commandStats()) ?? {};
+  counters.redisSent = redis?.sent ?? 0;
   received = 0;
   for (const timing of timings.values()) timing.count = 0;
-  window = { cpu: process.cpuUsage(), at: performance.now(), counters: { ...counters } };
+  window = { cpu: process.cpuUsage(), at: performance.now(), counters: { ...counters }, redisCalls };
   // On the monotonic clock of V8's CPU profiles, so the profiler can leave out what came before.
   res.json({ ok: true, monotonicUs: Number(process.hrtime.bigint() / 1000n) });
 });
-app.get('/__cpu/stop', (_req, res) => {
+app.get('/__cpu/stop', async (_req, res) => {
   const opened = window;
   if (!opened) {
     res.status(409).json({ error: 'not started' });
@@ -271,12 +287,18 @@ app.get('/__cpu/stop', (_req, res) => {
   }
   const cpu = process.cpuUsage(opened.cpu);
   const requests = received - 1; // this request itself
-  const reads = Object.fromEntries(
+  counters.redisSent = redis?.sent ?? 0;
+  const reads: Record<string, number> = Object.fromEntries(
     Object.entries(counters).map(([name, value]) => [
       name,
       value - opened.counters[name as keyof typeof counters],
     ]),
   );
+  // What the Redis server ran in the window, per command (`redis:evalsha`, `redis:incr`…).
+  for (const [command, calls] of Object.entries((await redis?.commandStats()) ?? {})) {
+    const ran = calls - (opened.redisCalls[command] ?? 0);
+    if (ran > 0) reads[`redis:${command}`] = ran;
+  }
   // Medians: a request the OS preempted mid-dispatch (other work on the machine) must not weigh in.
   const inAppUs: Record<string, number> = {};
   for (const [path, { us, count }] of timings) {
@@ -344,6 +366,7 @@ route(
   ok,
 );
 if (redisLimiter) route('/limit-redis', apiKeyAuth(memory, { ...READ, limiter: redisLimiter }), ok);
+if (redisPlanLimiter) route('/plan-redis', apiKeyAuth(planned, { ...READ, limiter: redisPlanLimiter }), ok);
 route('/passport', passport.authenticate('keyward', { session: false }), ok);
 // The floor of any Passport strategy: one whose authenticate() only calls success() with a fixed user.
 const FLOOR_USER = Object.freeze({ id: 'floor' });

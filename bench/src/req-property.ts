@@ -2,7 +2,8 @@
 // request (`Object.setPrototypeOf(req, app.request)`): after the swap V8 gives each request object a map of
 // its own, so an added property (`req.apiKey`, `req.user`) cannot reuse a cached transition. Two more rows
 // try an accessor on Express's request prototype instead of an own property: one whose setter stores nothing,
-// one that keeps the value in a WeakMap.
+// one that keeps the value in a WeakMap; then a plain module-level WeakMap keyed by the request, a symbol on
+// a per-request null-prototype object (what Express's `res.locals` is), and nothing.
 // Usage: pnpm --filter @keyward/bench exec tsx src/req-property.ts  → prints the median µs of an assignment.
 // Bounded: 24,000 keep-alive requests on loopback, then it exits.
 import { Agent, createServer, get } from 'node:http';
@@ -29,11 +30,20 @@ Object.defineProperty(prototype, 'viaWeakMap', {
   },
 });
 const value = Object.freeze({ id: 'key' });
+const WEAK_MAP_SET = Symbol('WeakMap.set');
+const NOTHING = Symbol('nothing');
+const LOCALS = Symbol('res.locals');
+const counted = new WeakMap<object, unknown>();
 const MODES = [
   ['an own property on a plain IncomingMessage', false, 'apiKey'],
   ["an own property after Express's prototype swap", true, 'apiKey'],
   ['an accessor on the prototype whose setter stores nothing, after the swap', true, 'viaSetter'],
   ['an accessor on the prototype that keeps it in a WeakMap, after the swap', true, 'viaWeakMap'],
+  // What the key limiter does to remember a counted request (enforce-policy.ts): no property on req at all.
+  ['WeakMap.set(req, value) on a module-level WeakMap, after the swap', true, WEAK_MAP_SET],
+  // What it does since (enforce-policy.ts): a symbol on `res.locals`, the object Express makes per request.
+  ['a symbol on a per-request Object.create(null) (res.locals), after the swap', true, LOCALS],
+  ['nothing (the floor of the timing itself), after the swap', true, NOTHING],
 ] as const;
 /** Each assignment's time in µs, per mode: the median leaves out assignments the OS preempted. */
 const spent = MODES.map(() => new Float64Array(REQUESTS / MODES.length));
@@ -44,10 +54,13 @@ const server = createServer((req, res) => {
   const [, swapped, name] = MODES[mode] as (typeof MODES)[number];
   if (swapped) Object.setPrototypeOf(req, prototype);
   const started = performance.now();
-  (req as unknown as Record<string, unknown>)[name] = value;
+  const locals = Object.create(null) as Record<symbol, unknown>;
+  if (name === WEAK_MAP_SET) counted.set(req, value);
+  else if (name === LOCALS) locals[LOCALS] = value;
+  else if (name !== NOTHING) (req as unknown as Record<string, unknown>)[name] = value;
   (spent[mode] as Float64Array)[Math.floor((served - 1) / MODES.length)] =
     (performance.now() - started) * 1000;
-  res.end('ok');
+  res.end(locals[LOCALS] === value ? 'ok' : 'ok ');
 });
 server.listen(0, '127.0.0.1', async () => {
   const address = server.address();

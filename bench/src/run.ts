@@ -132,6 +132,14 @@ const scenarios: Scenario[] = [
     options: (t) => ({ path: '/limit-redis', ...bearer(t.limited) }),
   },
   {
+    id: 'planRedis',
+    io: true,
+    name: "apiKeyAuth + a plan of two windows (Redis, the limiter's redis option: one script call), cached key",
+    baseline: 'bare',
+    expect: 200,
+    options: (t) => ({ path: '/plan-redis', ...bearer(t.planned) }),
+  },
+  {
     id: 'passport',
     name: 'Passport strategy (createPassportStrategy), cached key',
     baseline: 'bare',
@@ -308,14 +316,14 @@ try {
     redis: boolean;
   };
   const base = `http://127.0.0.1:${port}`;
-  if (!redis) log('redis-server not found: the Redis scenario is left out');
+  if (!redis) log('redis-server not found (or BENCH_NO_REDIS=1): the Redis scenarios are left out');
   const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
   const wanted =
     only && new Set(only.flatMap((id) => [id, scenarios.find((s) => s.id === id)?.baseline ?? id]));
   const active = scenarios.filter(
     (s) =>
       (mongo || !['naiveMongo', 'naiveMongoId', 'mongoCached', 'mongoCold'].includes(s.id)) &&
-      (redis || s.id !== 'limitRedis') &&
+      (redis || !['limitRedis', 'planRedis'].includes(s.id)) &&
       (wanted ? wanted.has(s.id) : !s.breakdown),
   );
 
@@ -353,11 +361,20 @@ try {
   await database?.stop();
   database = null;
   if (only) {
-    for (const row of summarize(active, samples, pairs)) {
+    const rows = summarize(active, samples, pairs);
+    const share = inAppShareOf(rows);
+    process.stdout.write(
+      `share of a bare request's CPU spent in the app: ${(share * 100).toFixed(1)} % (CPU vs bare, from the pairs = 1 + (in-app ratio − 1) × share)\n`,
+    );
+    for (const row of rows) {
+      const inApp = row.io
+        ? 'in the app: – (waits for I/O)'
+        : `in the app ${row.dispatchUs.toFixed(2)} µs/req (${row.inAppOverBareUs.toFixed(2)} over bare, × ${row.inAppVsBare.toFixed(3)}, paired; CPU vs bare, from the pairs ${(1 + (row.inAppVsBare - 1) * share).toFixed(3)})`;
       process.stdout.write(
-        `${row.id}: ${Math.round(row.rps)} req/s, server CPU ${row.cpuUsPerReq.toFixed(1)} µs/req (${row.cpuOverBaselineUs.toFixed(1)} over ${row.baseline}), in the app ${row.dispatchUs.toFixed(2)} µs/req (${row.inAppOverBareUs.toFixed(2)} over bare, × ${row.inAppVsBare.toFixed(3)}, paired)\n`,
+        `${row.id}: ${Math.round(row.rps)} req/s, server CPU ${row.cpuUsPerReq.toFixed(1)} µs/req (${row.cpuOverBaselineUs.toFixed(1)} over ${row.baseline}), ${inApp}\n`,
       );
     }
+    for (const line of redisLines(rows)) process.stdout.write(`${line}\n`);
     process.exit(0);
   }
 
@@ -544,6 +561,29 @@ async function childJson(args: string[]): Promise<Record<string, unknown>> {
 }
 
 type HttpRow = ReturnType<typeof summarize>[number];
+
+/** The share of a bare request's CPU spent in the app (main windows): scales an in-app ratio to CPU. */
+function inAppShareOf(http: HttpRow[]): number {
+  const bare = http.find((r) => r.id === 'bare');
+  return bare ? bare.dispatchUs / bare.cpuUsPerReq : Number.NaN;
+}
+
+/**
+ * Redis commands per request of the Redis scenarios: the round trips their limiter sent, and what the server
+ * ran (`INFO commandstats`, which counts the commands a script runs too).
+ */
+function redisLines(http: HttpRow[]): string[] {
+  return http
+    .filter((r) => r.id === 'limitRedis' || r.id === 'planRedis')
+    .map((r) => {
+      const per = (n: number | undefined) => ((n ?? Number.NaN) / r.requestsServed).toFixed(2);
+      const ran = Object.entries(r.storeReads)
+        .filter(([name]) => name.startsWith('redis:'))
+        .map(([name, calls]) => `${name.slice(6).toUpperCase()} ${per(calls)}`)
+        .join(', ');
+      return `- ${r.name}: ${per(r.storeReads.redisSent)} Redis commands sent per request (round trips); the server ran, per request: ${ran || 'nothing'} (INFO commandstats; commands inside a script count there too).`;
+    });
+}
 function toMarkdown(result: {
   date: string;
   machine: { node: string; cpus: string; loadAverageAtEnd: number[] };
@@ -566,9 +606,8 @@ function toMarkdown(result: {
   const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
   const { http, memory, settings } = result;
   const row = (id: string) => http.find((r) => r.id === id);
-  const bare = row('bare');
   // The share of a bare request's CPU spent in the app (main windows): scales the in-app ratio to CPU.
-  const inAppShare = bare ? bare.dispatchUs / bare.cpuUsPerReq : Number.NaN;
+  const inAppShare = inAppShareOf(http);
   // In-app figures only where the request does no I/O: then its in-app time is its own work.
   const inApp = (r: HttpRow) =>
     r.io
@@ -657,7 +696,7 @@ function toMarkdown(result: {
             `of which ${fmt(mongoCold.cpuOverBaselineUs, 1)} µs over a bare route — the share outside the database is that CPU against the request's latency.`,
         ]
       : []),
-    ...[row('limitMemory'), row('limitRedis')].flatMap((limited) => {
+    ...[row('limitMemory'), row('limitRedis'), row('planMemory'), row('planRedis')].flatMap((limited) => {
       const hot = row('hot');
       if (!limited || !hot) return [];
       // Same round, same machine state: the median of per-round differences against apiKeyAuth without limits.
@@ -666,6 +705,7 @@ function toMarkdown(result: {
         `- ${limited.name}: ${fmt(over, 1)} µs of server CPU per request over apiKeyAuth without limits (median of per-round differences).`,
       ];
     }),
+    ...redisLines(http),
     ...(() => {
       const credits = row('credits');
       if (!credits) return [];

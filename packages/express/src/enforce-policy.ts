@@ -7,8 +7,16 @@ import type { KeyLimiter } from './key-limiter.js';
 import type { Realm } from './options.js';
 import { refusal } from './refusal.js';
 
-/** Marks a request whose key was already counted, so a second `apiKeyAuth` on its way counts nothing. */
+/**
+ * Marks a request whose key was already counted (the lineage it was counted under), so a second
+ * `apiKeyAuth` on its way counts nothing. Kept on `res.locals`, the null-prototype object Express makes for
+ * every request, not on `req`: a property added to Express's request costs µs (Express swaps its prototype,
+ * so V8 cannot reuse a cached transition), a symbol on `res.locals` a fraction of one, a `WeakMap` keyed by
+ * the request about 1 µs (bench/src/req-property.ts measures all three).
+ */
 const COUNTED = Symbol.for('keyward.express.counted');
+/** Where a request has no `res.locals` (a response object that is not Express's). */
+const countedRequests = new WeakMap<Request, string>();
 
 /**
  * The invalid-key throttle's check, before any lookup: a 429 `too_many_invalid_keys` when the client's
@@ -37,9 +45,9 @@ export function afterRefusal(
   realm: Realm,
 ): KeywardError | Promise<KeywardError> {
   if (outcome.code !== 'invalid_api_key' || !limiter.throttles) return outcome;
-  return limiter
-    .noteInvalidKey(throttleKey(req))
-    .then((until) => (until === 0 ? outcome : throttleRefusal(until, realm)));
+  const noted = limiter.noteInvalidKey(throttleKey(req));
+  if (!(noted instanceof Promise)) return noted === 0 ? outcome : throttleRefusal(noted, realm);
+  return noted.then((until) => (until === 0 ? outcome : throttleRefusal(until, realm)));
 }
 
 /**
@@ -68,9 +76,15 @@ export function checkPolicy(
   const charge = (): KeywardError | null | Promise<KeywardError | null> =>
     credits && keyward ? chargeCredits(keyward, credits, cost, req, res, realm) : null;
   if (policy.limits.length === 0) return charge();
-  const marked = req as Request & { [COUNTED]?: string };
-  if (marked[COUNTED] === policy.lineageId) return charge();
-  marked[COUNTED] = policy.lineageId;
+  const lineage = policy.lineageId;
+  const locals = (res ?? req.res)?.locals as { [COUNTED]?: string } | undefined;
+  if (locals !== undefined && locals !== null) {
+    if (locals[COUNTED] === lineage) return charge();
+    locals[COUNTED] = lineage;
+  } else {
+    if (countedRequests.get(req) === lineage) return charge();
+    countedRequests.set(req, lineage);
+  }
   const limited = limiter.consume(policy, res, realm);
   if (!credits) return limited;
   if (limited instanceof Promise) return limited.then((d) => d ?? charge());

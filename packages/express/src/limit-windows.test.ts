@@ -6,13 +6,17 @@ import { RedisStore } from 'rate-limit-redis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
+import { CounterMemoryStore } from './counter-store.js';
 import { createKeyLimiter, type KeyLimiterOptions } from './key-limiter.js';
 
 // docs/reference.md §6: a key's own limits count on a slot, not a window, so a changed window carries on.
 const ORG = 'org_windows';
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
-function instance(store: KeyLimiterOptions['store']) {
+/** Where the limiter counts: the default memory counting, a `store` factory, or the `redis` option. */
+type Counting = Pick<KeyLimiterOptions, 'store' | 'redis'>;
+
+function instance(counting: Counting) {
   const keyward = createKeyward({
     store: new MemoryKeyStore(),
     pepper: 'windows-test-pepper-0123456789abcdef',
@@ -22,7 +26,7 @@ function instance(store: KeyLimiterOptions['store']) {
   const app = express5();
   app.get(
     '/r',
-    apiKeyAuth(keyward, { limiter: createKeyLimiter({ store, timeoutMs: 1000 }) }),
+    apiKeyAuth(keyward, { limiter: createKeyLimiter({ ...counting, timeoutMs: 1000 }) }),
     (_req, res) => {
       res.json({ ok: true });
     },
@@ -39,7 +43,7 @@ function instance(store: KeyLimiterOptions['store']) {
   return { statuses, key, setLimits, get };
 }
 
-function windowTests(store: () => KeyLimiterOptions['store']) {
+function windowTests(store: () => Counting) {
   it("carries a key's count on when its limit's window changes (no fresh quota)", async () => {
     const { statuses, key, setLimits, get } = instance(store());
     const { key: k, token } = await key([{ limit: 3, windowSeconds: 3600 }]);
@@ -75,7 +79,11 @@ function windowTests(store: () => KeyLimiterOptions['store']) {
 }
 
 describe('limit windows, memory store', () => {
-  windowTests(() => undefined);
+  windowTests(() => ({}));
+});
+
+describe('limit windows, express-rate-limit memory stores (the store option)', () => {
+  windowTests(() => ({ store: () => new CounterMemoryStore() }));
 });
 
 const redisNeeded = redisRequirement();
@@ -95,7 +103,17 @@ describe.skipIf(!redisNeeded.run)(
     });
     windowTests(() => {
       const prefix = `kw-windows-${randomUUID()}:`;
-      return () => new RedisStore({ sendCommand: (...args: string[]) => client.sendCommand(args), prefix });
+      return {
+        store: () => new RedisStore({ sendCommand: (...args: string[]) => client.sendCommand(args), prefix }),
+      };
+    });
+    describe('the redis option (one script call)', () => {
+      windowTests(() => ({
+        redis: {
+          sendCommand: (...args: string[]) => client.sendCommand(args),
+          prefix: `kw-windows-${randomUUID()}:`,
+        },
+      }));
     });
   },
 );

@@ -3,11 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type CreateKeyInput, createKeyward, MemoryKeyStore } from '@keyward/core';
 import { redisClient, redisRequirement, startRedis } from '@keyward/test-redis';
 import express5 from 'express5';
-import { RedisStore } from 'rate-limit-redis';
+import { type RedisReply, RedisStore } from 'rate-limit-redis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
-import { createKeyLimiter } from './key-limiter.js';
+import { createKeyLimiter, type KeyLimiterOptions } from './key-limiter.js';
 import { ORG } from './test-fixtures.js';
 
 // Skipped only outside CI on a machine without redis-server (the suite's name says why); in CI (`CI=true`,
@@ -29,9 +29,20 @@ async function eventually(what: string, boundMs: number, ready: () => Promise<bo
   console.info(`${what}: after ${Date.now() - started} ms (bound ${boundMs} ms)`);
 }
 
-describe.skipIf(!redisNeeded.run)(
-  `two app instances sharing a real Redis (redis-server on a loopback port)${redisNeeded.run ? '' : ` (skipped: ${redisNeeded.reason})`}`,
-  () => {
+/** How the limiters count on Redis: the `redis` option (one script call per request) or rate-limit-redis stores. */
+type Counting = 'redis option' | 'RedisStore';
+
+/** The counting options of one instance's limiter on `client`, every counter under `prefix`. */
+function countingOn(counting: Counting, client: Client, prefix: string): KeyLimiterOptions {
+  const sendCommand = (...args: string[]) => client.sendCommand(args) as Promise<RedisReply>;
+  return counting === 'redis option'
+    ? { redis: { sendCommand, prefix } }
+    : { store: () => new RedisStore({ sendCommand, prefix }) };
+}
+
+describe.skipIf(!redisNeeded.run).each<Counting>(['redis option', 'RedisStore'])(
+  `two app instances sharing a real Redis (redis-server on a loopback port), counting with the %s${redisNeeded.run ? '' : ` (skipped: ${redisNeeded.reason})`}`,
+  (counting) => {
     let redis: Redis;
     const clients: Client[] = [];
 
@@ -62,8 +73,7 @@ describe.skipIf(!redisNeeded.run)(
           const client = await redisClient(redis.port);
           clients.push(client);
           const limiter = createKeyLimiter({
-            store: () =>
-              new RedisStore({ sendCommand: (...args: string[]) => client.sendCommand(args), prefix }),
+            ...countingOn(counting, client, prefix),
             onStoreError: mode,
             // Above the default 200 ms: on a loaded shared 2-core machine a healthy Redis round trip can take
             // longer, and a timed-out count would be admitted uncounted (the freeze test needs only a bound).
@@ -282,5 +292,193 @@ describe.skipIf(!redisNeeded.run)(
       expect(learned.body.error.code).toBe('too_many_invalid_keys');
       expect((await request(a.app).get('/r').set(bearer(token))).status).toBe(429);
     });
+  },
+);
+
+/** Calls per command from Redis's `INFO commandstats` (commands a script runs are counted too). */
+async function commandCalls(client: Client): Promise<Record<string, number>> {
+  const info = String(await client.sendCommand(['INFO', 'commandstats']));
+  const calls: Record<string, number> = {};
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    calls[match[1] as string] = Number(match[2]);
+  }
+  return calls;
+}
+
+/** `after - before` per command, commands that did not change left out. */
+function callsBetween(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([command, calls]) => [command, calls - (before[command] ?? 0)] as const)
+      .filter(([, calls]) => calls !== 0),
+  );
+}
+
+describe.skipIf(!redisNeeded.run)(
+  `the redis option: one script call per request whatever the windows${redisNeeded.run ? '' : ` (skipped: ${redisNeeded.reason})`}`,
+  () => {
+    let redis: Redis;
+    let admin: Client;
+    const clients: Client[] = [];
+
+    beforeAll(async () => {
+      redis = await startRedis();
+      admin = await redisClient(redis.port);
+    }, 30_000);
+
+    afterAll(async () => {
+      admin?.destroy();
+      for (const client of clients) client.destroy();
+      await redis?.stop();
+    });
+
+    /**
+     * Two instances on one key store and one Redis, their limiters on the `redis` option; every command each
+     * instance sends is recorded. A plan `two` of two windows (short: 5 per 60 s, long: 100 per day).
+     */
+    async function twoInstances(onStoreError: 'open' | 'closed' = 'open') {
+      const store = new MemoryKeyStore();
+      const prefix = `kw-script-${randomUUID()}:`;
+      const sent: string[][] = [];
+      const instances = await Promise.all(
+        [0, 1].map(async () => {
+          const keyward = createKeyward({
+            store,
+            pepper: 'redis-test-pepper-0123456789abcdef',
+            scopes: ['snippets:read'],
+            plans: {
+              two: {
+                limits: [
+                  { limit: 5, windowSeconds: 60 },
+                  { limit: 100, windowSeconds: 86_400 },
+                ],
+              },
+            },
+          });
+          const client = await redisClient(redis.port);
+          clients.push(client);
+          const limiter = createKeyLimiter({
+            redis: {
+              sendCommand: (...args: string[]) => {
+                sent.push(args);
+                return client.sendCommand(args);
+              },
+              prefix,
+            },
+            onStoreError,
+            timeoutMs: 1000,
+          });
+          const app = express5();
+          let runs = 0;
+          app.get('/r', apiKeyAuth(keyward, { limiter }), (_req, res) => {
+            runs++;
+            res.json({ ok: true });
+          });
+          return { keyward, app, runs: () => runs };
+        }),
+      );
+      const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
+      const planned = () => a.keyward.createKey(ORG, { name: 'Planned', type: 'secret', plan: 'two' });
+      return { a, b, planned, sent, prefix };
+    }
+
+    it('counts both windows of a plan in exactly one EVALSHA per request, across two instances, and nothing else', async () => {
+      const { a, b, planned, sent } = await twoInstances();
+      const { key, token } = await planned();
+      // The first call loads the script where the server lacks it (NOSCRIPT, then EVAL): not counted below.
+      expect((await request(a.app).get('/r').set(bearer(token))).status).toBe(200);
+      expect((await request(b.app).get('/r').set(bearer(token))).status).toBe(200);
+      sent.length = 0;
+      const before = await commandCalls(admin);
+      const answers: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        answers.push(
+          (
+            await request((i % 2 ? a : b).app)
+              .get('/r')
+              .set(bearer(token))
+          ).status,
+        );
+      }
+      const after = await commandCalls(admin);
+      expect(answers).toEqual([200, 200, 200]);
+      // What the instances sent: one script call per request, over both counters.
+      expect(sent.map((args) => args[0])).toEqual(['EVALSHA', 'EVALSHA', 'EVALSHA']);
+      for (const args of sent) expect(args[2]).toBe('2');
+      // What the server ran: the 3 script calls, two increments each (one per window), and the INFO itself.
+      const ran = callsBetween(before, after);
+      expect(ran.evalsha).toBe(3);
+      expect(ran.incr).toBe(6);
+      expect(ran.eval).toBeUndefined();
+      expect(ran.decr).toBeUndefined();
+      // Never a token or hash in a counter's name: the key's lineage (its id) names it.
+      for (const args of sent) for (const arg of args) expect(arg).not.toContain(token);
+      expect(sent[0]?.slice(3, 5).join(' ')).toContain(key.id);
+    });
+
+    it('admits exactly the shorter window of 30 concurrent requests over two instances, and gives the refused back to the longer one', async () => {
+      const { a, b, planned, sent, prefix } = await twoInstances();
+      const { token } = await planned();
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          request((i % 2 ? a : b).app)
+            .get('/r')
+            .set(bearer(token)),
+        ),
+      );
+      expect(answers.filter((r) => r.status === 200)).toHaveLength(5);
+      expect(answers.filter((r) => r.status === 429)).toHaveLength(25);
+      expect(a.runs() + b.runs()).toBe(5);
+      // One call per request (the first of each instance may have been NOSCRIPT + EVAL), no give-back call.
+      const calls = sent.map((args) => args[0]);
+      expect(calls.filter((c) => c === 'EVALSHA')).toHaveLength(30);
+      expect(calls.filter((c) => c !== 'EVALSHA' && c !== 'EVAL')).toEqual([]);
+      // The day's window counted only the 5 admitted requests; the minute's holds every request.
+      const counters = (sent[0] ?? []).slice(3, 5);
+      const values = await Promise.all(counters.map((c) => admin.sendCommand(['GET', c])));
+      expect(counters.every((c) => c.startsWith(prefix))).toBe(true);
+      expect(values.map(Number).sort((x, y) => x - y)).toEqual([5, 30]);
+      for (const r of answers.filter((r) => r.status === 429)) {
+        expect(r.headers.ratelimit).toMatch(/^"5-in-60s"; r=0; t=\d+$/);
+      }
+    });
+
+    it('loads the script again after SCRIPT FLUSH (NOSCRIPT): the next request is counted', async () => {
+      const { a, planned } = await twoInstances();
+      const { token } = await planned();
+      expect((await request(a.app).get('/r').set(bearer(token))).headers.ratelimit).toMatch(/; r=4;/);
+      await admin.sendCommand(['SCRIPT', 'FLUSH']);
+      const next = await request(a.app).get('/r').set(bearer(token));
+      expect(next.status).toBe(200);
+      expect(next.headers.ratelimit).toMatch(/; r=3;/);
+    });
+
+    it('answers within the bound while Redis is frozen (SIGSTOP), as onStoreError says', async () => {
+      const open = await twoInstances('open');
+      const closed = await twoInstances('closed');
+      const { token } = await open.planned();
+      const { token: closedToken } = await closed.planned();
+      expect((await request(open.a.app).get('/r').set(bearer(token))).status).toBe(200);
+      expect((await request(closed.a.app).get('/r').set(bearer(closedToken))).status).toBe(200);
+      redis.freeze();
+      try {
+        const started = Date.now();
+        const answers = await Promise.all([
+          ...Array.from({ length: 6 }, () => request(open.a.app).get('/r').set(bearer(token))),
+          ...Array.from({ length: 6 }, () => request(closed.b.app).get('/r').set(bearer(closedToken))),
+        ]);
+        const took = Date.now() - started;
+        // Generous bound (the timeout is 1 s; without it the requests wait as long as the freeze lasts).
+        console.info(`12 requests answered in ${took} ms with Redis frozen`);
+        expect(took).toBeLessThan(10_000);
+        expect(answers.slice(0, 6).map((r) => r.status)).toEqual(Array(6).fill(200));
+        for (const r of answers.slice(0, 6)) expect(r.headers.ratelimit).toBeUndefined();
+        expect(answers.slice(6).map((r) => r.body.error?.code)).toEqual(
+          Array(6).fill('key_store_unavailable'),
+        );
+      } finally {
+        redis.thaw();
+      }
+    }, 30_000);
   },
 );
