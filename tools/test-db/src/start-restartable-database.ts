@@ -1,8 +1,7 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
 import type { MongoMemoryServer } from 'mongodb-memory-server';
 import { removeOnExit } from './child-cleanup.js';
+import { makeDataDir } from './data-dir.js';
 import { createTestDatabase } from './database.js';
 import { type FerretDBProcess, startFerretDB } from './ferretdb-runner.js';
 import { startMemoryServer } from './memory-server.js';
@@ -132,7 +131,7 @@ export async function startRestartableDatabase(): Promise<RestartableDatabase | 
     return { skipped: 'MONGO_URL is set: tests use that server and cannot stop or restart it' };
   }
   const forced = forcedKind();
-  const dir = await mkdtemp(join(tmpdir(), 'keyward-test-db-'));
+  const dir = await makeDataDir();
   const forgetDir = removeOnExit(dir);
   try {
     let memoryServerFailure: string | undefined;

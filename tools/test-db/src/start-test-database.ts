@@ -1,7 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { removeOnExit } from './child-cleanup.js';
+import { makeDataDir } from './data-dir.js';
 import { createTestDatabase } from './database.js';
 import { type FerretDBProcess, startFerretDB } from './ferretdb-runner.js';
 import { startMemoryServer } from './memory-server.js';
@@ -83,7 +82,7 @@ async function startKeptFerretDB(
   binary: string,
   memoryServerFailure: string | undefined,
 ): Promise<TestDatabase> {
-  const dir = await mkdtemp(join(tmpdir(), 'keyward-test-db-'));
+  const dir = await makeDataDir();
   const forgetDir = removeOnExit(dir);
   let stopped = false;
   let listen = '127.0.0.1:0';
