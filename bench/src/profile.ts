@@ -2,7 +2,7 @@
 // temporary directory, never into the tree), loads it with autocannon for PROFILE_S seconds, stops it and
 // prints the functions with the most self time, and self time by area (Express, Keyward, Node internals…).
 //
-// Usage: pnpm --filter @keyward/bench profile [hot|passport|garbage|no-cache|bare|hand-rolled|demo-whoami|demo-healthz] (default hot)
+// Usage: pnpm --filter @keyward/bench profile [hot|credits|passport|garbage|no-cache|bare|hand-rolled|demo-whoami|demo-healthz] (default hot)
 // Bounded: PROFILE_S (default 10) seconds of load; the server is killed if it has not exited 20 s later.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,6 +14,7 @@ import autocannon from 'autocannon';
 
 const SCENARIOS: Record<string, { path: string; token: string | null }> = {
   hot: { path: '/hot', token: 'hot' },
+  credits: { path: '/credits', token: 'credited' },
   passport: { path: '/passport', token: 'hot' },
   garbage: { path: '/flood', token: 'garbage' },
   'no-cache': { path: '/no-cache', token: 'noCache' },

@@ -2,7 +2,7 @@
 // request (`Object.setPrototypeOf(req, app.request)`): after the swap V8 gives each request object a map of
 // its own, so an added property (`req.apiKey`, `req.user`) cannot reuse a cached transition. Two more rows
 // try an accessor on Express's request prototype instead of an own property: one whose setter stores nothing,
-// one that keeps the value in a WeakMap.
+// one that keeps the value in a WeakMap; and no property at all, the request as a key of a module-level WeakMap.
 // Usage: pnpm --filter @keyward/bench exec tsx src/req-property.ts  → prints the median µs of an assignment.
 // Bounded: 24,000 keep-alive requests on loopback, then it exits.
 import { Agent, createServer, get } from 'node:http';
@@ -34,6 +34,7 @@ const MODES = [
   ["an own property after Express's prototype swap", true, 'apiKey'],
   ['an accessor on the prototype whose setter stores nothing, after the swap', true, 'viaSetter'],
   ['an accessor on the prototype that keeps it in a WeakMap, after the swap', true, 'viaWeakMap'],
+  ['no property: `weakMap.set(req, value)` in a module-level WeakMap, after the swap', true, null],
 ] as const;
 /** Each assignment's time in µs, per mode: the median leaves out assignments the OS preempted. */
 const spent = MODES.map(() => new Float64Array(REQUESTS / MODES.length));
@@ -44,7 +45,8 @@ const server = createServer((req, res) => {
   const [, swapped, name] = MODES[mode] as (typeof MODES)[number];
   if (swapped) Object.setPrototypeOf(req, prototype);
   const started = performance.now();
-  (req as unknown as Record<string, unknown>)[name] = value;
+  if (name === null) byRequest.set(req, value);
+  else (req as unknown as Record<string, unknown>)[name] = value;
   (spent[mode] as Float64Array)[Math.floor((served - 1) / MODES.length)] =
     (performance.now() - started) * 1000;
   res.end('ok');

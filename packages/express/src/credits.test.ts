@@ -58,4 +58,55 @@ describe('apiKeyAuth and credits', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers['credits-remaining']).toBeUndefined();
   });
+
+  it('charges a request through two guards the higher cost once, whatever runs between them, and adds no property to req', async () => {
+    const { keyward, key, token } = await setUp(100);
+    const app = express5();
+    const snapshots = new WeakMap<object, (string | symbol)[]>();
+    const byFirst: string[][] = [];
+    const bySecond: string[][] = [];
+    const snap = (req: object) => snapshots.set(req, Reflect.ownKeys(req));
+    const added = (req: object) =>
+      Reflect.ownKeys(req)
+        .filter((k) => !snapshots.get(req)?.includes(k))
+        .map(String);
+    app.use((req, _res, next) => {
+      snap(req);
+      next();
+    });
+    app.use('/v1', apiKeyAuth(keyward));
+    // An asynchronous middleware between the guards: other requests run while this one waits.
+    app.use('/v1', (req, _res, next) => {
+      byFirst.push(added(req));
+      setImmediate(next);
+    });
+    const render = [
+      (req: object, _res: unknown, next: () => void) => {
+        snap(req);
+        next();
+      },
+      apiKeyAuth(keyward, { cost: 3 }),
+    ];
+    app.get('/v1/render', ...render, (req, res) => {
+      bySecond.push(added(req));
+      res.json({ ok: true });
+    });
+    app.get('/v1/cheap', apiKeyAuth(keyward, { cost: 0 }), (_req, res) => res.json({ ok: true }));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        request(app)
+          .get(i % 2 === 0 ? '/v1/render' : '/v1/cheap')
+          .set(bearer(token)),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
+    // 4 renders at 3 credits each (1 by the first guard, 2 more by the second), 4 cheap ones at 1 (the first guard's).
+    expect((await keyward.getCredits('org_1', key.id))?.remaining).toBe(100 - 4 * 3 - 4 * 1);
+    for (const answer of answers) expect(Number(answer.headers['credits-remaining'])).toBeLessThan(100);
+    // The charge is remembered beside the request, not on it: the first guard adds only `apiKey`, the
+    // second nothing.
+    expect(byFirst).toEqual(Array(8).fill(['apiKey']));
+    expect(bySecond).toEqual(Array(4).fill([]));
+    await keyward.close();
+  });
 });
