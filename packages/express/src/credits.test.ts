@@ -59,7 +59,7 @@ describe('apiKeyAuth and credits', () => {
     expect(answer.headers['credits-remaining']).toBeUndefined();
   });
 
-  it('charges a request through two guards the higher cost once, whatever runs between them, and adds no property to req', async () => {
+  it('charges a request through two guards the higher cost once, whatever runs between them, and adds no property to req or visible local', async () => {
     const { keyward, key, token } = await setUp(100);
     const app = express5();
     const snapshots = new WeakMap<object, (string | symbol)[]>();
@@ -87,8 +87,10 @@ describe('apiKeyAuth and credits', () => {
       },
       apiKeyAuth(keyward, { cost: 3 }),
     ];
+    const localsKeys: string[][] = [];
     app.get('/v1/render', ...render, (req, res) => {
       bySecond.push(added(req));
+      localsKeys.push(Object.keys(res.locals));
       res.json({ ok: true });
     });
     app.get('/v1/cheap', apiKeyAuth(keyward, { cost: 0 }), (_req, res) => res.json({ ok: true }));
@@ -107,6 +109,24 @@ describe('apiKeyAuth and credits', () => {
     // second nothing.
     expect(byFirst).toEqual(Array(8).fill(['apiKey']));
     expect(bySecond).toEqual(Array(4).fill([]));
+    expect(localsKeys).toEqual(Array(4).fill([])); // nothing a view or JSON of res.locals would show
+    await keyward.close();
+  });
+
+  it('charges two guards once without res.locals too (a request object of its own kind)', async () => {
+    const { keyward, key, token } = await setUp(10);
+    const app = express5();
+    app.use((_req, res, next) => {
+      (res as { locals?: unknown }).locals = undefined;
+      next();
+    });
+    app.get('/twice', apiKeyAuth(keyward, { cost: 2 }), apiKeyAuth(keyward, { cost: 3 }), (_req, res) => {
+      res.json({ ok: true });
+    });
+    const answer = await request(app).get('/twice').set(bearer(token));
+    expect(answer.status).toBe(200);
+    expect(answer.headers['credits-remaining']).toBe('7');
+    expect((await keyward.getCredits('org_1', key.id))?.remaining).toBe(7);
     await keyward.close();
   });
 });
