@@ -117,6 +117,8 @@ async function perKey(n: number) {
   const plain = service();
   const metered = service();
   const WARM = 200;
+  // Every key must stay in the verify cache (10,000 entries by default): evictions would lower the figure.
+  if (n + WARM > 10_000) throw new Error(`BENCH_MEMORY_KEYS must be at most ${10_000 - WARM}`);
   const tokens = async (keyward: typeof plain, count: number, planName?: string) => {
     const out: string[] = [];
     for (let i = 0; i < count; i++) {
