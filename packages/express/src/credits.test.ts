@@ -3,6 +3,7 @@ import express5 from 'express5';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
+import { decimal } from './credits.js';
 
 const PEPPER = 'credits-test-pepper-0123456789abcdef';
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
@@ -128,5 +129,15 @@ describe('apiKeyAuth and credits', () => {
     expect(answer.headers['credits-remaining']).toBe('7');
     expect((await keyward.getCredits('org_1', key.id))?.remaining).toBe(7);
     await keyward.close();
+  });
+
+  it('writes a balance in the header as String() does, up to the largest one', () => {
+    const MAX = 1_000_000_000_000;
+    const samples = [
+      0, 1, 9, 10, 999_999_999, 1_000_000_000, 1_000_000_001, 1_000_000_010, 1_234_000_000_089,
+    ];
+    for (let k = 0; k < 2_000; k++) samples.push(Math.floor((k / 2_000) * MAX) + k, MAX - k, 2 ** 30 + k);
+    for (const n of samples) expect(decimal(n)).toBe(String(n));
+    expect(decimal(MAX)).toBe('1000000000000');
   });
 });
