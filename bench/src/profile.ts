@@ -2,7 +2,7 @@
 // temporary directory, never into the tree), loads it with autocannon for PROFILE_S seconds, stops it and
 // prints the functions with the most self time, and self time by area (Express, Keyward, Node internals…).
 //
-// Usage: pnpm --filter @keyward/bench run profile [hot|limit-memory|plan-memory|plan-redis|passport|garbage|no-cache|bare|hand-rolled|demo-whoami|demo-healthz] (default hot)
+// Usage: pnpm --filter @keyward/bench run profile [hot|limit-memory|plan-memory|plan-redis|credits|passport|garbage|no-cache|bare|hand-rolled|demo-whoami|demo-healthz] (default hot)
 // Bounded: PROFILE_S (default 10) seconds of load; the server is killed if it has not exited 20 s later.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -17,6 +17,7 @@ const SCENARIOS: Record<string, { path: string; token: string | null }> = {
   'limit-memory': { path: '/limit-memory', token: 'limited' },
   'plan-memory': { path: '/plan-memory', token: 'planned' },
   'plan-redis': { path: '/plan-redis', token: 'planned' },
+  credits: { path: '/credits', token: 'credited' },
   passport: { path: '/passport', token: 'hot' },
   garbage: { path: '/flood', token: 'garbage' },
   'no-cache': { path: '/no-cache', token: 'noCache' },

@@ -3,7 +3,8 @@
 // 1. HTTP: an Express server in its own process (src/http-server.ts), load from autocannon here. All
 //    scenarios interleaved over ROUNDS rounds (order rotated each round); per scenario the median round.
 //    The server measures its own CPU time per request between GET /__cpu/start and /__cpu/stop.
-// 2. Memory: RSS before/after 1,000,000 invented tokens through keyward.verify (src/memory.ts, own process).
+// 2. Memory: RSS before/after 1,000,000 invented tokens through keyward.verify (src/memory.ts, own process);
+//    heap per active key, plain and with a limit and credits (src/memory.ts per-key, own process).
 // 3. Micro: verify() beside raw hashing anchors (src/micro.ts, own process).
 // 4. Dashboard: time to usable on slow 3G, unbundled and bundled (src/dashboard.ts, own process, Chromium).
 // Writes results/latest.json and results/latest.md, puts the markdown in README.md and prints it.
@@ -385,6 +386,14 @@ try {
     'tsx',
     new URL('./memory.ts', import.meta.url).pathname,
   ]);
+  log('memory: heap per active key, in-process');
+  const memoryPerKey = await childJson([
+    '--expose-gc',
+    '--import',
+    'tsx',
+    new URL('./memory.ts', import.meta.url).pathname,
+    'per-key',
+  ]);
   log('micro-benchmarks');
   const micro = await childJson(['--import', 'tsx', new URL('./micro.ts', import.meta.url).pathname]);
   log('dashboard: time to usable on slow 3G, unbundled and bundled');
@@ -410,6 +419,7 @@ try {
     database: mongo ? 'FerretDB 1.24 (SQLite), same machine' : null,
     http,
     memory,
+    memoryPerKey,
     micro,
     dashboard,
     seconds: Math.round(elapsed()),
@@ -598,13 +608,14 @@ function toMarkdown(result: {
   database: string | null;
   http: HttpRow[];
   memory: Record<string, unknown>;
+  memoryPerKey: Record<string, unknown>;
   micro: Record<string, unknown>;
   dashboard: Record<string, unknown>;
   seconds: number;
 }): string {
   const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
   const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
-  const { http, memory, settings } = result;
+  const { http, memory, memoryPerKey, settings } = result;
   const row = (id: string) => http.find((r) => r.id === id);
   // The share of a bare request's CPU spent in the app (main windows): scales the in-app ratio to CPU.
   const inAppShare = inAppShareOf(http);
@@ -734,6 +745,32 @@ function toMarkdown(result: {
     `${fmt(mem.seconds, 1)} s (${int(mem.tokens / mem.seconds)} verifies/s, each a store read: ${int(mem.storeReads)}); peak RSS ${fmt(mem.maxRssMB, 1)} MB; ` +
       `a good key checked every 1,000 tokens stayed cached: hit ratio ${fmt(100 * mem.goodKeyHitRatio, 2)} %.`,
     '',
+    ...(() => {
+      const k = memoryPerKey as {
+        keys: number;
+        plainBytesPerKey: number;
+        meteredBytesPerKey: number;
+        ledgerBytesPerKey: number;
+        requestSeconds: number;
+      };
+      if (typeof k?.keys !== 'number') return [];
+      return [
+        `## Memory per active key: ${int(k.keys)} keys, one request each through \`apiKeyAuth\`, in-process`,
+        '',
+        'Heap (with array buffers) after two full GCs, after the requests minus before, per key: the verify cache entry,',
+        "last-used tracking and the usage counters before their flush, and for a key on a plan with a limit and credits the limit's",
+        "counter and the credit meter's leased block.",
+        '',
+        '| key | bytes per active key |',
+        '|---|---:|',
+        `| cached key, no policy | ${int(k.plainBytesPerKey)} |`,
+        `| with a limit and credits (memory limiter) | ${int(k.meteredBytesPerKey - k.ledgerBytesPerKey)} |`,
+        `| … and the memory store's credit ledger entry (in the database with \`MongoKeyStore\`) | ${int(k.ledgerBytesPerKey)} |`,
+        '',
+        `${fmt(k.requestSeconds, 1)} s of requests.`,
+        '',
+      ];
+    })(),
     `## Micro-benchmarks (one process; ${String(result.micro.rounds)} interleaved rounds of ${String(result.micro.sliceMs)} ms slices)`,
     '',
     "ops/s per second of the process's CPU time (time the shared machine gives to other work does not count), median",

@@ -18,9 +18,32 @@ export type CreditCost = number | ((req: Request) => number);
 export const CREDITS_REMAINING_HEADER = 'Credits-Remaining';
 
 /** What a request was charged already, by account: a second guard on its way charges only the difference. */
-const CHARGED = Symbol.for('keyward.express.credits');
+interface Charged {
+  account: string;
+  charged: number;
+}
 
-type Marked = Request & { [CHARGED]?: { account: string; charged: number } };
+/**
+ * Where a request's charge is noted: under a symbol on `res.locals` (Express's per-request object, made with
+ * `Object.create(null)`, so a property costs a dictionary insert: about nothing), else, without
+ * `res.locals`, in a `WeakMap` keyed by the request. Never a property of `req`: adding one to Express's
+ * request objects costs µs on every request (Express swaps their prototype, so V8 finds no cached
+ * transition), and a `WeakMap` entry per request still costs about 1 µs. The symbol is invisible to
+ * `Object.keys` and JSON. An app that replaces `res.locals` with a new object between two guards makes the
+ * second charge in full. The map is kept on `globalThis` under `Symbol.for` so the ESM and CJS builds of
+ * this package share it.
+ */
+const CHARGES = Symbol.for('keyward.express.charges');
+type Locals = Record<PropertyKey, unknown> & { [CHARGES]?: Charged };
+const shared = globalThis as { [CHARGES]?: WeakMap<object, Charged> };
+const charges: WeakMap<object, Charged> = shared[CHARGES] ?? new WeakMap();
+shared[CHARGES] = charges;
+
+/** `res.locals` when it is an object (Express sets it on every request), else `undefined`. */
+function localsOf(res: Response | undefined): Locals | undefined {
+  const locals = res?.locals as unknown;
+  return typeof locals === 'object' && locals !== null ? (locals as Locals) : undefined;
+}
 
 function isCost(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= MAX_CREDITS;
@@ -58,23 +81,57 @@ export function chargeCredits(
   if (!isCost(asked)) {
     throw new TypeError(`@keyward/express: cost(req) must return an integer from 0 to ${MAX_CREDITS}`);
   }
-  const marked = req as Marked;
-  const earlier = marked[CHARGED];
+  const locals = localsOf(res);
+  const earlier = locals !== undefined ? locals[CHARGES] : charges.get(req);
   const prior = earlier !== undefined && earlier.account === credits.account ? earlier.charged : 0;
   if (prior > 0 && asked <= prior) return null;
   const due = asked - prior;
-  const settle = (answer: Awaited<ReturnType<Keyward['spendCredits']>>): KeywardError | null => {
-    if (answer.ok) {
-      if (due > 0) marked[CHARGED] = { account: credits.account, charged: prior + due };
-      if (res !== undefined && !res.headersSent)
-        res.setHeader(CREDITS_REMAINING_HEADER, String(answer.remaining));
-      return null;
-    }
-    const headers: Record<string, string> = { [CREDITS_REMAINING_HEADER]: '0' };
-    if (answer.retryAfterMs !== null)
-      headers['Retry-After'] = String(Math.max(1, Math.ceil(answer.retryAfterMs / 1000)));
-    return refusal('credits_exhausted', realm, undefined, headers);
-  };
   const answer = keyward.spendCredits(credits, due);
-  return answer instanceof Promise ? answer.then(settle) : settle(answer);
+  if (answer instanceof Promise)
+    return answer.then((a) => settle(a, credits, due, prior, req, res, locals, realm));
+  return settle(answer, credits, due, prior, req, res, locals, realm);
+}
+
+/**
+ * `String(n)` of a non-negative integer up to `MAX_CREDITS`, cheaper above 10⁹: V8 writes a small integer
+ * from a cache but a larger one (a double) through its general number formatting, which costs about as much
+ * as the rest of a spend. Two small integers and a padding instead.
+ *
+ * @example
+ * decimal(1_000_000_000_007); // '1000000000007'
+ */
+export function decimal(n: number): string {
+  if (n < 1_000_000_000) return String(n);
+  const high = Math.floor(n / 1_000_000_000);
+  const low = String(n - high * 1_000_000_000);
+  return String(high) + '000000000'.slice(low.length) + low;
+}
+
+type CreditAnswer = Awaited<ReturnType<Keyward['spendCredits']>>;
+
+/** After the spend: notes the charge (for a later guard) and sets the header, or the 429. */
+function settle(
+  answer: CreditAnswer,
+  credits: CreditPolicy,
+  due: number,
+  prior: number,
+  req: Request,
+  res: Response | undefined,
+  locals: Locals | undefined,
+  realm: Realm,
+): KeywardError | null {
+  if (answer.ok) {
+    if (due > 0) {
+      const charged: Charged = { account: credits.account, charged: prior + due };
+      if (locals !== undefined) locals[CHARGES] = charged;
+      else charges.set(req, charged);
+    }
+    if (res !== undefined && !res.headersSent)
+      res.setHeader(CREDITS_REMAINING_HEADER, decimal(answer.remaining));
+    return null;
+  }
+  const headers: Record<string, string> = { [CREDITS_REMAINING_HEADER]: '0' };
+  if (answer.retryAfterMs !== null)
+    headers['Retry-After'] = String(Math.max(1, Math.ceil(answer.retryAfterMs / 1000)));
+  return refusal('credits_exhausted', realm, undefined, headers);
 }

@@ -37,7 +37,18 @@ interface Block {
 
 interface Holding {
   chain: string;
+  /**
+   * When the current time falls in [`from`, `to`) and the policy has this refill interval (s; 0 without a
+   * refill) and anchor, its period is `chain`: `spend` then needs no period computed (a string built) per
+   * request. `interval` is `-1` until it is known, and again whenever `chain` changes.
+   */
+  interval: number;
+  anchorMs: number;
+  from: number;
+  to: number;
   blocks: Block[];
+  /** The earliest lease end among `blocks` (ms; `Infinity` without blocks): `spend` checks expiry with one comparison. */
+  soonest: number;
   /** Credits left in `blocks`, all together. */
   left: number;
   /** The ledger's unleased balance when this instance last read it. */
@@ -89,13 +100,25 @@ export class CreditMeter {
    */
   spend(policy: CreditPolicy, cost: number): CreditAnswer | Promise<CreditAnswer> {
     const now = this.#clock();
-    const period = creditPeriod(policy, now);
     const holding = this.#holdings.get(policy.account);
-    if (holding !== undefined && holding.queue === null && holding.chain === period.chain) {
+    if (holding !== undefined && holding.queue === null && this.#inChain(holding, policy, now)) {
       this.#dropExpired(holding, now);
       if (cost === 0 ? holding.left > 0 : holding.left >= cost) return this.#take(holding, cost);
     }
     return this.#queued(policy, cost);
+  }
+
+  /** Whether `now` falls in the holding's period (`chain`) under `policy`; remembers that period's bounds. */
+  #inChain(h: Holding, policy: CreditPolicy, now: number): boolean {
+    const interval = policy.refill === null ? 0 : policy.refill.intervalSeconds;
+    if (interval === h.interval && policy.anchorMs === h.anchorMs && now >= h.from && now < h.to) return true;
+    const period = creditPeriod(policy, now);
+    if (period.chain !== h.chain) return false;
+    h.interval = interval;
+    h.anchorMs = policy.anchorMs;
+    h.from = period.startsAt ?? Number.NEGATIVE_INFINITY;
+    h.to = period.endsAt ?? Number.POSITIVE_INFINITY;
+    return true;
   }
 
   /**
@@ -135,7 +158,19 @@ export class CreditMeter {
   #queued(policy: CreditPolicy, cost: number): Promise<CreditAnswer> {
     let holding = this.#holdings.get(policy.account);
     if (holding === undefined) {
-      holding = { chain: '', blocks: [], left: 0, storeLeft: 0, used: false, queue: null };
+      holding = {
+        chain: '',
+        interval: -1,
+        anchorMs: 0,
+        from: 0,
+        to: 0,
+        blocks: [],
+        soonest: Number.POSITIVE_INFINITY,
+        left: 0,
+        storeLeft: 0,
+        used: false,
+        queue: null,
+      };
       this.#holdings.set(policy.account, holding);
     }
     const h = holding;
@@ -160,6 +195,7 @@ export class CreditMeter {
         // A new period (a refill): what is left of the old one goes back to its own chain.
         this.#release(h);
         h.chain = period.chain;
+        h.interval = -1;
       }
       this.#dropExpired(h, now);
       if (cost === 0 ? h.left > 0 : h.left >= cost) return this.#take(h, cost);
@@ -192,6 +228,7 @@ export class CreditMeter {
         continue;
       }
       h.blocks.push({ n: state.next, left: size, until });
+      if (until < h.soonest) h.soonest = until;
       h.left += size;
       h.storeLeft = available - size;
       this.#startSweeps();
@@ -221,21 +258,26 @@ export class CreditMeter {
   }
 
   #dropExpired(h: Holding, now: number): void {
-    if (h.blocks.every((b) => b.until > now)) return;
+    if (now < h.soonest) return; // `soonest` is never later than the earliest lease end
     const live: Block[] = [];
+    let soonest = Number.POSITIVE_INFINITY;
     for (const block of h.blocks) {
-      if (block.until > now) live.push(block);
-      else {
+      if (block.until > now) {
+        live.push(block);
+        if (block.until < soonest) soonest = block.until;
+      } else {
         this.#giveBack(h.chain, block.n, block.left);
         h.left -= block.left;
       }
     }
     h.blocks = live;
+    h.soonest = soonest;
   }
 
   #release(h: Holding): void {
     for (const block of h.blocks) this.#giveBack(h.chain, block.n, block.left);
     h.blocks = [];
+    h.soonest = Number.POSITIVE_INFINITY;
     h.left = 0;
     h.storeLeft = 0;
   }
