@@ -4,6 +4,7 @@ import type { CreditPolicy } from '@keyward/core/store';
 import type { Request, Response } from 'express';
 import type { Realm } from './options.js';
 import { refusal } from './refusal.js';
+import { requestMark } from './request-mark.js';
 
 /**
  * What a request costs in credits (docs/reference.md §10): a number, or a function of the request (e.g. by
@@ -23,27 +24,8 @@ interface Charged {
   charged: number;
 }
 
-/**
- * Where a request's charge is noted: under a symbol on `res.locals` (Express's per-request object, made with
- * `Object.create(null)`, so a property costs a dictionary insert: about nothing), else, without
- * `res.locals`, in a `WeakMap` keyed by the request. Never a property of `req`: adding one to Express's
- * request objects costs µs on every request (Express swaps their prototype, so V8 finds no cached
- * transition), and a `WeakMap` entry per request still costs about 1 µs. The symbol is invisible to
- * `Object.keys` and JSON. An app that replaces `res.locals` with a new object between two guards makes the
- * second charge in full. The map is kept on `globalThis` under `Symbol.for` so the ESM and CJS builds of
- * this package share it.
- */
-const CHARGES = Symbol.for('keyward.express.charges');
-type Locals = Record<PropertyKey, unknown> & { [CHARGES]?: Charged };
-const shared = globalThis as { [CHARGES]?: WeakMap<object, Charged> };
-const charges: WeakMap<object, Charged> = shared[CHARGES] ?? new WeakMap();
-shared[CHARGES] = charges;
-
-/** `res.locals` when it is an object (Express sets it on every request), else `undefined`. */
-function localsOf(res: Response | undefined): Locals | undefined {
-  const locals = res?.locals as unknown;
-  return typeof locals === 'object' && locals !== null ? (locals as Locals) : undefined;
-}
+/** What the request was charged already (a later guard charges only the difference). */
+const charges = requestMark<Charged>('charges');
 
 function isCost(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= MAX_CREDITS;
@@ -81,15 +63,13 @@ export function chargeCredits(
   if (!isCost(asked)) {
     throw new TypeError(`@keyward/express: cost(req) must return an integer from 0 to ${MAX_CREDITS}`);
   }
-  const locals = localsOf(res);
-  const earlier = locals !== undefined ? locals[CHARGES] : charges.get(req);
+  const earlier = charges.get(req, res);
   const prior = earlier !== undefined && earlier.account === credits.account ? earlier.charged : 0;
   if (prior > 0 && asked <= prior) return null;
   const due = asked - prior;
   const answer = keyward.spendCredits(credits, due);
-  if (answer instanceof Promise)
-    return answer.then((a) => settle(a, credits, due, prior, req, res, locals, realm));
-  return settle(answer, credits, due, prior, req, res, locals, realm);
+  if (answer instanceof Promise) return answer.then((a) => settle(a, credits, due, prior, req, res, realm));
+  return settle(answer, credits, due, prior, req, res, realm);
 }
 
 /**
@@ -117,14 +97,11 @@ function settle(
   prior: number,
   req: Request,
   res: Response | undefined,
-  locals: Locals | undefined,
   realm: Realm,
 ): KeywardError | null {
   if (answer.ok) {
     if (due > 0) {
-      const charged: Charged = { account: credits.account, charged: prior + due };
-      if (locals !== undefined) locals[CHARGES] = charged;
-      else charges.set(req, charged);
+      charges.set(req, res, { account: credits.account, charged: prior + due });
     }
     if (res !== undefined && !res.headersSent)
       res.setHeader(CREDITS_REMAINING_HEADER, decimal(answer.remaining));

@@ -75,7 +75,7 @@ export function createDecision<C>(
     const outcome = judge(auth, result, res);
     if (isRefusal(outcome)) {
       // A type or scope refusal of a key core admitted is the adapter's to count.
-      if (result.valid) reportOutcome(keyward, req, result.key, outcome);
+      if (result.valid) reportOutcome(keyward, req, res, result.key, outcome);
       const answer = req === undefined ? outcome : afterRefusal(limiter, req, outcome, realm);
       if (answer instanceof Promise)
         answer.then((a) => settle(a, req, res, context)).catch((error: unknown) => fault(error, context));
@@ -93,17 +93,17 @@ export function createDecision<C>(
       return fault(error, context);
     }
     if (denied === null) {
-      reportOutcome(keyward, req, outcome, null);
+      reportOutcome(keyward, req, res, outcome, null);
       settle(outcome, req, res, context);
     } else if (denied instanceof Promise)
       denied
         .then((d) => {
-          reportOutcome(keyward, req, outcome, d);
+          reportOutcome(keyward, req, res, outcome, d);
           settle(d ?? outcome, req, res, context);
         })
         .catch((error: unknown) => fault(error, context));
     else {
-      reportOutcome(keyward, req, outcome, denied);
+      reportOutcome(keyward, req, res, outcome, denied);
       settle(denied, req, res, context);
     }
   }

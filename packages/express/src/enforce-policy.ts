@@ -6,17 +6,12 @@ import { type CreditCost, chargeCredits } from './credits.js';
 import type { KeyLimiter } from './key-limiter.js';
 import type { Realm } from './options.js';
 import { refusal } from './refusal.js';
+import { requestMark } from './request-mark.js';
 
 /**
- * Marks a request whose key was already counted (the lineage it was counted under), so a second
- * `apiKeyAuth` on its way counts nothing. Kept on `res.locals`, the null-prototype object Express makes for
- * every request, not on `req`: a property added to Express's request costs µs (Express swaps its prototype,
- * so V8 cannot reuse a cached transition), a symbol on `res.locals` a fraction of one, a `WeakMap` keyed by
- * the request about 1 µs (bench/src/req-property.ts measures all three).
+ * The lineage a request was already counted under, so a second `apiKeyAuth` on its way counts nothing.
  */
-const COUNTED = Symbol.for('keyward.express.counted');
-/** Where a request has no `res.locals` (a response object that is not Express's). */
-const countedRequests = new WeakMap<Request, string>();
+const counted = requestMark<string>('counted');
 
 /**
  * The invalid-key throttle's check, before any lookup: a 429 `too_many_invalid_keys` when the client's
@@ -77,14 +72,8 @@ export function checkPolicy(
     credits && keyward ? chargeCredits(keyward, credits, cost, req, res, realm) : null;
   if (policy.limits.length === 0) return charge();
   const lineage = policy.lineageId;
-  const locals = (res ?? req.res)?.locals as { [COUNTED]?: string } | undefined;
-  if (locals !== undefined && locals !== null) {
-    if (locals[COUNTED] === lineage) return charge();
-    locals[COUNTED] = lineage;
-  } else {
-    if (countedRequests.get(req) === lineage) return charge();
-    countedRequests.set(req, lineage);
-  }
+  if (counted.get(req, res) === lineage) return charge();
+  counted.set(req, res, lineage);
   const limited = limiter.consume(policy, res, realm);
   if (!credits) return limited;
   if (limited instanceof Promise) return limited.then((d) => d ?? charge());

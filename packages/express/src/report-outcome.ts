@@ -1,4 +1,6 @@
 import type { Keyward, KeywardError, UsageOutcome, VerifiedKey, VerifyOptions } from '@keyward/core';
+import type { Response } from 'express';
+import { requestMark } from './request-mark.js';
 
 /**
  * How the middleware verifies: core counts the refusals it answers itself (disabled, expired), and the
@@ -8,16 +10,10 @@ import type { Keyward, KeywardError, UsageOutcome, VerifiedKey, VerifyOptions } 
 export const COUNT_REFUSALS: VerifyOptions = Object.freeze({ count: 'refusals' });
 
 /**
- * Requests whose key was reported admitted, by key id: a request through two guards (`app.use('/v1',
- * apiKeyAuth(kw))` and a route's own `apiKeyAuth(kw, { scopes })`) is counted once. A WeakMap rather than a
- * property on `req`, which would change the shape of Express's request object on the hot path; it holds
- * nothing past a request's life (weak keys), so it is no state shared between requests.
+ * The key a request was reported admitted under: a request through two guards (`app.use('/v1',
+ * apiKeyAuth(kw))` and a route's own `apiKeyAuth(kw, { scopes })`) is counted once.
  */
-const ADMITTED = Symbol.for('keyward.express.admitted');
-const shared = globalThis as { [ADMITTED]?: WeakMap<object, string> };
-// One map for the ESM and the CommonJS build (a request may pass guards of both).
-const admitted: WeakMap<object, string> = shared[ADMITTED] ?? new WeakMap();
-shared[ADMITTED] = admitted;
+const admitted = requestMark<string>('admitted');
 
 /**
  * Reports the final outcome of a request whose key core admitted: `admitted` (`null`), or the refusal
@@ -25,21 +21,22 @@ shared[ADMITTED] = admitted;
  * moves the count from admitted to its refusal when it refuses.
  *
  * @example
- * reportOutcome(keyward, req, key, denied); // denied: KeywardError | null
+ * reportOutcome(keyward, req, res, key, denied); // denied: KeywardError | null
  */
 export function reportOutcome(
   keyward: Keyward,
   req: object | undefined,
+  res: Response | undefined,
   key: VerifiedKey,
   outcome: KeywardError | null,
 ): void {
-  const earlier = req === undefined ? undefined : admitted.get(req);
+  const earlier = admitted.get(req, res);
   if (earlier === key.id) {
     if (outcome !== null) keyward.recordOutcome(key, outcome.code as UsageOutcome, { replaces: 'admitted' });
     return;
   }
   if (outcome === null) {
-    if (req !== undefined) admitted.set(req, key.id);
+    admitted.set(req, res, key.id);
     keyward.recordOutcome(key, 'admitted');
   } else keyward.recordOutcome(key, outcome.code as UsageOutcome);
 }

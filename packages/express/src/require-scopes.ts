@@ -108,7 +108,7 @@ export function requireScopes(...args: unknown[]): RequestHandler {
     log('refused by requireScopes: insufficient_scope');
     const refused = refusal('insufficient_scope', realm, required);
     // Usage (docs/reference.md §9): the request was counted admitted by apiKeyAuth; it is refused after all.
-    if (authenticatedBy) reportOutcome(authenticatedBy, req, key, refused);
+    if (authenticatedBy) reportOutcome(authenticatedBy, req, res, key, refused);
     return onError(refused, req, res, next);
   }
 

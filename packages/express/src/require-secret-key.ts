@@ -48,7 +48,7 @@ function createGuard(options: unknown): RequestHandler {
     const refused = refusal('secret_key_required', realm);
     // Usage (docs/reference.md §9): the request was counted admitted by apiKeyAuth; it is refused after all.
     const service = serviceOf(req);
-    if (service) reportOutcome(service, req, key, refused);
+    if (service) reportOutcome(service, req, res, key, refused);
     return onError(refused, req, res, next);
   }
 
