@@ -8,7 +8,7 @@
 // 3. Micro: verify() beside raw hashing anchors (src/micro.ts, own process).
 // 4. Dashboard: time to usable on slow 3G, unbundled and bundled (src/dashboard.ts, own process, Chromium).
 // Writes results/latest.json and results/latest.md, puts the markdown in README.md and prints it.
-// Bounded: a watchdog ends everything after BENCH_DEADLINE_S (default 360 s) of benchmark, counted once the
+// Bounded: a watchdog ends everything after BENCH_DEADLINE_S (default 720 s) of benchmark, counted once the
 // database is up; starting it (on a new machine: building the FerretDB runner, about 2 minutes, once) has a
 // bound of its own, BENCH_SETUP_DEADLINE_S (default 300 s).
 // BENCH_ONLY=id,id (e.g. limitMemory,limitRedis) runs only those scenarios and their baselines, prints their
@@ -29,7 +29,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS ?? 5);
 const PAIR_DURATION_S = Number(process.env.BENCH_PAIR_DURATION ?? 1);
 const CONNECTIONS = 10;
-const DEADLINE_S = Number(process.env.BENCH_DEADLINE_S ?? 360);
+const DEADLINE_S = Number(process.env.BENCH_DEADLINE_S ?? 720);
 const SETUP_DEADLINE_S = Number(process.env.BENCH_SETUP_DEADLINE_S ?? 300);
 /** In the unknown-token flood, one request in this many carries the good key. */
 const FLOOD_GOOD_EVERY = 10;
@@ -656,7 +656,7 @@ function toMarkdown(result: {
     '',
     `${result.date} · Node ${result.machine.node} · ${result.machine.cpus} (shared with other work; load average at the end ${result.machine.loadAverageAtEnd.join(' / ')}) · whole run ${result.seconds} s`,
     '',
-    `Reproduce: \`pnpm bench\` at the repository root (about 4 minutes, at most 6; FerretDB is built with Go on first use).`,
+    `Reproduce: \`pnpm bench\` at the repository root (about 8 minutes, at most 12; FerretDB is built with Go on first use).`,
     'Server, load generator and database share one 2-core machine: compare ratios and CPU per request, not',
     'requests per second across machines.',
     '',
