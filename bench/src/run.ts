@@ -379,21 +379,12 @@ try {
     process.exit(0);
   }
 
+  const memoryStep = (...args: string[]) =>
+    childJson(['--expose-gc', '--import', 'tsx', new URL('./memory.ts', import.meta.url).pathname, ...args]);
   log('memory: invented tokens through verify, in-process');
-  const memory = await childJson([
-    '--expose-gc',
-    '--import',
-    'tsx',
-    new URL('./memory.ts', import.meta.url).pathname,
-  ]);
+  const memory = await memoryStep();
   log('memory: heap per active key, in-process');
-  const memoryPerKey = await childJson([
-    '--expose-gc',
-    '--import',
-    'tsx',
-    new URL('./memory.ts', import.meta.url).pathname,
-    'per-key',
-  ]);
+  const memoryPerKey = await memoryStep('per-key');
   log('micro-benchmarks');
   const micro = await childJson(['--import', 'tsx', new URL('./micro.ts', import.meta.url).pathname]);
   log('dashboard: time to usable on slow 3G, unbundled and bundled');

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CreateKeyInput, createKeyward, MemoryKeyStore } from '@keyward/core';
+import { type CreateKeyInput, createKeyward, type Keyward, MemoryKeyStore } from '@keyward/core';
 import { redisClient, redisRequirement, startRedis } from '@keyward/test-redis';
 import express5 from 'express5';
 import { type RedisReply, RedisStore } from 'rate-limit-redis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
-import { createKeyLimiter, type KeyLimiterOptions } from './key-limiter.js';
+import { createKeyLimiter, type KeyLimiter, type KeyLimiterOptions } from './key-limiter.js';
 import { ORG } from './test-fixtures.js';
 
 // Skipped only outside CI on a machine without redis-server (the suite's name says why); in CI (`CI=true`,
@@ -38,6 +38,17 @@ function countingOn(counting: Counting, client: Client, prefix: string): KeyLimi
   return counting === 'redis option'
     ? { redis: { sendCommand, prefix } }
     : { store: () => new RedisStore({ sendCommand, prefix }) };
+}
+
+/** An app serving `GET /r` behind `apiKeyAuth` with `limiter`, and how often its route ran. */
+function limitedApp(keyward: Keyward, limiter: KeyLimiter) {
+  const app = express5();
+  let runs = 0;
+  app.get('/r', apiKeyAuth(keyward, { limiter }), (_req, res) => {
+    runs++;
+    res.json({ ok: true });
+  });
+  return { keyward, app, runs: () => runs };
 }
 
 describe.skipIf(!redisNeeded.run).each<Counting>(['redis option', 'RedisStore'])(
@@ -79,13 +90,7 @@ describe.skipIf(!redisNeeded.run).each<Counting>(['redis option', 'RedisStore'])
             // longer, and a timed-out count would be admitted uncounted (the freeze test needs only a bound).
             timeoutMs: 1000,
           });
-          const app = express5();
-          let runs = 0;
-          app.get('/r', apiKeyAuth(keyward, { limiter }), (_req, res) => {
-            runs++;
-            res.json({ ok: true });
-          });
-          return { keyward, app, runs: () => runs };
+          return limitedApp(keyward, limiter);
         }),
       );
       const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
@@ -368,13 +373,7 @@ describe.skipIf(!redisNeeded.run)(
             onStoreError,
             timeoutMs: 1000,
           });
-          const app = express5();
-          let runs = 0;
-          app.get('/r', apiKeyAuth(keyward, { limiter }), (_req, res) => {
-            runs++;
-            res.json({ ok: true });
-          });
-          return { keyward, app, runs: () => runs };
+          return limitedApp(keyward, limiter);
         }),
       );
       const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
