@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFerretDBBinary } from './ferretdb-binary.js';
 
 const PACKAGE = fileURLToPath(new URL('../', import.meta.url));
-const TSX = join(PACKAGE, 'node_modules', '.bin', 'tsx');
 
 let dataDir = '';
 
@@ -32,7 +31,9 @@ interface Run {
 }
 
 function startDb(port: number): Run {
-  const child = spawn(TSX, ['src/db.ts'], {
+  // Node with tsx's loader, as `pnpm db` runs it: not the tsx command, which relays a signal to its child
+  // and kills it when the child has not confirmed within 30 ms (exit 130 on a loaded machine).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/db.ts'], {
     cwd: PACKAGE,
     env: { ...process.env, KEYWARD_DB_PORT: String(port), KEYWARD_DB_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
