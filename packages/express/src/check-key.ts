@@ -2,6 +2,7 @@ import { isKeywardError, type KeywardError, type VerifiedKey, type VerifyResult 
 import type { Request, Response } from 'express';
 import type { ResolvedAuth } from './options.js';
 import { refusal } from './refusal.js';
+import { setRequestKey } from './request-key.js';
 import { attachService } from './request-service.js';
 
 /**
@@ -40,6 +41,6 @@ export function isRefusal<T>(outcome: T | KeywardError): outcome is KeywardError
 
 /** Sets `req.apiKey` and notes which service authenticated it (for `requireScopes`' catalog check). */
 export function admit(req: Request, key: VerifiedKey, auth: ResolvedAuth): void {
-  req.apiKey = key;
+  setRequestKey(req, key);
   attachService(key, auth.keyward);
 }

@@ -17,6 +17,7 @@ import {
   SOURCE_OPTIONS,
 } from './options.js';
 import { refusal } from './refusal.js';
+import { setRequestKey } from './request-key.js';
 
 /**
  * Options of `createPassportStrategy`: the strategy name, what it requires of keys, and where to read them.
@@ -99,9 +100,8 @@ class KeywardPassportStrategy extends HeaderAPIKeyStrategy implements KeywardStr
   }
 
   override authenticate(req: IncomingMessage, _options?: object): void {
-    // Fail closed: only a key verified now may stay on the request (cleared only when set: adding a property
-    // to Express's req costs µs a request).
-    if ((req as Request).apiKey !== undefined) (req as Request).apiKey = undefined;
+    // Fail closed: only a key verified now may stay on the request (cleared only when set).
+    if ((req as Request).apiKey !== undefined) setRequestKey(req as Request, undefined);
     // The base class's verified-callback protocol: error → error(), no user → fail(), else success().
     const verified: Verified = (err, user, info) => {
       if (err) return this.error(err);
@@ -139,7 +139,7 @@ function giveUser(
   const deliver = (user: ResolvedUser) => {
     if (user !== null && user !== undefined && user !== false) return verified(null, user);
     if (log.enabled) log('refused: resolveUser found no user for the key');
-    if (req.apiKey !== undefined) req.apiKey = undefined;
+    if (req.apiKey !== undefined) setRequestKey(req, undefined);
     verified(refusal('invalid_api_key', realm));
   };
   const failed = (error: unknown) =>
