@@ -23,13 +23,19 @@ export function setRateLimitHeaders(
   remaining: number,
   resetSeconds: number,
 ): void {
-  if (res === undefined || res.headersSent) return;
+  if (res === undefined) return;
   let header = built.get(limit);
   if (header === undefined) {
     const name = `"${limit.limit}-in-${limit.windowSeconds}s"`;
     header = { name, policy: `${name}; q=${limit.limit}; w=${limit.windowSeconds}` };
     if (Object.isFrozen(limit)) built.set(limit, header);
   }
-  res.setHeader('RateLimit-Policy', header.policy);
-  res.setHeader('RateLimit', `${header.name}; r=${remaining}; t=${resetSeconds}`);
+  // A response already sent (an earlier middleware answered and still called `next`) keeps its headers:
+  // `setHeader` throws then, and only then (both values are valid). Cheaper than reading `headersSent` first.
+  try {
+    res.setHeader('RateLimit-Policy', header.policy);
+    res.setHeader('RateLimit', `${header.name}; r=${remaining}; t=${resetSeconds}`);
+  } catch {
+    // headers already sent: nothing to add to them
+  }
 }
