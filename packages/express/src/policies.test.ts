@@ -1,7 +1,7 @@
 import { type CreateKeyInput, type KeyStore, MemoryKeyStore } from '@keyward/core';
 import { createTokenHasher, generateToken } from '@keyward/core/store';
 import { delegatingStore, makeStoredKey } from '@keyward/core/testing';
-import type { Express } from 'express';
+import type { ErrorRequestHandler, Express } from 'express';
 import request from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
 import { apiKeyAuth } from './api-key-auth.js';
@@ -372,6 +372,35 @@ describe.each(EXPRESS_VERSIONS)('per-key policies on %s', (_version, express) =>
     expect((await request(app).get('/r').set(bearer(token))).status).toBe(200);
     expect((await request(app).get('/r').set(bearer(token))).status).toBe(200);
     expect((await request(app).get('/r').set(bearer(token))).status).toBe(429);
+  });
+
+  it('counts without touching a response an earlier middleware already sent (and still passed on)', async () => {
+    const { keyward, token } = await keyWith({ limits: [{ limit: 2, windowSeconds: 60 }] });
+    const errors: unknown[] = [];
+    let ran = 0;
+    const app = express();
+    app.get(
+      '/r',
+      (_req, res, next) => {
+        res.status(204).end();
+        next();
+      },
+      apiKeyAuth(keyward),
+      (_req, _res) => {
+        ran++; // admitted: the route runs, and has nothing left to answer
+      },
+    );
+    app.use(((error, _req, _res, next) => {
+      errors.push(error);
+      next();
+    }) as ErrorRequestHandler);
+
+    const res = await request(app).get('/r').set(bearer(token));
+
+    expect(res.status).toBe(204);
+    expect(res.headers.ratelimit).toBeUndefined();
+    await vi.waitFor(() => expect(ran).toBe(1));
+    expect(errors).toEqual([]);
   });
 
   it('shares the default in-memory limiter between the apiKeyAuth middlewares of one Keyward service', async () => {
