@@ -563,10 +563,14 @@ async function childJson(args: string[]): Promise<Record<string, unknown>> {
 
 type HttpRow = ReturnType<typeof summarize>[number];
 
-/** The share of a bare request's CPU spent in the app (main windows): scales an in-app ratio to CPU. */
+/**
+ * The share of a bare request's CPU spent in the app (main windows): scales an in-app ratio to CPU. Like every
+ * ratio here, taken within each round (its in-app median over its CPU per request: one state of the machine)
+ * and the median of those; a median in-app time over a median CPU would pair figures of different rounds.
+ */
 function inAppShareOf(http: HttpRow[]): number {
   const bare = http.find((r) => r.id === 'bare');
-  return bare ? bare.dispatchUs / bare.cpuUsPerReq : Number.NaN;
+  return bare ? median(bare.rounds.map((s) => s.dispatchUs / s.cpuUsPerReq)) : Number.NaN;
 }
 
 /**
