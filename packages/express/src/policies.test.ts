@@ -63,6 +63,9 @@ describe.each(EXPRESS_VERSIONS)('per-key policies on %s', (_version, express) =>
           expect(res.status).toBe(200);
           expect(res.headers['ratelimit-policy']).toBe('"3-in-10s"; q=3; w=10');
           expect(res.headers.ratelimit).toBe(`"3-in-10s"; r=${3 - i}; t=10`);
+          // Sent with lowercase names (cheaper for Node to write; field names are case-insensitive).
+          const raw = (res as unknown as { res: { rawHeaders: string[] } }).res.rawHeaders;
+          expect(raw.filter((name) => /^ratelimit/i.test(name))).toEqual(['ratelimit-policy', 'ratelimit']);
         }
         advance(2_500);
         const refused = await request(app).get('/r').set(bearer(token));

@@ -10,8 +10,9 @@ interface PolicyHeader {
 const built = new WeakMap<Readonly<KeyLimit>, PolicyHeader>();
 
 /**
- * Sets the IETF `RateLimit-Policy` and `RateLimit` headers (sent as `ratelimit-policy` and `ratelimit`) (draft-ietf-httpapi-ratelimit-headers-08, the
- * format of express-rate-limit's `standardHeaders: 'draft-8'`) for one limit, e.g.
+ * Sets the IETF `RateLimit-Policy` and `RateLimit` headers, named in lowercase on the wire
+ * (draft-ietf-httpapi-ratelimit-headers-08, the format of express-rate-limit's `standardHeaders: 'draft-8'`)
+ * for one limit, e.g.
  * `RateLimit-Policy: "10-in-1s"; q=10; w=1` and `RateLimit: "10-in-1s"; r=7; t=1`.
  *
  * @example
