@@ -180,7 +180,13 @@ describe('createLeakReportRouter', () => {
   it('answers false_positive for tokens of other formats and unknown Keyward tokens, acting on none', async () => {
     const { app, keyward, events } = leakApp();
     const { token } = await keyward.createKey(ORG, { name: 'K', type: 'secret' });
-    const unknown = `${token.slice(0, -7)}${token.slice(-7).split('').reverse().join('')}`;
+    // A well-formed token of another store: a Keyward token this app's store does not hold.
+    const elsewhere = createKeyward({
+      store: new MemoryKeyStore(),
+      scopes: ['snippets:read'],
+      pepper: TEST_PEPPER,
+    });
+    const { token: unknown } = await elsewhere.createKey(ORG, { name: 'Elsewhere', type: 'secret' });
     const others = ['ghp_0123456789abcdefghijklmnopqrstuvwxyz', 'AKIAIOSFODNN7EXAMPLE', unknown];
     const res = await post(app, JSON.stringify([...others.map((t) => entry(t, 'other')), entry(token)]));
     expect(res.status).toBe(200);

@@ -36,7 +36,9 @@ describe('verify', () => {
     const { store, state: calls } = switchableStore();
     const { keyward } = testKeyward({ store });
     const good = generateToken('kw', 'secret');
-    for (const token of ['nope', `${good.slice(0, -1)}x`, generateToken('other', 'secret'), 42, {}]) {
+    // The last checksum character changed: always a different character, so never a well-formed token.
+    const badChecksum = `${good.slice(0, -1)}${good.endsWith('x') ? 'y' : 'x'}`;
+    for (const token of ['nope', badChecksum, generateToken('other', 'secret'), 42, {}]) {
       expect(await keyward.verify(token)).toEqual({ valid: false, code: 'invalid_api_key' });
     }
     expect(calls.lookups).toBe(0);
