@@ -3,7 +3,7 @@ import { makeStoredKey, TEST_PEPPER } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
-import { MONGOOSE_MAJORS, useConnections } from './test-connections.js';
+import { MONGOOSE_MAJORS, PATIENT_TIMEOUT_MS, useConnections } from './test-connections.js';
 import { uniqueCollection, uniqueOrganization } from './test-helpers.js';
 
 const { connect, db } = useConnections('atomic');
@@ -19,7 +19,11 @@ describe.each(MONGOOSE_MAJORS)(
     });
 
     it('lets exactly one of 20 concurrent updates conditional on one version succeed', async () => {
-      const store = new MongoKeyStore({ connection, collection: uniqueCollection() });
+      const store = new MongoKeyStore({
+        connection,
+        collection: uniqueCollection(),
+        timeoutMs: PATIENT_TIMEOUT_MS,
+      });
       try {
         const org = uniqueOrganization();
         const key = makeStoredKey({ organizationId: org });
@@ -46,7 +50,11 @@ describe.each(MONGOOSE_MAJORS)(
     });
 
     it('lets exactly one of 10 concurrent rolls of one key succeed', async () => {
-      const store = new MongoKeyStore({ connection, collection: uniqueCollection() });
+      const store = new MongoKeyStore({
+        connection,
+        collection: uniqueCollection(),
+        timeoutMs: PATIENT_TIMEOUT_MS,
+      });
       const keyward = createKeyward({ store, pepper: TEST_PEPPER, scopes: ['a:read'] });
       try {
         const org = uniqueOrganization();
