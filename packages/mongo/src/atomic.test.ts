@@ -3,7 +3,7 @@ import { makeStoredKey, TEST_PEPPER } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
-import { MONGOOSE_MAJORS, PATIENT_TIMEOUT_MS, useConnections } from './test-connections.js';
+import { MONGOOSE_MAJORS, PATIENT_STORE, useConnections } from './test-connections.js';
 import { uniqueCollection, uniqueOrganization } from './test-helpers.js';
 
 const { connect, db } = useConnections('atomic');
@@ -22,7 +22,7 @@ describe.each(MONGOOSE_MAJORS)(
       const store = new MongoKeyStore({
         connection,
         collection: uniqueCollection(),
-        timeoutMs: PATIENT_TIMEOUT_MS,
+        ...PATIENT_STORE,
       });
       try {
         const org = uniqueOrganization();
@@ -53,7 +53,7 @@ describe.each(MONGOOSE_MAJORS)(
       const store = new MongoKeyStore({
         connection,
         collection: uniqueCollection(),
-        timeoutMs: PATIENT_TIMEOUT_MS,
+        ...PATIENT_STORE,
       });
       const keyward = createKeyward({ store, pepper: TEST_PEPPER, scopes: ['a:read'] });
       try {

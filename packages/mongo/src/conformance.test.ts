@@ -2,12 +2,7 @@ import { runKeyStoreConformance } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { beforeAll, describe } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
-import {
-  MONGOOSE_MAJORS,
-  OLDER_MONGOOSE_MAJORS,
-  PATIENT_TIMEOUT_MS,
-  useConnections,
-} from './test-connections.js';
+import { MONGOOSE_MAJORS, OLDER_MONGOOSE_MAJORS, PATIENT_STORE, useConnections } from './test-connections.js';
 
 const { connect } = useConnections('conformance');
 let collections = 0;
@@ -20,12 +15,12 @@ describe.each([...MONGOOSE_MAJORS, ...OLDER_MONGOOSE_MAJORS])('MongoKeyStore on 
 
   runKeyStoreConformance(`MongoKeyStore (${label})`, {
     createStore: () =>
-      new MongoKeyStore({ connection, collection: `keys_${++collections}`, timeoutMs: PATIENT_TIMEOUT_MS }),
+      new MongoKeyStore({ connection, collection: `keys_${++collections}`, ...PATIENT_STORE }),
     createEventStore: (options) =>
       new MongoKeyStore({
         connection,
         collection: `keys_${++collections}`,
-        timeoutMs: PATIENT_TIMEOUT_MS,
+        ...PATIENT_STORE,
         ...options,
       }),
     destroyStore: (store) => store.close?.(),

@@ -7,7 +7,7 @@ import type { Connection } from 'mongoose';
 import request from 'supertest';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
-import { MONGOOSE_MAJORS, PATIENT_TIMEOUT_MS, useConnections } from './test-connections.js';
+import { MONGOOSE_MAJORS, PATIENT_STORE, useConnections } from './test-connections.js';
 import { uniqueCollection, uniqueOrganization } from './test-helpers.js';
 
 // Credits across instances on FerretDB (docs/reference.md §10): two apps, each with its own service, store
@@ -37,7 +37,7 @@ function setUp(options: { idleReturnMs?: number; connectionA?: Connection } = {}
   const runs = { a: 0, b: 0 };
   const instance = (connection: Connection, name: 'a' | 'b') => {
     const keyward = createKeyward({
-      store: new MongoKeyStore({ connection, collection, timeoutMs: PATIENT_TIMEOUT_MS }),
+      store: new MongoKeyStore({ connection, collection, ...PATIENT_STORE }),
       scopes: ['snippets:read'],
       pepper: TEST_PEPPER,
       clock: clock.now,

@@ -2,7 +2,7 @@ import { describeDormancyScenarios } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { beforeAll, describe } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
-import { MONGOOSE_MAJORS, PATIENT_TIMEOUT_MS, useConnections } from './test-connections.js';
+import { MONGOOSE_MAJORS, PATIENT_STORE, useConnections } from './test-connections.js';
 import { uniqueCollection } from './test-helpers.js';
 
 const { connect } = useConnections('dormancy');
@@ -16,8 +16,7 @@ describe(`MongoKeyStore on ${label}`, () => {
 
   // Dormancy, concurrent sweeps and roll history through the service, on the server CI runs (FerretDB).
   describeDormancyScenarios('MongoKeyStore', {
-    createStore: () =>
-      new MongoKeyStore({ connection, collection: uniqueCollection(), timeoutMs: PATIENT_TIMEOUT_MS }),
+    createStore: () => new MongoKeyStore({ connection, collection: uniqueCollection(), ...PATIENT_STORE }),
     destroyStore: (store) => store.close?.(),
   });
 });

@@ -5,7 +5,7 @@ import { makeStoredKey, TEST_PEPPER } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MongoKeyStore, type MongoKeyStoreOptions } from './mongo-store.js';
-import { MONGOOSE_MAJORS, PATIENT_TIMEOUT_MS, useConnections } from './test-connections.js';
+import { MONGOOSE_MAJORS, PATIENT_STORE, useConnections } from './test-connections.js';
 import { everythingShownBy, toRawDocument, uniqueCollection, uniqueOrganization } from './test-helpers.js';
 
 const { connect, db } = useConnections('mongo-store');
@@ -335,7 +335,7 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore on a real server with %s', (_label
 
   it('provisions exactly one default key on the server when 20 calls race', async () => {
     const collection = uniqueCollection();
-    const store = new MongoKeyStore({ connection, collection, timeoutMs: PATIENT_TIMEOUT_MS });
+    const store = new MongoKeyStore({ connection, collection, ...PATIENT_STORE });
     const keyward = createKeyward({
       store,
       pepper: TEST_PEPPER,

@@ -5,7 +5,7 @@ import { type RestartableDatabase, startRestartableDatabase } from '@keyward/tes
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
-import { MONGOOSE_MAJORS, PATIENT_TIMEOUT_MS } from './test-connections.js';
+import { MONGOOSE_MAJORS, PATIENT_STORE } from './test-connections.js';
 import { everythingShownBy, ms, pollUntil, uniqueCollection, uniqueOrganization } from './test-helpers.js';
 
 const TIMEOUT_MS = 1_500;
@@ -55,7 +55,7 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore during a server outage with %s', (
     // Before the outage and after it, what is set up and checked goes through a second store on the same
     // collection with a patient timeout: on a loaded machine a healthy call can outlive 1.5 s, and this
     // test is about calls during the outage (each bounded), not about healthy ones.
-    const patient = new MongoKeyStore({ connection, collection, timeoutMs: PATIENT_TIMEOUT_MS });
+    const patient = new MongoKeyStore({ connection, collection, ...PATIENT_STORE });
     const setUp = createKeyward({ store: patient, ...options });
     /** A call of `store`'s tried again while it times out (reads, and writes that cannot apply twice). */
     const eventually = async <T>(read: () => Promise<T>): Promise<T> => {

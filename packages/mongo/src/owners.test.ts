@@ -4,7 +4,7 @@ import type { Connection } from 'mongoose';
 import mongoose9 from 'mongoose9';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
-import { PATIENT_TIMEOUT_MS, useConnections } from './test-connections.js';
+import { PATIENT_STORE, useConnections } from './test-connections.js';
 import { pollUntil, uniqueCollection, uniqueOrganization } from './test-helpers.js';
 
 const { connect } = useConnections('owners');
@@ -20,7 +20,7 @@ afterEach(async () => {
 
 async function instance(collection: string): Promise<{ store: MongoKeyStore; keyward: Keyward }> {
   const connection = (await connect(mongoose9)) as unknown as Connection;
-  const store = new MongoKeyStore({ connection, collection, timeoutMs: PATIENT_TIMEOUT_MS });
+  const store = new MongoKeyStore({ connection, collection, ...PATIENT_STORE });
   const keyward = createKeyward({
     store,
     pepper: TEST_PEPPER,

@@ -2,7 +2,7 @@ import { runRaceScenarios } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { beforeAll, describe } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
-import { MONGOOSE_MAJORS, PATIENT_TIMEOUT_MS, useConnections } from './test-connections.js';
+import { MONGOOSE_MAJORS, PATIENT_STORE, useConnections } from './test-connections.js';
 import { uniqueCollection } from './test-helpers.js';
 
 const { connect, db } = useConnections('races');
@@ -30,7 +30,7 @@ describe('Races through the service on MongoKeyStore', () => {
   });
   const store = (connection: Connection | undefined, collection: string) => {
     if (!connection) throw new Error('no connection');
-    return new MongoKeyStore({ connection, collection, timeoutMs: PATIENT_TIMEOUT_MS });
+    return new MongoKeyStore({ connection, collection, ...PATIENT_STORE });
   };
 
   describe('one instance', () => {

@@ -21,12 +21,14 @@ export const OLDER_MONGOOSE_MAJORS = [
 ] as const;
 
 /**
- * The store timeout (`timeoutMs`) of suites about correctness under concurrency: on a loaded shared machine
- * a burst of racing writes on FerretDB (one SQLite writer) can outlive the default 5 s, and a timed-out call
- * fails closed (503), which such a suite would read as a broken invariant. The timeout's own behaviour is
- * tested with short ones (mongo-store.test.ts, outage.test.ts, read-timeout.test.ts).
+ * The store timeout and lease (`timeoutMs`, `leaseMs`) of suites about correctness under concurrency. On a
+ * loaded shared machine a burst of racing writes on FerretDB (one SQLite writer) can outlive the default
+ * 5 s of either: a timed-out call, or a writer whose lease ran out before it recorded its write, fails
+ * closed (503), which such a suite would read as a broken invariant. The timeout's and the lease's own
+ * behaviour are tested with short ones (mongo-store.test.ts, outage.test.ts, read-timeout.test.ts,
+ * crash.test.ts).
  */
-export const PATIENT_TIMEOUT_MS = 30_000;
+export const PATIENT_STORE = { timeoutMs: 30_000, leaseMs: 30_000 } as const;
 
 type Mongoose = (typeof MONGOOSE_MAJORS)[number][1];
 

@@ -3,7 +3,7 @@ import { TEST_PEPPER, testClock } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
-import { MONGOOSE_MAJORS, PATIENT_TIMEOUT_MS, useConnections } from './test-connections.js';
+import { MONGOOSE_MAJORS, PATIENT_STORE, useConnections } from './test-connections.js';
 import { uniqueCollection, uniqueOrganization } from './test-helpers.js';
 
 const { connect } = useConnections('usage');
@@ -23,7 +23,7 @@ function twoInstances() {
   const clock = testClock(T0);
   const service = (connection: Connection): Keyward =>
     createKeyward({
-      store: new MongoKeyStore({ connection, collection, timeoutMs: PATIENT_TIMEOUT_MS }),
+      store: new MongoKeyStore({ connection, collection, ...PATIENT_STORE }),
       clock: clock.now,
       pepper: TEST_PEPPER,
       scopes: ['a:read', 'a:write'],
