@@ -5,14 +5,15 @@ import { makeStoredKey, TEST_PEPPER } from '@keyward/core/testing';
 import type { Connection } from 'mongoose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MongoKeyStore } from './mongo-store.js';
-import { MONGOOSE_MAJORS, useConnections } from './test-connections.js';
+import { MONGOOSE_MAJORS, PATIENT_STORE, useConnections } from './test-connections.js';
 import { pollUntil, uniqueCollection, uniqueOrganization } from './test-helpers.js';
 import type { WriteStep } from './write-path.js';
 
 const { connect } = useConnections('crash');
 const [, mongoose] = MONGOOSE_MAJORS[1];
-// Short, so that recovery after a crash is quick to see, but long enough for a whole guarded write (five
-// round trips) on a loaded 2-core machine: at 300 ms a set-up insert lost its lease under CI-like load.
+// The stopped writer's lease: short, so that recovery after a crash is quick to see, but long enough for a
+// whole guarded write (five round trips) on a loaded 2-core machine: at 300 ms a set-up insert lost its
+// lease under CI-like load. The writer that carries on waits for it to expire; its own lease is patient.
 const LEASE_MS = 1_000;
 const STEPS: WriteStep[] = ['leased', 'recorded', 'written', 'event-written', 'announced'];
 
@@ -25,7 +26,7 @@ beforeAll(async () => {
 
 /**
  * Instance A stops (as a crashed process would: no further step, no clean-up) after `step` of its next
- * guarded write; instance B, on its own connection, carries on. A short lease: B waits at most that long.
+ * guarded write; instance B, on its own connection, carries on. A's short lease: B waits at most that long.
  */
 function setUp(step: WriteStep) {
   const collection = uniqueCollection();
@@ -43,7 +44,7 @@ function setUp(step: WriteStep) {
       },
     },
   });
-  const b = new MongoKeyStore({ connection: connectionB, collection, leaseMs: LEASE_MS });
+  const b = new MongoKeyStore({ connection: connectionB, collection, ...PATIENT_STORE });
   const keyward = createKeyward({ store: b, scopes: ['a:read'], pepper: TEST_PEPPER, cache: false });
   const events = async (org: string) => (await keyward.listEvents(org)).events.map((e) => e.type);
   const locks = () =>
