@@ -53,8 +53,8 @@ describe.each(MONGOOSE_MAJORS)('MongoKeyStore during a server outage with %s', (
     const options = { pepper: TEST_PEPPER, scopes: ['a:read'], publicScopes: ['a:read'] };
     const keyward = createKeyward({ store, ...options });
     // Before the outage and after it, what is set up and checked goes through a second store on the same
-    // collection with a patient timeout: on a loaded machine a healthy call can outlive 1.5 s, and this
-    // test is about calls during the outage (each bounded), not about healthy ones.
+    // collection, a patient one (PATIENT_STORE): on a loaded machine a healthy call can outlive 1.5 s, and
+    // this test is about calls during the outage (each bounded), not about healthy ones.
     const patient = new MongoKeyStore({ connection, collection, ...PATIENT_STORE });
     const setUp = createKeyward({ store: patient, ...options });
     /** A call of `store`'s tried again while it times out (reads, and writes that cannot apply twice). */
