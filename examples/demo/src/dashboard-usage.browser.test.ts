@@ -146,12 +146,10 @@ describe('usage charts', () => {
     // A scroll that leaves the button in view (as the one that brought it there before the click, or
     // scroll anchoring when a panel above finishes loading): the menu stays, next to its button.
     await page.evaluate(() => window.scrollBy(0, 40));
-    await page.evaluate(
-      () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
-    );
+    // It moves with its button once the scroll event arrives: usually the next frame, later on a loaded
+    // machine (two frames were not always enough), so wait for it rather than for a count of frames.
+    await expect.poll(offset).toBe(before);
     expect(await menu.isVisible()).toBe(true);
-    // It moved with its button.
-    expect(await offset()).toBe(before);
     await page.getByRole('menuitem', { name: 'Show usage' }).click();
     await expect.poll(() => caption(page)).toBe('Default API Key, last 7 days: 0 admitted, 0 refused.');
 
